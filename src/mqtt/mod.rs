@@ -1,0 +1,3 @@
+//! The MQTT side: the topic tree and the broker connection.
+
+pub mod topics;

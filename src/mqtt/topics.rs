@@ -1,0 +1,203 @@
+//! The MQTT topic tree of `interface.md` §3, in one place: builders for every topic we publish,
+//! and a parser for every topic we subscribe to.
+
+/// The sanitised id of a cooker in topics: its `cookerId` lower-cased, with every character
+/// outside `[a-z0-9_-]` replaced by `_`. It never changes when the user renames the cooker.
+pub fn cooker_topic_id(cooker_id: &str) -> String {
+    cooker_id
+        .chars()
+        .map(|c| {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The level under `<base>` that holds the bridge's own topics; never a cooker id.
+pub const BRIDGE: &str = "bridge";
+
+/// Builds and parses topics under one base topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topics {
+    base: String,
+}
+
+/// A topic we subscribe to, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming<'a> {
+    /// `<base>/<id>/set`: a JSON command.
+    Set {
+        /// The cooker's topic id.
+        id: &'a str,
+    },
+    /// `<base>/<id>/set/<key>`: one plain value.
+    SetKey {
+        /// The cooker's topic id.
+        id: &'a str,
+        /// The command key.
+        key: &'a str,
+    },
+    /// `<base>/bridge/request/<op>`.
+    BridgeRequest {
+        /// The operation.
+        op: &'a str,
+    },
+    /// `<base>/bridge/devices`: our own retained device list from an earlier run.
+    BridgeDevices,
+}
+
+impl Topics {
+    /// Topics under `base` (without a trailing `/`).
+    pub fn new(base: impl Into<String>) -> Self {
+        let base: String = base.into();
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The base topic.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `<base>/bridge/state`: `online`/`offline`, also the last will.
+    pub fn bridge_state(&self) -> String {
+        format!("{}/{BRIDGE}/state", self.base)
+    }
+
+    /// `<base>/bridge/info`.
+    pub fn bridge_info(&self) -> String {
+        format!("{}/{BRIDGE}/info", self.base)
+    }
+
+    /// `<base>/bridge/devices`.
+    pub fn bridge_devices(&self) -> String {
+        format!("{}/{BRIDGE}/devices", self.base)
+    }
+
+    /// `<base>/bridge/event`.
+    pub fn bridge_event(&self) -> String {
+        format!("{}/{BRIDGE}/event", self.base)
+    }
+
+    /// `<base>/bridge/request/<op>`.
+    pub fn bridge_request(&self, op: &str) -> String {
+        format!("{}/{BRIDGE}/request/{op}", self.base)
+    }
+
+    /// `<base>/bridge/response/<op>`.
+    pub fn bridge_response(&self, op: &str) -> String {
+        format!("{}/{BRIDGE}/response/{op}", self.base)
+    }
+
+    /// `<base>/<id>/availability`.
+    pub fn availability(&self, id: &str) -> String {
+        format!("{}/{id}/availability", self.base)
+    }
+
+    /// `<base>/<id>/state`.
+    pub fn state(&self, id: &str) -> String {
+        format!("{}/{id}/state", self.base)
+    }
+
+    /// `<base>/<id>/set`.
+    pub fn set(&self, id: &str) -> String {
+        format!("{}/{id}/set", self.base)
+    }
+
+    /// `<base>/<id>/set/<key>`.
+    pub fn set_key(&self, id: &str, key: &str) -> String {
+        format!("{}/{id}/set/{key}", self.base)
+    }
+
+    /// `<base>/<id>/response`.
+    pub fn response(&self, id: &str) -> String {
+        format!("{}/{id}/response", self.base)
+    }
+
+    /// `<base>/<id>/event`.
+    pub fn event(&self, id: &str) -> String {
+        format!("{}/{id}/event", self.base)
+    }
+
+    /// The filters the bridge subscribes to (besides Home Assistant's status topic).
+    pub fn subscriptions(&self) -> Vec<String> {
+        vec![
+            format!("{}/+/set", self.base),
+            format!("{}/+/set/+", self.base),
+            format!("{}/{BRIDGE}/request/+", self.base),
+            self.bridge_devices(),
+        ]
+    }
+
+    /// Decodes a topic we subscribed to; `None` for anything else.
+    pub fn parse<'a>(&self, topic: &'a str) -> Option<Incoming<'a>> {
+        let rest = topic.strip_prefix(self.base.as_str())?.strip_prefix('/')?;
+        let mut levels = rest.split('/');
+        let first = levels.next()?;
+        let second = levels.next();
+        let third = levels.next();
+        if levels.next().is_some() || first.is_empty() {
+            return None;
+        }
+        match (first, second, third) {
+            (BRIDGE, Some("request"), Some(op)) if !op.is_empty() => {
+                Some(Incoming::BridgeRequest { op })
+            }
+            (BRIDGE, Some("devices"), None) => Some(Incoming::BridgeDevices),
+            (BRIDGE, _, _) => None,
+            (id, Some("set"), None) => Some(Incoming::Set { id }),
+            (id, Some("set"), Some(key)) if !key.is_empty() => Some(Incoming::SetKey { id, key }),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitises_cooker_ids() {
+        assert_eq!(
+            cooker_topic_id("anova f56-A021bded770"),
+            "anova_f56-a021bded770"
+        );
+        assert_eq!(cooker_topic_id("A7COOKER/ID+#"), "a7cooker_id__");
+        assert_eq!(cooker_topic_id("é_x"), "__x");
+    }
+
+    #[test]
+    fn builds_and_parses() {
+        let t = Topics::new("anova2mqtt/");
+        assert_eq!(t.state("abc"), "anova2mqtt/abc/state");
+        assert_eq!(
+            t.parse("anova2mqtt/abc/set"),
+            Some(Incoming::Set { id: "abc" })
+        );
+        assert_eq!(
+            t.parse("anova2mqtt/abc/set/cook"),
+            Some(Incoming::SetKey {
+                id: "abc",
+                key: "cook"
+            })
+        );
+        assert_eq!(
+            t.parse("anova2mqtt/bridge/request/health_check"),
+            Some(Incoming::BridgeRequest { op: "health_check" })
+        );
+        assert_eq!(
+            t.parse("anova2mqtt/bridge/devices"),
+            Some(Incoming::BridgeDevices)
+        );
+        assert_eq!(t.parse("anova2mqtt/bridge/set"), None);
+        assert_eq!(t.parse("anova2mqtt/abc/state"), None);
+        assert_eq!(t.parse("anova2mqttx/abc/set"), None);
+        assert_eq!(t.parse("anova2mqtt/abc/set/cook/x"), None);
+        assert_eq!(t.parse("anova2mqtt//set"), None);
+    }
+}

@@ -1,0 +1,330 @@
+//! Every captured wire message is a test vector: it parses, commands round-trip, and each state
+//! normalises to the values read off the capture.
+
+use anova2mqtt::anova::model::{CookerState, HvacAction, Stage};
+use anova2mqtt::anova::protocol::{
+    ApcCommand, ApcState, ClientCommand, ClientFrame, DeviceType, Event, TemperatureUnit,
+};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/anova-messages")
+}
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(fixtures().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Our copy must hold every file of `../shared/anova-messages/` (when that folder exists), byte
+/// for byte, so that new captures added there cannot be forgotten here.
+#[test]
+fn fixtures_mirror_the_shared_captures() {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/anova-messages");
+    if !shared.is_dir() {
+        eprintln!("../shared/anova-messages is not present; checking our copy only");
+        return;
+    }
+    for file in json_files(&shared) {
+        let name = file.file_name().unwrap();
+        let ours = fixtures().join(name);
+        assert!(
+            ours.exists(),
+            "{name:?} is missing from tests/fixtures/anova-messages"
+        );
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            std::fs::read(&ours).unwrap(),
+            "{name:?} differs"
+        );
+    }
+}
+
+/// Every file parses: server frames as events, client frames as commands.
+#[test]
+fn every_capture_parses() {
+    for file in json_files(&fixtures()) {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&file).unwrap();
+        if name.starts_with("CMD_") {
+            let frame = ClientFrame::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(name.split('.').next().unwrap(), frame.command, "{name}");
+        } else {
+            let event = Event::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(
+                !matches!(event, Event::Unknown { .. }),
+                "{name} parsed as unknown"
+            );
+            assert_eq!(name.split('.').next().unwrap(), event.command(), "{name}");
+        }
+    }
+}
+
+/// Each command re-serialises to the same JSON value, key for key.
+#[test]
+fn commands_round_trip() {
+    for file in json_files(&fixtures()) {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("CMD_") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let original: Value = serde_json::from_str(&text).unwrap();
+        let frame = ClientFrame::parse(&text).unwrap();
+        let again: Value = serde_json::from_str(&frame.to_json()).unwrap();
+        assert_eq!(original, again, "{name}");
+        if name.starts_with("CMD_APC_") {
+            let ClientCommand::Apc { command, .. } = &frame.body else {
+                panic!("{name}: not decoded as an APC command");
+            };
+            // What the gateway itself would send carries the same command, id and payload
+            // (minus the app's optional inner requestId).
+            let ours: Value = serde_json::from_str(&command.to_frame(&frame.request_id)).unwrap();
+            let mut expected = original.clone();
+            expected["payload"]
+                .as_object_mut()
+                .unwrap()
+                .remove("requestId");
+            assert_eq!(ours, expected, "{name}");
+        }
+    }
+}
+
+#[test]
+fn start_command_values() {
+    let frame = ClientFrame::parse(&read("CMD_APC_START.a7.documented.json")).unwrap();
+    assert_eq!(frame.request_id, "0b6f1c1e-5d1a-4c57-9d0e-2a1c6d7f8e90");
+    let ClientCommand::Apc { command, .. } = frame.body else {
+        panic!()
+    };
+    let ApcCommand::Start {
+        cooker,
+        target_temperature,
+        unit,
+        timer,
+    } = command
+    else {
+        panic!()
+    };
+    assert_eq!(cooker.cooker_id, "A7COOKERID000000000001");
+    assert_eq!(cooker.device_type, DeviceType::new("a7"));
+    assert_eq!(
+        (target_temperature, unit, timer),
+        (65.0, TemperatureUnit::C, Some(3600))
+    );
+}
+
+#[test]
+fn app_style_commands_keep_their_inner_request_id() {
+    let frame = ClientFrame::parse(&read("CMD_APC_SET_TIMER.pro.app-style.json")).unwrap();
+    let ClientCommand::Apc {
+        command,
+        inner_request_id,
+    } = frame.body
+    else {
+        panic!()
+    };
+    assert_eq!(inner_request_id.as_deref(), Some("73bdf585197415a1f0ff6e"));
+    assert!(matches!(command, ApcCommand::SetTimer { timer: 1200, .. }));
+}
+
+#[test]
+fn responses() {
+    let Event::Response(ok) = Event::parse(&read("RESPONSE.ok.documented.json")).unwrap() else {
+        panic!()
+    };
+    assert!(ok.is_ok());
+    assert_eq!(ok.request_id, "0b6f1c1e-5d1a-4c57-9d0e-2a1c6d7f8e90");
+    let Event::Response(err) = Event::parse(&read("RESPONSE.error.synthetic.json")).unwrap() else {
+        panic!()
+    };
+    assert!(!err.is_ok());
+    assert_eq!(err.error.as_deref(), Some("invalid command"));
+}
+
+#[test]
+fn device_list() {
+    let Event::ApcWifiList(list) =
+        Event::parse(&read("EVENT_APC_WIFI_LIST.a4+a7.real.json")).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0].cooker_id, "A4COOKERID000000000001");
+    assert_eq!(list[0].device_type, DeviceType::new("a4"));
+    assert_eq!(list[1].name.as_deref(), Some("Anova Precision Cooker 3.0"));
+    assert_eq!(
+        list[1].paired_at.as_deref(),
+        Some("2024-07-05T17:36:59.347Z")
+    );
+}
+
+#[test]
+fn user_state() {
+    let Event::UserState(user) = Event::parse(&read("EVENT_USER_STATE.real.json")).unwrap() else {
+        panic!()
+    };
+    assert_eq!(user.is_connected_to_alexa, Some(false));
+    assert_eq!(
+        user.sous_vide_subscription.unwrap().has_valid_subscription,
+        Some(true)
+    );
+}
+
+#[test]
+fn oven_messages_are_recognised_not_bridged() {
+    let event = Event::parse(&read("EVENT_APO_STATE.oven_v2.cooking.real.json")).unwrap();
+    let Event::ApoState(oven) = event else {
+        panic!()
+    };
+    assert_eq!(oven.cooker_id, "OVENID0000000000001");
+    let frame = ClientFrame::parse(&read("CMD_APO_START.oven_v2.documented.json")).unwrap();
+    assert!(matches!(frame.body, ClientCommand::Other { .. }));
+}
+
+fn normalise(name: &str, now: OffsetDateTime) -> CookerState {
+    let Event::ApcState(event) = Event::parse(&read(name)).unwrap() else {
+        panic!("{name}")
+    };
+    CookerState::from_wire(event.device_type.as_ref().unwrap(), &event.state, now, None).unwrap()
+}
+
+#[test]
+fn a7_idle_normalises() {
+    let s = normalise(
+        "EVENT_APC_STATE.a7.idle.real.json",
+        datetime!(2024-06-13 03:11:50 UTC),
+    );
+    assert!(!s.cooking);
+    assert_eq!(s.stage, Stage::Idle);
+    assert_eq!(s.hvac_action, HvacAction::Off);
+    assert_eq!(s.water_temperature, Some(25.25));
+    assert_eq!(s.target_temperature, Some(84.4));
+    assert_eq!(s.display_unit, Some(TemperatureUnit::C));
+    assert!(!s.timer_running);
+    assert_eq!((s.timer_total, s.timer_remaining), (36000, 0));
+    assert_eq!(s.cook_ends_at, None);
+    assert_eq!(s.time_maintaining, None);
+    assert_eq!(s.low_water, Some(false));
+    assert_eq!(s.water_critical, Some(false));
+    assert_eq!(
+        (s.water_leak, s.high_temp, s.motor_stuck),
+        (Some(false), Some(false), Some(false))
+    );
+    assert_eq!(s.triac_failed, Some(false));
+    assert_eq!((s.heater_temperature, s.triac_temperature), (None, None));
+    assert_eq!(s.model, "a7");
+    assert_eq!(s.firmware.as_deref(), Some("01.01.12"));
+    assert!(s.online);
+    assert_eq!(s.updated_at, datetime!(2024-06-13 03:11:47 UTC));
+}
+
+#[test]
+fn a7_cooking_normalises() {
+    // Received at the capture's own updatedTimestamp: 46 s after the timer started.
+    let s = normalise(
+        "EVENT_APC_STATE.a7.cooking.real.json",
+        datetime!(2024-07-05 21:49:56 UTC),
+    );
+    assert!(s.cooking);
+    assert_eq!(s.stage, Stage::Cooking);
+    // 55.27 °C is above 54.46 − 0.3: holding.
+    assert_eq!(s.hvac_action, HvacAction::Idle);
+    assert_eq!(s.water_temperature, Some(55.27));
+    assert_eq!(s.target_temperature, Some(54.46));
+    // Displayed in °F, reported in °C.
+    assert_eq!(s.display_unit, Some(TemperatureUnit::F));
+    assert!(s.timer_running);
+    assert_eq!(s.timer_total, 1200);
+    assert_eq!(s.timer_remaining, 1200 - 46);
+    assert_eq!(s.cook_ends_at, Some(datetime!(2024-07-05 22:09:10 UTC)));
+    assert_eq!(s.time_maintaining, None);
+    assert_eq!(s.low_water, Some(false));
+    assert_eq!(s.triac_failed, Some(false));
+    assert_eq!(s.firmware.as_deref(), Some("01.01.25"));
+    assert_eq!(s.updated_at, datetime!(2024-07-05 21:49:56 UTC));
+    assert!(s.online);
+}
+
+#[test]
+fn pro_preheating_normalises() {
+    let now = datetime!(2024-01-01 12:00:00 UTC);
+    let s = normalise("EVENT_APC_STATE.pro.preheating.real.json", now);
+    assert!(s.cooking);
+    assert_eq!(s.stage, Stage::Preheating);
+    assert_eq!(s.hvac_action, HvacAction::Heating);
+    assert_eq!(s.water_temperature, Some(4.1));
+    assert_eq!(s.target_temperature, Some(69.0));
+    assert_eq!(s.display_unit, Some(TemperatureUnit::C));
+    assert!(!s.timer_running);
+    assert_eq!((s.timer_total, s.timer_remaining), (6960, 6960));
+    assert_eq!(s.cook_ends_at, None);
+    assert_eq!(s.time_maintaining, None);
+    assert_eq!(s.low_water, Some(false));
+    assert_eq!(s.water_critical, Some(false));
+    assert_eq!(s.water_leak, Some(false));
+    assert_eq!(s.motor_stuck, Some(false));
+    // The Pro has no over-temperature pin and no triac flag.
+    assert_eq!((s.high_temp, s.triac_failed), (None, None));
+    assert_eq!(s.heater_temperature, Some(5.42));
+    assert_eq!(s.triac_temperature, Some(11.0));
+    assert_eq!(s.model, "pro");
+    assert_eq!(s.firmware.as_deref(), Some("3.3.01"));
+    // Gen 2 has no online flag and no timestamp: it is online, as of when it arrived.
+    assert!(s.online);
+    assert_eq!(s.reported_online, None);
+    assert_eq!(s.updated_at, now);
+}
+
+#[test]
+fn a3_cooking_normalises_from_fahrenheit() {
+    let now = datetime!(2024-07-05 21:00:00 UTC);
+    let s = normalise("EVENT_APC_STATE.a3.cooking.real.json", now);
+    assert!(s.cooking);
+    assert_eq!(s.stage, Stage::Cooking);
+    assert_eq!(s.display_unit, Some(TemperatureUnit::F));
+    // 96 °F and 97.5 °F.
+    assert!((s.water_temperature.unwrap() - 35.5556).abs() < 1e-3);
+    assert!((s.target_temperature.unwrap() - 36.3889).abs() < 1e-3);
+    // 35.56 + 0.3 < 36.39: still heating.
+    assert_eq!(s.hvac_action, HvacAction::Heating);
+    assert!(!s.timer_running);
+    assert_eq!((s.timer_total, s.timer_remaining), (0, 0));
+    assert_eq!(s.firmware.as_deref(), Some("ver 5.5.1"));
+    assert_eq!(s.reported_online, Some(true));
+    assert_eq!(s.low_water, None);
+    assert_eq!(s.model, "a3");
+}
+
+#[test]
+fn state_bodies_are_chosen_by_type() {
+    for (name, gen3, gen2, a3) in [
+        ("EVENT_APC_STATE.a7.idle.real.json", true, false, false),
+        (
+            "EVENT_APC_STATE.pro.preheating.real.json",
+            false,
+            true,
+            false,
+        ),
+        ("EVENT_APC_STATE.a3.cooking.real.json", false, false, true),
+    ] {
+        let Event::ApcState(e) = Event::parse(&read(name)).unwrap() else {
+            panic!()
+        };
+        assert_eq!(matches!(e.state, ApcState::Gen3(_)), gen3, "{name}");
+        assert_eq!(matches!(e.state, ApcState::Gen2(_)), gen2, "{name}");
+        assert_eq!(matches!(e.state, ApcState::A3(_)), a3, "{name}");
+    }
+}
