@@ -15,6 +15,7 @@
 //! - [`config`], [`telemetry`], [`systemd`]: what the installed daemon needs around that.
 
 pub mod anova;
+pub mod bridge;
 pub mod config;
 pub mod homeassistant;
 pub mod mqtt;
