@@ -16,6 +16,7 @@
 
 pub mod anova;
 pub mod bridge;
+pub mod broker;
 pub mod config;
 pub mod homeassistant;
 pub mod mqtt;

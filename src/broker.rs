@@ -1,0 +1,105 @@
+//! The embedded MQTT broker of `anova2mqtt demo` (and the tests' fallback when mosquitto is
+//! missing): rumqttd, without TLS or WebSocket listeners.
+//!
+//! rumqttd's `Broker::start` blocks and has no stop, so it runs on its own thread until the
+//! process exits; that is what a demo needs. Deployments use a real broker (mosquitto).
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+/// Why the embedded broker did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    /// The port is taken (another broker is probably running).
+    #[error("cannot listen on {addr}: {source} (is another MQTT broker running? choose another port with --mqtt-port, or use it with --mqtt mqtt://{addr})")]
+    PortInUse {
+        /// The address.
+        addr: SocketAddr,
+        /// The bind error.
+        source: std::io::Error,
+    },
+    /// It did not accept connections in time.
+    #[error("the embedded MQTT broker did not start listening on {0}")]
+    NotListening(SocketAddr),
+}
+
+/// How long to wait for the broker thread to accept connections.
+const START_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[cfg(feature = "embedded-broker")]
+fn config(listen: SocketAddr) -> rumqttd::Config {
+    use rumqttd::{Config, ConnectionSettings, RouterConfig, ServerSettings};
+    use std::collections::HashMap;
+    let connections = ConnectionSettings {
+        connection_timeout_ms: 5000,
+        max_payload_size: crate::mqtt::connection::MAX_PACKET_SIZE,
+        max_inflight_count: 100,
+        auth: None,
+        external_auth: None,
+        dynamic_filters: true,
+    };
+    let server = ServerSettings {
+        name: "demo".to_owned(),
+        listen,
+        tls: None,
+        next_connection_delay_ms: 1,
+        connections,
+    };
+    Config {
+        id: 0,
+        router: RouterConfig {
+            max_connections: 1000,
+            max_outgoing_packet_count: 200,
+            max_segment_size: 16 * 1024 * 1024,
+            max_segment_count: 10,
+            custom_segment: None,
+            initialized_filters: None,
+            shared_subscriptions_strategy: Default::default(),
+        },
+        v4: Some(HashMap::from([("demo".to_owned(), server)])),
+        v5: None,
+        ws: None,
+        cluster: None,
+        console: None,
+        bridge: None,
+        prometheus: None,
+        metrics: None,
+    }
+}
+
+/// Starts the embedded broker on `listen` and returns once it accepts connections.
+#[cfg(feature = "embedded-broker")]
+pub fn start_embedded(listen: SocketAddr) -> Result<(), BrokerError> {
+    // rumqttd only logs a bind failure from its own thread; check first for a clear error.
+    drop(
+        TcpListener::bind(listen).map_err(|source| BrokerError::PortInUse {
+            addr: listen,
+            source,
+        })?,
+    );
+    let config = config(listen);
+    std::thread::Builder::new()
+        .name("mqtt-broker".into())
+        .spawn(move || {
+            let mut broker = rumqttd::Broker::new(config);
+            if let Err(e) = broker.start() {
+                tracing::error!("the embedded MQTT broker stopped: {e}");
+            }
+        })
+        .map_err(|_| BrokerError::NotListening(listen))?;
+    wait_listening(listen, START_TIMEOUT)
+}
+
+/// Waits until something accepts TCP connections on `addr`.
+pub fn wait_listening(addr: SocketAddr, timeout: Duration) -> Result<(), BrokerError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(BrokerError::NotListening(addr));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

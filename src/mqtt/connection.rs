@@ -1,0 +1,451 @@
+//! The broker connection (rumqttc), shaped around its pitfalls
+//! (`reference/rust-daemon-notes.md` §2):
+//! - rumqttc only makes progress while `EventLoop::poll` is awaited, and its client calls wait
+//!   on a bounded channel that only the polling task drains. So one task only polls and
+//!   forwards, and a separate publisher task owns every client call; the poll task never
+//!   awaits the client, and nobody awaits the poll task's consumer while holding the client.
+//! - rumqttc reconnects on the next `poll` with no delay at all: we sleep with a growing
+//!   delay between failed connects.
+//! - Subscriptions vanish with a clean session: the bridge subscribes again after every
+//!   `Connected` (it receives [`MqttEvent::Connected`] and answers with a subscribe).
+//! - A clean DISCONNECT suppresses the last will, so a graceful stop publishes `offline`
+//!   itself before disconnecting.
+//! - The default 10 KiB packet limit is too small for discovery; we raise it.
+
+use crate::bridge::{Publish, Qos};
+use crate::secret::Secret;
+use rumqttc::{
+    AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet, QoS,
+    SubscribeFilter, TlsConfiguration, Transport,
+};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// The largest packet we send or accept: discovery for a cooker is a few KB; 1 MiB leaves room.
+pub const MAX_PACKET_SIZE: usize = 1024 * 1024;
+
+/// The first delay after a failed connect; it doubles up to [`MAX_RECONNECT_DELAY`].
+const FIRST_RECONNECT_DELAY: Duration = Duration::from_secs(1);
+/// The longest delay between connect attempts.
+const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(30);
+
+/// How long a graceful close may take before the connection is simply dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// TLS material for `mqtts://`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TlsFiles {
+    /// A PEM file of CA certificates to trust instead of the public web roots.
+    pub ca_file: Option<PathBuf>,
+    /// A PEM client certificate (chain).
+    pub client_cert_file: Option<PathBuf>,
+    /// The PEM private key of the client certificate.
+    pub client_key_file: Option<PathBuf>,
+}
+
+/// Everything needed to reach the broker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MqttSettings {
+    /// Broker host.
+    pub host: String,
+    /// Broker port.
+    pub port: u16,
+    /// TLS, for `mqtts://`.
+    pub tls: Option<TlsFiles>,
+    /// User name.
+    pub username: Option<String>,
+    /// Password.
+    pub password: Option<Secret>,
+    /// Stable client id.
+    pub client_id: String,
+    /// Keep-alive interval.
+    pub keepalive: Duration,
+    /// Where the last will `offline` goes (`<base>/bridge/state`).
+    pub will_topic: String,
+}
+
+/// Something that happened on the broker connection.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MqttEvent {
+    /// The broker accepted the connection (again).
+    Connected,
+    /// The connection failed or dropped; we will retry.
+    Disconnected {
+        /// Why, for the logs.
+        reason: String,
+    },
+    /// A message on a subscribed topic.
+    Message {
+        /// Topic.
+        topic: String,
+        /// Payload.
+        payload: Vec<u8>,
+        /// Retain flag.
+        retained: bool,
+    },
+}
+
+/// Why the connection could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum MqttError {
+    /// A TLS file could not be read or used.
+    #[error("{what} {path}: {reason}")]
+    TlsFile {
+        /// Which file.
+        what: &'static str,
+        /// Its path.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The TLS configuration was refused.
+    #[error("TLS configuration: {0}")]
+    Tls(String),
+}
+
+enum Request {
+    Publish(Publish),
+    Subscribe(Vec<String>),
+    Close(Publish),
+}
+
+/// The handle the daemon publishes through. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct MqttHandle {
+    requests: mpsc::UnboundedSender<Request>,
+    connected: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Request::Publish(p) => write!(f, "Publish({})", p.topic),
+            Request::Subscribe(t) => write!(f, "Subscribe({t:?})"),
+            Request::Close(p) => write!(f, "Close({})", p.topic),
+        }
+    }
+}
+
+/// The running connection.
+#[derive(Debug)]
+pub struct MqttConnection {
+    /// Publish and subscribe through this.
+    pub handle: MqttHandle,
+    /// Connection events and messages, in order.
+    pub events: mpsc::Receiver<MqttEvent>,
+    poll_task: JoinHandle<()>,
+    publisher_task: JoinHandle<()>,
+    stop: CancellationToken,
+}
+
+impl MqttHandle {
+    /// Queues a publish. Never blocks: the bridge produces little, and blocking here could
+    /// deadlock against the poll task that feeds the bridge.
+    pub fn publish(&self, publish: Publish) {
+        let _ = self.requests.send(Request::Publish(publish));
+    }
+
+    /// Queues a subscription to these filters (QoS 1).
+    pub fn subscribe(&self, filters: Vec<String>) {
+        let _ = self.requests.send(Request::Subscribe(filters));
+    }
+
+    /// True while the broker connection is up.
+    pub fn is_connected(&self) -> bool {
+        self.connected.load(Ordering::Relaxed)
+    }
+}
+
+fn qos(q: Qos) -> QoS {
+    match q {
+        Qos::AtMostOnce => QoS::AtMostOnce,
+        Qos::AtLeastOnce => QoS::AtLeastOnce,
+    }
+}
+
+fn read_file(what: &'static str, path: &PathBuf) -> Result<Vec<u8>, MqttError> {
+    std::fs::read(path).map_err(|e| MqttError::TlsFile {
+        what,
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// A rustls client configuration with the one crypto provider we compile in (ring), so nothing
+/// depends on a process-wide default provider.
+fn tls_config(files: &TlsFiles) -> Result<rustls::ClientConfig, MqttError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let pem_error =
+        |what: &'static str, path: &PathBuf, e: rustls::pki_types::pem::Error| MqttError::TlsFile {
+            what,
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+    let mut roots = rustls::RootCertStore::empty();
+    match &files.ca_file {
+        Some(path) => {
+            let pem = read_file("mqtt.ca_file", path)?;
+            for cert in CertificateDer::pem_slice_iter(&pem) {
+                let cert = cert.map_err(|e| pem_error("mqtt.ca_file", path, e))?;
+                roots.add(cert).map_err(|e| MqttError::TlsFile {
+                    what: "mqtt.ca_file",
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+            }
+            if roots.is_empty() {
+                return Err(MqttError::TlsFile {
+                    what: "mqtt.ca_file",
+                    path: path.display().to_string(),
+                    reason: "no PEM certificate found".into(),
+                });
+            }
+        }
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| MqttError::Tls(e.to_string()))?
+    .with_root_certificates(roots);
+    match (&files.client_cert_file, &files.client_key_file) {
+        (Some(cert_path), Some(key_path)) => {
+            let cert_pem = read_file("mqtt.client_cert_file", cert_path)?;
+            let chain = CertificateDer::pem_slice_iter(&cert_pem)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| pem_error("mqtt.client_cert_file", cert_path, e))?;
+            let key_pem = read_file("mqtt.client_key_file", key_path)?;
+            let key = PrivateKeyDer::from_pem_slice(&key_pem)
+                .map_err(|e| pem_error("mqtt.client_key_file", key_path, e))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| MqttError::Tls(e.to_string()))
+        }
+        (None, None) => Ok(builder.with_no_client_auth()),
+        _ => Err(MqttError::Tls(
+            "mqtt.client_cert_file and mqtt.client_key_file go together".into(),
+        )),
+    }
+}
+
+fn options(settings: &MqttSettings) -> Result<MqttOptions, MqttError> {
+    let mut options = MqttOptions::new(
+        settings.client_id.clone(),
+        settings.host.clone(),
+        settings.port,
+    );
+    // rumqttc panics on keep-alives under a second; the config never allows that, but a
+    // panic is not an error message.
+    options.set_keep_alive(settings.keepalive.max(Duration::from_secs(1)));
+    // A clean session: the broker must not queue commands for us while we are away, or a
+    // start would replay an hour later.
+    options.set_clean_session(true);
+    options.set_max_packet_size(MAX_PACKET_SIZE, MAX_PACKET_SIZE);
+    options.set_request_channel_capacity(256);
+    options.set_last_will(LastWill::new(
+        settings.will_topic.clone(),
+        "offline",
+        QoS::AtLeastOnce,
+        true,
+    ));
+    if let Some(user) = &settings.username {
+        let password = settings
+            .password
+            .as_ref()
+            .map(|p| p.expose().to_owned())
+            .unwrap_or_default();
+        options.set_credentials(user.clone(), password);
+    }
+    if let Some(files) = &settings.tls {
+        let config = tls_config(files)?;
+        options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
+            Arc::new(config),
+        )));
+    }
+    Ok(options)
+}
+
+impl MqttConnection {
+    /// Starts connecting; events arrive on `events`. Stops when `shutdown` is cancelled or on
+    /// [`MqttConnection::close`].
+    pub fn start(settings: &MqttSettings, shutdown: &CancellationToken) -> Result<Self, MqttError> {
+        let options = options(settings)?;
+        let (client, eventloop) = AsyncClient::new(options, 256);
+        let (event_tx, events) = mpsc::channel(1024);
+        let (requests, request_rx) = mpsc::unbounded_channel();
+        let connected = Arc::new(AtomicBool::new(false));
+        let stop = shutdown.child_token();
+        let endpoint = format!("{}:{}", settings.host, settings.port);
+        let poll_task = tokio::spawn(poll_loop(
+            eventloop,
+            event_tx,
+            connected.clone(),
+            stop.clone(),
+            endpoint,
+        ));
+        let publisher_task = tokio::spawn(publisher(client, request_rx, stop.clone()));
+        Ok(Self {
+            handle: MqttHandle {
+                requests,
+                connected,
+            },
+            events,
+            poll_task,
+            publisher_task,
+            stop,
+        })
+    }
+
+    /// Publishes `offline` (the last will does not fire on a clean disconnect), disconnects
+    /// cleanly, and ends both tasks; drops the connection if that takes too long.
+    pub async fn close(self, offline: Publish) {
+        if self.handle.is_connected() {
+            let _ = self.handle.requests.send(Request::Close(offline));
+        } else {
+            self.stop.cancel();
+        }
+        let mut poll_task = self.poll_task;
+        if tokio::time::timeout(CLOSE_TIMEOUT, &mut poll_task)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "the broker did not take our disconnect in time; dropping the connection"
+            );
+            self.stop.cancel();
+            poll_task.abort();
+        }
+        self.stop.cancel();
+        let _ = self.publisher_task.await;
+    }
+}
+
+/// Owns every client call, so the poll task never waits on rumqttc's request channel.
+async fn publisher(
+    client: AsyncClient,
+    mut requests: mpsc::UnboundedReceiver<Request>,
+    stop: CancellationToken,
+) {
+    loop {
+        let request = tokio::select! {
+            _ = stop.cancelled() => return,
+            request = requests.recv() => match request {
+                Some(r) => r,
+                None => return,
+            },
+        };
+        let result = match request {
+            Request::Publish(p) => {
+                client
+                    .publish(p.topic, qos(p.qos), p.retain, p.payload)
+                    .await
+            }
+            Request::Subscribe(filters) => {
+                let filters = filters
+                    .into_iter()
+                    .map(|f| SubscribeFilter::new(f, QoS::AtLeastOnce));
+                client.subscribe_many(filters).await
+            }
+            Request::Close(offline) => {
+                let _ = client
+                    .publish(
+                        offline.topic,
+                        qos(offline.qos),
+                        offline.retain,
+                        offline.payload,
+                    )
+                    .await;
+                let _ = client.disconnect().await;
+                return;
+            }
+        };
+        if let Err(e) = result {
+            // Only when the event loop is gone; the poll task reports why.
+            tracing::debug!("MQTT request not queued: {e}");
+        }
+    }
+}
+
+/// Polls the event loop, forwards what happened, and spaces out reconnects.
+async fn poll_loop(
+    mut eventloop: EventLoop,
+    events: mpsc::Sender<MqttEvent>,
+    connected: Arc<AtomicBool>,
+    stop: CancellationToken,
+    endpoint: String,
+) {
+    let mut delay = FIRST_RECONNECT_DELAY;
+    let mut reported_down = false;
+    loop {
+        let polled = tokio::select! {
+            _ = stop.cancelled() => return,
+            polled = eventloop.poll() => polled,
+        };
+        match polled {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                tracing::info!(broker = %endpoint, "connected to the MQTT broker");
+                connected.store(true, Ordering::Relaxed);
+                delay = FIRST_RECONNECT_DELAY;
+                reported_down = false;
+                if events.send(MqttEvent::Connected).await.is_err() {
+                    return;
+                }
+            }
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                let message = MqttEvent::Message {
+                    topic: p.topic,
+                    payload: p.payload.to_vec(),
+                    retained: p.retain,
+                };
+                if events.send(message).await.is_err() {
+                    return;
+                }
+            }
+            Ok(Event::Outgoing(Outgoing::Disconnect)) => {
+                // Our own graceful disconnect: stop polling, or the next poll reconnects.
+                connected.store(false, Ordering::Relaxed);
+                tracing::info!("disconnected from the MQTT broker");
+                return;
+            }
+            Ok(_) => {}
+            Err(error) => {
+                let was_connected = connected.swap(false, Ordering::Relaxed);
+                let reason = describe(&error);
+                if was_connected || !reported_down {
+                    tracing::warn!(broker = %endpoint, "MQTT connection lost: {reason}; retrying in {}", humantime::format_duration(delay));
+                    reported_down = true;
+                    if events
+                        .send(MqttEvent::Disconnected { reason })
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                } else {
+                    tracing::debug!(broker = %endpoint, "MQTT connect failed again: {reason}");
+                }
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(MAX_RECONNECT_DELAY);
+            }
+        }
+    }
+}
+
+fn describe(error: &ConnectionError) -> String {
+    match error {
+        ConnectionError::ConnectionRefused(code) => {
+            format!("the broker refused the connection ({code:?})")
+        }
+        other => other.to_string(),
+    }
+}

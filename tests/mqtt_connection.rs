@@ -1,0 +1,146 @@
+//! The broker connection against a real mosquitto: connect, subscribe, publish, last will,
+//! graceful close, and reconnecting after the broker restarts.
+
+mod support;
+
+use anova2mqtt::bridge::{Publish, Qos};
+use anova2mqtt::mqtt::connection::{MqttConnection, MqttEvent, MqttSettings};
+use std::time::Duration;
+use support::{Broker, Watcher, WAIT};
+use tokio_util::sync::CancellationToken;
+
+fn settings(port: u16) -> MqttSettings {
+    MqttSettings {
+        host: "127.0.0.1".into(),
+        port,
+        tls: None,
+        username: None,
+        password: None,
+        client_id: format!("test-{}", uuid::Uuid::new_v4().simple()),
+        keepalive: Duration::from_secs(5),
+        will_topic: "t/bridge/state".into(),
+    }
+}
+
+fn publish(topic: &str, payload: &str, retain: bool) -> Publish {
+    Publish {
+        topic: topic.into(),
+        payload: payload.into(),
+        retain,
+        qos: Qos::AtLeastOnce,
+    }
+}
+
+async fn next(conn: &mut MqttConnection) -> MqttEvent {
+    tokio::time::timeout(WAIT, conn.events.recv())
+        .await
+        .expect("no MQTT event")
+        .expect("closed")
+}
+
+#[tokio::test]
+async fn publishes_subscribes_and_closes_with_offline() {
+    let broker = Broker::start();
+    let mut watcher = Watcher::connect(broker.port, &["t/#"]).await;
+    let shutdown = CancellationToken::new();
+    let mut conn = MqttConnection::start(&settings(broker.port), &shutdown).unwrap();
+    assert_eq!(next(&mut conn).await, MqttEvent::Connected);
+    conn.handle.subscribe(vec!["t/in/+".into()]);
+    conn.handle
+        .publish(publish("t/bridge/state", "online", true));
+    watcher
+        .wait_for("online", |m| {
+            m.topic == "t/bridge/state" && m.payload == "online"
+        })
+        .await;
+    watcher.publish("t/in/x", "hello", false).await;
+    match next(&mut conn).await {
+        MqttEvent::Message {
+            topic,
+            payload,
+            retained,
+        } => {
+            assert_eq!(
+                (topic.as_str(), payload.as_slice(), retained),
+                ("t/in/x", &b"hello"[..], false)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    conn.close(publish("t/bridge/state", "offline", true)).await;
+    watcher
+        .next_matching(WAIT, "offline", |m| {
+            m.topic == "t/bridge/state" && m.payload == "offline"
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn the_last_will_says_offline_when_the_connection_dies() {
+    let mut broker = Broker::start();
+    let shutdown = CancellationToken::new();
+    let mut conn = MqttConnection::start(&settings(broker.port), &shutdown).unwrap();
+    assert_eq!(next(&mut conn).await, MqttEvent::Connected);
+    conn.handle
+        .publish(publish("t/bridge/state", "online", true));
+    let mut watcher = Watcher::connect(broker.port, &["t/bridge/state"]).await;
+    watcher.wait_for("online", |m| m.payload == "online").await;
+    // Kill our client hard: the broker publishes the will.
+    shutdown.cancel();
+    drop(conn);
+    watcher
+        .next_matching(Duration::from_secs(15), "the will", |m| {
+            m.payload == "offline"
+        })
+        .await;
+    broker.stop();
+}
+
+#[tokio::test]
+async fn reconnects_after_the_broker_restarts() {
+    let mut broker = Broker::start();
+    if !broker.mosquitto {
+        return;
+    }
+    let shutdown = CancellationToken::new();
+    let mut conn = MqttConnection::start(&settings(broker.port), &shutdown).unwrap();
+    assert_eq!(next(&mut conn).await, MqttEvent::Connected);
+    broker.restart();
+    assert!(matches!(
+        next(&mut conn).await,
+        MqttEvent::Disconnected { .. }
+    ));
+    let event = tokio::time::timeout(Duration::from_secs(8), conn.events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event, MqttEvent::Connected);
+    shutdown.cancel();
+}
+
+/// The demo's embedded broker keeps retained messages and delivers them to late subscribers,
+/// which discovery and state depend on.
+#[tokio::test]
+async fn the_embedded_broker_keeps_retained_messages() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    anova2mqtt::broker::start_embedded(([127, 0, 0, 1], port).into()).unwrap();
+    let shutdown = CancellationToken::new();
+    let mut conn = MqttConnection::start(&settings(port), &shutdown).unwrap();
+    assert_eq!(next(&mut conn).await, MqttEvent::Connected);
+    conn.handle.publish(publish("t/a/state", "{\"x\":1}", true));
+    conn.handle.publish(publish("t/a/event", "not kept", false));
+    let mut first = Watcher::connect(port, &["t/#"]).await;
+    first.wait_for("state", |m| m.topic == "t/a/state").await;
+    // A late subscriber gets the retained state and not the event.
+    let mut late = Watcher::connect(port, &["t/#"]).await;
+    let m = late
+        .wait_for("retained state", |m| m.topic == "t/a/state")
+        .await;
+    assert!(m.retained);
+    assert!(late.on("t/a/event").is_empty());
+    shutdown.cancel();
+}

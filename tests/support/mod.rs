@@ -1,0 +1,307 @@
+//! Test support: a real MQTT broker per test, and an MQTT client that waits for messages.
+//!
+//! The broker is a real mosquitto on a free port. Where mosquitto is missing the embedded broker
+//! stands in, unless `ANOVA2MQTT_REQUIRE_MOSQUITTO=1` (set by CI) demands the real one.
+
+#![allow(dead_code)]
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// The default time to wait for something that should happen.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port")
+}
+
+fn mosquitto_binary() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin".into(), "/usr/local/sbin".into()])
+        .map(|dir| dir.join("mosquitto"))
+        .find(|p| p.is_file())
+}
+
+/// A broker for one test.
+pub struct Broker {
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    /// True for a real mosquitto.
+    pub mosquitto: bool,
+}
+
+impl Broker {
+    /// Starts mosquitto (or the embedded fallback) on a free port.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match mosquitto_binary() {
+            Some(binary) => {
+                for _ in 0..5 {
+                    let port = free_port();
+                    if let Some(child) = spawn_mosquitto(&binary, &dir, port) {
+                        return Self {
+                            port,
+                            child: Some(child),
+                            dir,
+                            mosquitto: true,
+                        };
+                    }
+                }
+                panic!("mosquitto did not start");
+            }
+            None => {
+                assert!(
+                    std::env::var("ANOVA2MQTT_REQUIRE_MOSQUITTO").as_deref() != Ok("1"),
+                    "mosquitto is required (ANOVA2MQTT_REQUIRE_MOSQUITTO=1) but not installed"
+                );
+                eprintln!("mosquitto not found: using the embedded broker");
+                let port = free_port();
+                anova2mqtt::broker::start_embedded(SocketAddr::from(([127, 0, 0, 1], port)))
+                    .expect("embedded broker");
+                Self {
+                    port,
+                    child: None,
+                    dir,
+                    mosquitto: false,
+                }
+            }
+        }
+    }
+
+    /// `mqtt://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the broker and starts a fresh one on the same port, without persistence: every
+    /// retained message is gone.
+    pub fn restart(&mut self) {
+        let binary = mosquitto_binary().expect("restart needs mosquitto");
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        for _ in 0..50 {
+            if let Some(child) = spawn_mosquitto(&binary, &self.dir, self.port) {
+                self.child = Some(child);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("mosquitto did not restart on port {}", self.port);
+    }
+
+    /// Stops the broker.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn spawn_mosquitto(binary: &PathBuf, dir: &tempfile::TempDir, port: u16) -> Option<Child> {
+    let conf = dir.path().join("mosquitto.conf");
+    std::fs::write(
+        &conf,
+        format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+    )
+    .ok()?;
+    let mut child = Command::new(binary)
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    for _ in 0..200 {
+        if let Ok(Some(_)) = child.try_wait() {
+            return None; // exited: the port was taken
+        }
+        if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+            return Some(child);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    None
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// One message seen by a [`Watcher`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Msg {
+    /// Topic.
+    pub topic: String,
+    /// Payload as text.
+    pub payload: String,
+    /// Retain flag.
+    pub retained: bool,
+}
+
+impl Msg {
+    /// The payload as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.payload).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// An MQTT client that records everything on its subscriptions.
+pub struct Watcher {
+    client: AsyncClient,
+    rx: mpsc::UnboundedReceiver<Msg>,
+    /// Everything seen so far, in order.
+    pub seen: Vec<Msg>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Watcher {
+    /// Connects to the broker on `port` and subscribes to `filters` (waits for the SUBACK).
+    pub async fn connect(port: u16, filters: &[&str]) -> Self {
+        let id = format!("watcher-{}", uuid::Uuid::new_v4().simple());
+        let mut options = MqttOptions::new(id, "127.0.0.1", port);
+        options.set_max_packet_size(1 << 20, 1 << 20);
+        options.set_keep_alive(Duration::from_secs(5));
+        let (client, mut eventloop) = AsyncClient::new(options, 64);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (subacked_tx, mut subacked) = mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            loop {
+                match eventloop.poll().await {
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        let _ = tx.send(Msg {
+                            topic: p.topic,
+                            payload: String::from_utf8_lossy(&p.payload).into_owned(),
+                            retained: p.retain,
+                        });
+                    }
+                    Ok(Event::Incoming(Packet::SubAck(_))) => {
+                        let _ = subacked_tx.send(());
+                    }
+                    Ok(_) => {}
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+            }
+        });
+        for filter in filters {
+            client
+                .subscribe(*filter, QoS::AtLeastOnce)
+                .await
+                .expect("subscribe");
+            tokio::time::timeout(WAIT, subacked.recv())
+                .await
+                .expect("no SUBACK");
+        }
+        Self {
+            client,
+            rx,
+            seen: Vec::new(),
+            task,
+        }
+    }
+
+    /// Publishes.
+    pub async fn publish(&self, topic: &str, payload: &str, retain: bool) {
+        self.client
+            .publish(topic, QoS::AtLeastOnce, retain, payload.as_bytes().to_vec())
+            .await
+            .expect("publish");
+    }
+
+    /// Waits for a message (already seen or new) matching `pred`.
+    pub async fn wait_for(&mut self, what: &str, pred: impl Fn(&Msg) -> bool) -> Msg {
+        self.wait_for_within(WAIT, what, pred).await
+    }
+
+    /// [`Watcher::wait_for`] with a timeout.
+    pub async fn wait_for_within(
+        &mut self,
+        timeout: Duration,
+        what: &str,
+        pred: impl Fn(&Msg) -> bool,
+    ) -> Msg {
+        if let Some(m) = self.seen.iter().find(|m| pred(m)) {
+            return m.clone();
+        }
+        self.next_matching(timeout, what, pred).await
+    }
+
+    /// Waits for a *new* message matching `pred` (ignores what was already seen).
+    pub async fn next_matching(
+        &mut self,
+        timeout: Duration,
+        what: &str,
+        pred: impl Fn(&Msg) -> bool,
+    ) -> Msg {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(m)) => {
+                    self.seen.push(m.clone());
+                    if pred(&m) {
+                        return m;
+                    }
+                }
+                Ok(None) => panic!("watcher stopped while waiting for {what}"),
+                Err(_) => panic!(
+                    "timed out after {timeout:?} waiting for {what}; seen:\n{}",
+                    self.seen
+                        .iter()
+                        .map(|m| format!(
+                            "  {} {} {}",
+                            m.topic,
+                            if m.retained { "(r)" } else { "" },
+                            m.payload
+                        ))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Takes whatever arrived without waiting.
+    pub fn drain(&mut self) {
+        while let Ok(m) = self.rx.try_recv() {
+            self.seen.push(m);
+        }
+    }
+
+    /// Forgets what was seen.
+    pub fn clear(&mut self) {
+        self.drain();
+        self.seen.clear();
+    }
+
+    /// Everything seen on `topic`.
+    pub fn on(&mut self, topic: &str) -> Vec<Msg> {
+        self.drain();
+        self.seen
+            .iter()
+            .filter(|m| m.topic == topic)
+            .cloned()
+            .collect()
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
