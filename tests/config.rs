@@ -629,3 +629,20 @@ fn the_example_file_uncommented_is_the_defaults() {
     let parsed: Config = toml::from_str(&uncommented).unwrap();
     assert_eq!(parsed, Config::default());
 }
+
+#[test]
+fn client_ids_come_from_sanitised_host_names() {
+    use anova2mqtt::config::client_id_for_hostname;
+    assert_eq!(
+        client_id_for_hostname(Some("kitchen-pi")),
+        "anova2mqtt-kitchen-pi"
+    );
+    assert_eq!(
+        client_id_for_hostname(Some("My.Host.lan\n")),
+        "anova2mqtt-my-host-lan"
+    );
+    assert_eq!(client_id_for_hostname(Some("  ")), "anova2mqtt");
+    assert_eq!(client_id_for_hostname(Some("...")), "anova2mqtt");
+    assert_eq!(client_id_for_hostname(None), "anova2mqtt");
+    assert!(client_id_for_hostname(Some(&"x".repeat(200))).len() <= 60);
+}
