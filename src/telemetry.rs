@@ -1,1 +1,214 @@
-//! Logging.
+//! Logging: `tracing` events to the journal, or as text or JSON lines on stderr.
+//!
+//! `log.format = "auto"` picks the journal only when systemd really connected our stderr to it.
+//! Checking that the journal socket exists is not enough (it exists on every systemd host, so
+//! an interactive run would vanish into the journal); systemd instead sets
+//! `JOURNAL_STREAM=<device>:<inode>` to the identity of the stream it gave us, and we compare
+//! that with what stderr actually is. A child shell may inherit the variable, but its stderr
+//! is then a terminal, so the comparison fails and we write text.
+//!
+//! Nothing here logs configuration values, so no secret can reach a log line from this module.
+
+use crate::config::{LogConfig, LogFormat};
+use anyhow::Context as _;
+use std::io::IsTerminal as _;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::fs::MetadataExt as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
+
+/// Where log lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Structured entries to the systemd journal.
+    Journald,
+    /// Human-readable lines on stderr.
+    Text,
+    /// One JSON object per line on stderr.
+    Json,
+}
+
+/// The output for `format`. `journal_stream_env` is `$JOURNAL_STREAM` and `stderr_dev_ino`
+/// the device and inode of stderr; in `auto` mode they decide between journal and text.
+pub fn choose_output(
+    format: LogFormat,
+    journal_stream_env: Option<&str>,
+    stderr_dev_ino: Option<(u64, u64)>,
+) -> Output {
+    match format {
+        LogFormat::Text => Output::Text,
+        LogFormat::Json => Output::Json,
+        LogFormat::Journald => Output::Journald,
+        LogFormat::Auto if stderr_is_journal(journal_stream_env, stderr_dev_ino) => {
+            Output::Journald
+        }
+        LogFormat::Auto => Output::Text,
+    }
+}
+
+/// True when `$JOURNAL_STREAM` (`<device>:<inode>`, decimal) names the stream stderr is.
+pub fn stderr_is_journal(
+    journal_stream_env: Option<&str>,
+    stderr_dev_ino: Option<(u64, u64)>,
+) -> bool {
+    let parsed = journal_stream_env.and_then(|value| {
+        let (dev, ino) = value.trim().split_once(':')?;
+        Some((dev.parse::<u64>().ok()?, ino.parse::<u64>().ok()?))
+    });
+    matches!((parsed, stderr_dev_ino), (Some(a), Some(b)) if a == b)
+}
+
+/// The device and inode of an open file descriptor, as `JOURNAL_STREAM` spells them.
+pub fn dev_ino(fd: BorrowedFd<'_>) -> Option<(u64, u64)> {
+    let file = std::fs::File::from(fd.try_clone_to_owned().ok()?);
+    let meta = file.metadata().ok()?;
+    Some((meta.dev(), meta.ino()))
+}
+
+/// The filter: `RUST_LOG` when set and not empty, else `log.level`. An invalid filter is an
+/// error naming where it came from, rather than a silently ignored directive.
+pub fn build_filter(rust_log: Option<&str>, level: &str) -> anyhow::Result<EnvFilter> {
+    let (source, directives) = match rust_log.map(str::trim) {
+        Some(value) if !value.is_empty() => ("RUST_LOG", value),
+        _ => ("log.level", level.trim()),
+    };
+    EnvFilter::builder()
+        .parse(directives)
+        .with_context(|| format!("{source} = {directives:?} is not a valid log filter"))
+}
+
+/// Installs the global subscriber as `log` asks. Call once, early in `main`; fails when the
+/// filter is invalid, when `format = "journald"` and the journal cannot be reached, or when a
+/// subscriber is already installed.
+pub fn init(log: &LogConfig) -> anyhow::Result<()> {
+    let journal_stream = std::env::var("JOURNAL_STREAM").ok();
+    let stderr_id = dev_ino(std::io::stderr().as_fd());
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let filter = build_filter(rust_log.as_deref(), &log.level)?;
+
+    let to_journal = stderr_is_journal(journal_stream.as_deref(), stderr_id);
+    let mut fallback_reason = None;
+    let layer: Box<dyn Layer<Registry> + Send + Sync> =
+        match choose_output(log.format, journal_stream.as_deref(), stderr_id) {
+            Output::Journald => match journald_layer() {
+                Ok(layer) => layer,
+                Err(err) if log.format == LogFormat::Journald => {
+                    return Err(err).context("log.format is \"journald\"");
+                }
+                // stderr goes to the journal anyway, so text loses only the structure.
+                Err(err) => {
+                    fallback_reason = Some(format!("{err:#}"));
+                    text_layer(to_journal)
+                }
+            },
+            Output::Text => text_layer(to_journal),
+            Output::Json => Box::new(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(std::io::stderr),
+            ),
+        };
+    tracing_subscriber::registry()
+        .with(layer.with_filter(filter))
+        .try_init()
+        .context("cannot install the log subscriber")?;
+    if let Some(reason) = fallback_reason {
+        tracing::warn!("cannot log to the journal ({reason}); writing text to stderr instead");
+    }
+    Ok(())
+}
+
+/// The journal layer, with `INFO` mapped to the journal's `info` priority so that
+/// `journalctl -p info` shows what `log.level = "info"` means (the crate's default maps `INFO`
+/// to `notice`).
+fn journald_layer() -> anyhow::Result<Box<dyn Layer<Registry> + Send + Sync>> {
+    use tracing_journald::{Priority, PriorityMappings};
+    let layer = tracing_journald::layer()
+        .context("cannot connect to the journal")?
+        .with_priority_mappings(PriorityMappings {
+            info: Priority::Informational,
+            debug: Priority::Debug,
+            ..PriorityMappings::new()
+        });
+    Ok(Box::new(layer))
+}
+
+/// Text on stderr: colours only on a terminal, and no timestamp when the journal (which adds
+/// its own) is reading stderr.
+fn text_layer(to_journal: bool) -> Box<dyn Layer<Registry> + Send + Sync> {
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    if to_journal {
+        Box::new(layer.without_time())
+    } else {
+        Box::new(layer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_formats_win() {
+        let stream = Some("8:42");
+        let id = Some((8, 42));
+        assert_eq!(choose_output(LogFormat::Text, stream, id), Output::Text);
+        assert_eq!(choose_output(LogFormat::Json, stream, id), Output::Json);
+        assert_eq!(
+            choose_output(LogFormat::Journald, None, None),
+            Output::Journald
+        );
+    }
+
+    #[test]
+    fn auto_follows_journal_stream() {
+        let auto = |stream, id| choose_output(LogFormat::Auto, stream, id);
+        assert_eq!(auto(Some("8:42"), Some((8, 42))), Output::Journald);
+        assert_eq!(auto(Some(" 8:42\n"), Some((8, 42))), Output::Journald);
+        // Inherited by a shell whose stderr is a terminal.
+        assert_eq!(auto(Some("8:42"), Some((8, 43))), Output::Text);
+        assert_eq!(auto(Some("9:42"), Some((8, 42))), Output::Text);
+        assert_eq!(auto(None, Some((8, 42))), Output::Text);
+        assert_eq!(auto(Some("garbage"), Some((8, 42))), Output::Text);
+        assert_eq!(auto(Some("8:"), Some((8, 42))), Output::Text);
+        assert_eq!(auto(Some("8:42"), None), Output::Text);
+    }
+
+    #[test]
+    fn journal_stream_matches_the_real_descriptor() {
+        let file = tempfile::tempfile().unwrap();
+        let (dev, ino) = dev_ino(file.as_fd()).unwrap();
+        let meta = file.metadata().unwrap();
+        assert_eq!((dev, ino), (meta.dev(), meta.ino()));
+        let stream = format!("{dev}:{ino}");
+        assert!(stderr_is_journal(Some(&stream), dev_ino(file.as_fd())));
+
+        let other = tempfile::tempfile().unwrap();
+        assert!(!stderr_is_journal(Some(&stream), dev_ino(other.as_fd())));
+    }
+
+    #[test]
+    fn rust_log_wins_over_the_config() {
+        let shown = |rust_log, level| build_filter(rust_log, level).unwrap().to_string();
+        let filter = shown(Some("warn,anova2mqtt=trace"), "info");
+        assert!(
+            filter.contains("anova2mqtt=trace") && filter.contains("warn"),
+            "{filter}"
+        );
+        assert!(!filter.contains("info"), "{filter}");
+        let filter = shown(None, "info,anova2mqtt::bridge=debug");
+        assert!(filter.contains("anova2mqtt::bridge=debug"), "{filter}");
+        assert_eq!(shown(Some("  "), "debug"), "debug");
+    }
+
+    #[test]
+    fn invalid_filters_name_their_source() {
+        let err = build_filter(Some("info,=["), "info").unwrap_err();
+        assert!(format!("{err:#}").starts_with("RUST_LOG"), "{err:#}");
+        let err = build_filter(None, "loud[").unwrap_err();
+        assert!(format!("{err:#}").starts_with("log.level"), "{err:#}");
+    }
+}

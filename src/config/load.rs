@@ -1,0 +1,260 @@
+//! Finding the file and layering defaults, file and environment (`interface.md` §1, §2).
+
+use super::env::{self, EnvLayer};
+use super::{secrets, validate, Config, ConfigError, Problem, SecretOrigin, SecretOrigins};
+use figment::error::Kind;
+use figment::providers::{Format, Toml};
+use figment::{Figment, Source};
+use std::path::{Path, PathBuf};
+
+/// Prefix of the environment variables that override the file: `ANOVA2MQTT_MQTT__URL`.
+pub const ENV_PREFIX: &str = "ANOVA2MQTT_";
+
+/// The variable systemd sets to the directory holding `LoadCredential=` files.
+pub const CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
+
+/// Where the config file is looked for when `--config` is not given, in order.
+pub fn default_config_paths() -> Vec<PathBuf> {
+    vec![
+        PathBuf::from("/etc/anova2mqtt/config.toml"),
+        PathBuf::from("config/anova2mqtt.toml"),
+    ]
+}
+
+/// A loaded configuration and where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    /// The configuration, secrets resolved, checked by [`Config::validate`].
+    pub config: Config,
+    /// The file that was read; `None` when only defaults and the environment apply.
+    pub source: Option<PathBuf>,
+    /// Where each secret came from.
+    pub secrets: SecretOrigins,
+}
+
+/// Loads the configuration the way the installed daemon does: `explicit` (from `--config`)
+/// or the first of [`default_config_paths`] that exists, then the process environment.
+pub fn load(explicit: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
+    let env = std::env::vars_os().map(|(name, value)| {
+        (
+            name.to_string_lossy().into_owned(),
+            value.to_string_lossy().into_owned(),
+        )
+    });
+    load_from(explicit, &default_config_paths(), env)
+}
+
+/// [`load`] with the default file candidates and the environment given, so tests never
+/// depend on `/etc` or the process environment. `env` holds every variable (the
+/// `ANOVA2MQTT_` ones and `CREDENTIALS_DIRECTORY`); others are ignored.
+///
+/// Errors: [`ConfigError::File`] when `explicit` cannot be read; otherwise
+/// [`ConfigError::Invalid`] listing every problem found (parse errors alone when the layers
+/// do not even fit the schema).
+pub fn load_from(
+    explicit: Option<&Path>,
+    default_candidates: &[PathBuf],
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<LoadedConfig, ConfigError> {
+    let vars: Vec<(String, String)> = env.into_iter().collect();
+    let source = find_file(explicit, default_candidates)?;
+
+    let mut figment = Figment::new();
+    if let Some(path) = &source {
+        figment = figment.merge(Toml::file_exact(path));
+    }
+    figment = figment.merge(EnvLayer::new(ENV_PREFIX, &vars));
+
+    let mut config: Config = figment
+        .extract()
+        .map_err(|err| ConfigError::Invalid(figment_problems(err, &figment)))?;
+
+    let credentials_dir = vars
+        .iter()
+        .find(|(name, value)| name == CREDENTIALS_DIRECTORY && !value.is_empty())
+        .map(|(_, value)| PathBuf::from(value));
+    let mut problems = Vec::new();
+    let secrets = secrets::resolve(
+        &mut config,
+        credentials_dir.as_deref(),
+        |key| origin_of(&figment, key).unwrap_or_else(|| "the configuration".to_owned()),
+        &mut problems,
+    );
+    problems.extend(validate::problems(&config));
+    let problems = problems
+        .into_iter()
+        .map(|problem| {
+            let origin = match problem.key.as_str() {
+                "anova.token" => secret_origin(&secrets.anova_token),
+                "mqtt.password" => secret_origin(&secrets.mqtt_password),
+                key => origin_of(&figment, key),
+            };
+            match origin {
+                Some(origin) if problem.origin.is_none() => problem.with_origin(origin),
+                _ => problem,
+            }
+        })
+        .collect();
+    ConfigError::from_problems(problems)?;
+    Ok(LoadedConfig {
+        config,
+        source,
+        secrets,
+    })
+}
+
+/// The file to read: `explicit` must be readable; a missing default is fine.
+fn find_file(
+    explicit: Option<&Path>,
+    default_candidates: &[PathBuf],
+) -> Result<Option<PathBuf>, ConfigError> {
+    let readable = |path: &Path| -> Result<PathBuf, ConfigError> {
+        let file_error = |source| ConfigError::File {
+            path: path.to_owned(),
+            source,
+        };
+        let meta = std::fs::File::open(path)
+            .and_then(|file| file.metadata())
+            .map_err(file_error)?;
+        if meta.is_dir() {
+            return Err(file_error(std::io::Error::other(
+                "is a directory, not a file",
+            )));
+        }
+        Ok(path.to_owned())
+    };
+    if let Some(path) = explicit {
+        return readable(path).map(Some);
+    }
+    for path in default_candidates {
+        let exists = path.try_exists().map_err(|source| ConfigError::File {
+            path: path.clone(),
+            source,
+        })?;
+        if exists {
+            return readable(path).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// Describes the layer that set `key`: `file /etc/…` or `environment variable ANOVA2MQTT_…`.
+fn origin_of(figment: &Figment, key: &str) -> Option<String> {
+    let metadata = figment.find_metadata(key)?;
+    if metadata.name == env::METADATA_NAME {
+        return Some(format!(
+            "environment variable {}",
+            env::var_name(ENV_PREFIX, key)
+        ));
+    }
+    match &metadata.source {
+        Some(Source::File(path)) => Some(format!("file {}", path.display())),
+        _ => Some(metadata.name.to_string()),
+    }
+}
+
+/// Where a secret-related problem comes from, if a source was given at all.
+fn secret_origin(origin: &SecretOrigin) -> Option<String> {
+    match origin {
+        SecretOrigin::NotSet => None,
+        SecretOrigin::Value(described) => Some(described.clone()),
+        SecretOrigin::File(path) => Some(format!("file {}", path.display())),
+        SecretOrigin::Credential(path) => Some(format!("systemd credential {}", path.display())),
+    }
+}
+
+/// Turns figment's errors into problems that name the key and the file or variable.
+fn figment_problems(err: figment::Error, figment: &Figment) -> Vec<Problem> {
+    err.into_iter()
+        .map(|err| {
+            let mut key = err.path.join(".");
+            let message = match &err.kind {
+                Kind::UnknownField(field, expected) => {
+                    // figment usually puts the unknown key at the end of the path already.
+                    if err.path.last() != Some(field) {
+                        if !key.is_empty() {
+                            key.push('.');
+                        }
+                        key.push_str(field);
+                    }
+                    unknown_key_message(field, expected)
+                }
+                // Only the type of a wrong value, never its text: a token put under the wrong
+                // key must not end up in the error.
+                Kind::InvalidType(actual, expected) => {
+                    format!("expected {expected}, found {}", describe_actual(actual))
+                }
+                Kind::UnknownVariant(value, expected) => format!(
+                    "unknown value {value:?}; expected one of: {}",
+                    expected.join(", ")
+                ),
+                kind => kind.to_string(),
+            };
+            let origin = origin_of(figment, &key).or_else(|| {
+                let metadata = err.metadata.as_ref()?;
+                match &metadata.source {
+                    Some(Source::File(path)) => Some(format!("file {}", path.display())),
+                    _ => Some(metadata.name.to_string()),
+                }
+            });
+            let problem = Problem::new(key, message);
+            match origin {
+                Some(origin) => problem.with_origin(origin),
+                None => problem,
+            }
+        })
+        .collect()
+}
+
+/// "unknown key; did you mean `token`?" with the known keys listed.
+fn unknown_key_message(field: &str, expected: &[&str]) -> String {
+    let closest = expected
+        .iter()
+        .map(|candidate| (edit_distance(field, candidate), candidate))
+        .filter(|(distance, _)| *distance <= 2)
+        .min();
+    let known = expected.join(", ");
+    match closest {
+        Some((_, candidate)) => {
+            format!("unknown key; did you mean `{candidate}`? (known: {known})")
+        }
+        None if expected.is_empty() => "unknown key".to_owned(),
+        None => format!("unknown key (known: {known})"),
+    }
+}
+
+/// Levenshtein distance, for "did you mean" hints on a handful of short keys.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// A wrong value as figment would show it, except that text is reduced to "a string".
+fn describe_actual(actual: &figment::error::Actual) -> String {
+    match actual {
+        figment::error::Actual::Str(_) => "a string".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(edit_distance("tokne", "token"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert!(unknown_key_message("tokne", &["token", "url"]).contains("did you mean `token`"));
+        assert!(!unknown_key_message("zzzzzz", &["token", "url"]).contains("did you mean"));
+    }
+}
