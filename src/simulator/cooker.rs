@@ -232,6 +232,15 @@ pub struct SimCooker {
     silent_since: Option<OffsetDateTime>,
 }
 
+/// How far one call to [`SimCooker::advance`] went.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Advanced {
+    /// Simulated seconds actually advanced (less than asked when a transition came first).
+    pub simulated_s: f64,
+    /// The stage changed at the end of this advance.
+    pub transition: bool,
+}
+
 /// A read-only view of a cooker for assertions and the demo.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CookerSnapshot {
@@ -370,20 +379,22 @@ impl SimCooker {
         }
     }
 
-    /// Advances the simulated clock by `dt_s` simulated seconds: the water moves, and the
-    /// stage and timer react. Steps stop exactly at a timer's end so transitions happen at the
-    /// right simulated instant. Returns true when the stage changed (worth an immediate push).
-    /// A silent (unplugged) cooker is frozen.
-    pub fn advance(&mut self, dt_s: f64) -> bool {
+    /// Advances the simulated clock by up to `dt_s` simulated seconds: the water moves, and the
+    /// stage and timer react. It stops right after a stage change (preheat done, timer started
+    /// or done), at the exact simulated instant, so the owner can push that state before going
+    /// on with the rest of `dt_s`. A silent (unplugged) cooker is frozen.
+    pub fn advance(&mut self, dt_s: f64) -> Advanced {
+        let mut advanced = Advanced {
+            simulated_s: 0.0,
+            transition: false,
+        };
         if self.is_silent() || dt_s.is_nan() || dt_s <= 0.0 {
-            return false;
+            return advanced;
         }
-        // At least 1 s resolution for the preheat window, and at most ~1000 steps per call.
+        // At least 1 s resolution for cooling into a window, and at most ~1000 steps per call.
         let max_step = (dt_s / 1000.0).max(1.0);
-        let mut left = dt_s;
-        let mut changed = false;
-        while left > 1e-9 {
-            let mut step = left.min(max_step);
+        while dt_s - advanced.simulated_s > 1e-9 {
+            let mut step = (dt_s - advanced.simulated_s).min(max_step);
             if let Some(deadline) = self.next_deadline().filter(|d| *d > 1e-9) {
                 step = step.min(deadline);
             }
@@ -402,10 +413,13 @@ impl SimCooker {
                 .water
                 .advance(step, heating, self.heat_rate_c_per_s);
             self.device.clock_s += step;
-            left -= step;
-            changed |= self.update();
+            advanced.simulated_s += step;
+            if self.update() {
+                advanced.transition = true;
+                break;
+            }
         }
-        changed
+        advanced
     }
 
     /// Applies a command routed to this cooker. Returns false when the device ignores it.
@@ -560,6 +574,21 @@ mod tests {
         }
     }
 
+    /// Advances by `dt_s` through any number of transitions; true when there was one.
+    fn run(cooker: &mut SimCooker, dt_s: f64) -> bool {
+        let mut left = dt_s;
+        let mut transition = false;
+        while left > 1e-9 {
+            let step = cooker.advance(left);
+            if step.simulated_s <= 0.0 {
+                break;
+            }
+            left -= step.simulated_s;
+            transition |= step.transition;
+        }
+        transition
+    }
+
     fn normalised(cooker: &SimCooker, now: OffsetDateTime) -> CookerState {
         CookerState::from_wire(cooker.device_type(), &cooker.render(now), now, None).unwrap()
     }
@@ -581,7 +610,7 @@ mod tests {
         let mut cooker = a7();
         cooker.apply(&start(&cooker, 120), "r1");
         // 0.7 °C at 5 °C/min: 8.4 s of preheat, then 100 s of the timer.
-        assert!(cooker.advance(108.4));
+        assert!(run(&mut cooker, 108.4));
         let state = normalised(&cooker, NOW);
         assert_eq!(state.stage, Stage::Cooking);
         // Started 100 simulated seconds before "now" whatever the speed: 20 s left.
@@ -595,10 +624,10 @@ mod tests {
         assert_eq!(normalised(&cooker, NOW).stage, Stage::Idle);
         cooker.apply(&start(&cooker, 120), "r1");
         assert_eq!(normalised(&cooker, NOW).stage, Stage::Preheating);
-        assert!(cooker.advance(9.0));
+        assert!(run(&mut cooker, 9.0));
         assert_eq!(normalised(&cooker, NOW).stage, Stage::Cooking);
-        assert!(!cooker.advance(100.0));
-        assert!(cooker.advance(30.0));
+        assert!(!run(&mut cooker, 100.0));
+        assert!(run(&mut cooker, 30.0));
         assert_eq!(normalised(&cooker, NOW).stage, Stage::Maintaining);
         let stop = ApcCommand::Stop {
             cooker: CookerRef {
@@ -615,11 +644,11 @@ mod tests {
         let mut cooker = pro();
         cooker.apply(&start(&cooker, 120), "r1");
         assert_eq!(normalised(&cooker, NOW).stage, Stage::Preheating);
-        assert!(cooker.advance(9.0));
+        assert!(run(&mut cooker, 9.0));
         let cooking = normalised(&cooker, NOW);
         assert_eq!(cooking.stage, Stage::Cooking);
         assert!(cooking.timer_remaining <= 120 && cooking.timer_remaining >= 119);
-        assert!(cooker.advance(130.0));
+        assert!(run(&mut cooker, 130.0));
         let maintaining = normalised(&cooker, NOW);
         assert_eq!(maintaining.stage, Stage::Maintaining);
         assert!(maintaining.time_maintaining.unwrap() > 0);
@@ -637,7 +666,7 @@ mod tests {
         assert_eq!(state.state.unwrap().mode, Some(Gen3Mode::LowWater));
         assert_eq!(state.nodes.unwrap().low_water.unwrap().empty, Some(true));
         let before = cooker.snapshot().water_temperature_c;
-        cooker.advance(60.0);
+        run(&mut cooker, 60.0);
         assert!(cooker.snapshot().water_temperature_c < before, "heater off");
         assert_eq!(cooker.snapshot().stage, Stage::Alarm);
         assert_eq!(normalised(&cooker, NOW).stage, Stage::Alarm);
@@ -664,7 +693,7 @@ mod tests {
         let mut cooker = a7();
         let went = NOW - Duration::hours(3);
         assert!(cooker.set_silent(true, went));
-        assert!(!cooker.advance(600.0));
+        assert!(!run(&mut cooker, 600.0));
         let ApcState::Gen3(state) = cooker.render(NOW) else {
             panic!("gen 3")
         };

@@ -19,7 +19,8 @@ pub struct Accessories {
     pub apo: bool,
 }
 
-/// What the client put in the query string. Holds the token, so no `Debug`.
+/// What the client put in the query string (the token stays redacted in `Debug`).
+#[derive(Debug)]
 pub struct ConnectRequest {
     /// `token`, percent-decoded.
     pub token: Option<Secret>,

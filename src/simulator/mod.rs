@@ -8,7 +8,7 @@
 //! What it does (`anova-protocol.md` §1, §2, §6; [LIVE] observed, [INF] our inference):
 //! - **Connect.** `ws://host:port?token=…` and `ws://host:port/?token=…`, empty query segments
 //!   tolerated, `supportedAccessories` (comma list; missing means `APC` [INF]), optional
-//!   `platform`; `ANOVA_V2` echoed when offered. The configured token, or when none is
+//!   `platform`; `ANOVA_V2` echoed when offered; any other path gets 404 [INF]. The configured token, or when none is
 //!   configured any token starting with `anova-`. A bad token gets HTTP 401 on the upgrade or,
 //!   selectable, an accepted upgrade closed at once with 1008 and no frames [INF: both seen].
 //!   Then `EVENT_APC_WIFI_LIST`, `EVENT_USER_STATE`, and one `EVENT_APC_STATE` per cooker,
@@ -40,6 +40,7 @@ mod cooker;
 mod gen2;
 mod gen3;
 mod handshake;
+mod request_line;
 pub mod routing;
 mod server;
 mod thermal;

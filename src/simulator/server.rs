@@ -6,6 +6,7 @@
 
 use super::control::{Shared, SimulatorHandle};
 use super::handshake::{check_token, offers_anova_v2, Accessories, ConnectRequest, Refusal};
+use super::request_line::{normalise_request_line, PrefixedStream};
 use super::routing::parse_command;
 use super::world::{Outbound, Outcome, World};
 use super::{AuthFailureMode, SimulatorConfig};
@@ -33,10 +34,11 @@ use tracing::{debug, info, warn};
 /// A client that connects but never finishes its upgrade request is dropped after this.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long we wait for the client's answer to our close frame before dropping the socket.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long we wait for the client's answer to our close frame before dropping the socket
+/// (a client that is not reading would otherwise hold up shutdown).
+const CLOSE_TIMEOUT: Duration = Duration::from_millis(250);
 
-type Socket = WebSocketStream<TcpStream>;
+type Socket = WebSocketStream<PrefixedStream>;
 
 /// A running simulated Anova cloud.
 pub struct Simulator {
@@ -237,10 +239,16 @@ async fn serve_connection(
     let _ = stream.set_nodelay(true);
 
     let mut admission = None;
-    #[allow(clippy::result_large_err)] // tungstenite's callback signature, as in `admit`
-    let upgrade = tokio_tungstenite::accept_hdr_async(stream, |request: &Request, response| {
-        admit(request, response, &config, refuse_auth, &mut admission)
-    });
+    let upgrade = async {
+        let stream = normalise_request_line(stream)
+            .await
+            .map_err(tokio_tungstenite::tungstenite::Error::Io)?;
+        #[allow(clippy::result_large_err)] // tungstenite's callback signature, as in `admit`
+        let callback = |request: &Request, response| {
+            admit(request, response, &config, refuse_auth, &mut admission)
+        };
+        tokio_tungstenite::accept_hdr_async(stream, callback).await
+    };
     let upgraded = tokio::select! {
         () = cancel.cancelled() => return,
         result = tokio::time::timeout(HANDSHAKE_TIMEOUT, upgrade) => result,
@@ -294,11 +302,16 @@ async fn serve_connection(
         outbox,
         pending: VecDeque::new(),
         shared: shared.clone(),
-        config,
+        config: config.clone(),
     };
+    let log_closes = config.log_commands;
     let end = connection.run(cancel, drops, half_open).await;
     shared.update(|w| w.unregister(id));
-    info!(%peer, connection = id, end, "simulator: connection closed");
+    if log_closes {
+        info!(%peer, connection = id, end, "simulator: connection closed");
+    } else {
+        debug!(%peer, connection = id, end, "simulator: connection closed");
+    }
 }
 
 /// One upgraded, authenticated connection.
@@ -451,7 +464,7 @@ async fn sleep_until_due(due: Option<Instant>) {
 /// Drops the connection with a TCP reset: no close frame, no FIN.
 fn reset(socket: Socket) {
     // SO_LINGER 0 makes the close send RST; if it cannot be set, a plain close still ends it.
-    let _ = socket.get_ref().set_zero_linger();
+    let _ = socket.get_ref().tcp().set_zero_linger();
     drop(socket);
 }
 

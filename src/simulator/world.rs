@@ -249,12 +249,24 @@ impl World {
     /// change and each periodic push that is due.
     pub fn tick(&mut self, simulated_s: f64, now: OffsetDateTime, instant: Instant) {
         for index in 0..self.cookers.len() {
-            let slot = &mut self.cookers[index];
-            if slot.cooker.is_silent() {
+            if self.cookers[index].cooker.is_silent() {
                 continue;
             }
-            let transition = slot.cooker.advance(simulated_s);
-            if transition || instant >= slot.next_push {
+            // Each stage change is pushed as it happens, even when one tick crosses several.
+            let mut left = simulated_s;
+            let mut pushed = false;
+            while left > 1e-9 {
+                let step = self.cookers[index].cooker.advance(left);
+                if step.transition {
+                    self.push_state(index, now, instant);
+                    pushed = true;
+                }
+                if step.simulated_s <= 0.0 {
+                    break;
+                }
+                left -= step.simulated_s;
+            }
+            if !pushed && instant >= self.cookers[index].next_push {
                 self.push_state(index, now, instant);
             }
         }
@@ -495,6 +507,47 @@ mod tests {
             assert_eq!(commands(&mut mine), ["RESPONSE"]);
         }
         assert_eq!(world.snapshots(), before);
+    }
+
+    #[test]
+    fn one_long_tick_pushes_every_transition() {
+        let config = SimulatorConfig {
+            cookers: vec![SimCookerSpec {
+                water_temperature_c: 59.0,
+                ..demo_cookers()[0].clone()
+            }],
+            noise: false,
+            ..SimulatorConfig::default()
+        };
+        let t0 = Instant::now();
+        let mut world = World::new(&config, NOW, t0).unwrap();
+        let (me, mut outbox) = world.register(APC, NOW);
+        let start = frame(ApcCommand::Start {
+            cooker: a7_ref(),
+            target_temperature: 60.0,
+            unit: TemperatureUnit::C,
+            timer: Some(120),
+        });
+        world.execute(me, &start, NOW, t0);
+        commands(&mut outbox);
+        // A stalled tick: preheat (0.7 °C at 1 °C/min) and the whole timer in one go.
+        world.tick(1000.0, NOW, t0);
+        let mut stages = Vec::new();
+        while let Ok(Outbound::Frame(text)) = outbox.try_recv() {
+            let Event::ApcState(state) = Event::parse(&text).unwrap() else {
+                panic!("a state")
+            };
+            let normalised = crate::anova::model::CookerState::from_wire(
+                &DeviceType::new("a7"),
+                &state.state,
+                NOW,
+                None,
+            )
+            .unwrap();
+            stages.push(normalised.stage);
+        }
+        use crate::anova::model::Stage;
+        assert_eq!(stages, [Stage::Cooking, Stage::Maintaining]);
     }
 
     #[test]
