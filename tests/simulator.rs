@@ -1113,3 +1113,46 @@ async fn shutdown_closes_connections_and_stops_listening() {
         .is_err());
     assert_eq!(handle.open_connections(), 0);
 }
+
+#[tokio::test]
+async fn serve_until_runs_until_told_to_stop() {
+    // An occupied address is a clear error.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap();
+    let error = anova2mqtt::simulator::serve_until(
+        address,
+        SimulatorConfig::for_tests(demo_cookers()),
+        std::future::pending(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        format!("{error:#}").contains(&address.to_string()),
+        "{error:#}"
+    );
+    drop(taken);
+
+    // A free address: it serves until the shutdown future completes.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(anova2mqtt::simulator::serve_until(
+        address,
+        SimulatorConfig::for_tests(demo_cookers()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let url = format!("ws://{address}/?token=anova-x&supportedAccessories=APC");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut client = loop {
+        match connect_async(url.as_str()).await {
+            Ok((ws, _)) => break Client { ws },
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Err(error) => panic!("the simulator never came up: {error}"),
+        }
+    };
+    assert!(matches!(client.event().await, Event::ApcWifiList(_)));
+    stop.send(()).unwrap();
+    timeout(WAIT, server).await.unwrap().unwrap().unwrap();
+}

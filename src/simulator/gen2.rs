@@ -5,12 +5,12 @@
 //! Pure: no clock, no I/O. Gen 2 reports countdowns, not timestamps, so everything counts in
 //! simulated seconds directly.
 //!
-//! Provenance ([LIVE] observed, [INF] our inference):
-//! - [LIVE] START creates `job{mode:COOK, id:<requestId>}` and `PREHEATING`; at temperature
+//! Provenance (\[LIVE] observed, \[INF] our inference):
+//! - \[LIVE] START creates `job{mode:COOK, id:<requestId>}` and `PREHEATING`; at temperature
 //!   `COOKING` counts down; at 0 `MAINTAINING` with `cook-time-remaining` counting back up;
 //!   STOP → `IDLE` with `job-status.state:""`; SET_TARGET_TEMP while idle is acknowledged and
 //!   ignored; SET_TIMER while idle updates `cook-time-seconds`.
-//! - [INF] "at temperature" is the same ±0.3 °C window as Gen 3; without a timer the cook stays
+//! - \[INF] "at temperature" is the same ±0.3 °C window as Gen 3; without a timer the cook stays
 //!   `COOKING` with 0 remaining; SET_TIMER while counting keeps the countdown's start (a first
 //!   timer on a timerless cook starts now); SET_TARGET_TEMP outside the window sends a cook
 //!   whose countdown has not started back to `PREHEATING`; START without `timer` means no timer;
@@ -139,9 +139,11 @@ impl Gen2Machine {
                     return false;
                 }
                 self.target_c = round2(unit.to_celsius(*target_temperature));
-                let countdown_started = matches!(self.phase, Phase::Cooking { .. })
-                    && self.cook_time_s > 0
-                    || matches!(self.phase, Phase::Maintaining { .. });
+                let countdown_started = match self.phase {
+                    Phase::Cooking { .. } => self.cook_time_s > 0,
+                    Phase::Maintaining { .. } => true,
+                    Phase::Idle | Phase::Preheating => false,
+                };
                 if !countdown_started && !in_window(water_c, self.target_c) {
                     self.phase = Phase::Preheating;
                     self.state_change_s = clock_s;

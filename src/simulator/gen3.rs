@@ -5,13 +5,13 @@
 //! Pure: no clock, no I/O. The owner advances the simulated clock, moves the water, then calls
 //! [`Gen3Machine::update`] to let the stage and timer react.
 //!
-//! Provenance of the behaviour ([LIVE] observed on real devices, [INF] our inference):
-//! - [LIVE] START builds one stage with a ±0.3 °C entry window on both the stage and its timer,
+//! Provenance of the behaviour (\[LIVE] observed on real devices, \[INF] our inference):
+//! - \[LIVE] START builds one stage with a ±0.3 °C entry window on both the stage and its timer,
 //!   and an empty exit condition, so the cook holds until STOP; `entering` until the water is in
 //!   the window; the timer starts when the window is reached; on expiry the timer is
 //!   `completed` without `startedAtTimestamp` and the cook keeps holding; STOP removes `cook`,
 //!   keeps the setpoint and the timer's `initial`; SET_TARGET_TEMP replaces `stages[0]`.
-//! - [INF] `originSource:"api"` and the title `Cook Stage` for an API start; SET_TARGET_TEMP
+//! - \[INF] `originSource:"api"` and the title `Cook Stage` for an API start; SET_TARGET_TEMP
 //!   while idle only moves the node setpoint; SET_TIMER keeps a running timer's start (0 clears
 //!   it); START without `timer` means no timer; START while cooking replaces the cook.
 

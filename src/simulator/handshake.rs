@@ -32,7 +32,7 @@ pub struct ConnectRequest {
 
 impl ConnectRequest {
     /// Parses `token=…&supportedAccessories=APC,APO&platform=…`, tolerating empty segments
-    /// (`&&`) and unknown parameters. A missing `supportedAccessories` is read as `APC` [INF].
+    /// (`&&`) and unknown parameters. A missing `supportedAccessories` is read as `APC` \[INF].
     pub fn from_query(query: Option<&str>) -> Self {
         let mut token = None;
         let mut accessories = None;

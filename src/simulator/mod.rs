@@ -5,19 +5,19 @@
 //! on `ws://ADDR` and builds every frame with the wire types of [`crate::anova::protocol`], so
 //! its frames have the keys, nesting and JSON types of the real captures.
 //!
-//! What it does (`anova-protocol.md` §1, §2, §6; [LIVE] observed, [INF] our inference):
+//! What it does (`anova-protocol.md` §1, §2, §6; \[LIVE] observed, \[INF] our inference):
 //! - **Connect.** `ws://host:port?token=…` and `ws://host:port/?token=…`, empty query segments
-//!   tolerated, `supportedAccessories` (comma list; missing means `APC` [INF]), optional
-//!   `platform`; `ANOVA_V2` echoed when offered; any other path gets 404 [INF]. The configured token, or when none is
+//!   tolerated, `supportedAccessories` (comma list; missing means `APC` \[INF]), optional
+//!   `platform`; `ANOVA_V2` echoed when offered; any other path gets 404 \[INF]. The configured token, or when none is
 //!   configured any token starting with `anova-`. A bad token gets HTTP 401 on the upgrade or,
-//!   selectable, an accepted upgrade closed at once with 1008 and no frames [INF: both seen].
+//!   selectable, an accepted upgrade closed at once with 1008 and no frames \[INF: both seen].
 //!   Then `EVENT_APC_WIFI_LIST`, `EVENT_USER_STATE`, and one `EVENT_APC_STATE` per cooker,
-//!   offline ones included (Gen 3 with `online:false` and a stale `updatedTimestamp`) [LIVE].
+//!   offline ones included (Gen 3 with `online:false` and a stale `updatedTimestamp`) \[LIVE].
 //! - **Commands.** A `RESPONSE` echoing the top-level `requestId` after `response_delay`, then a
 //!   fresh state push when the command changed something. The error texts and the "ok but
 //!   nothing happens" quirks are in the [`routing`] table.
 //! - **Pushes.** Per cooker every `idle_push_interval` / `cooking_push_interval`, immediately on
-//!   a stage change (preheat done, timer started or done), none at all while unplugged [LIVE].
+//!   a stage change (preheat done, timer started or done), none at all while unplugged \[LIVE].
 //!   A WebSocket ping every `ping_interval`.
 //! - **Cookers.** Gen 3 (`a6`–`a9`) and Gen 2 (`pro`, `a4`, `a5`, `honey-badger`) state
 //!   machines over a simple thermal model (see `gen3`, `gen2` and `thermal`).
@@ -255,6 +255,11 @@ pub async fn serve_until(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     config.log_commands = true;
+    let token_hint = if config.token.is_some() {
+        "the configured token"
+    } else {
+        "any token starting with anova-"
+    };
     let cookers: Vec<String> = config
         .cookers
         .iter()
@@ -264,9 +269,10 @@ pub async fn serve_until(
         .await
         .with_context(|| format!("cannot start the Anova cloud simulator on {listen}"))?;
     tracing::info!(
-        url = %simulator.url(),
+        url = %format!("{}/?token=…&supportedAccessories=APC", simulator.url()),
+        token = token_hint,
         cookers = %cookers.join(", "),
-        "Anova cloud simulator listening; connect with ?token=anova-…&supportedAccessories=APC"
+        "Anova cloud simulator listening"
     );
     shutdown.await;
     simulator.shutdown().await;

@@ -4,15 +4,15 @@
 //! | command | answer |
 //! |---|---|
 //! | not a known command name | `Unknown command type` |
-//! | `CMD_APC_SET_TARGET_TEMP` / `CMD_APC_SET_TIMER` with the PAT allow-list enforced | `unauthorized` [INF] |
-//! | an APC command with a payload the validators refuse | `invalid command` [LIVE] |
-//! | app-only APC commands (`CMD_APC_DISCONNECT`, `CMD_APC_SET_METADATA`, …) | `invalid command` [LIVE] |
-//! | `CMD_APC_HEALTHCHECK`, `AUTH_TOKEN_V2` | `failed to process command` [LIVE] |
-//! | `CMD_AUTH_TOKEN` | `unauthorized` [LIVE] |
-//! | token management (`CMD_LIST_TOKENS`, …) | `unauthorized`: they need an app session [INF] |
+//! | `CMD_APC_SET_TARGET_TEMP` / `CMD_APC_SET_TIMER` with the PAT allow-list enforced | `unauthorized` \[INF] |
+//! | an APC command with a payload the validators refuse | `invalid command` \[LIVE] |
+//! | app-only APC commands (`CMD_APC_DISCONNECT`, `CMD_APC_SET_METADATA`, …) | `invalid command` \[LIVE] |
+//! | `CMD_APC_HEALTHCHECK`, `AUTH_TOKEN_V2` | `failed to process command` \[LIVE] |
+//! | `CMD_AUTH_TOKEN` | `unauthorized` \[LIVE] |
+//! | token management (`CMD_LIST_TOKENS`, …) | `unauthorized`: they need an app session \[INF] |
 //! | `CMD_EXPORT_TELEMETRY` | `failed to process command`: telemetry is not simulated |
-//! | oven commands | `ok` and nothing happens: the simulator has no ovens, and an unknown device id is acknowledged `ok` [LIVE quirk]; with the allow-list enforced, app-only oven commands get `unauthorized` [LIVE robdimsdale] |
-//! | the five APC commands | `ok`, then routed to the cooker; an unknown `cookerId` or a wrong/missing `type` is still `ok` and silently ignored [LIVE quirk] |
+//! | oven commands | `ok` and nothing happens: the simulator has no ovens, and an unknown device id is acknowledged `ok` \[LIVE quirk]; with the allow-list enforced, app-only oven commands get `unauthorized` \[LIVE robdimsdale] |
+//! | the five APC commands | `ok`, then routed to the cooker; an unknown `cookerId` or a wrong/missing `type` is still `ok` and silently ignored \[LIVE quirk] |
 
 use crate::anova::model::MAX_TIMER_S;
 use crate::anova::protocol::{ApcCommand, ClientCommand, ClientFrame, CommandName, ProtocolError};

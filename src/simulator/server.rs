@@ -34,6 +34,9 @@ use tracing::{debug, info, warn};
 /// A client that connects but never finishes its upgrade request is dropped after this.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long one frame may take to write before the client counts as gone.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How long we wait for the client's answer to our close frame before dropping the socket
 /// (a client that is not reading would otherwise hold up shutdown).
 const CLOSE_TIMEOUT: Duration = Duration::from_millis(250);
@@ -363,25 +366,24 @@ impl Connection {
                     return "reset (fault injected)";
                 }
                 _ = half_open.changed() => {}
-                item = self.outbox.recv() => match item {
-                    Some(Outbound::Frame(text)) => {
-                        if self.socket.send(Message::text(text.as_ref())).await.is_err() {
-                            return "write failed";
+                item = self.outbox.recv() => {
+                    let (message, close_after) = match item {
+                        Some(Outbound::Frame(text)) => (Message::text(text.as_ref()), false),
+                        Some(Outbound::Response { text, close_after }) => {
+                            (Message::text(text), close_after)
                         }
+                        // The world never drops a registered outbox; end quietly anyway.
+                        None => return "outbox closed",
+                    };
+                    if let Err(end) = self.deliver(message, &cancel).await {
+                        return end;
                     }
-                    Some(Outbound::Response { text, close_after }) => {
-                        if self.socket.send(Message::text(text)).await.is_err() {
-                            return "write failed";
-                        }
-                        if close_after {
-                            // No status code in the close frame: the client reads 1005.
-                            close_gracefully(&mut self.socket, None).await;
-                            return "closed after a response (fault injected)";
-                        }
+                    if close_after {
+                        // No status code in the close frame: the client reads 1005.
+                        close_gracefully(&mut self.socket, None).await;
+                        return "closed after a response (fault injected)";
                     }
-                    // The world never drops a registered outbox; treat it as shutdown anyway.
-                    None => return "outbox closed",
-                },
+                }
                 incoming = self.socket.next() => match incoming {
                     Some(Ok(Message::Text(text))) => self.receive(text.as_str()),
                     // Pongs are queued by tungstenite itself; binary frames are ignored, as
@@ -392,11 +394,28 @@ impl Connection {
                 },
                 () = sleep_until_due(next_due) => self.answer_next(),
                 _ = ping.tick(), if !ping_every.is_zero() => {
-                    if self.socket.send(Message::Ping(Default::default())).await.is_err() {
-                        return "write failed";
+                    if let Err(end) = self.deliver(Message::Ping(Default::default()), &cancel).await {
+                        return end;
                     }
                 }
             }
+        }
+    }
+
+    /// Writes one frame; gives up on shutdown, or when the client has stopped reading long
+    /// enough for the socket buffers to stay full.
+    async fn deliver(
+        &mut self,
+        message: Message,
+        cancel: &CancellationToken,
+    ) -> Result<(), &'static str> {
+        tokio::select! {
+            () = cancel.cancelled() => Err("shutdown"),
+            sent = tokio::time::timeout(SEND_TIMEOUT, self.socket.send(message)) => match sent {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(_)) => Err("write failed"),
+                Err(_) => Err("write timed out: the client is not reading"),
+            },
         }
     }
 
