@@ -1,6 +1,6 @@
 //! The options of `anova2mqtt simulate`.
 
-use super::{AuthFailureMode, SimulatorConfig};
+use super::{AuthFailureMode, SimulatorConfig, MAX_SPEED};
 use crate::secret::Secret;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -49,8 +49,10 @@ impl SimulateArgs {
 
 fn positive_factor(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
-        _ => Err(format!("{text:?} is not a positive number")),
+        Ok(value) if value.is_finite() && value > 0.0 && value <= MAX_SPEED => Ok(value),
+        _ => Err(format!(
+            "{text:?} is not a number between 0 and {MAX_SPEED}"
+        )),
     }
 }
 
@@ -121,6 +123,7 @@ mod tests {
     fn bad_values_are_refused() {
         assert!(parse(&["--speed", "0"]).is_err());
         assert!(parse(&["--speed", "fast"]).is_err());
+        assert!(parse(&["--speed", "1e9"]).is_err());
         assert!(parse(&["--idle-push", "0s"]).is_err());
         assert!(parse(&["--auth-failure", "teapot"]).is_err());
     }

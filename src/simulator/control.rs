@@ -36,9 +36,10 @@ pub enum Fault {
         /// Raise (true) or clear (false).
         raised: bool,
     },
-    /// Unplug a cooker (no pushes at all, its physics frozen; at the next connect the cloud
-    /// sends its last state, Gen 3 with `online:false` and a stale `updatedTimestamp`), or plug
-    /// it back (its state is pushed at once).
+    /// Unplug a cooker (no pushes at all, its physics frozen, commands to it acknowledged `ok`
+    /// and ignored; at the next connect the cloud sends its last state, Gen 3 with
+    /// `online:false` and a stale `updatedTimestamp`), or plug it back (its state is pushed at
+    /// once).
     Silent {
         /// The cooker.
         cooker_id: String,
@@ -306,5 +307,16 @@ impl SimulatorHandle {
         })
         .await?;
         seen.ok_or(WaitTimeout { what, timeout })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_handle_can_be_shared_across_tasks() {
+        fn shareable<T: Clone + Send + Sync + 'static>() {}
+        shareable::<SimulatorHandle>();
     }
 }

@@ -177,7 +177,10 @@ impl Device {
     /// Projects the simulated instant `at_s` onto the wall clock, given that the simulated now
     /// is the wall time `now` (see the module docs on time scaling).
     pub fn wall_time(&self, now: OffsetDateTime, at_s: f64) -> OffsetDateTime {
-        now - Duration::seconds_f64((self.clock_s - at_s).max(0.0))
+        // Checked: an absurd speed could push the instant out of the calendar's range.
+        Duration::checked_seconds_f64((self.clock_s - at_s).max(0.0))
+            .and_then(|ago| now.checked_sub(ago))
+            .unwrap_or(now)
     }
 }
 
@@ -219,6 +222,9 @@ pub enum SpecError {
     /// Two cookers with one id.
     #[error("there is already a cooker {0:?}")]
     Duplicate(String),
+    /// A temperature that is not a number.
+    #[error("cooker {0:?}: water and target temperatures must be finite numbers")]
+    Temperature(String),
 }
 
 /// One simulated cooker.
@@ -285,6 +291,9 @@ impl SimCooker {
     ) -> Result<Self, SpecError> {
         if spec.cooker_id.is_empty() {
             return Err(SpecError::EmptyId);
+        }
+        if !(spec.water_temperature_c.is_finite() && spec.target_temperature_c.is_finite()) {
+            return Err(SpecError::Temperature(spec.cooker_id.clone()));
         }
         let machine = match spec.device_type.generation() {
             Generation::Gen3 => Machine::Gen3(Gen3Machine::new(

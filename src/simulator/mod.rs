@@ -133,10 +133,17 @@ pub enum ConfigError {
     /// A factor that must be a positive number is not.
     #[error("{0} must be a positive number")]
     NotPositive(&'static str),
+    /// `speed` above [`MAX_SPEED`].
+    #[error("speed must be at most {MAX_SPEED}")]
+    TooFast,
     /// A cooker spec is unusable.
     #[error(transparent)]
     Cooker(#[from] SpecError),
 }
+
+/// The fastest simulation: a million simulated seconds (11 days) per real second, far beyond
+/// any cook, while keeping every reported timestamp in range.
+pub const MAX_SPEED: f64 = 1.0e6;
 
 impl SimulatorConfig {
     /// A configuration for tests: fast ticks (10 ms) and responses (10 ms), no noise, the
@@ -175,6 +182,9 @@ impl SimulatorConfig {
             if !(value.is_finite() && value > 0.0) {
                 return Err(ConfigError::NotPositive(name));
             }
+        }
+        if self.speed > MAX_SPEED {
+            return Err(ConfigError::TooFast);
         }
         let mut ids = std::collections::HashSet::new();
         for spec in &self.cookers {
@@ -278,4 +288,70 @@ pub async fn serve_until(
     simulator.shutdown().await;
     tracing::info!("Anova cloud simulator stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_valid_and_has_the_demo_pair() {
+        let config = SimulatorConfig::default();
+        assert_eq!(config.validate(), Ok(()));
+        let types: Vec<&str> = config
+            .cookers
+            .iter()
+            .map(|c| c.device_type.as_str())
+            .collect();
+        assert_eq!(types, ["a7", "pro"]);
+        assert_eq!(config.cookers[0].cooker_id, "a7demo000000000001");
+        assert_eq!(config.cookers[1].name, "Anova Precision Cooker Pro");
+    }
+
+    #[test]
+    fn unusable_values_are_refused() {
+        let base = SimulatorConfig::for_tests(demo_cookers());
+        let cases = [
+            SimulatorConfig {
+                tick_interval: Duration::ZERO,
+                ..base.clone()
+            },
+            SimulatorConfig {
+                speed: 0.0,
+                ..base.clone()
+            },
+            SimulatorConfig {
+                speed: f64::NAN,
+                ..base.clone()
+            },
+            SimulatorConfig {
+                speed: 1.0e9,
+                ..base.clone()
+            },
+            SimulatorConfig {
+                preheat_rate_c_per_min: -1.0,
+                ..base.clone()
+            },
+            SimulatorConfig {
+                cookers: vec![SimCookerSpec::a7("x", "a"), SimCookerSpec::pro("x", "b")],
+                ..base.clone()
+            },
+        ];
+        for config in cases {
+            assert!(config.validate().is_err(), "{config:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn start_refuses_an_unsupported_cooker() {
+        let config = SimulatorConfig::for_tests(vec![SimCookerSpec {
+            device_type: DeviceType::new("a3"),
+            ..SimCookerSpec::a7("x", "old")
+        }]);
+        let error = Simulator::start("127.0.0.1:0".parse().unwrap(), config)
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    }
 }

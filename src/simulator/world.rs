@@ -11,7 +11,7 @@ use super::handshake::Accessories;
 use super::routing::{route, Verdict};
 use super::{SimCookerSpec, SimulatorConfig};
 use crate::anova::protocol::{
-    ClientFrame, DeviceRemoved, Event, Response, Subscription, UserState,
+    ApcCommand, ClientFrame, DeviceRemoved, Event, Response, Subscription, UserState,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -210,28 +210,15 @@ impl World {
                 Outcome::Ignored("no such device"),
                 None,
             ),
-            Verdict::Apc(command) => {
-                let target = command.cooker();
-                let ignored = |why| (Response::ok(&frame.request_id), Outcome::Ignored(why), None);
-                match self.index_of(&target.cooker_id) {
-                    None => ignored("unknown cookerId"),
-                    Some(i)
-                        if !self.cookers[i]
-                            .cooker
-                            .device_type()
-                            .matches(target.device_type.as_str()) =>
-                    {
-                        ignored("type does not match the device")
-                    }
-                    Some(i) if self.cookers[i].cooker.is_silent() => {
-                        ignored("the cooker is offline")
-                    }
-                    Some(i) if self.cookers[i].cooker.apply(&command, &frame.request_id) => {
-                        (Response::ok(&frame.request_id), Outcome::Applied, Some(i))
-                    }
-                    Some(_) => ignored("the cooker ignores it in this state"),
-                }
-            }
+            Verdict::Apc(command) => match self.apply_to_cooker(&command, &frame.request_id) {
+                Ok(index) => (
+                    Response::ok(&frame.request_id),
+                    Outcome::Applied,
+                    Some(index),
+                ),
+                // The real quirk: acknowledged `ok` all the same.
+                Err(why) => (Response::ok(&frame.request_id), Outcome::Ignored(why), None),
+            },
         };
         if let Some(slot) = self.connections.get(&connection) {
             let _ = slot.outbox.try_send(Outbound::Response {
@@ -243,6 +230,28 @@ impl World {
             self.push_state(index, now, instant);
         }
         outcome
+    }
+
+    /// Hands a command to its cooker: the index of the cooker it changed, or why nothing
+    /// happened.
+    fn apply_to_cooker(
+        &mut self,
+        command: &ApcCommand,
+        request_id: &str,
+    ) -> Result<usize, &'static str> {
+        let target = command.cooker();
+        let index = self.index_of(&target.cooker_id).ok_or("unknown cookerId")?;
+        let cooker = &mut self.cookers[index].cooker;
+        if !cooker.device_type().matches(target.device_type.as_str()) {
+            return Err("type does not match the device");
+        }
+        if cooker.is_silent() {
+            return Err("the cooker is offline");
+        }
+        if !cooker.apply(command, request_id) {
+            return Err("the cooker ignores it in this state");
+        }
+        Ok(index)
     }
 
     /// Advances every plugged-in cooker by `simulated` seconds and pushes a state for each stage
