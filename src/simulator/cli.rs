@@ -1,0 +1,130 @@
+//! The options of `anova2mqtt simulate`.
+
+use super::{AuthFailureMode, SimulatorConfig, MAX_SPEED};
+use crate::secret::Secret;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// `anova2mqtt simulate`: only the Anova cloud simulator, with the demo pair of cookers.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimulateArgs {
+    /// Address to listen on (`ws://ADDR`).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8765")]
+    pub listen: SocketAddr,
+    /// The only token accepted; without it any token starting with `anova-` is.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Simulated seconds per real second (600 runs a 10-minute cook in a second).
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0, value_parser = positive_factor)]
+    pub speed: f64,
+    /// How a bad token is refused: HTTP 401, or an upgrade closed at once with 1008.
+    #[arg(long, value_enum, default_value_t = AuthFailureMode::Http401)]
+    pub auth_failure: AuthFailureMode,
+    /// Behave as for a personal access token: SET_TARGET_TEMP and SET_TIMER get `unauthorized`.
+    #[arg(long)]
+    pub pat_only: bool,
+    /// State push interval of an idle cooker.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = positive_duration)]
+    pub idle_push: Duration,
+    /// State push interval of a cooking cooker.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = positive_duration)]
+    pub cooking_push: Duration,
+}
+
+impl SimulateArgs {
+    /// The simulator configuration these options describe.
+    pub fn into_config(self) -> SimulatorConfig {
+        SimulatorConfig {
+            token: self.token.map(Secret::new),
+            auth_failure: self.auth_failure,
+            idle_push_interval: self.idle_push,
+            cooking_push_interval: self.cooking_push,
+            speed: self.speed,
+            enforce_pat_allow_list: self.pat_only,
+            log_commands: true,
+            ..SimulatorConfig::default()
+        }
+    }
+}
+
+fn positive_factor(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 && value <= MAX_SPEED => Ok(value),
+        _ => Err(format!(
+            "{text:?} is not a number between 0 and {MAX_SPEED}"
+        )),
+    }
+}
+
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(value) if !value.is_zero() => Ok(value),
+        Ok(_) => Err("must be greater than zero".to_owned()),
+        Err(error) => Err(format!("{text:?}: {error}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        simulate: SimulateArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<SimulateArgs, clap::Error> {
+        Cli::try_parse_from(std::iter::once("simulate").chain(args.iter().copied()))
+            .map(|c| c.simulate)
+    }
+
+    #[test]
+    fn defaults() {
+        let config = parse(&[]).unwrap().into_config();
+        assert_eq!(config.idle_push_interval, Duration::from_secs(30));
+        assert_eq!(config.cooking_push_interval, Duration::from_secs(2));
+        assert_eq!(config.auth_failure, AuthFailureMode::Http401);
+        assert!(!config.enforce_pat_allow_list);
+        assert!(config.token.is_none());
+        assert_eq!(config.cookers.len(), 2);
+        assert_eq!(parse(&[]).unwrap().listen.to_string(), "127.0.0.1:8765");
+    }
+
+    #[test]
+    fn every_option() {
+        let args = parse(&[
+            "--listen",
+            "0.0.0.0:9000",
+            "--token",
+            "anova-x",
+            "--speed",
+            "60",
+            "--auth-failure",
+            "close",
+            "--pat-only",
+            "--idle-push",
+            "5s",
+            "--cooking-push",
+            "500ms",
+        ])
+        .unwrap();
+        let config = args.into_config();
+        assert_eq!(config.token.as_ref().map(Secret::expose), Some("anova-x"));
+        assert_eq!(config.speed, 60.0);
+        assert_eq!(config.auth_failure, AuthFailureMode::CloseAfterUpgrade);
+        assert!(config.enforce_pat_allow_list);
+        assert_eq!(config.idle_push_interval, Duration::from_secs(5));
+        assert_eq!(config.cooking_push_interval, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(parse(&["--speed", "0"]).is_err());
+        assert!(parse(&["--speed", "fast"]).is_err());
+        assert!(parse(&["--speed", "1e9"]).is_err());
+        assert!(parse(&["--idle-push", "0s"]).is_err());
+        assert!(parse(&["--auth-failure", "teapot"]).is_err());
+    }
+}

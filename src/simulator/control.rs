@@ -1,0 +1,322 @@
+//! The in-process control handle: what tests and the demo use to steer the simulated cloud
+//! (faults, cookers) and to observe it (commands received, connections, cooker states), plus
+//! wait helpers so tests never sleep blindly.
+
+use super::cooker::{Alarm, CookerSnapshot, SpecError};
+use super::world::World;
+use super::SimCookerSpec;
+use crate::anova::model::Stage;
+use crate::anova::protocol::ClientFrame;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// A fault to inject, or to clear.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Reset every open connection at once (TCP RST, no close frame): the client sees an
+    /// abnormal closure (1006).
+    DropConnections,
+    /// Half-open: while on, every open connection (and each new one, after its upgrade) stops
+    /// reading and writing its socket without closing it, so no frames flow and pings go
+    /// unanswered. Turning it off only affects new connections; frozen ones stay frozen, like
+    /// a dead TCP path, until [`Fault::DropConnections`] or shutdown.
+    HalfOpen(bool),
+    /// Every new connection fails authentication in the configured
+    /// [`AuthFailureMode`](super::AuthFailureMode).
+    RefuseAuth(bool),
+    /// Raise or clear an alarm on a cooker; its state is pushed at once.
+    Alarm {
+        /// The cooker.
+        cooker_id: String,
+        /// Which alarm.
+        alarm: Alarm,
+        /// Raise (true) or clear (false).
+        raised: bool,
+    },
+    /// Unplug a cooker (no pushes at all, its physics frozen, commands to it acknowledged `ok`
+    /// and ignored; at the next connect the cloud sends its last state, Gen 3 with
+    /// `online:false` and a stale `updatedTimestamp`), or plug it back (its state is pushed at
+    /// once).
+    Silent {
+        /// The cooker.
+        cooker_id: String,
+        /// Unplugged (true) or back (false).
+        silent: bool,
+    },
+    /// Commands are received (and recorded) but never answered nor applied.
+    WithholdResponses(bool),
+    /// Close the socket right after each RESPONSE with a close frame without a status code, so
+    /// the client sees 1005 (`anova-protocol.md` §1.5). The state push that would follow is not
+    /// sent on that socket; a reconnect shows the new state.
+    CloseAfterResponse(bool),
+}
+
+/// A command the simulator received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedCommand {
+    /// Which connection it came on (ids start at 1, in accept order of successful upgrades).
+    pub connection: u64,
+    /// When it arrived.
+    pub received_at: Instant,
+    /// The parsed frame; a known command with a payload that does not decode has
+    /// [`ClientCommand::Invalid`](crate::anova::protocol::ClientCommand::Invalid) as its body.
+    pub frame: ClientFrame,
+}
+
+/// A control call that could not be carried out.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ControlError {
+    /// No cooker has this id.
+    #[error("no simulated cooker {0:?}")]
+    UnknownCooker(String),
+    /// The cooker spec is not usable.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+}
+
+/// A wait helper ran out of time.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("timed out after {timeout:?} waiting for {what}")]
+pub struct WaitTimeout {
+    /// What was awaited.
+    pub what: String,
+    /// How long we waited.
+    pub timeout: Duration,
+}
+
+/// State shared by the server tasks and every handle.
+pub(crate) struct Shared {
+    world: Mutex<World>,
+    /// Bumped after every change of the world, so waiters re-check their condition.
+    changed: watch::Sender<u64>,
+    /// Bumped by [`Fault::DropConnections`]; each connection resets when it changes.
+    pub drop_generation: watch::Sender<u64>,
+    /// The half-open fault.
+    pub half_open: watch::Sender<bool>,
+}
+
+impl Shared {
+    pub fn new(world: World) -> Self {
+        Self {
+            world: Mutex::new(world),
+            changed: watch::Sender::new(0),
+            drop_generation: watch::Sender::new(0),
+            half_open: watch::Sender::new(false),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, World> {
+        // A panic while holding the lock leaves plain data behind; keep serving it.
+        self.world.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the world under the lock (never across an `.await`), then wakes waiters.
+    pub fn update<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        let result = f(&mut self.lock());
+        self.changed.send_modify(|v| *v = v.wrapping_add(1));
+        result
+    }
+
+    /// Reads the world under the lock.
+    pub fn read<R>(&self, f: impl FnOnce(&World) -> R) -> R {
+        f(&self.lock())
+    }
+}
+
+/// The control handle: cheap to clone, `Send + Sync`; no lock is held across an `.await`.
+#[derive(Clone)]
+pub struct SimulatorHandle {
+    shared: Arc<Shared>,
+}
+
+impl SimulatorHandle {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+
+    /// Injects (or clears) a fault.
+    pub fn inject(&self, fault: Fault) -> Result<(), ControlError> {
+        let now = OffsetDateTime::now_utc();
+        let instant = Instant::now();
+        match fault {
+            Fault::DropConnections => {
+                self.shared
+                    .drop_generation
+                    .send_modify(|g| *g = g.wrapping_add(1));
+            }
+            Fault::HalfOpen(on) => {
+                self.shared.half_open.send_replace(on);
+            }
+            Fault::RefuseAuth(on) => self.shared.update(|w| w.faults.refuse_auth = on),
+            Fault::WithholdResponses(on) => {
+                self.shared.update(|w| w.faults.withhold_responses = on);
+            }
+            Fault::CloseAfterResponse(on) => {
+                self.shared.update(|w| w.faults.close_after_response = on);
+            }
+            Fault::Alarm {
+                cooker_id,
+                alarm,
+                raised,
+            } => {
+                if !self
+                    .shared
+                    .update(|w| w.set_alarm(&cooker_id, alarm, raised, now, instant))
+                {
+                    return Err(ControlError::UnknownCooker(cooker_id));
+                }
+            }
+            Fault::Silent { cooker_id, silent } => {
+                if !self
+                    .shared
+                    .update(|w| w.set_silent(&cooker_id, silent, now, instant))
+                {
+                    return Err(ControlError::UnknownCooker(cooker_id));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a cooker: it is in the next connection's `EVENT_APC_WIFI_LIST`. With `announce`,
+    /// open connections also get `EVENT_APC_WIFI_ADDED` and its state.
+    pub fn add_cooker(&self, spec: SimCookerSpec, announce: bool) -> Result<(), ControlError> {
+        let now = OffsetDateTime::now_utc();
+        let instant = Instant::now();
+        self.shared
+            .update(|w| w.add_cooker(&spec, announce, now, instant))?;
+        Ok(())
+    }
+
+    /// Removes a cooker: it is gone from the next device list. With `announce`, open
+    /// connections also get `EVENT_APC_WIFI_REMOVED`.
+    pub fn remove_cooker(&self, cooker_id: &str, announce: bool) -> Result<(), ControlError> {
+        if self.shared.update(|w| w.remove_cooker(cooker_id, announce)) {
+            Ok(())
+        } else {
+            Err(ControlError::UnknownCooker(cooker_id.to_owned()))
+        }
+    }
+
+    /// Every command received so far, in order.
+    pub fn commands(&self) -> Vec<ReceivedCommand> {
+        self.shared.read(|w| w.commands.clone())
+    }
+
+    /// TCP connections accepted so far, refused ones included.
+    pub fn connection_attempts(&self) -> u64 {
+        self.shared.read(|w| w.attempts)
+    }
+
+    /// Connections past the upgrade and still open (frozen half-open ones included).
+    pub fn open_connections(&self) -> usize {
+        self.shared.read(World::open_connections)
+    }
+
+    /// A cooker's current simulated state.
+    pub fn cooker(&self, cooker_id: &str) -> Option<CookerSnapshot> {
+        self.shared.read(|w| w.snapshot(cooker_id))
+    }
+
+    /// Every cooker's current simulated state, in device-list order.
+    pub fn cookers(&self) -> Vec<CookerSnapshot> {
+        self.shared.read(World::snapshots)
+    }
+
+    /// Waits until `condition` holds, re-checking after every change of the simulated world.
+    /// `what` names the condition in the timeout error.
+    pub async fn wait_until(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut condition: impl FnMut(&SimulatorHandle) -> bool,
+    ) -> Result<(), WaitTimeout> {
+        let deadline = Instant::now() + timeout;
+        let mut changes = self.shared.changed.subscribe();
+        loop {
+            changes.borrow_and_update();
+            if condition(self) {
+                return Ok(());
+            }
+            let woke = tokio::time::timeout_at(deadline, changes.changed()).await;
+            // The sender lives as long as `self.shared`, so `changed` cannot fail.
+            if woke.is_err() {
+                return if condition(self) {
+                    Ok(())
+                } else {
+                    Err(WaitTimeout {
+                        what: what.to_owned(),
+                        timeout,
+                    })
+                };
+            }
+        }
+    }
+
+    /// Waits until at least `count` commands were received; returns them all.
+    pub async fn wait_for_commands(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Vec<ReceivedCommand>, WaitTimeout> {
+        let what = format!("{count} command(s)");
+        self.wait_until(&what, timeout, |h| {
+            h.shared.read(|w| w.commands.len()) >= count
+        })
+        .await?;
+        Ok(self.commands())
+    }
+
+    /// Waits until exactly `count` connections are open.
+    pub async fn wait_for_open_connections(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<(), WaitTimeout> {
+        let what = format!("{count} open connection(s)");
+        self.wait_until(&what, timeout, |h| h.open_connections() == count)
+            .await
+    }
+
+    /// Waits until at least `count` connection attempts were made.
+    pub async fn wait_for_connection_attempts(
+        &self,
+        count: u64,
+        timeout: Duration,
+    ) -> Result<(), WaitTimeout> {
+        let what = format!("{count} connection attempt(s)");
+        self.wait_until(&what, timeout, |h| h.connection_attempts() >= count)
+            .await
+    }
+
+    /// Waits until a cooker reaches `stage`; returns its state then.
+    pub async fn wait_for_stage(
+        &self,
+        cooker_id: &str,
+        stage: Stage,
+        timeout: Duration,
+    ) -> Result<CookerSnapshot, WaitTimeout> {
+        let what = format!("cooker {cooker_id} to be {}", stage.as_str());
+        let mut seen = None;
+        self.wait_until(&what, timeout, |h| {
+            seen = h.cooker(cooker_id).filter(|s| s.stage == stage);
+            seen.is_some()
+        })
+        .await?;
+        seen.ok_or(WaitTimeout { what, timeout })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_handle_can_be_shared_across_tasks() {
+        fn shareable<T: Clone + Send + Sync + 'static>() {}
+        shareable::<SimulatorHandle>();
+    }
+}

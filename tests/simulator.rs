@@ -1,0 +1,1158 @@
+//! The Anova cloud simulator over a real WebSocket, with tokio-tungstenite as the client: frame
+//! shapes against the real captures, whole cooks on both generations, every quirk and every
+//! fault mode.
+
+use anova2mqtt::anova::model::{CookerState, Stage};
+use anova2mqtt::anova::protocol::{
+    ApcCommand, ApcState, CookerRef, DeviceType, Event, Response, TemperatureUnit,
+};
+use anova2mqtt::simulator::{
+    demo_cookers, Alarm, AuthFailureMode, Fault, SimCookerSpec, Simulator, SimulatorConfig,
+    SimulatorHandle,
+};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
+
+/// The longest any single wait may take; tests normally finish far sooner.
+const WAIT: Duration = Duration::from_secs(3);
+
+/// How long "nothing arrives" is watched for in the few negative assertions.
+const QUIET: Duration = Duration::from_millis(300);
+
+const A7: &str = "a7demo000000000001";
+const PRO: &str = "prodemo00000000001";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+async fn start(config: SimulatorConfig) -> Simulator {
+    Simulator::start("127.0.0.1:0".parse().unwrap(), config)
+        .await
+        .unwrap()
+}
+
+fn url(simulator: &Simulator, token: &str) -> String {
+    format!(
+        "{}/?token={token}&supportedAccessories=APC&platform=android",
+        simulator.url()
+    )
+}
+
+fn a7_ref() -> CookerRef {
+    CookerRef {
+        cooker_id: A7.into(),
+        device_type: DeviceType::new("a7"),
+    }
+}
+
+fn pro_ref() -> CookerRef {
+    CookerRef {
+        cooker_id: PRO.into(),
+        device_type: DeviceType::new("pro"),
+    }
+}
+
+fn start_cook(cooker: CookerRef, target: f64, timer: Option<u32>) -> ApcCommand {
+    ApcCommand::Start {
+        cooker,
+        target_temperature: target,
+        unit: TemperatureUnit::C,
+        timer,
+    }
+}
+
+/// A WebSocket client reading the simulator's frames.
+struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Client {
+    async fn connect(url: &str) -> Client {
+        let (ws, _) = timeout(WAIT, connect_async(url))
+            .await
+            .expect("connect timed out")
+            .expect("connect failed");
+        Client { ws }
+    }
+
+    /// Connects and reads the connect sequence (device list, user state, one state per cooker).
+    async fn connect_and_settle(url: &str, cookers: usize) -> (Client, Vec<Event>) {
+        let mut client = Client::connect(url).await;
+        let mut events = Vec::new();
+        for _ in 0..cookers + 2 {
+            events.push(client.event().await);
+        }
+        (client, events)
+    }
+
+    /// The next text frame (pings are skipped); panics on timeout or close.
+    async fn text(&mut self) -> String {
+        loop {
+            match timeout(WAIT, self.ws.next())
+                .await
+                .expect("no frame in time")
+            {
+                Some(Ok(Message::Text(text))) => return text.to_string(),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+    }
+
+    async fn event(&mut self) -> Event {
+        let text = self.text().await;
+        Event::parse(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+
+    async fn send_text(&mut self, text: String) {
+        self.ws.send(Message::text(text)).await.unwrap();
+    }
+
+    /// Sends an APC command; returns its request id.
+    async fn send(&mut self, command: &ApcCommand) -> String {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.send_text(command.to_frame(&id)).await;
+        id
+    }
+
+    /// Sends any command with this payload; returns its request id.
+    async fn send_raw(&mut self, command: &str, payload: Value) -> String {
+        let id = uuid::Uuid::new_v4().to_string();
+        let frame = json!({"command": command, "requestId": id, "payload": payload});
+        self.send_text(frame.to_string()).await;
+        id
+    }
+
+    /// Reads until the RESPONSE to `request_id`; returns it and the events read before it.
+    async fn response(&mut self, request_id: &str) -> (Response, Vec<Event>) {
+        let mut before = Vec::new();
+        loop {
+            match self.event().await {
+                Event::Response(r) if r.request_id == request_id => return (r, before),
+                other => before.push(other),
+            }
+        }
+    }
+
+    /// Sends a command the simulator answers without touching any cooker, and reads up to its
+    /// answer. Frames are queued in order, so whatever an earlier action pushed arrives before
+    /// this answer: the returned events are everything that action caused.
+    async fn barrier(&mut self) -> Vec<Event> {
+        let id = self.send_raw("CMD_BARRIER", json!({})).await;
+        self.response(&id).await.1
+    }
+
+    /// True when no text frame arrives for `QUIET`; panics if the socket ends.
+    async fn is_quiet(&mut self) -> bool {
+        let deadline = tokio::time::Instant::now() + QUIET;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return true,
+                Ok(Some(Ok(Message::Text(_)))) => return false,
+                Ok(Some(Ok(_))) => {}
+                Ok(other) => panic!("the socket ended: {other:?}"),
+            }
+        }
+    }
+}
+
+fn states_of<'a>(events: &'a [Event], cooker_id: &str) -> Vec<&'a ApcState> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ApcState(s) if s.cooker_id == cooker_id => Some(&s.state),
+            _ => None,
+        })
+        .collect()
+}
+
+fn normalise(device_type: &str, state: &ApcState, previous: Option<&CookerState>) -> CookerState {
+    CookerState::from_wire(
+        &DeviceType::new(device_type),
+        state,
+        OffsetDateTime::now_utc(),
+        previous,
+    )
+    .unwrap()
+}
+
+/// Follows one cooker's pushes through our normaliser and records its stages.
+struct StageLog {
+    cooker_id: &'static str,
+    device_type: &'static str,
+    last: Option<CookerState>,
+    stages: Vec<Stage>,
+}
+
+impl StageLog {
+    fn new(cooker_id: &'static str, device_type: &'static str) -> Self {
+        Self {
+            cooker_id,
+            device_type,
+            last: None,
+            stages: Vec::new(),
+        }
+    }
+
+    fn observe(&mut self, event: &Event) {
+        if let Event::ApcState(s) = event {
+            if s.cooker_id == self.cooker_id {
+                let state = normalise(self.device_type, &s.state, self.last.as_ref());
+                if self.stages.last() != Some(&state.stage) {
+                    self.stages.push(state.stage);
+                }
+                self.last = Some(state);
+            }
+        }
+    }
+
+    /// Reads events until this cooker reaches `stage`.
+    async fn until(&mut self, client: &mut Client, stage: Stage) -> CookerState {
+        loop {
+            let event = client.event().await;
+            self.observe(&event);
+            if let Some(last) = self.last.as_ref().filter(|s| s.stage == stage) {
+                return last.clone();
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frame shapes against the real captures
+// ---------------------------------------------------------------------------------------------
+
+fn capture(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/anova-messages")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Every path of a JSON tree with the JSON type found there. Keys are joined with `/` (the
+/// condition keys contain dots); array elements all share the path `[]`.
+fn key_tree(value: &Value, path: String, out: &mut BTreeMap<String, &'static str>) {
+    out.insert(path.clone(), kind(value));
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                key_tree(child, format!("{path}/{key}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                key_tree(item, format!("{path}/[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Asserts that `ours` has every path of `capture` with the same JSON type, and no path the
+/// capture lacks.
+fn assert_same_shape(name: &str, capture: &Value, ours: &Value) {
+    let (mut theirs, mut mine) = (BTreeMap::new(), BTreeMap::new());
+    key_tree(capture, String::new(), &mut theirs);
+    key_tree(ours, String::new(), &mut mine);
+    let missing: Vec<_> = theirs
+        .iter()
+        .filter(|(path, kind)| mine.get(*path) != Some(kind))
+        .map(|(path, kind)| format!("{path} ({kind}, ours: {:?})", mine.get(path)))
+        .collect();
+    let extra: Vec<_> = mine.keys().filter(|p| !theirs.contains_key(*p)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{name}: missing or mistyped {missing:#?}, extra {extra:#?}\nours: {ours:#}"
+    );
+}
+
+fn raw(event: &Event) -> Value {
+    serde_json::from_str(&event.to_json()).unwrap()
+}
+
+#[tokio::test]
+async fn frames_have_the_shape_of_the_real_captures() {
+    let simulator = start(SimulatorConfig {
+        cookers: vec![
+            SimCookerSpec {
+                water_temperature_c: 59.0,
+                ..SimCookerSpec::a7(A7, "Anova Precision Cooker 3.0")
+            },
+            SimCookerSpec {
+                water_temperature_c: 4.1,
+                ..SimCookerSpec::pro(PRO, "Anova Precision Cooker Pro")
+            },
+        ],
+        speed: 60.0,
+        preheat_rate_c_per_min: 5.0,
+        ..SimulatorConfig::for_tests(Vec::new())
+    })
+    .await;
+    let (mut client, connect) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    assert_same_shape(
+        "EVENT_APC_WIFI_LIST",
+        &capture("EVENT_APC_WIFI_LIST.a4+a7.real.json"),
+        &raw(&connect[0]),
+    );
+    assert_same_shape(
+        "EVENT_USER_STATE",
+        &capture("EVENT_USER_STATE.real.json"),
+        &raw(&connect[1]),
+    );
+    assert_same_shape(
+        "a7 idle",
+        &capture("EVENT_APC_STATE.a7.idle.real.json"),
+        &raw(&connect[2]),
+    );
+
+    // A running timer on the a7, and a long preheat on the pro.
+    let a7 = client.send(&start_cook(a7_ref(), 60.0, Some(3600))).await;
+    client.response(&a7).await;
+    let pro = client.send(&start_cook(pro_ref(), 69.0, Some(6960))).await;
+    client.response(&pro).await;
+    let (mut a7_cooking, mut pro_preheating) = (None, None);
+    while a7_cooking.is_none() || pro_preheating.is_none() {
+        let event = client.event().await;
+        let Event::ApcState(state) = &event else {
+            continue;
+        };
+        match &state.state {
+            ApcState::Gen3(s)
+                if s.nodes
+                    .as_ref()
+                    .unwrap()
+                    .timer
+                    .as_ref()
+                    .unwrap()
+                    .started_at_timestamp
+                    .is_some() =>
+            {
+                a7_cooking = Some(event.clone());
+            }
+            ApcState::Gen2(s)
+                if s.job.as_ref().unwrap().mode.as_ref().unwrap().as_str() == "COOK" =>
+            {
+                pro_preheating = Some(event.clone());
+            }
+            _ => {}
+        }
+    }
+    assert_same_shape(
+        "a7 cooking",
+        &capture("EVENT_APC_STATE.a7.cooking.real.json"),
+        &raw(&a7_cooking.unwrap()),
+    );
+    assert_same_shape(
+        "pro preheating",
+        &capture("EVENT_APC_STATE.pro.preheating.real.json"),
+        &raw(&pro_preheating.unwrap()),
+    );
+    simulator.shutdown().await;
+}
+
+#[test]
+fn the_shape_check_catches_a_difference() {
+    // The comparison above must be able to fail.
+    let capture = json!({"a": {"b": 1, "c": [{"d": "x"}]}});
+    for ours in [
+        json!({"a": {"b": 1, "c": [{"d": 2}]}}),
+        json!({"a": {"b": 1, "c": [{"d": "x"}], "e": true}}),
+        json!({"a": {"b": 1, "c": []}}),
+    ] {
+        let result = std::panic::catch_unwind(|| assert_same_shape("t", &capture, &ours));
+        assert!(result.is_err(), "{ours}");
+    }
+    assert_same_shape("t", &capture, &json!({"a": {"b": 2.5, "c": [{"d": "y"}]}}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole cooks
+// ---------------------------------------------------------------------------------------------
+
+/// speed 600, preheat 5 °C/min, water 1 °C below the target, a 2-minute timer: preheat takes
+/// about 8 simulated seconds (15 ms), the timer 200 ms.
+fn cook_config() -> SimulatorConfig {
+    SimulatorConfig {
+        speed: 600.0,
+        preheat_rate_c_per_min: 5.0,
+        ..SimulatorConfig::for_tests(vec![
+            SimCookerSpec {
+                water_temperature_c: 59.0,
+                ..SimCookerSpec::a7(A7, "a7")
+            },
+            SimCookerSpec {
+                water_temperature_c: 59.0,
+                ..SimCookerSpec::pro(PRO, "pro")
+            },
+        ])
+    }
+}
+
+async fn whole_cook(cooker: CookerRef, cooker_id: &'static str, device_type: &'static str) {
+    let simulator = start(cook_config()).await;
+    let (mut client, connect) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    let mut log = StageLog::new(cooker_id, device_type);
+    connect.iter().for_each(|e| log.observe(e));
+
+    let id = client
+        .send(&start_cook(cooker.clone(), 60.0, Some(120)))
+        .await;
+    let (response, before) = client.response(&id).await;
+    assert!(response.is_ok());
+    before.iter().for_each(|e| log.observe(e));
+    let cooking = log.until(&mut client, Stage::Cooking).await;
+    assert!(cooking.timer_running);
+    assert!(cooking.timer_remaining <= 120);
+    assert_eq!(cooking.target_temperature, Some(60.0));
+    let maintaining = log.until(&mut client, Stage::Maintaining).await;
+    assert_eq!(maintaining.timer_remaining, 0);
+    assert!(maintaining.cooking);
+
+    let id = client.send(&ApcCommand::Stop { cooker }).await;
+    let (response, before) = client.response(&id).await;
+    assert!(response.is_ok());
+    before.iter().for_each(|e| log.observe(e));
+    let idle = log.until(&mut client, Stage::Idle).await;
+    assert_eq!(idle.target_temperature, Some(60.0), "the target is kept");
+
+    assert_eq!(
+        log.stages,
+        [
+            Stage::Idle,
+            Stage::Preheating,
+            Stage::Cooking,
+            Stage::Maintaining,
+            Stage::Idle
+        ]
+    );
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn whole_cook_on_an_a7() {
+    whole_cook(a7_ref(), A7, "a7").await;
+}
+
+#[tokio::test]
+async fn whole_cook_on_a_pro() {
+    whole_cook(pro_ref(), PRO, "pro").await;
+}
+
+#[tokio::test]
+async fn gen2_counts_up_while_maintaining() {
+    let simulator = start(SimulatorConfig {
+        cooking_push_interval: Duration::from_millis(50),
+        ..cook_config()
+    })
+    .await;
+    let handle = simulator.handle();
+    let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    let id = client.send(&start_cook(pro_ref(), 60.0, Some(60))).await;
+    client.response(&id).await;
+    handle
+        .wait_for_stage(PRO, Stage::Maintaining, WAIT)
+        .await
+        .unwrap();
+    // Wait for a push at least 60 simulated seconds (100 ms) into maintaining.
+    let mut log = StageLog::new(PRO, "pro");
+    loop {
+        log.observe(&client.event().await);
+        if let Some(state) = &log.last {
+            if state.stage == Stage::Maintaining && state.time_maintaining.unwrap_or(0) >= 60 {
+                break;
+            }
+        }
+    }
+    simulator.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection, tokens, connect sequence
+// ---------------------------------------------------------------------------------------------
+
+async fn http_status(url: &str) -> u16 {
+    match connect_async(url).await {
+        Err(WsError::Http(response)) => response.status().as_u16(),
+        other => panic!("expected an HTTP refusal, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[tokio::test]
+async fn bad_or_missing_token_gets_http_401() {
+    let simulator =
+        start(SimulatorConfig::for_tests(demo_cookers()).with_token("anova-mine")).await;
+    let handle = simulator.handle();
+    assert_eq!(http_status(&url(&simulator, "anova-other")).await, 401);
+    let missing = format!("{}/?supportedAccessories=APC", simulator.url());
+    assert_eq!(http_status(&missing).await, 401);
+    assert_eq!(handle.connection_attempts(), 2);
+    assert_eq!(handle.open_connections(), 0);
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn close_mode_accepts_then_closes_with_1008_and_no_frames() {
+    let simulator = start(SimulatorConfig {
+        auth_failure: AuthFailureMode::CloseAfterUpgrade,
+        ..SimulatorConfig::for_tests(demo_cookers()).with_token("anova-mine")
+    })
+    .await;
+    let mut client = Client::connect(&url(&simulator, "anova-other")).await;
+    match timeout(WAIT, client.ws.next()).await.unwrap() {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::Policy),
+        other => panic!("expected a 1008 close, got {other:?}"),
+    }
+    assert_eq!(simulator.handle().open_connections(), 0);
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn token_rules() {
+    // Configured: exactly that token.
+    let configured =
+        start(SimulatorConfig::for_tests(demo_cookers()).with_token("anova-mine")).await;
+    Client::connect_and_settle(&url(&configured, "anova-mine"), 2).await;
+    configured.shutdown().await;
+
+    // None configured: any personal access token, nothing else.
+    let open = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    Client::connect_and_settle(&url(&open, "anova-whatever"), 2).await;
+    assert_eq!(http_status(&url(&open, "eyJhbGciOiJIUzI1NiJ9")).await, 401);
+    assert_eq!(http_status(&url(&open, "anova-")).await, 401);
+    open.shutdown().await;
+}
+
+#[tokio::test]
+async fn url_forms_empty_segments_and_the_anova_v2_subprotocol() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let base = simulator.url();
+    for url in [
+        format!("{base}?token=anova-x&supportedAccessories=APC"),
+        format!("{base}/?token=anova-x&supportedAccessories=APC"),
+        format!("{base}/?token=anova-x&&supportedAccessories=APC&platform=android&uid=1"),
+    ] {
+        Client::connect_and_settle(&url, 2).await;
+    }
+
+    let mut request = url(&simulator, "anova-x").into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", "ANOVA_V2".parse().unwrap());
+    let (_, response) = connect_async(request).await.unwrap();
+    assert_eq!(
+        response.headers().get("Sec-WebSocket-Protocol").unwrap(),
+        "ANOVA_V2"
+    );
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn connect_sequence_is_list_user_state_then_states() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let (_, events) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    let names: Vec<&str> = events.iter().map(Event::command).collect();
+    assert_eq!(
+        names,
+        [
+            "EVENT_APC_WIFI_LIST",
+            "EVENT_USER_STATE",
+            "EVENT_APC_STATE",
+            "EVENT_APC_STATE"
+        ]
+    );
+    let Event::ApcWifiList(list) = &events[0] else {
+        panic!()
+    };
+    let ids: Vec<&str> = list.iter().map(|e| e.cooker_id.as_str()).collect();
+    assert_eq!(ids, [A7, PRO]);
+    assert_eq!(list[0].name.as_deref(), Some("Anova Precision Cooker 3.0"));
+    assert!(list[1].paired_at.is_some());
+    assert!(matches!(&events[2], Event::ApcState(s) if s.cooker_id == A7));
+    assert!(matches!(&events[3], Event::ApcState(s) if s.cooker_id == PRO));
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn server_pings() {
+    let simulator = start(SimulatorConfig {
+        ping_interval: Duration::from_millis(30),
+        ..SimulatorConfig::for_tests(demo_cookers())
+    })
+    .await;
+    let mut client = Client::connect(&url(&simulator, "anova-x")).await;
+    loop {
+        match timeout(WAIT, client.ws.next()).await.unwrap() {
+            Some(Ok(Message::Ping(_))) => break,
+            Some(Ok(_)) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn offline_devices_at_connect() {
+    let simulator = start(SimulatorConfig::for_tests(vec![
+        SimCookerSpec {
+            silent: true,
+            ..SimCookerSpec::a7(A7, "a7")
+        },
+        SimCookerSpec {
+            silent: true,
+            ..SimCookerSpec::pro(PRO, "pro")
+        },
+    ]))
+    .await;
+    let (_, events) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    let a7 = states_of(&events, A7);
+    let ApcState::Gen3(state) = a7[0] else {
+        panic!("gen 3")
+    };
+    assert_eq!(state.system_info.as_ref().unwrap().online, Some(false));
+    let updated =
+        anova2mqtt::anova::model::parse_timestamp(state.updated_timestamp.as_deref().unwrap())
+            .unwrap();
+    let age = OffsetDateTime::now_utc() - updated;
+    assert!(age > time::Duration::hours(17), "stale: {age}");
+    assert!(!normalise("a7", a7[0], None).online);
+    // Gen 2 has no online flag, but its cached state still comes.
+    assert_eq!(states_of(&events, PRO).len(), 1);
+    simulator.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command quirks
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn error_texts_and_the_error_shape() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    let cases = [
+        ("CMD_MAKE_COFFEE", json!({}), "Unknown command type"),
+        (
+            "CMD_APC_DISCONNECT",
+            json!({"cookerId": A7, "type": "a7"}),
+            "invalid command",
+        ),
+        (
+            "CMD_APC_SET_METADATA",
+            json!({"cookerId": A7, "type": "a7"}),
+            "invalid command",
+        ),
+        (
+            "AUTH_TOKEN_V2",
+            json!({"token": "anova-x"}),
+            "failed to process command",
+        ),
+        (
+            "CMD_AUTH_TOKEN",
+            json!({"token": "anova-x"}),
+            "unauthorized",
+        ),
+        (
+            "CMD_APC_START",
+            json!({"cookerId": A7, "type": "a7"}),
+            "invalid command",
+        ),
+        (
+            "CMD_APC_START",
+            json!({"cookerId": A7, "type": "a7", "targetTemperature": 60, "unit": "K"}),
+            "invalid command",
+        ),
+    ];
+    for (command, payload, error) in cases {
+        let id = client.send_raw(command, payload).await;
+        // The exact frame: {"command":"RESPONSE","requestId":…,"payload":{"status":"error","error":…}}
+        let text = client.text().await;
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            value,
+            json!({"command": "RESPONSE", "requestId": id, "payload": {"status": "error", "error": error}}),
+            "{command}"
+        );
+    }
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn wrong_or_missing_type_and_unknown_cooker_are_ok_and_change_nothing() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let handle = simulator.handle();
+    let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    let summary = |h: &SimulatorHandle| {
+        h.cookers()
+            .into_iter()
+            .map(|c| (c.stage, c.target_temperature_c, c.timer_s))
+            .collect::<Vec<_>>()
+    };
+    let before = summary(&handle);
+    for payload in [
+        json!({"cookerId": A7, "type": "pro", "targetTemperature": 60, "unit": "C"}),
+        json!({"cookerId": A7, "targetTemperature": 60, "unit": "C"}),
+        json!({"cookerId": "nosuchcooker", "type": "a7", "targetTemperature": 60, "unit": "C"}),
+    ] {
+        let id = client.send_raw("CMD_APC_START", payload.clone()).await;
+        let (response, _) = client.response(&id).await;
+        assert!(response.is_ok(), "{payload}");
+        let pushed = client.barrier().await;
+        assert!(states_of(&pushed, A7).is_empty(), "no push for {payload}");
+    }
+    assert_eq!(summary(&handle), before);
+    assert_eq!(handle.commands().len(), 6);
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn set_target_temp_on_an_idle_pro_is_ok_and_ignored() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let handle = simulator.handle();
+    let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    let set = ApcCommand::SetTargetTemp {
+        cooker: pro_ref(),
+        target_temperature: 70.0,
+        unit: TemperatureUnit::C,
+    };
+    let id = client.send(&set).await;
+    assert!(client.response(&id).await.0.is_ok());
+    assert!(states_of(&client.barrier().await, PRO).is_empty());
+    assert_eq!(handle.cooker(PRO).unwrap().target_temperature_c, 60.0);
+
+    // The a7 takes it while idle (the node setpoint moves) and pushes.
+    let set_a7 = ApcCommand::SetTargetTemp {
+        cooker: a7_ref(),
+        target_temperature: 70.0,
+        unit: TemperatureUnit::C,
+    };
+    let id = client.send(&set_a7).await;
+    assert!(client.response(&id).await.0.is_ok());
+    assert_eq!(states_of(&client.barrier().await, A7).len(), 1);
+    assert_eq!(handle.cooker(A7).unwrap().target_temperature_c, 70.0);
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn set_timer_and_display_unit() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    // SET_TIMER on an idle Pro updates `cook-time-seconds`.
+    let set_timer = ApcCommand::SetTimer {
+        cooker: pro_ref(),
+        timer: 1200,
+    };
+    let id = client.send(&set_timer).await;
+    let (_, mut pushed) = client.response(&id).await;
+    pushed.extend(client.barrier().await);
+    let pro = normalise("pro", states_of(&pushed, PRO)[0], None);
+    assert_eq!(pro.timer_total, 1200);
+    assert_eq!(pro.stage, Stage::Idle);
+
+    // SET_TEMPERATURE_UNIT changes the display unit only; values stay °C.
+    let set_unit = ApcCommand::SetTemperatureUnit {
+        cooker: a7_ref(),
+        unit: TemperatureUnit::F,
+    };
+    let id = client.send(&set_unit).await;
+    let (_, mut pushed) = client.response(&id).await;
+    pushed.extend(client.barrier().await);
+    let a7 = normalise("a7", states_of(&pushed, A7)[0], None);
+    assert_eq!(a7.display_unit, Some(TemperatureUnit::F));
+    assert_eq!(a7.target_temperature, Some(60.0));
+
+    // START reads the target in its unit.
+    let start_f = ApcCommand::Start {
+        cooker: a7_ref(),
+        target_temperature: 140.0,
+        unit: TemperatureUnit::F,
+        timer: Some(600),
+    };
+    let id = client.send(&start_f).await;
+    let (_, mut pushed) = client.response(&id).await;
+    pushed.extend(client.barrier().await);
+    let a7 = normalise("a7", states_of(&pushed, A7)[0], None);
+    assert_eq!(a7.target_temperature, Some(60.0));
+    assert_eq!(a7.timer_total, 600);
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn pat_allow_list_refuses_set_target_and_set_timer() {
+    let simulator = start(SimulatorConfig {
+        enforce_pat_allow_list: true,
+        ..SimulatorConfig::for_tests(demo_cookers())
+    })
+    .await;
+    let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    for command in [
+        ApcCommand::SetTargetTemp {
+            cooker: a7_ref(),
+            target_temperature: 60.0,
+            unit: TemperatureUnit::C,
+        },
+        ApcCommand::SetTimer {
+            cooker: a7_ref(),
+            timer: 60,
+        },
+    ] {
+        let id = client.send(&command).await;
+        let (response, _) = client.response(&id).await;
+        assert_eq!(response.error.as_deref(), Some("unauthorized"));
+    }
+    let id = client.send(&start_cook(a7_ref(), 60.0, None)).await;
+    assert!(client.response(&id).await.0.is_ok());
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn commands_are_recorded_with_their_connection() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let handle = simulator.handle();
+    let (mut first, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    let (mut second, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    first.send(&ApcCommand::Stop { cooker: a7_ref() }).await;
+    second.send(&ApcCommand::Stop { cooker: pro_ref() }).await;
+    let commands = handle.wait_for_commands(2, WAIT).await.unwrap();
+    let mut seen: Vec<(u64, String)> = commands
+        .iter()
+        .map(|c| (c.connection, c.frame.command.clone()))
+        .collect();
+    seen.sort();
+    assert_eq!(seen[0].0 + 1, seen[1].0, "two different connections");
+    assert!(seen.iter().all(|(_, name)| name == "CMD_APC_STOP"));
+    simulator.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn withheld_responses_never_come() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let handle = simulator.handle();
+    let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    handle.inject(Fault::WithholdResponses(true)).unwrap();
+    client.send(&start_cook(a7_ref(), 60.0, None)).await;
+    handle.wait_for_commands(1, WAIT).await.unwrap();
+    assert!(client.is_quiet().await, "no RESPONSE, no push");
+    assert_eq!(handle.cooker(A7).unwrap().stage, Stage::Idle, "not applied");
+
+    handle.inject(Fault::WithholdResponses(false)).unwrap();
+    let id = client.send(&start_cook(a7_ref(), 60.0, None)).await;
+    assert!(client.response(&id).await.0.is_ok());
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn close_after_response_gives_1005_and_the_reconnect_shows_the_change() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let handle = simulator.handle();
+    let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    handle.inject(Fault::CloseAfterResponse(true)).unwrap();
+    let id = client.send(&start_cook(a7_ref(), 70.0, None)).await;
+    assert_eq!(client.event().await, Event::Response(Response::ok(&id)));
+    match timeout(WAIT, client.ws.next()).await.unwrap() {
+        // A close frame without a status code: 1005 for the client.
+        Some(Ok(Message::Close(None))) => {}
+        other => panic!("expected a close without a code, got {other:?}"),
+    }
+
+    let (_, events) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    let state = normalise("a7", states_of(&events, A7)[0], None);
+    assert_eq!(state.stage, Stage::Preheating);
+    assert_eq!(state.target_temperature, Some(70.0));
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn drop_resets_every_connection_without_a_close_frame() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let handle = simulator.handle();
+    let (mut first, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    let (mut second, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    handle.wait_for_open_connections(2, WAIT).await.unwrap();
+    handle.inject(Fault::DropConnections).unwrap();
+    for client in [&mut first, &mut second] {
+        match timeout(WAIT, client.ws.next()).await.unwrap() {
+            Some(Err(_)) => {}
+            other => panic!("expected a reset, got {other:?}"),
+        }
+    }
+    handle.wait_for_open_connections(0, WAIT).await.unwrap();
+    // The server keeps accepting.
+    Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn half_open_goes_silent_but_keeps_the_socket() {
+    let simulator = start(SimulatorConfig {
+        cooking_push_interval: Duration::from_millis(20),
+        ..SimulatorConfig::for_tests(demo_cookers())
+    })
+    .await;
+    let handle = simulator.handle();
+    let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    let id = client.send(&start_cook(a7_ref(), 60.0, None)).await;
+    client.response(&id).await;
+    assert!(!client.is_quiet().await, "cooking pushes flow");
+
+    handle.inject(Fault::HalfOpen(true)).unwrap();
+    // Frames already on the wire may still arrive; then nothing at all.
+    let mut quiet = false;
+    for _ in 0..10 {
+        if client.is_quiet().await {
+            quiet = true;
+            break;
+        }
+    }
+    assert!(quiet, "the stream went silent");
+    // Pings go unanswered, and the socket is still open (no close, no reset).
+    client
+        .ws
+        .send(Message::Ping("are you there".into()))
+        .await
+        .unwrap();
+    assert!(client.is_quiet().await);
+    assert_eq!(handle.open_connections(), 1);
+
+    // New connections work again once the fault is cleared; the frozen one stays frozen.
+    handle.inject(Fault::HalfOpen(false)).unwrap();
+    Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    assert!(client.is_quiet().await);
+    handle.inject(Fault::DropConnections).unwrap();
+    handle.wait_for_open_connections(0, WAIT).await.unwrap();
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn refuse_auth_refuses_new_connections_in_the_configured_mode() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let handle = simulator.handle();
+    let (mut open, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    handle.inject(Fault::RefuseAuth(true)).unwrap();
+    assert_eq!(http_status(&url(&simulator, "anova-x")).await, 401);
+    // An open connection is not affected.
+    open.send(&ApcCommand::Stop { cooker: a7_ref() }).await;
+    open.event().await;
+    handle.inject(Fault::RefuseAuth(false)).unwrap();
+    Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    assert_eq!(handle.connection_attempts(), 3);
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn alarms_appear_in_the_state() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let handle = simulator.handle();
+    let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    for (cooker_id, device_type) in [(A7, "a7"), (PRO, "pro")] {
+        for alarm in Alarm::ALL {
+            let raise = |raised| Fault::Alarm {
+                cooker_id: cooker_id.to_owned(),
+                alarm,
+                raised,
+            };
+            handle.inject(raise(true)).unwrap();
+            let pushed = client.barrier().await;
+            let states = states_of(&pushed, cooker_id);
+            assert_eq!(states.len(), 1, "{cooker_id} {alarm}: one push");
+            let state = normalise(device_type, states[0], None);
+            let shown = match alarm {
+                Alarm::LowWater => state.low_water == Some(true) && state.stage != Stage::Alarm,
+                Alarm::WaterCritical => state.water_critical == Some(true),
+                Alarm::WaterLeak => state.water_leak == Some(true),
+                Alarm::HighTemp => state.high_temp == Some(true),
+                Alarm::MotorStuck => state.motor_stuck == Some(true),
+                Alarm::TriacFailed if device_type == "a7" => state.triac_failed == Some(true),
+                // Gen 2 has no triac flag: the device reports a failure mode.
+                Alarm::TriacFailed => state.stage == Stage::Alarm,
+            };
+            assert!(shown, "{cooker_id} {alarm}: {state:?}");
+            assert!(handle.cooker(cooker_id).unwrap().alarms.contains(&alarm));
+
+            handle.inject(raise(false)).unwrap();
+            let pushed = client.barrier().await;
+            let cleared = normalise(device_type, states_of(&pushed, cooker_id)[0], None);
+            assert!(!cleared.alarm_active(), "{cooker_id} {alarm} cleared");
+            assert_ne!(cleared.low_water, Some(true));
+        }
+    }
+    assert!(handle
+        .inject(Fault::Alarm {
+            cooker_id: "nosuchcooker".into(),
+            alarm: Alarm::LowWater,
+            raised: true
+        })
+        .is_err());
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_silent_cooker_stops_pushing_and_comes_back() {
+    let simulator = start(SimulatorConfig {
+        idle_push_interval: Duration::from_millis(20),
+        ..SimulatorConfig::for_tests(demo_cookers())
+    })
+    .await;
+    let handle = simulator.handle();
+    let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    handle
+        .inject(Fault::Silent {
+            cooker_id: A7.into(),
+            silent: true,
+        })
+        .unwrap();
+    // Everything queued before the fault arrives before this barrier's answer.
+    client.barrier().await;
+    // The pro keeps pushing every 20 ms; the a7 must not, for ten of its pushes.
+    let mut pro_pushes = 0;
+    while pro_pushes < 10 {
+        match client.event().await {
+            Event::ApcState(s) if s.cooker_id == PRO => pro_pushes += 1,
+            Event::ApcState(s) => panic!("{} pushed while unplugged", s.cooker_id),
+            _ => {}
+        }
+    }
+    // At connect the cloud still sends its last state, offline.
+    let (_, events) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    assert!(!normalise("a7", states_of(&events, A7)[0], None).online);
+
+    handle
+        .inject(Fault::Silent {
+            cooker_id: A7.into(),
+            silent: false,
+        })
+        .unwrap();
+    loop {
+        if let Event::ApcState(s) = client.event().await {
+            if s.cooker_id == A7 {
+                assert!(normalise("a7", &s.state, None).online);
+                break;
+            }
+        }
+    }
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn added_and_removed_cookers() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let handle = simulator.handle();
+    let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+
+    // Quietly added: only the next connection knows.
+    handle
+        .add_cooker(SimCookerSpec::a7("quietnew0000000001", "Quiet"), false)
+        .unwrap();
+    assert!(client.barrier().await.is_empty());
+    let (_, events) = Client::connect_and_settle(&url(&simulator, "anova-x"), 3).await;
+    let Event::ApcWifiList(list) = &events[0] else {
+        panic!()
+    };
+    assert_eq!(list.len(), 3);
+    assert_eq!(states_of(&events, "quietnew0000000001").len(), 1);
+
+    // Announced: open connections hear about it.
+    handle
+        .add_cooker(SimCookerSpec::pro("loudnew00000000001", "Loud"), true)
+        .unwrap();
+    let heard = client.barrier().await;
+    assert!(matches!(&heard[0], Event::ApcWifiAdded(e) if e.cooker_id == "loudnew00000000001"));
+    handle.remove_cooker("loudnew00000000001", true).unwrap();
+    assert!(
+        matches!(&client.barrier().await[0], Event::ApcWifiRemoved(r) if r.cooker_id == "loudnew00000000001")
+    );
+
+    handle.remove_cooker(A7, false).unwrap();
+    assert!(handle.remove_cooker(A7, false).is_err());
+    let (_, events) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    let Event::ApcWifiList(list) = &events[0] else {
+        panic!()
+    };
+    let ids: Vec<&str> = list.iter().map(|e| e.cooker_id.as_str()).collect();
+    assert_eq!(ids, [PRO, "quietnew0000000001"]);
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_connections_and_stops_listening() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let address = simulator.url();
+    let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    let handle: SimulatorHandle = simulator.handle();
+    timeout(WAIT, simulator.shutdown()).await.unwrap();
+    match timeout(WAIT, client.ws.next()).await.unwrap() {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::Away),
+        other => panic!("expected a 1001 close, got {other:?}"),
+    }
+    assert!(connect_async(format!("{address}/?token=anova-x"))
+        .await
+        .is_err());
+    assert_eq!(handle.open_connections(), 0);
+}
+
+#[tokio::test]
+async fn serve_until_runs_until_told_to_stop() {
+    // An occupied address is a clear error.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap();
+    let error = anova2mqtt::simulator::serve_until(
+        address,
+        SimulatorConfig::for_tests(demo_cookers()),
+        std::future::pending(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        format!("{error:#}").contains(&address.to_string()),
+        "{error:#}"
+    );
+    drop(taken);
+
+    // A free address: it serves until the shutdown future completes.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(anova2mqtt::simulator::serve_until(
+        address,
+        SimulatorConfig::for_tests(demo_cookers()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let url = format!("ws://{address}/?token=anova-x&supportedAccessories=APC");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut client = loop {
+        match connect_async(url.as_str()).await {
+            Ok((ws, _)) => break Client { ws },
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Err(error) => panic!("the simulator never came up: {error}"),
+        }
+    };
+    assert!(matches!(client.event().await, Event::ApcWifiList(_)));
+    stop.send(()).unwrap();
+    timeout(WAIT, server).await.unwrap().unwrap().unwrap();
+}
