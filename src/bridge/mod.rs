@@ -541,7 +541,13 @@ impl Bridge {
             }
             return;
         }
-        match self.topics.parse(topic) {
+        let incoming = self.topics.parse(topic);
+        if payload.is_empty() && matches!(incoming, Some(Incoming::Set { .. } | Incoming::SetKey { .. })) {
+            // An empty message is how a retained command is cleared, not a command.
+            tracing::debug!(topic, "empty payload on a command topic ignored");
+            return;
+        }
+        match incoming {
             Some(Incoming::Set { id }) => {
                 let id = id.to_owned();
                 let parsed = if retained {

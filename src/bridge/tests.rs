@@ -694,6 +694,9 @@ fn retained_commands_are_refused() {
     let out = h.mqtt(&format!("anova2mqtt/{A7_ID}/set/cook"), "ON", true);
     assert!(cloud_commands(&out).is_empty());
     assert_eq!(error_code(&response(&out, A7_ID)), "retained_command");
+    // Clearing the retained message (an empty payload) is not a command at all.
+    assert!(h.mqtt(&format!("anova2mqtt/{A7_ID}/set"), "", false).is_empty());
+    assert!(h.mqtt(&format!("anova2mqtt/{A7_ID}/set/cook"), "", true).is_empty());
 }
 
 #[test]
