@@ -1,4 +1,20 @@
 //! Home Assistant MQTT discovery (`interface.md` §4).
+//!
+//! Pure builders: given a cooker (or the bridge) they return the retained discovery messages to
+//! publish, in the configured [`DiscoveryMode`]. Nothing here does I/O.
+//!
+//! - [`schema`]: one typed struct per Home Assistant platform.
+//! - [`cooker_config`], [`cooker_removal`]: a cooker's device and entities.
+//! - [`bridge_config`]: the bridge's own device, parent of every cooker.
+
+mod bridge;
+mod cooker;
+mod discovery;
+pub mod schema;
+
+pub use bridge::{bridge_config, bridge_identifier};
+pub use cooker::{cooker_config, cooker_removal, CookerDiscovery, EVENT_TYPES};
+pub use discovery::{DiscoveryContext, DiscoveryMessage};
 
 use serde::{Deserialize, Serialize};
 
