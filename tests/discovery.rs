@@ -4,8 +4,8 @@
 use anova2mqtt::anova::model::{limits, CookerState};
 use anova2mqtt::anova::protocol::{DeviceType, Event};
 use anova2mqtt::homeassistant::{
-    bridge_config, bridge_identifier, cooker_config, cooker_removal, CookerDiscovery,
-    DiscoveryContext, DiscoveryMessage, DiscoveryMode, EVENT_TYPES,
+    bridge_config, bridge_identifier, bridge_removal, cooker_config, cooker_removal,
+    CookerDiscovery, DiscoveryContext, DiscoveryMessage, DiscoveryMode, EVENT_TYPES,
 };
 use anova2mqtt::mqtt::topics::{cooker_topic_id, Topics};
 use serde_json::{json, Value};
@@ -296,17 +296,30 @@ fn cooker_entities_need_the_bridge_and_the_cooker_online() {
             &ctx(&topics, mode),
             &cooker(A7_ID, "Kitchen", &a7, Some("01.02.03")),
         );
+        let both = json!([
+            {"topic": "base/bridge/state"},
+            {"topic": format!("base/{A7_ID}/availability")}
+        ]);
+        // "Cook ends at" is also unavailable while no timer runs (no end time to show).
+        let with_end_time = json!([
+            {"topic": "base/bridge/state"},
+            {"topic": format!("base/{A7_ID}/availability")},
+            {"topic": format!("base/{A7_ID}/state"),
+             "value_template": "{{ 'online' if value_json.cook_ends_at else 'offline' }}"}
+        ]);
         for message in &messages {
             let payload = parse(message);
-            assert_eq!(
-                payload["availability"],
-                json!([
-                    {"topic": "base/bridge/state"},
-                    {"topic": format!("base/{A7_ID}/availability")}
-                ]),
-                "{}",
-                message.topic
-            );
+            let expected = if message.topic.contains("/cook_ends_at/") {
+                &with_end_time
+            } else {
+                &both
+            };
+            assert_eq!(&payload["availability"], expected, "{}", message.topic);
+            if mode == DiscoveryMode::Device {
+                let ends = &payload["components"]["cook_ends_at"];
+                assert_eq!(ends["availability"], with_end_time);
+                assert_eq!(ends["availability_mode"], "all");
+            }
             assert_eq!(payload["availability_mode"], "all");
             assert_eq!(payload["qos"], 1);
             assert_eq!(payload["origin"]["name"], "anova2mqtt");
@@ -342,7 +355,12 @@ fn device_mode_is_one_message_per_device_and_entity_mode_one_per_entity() {
     for (key, options) in components {
         assert!(options["platform"].is_string(), "{key}");
         assert!(options.get("device").is_none(), "{key}");
-        assert!(options.get("availability").is_none(), "{key}");
+        // Only "Cook ends at" has its own list; the rest use the device's.
+        assert_eq!(
+            options.get("availability").is_some(),
+            key == "cook_ends_at",
+            "{key}"
+        );
     }
 
     let entity = cooker_config(&ctx(&topics, DiscoveryMode::Entity), &a7);
@@ -381,6 +399,20 @@ fn removal_clears_every_topic_the_config_used() {
         cooker_removal(&ctx(&topics, DiscoveryMode::Device), PRO_ID).len(),
         1
     );
+}
+
+#[test]
+fn bridge_removal_clears_every_topic_the_bridge_config_used() {
+    let topics = Topics::new("kitchen");
+    for mode in [DiscoveryMode::Device, DiscoveryMode::Entity] {
+        let ctx = ctx(&topics, mode);
+        let configured: BTreeSet<String> =
+            bridge_config(&ctx).into_iter().map(|m| m.topic).collect();
+        let removal = bridge_removal(&ctx);
+        assert!(removal.iter().all(DiscoveryMessage::is_removal));
+        let removed: BTreeSet<String> = removal.into_iter().map(|m| m.topic).collect();
+        assert_eq!(removed, configured, "{mode:?}");
+    }
 }
 
 #[test]

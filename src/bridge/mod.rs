@@ -208,8 +208,12 @@ pub struct Bridge {
     mqtt_connected: bool,
     /// Cookers our retained `bridge/devices` listed in an earlier run, until cleaned up.
     previous_run: Option<BTreeSet<String>>,
-    /// Topic ids whose other-mode discovery was already cleared in this process.
-    other_mode_cleared: BTreeSet<String>,
+    /// Device mode: the devices (topic ids, `bridge` for ours) whose entity-mode topics were
+    /// already cleared in this process.
+    entity_topics_cleared: BTreeSet<String>,
+    /// Entity mode: the device-mode topics we watch for a stale retained config (since the
+    /// last broker connect; subscriptions do not survive a reconnect).
+    device_topics_watched: BTreeSet<String>,
     republish_at: Option<Instant>,
     last_info: Option<String>,
     last_devices: Option<String>,
@@ -236,7 +240,8 @@ impl Bridge {
             synced: false,
             mqtt_connected: false,
             previous_run: None,
-            other_mode_cleared: BTreeSet::new(),
+            entity_topics_cleared: BTreeSet::new(),
+            device_topics_watched: BTreeSet::new(),
             republish_at: None,
             last_info: None,
             last_devices: None,
@@ -398,20 +403,74 @@ impl Bridge {
             })
     }
 
+    /// What must happen before a device's discovery is published, so that switching
+    /// `discovery_mode` leaves no duplicates in Home Assistant:
+    /// - device mode: clear the device's entity-mode topics, once per process. Any Home
+    ///   Assistant that reads device discovery also reads per-entity topics, and an empty
+    ///   payload for an unknown entity is silently ignored.
+    /// - entity mode: watch the device-mode topic and clear it only if a retained config is
+    ///   there. Home Assistant before 2024.11 warns about *any* message on a device topic,
+    ///   so we never publish there blindly.
+    fn prepare_discovery(
+        &mut self,
+        node: &str,
+        other_mode: Vec<homeassistant::DiscoveryMessage>,
+    ) -> Vec<homeassistant::DiscoveryMessage> {
+        let Some(ha) = &self.config.homeassistant else {
+            return Vec::new();
+        };
+        if !self.mqtt_connected {
+            return Vec::new();
+        }
+        match ha.mode {
+            DiscoveryMode::Device => {
+                if self.entity_topics_cleared.insert(node.to_owned()) {
+                    return other_mode;
+                }
+            }
+            DiscoveryMode::Entity => {
+                let topics: Vec<String> = other_mode
+                    .into_iter()
+                    .map(|m| m.topic)
+                    .filter(|t| self.device_topics_watched.insert(t.clone()))
+                    .collect();
+                if !topics.is_empty() {
+                    self.outputs.push_back(Output::Subscribe(topics));
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn other_mode_context(&self) -> Option<DiscoveryContext<'_>> {
+        self.discovery_context().map(|ctx| DiscoveryContext {
+            mode: match ctx.mode {
+                DiscoveryMode::Device => DiscoveryMode::Entity,
+                DiscoveryMode::Entity => DiscoveryMode::Device,
+            },
+            ..ctx
+        })
+    }
+
     fn publish_bridge_discovery(&mut self) {
         let Some(ctx) = self.discovery_context() else {
             return;
         };
         let messages = homeassistant::bridge_config(&ctx);
-        for m in messages {
+        let other = self
+            .other_mode_context()
+            .map(|other| homeassistant::bridge_removal(&other))
+            .unwrap_or_default();
+        let mut all = self.prepare_discovery("bridge", other);
+        all.extend(messages);
+        for m in all {
             self.publish(m.topic, m.payload, true);
         }
     }
 
-    /// Publishes one cooker's discovery; on the first publish of this process, first clears
-    /// the other discovery mode's topics, so switching `discovery_mode` leaves no duplicates.
+    /// Publishes one cooker's discovery.
     fn publish_cooker_discovery(&mut self, id: &str) {
-        let Some(ha) = self.config.homeassistant.clone() else {
+        let Some(ctx) = self.discovery_context() else {
             return;
         };
         let Some(cooker) = self.cookers.get(id) else {
@@ -419,23 +478,7 @@ impl Bridge {
         };
         let limits = self.limits_for(&cooker.info);
         let firmware = cooker.firmware().map(str::to_owned);
-        let ctx = DiscoveryContext {
-            prefix: &ha.discovery_prefix,
-            mode: ha.mode,
-            topics: &self.topics,
-        };
-        let mut messages = Vec::new();
-        if !self.other_mode_cleared.contains(id) {
-            let other = DiscoveryContext {
-                mode: match ha.mode {
-                    DiscoveryMode::Device => DiscoveryMode::Entity,
-                    DiscoveryMode::Entity => DiscoveryMode::Device,
-                },
-                ..ctx
-            };
-            messages.extend(homeassistant::cooker_removal(&other, id));
-        }
-        messages.extend(homeassistant::cooker_config(
+        let messages = homeassistant::cooker_config(
             &ctx,
             &CookerDiscovery {
                 id,
@@ -446,14 +489,19 @@ impl Bridge {
                 max_temperature_c: limits.max_temperature_c(),
                 max_timer_s: limits.model.max_timer_s,
             },
-        ));
+        );
+        let other = self
+            .other_mode_context()
+            .map(|other| homeassistant::cooker_removal(&other, id))
+            .unwrap_or_default();
+        let mut all = self.prepare_discovery(id, other);
+        all.extend(messages);
         if self.mqtt_connected {
-            self.other_mode_cleared.insert(id.to_owned());
             if let Some(c) = self.cookers.get_mut(id) {
                 c.discovery_firmware = Some(firmware);
             }
         }
-        for m in messages {
+        for m in all {
             self.publish(m.topic, m.payload, true);
         }
     }
@@ -519,6 +567,7 @@ impl Bridge {
 
     fn on_mqtt_connected(&mut self, now: Now) {
         self.mqtt_connected = true;
+        self.device_topics_watched.clear();
         let mut filters = self.topics.subscriptions();
         if let Some(ha) = &self.config.homeassistant {
             filters.push(ha.status_topic.clone());
@@ -541,8 +590,18 @@ impl Bridge {
             }
             return;
         }
+        if retained && !payload.is_empty() && self.device_topics_watched.contains(topic) {
+            tracing::info!(topic, "clearing a device-mode discovery config left from before the switch to entity mode");
+            self.publish(topic.to_owned(), String::new(), true);
+            return;
+        }
         let incoming = self.topics.parse(topic);
-        if payload.is_empty() && matches!(incoming, Some(Incoming::Set { .. } | Incoming::SetKey { .. })) {
+        if payload.is_empty()
+            && matches!(
+                incoming,
+                Some(Incoming::Set { .. } | Incoming::SetKey { .. })
+            )
+        {
             // An empty message is how a retained command is cleared, not a command.
             tracing::debug!(topic, "empty payload on a command topic ignored");
             return;

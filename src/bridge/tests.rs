@@ -695,8 +695,12 @@ fn retained_commands_are_refused() {
     assert!(cloud_commands(&out).is_empty());
     assert_eq!(error_code(&response(&out, A7_ID)), "retained_command");
     // Clearing the retained message (an empty payload) is not a command at all.
-    assert!(h.mqtt(&format!("anova2mqtt/{A7_ID}/set"), "", false).is_empty());
-    assert!(h.mqtt(&format!("anova2mqtt/{A7_ID}/set/cook"), "", true).is_empty());
+    assert!(h
+        .mqtt(&format!("anova2mqtt/{A7_ID}/set"), "", false)
+        .is_empty());
+    assert!(h
+        .mqtt(&format!("anova2mqtt/{A7_ID}/set/cook"), "", true)
+        .is_empty());
 }
 
 #[test]
@@ -1085,4 +1089,80 @@ fn status_line_for_systemd() {
         h.bridge.status_line(),
         "cloud connected, broker connected, 2 cooker(s), 2 online"
     );
+}
+
+// --- switching discovery modes ----------------------------------------------------------------
+
+#[test]
+fn device_mode_clears_entity_topics_once_per_process() {
+    let mut h = Harness::new(config());
+    h.cloud(CloudEvent::Link(LinkState::Up));
+    h.add(A7, "a7", "Kitchen");
+    let out = h.input(Input::MqttConnected);
+    let entity_topic = format!("homeassistant/switch/anova2mqtt_{A7_ID}/cook/config");
+    let cleared = on(&out, &entity_topic);
+    assert_eq!(cleared.len(), 1);
+    assert_eq!(cleared[0].payload, "");
+    assert!(cleared[0].retain);
+    assert_eq!(
+        on(
+            &out,
+            "homeassistant/button/anova2mqtt_bridge/republish/config"
+        )[0]
+        .payload,
+        ""
+    );
+    // The clearing comes before the device config.
+    let position = |topic: &str| publishes(&out).iter().position(|p| p.topic == topic);
+    assert!(
+        position(&entity_topic)
+            < position(&format!("homeassistant/device/anova2mqtt_{A7_ID}/config"))
+    );
+    // Not again on a reconnect.
+    h.input(Input::MqttDisconnected);
+    let out = h.input(Input::MqttConnected);
+    assert!(on(&out, &entity_topic).is_empty());
+}
+
+#[test]
+fn entity_mode_clears_a_stale_device_config_only_when_one_is_there() {
+    let mut h = Harness::new(BridgeConfig {
+        homeassistant: Some(HomeAssistant {
+            discovery_prefix: "homeassistant".into(),
+            mode: DiscoveryMode::Entity,
+            status_topic: "homeassistant/status".into(),
+        }),
+        ..config()
+    });
+    h.cloud(CloudEvent::Link(LinkState::Up));
+    h.add(A7, "a7", "Kitchen");
+    let out = h.input(Input::MqttConnected);
+    let device_topic = format!("homeassistant/device/anova2mqtt_{A7_ID}/config");
+    // Never published blindly (old Home Assistant warns about any device topic)...
+    assert!(publishes(&out)
+        .iter()
+        .all(|p| !p.topic.starts_with("homeassistant/device/")));
+    // ...but watched.
+    let watched: Vec<String> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Subscribe(f) => Some(f.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(watched.contains(&device_topic), "{watched:?}");
+    assert!(watched.contains(&"homeassistant/device/anova2mqtt_bridge/config".to_owned()));
+    assert!(!on(
+        &out,
+        &format!("homeassistant/switch/anova2mqtt_{A7_ID}/cook/config")
+    )[0]
+    .payload
+    .is_empty());
+    // A retained config from an earlier device-mode run is cleared.
+    let out = h.mqtt(&device_topic, r#"{"components":{}}"#, true);
+    assert_eq!(on(&out, &device_topic)[0].payload, "");
+    // Our own clearing echo, or a live message, is left alone.
+    assert!(publishes(&h.mqtt(&device_topic, "", true)).is_empty());
+    assert!(publishes(&h.mqtt(&device_topic, "{}", false)).is_empty());
 }

@@ -1,7 +1,9 @@
 //! The bridge's own Home Assistant device: the parent (`via_device`) of every cooker, with the
 //! cloud link, the version and a button that republishes discovery.
 
-use super::discovery::{entity_id_slug, messages, DiscoveryContext, DiscoveryMessage, ID_PREFIX};
+use super::discovery::{
+    entity_id_slug, messages, removals, DiscoveryContext, DiscoveryMessage, ID_PREFIX,
+};
 use super::schema::{
     Availability, BinarySensorConfig, ButtonConfig, Component, Device, Entity, EntityBase,
     EntityCategory, Origin, SensorConfig, Shared,
@@ -20,6 +22,18 @@ pub fn bridge_identifier(topics: &Topics) -> String {
     } else {
         format!("{ID_PREFIX}_bridge_{}", cooker_topic_id(topics.base()))
     }
+}
+
+/// The bridge's entities as `(platform, key)`, for removal.
+const BRIDGE_ENTITIES: [(&str, &str); 3] = [
+    ("binary_sensor", "cloud"),
+    ("sensor", "version"),
+    ("button", "republish"),
+];
+
+/// The discovery messages that remove the bridge device and its entities.
+pub fn bridge_removal(ctx: &DiscoveryContext) -> Vec<DiscoveryMessage> {
+    removals(ctx, &bridge_identifier(ctx.topics), BRIDGE_ENTITIES)
 }
 
 /// The discovery messages of the bridge device and its entities.
@@ -42,9 +56,7 @@ pub fn bridge_config(ctx: &DiscoveryContext) -> Vec<DiscoveryMessage> {
         },
         origin: Origin::ANOVA2MQTT,
         // The bridge's entities only need the bridge; a single topic needs no mode.
-        availability: vec![Availability {
-            topic: topics.bridge_state(),
-        }],
+        availability: vec![Availability::topic(topics.bridge_state())],
         availability_mode: None,
         qos: 1,
     };
@@ -57,9 +69,9 @@ pub fn bridge_config(ctx: &DiscoveryContext) -> Vec<DiscoveryMessage> {
         enabled_by_default: None,
     };
     let entities = [
-        Entity {
-            key: "cloud",
-            component: Component::BinarySensor(BinarySensorConfig {
+        Entity::new(
+            "cloud",
+            Component::BinarySensor(BinarySensorConfig {
                 base: base(
                     "binary_sensor",
                     "cloud",
@@ -70,10 +82,10 @@ pub fn bridge_config(ctx: &DiscoveryContext) -> Vec<DiscoveryMessage> {
                 value_template: "{{ 'ON' if value_json.cloud == 'connected' else 'OFF' }}",
                 device_class: "connectivity",
             }),
-        },
-        Entity {
-            key: "version",
-            component: Component::Sensor(SensorConfig {
+        ),
+        Entity::new(
+            "version",
+            Component::Sensor(SensorConfig {
                 base: base("sensor", "version", "Version", EntityCategory::Diagnostic),
                 state_topic: topics.bridge_info(),
                 value_template: "{{ value_json.version }}",
@@ -83,10 +95,10 @@ pub fn bridge_config(ctx: &DiscoveryContext) -> Vec<DiscoveryMessage> {
                 suggested_display_precision: None,
                 options: None,
             }),
-        },
-        Entity {
-            key: "republish",
-            component: Component::Button(ButtonConfig {
+        ),
+        Entity::new(
+            "republish",
+            Component::Button(ButtonConfig {
                 // Home Assistant files maintenance buttons (restart, identify…) under config.
                 base: base(
                     "button",
@@ -97,7 +109,7 @@ pub fn bridge_config(ctx: &DiscoveryContext) -> Vec<DiscoveryMessage> {
                 command_topic: topics.bridge_request("republish"),
                 payload_press: "{}",
             }),
-        },
+        ),
     ];
     messages(ctx, &identifier, &shared, &entities)
 }

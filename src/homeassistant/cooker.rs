@@ -52,6 +52,7 @@ pub fn cooker_config(ctx: &DiscoveryContext, cooker: &CookerDiscovery) -> Vec<Di
         .map(|entity| Entity {
             key: entity.key(),
             component: entity.component(ctx, cooker),
+            extra_availability: entity.extra_availability(ctx, cooker),
         })
         .collect();
     messages(ctx, &node(cooker.id), &shared(ctx, cooker), &entities)
@@ -95,12 +96,8 @@ fn shared(ctx: &DiscoveryContext, cooker: &CookerDiscovery) -> Shared {
         },
         origin: Origin::ANOVA2MQTT,
         availability: vec![
-            Availability {
-                topic: ctx.topics.bridge_state(),
-            },
-            Availability {
-                topic: ctx.topics.availability(cooker.id),
-            },
+            Availability::topic(ctx.topics.bridge_state()),
+            Availability::topic(ctx.topics.availability(cooker.id)),
         ],
         availability_mode: Some(AvailabilityMode::All),
         qos: 1,
@@ -135,8 +132,15 @@ const LOW_WATER: &str =
 const ALARM: &str = "{{ 'ON' if value_json.stage == 'alarm' or value_json.water_critical \
     or value_json.water_leak or value_json.high_temp or value_json.motor_stuck \
     or value_json.triac_failed else 'OFF' }}";
-/// Home Assistant's `None` rather than an empty or invalid timestamp when no timer runs.
-const COOK_ENDS_AT: &str = "{{ value_json.cook_ends_at if value_json.cook_ends_at else 'None' }}";
+/// "Cook ends at" only exists while a timer does. Home Assistant before 2024.10 logs a warning
+/// for every message that gives a timestamp sensor no timestamp (`None` included), and a state
+/// push arrives every few seconds. So the sensor is *unavailable* while there is no end time
+/// (an extra availability condition on the state topic), and its state template always yields
+/// a valid timestamp, falling back to `updated_at`, which is never shown because the entity is
+/// unavailable then.
+const COOK_ENDS_AT: &str = "{{ value_json.cook_ends_at or value_json.updated_at }}";
+/// The extra availability condition of "Cook ends at".
+const HAS_END_TIME: &str = "{{ 'online' if value_json.cook_ends_at else 'offline' }}";
 /// The state has seconds; the number (and the bridge's plain `set/timer`) speak minutes.
 const TIMER_MINUTES: &str = "{{ (value_json.timer_total / 60) | round(1) }}";
 
@@ -210,6 +214,21 @@ impl CookerEntity {
             name,
             entity_category: None,
             enabled_by_default: None,
+        }
+    }
+
+    /// An availability condition of this entity alone, besides the device's.
+    fn extra_availability(
+        self,
+        ctx: &DiscoveryContext,
+        cooker: &CookerDiscovery,
+    ) -> Option<Availability> {
+        match self {
+            Self::CookEndsAt => Some(Availability {
+                topic: ctx.topics.state(cooker.id),
+                value_template: Some(HAS_END_TIME),
+            }),
+            _ => None,
         }
     }
 

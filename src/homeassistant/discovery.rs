@@ -5,7 +5,7 @@
 //! `anova2mqtt_<id>` for a cooker and the bridge's identifier for the bridge, so every topic
 //! level is within Home Assistant's `[a-zA-Z0-9_-]`.
 
-use super::schema::{DevicePayload, Entity, EntityPayload, Shared};
+use super::schema::{AvailabilityMode, Components, DevicePayload, Entity, EntityPayload, Shared};
 use super::DiscoveryMode;
 use crate::mqtt::topics::Topics;
 use serde::Serialize;
@@ -70,17 +70,31 @@ pub(crate) fn messages(
             topic: device_topic(ctx.prefix, node),
             payload: to_json(&DevicePayload {
                 shared,
-                components: entities,
+                components: Components { shared, entities },
             }),
         }],
         DiscoveryMode::Entity => entities
             .iter()
-            .map(|entity| DiscoveryMessage {
-                topic: entity_topic(ctx.prefix, entity.component.platform(), node, entity.key),
-                payload: to_json(&EntityPayload {
-                    shared,
-                    component: &entity.component,
-                }),
+            .map(|entity| {
+                let own;
+                let shared = match entity.availability(shared) {
+                    Some(availability) => {
+                        own = Shared {
+                            availability,
+                            availability_mode: Some(AvailabilityMode::All),
+                            ..shared.clone()
+                        };
+                        &own
+                    }
+                    None => shared,
+                };
+                DiscoveryMessage {
+                    topic: entity_topic(ctx.prefix, entity.component.platform(), node, entity.key),
+                    payload: to_json(&EntityPayload {
+                        shared,
+                        component: &entity.component,
+                    }),
+                }
             })
             .collect(),
     }

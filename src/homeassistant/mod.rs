@@ -12,7 +12,7 @@ mod cooker;
 mod discovery;
 pub mod schema;
 
-pub use bridge::{bridge_config, bridge_identifier};
+pub use bridge::{bridge_config, bridge_identifier, bridge_removal};
 pub use cooker::{cooker_config, cooker_removal, CookerDiscovery, EVENT_TYPES};
 pub use discovery::{DiscoveryContext, DiscoveryMessage};
 
@@ -29,4 +29,3 @@ pub enum DiscoveryMode {
     /// version, and other consumers such as openHAB).
     Entity,
 }
-

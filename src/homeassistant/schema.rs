@@ -53,6 +53,19 @@ pub struct Device {
 pub struct Availability {
     /// The topic carrying `online`/`offline`.
     pub topic: String,
+    /// Turns the topic's payload into `online`/`offline`, for a JSON topic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_template: Option<&'static str>,
+}
+
+impl Availability {
+    /// A topic that carries `online`/`offline` itself.
+    pub fn topic(topic: String) -> Self {
+        Self {
+            topic,
+            value_template: None,
+        }
+    }
 }
 
 /// How several availability topics combine.
@@ -328,6 +341,28 @@ pub struct Entity {
     pub key: &'static str,
     /// Platform options.
     pub component: Component,
+    /// One more condition for this entity only, on top of the device's availability list
+    /// (which then applies with `availability_mode: all`).
+    pub extra_availability: Option<Availability>,
+}
+
+impl Entity {
+    /// An entity with the device's availability.
+    pub fn new(key: &'static str, component: Component) -> Self {
+        Self {
+            key,
+            component,
+            extra_availability: None,
+        }
+    }
+
+    /// The entity's own availability list, when it differs from the device's.
+    pub fn availability(&self, shared: &Shared) -> Option<Vec<Availability>> {
+        let extra = self.extra_availability.as_ref()?;
+        let mut list = shared.availability.clone();
+        list.push(extra.clone());
+        Some(list)
+    }
 }
 
 /// What every entity of one device shares: sent once at the root of a device-based payload, and
@@ -350,7 +385,7 @@ pub struct Shared {
 /// A per-entity discovery payload: the shared options and the entity's own.
 #[derive(Serialize)]
 pub struct EntityPayload<'a> {
-    /// Device, origin, availability, QoS.
+    /// Device, origin, availability, QoS (the entity's own availability already merged in).
     #[serde(flatten)]
     pub shared: &'a Shared,
     /// The entity.
@@ -365,29 +400,43 @@ pub struct DevicePayload<'a> {
     #[serde(flatten)]
     pub shared: &'a Shared,
     /// Every entity, keyed by its key, in order.
-    #[serde(serialize_with = "serialize_components")]
-    pub components: &'a [Entity],
+    pub components: Components<'a>,
+}
+
+/// The `components` map of a device-based payload.
+pub struct Components<'a> {
+    /// The device's shared options (for entities with their own availability).
+    pub shared: &'a Shared,
+    /// The entities.
+    pub entities: &'a [Entity],
 }
 
 /// One entry of `components`: the platform and the entity's options.
 #[derive(Serialize)]
 struct ComponentEntry<'a> {
     platform: &'static str,
+    /// Overrides the device's list for this component only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    availability: Option<Vec<Availability>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    availability_mode: Option<AvailabilityMode>,
     #[serde(flatten)]
     component: &'a Component,
 }
 
-fn serialize_components<S: Serializer>(
-    entities: &&[Entity],
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.collect_map(entities.iter().map(|entity| {
-        (
-            entity.key,
-            ComponentEntry {
-                platform: entity.component.platform(),
-                component: &entity.component,
-            },
-        )
-    }))
+impl Serialize for Components<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.entities.iter().map(|entity| {
+            let availability = entity.availability(self.shared);
+            (
+                entity.key,
+                ComponentEntry {
+                    platform: entity.component.platform(),
+                    availability_mode: availability.as_ref().map(|_| AvailabilityMode::All),
+                    availability,
+                    component: &entity.component,
+                },
+            )
+        }))
+    }
 }
