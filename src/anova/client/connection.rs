@@ -190,7 +190,11 @@ impl Worker {
 
     /// Runs `work` (a backoff pause or a connection attempt) while the link is down: commands
     /// are refused at once, staleness keeps ticking, shutdown is honoured.
-    async fn while_down<F: Future>(&mut self, work: F, on_reconnect: OnReconnect) -> Waited<F::Output> {
+    async fn while_down<F: Future>(
+        &mut self,
+        work: F,
+        on_reconnect: OnReconnect,
+    ) -> Waited<F::Output> {
         tokio::pin!(work);
         loop {
             let stale_at = self.registry.next_stale_deadline();
@@ -250,7 +254,8 @@ impl Worker {
                             break self.lost(reason, up_since, true);
                         }
                         None => {
-                            break self.lost("the cloud ended the connection".to_owned(), up_since, true);
+                            let reason = "the cloud ended the connection".to_owned();
+                            break self.lost(reason, up_since, true);
                         }
                     }
                 }
@@ -263,7 +268,8 @@ impl Worker {
                 }
                 _ = ping.tick() => {
                     // Only to provoke traffic; a missing pong is the watchdog's business.
-                    if let Err(reason) = self.write(&mut writer, Message::Ping(Default::default())).await {
+                    let probe = Message::Ping(Default::default());
+                    if let Err(reason) = self.write(&mut writer, probe).await {
                         break self.lost(reason, up_since, false);
                     }
                 }
@@ -336,7 +342,10 @@ impl Worker {
                 Vec::new()
             }
             other => {
-                tracing::trace!(command = other.command(), "ignoring an event the bridge does not use");
+                tracing::trace!(
+                    command = other.command(),
+                    "ignoring an event the bridge does not use"
+                );
                 Vec::new()
             }
         };
@@ -346,7 +355,11 @@ impl Worker {
     }
 
     /// Sends a command with a fresh `requestId` and records it as pending.
-    async fn send_command(&mut self, writer: &mut Writer, request: CommandRequest) -> Result<(), String> {
+    async fn send_command(
+        &mut self,
+        writer: &mut Writer,
+        request: CommandRequest,
+    ) -> Result<(), String> {
         if request.reply.is_closed() {
             // The caller already gave up (timed out while the request was queued).
             return Ok(());
@@ -361,7 +374,10 @@ impl Worker {
         );
         let deadline = Instant::now() + self.config.command_timeout;
         self.pending.insert(request_id, request.reply, deadline);
-        tracing::trace!(in_flight = self.pending.len(), "commands waiting for a RESPONSE");
+        tracing::trace!(
+            in_flight = self.pending.len(),
+            "commands waiting for a RESPONSE"
+        );
         self.write(writer, Message::text(frame)).await
     }
 
@@ -442,7 +458,8 @@ impl Worker {
     async fn expire_stale(&mut self) {
         for event in self.registry.expire_stale(Instant::now()) {
             if let CloudEvent::Stale { cooker_id } = &event {
-                tracing::info!(%cooker_id, "no state push from the cooker for {}", format_duration(self.config.stale_after));
+                let silence = format_duration(self.config.stale_after);
+                tracing::info!(%cooker_id, "no state push from the cooker for {silence}");
             }
             self.emit(event).await;
         }
@@ -487,7 +504,9 @@ async fn connect(
     let connector = match (endpoint.is_tls(), tls) {
         (false, _) => Connector::Plain,
         (true, Ok(config)) => Connector::Rustls(config),
-        (true, Err(error)) => return Err(ConnectFailure::Failed(format!("TLS setup failed: {error}"))),
+        (true, Err(error)) => {
+            return Err(ConnectFailure::Failed(format!("TLS setup failed: {error}")))
+        }
     };
     let limits = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE_SIZE))

@@ -136,10 +136,22 @@ mod tests {
     fn appends_the_query_to_every_url_shape() {
         let q = "token=anova-abc.DEF_1&supportedAccessories=APC&platform=android";
         for (base, expected) in [
-            ("wss://devices.anovaculinary.io", format!("wss://devices.anovaculinary.io/?{q}")),
-            ("wss://devices.anovaculinary.io/", format!("wss://devices.anovaculinary.io/?{q}")),
-            ("ws://127.0.0.1:8080/ws", format!("ws://127.0.0.1:8080/ws?{q}")),
-            ("ws://127.0.0.1:8080?x=1", format!("ws://127.0.0.1:8080/?x=1&{q}")),
+            (
+                "wss://devices.anovaculinary.io",
+                format!("wss://devices.anovaculinary.io/?{q}"),
+            ),
+            (
+                "wss://devices.anovaculinary.io/",
+                format!("wss://devices.anovaculinary.io/?{q}"),
+            ),
+            (
+                "ws://127.0.0.1:8080/ws",
+                format!("ws://127.0.0.1:8080/ws?{q}"),
+            ),
+            (
+                "ws://127.0.0.1:8080?x=1",
+                format!("ws://127.0.0.1:8080/?x=1&{q}"),
+            ),
             ("ws://h/p?x=1&", format!("ws://h/p?x=1&{q}")),
             ("ws://h/p?", format!("ws://h/p?{q}")),
             ("ws://h/p#frag", format!("ws://h/p?{q}")),
@@ -168,7 +180,10 @@ mod tests {
             &["APC".to_owned(), " APO ".to_owned()],
             "",
         );
-        assert_eq!(e.url(), "ws://h/?token=a%20b%26c&supportedAccessories=APC,APO");
+        assert_eq!(
+            e.url(),
+            "ws://h/?token=a%20b%26c&supportedAccessories=APC,APO"
+        );
         assert_eq!(
             e.scrub("failed: ws://h/?token=a%20b%26c and a b&c"),
             "failed: ws://h/?token=[redacted] and [redacted]"
@@ -178,6 +193,9 @@ mod tests {
     #[test]
     fn empty_accessories_fall_back_to_apc() {
         let e = Endpoint::new("ws://h", &Secret::new("t"), &[], "ios");
-        assert_eq!(e.url(), "ws://h/?token=t&supportedAccessories=APC&platform=ios");
+        assert_eq!(
+            e.url(),
+            "ws://h/?token=t&supportedAccessories=APC&platform=ios"
+        );
     }
 }

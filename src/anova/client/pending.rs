@@ -124,7 +124,10 @@ mod tests {
         );
         assert_eq!(table.resolve(&Response::ok("r1")), Resolution::Answered);
         assert_eq!(table.resolve(&Response::ok("r1")), Resolution::Unmatched);
-        assert_eq!(table.resolve(&Response::ok("nobody")), Resolution::Unmatched);
+        assert_eq!(
+            table.resolve(&Response::ok("nobody")),
+            Resolution::Unmatched
+        );
 
         assert_eq!(first.try_recv(), Ok(Ok(())));
         assert_eq!(

@@ -93,14 +93,18 @@ impl Registry {
             if self.devices.contains_key(&cooker_id) {
                 events.extend(self.normalise(early.event, early.received_at, now));
             } else {
-                tracing::debug!(%cooker_id, "dropping a state for a cooker the device list does not name");
+                tracing::debug!(%cooker_id, "dropping a state of a cooker the device list lacks");
             }
         }
         events
     }
 
     /// `EVENT_APC_WIFI_ADDED`: a cooker paired mid-session (or renamed).
-    pub(crate) fn device_added(&mut self, entry: &DeviceListEntry, now: Instant) -> Vec<CloudEvent> {
+    pub(crate) fn device_added(
+        &mut self,
+        entry: &DeviceListEntry,
+        now: Instant,
+    ) -> Vec<CloudEvent> {
         if !is_cooker(&entry.device_type) {
             return Vec::new();
         }
@@ -138,12 +142,16 @@ impl Registry {
             return Vec::new();
         }
         if self.devices.contains_key(&event.cooker_id) {
-            return self.normalise(event, received_at, now).into_iter().collect();
+            return self
+                .normalise(event, received_at, now)
+                .into_iter()
+                .collect();
         }
         let cooker_id = event.cooker_id.clone();
         if self.early.len() < MAX_EARLY_STATES || self.early.contains_key(&cooker_id) {
             tracing::debug!(%cooker_id, "state before the cooker's device list entry; keeping it");
-            self.early.insert(cooker_id, EarlyState { event, received_at });
+            self.early
+                .insert(cooker_id, EarlyState { event, received_at });
         } else {
             tracing::debug!(%cooker_id, "too many states for unknown cookers; dropping one");
         }
@@ -281,7 +289,11 @@ mod tests {
         assert_eq!(summary(&first), ["added a A", "added b B", "synced a,b"]);
 
         let second = r.device_list(
-            &[entry("b", "pro", "B"), entry("c", "a6", "C"), entry("a", "a7", "Renamed")],
+            &[
+                entry("b", "pro", "B"),
+                entry("c", "a6", "C"),
+                entry("a", "a7", "Renamed"),
+            ],
             now,
         );
         assert_eq!(
@@ -305,7 +317,9 @@ mod tests {
             Instant::now(),
         );
         assert_eq!(summary(&events), ["added a A", "synced a"]);
-        assert!(r.device_added(&entry("o2", "oven_v1", "O"), Instant::now()).is_empty());
+        assert!(r
+            .device_added(&entry("o2", "oven_v1", "O"), Instant::now())
+            .is_empty());
     }
 
     #[test]
@@ -317,7 +331,11 @@ mod tests {
         let events = r.device_list(&[entry(A7, "a7", "Mine")], now);
         assert_eq!(
             summary(&events),
-            [format!("added {A7} Mine"), format!("synced {A7}"), format!("state {A7} a7")],
+            [
+                format!("added {A7} Mine"),
+                format!("synced {A7}"),
+                format!("state {A7} a7")
+            ],
             "the pro is not in the list, so its early state is dropped"
         );
         // Dropped, not kept: a later WIFI_ADDED for the pro brings no stale state.
@@ -374,7 +392,10 @@ mod tests {
         let mut r = registry();
         r.device_list(&[entry(A7, "a7", "A7")], now);
         assert_eq!(summary(&r.device_removed(A7)), [format!("removed {A7}")]);
-        assert!(r.device_removed(A7).is_empty(), "unknown: nothing to report");
+        assert!(
+            r.device_removed(A7).is_empty(),
+            "unknown: nothing to report"
+        );
         assert_eq!(r.next_stale_deadline(), None);
         assert!(r.states.is_empty());
     }
@@ -386,7 +407,10 @@ mod tests {
         let mut r = registry();
         r.device_list(&[entry(A7, "a7", "A7")], t0);
         r.state(state_event(A7_IDLE), wall(), t0 + Duration::from_secs(1));
-        assert_eq!(r.next_stale_deadline(), Some(t0 + Duration::from_secs(1) + after));
+        assert_eq!(
+            r.next_stale_deadline(),
+            Some(t0 + Duration::from_secs(1) + after)
+        );
         assert!(r.expire_stale(t0 + after).is_empty());
         let stale = r.expire_stale(t0 + after + Duration::from_secs(1));
         assert_eq!(summary(&stale), [format!("stale {A7}")]);

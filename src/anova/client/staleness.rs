@@ -86,7 +86,9 @@ mod tests {
         staleness.pushed("a", t0 + Duration::from_secs(10));
         assert_eq!(staleness.next_deadline(), Some(t0 + after));
 
-        assert!(staleness.expire(t0 + after - Duration::from_millis(1)).is_empty());
+        assert!(staleness
+            .expire(t0 + after - Duration::from_millis(1))
+            .is_empty());
         assert_eq!(staleness.expire(t0 + after), ["b"]);
         assert_eq!(
             staleness.next_deadline(),
