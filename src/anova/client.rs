@@ -166,13 +166,14 @@ pub enum CommandError {
 }
 
 /// One command on its way to the connection task.
+#[derive(Debug)]
 struct CommandRequest {
     command: ApcCommand,
     reply: oneshot::Sender<Result<(), CommandError>>,
 }
 
 /// How the owner talks to the running client. Cheap to clone.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct CloudHandle {
     requests: mpsc::Sender<CommandRequest>,
     reconnect: Arc<Notify>,
@@ -260,4 +261,39 @@ pub fn spawn(
     );
     let task = tokio::spawn(worker.run());
     (handle, events_rx, task)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_handle_can_be_shared_across_tasks() {
+        fn shareable<T: Clone + Send + Sync + 'static>() {}
+        shareable::<CloudHandle>();
+    }
+
+    #[test]
+    fn defaults_are_the_production_values() {
+        let config = ClientConfig::default();
+        assert_eq!(config.url, DEFAULT_URL);
+        assert_eq!(config.accessories, ["APC"]);
+        assert_eq!(config.platform, "android");
+        assert_eq!(config.watchdog, Duration::from_secs(120));
+        assert_eq!(config.stale_after, Duration::from_secs(300));
+        assert_eq!(config.auth_retry, Duration::from_secs(300));
+        assert_eq!(format!("{config:?}").matches("[redacted]").count(), 1);
+    }
+
+    #[test]
+    fn command_errors_read_well() {
+        assert_eq!(
+            CommandError::Rejected("invalid command".to_owned()).to_string(),
+            "the Anova cloud rejected the command: invalid command"
+        );
+        assert_eq!(
+            CommandError::NotConnected.to_string(),
+            "not connected to the Anova cloud"
+        );
+    }
 }

@@ -41,6 +41,10 @@ type Writer = SplitSink<Socket, Message>;
 /// Anova cloud talking.
 const MAX_MESSAGE_SIZE: usize = 256 * 1024;
 
+/// The shortest wait between attempts whatever the configuration says, so a zero duration
+/// can never turn into a tight reconnect loop.
+const MIN_RETRY_DELAY: Duration = Duration::from_millis(10);
+
 /// How long we try to say goodbye (a close frame) before dropping the socket anyway.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -148,6 +152,7 @@ impl Worker {
         let mut wait: Option<Duration> = None;
         loop {
             if let Some(delay) = wait.take() {
+                let delay = delay.max(MIN_RETRY_DELAY);
                 tracing::debug!("reconnecting in {}", format_duration(delay));
                 let pause = tokio::time::sleep(delay);
                 if let Waited::Shutdown = self.while_down(pause, OnReconnect::CutShort).await {
