@@ -1,0 +1,630 @@
+//! The connection task: connect, run one session, back off, repeat, until shutdown.
+//!
+//! The task is the only owner of the socket, the registry and the pending-request table, so
+//! nothing is shared and no lock exists. Every wait is a `select!` over the socket, the
+//! command channel, the reconnect signal, the shutdown token and deadline timers (watchdog,
+//! pings, staleness, command expiry); nothing polls.
+//!
+//! Two phases alternate:
+//! - **down** (backing off or connecting): commands fail at once with `NotConnected`, and
+//!   staleness keeps ticking;
+//! - **session**: the socket is read continuously, so tungstenite can answer the cloud's pings
+//!   (it queues the pong and flushes it on the next read or write; we never send pongs
+//!   ourselves).
+
+use super::endpoint::Endpoint;
+use super::pending::{PendingRequests, Resolution};
+use super::registry::Registry;
+use super::{ClientConfig, CloudEvent, CommandError, CommandRequest, LinkState};
+use crate::anova::backoff::Backoff;
+use crate::anova::protocol::Event;
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch, Notify};
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type Writer = SplitSink<Socket, Message>;
+
+/// State frames are a few KB and the device list is smaller; anything near this is not the
+/// Anova cloud talking.
+const MAX_MESSAGE_SIZE: usize = 256 * 1024;
+
+/// The shortest wait between attempts whatever the configuration says, so a zero duration
+/// can never turn into a tight reconnect loop.
+const MIN_RETRY_DELAY: Duration = Duration::from_millis(10);
+
+/// How long we try to say goodbye (a close frame) before dropping the socket anyway.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The channels between the task and its owner.
+pub(super) struct Channels {
+    /// Events to the owner.
+    pub(super) events: mpsc::Sender<CloudEvent>,
+    /// Commands from the handles.
+    pub(super) requests: mpsc::Receiver<CommandRequest>,
+    /// `CloudHandle::reconnect`.
+    pub(super) reconnect: Arc<Notify>,
+    /// The link state the handles read.
+    pub(super) link: watch::Sender<LinkState>,
+    /// Ends the task.
+    pub(super) shutdown: CancellationToken,
+}
+
+/// The TLS client configuration, built once; its error text if that failed.
+type TlsSetup = Result<Arc<rustls::ClientConfig>, String>;
+
+/// Why a connection attempt failed.
+enum ConnectFailure {
+    /// The cloud refused the token on the upgrade (HTTP 401/403).
+    Refused(String),
+    /// Anything else: DNS, TCP, TLS, timeout, another HTTP status.
+    Failed(String),
+}
+
+/// How a session ended.
+enum SessionEnd {
+    /// The shutdown token was cancelled.
+    Shutdown,
+    /// The owner asked for a fresh connection.
+    Reconnect,
+    /// The connection was lost.
+    Lost(Loss),
+}
+
+/// A lost connection.
+struct Loss {
+    reason: String,
+    /// How long the link was up; `None` when the cloud never sent a frame.
+    up_for: Option<Duration>,
+    /// The cloud closed or reset the connection (as opposed to our watchdog or a failed write).
+    by_peer: bool,
+}
+
+/// What a wait while down ended with.
+enum Waited<T> {
+    Done(T),
+    Reconnect,
+    Shutdown,
+}
+
+/// Whether a reconnect request ends a wait while down.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OnReconnect {
+    /// Backing off: a reconnect request skips the rest of the wait.
+    CutShort,
+    /// Already connecting: nothing to do.
+    Ignore,
+}
+
+/// The connection task's state.
+pub(super) struct Worker {
+    config: ClientConfig,
+    endpoint: Endpoint,
+    tls: TlsSetup,
+    channels: Channels,
+    registry: Registry,
+    pending: PendingRequests,
+    backoff: Backoff,
+    /// Connections in a row the cloud closed before sending anything.
+    silent_closes: u32,
+    /// An unreadable frame is logged as a warning once per connection, then at debug level,
+    /// so a changed message cannot flood the journal.
+    warned_unreadable: bool,
+}
+
+impl Worker {
+    /// Prepares the task; nothing connects until [`Worker::run`].
+    pub(super) fn new(config: ClientConfig, channels: Channels) -> Self {
+        let endpoint = Endpoint::new(
+            &config.url,
+            &config.token,
+            &config.accessories,
+            &config.platform,
+        );
+        Self {
+            endpoint,
+            tls: tls_config().map_err(|error| error.to_string()),
+            registry: Registry::new(config.stale_after),
+            pending: PendingRequests::default(),
+            backoff: Backoff::new(config.backoff),
+            silent_closes: 0,
+            warned_unreadable: false,
+            channels,
+            config,
+        }
+    }
+
+    /// Connects, runs sessions and reconnects until shutdown.
+    pub(super) async fn run(mut self) {
+        self.emit(CloudEvent::Link(LinkState::Connecting)).await;
+        let mut wait: Option<Duration> = None;
+        loop {
+            if let Some(delay) = wait.take() {
+                let delay = delay.max(MIN_RETRY_DELAY);
+                tracing::debug!("reconnecting in {}", format_duration(delay));
+                let pause = tokio::time::sleep(delay);
+                if let Waited::Shutdown = self.while_down(pause, OnReconnect::CutShort).await {
+                    break;
+                }
+            }
+            self.set_link(LinkState::Connecting).await;
+            tracing::info!(url = %self.endpoint.redacted(), "connecting to the Anova cloud");
+            let attempt = connect(
+                self.endpoint.clone(),
+                self.tls.clone(),
+                self.config.connect_timeout,
+            );
+            let socket = match self.while_down(attempt, OnReconnect::Ignore).await {
+                Waited::Shutdown => break,
+                // Not produced while connecting; connect again at once if it ever is.
+                Waited::Reconnect => continue,
+                Waited::Done(Ok(socket)) => socket,
+                Waited::Done(Err(ConnectFailure::Refused(reason))) => {
+                    self.auth_failed(reason).await;
+                    wait = Some(self.config.auth_retry);
+                    continue;
+                }
+                Waited::Done(Err(ConnectFailure::Failed(reason))) => {
+                    self.down(reason).await;
+                    wait = Some(self.backoff.next_delay(unit_random()));
+                    continue;
+                }
+            };
+            match self.session(socket).await {
+                SessionEnd::Shutdown => break,
+                SessionEnd::Reconnect => {
+                    self.down("reconnect requested".to_owned()).await;
+                }
+                SessionEnd::Lost(loss) => wait = Some(self.after_loss(loss).await),
+            }
+        }
+        self.finish();
+    }
+
+    /// Runs `work` (a backoff pause or a connection attempt) while the link is down: commands
+    /// are refused at once, staleness keeps ticking, shutdown is honoured.
+    async fn while_down<F: Future>(
+        &mut self,
+        work: F,
+        on_reconnect: OnReconnect,
+    ) -> Waited<F::Output> {
+        tokio::pin!(work);
+        loop {
+            let stale_at = self.registry.next_stale_deadline();
+            tokio::select! {
+                biased;
+                () = self.channels.shutdown.cancelled() => return Waited::Shutdown,
+                output = &mut work => return Waited::Done(output),
+                Some(request) = self.channels.requests.recv() => {
+                    let _ = request.reply.send(Err(CommandError::NotConnected));
+                }
+                () = self.channels.reconnect.notified() => {
+                    if on_reconnect == OnReconnect::CutShort {
+                        return Waited::Reconnect;
+                    }
+                }
+                () = sleep_until_some(stale_at) => self.expire_stale().await,
+            }
+        }
+    }
+
+    /// One connection, from the upgrade until it ends.
+    async fn session(&mut self, socket: Socket) -> SessionEnd {
+        let (mut writer, mut reader) = socket.split();
+        self.registry.begin_connection();
+        self.warned_unreadable = false;
+        // The link is up once the cloud has said anything; until then commands are refused.
+        let mut up_since: Option<Instant> = None;
+        let watchdog = tokio::time::sleep(self.config.watchdog);
+        tokio::pin!(watchdog);
+        let ping_every = self.config.ping_interval.max(Duration::from_millis(1));
+        let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+
+        let end = loop {
+            let stale_at = self.registry.next_stale_deadline();
+            let command_expiry = self.pending.next_deadline();
+            tokio::select! {
+                biased;
+                () = self.channels.shutdown.cancelled() => break SessionEnd::Shutdown,
+                frame = reader.next() => {
+                    watchdog.as_mut().reset(Instant::now() + self.config.watchdog);
+                    match frame {
+                        Some(Ok(Message::Close(close))) => {
+                            break self.lost(describe_close(close.as_ref()), up_since, true);
+                        }
+                        Some(Ok(message)) => {
+                            if up_since.is_none() {
+                                up_since = Some(Instant::now());
+                                self.link_up().await;
+                            }
+                            if let Message::Text(text) = message {
+                                self.on_text(text.as_str()).await;
+                            }
+                        }
+                        Some(Err(error)) => {
+                            let reason = self.endpoint.scrub(&format!("connection error: {error}"));
+                            break self.lost(reason, up_since, true);
+                        }
+                        None => {
+                            let reason = "the cloud ended the connection".to_owned();
+                            break self.lost(reason, up_since, true);
+                        }
+                    }
+                }
+                Some(request) = self.channels.requests.recv() => {
+                    if up_since.is_none() {
+                        let _ = request.reply.send(Err(CommandError::NotConnected));
+                    } else if let Err(reason) = self.send_command(&mut writer, request).await {
+                        break self.lost(reason, up_since, false);
+                    }
+                }
+                _ = ping.tick() => {
+                    // Only to provoke traffic; a missing pong is the watchdog's business.
+                    let probe = Message::Ping(Default::default());
+                    if let Err(reason) = self.write(&mut writer, probe).await {
+                        break self.lost(reason, up_since, false);
+                    }
+                }
+                () = &mut watchdog => {
+                    let reason = format!(
+                        "nothing received for {}; presuming the connection dead",
+                        format_duration(self.config.watchdog)
+                    );
+                    break self.lost(reason, up_since, false);
+                }
+                () = sleep_until_some(stale_at) => self.expire_stale().await,
+                () = sleep_until_some(command_expiry) => {
+                    let expired = self.pending.expire(Instant::now());
+                    tracing::debug!(expired, "commands timed out waiting for a RESPONSE");
+                }
+                () = self.channels.reconnect.notified() => break SessionEnd::Reconnect,
+            }
+        };
+
+        let failure = match end {
+            SessionEnd::Shutdown => CommandError::Shutdown,
+            _ => CommandError::Disconnected,
+        };
+        self.pending.fail_all(&failure);
+        // Say goodbye where we can; a dead socket gets dropped after a bounded try.
+        let goodbye = async {
+            match end {
+                SessionEnd::Lost(_) => writer.close().await,
+                _ => {
+                    let close = CloseFrame {
+                        code: CloseCode::Normal,
+                        reason: "".into(),
+                    };
+                    writer.send(Message::Close(Some(close))).await
+                }
+            }
+        };
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, goodbye).await;
+        end
+    }
+
+    /// Handles one text frame.
+    async fn on_text(&mut self, text: &str) {
+        let event = match Event::parse(text) {
+            Ok(event) => event,
+            Err(error) => {
+                if self.warned_unreadable {
+                    tracing::debug!("ignoring a frame the client cannot read: {error}");
+                } else {
+                    self.warned_unreadable = true;
+                    tracing::warn!("ignoring a frame the client cannot read: {error}");
+                }
+                return;
+            }
+        };
+        tracing::trace!(command = event.command(), "frame from the cloud");
+        let now = Instant::now();
+        let events = match event {
+            Event::ApcWifiList(entries) => self.registry.device_list(&entries, now),
+            Event::ApcWifiAdded(entry) => self.registry.device_added(&entry, now),
+            Event::ApcWifiRemoved(removed) => self.registry.device_removed(&removed.cooker_id),
+            Event::ApcState(state) => self.registry.state(state, OffsetDateTime::now_utc(), now),
+            Event::Response(response) => {
+                if self.pending.resolve(&response) == Resolution::Unmatched {
+                    tracing::debug!(
+                        request_id = %response.request_id,
+                        "ignoring a RESPONSE no command waits for (unknown, late or duplicate)"
+                    );
+                }
+                Vec::new()
+            }
+            other => {
+                tracing::trace!(
+                    command = other.command(),
+                    "ignoring an event the bridge does not use"
+                );
+                Vec::new()
+            }
+        };
+        for event in events {
+            self.emit(event).await;
+        }
+    }
+
+    /// Sends a command with a fresh `requestId` and records it as pending.
+    async fn send_command(
+        &mut self,
+        writer: &mut Writer,
+        request: CommandRequest,
+    ) -> Result<(), String> {
+        if request.reply.is_closed() {
+            // The caller already gave up (timed out while the request was queued).
+            return Ok(());
+        }
+        let request_id = Uuid::new_v4().to_string();
+        let frame = request.command.to_frame(&request_id);
+        tracing::debug!(
+            %request_id,
+            command = %request.command.name(),
+            cooker_id = %request.command.cooker().cooker_id,
+            "sending a command"
+        );
+        let deadline = Instant::now() + self.config.command_timeout;
+        self.pending.insert(request_id, request.reply, deadline);
+        tracing::trace!(
+            in_flight = self.pending.len(),
+            "commands waiting for a RESPONSE"
+        );
+        self.write(writer, Message::text(frame)).await
+    }
+
+    /// Writes one frame; a write that cannot complete in time means the socket is dead.
+    async fn write(&self, writer: &mut Writer, message: Message) -> Result<(), String> {
+        match tokio::time::timeout(self.config.command_timeout, writer.send(message)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(self.endpoint.scrub(&format!("sending failed: {error}"))),
+            Err(_) => Err("sending timed out; presuming the connection dead".to_owned()),
+        }
+    }
+
+    fn lost(&self, reason: String, up_since: Option<Instant>, by_peer: bool) -> SessionEnd {
+        SessionEnd::Lost(Loss {
+            reason: self.endpoint.scrub(&reason),
+            up_for: up_since.map(|since| since.elapsed()),
+            by_peer,
+        })
+    }
+
+    /// Decides what a lost connection means and how long to wait before the next attempt.
+    async fn after_loss(&mut self, loss: Loss) -> Duration {
+        match loss.up_for {
+            Some(up_for) => self.backoff.connection_ended(up_for),
+            None if loss.by_peer => self.silent_closes = self.silent_closes.saturating_add(1),
+            None => {}
+        }
+        let threshold = self.config.auth_close_attempts.max(1);
+        if loss.up_for.is_none() && loss.by_peer && self.silent_closes >= threshold {
+            // The upgrade-then-close failure mode of a refused token (`anova-protocol.md` §1.6).
+            let reason = format!(
+                "the cloud closed {} connections in a row before sending anything ({}); \
+                 the token is probably refused",
+                self.silent_closes, loss.reason
+            );
+            self.auth_failed(reason).await;
+            self.config.auth_retry
+        } else {
+            self.down(loss.reason).await;
+            self.backoff.next_delay(unit_random())
+        }
+    }
+
+    async fn link_up(&mut self) {
+        self.silent_closes = 0;
+        tracing::info!("connected to the Anova cloud");
+        self.set_link(LinkState::Up).await;
+    }
+
+    async fn down(&mut self, reason: String) {
+        tracing::warn!("Anova cloud link down: {reason}");
+        self.set_link(LinkState::Down { reason }).await;
+    }
+
+    async fn auth_failed(&mut self, reason: String) {
+        tracing::error!(
+            "Anova cloud authentication failed: {reason}; retrying in {}",
+            format_duration(self.config.auth_retry)
+        );
+        self.set_link(LinkState::AuthFailed { reason }).await;
+    }
+
+    /// Publishes a new link state (to the watch and as an event) when it changed.
+    async fn set_link(&mut self, state: LinkState) {
+        let changed = self.channels.link.send_if_modified(|current| {
+            if *current == state {
+                false
+            } else {
+                *current = state.clone();
+                true
+            }
+        });
+        if changed {
+            self.emit(CloudEvent::Link(state)).await;
+        }
+    }
+
+    async fn expire_stale(&mut self) {
+        for event in self.registry.expire_stale(Instant::now()) {
+            if let CloudEvent::Stale { cooker_id } = &event {
+                let silence = format_duration(self.config.stale_after);
+                tracing::info!(%cooker_id, "no state push from the cooker for {silence}");
+            }
+            self.emit(event).await;
+        }
+    }
+
+    /// Hands an event to the owner, waiting while the channel is full (but not past
+    /// shutdown).
+    async fn emit(&self, event: CloudEvent) {
+        tokio::select! {
+            biased;
+            () = self.channels.shutdown.cancelled() => {}
+            sent = self.channels.events.send(event) => {
+                if sent.is_err() {
+                    tracing::trace!("nobody listens to cloud events any more");
+                }
+            }
+        }
+    }
+
+    /// Fails everything still waiting and records the final link state.
+    fn finish(mut self) {
+        self.pending.fail_all(&CommandError::Shutdown);
+        self.channels.requests.close();
+        while let Ok(request) = self.channels.requests.try_recv() {
+            let _ = request.reply.send(Err(CommandError::Shutdown));
+        }
+        let link = LinkState::Down {
+            reason: "shut down".to_owned(),
+        };
+        self.channels.link.send_replace(link.clone());
+        let _ = self.channels.events.try_send(CloudEvent::Link(link));
+        tracing::info!("Anova cloud client stopped");
+    }
+}
+
+/// Opens the WebSocket: DNS, TCP, TLS and upgrade, all within `timeout`.
+async fn connect(
+    endpoint: Endpoint,
+    tls: TlsSetup,
+    timeout: Duration,
+) -> Result<Socket, ConnectFailure> {
+    let connector = match (endpoint.is_tls(), tls) {
+        (false, _) => Connector::Plain,
+        (true, Ok(config)) => Connector::Rustls(config),
+        (true, Err(error)) => {
+            return Err(ConnectFailure::Failed(format!("TLS setup failed: {error}")))
+        }
+    };
+    let limits = WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE_SIZE))
+        .max_frame_size(Some(MAX_MESSAGE_SIZE));
+    let attempt = tokio_tungstenite::connect_async_tls_with_config(
+        endpoint.url(),
+        Some(limits),
+        true,
+        Some(connector),
+    );
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(Ok((socket, _response))) => Ok(socket),
+        Ok(Err(tungstenite::Error::Http(response)))
+            if matches!(response.status().as_u16(), 401 | 403) =>
+        {
+            Err(ConnectFailure::Refused(format!(
+                "the cloud refused the token (HTTP {})",
+                response.status()
+            )))
+        }
+        Ok(Err(error)) => Err(ConnectFailure::Failed(
+            endpoint.scrub(&format!("connecting failed: {error}")),
+        )),
+        Err(_) => Err(ConnectFailure::Failed(format!(
+            "no connection within {}",
+            format_duration(timeout)
+        ))),
+    }
+}
+
+/// A rustls configuration with an explicit crypto provider (ring, the only one compiled in)
+/// and the bundled Mozilla roots, so nothing depends on a process-wide default provider or on
+/// CA files in the image.
+fn tls_config() -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// Describes a close frame the cloud sent (none at all is status 1005).
+fn describe_close(close: Option<&CloseFrame>) -> String {
+    match close {
+        None => "the cloud closed the connection (code 1005, no status)".to_owned(),
+        Some(frame) if frame.reason.is_empty() => format!(
+            "the cloud closed the connection (code {})",
+            u16::from(frame.code)
+        ),
+        Some(frame) => format!(
+            "the cloud closed the connection (code {}: {})",
+            u16::from(frame.code),
+            frame.reason.as_str()
+        ),
+    }
+}
+
+/// Sleeps until `deadline`, or forever when there is none.
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A uniform sample from `[0, 1)` for the backoff jitter. A UUID v4 is drawn from the OS
+/// random source (a dependency we already have); its last 48 bits are all random.
+fn unit_random() -> f64 {
+    const BITS: u32 = 48;
+    let sample = Uuid::new_v4().as_u128() & ((1u128 << BITS) - 1);
+    sample as f64 / (1u128 << BITS) as f64
+}
+
+/// A duration for logs, to the millisecond (a jittered wait has nanoseconds nobody needs).
+fn format_duration(duration: Duration) -> humantime::FormattedDuration {
+    let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+    humantime::format_duration(Duration::from_millis(millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_descriptions() {
+        assert_eq!(
+            describe_close(None),
+            "the cloud closed the connection (code 1005, no status)"
+        );
+        let frame = CloseFrame {
+            code: CloseCode::Policy,
+            reason: "rate limited".into(),
+        };
+        assert_eq!(
+            describe_close(Some(&frame)),
+            "the cloud closed the connection (code 1008: rate limited)"
+        );
+    }
+
+    #[test]
+    fn random_samples_stay_in_the_unit_interval() {
+        for _ in 0..1_000 {
+            let sample = unit_random();
+            assert!((0.0..1.0).contains(&sample));
+        }
+    }
+
+    #[test]
+    fn the_tls_configuration_builds_with_ring() {
+        let config = tls_config().unwrap();
+        assert!(config.alpn_protocols.is_empty());
+    }
+}
