@@ -3,6 +3,10 @@
 //!
 //! rumqttd's `Broker::start` blocks and has no stop, so it runs on its own thread until the
 //! process exits; that is what a demo needs. Deployments use a real broker (mosquitto).
+//!
+//! rumqttd serves MQTT 3.1.1 and 5 on separate listeners of one broker: 3.1.1 on the port the
+//! user asked for (what `mosquitto_sub` and most tools speak by default), and MQTT 5 on a second
+//! port on the same address for the bridge itself (it needs *Retain As Published*).
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
@@ -26,8 +30,17 @@ pub enum BrokerError {
 /// How long to wait for the broker thread to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Where the embedded broker listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmbeddedBroker {
+    /// MQTT 3.1.1, for people and their tools.
+    pub v4: SocketAddr,
+    /// MQTT 5, for the bridge.
+    pub v5: SocketAddr,
+}
+
 #[cfg(feature = "embedded-broker")]
-fn config(listen: SocketAddr) -> rumqttd::Config {
+fn config(v4: SocketAddr, v5: SocketAddr) -> rumqttd::Config {
     use rumqttd::{Config, ConnectionSettings, RouterConfig, ServerSettings};
     use std::collections::HashMap;
     let connections = ConnectionSettings {
@@ -38,12 +51,12 @@ fn config(listen: SocketAddr) -> rumqttd::Config {
         external_auth: None,
         dynamic_filters: true,
     };
-    let server = ServerSettings {
-        name: "demo".to_owned(),
+    let server = |name: &str, listen| ServerSettings {
+        name: name.to_owned(),
         listen,
         tls: None,
         next_connection_delay_ms: 1,
-        connections,
+        connections: connections.clone(),
     };
     Config {
         id: 0,
@@ -56,8 +69,8 @@ fn config(listen: SocketAddr) -> rumqttd::Config {
             initialized_filters: None,
             shared_subscriptions_strategy: Default::default(),
         },
-        v4: Some(HashMap::from([("demo".to_owned(), server)])),
-        v5: None,
+        v4: Some(HashMap::from([("v4".to_owned(), server("v4", v4))])),
+        v5: Some(HashMap::from([("v5".to_owned(), server("v5", v5))])),
         ws: None,
         cluster: None,
         console: None,
@@ -67,9 +80,10 @@ fn config(listen: SocketAddr) -> rumqttd::Config {
     }
 }
 
-/// Starts the embedded broker on `listen` and returns once it accepts connections.
+/// Starts the embedded broker: MQTT 3.1.1 on `listen`, MQTT 5 on a free port of the same
+/// address; returns once both accept connections.
 #[cfg(feature = "embedded-broker")]
-pub fn start_embedded(listen: SocketAddr) -> Result<(), BrokerError> {
+pub fn start_embedded(listen: SocketAddr) -> Result<EmbeddedBroker, BrokerError> {
     // rumqttd only logs a bind failure from its own thread; check first for a clear error.
     drop(
         TcpListener::bind(listen).map_err(|source| BrokerError::PortInUse {
@@ -77,7 +91,13 @@ pub fn start_embedded(listen: SocketAddr) -> Result<(), BrokerError> {
             source,
         })?,
     );
-    let config = config(listen);
+    let v5 = TcpListener::bind(SocketAddr::new(listen.ip(), 0))
+        .and_then(|l| l.local_addr())
+        .map_err(|source| BrokerError::PortInUse {
+            addr: listen,
+            source,
+        })?;
+    let config = config(listen, v5);
     std::thread::Builder::new()
         .name("mqtt-broker".into())
         .spawn(move || {
@@ -87,7 +107,9 @@ pub fn start_embedded(listen: SocketAddr) -> Result<(), BrokerError> {
             }
         })
         .map_err(|_| BrokerError::NotListening(listen))?;
-    wait_listening(listen, START_TIMEOUT)
+    wait_listening(listen, START_TIMEOUT)?;
+    wait_listening(v5, START_TIMEOUT)?;
+    Ok(EmbeddedBroker { v4: listen, v5 })
 }
 
 /// Waits until something accepts TCP connections on `addr`.

@@ -17,7 +17,10 @@
 pub mod anova;
 pub mod bridge;
 pub mod broker;
+pub mod cli;
 pub mod config;
+pub mod daemon;
+pub mod demo;
 pub mod homeassistant;
 pub mod mqtt;
 pub mod secret;

@@ -127,9 +127,10 @@ async fn the_embedded_broker_keeps_retained_messages() {
         .local_addr()
         .unwrap()
         .port();
-    anova2mqtt::broker::start_embedded(([127, 0, 0, 1], port).into()).unwrap();
+    let broker = anova2mqtt::broker::start_embedded(([127, 0, 0, 1], port).into()).unwrap();
     let shutdown = CancellationToken::new();
-    let mut conn = MqttConnection::start(&settings(port), &shutdown).unwrap();
+    // The bridge on the MQTT 5 listener, people (the watchers) on MQTT 3.1.1: one broker.
+    let mut conn = MqttConnection::start(&settings(broker.v5.port()), &shutdown).unwrap();
     assert_eq!(next(&mut conn).await, MqttEvent::Connected);
     conn.handle.publish(publish("t/a/state", "{\"x\":1}", true));
     conn.handle.publish(publish("t/a/event", "not kept", false));
@@ -143,4 +144,51 @@ async fn the_embedded_broker_keeps_retained_messages() {
     assert!(m.retained);
     assert!(late.on("t/a/event").is_empty());
     shutdown.cancel();
+}
+
+/// With MQTT 5 *Retain As Published*, a command published retained while we are connected
+/// arrives flagged retained (MQTT 3.1.1 would clear the flag), so the bridge can refuse it.
+async fn live_retained_messages_keep_their_flag(bridge_port: u16, people_port: u16) {
+    let shutdown = CancellationToken::new();
+    let mut conn = MqttConnection::start(&settings(bridge_port), &shutdown).unwrap();
+    assert_eq!(next(&mut conn).await, MqttEvent::Connected);
+    conn.handle.subscribe(vec!["t/in/+".into()]);
+    // Make sure the subscription is in place: our own publish comes back.
+    conn.handle.publish(publish("t/in/probe", "p", false));
+    loop {
+        if let MqttEvent::Message { topic, .. } = next(&mut conn).await {
+            if topic == "t/in/probe" {
+                break;
+            }
+        }
+    }
+    let person = Watcher::connect(people_port, &[]).await;
+    person.publish("t/in/cook", "ON", true).await;
+    person.publish("t/in/cook", "OFF", false).await;
+    let mut flags = Vec::new();
+    while flags.len() < 2 {
+        if let MqttEvent::Message {
+            topic,
+            payload,
+            retained,
+        } = next(&mut conn).await
+        {
+            if topic == "t/in/cook" {
+                flags.push((String::from_utf8(payload).unwrap(), retained));
+            }
+        }
+    }
+    assert_eq!(flags, [("ON".to_owned(), true), ("OFF".to_owned(), false)]);
+    shutdown.cancel();
+}
+
+/// Needs mosquitto: rumqttd (the embedded fallback) clears the flag on live delivery whatever
+/// the subscription asked for.
+#[tokio::test]
+async fn live_retained_messages_keep_their_flag_on_the_broker() {
+    let broker = Broker::start();
+    if !broker.mosquitto {
+        return;
+    }
+    live_retained_messages_keep_their_flag(broker.v5_port, broker.port).await;
 }

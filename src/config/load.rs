@@ -35,13 +35,17 @@ pub struct LoadedConfig {
 /// Loads the configuration the way the installed daemon does: `explicit` (from `--config`)
 /// or the first of [`default_config_paths`] that exists, then the process environment.
 pub fn load(explicit: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
-    let env = std::env::vars_os().map(|(name, value)| {
+    load_from(explicit, &default_config_paths(), process_env())
+}
+
+/// The process environment, read without panicking on a variable that is not UTF-8.
+pub fn process_env() -> impl Iterator<Item = (String, String)> {
+    std::env::vars_os().map(|(name, value)| {
         (
             name.to_string_lossy().into_owned(),
             value.to_string_lossy().into_owned(),
         )
-    });
-    load_from(explicit, &default_config_paths(), env)
+    })
 }
 
 /// [`load`] with the default file candidates and the environment given, so tests never

@@ -25,7 +25,8 @@ mod validate;
 
 pub use error::{ConfigError, Problem};
 pub use load::{
-    default_config_paths, load, load_from, LoadedConfig, CREDENTIALS_DIRECTORY, ENV_PREFIX,
+    default_config_paths, load, load_from, process_env, LoadedConfig, CREDENTIALS_DIRECTORY,
+    ENV_PREFIX,
 };
 pub use render::render_effective;
 pub use secrets::{SecretOrigin, SecretOrigins, ANOVA_TOKEN_CREDENTIAL, MQTT_PASSWORD_CREDENTIAL};

@@ -11,13 +11,18 @@
 //! - A clean DISCONNECT suppresses the last will, so a graceful stop publishes `offline`
 //!   itself before disconnecting.
 //! - The default 10 KiB packet limit is too small for discovery; we raise it.
+//!
+//! We speak MQTT 5 for one reason: command topics are subscribed with *Retain As Published*,
+//! so the broker tells us whether a live command was published retained. MQTT 3.1.1 clears the
+//! flag on live delivery, so a retained command would run once and be caught only when it
+//! replays after a reconnect; the contract is that it never runs.
 
 use crate::bridge::{Publish, Qos};
 use crate::secret::Secret;
-use rumqttc::{
-    AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet, QoS,
-    SubscribeFilter, TlsConfiguration, Transport,
-};
+use rumqttc::v5::mqttbytes::v5::{ConnectReturnCode, Filter, LastWill, Packet};
+use rumqttc::v5::mqttbytes::QoS;
+use rumqttc::v5::{AsyncClient, ConnectionError, Event, EventLoop, MqttOptions};
+use rumqttc::{Outgoing, TlsConfiguration, Transport};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -36,6 +41,9 @@ const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(30);
 
 /// How long a graceful close may take before the connection is simply dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long to wait for the broker to close the connection after our DISCONNECT.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// TLS material for `mqtts://`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -246,14 +254,15 @@ fn options(settings: &MqttSettings) -> Result<MqttOptions, MqttError> {
     options.set_keep_alive(settings.keepalive.max(Duration::from_secs(1)));
     // A clean session: the broker must not queue commands for us while we are away, or a
     // start would replay an hour later.
-    options.set_clean_session(true);
-    options.set_max_packet_size(MAX_PACKET_SIZE, MAX_PACKET_SIZE);
+    options.set_clean_start(true);
+    options.set_max_packet_size(u32::try_from(MAX_PACKET_SIZE).ok());
     options.set_request_channel_capacity(256);
     options.set_last_will(LastWill::new(
         settings.will_topic.clone(),
         "offline",
         QoS::AtLeastOnce,
         true,
+        None,
     ));
     if let Some(user) = &settings.username {
         let password = settings
@@ -348,9 +357,11 @@ async fn publisher(
                     .await
             }
             Request::Subscribe(filters) => {
-                let filters = filters
-                    .into_iter()
-                    .map(|f| SubscribeFilter::new(f, QoS::AtLeastOnce));
+                let filters = filters.into_iter().map(|path| Filter {
+                    // Keep the retain flag on live delivery: a retained command is refused.
+                    preserve_retain: true,
+                    ..Filter::new(path, QoS::AtLeastOnce)
+                });
                 client.subscribe_many(filters).await
             }
             Request::Close(offline) => {
@@ -400,7 +411,7 @@ async fn poll_loop(
             }
             Ok(Event::Incoming(Packet::Publish(p))) => {
                 let message = MqttEvent::Message {
-                    topic: p.topic,
+                    topic: String::from_utf8_lossy(&p.topic).into_owned(),
                     payload: p.payload.to_vec(),
                     retained: p.retain,
                 };
@@ -409,8 +420,8 @@ async fn poll_loop(
                 }
             }
             Ok(Event::Outgoing(Outgoing::Disconnect)) => {
-                // Our own graceful disconnect: stop polling, or the next poll reconnects.
                 connected.store(false, Ordering::Relaxed);
+                drain_until_closed(&mut eventloop).await;
                 tracing::info!("disconnected from the MQTT broker");
                 return;
             }
@@ -441,8 +452,24 @@ async fn poll_loop(
     }
 }
 
+/// After our DISCONNECT: keep reading until the broker closes the connection, then stop (the
+/// next poll would reconnect). Dropping the socket at once, with the broker's acknowledgements
+/// still unread, makes the kernel reset the connection, and a reset can make the broker discard
+/// our last messages (the `offline`) before it has read them.
+async fn drain_until_closed(eventloop: &mut EventLoop) {
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while eventloop.poll().await.is_ok() {}
+    });
+    if drained.await.is_err() {
+        tracing::debug!("the broker did not close the connection after our disconnect");
+    }
+}
+
 fn describe(error: &ConnectionError) -> String {
     match error {
+        ConnectionError::ConnectionRefused(ConnectReturnCode::UnsupportedProtocolVersion) => {
+            "the broker does not speak MQTT 5 (mosquitto 1.6 or later, EMQX, HiveMQ and Home Assistant's Mosquitto add-on do)".to_owned()
+        }
         ConnectionError::ConnectionRefused(code) => {
             format!("the broker refused the connection ({code:?})")
         }

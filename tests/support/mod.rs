@@ -32,8 +32,10 @@ fn mosquitto_binary() -> Option<PathBuf> {
 
 /// A broker for one test.
 pub struct Broker {
-    /// Its port on 127.0.0.1.
+    /// Its port on 127.0.0.1 (any MQTT version for mosquitto; 3.1.1 for the embedded broker).
     pub port: u16,
+    /// Its MQTT 5 port, for the bridge (the same as `port` for mosquitto).
+    pub v5_port: u16,
     child: Option<Child>,
     dir: tempfile::TempDir,
     /// True for a real mosquitto.
@@ -51,6 +53,7 @@ impl Broker {
                     if let Some(child) = spawn_mosquitto(&binary, &dir, port) {
                         return Self {
                             port,
+                            v5_port: port,
                             child: Some(child),
                             dir,
                             mosquitto: true,
@@ -66,10 +69,12 @@ impl Broker {
                 );
                 eprintln!("mosquitto not found: using the embedded broker");
                 let port = free_port();
-                anova2mqtt::broker::start_embedded(SocketAddr::from(([127, 0, 0, 1], port)))
-                    .expect("embedded broker");
+                let broker =
+                    anova2mqtt::broker::start_embedded(SocketAddr::from(([127, 0, 0, 1], port)))
+                        .expect("embedded broker");
                 Self {
                     port,
+                    v5_port: broker.v5.port(),
                     child: None,
                     dir,
                     mosquitto: false,
@@ -78,9 +83,9 @@ impl Broker {
         }
     }
 
-    /// `mqtt://127.0.0.1:<port>`.
+    /// `mqtt://127.0.0.1:<port>` for the bridge (MQTT 5).
     pub fn url(&self) -> String {
-        format!("mqtt://127.0.0.1:{}", self.port)
+        format!("mqtt://127.0.0.1:{}", self.v5_port)
     }
 
     /// Stops the broker and starts a fresh one on the same port, without persistence: every
