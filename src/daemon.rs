@@ -23,9 +23,6 @@ use tokio_util::sync::CancellationToken;
 /// How long the cloud client gets to send its close frame at shutdown.
 const CLOUD_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// `STATUS=` is refreshed at most this often.
-const STATUS_INTERVAL: Duration = Duration::from_secs(1);
-
 /// The cloud client's settings from the configuration.
 pub fn client_config(config: &Config) -> ClientConfig {
     let anova = &config.anova;
@@ -107,7 +104,7 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
         commands: JoinSet::new(),
         notifier: Notifier::from_env(),
         ready: false,
-        last_status: (String::new(), None),
+        last_status: String::new(),
     };
 
     // The watchdog only pings while the loop below answers its probes.
@@ -157,7 +154,7 @@ struct Driver {
     commands: JoinSet<(Ticket, Result<(), client::CommandError>)>,
     notifier: Notifier,
     ready: bool,
-    last_status: (String, Option<Instant>),
+    last_status: String,
 }
 
 impl Driver {
@@ -225,24 +222,17 @@ impl Driver {
         }
     }
 
+    /// Sends `STATUS=` when the line changed (it changes with the links and the cookers'
+    /// availability, not with every message).
     fn update_status(&mut self) {
         if !self.notifier.is_enabled() {
             return;
         }
-        let now = Instant::now();
-        if self
-            .last_status
-            .1
-            .is_some_and(|at| now.duration_since(at) < STATUS_INTERVAL)
-        {
-            return;
-        }
         let line = self.bridge.status_line();
-        if line != self.last_status.0 {
+        if line != self.last_status {
             self.notifier.status(&line);
-            self.last_status.0 = line;
+            self.last_status = line;
         }
-        self.last_status.1 = Some(now);
     }
 }
 

@@ -35,7 +35,13 @@ pub fn config(explicit: Option<&Path>) -> Result<Config, ConfigError> {
         Some(path) => config::load(Some(path))?,
         None => config::load_from(None, &[], config::process_env())?,
     };
-    Ok(loaded.config)
+    let mut config = loaded.config;
+    if config.log.level == crate::config::LogConfig::default().level {
+        // The embedded broker logs every connection and subscription, and an error for each
+        // readiness probe; the demo is about the bridge.
+        config.log.level = format!("{},rumqttd=off", config.log.level);
+    }
+    Ok(config)
 }
 
 /// Splits `mqtt://user:pass@host:port` into the URL without credentials and the credentials.

@@ -1,0 +1,494 @@
+//! The installed binary: `check-config` errors, logging choice, SIGTERM, systemd notify and the
+//! watchdog, and `demo`. Every test runs the real `anova2mqtt` executable.
+
+mod support;
+
+use anova2mqtt::simulator::{demo_cookers, Simulator, SimulatorConfig};
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use support::{Broker, Watcher, WAIT};
+
+const BIN: &str = env!("CARGO_BIN_EXE_anova2mqtt");
+
+/// A command with a clean environment (no RUST_LOG, no ANOVA2MQTT_* from the developer's
+/// shell), run from an empty directory so no default config file is found.
+fn anova2mqtt(dir: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .current_dir(dir);
+    command
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn check_config(config: &str, env: &[(&str, &str)]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "config.toml", config);
+    let mut command = anova2mqtt(dir.path());
+    command.arg("check-config").arg("--config").arg(&path);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().unwrap()
+}
+
+#[test]
+fn check_config_names_the_key_of_each_error() {
+    let cases: &[(&str, &str, &[(&str, &str)], &str)] = &[
+        (
+            "a bad URL scheme",
+            "[anova]\ntoken = \"anova-x\"\nurl = \"http://devices.anovaculinary.io\"\n",
+            &[],
+            "anova.url",
+        ),
+        (
+            "a bad broker URL",
+            "[anova]\ntoken = \"anova-x\"\n[mqtt]\nurl = \"tcp://localhost\"\n",
+            &[],
+            "mqtt.url",
+        ),
+        ("a missing token", "", &[], "anova.token"),
+        (
+            "a token that is not a PAT",
+            "[anova]\ntoken = \"eyJhbGciOi\"\n",
+            &[],
+            "anova.token",
+        ),
+        (
+            "a negative duration",
+            "[anova]\ntoken = \"anova-x\"\nstale_after = \"-5s\"\n",
+            &[],
+            "anova.stale_after",
+        ),
+        (
+            "a duration without unit",
+            "[mqtt]\nkeepalive = \"30\"\n[anova]\ntoken = \"anova-x\"\n",
+            &[],
+            "mqtt.keepalive",
+        ),
+        (
+            "an unknown key in the file",
+            "[anova]\ntoken = \"anova-x\"\n[mqtt]\nurll = \"mqtt://x\"\n",
+            &[],
+            "mqtt.urll",
+        ),
+        (
+            "an unknown key in the environment",
+            "[anova]\ntoken = \"anova-x\"\n",
+            &[("ANOVA2MQTT_MQTT__PORTT", "1")],
+            "mqtt.portt",
+        ),
+        (
+            "a bad discovery mode",
+            "[anova]\ntoken = \"anova-x\"\n[homeassistant]\ndiscovery_mode = \"both\"\n",
+            &[],
+            "homeassistant.discovery_mode",
+        ),
+        (
+            "a missing token file",
+            "[anova]\ntoken_file = \"/nonexistent/token\"\n",
+            &[],
+            "anova.token_file",
+        ),
+    ];
+    for (what, config, env, key) in cases {
+        let out = check_config(config, env);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(78),
+            "{what}: exit status; stderr: {stderr}"
+        );
+        assert!(stderr.contains(key), "{what}: {key} not named in: {stderr}");
+        assert!(out.stdout.is_empty(), "{what}: printed a config anyway");
+    }
+}
+
+#[test]
+fn check_config_prints_the_effective_config_without_secrets() {
+    let out = check_config(
+        "[anova]\ntoken = \"anova-supersecret-token\"\n[mqtt]\npassword = \"hunter2\"\nusername = \"u\"\n",
+        &[("ANOVA2MQTT_MQTT__BASE_TOPIC", "kitchen")],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("base_topic = \"kitchen\""), "{stdout}");
+    assert!(stdout.contains("[redacted]"), "{stdout}");
+    for secret in ["supersecret", "hunter2"] {
+        assert!(!stdout.contains(secret), "{secret} leaked: {stdout}");
+    }
+}
+
+#[test]
+fn version_and_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = anova2mqtt(dir.path()).arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+    let out = anova2mqtt(dir.path()).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for command in ["run", "demo", "simulate", "check-config", "--config"] {
+        assert!(help.contains(command), "{command} missing from --help");
+    }
+}
+
+/// A daemon process against a broker and a simulator.
+struct Daemon {
+    child: Child,
+    _dir: tempfile::TempDir,
+    stderr: PathBuf,
+}
+
+impl Daemon {
+    fn spawn(broker: &Broker, sim: &Simulator, env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = write(
+            dir.path(),
+            "config.toml",
+            &format!(
+                "[anova]\nurl = \"{}\"\ntoken_file = \"{}\"\n[mqtt]\nurl = \"{}\"\nclient_id = \"cli-{}\"\n",
+                sim.url(),
+                write(dir.path(), "token", "anova-cli-test-token\n").display(),
+                broker.url(),
+                uuid::Uuid::new_v4().simple()
+            ),
+        );
+        let stderr = dir.path().join("stderr.log");
+        let mut command = anova2mqtt(dir.path());
+        command
+            .args(["run", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        Self {
+            child: command.spawn().unwrap(),
+            _dir: dir,
+            stderr,
+        }
+    }
+
+    fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit; its status and how long it took.
+    fn wait(&mut self, limit: Duration) -> (std::process::ExitStatus, Duration) {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status, start.elapsed());
+            }
+            assert!(
+                start.elapsed() < limit,
+                "still running after {limit:?}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn simulator() -> Simulator {
+    Simulator::start(
+        ([127, 0, 0, 1], 0).into(),
+        SimulatorConfig::for_tests(demo_cookers()),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn sigterm_publishes_offline_and_exits_zero_within_five_seconds() {
+    let broker = Broker::start();
+    let sim = simulator().await;
+    let mut watcher = Watcher::connect(
+        broker.port,
+        &["anova2mqtt/bridge/state", "anova2mqtt/+/availability"],
+    )
+    .await;
+    let mut daemon = Daemon::spawn(&broker, &sim, &[]);
+    watcher
+        .wait_for("online", |m| {
+            m.topic == "anova2mqtt/bridge/state" && m.payload == "online"
+        })
+        .await;
+    watcher
+        .wait_for("a cooker online", |m| {
+            m.topic.ends_with("/availability") && m.payload == "online"
+        })
+        .await;
+    daemon.terminate();
+    watcher
+        .next_matching(WAIT, "offline", |m| {
+            m.topic == "anova2mqtt/bridge/state" && m.payload == "offline"
+        })
+        .await;
+    let (status, took) = daemon.wait(Duration::from_secs(5));
+    assert!(
+        status.success(),
+        "exit status {status:?}:\n{}",
+        daemon.log()
+    );
+    assert!(took < Duration::from_secs(5));
+    // The cloud socket was closed, not left to time out.
+    sim.handle()
+        .wait_for_open_connections(0, WAIT)
+        .await
+        .unwrap();
+    // The token never reached the logs.
+    assert!(
+        !daemon.log().contains("anova-cli-test-token"),
+        "{}",
+        daemon.log()
+    );
+    assert!(
+        daemon.log().contains("token=[redacted]"),
+        "{}",
+        daemon.log()
+    );
+}
+
+// The notify socket is read with blocking calls; the simulator needs a thread of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_status_and_watchdog_reach_the_notify_socket() {
+    let broker = Broker::start();
+    let sim = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let socket_text = socket_path.to_string_lossy().into_owned();
+    // WatchdogSec=1: a ping every half second while the main loop answers.
+    let mut daemon = Daemon::spawn(
+        &broker,
+        &sim,
+        &[
+            ("NOTIFY_SOCKET", &socket_text),
+            ("WATCHDOG_USEC", "1000000"),
+        ],
+    );
+    let mut seen: Vec<String> = Vec::new();
+    let deadline = Instant::now() + WAIT;
+    let has =
+        |seen: &[String], what: &str| seen.iter().any(|m| m.lines().any(|l| l.starts_with(what)));
+    while !(has(&seen, "READY=1")
+        && has(&seen, "WATCHDOG=1")
+        && has(&seen, "STATUS=cloud connected"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "saw only {seen:?}\n{}",
+            daemon.log()
+        );
+        let mut buf = [0u8; 1024];
+        if let Ok(n) = socket.recv(&mut buf) {
+            seen.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    }
+    daemon.terminate();
+    let deadline = Instant::now() + WAIT;
+    while !has(&seen, "STOPPING=1") {
+        assert!(Instant::now() < deadline, "no STOPPING=1 in {seen:?}");
+        let mut buf = [0u8; 1024];
+        if let Ok(n) = socket.recv(&mut buf) {
+            seen.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    }
+    assert!(daemon.wait(WAIT).0.success());
+}
+
+#[tokio::test]
+async fn logging_follows_journal_stream() {
+    let broker = Broker::start();
+    let sim = simulator().await;
+    // Plain text with timestamps when stderr is not the journal.
+    let mut daemon = Daemon::spawn(&broker, &sim, &[("JOURNAL_STREAM", "1:2")]);
+    wait_for_log(&daemon, "connected to the MQTT broker").await;
+    let log = daemon.log();
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("20") && l.contains("INFO")),
+        "{log}"
+    );
+    daemon.terminate();
+    daemon.wait(WAIT);
+
+    // When JOURNAL_STREAM names the very file stderr writes to, systemd's journal is the output.
+    // This machine has no journal socket, so the daemon says so and writes text for the
+    // journal instead: no timestamps (the journal adds its own).
+    let dir = tempfile::tempdir().unwrap();
+    let stderr_path = dir.path().join("stderr.log");
+    let stderr = std::fs::File::create(&stderr_path).unwrap();
+    let meta = stderr.metadata().unwrap();
+    let stream = format!("{}:{}", meta.dev(), meta.ino());
+    let config = write(
+        dir.path(),
+        "config.toml",
+        &format!(
+            "[anova]\nurl = \"{}\"\ntoken = \"anova-x\"\n[mqtt]\nurl = \"{}\"\nclient_id = \"cli-journal\"\n",
+            sim.url(),
+            broker.url()
+        ),
+    );
+    let mut child = anova2mqtt(dir.path())
+        .args(["run", "--config"])
+        .arg(&config)
+        .env("JOURNAL_STREAM", &stream)
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + WAIT;
+    let log = loop {
+        let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+        if log.contains("connected to the MQTT broker") {
+            break log;
+        }
+        assert!(Instant::now() < deadline, "{log}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    if Path::new("/run/systemd/journal/socket").exists() {
+        return; // a real journal took the logs
+    }
+    assert!(log.contains("cannot log to the journal"), "{log}");
+    assert!(
+        log.lines().all(|l| !l.starts_with("20")),
+        "timestamps in journal text: {log}"
+    );
+}
+
+async fn wait_for_log(daemon: &Daemon, text: &str) {
+    let deadline = Instant::now() + WAIT;
+    while !daemon.log().contains(text) {
+        assert!(
+            Instant::now() < deadline,
+            "no {text:?} in:\n{}",
+            daemon.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn demo_publishes_discovery_and_state_on_its_embedded_broker() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let stdout_path = dir.path().join("stdout");
+    let mut child = anova2mqtt(dir.path())
+        .args(["demo", "--mqtt-port", &port.to_string(), "--speed", "60"])
+        .stdout(std::fs::File::create(&stdout_path).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    // Ready in about a second: the broker accepts connections.
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    anova2mqtt::broker::wait_listening(addr, WAIT).unwrap();
+    let mut watcher = Watcher::connect(port, &["anova2mqtt/#", "homeassistant/#"]).await;
+    for cooker in demo_cookers() {
+        let id = cooker.cooker_id;
+        let config = format!("homeassistant/device/anova2mqtt_{id}/config");
+        // Live or retained, depending on who was first.
+        let m = watcher
+            .wait_for("discovery", |m| m.topic == config && !m.payload.is_empty())
+            .await;
+        assert_eq!(m.json()["device"]["manufacturer"], "Anova");
+        let state = format!("anova2mqtt/{id}/state");
+        let m = watcher.wait_for("state", |m| m.topic == state).await;
+        assert_eq!(m.json()["online"], true);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    let banner = std::fs::read_to_string(&stdout_path).unwrap();
+    assert!(
+        banner.contains(&format!(
+            "mosquitto_sub -h 127.0.0.1 -p {port} -v -t 'anova2mqtt/#'"
+        )),
+        "{banner}"
+    );
+    assert!(banner.contains("mosquitto_pub"), "{banner}");
+    // A command works end to end.
+    watcher
+        .publish(
+            "anova2mqtt/a7demo000000000001/set",
+            r#"{"id":"d","cook":true,"target_temperature":57}"#,
+            false,
+        )
+        .await;
+    let r = watcher
+        .wait_for("response", |m| {
+            m.topic == "anova2mqtt/a7demo000000000001/response"
+        })
+        .await;
+    assert_eq!(r.json()["status"], "ok", "{}", r.payload);
+    // Ctrl-C (SIGINT) exits cleanly.
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "demo still running");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn demo_refuses_a_taken_port_clearly() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let out = anova2mqtt(dir.path())
+        .args(["demo", "--mqtt-port", &port.to_string()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--mqtt-port"), "{stderr}");
+}
