@@ -41,9 +41,12 @@ fn check_config(config: &str, env: &[(&str, &str)]) -> Output {
     command.output().unwrap()
 }
 
+/// What is wrong, the config file, extra environment, and the key the error must name.
+type ErrorCase<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a str);
+
 #[test]
 fn check_config_names_the_key_of_each_error() {
-    let cases: &[(&str, &str, &[(&str, &str)], &str)] = &[
+    let cases: &[ErrorCase] = &[
         (
             "a bad URL scheme",
             "[anova]\ntoken = \"anova-x\"\nurl = \"http://devices.anovaculinary.io\"\n",

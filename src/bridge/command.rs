@@ -50,7 +50,7 @@ pub struct CommandError {
     /// What went wrong, naming the part.
     pub message: String,
     /// For `unsafe`: the values that would be accepted.
-    pub safe: Option<Map<String, Value>>,
+    pub safe: Option<Box<Map<String, Value>>>,
 }
 
 impl CommandError {

@@ -418,7 +418,7 @@ pub fn response(id_key: &str, id: &str, reply: Reply<'_>) -> String {
             );
             body.insert("message".into(), Value::from(error.message.as_str()));
             if let Some(safe) = &error.safe {
-                body.insert("safe".into(), Value::Object(safe.clone()));
+                body.insert("safe".into(), Value::Object((**safe).clone()));
             }
             map.insert("error".into(), Value::Object(body));
         }

@@ -143,7 +143,7 @@ fn unsafe_error(message: String, safe: &[(&str, Value)]) -> CommandError {
     CommandError {
         code: ErrorCode::Unsafe,
         message,
-        safe: Some(safe),
+        safe: Some(Box::new(safe)),
     }
 }
 
