@@ -1166,3 +1166,102 @@ fn entity_mode_clears_a_stale_device_config_only_when_one_is_there() {
     assert!(publishes(&h.mqtt(&device_topic, "", true)).is_empty());
     assert!(publishes(&h.mqtt(&device_topic, "{}", false)).is_empty());
 }
+
+// --- robustness ---------------------------------------------------------------------------------
+
+/// Whatever arrives on a command topic, the bridge never panics and answers exactly once:
+/// at once for what it refuses, after the cloud and the confirmation timeout for what it sends.
+#[test]
+fn every_command_gets_exactly_one_response() {
+    struct XorShift(u64);
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[(self.next() % items.len() as u64) as usize]
+        }
+    }
+    let keys = [
+        "cook",
+        "mode",
+        "target_temperature",
+        "timer",
+        "display_unit",
+        "food",
+        "id",
+        "colour",
+        "",
+    ];
+    let values = [
+        "ON", "off", "1", "57.5", "135F", "-3", "1e400", "90m", "1:30", "C", "f", "poultry",
+        "\u{0}", "{", "[]", "\"57\"", "null", "true", "120", "0", "99h59m", "100h",
+    ];
+    let json_values = [
+        "true",
+        "false",
+        "57.5",
+        "\"135F\"",
+        "\"1h30m\"",
+        "null",
+        "[1]",
+        "{}",
+        "-1",
+        "\"x\"",
+        "7",
+    ];
+    let mut rng = XorShift(0x0bad_5eed_1234_5678);
+    let mut h = Harness::ready();
+    let response_topic = format!("anova2mqtt/{A7_ID}/response");
+    for round in 0..3_000 {
+        let (topic, payload) = match rng.next() % 3 {
+            0 => (
+                format!("anova2mqtt/{A7_ID}/set/{}", rng.pick(&keys)),
+                rng.pick(&values).to_owned(),
+            ),
+            1 => {
+                let mut object = Vec::new();
+                for _ in 0..(rng.next() % 4) {
+                    object.push(format!(
+                        "\"{}\":{}",
+                        rng.pick(&keys),
+                        rng.pick(&json_values)
+                    ));
+                }
+                (
+                    format!("anova2mqtt/{A7_ID}/set"),
+                    format!("{{{}}}", object.join(",")),
+                )
+            }
+            _ => {
+                let bytes: Vec<u8> = (0..(rng.next() % 24))
+                    .map(|_| (rng.next() & 0xff) as u8)
+                    .collect();
+                (
+                    format!("anova2mqtt/{A7_ID}/set"),
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                )
+            }
+        };
+        let retained = rng.next() % 10 == 0;
+        let mut out = h.mqtt(&topic, &payload, retained);
+        let commands = cloud_commands(&out);
+        if let Some((ticket, _)) = commands.first() {
+            // The cloud says ok; the state never shows it: the confirmation times out.
+            out.extend(h.result(*ticket, Ok(())));
+            out.extend(h.advance(Duration::from_secs(16)));
+        }
+        let responses = on(&out, &response_topic).len();
+        let expected = usize::from(!payload.is_empty());
+        assert_eq!(
+            responses, expected,
+            "round {round}: {topic} {payload:?} retained={retained}: {out:#?}"
+        );
+        // Keep the cooker idle and the rate limit out of the way.
+        h.state(A7, idle_state("a7"));
+        h.advance(Duration::from_secs(3));
+    }
+}

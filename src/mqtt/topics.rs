@@ -151,7 +151,8 @@ impl Topics {
             (BRIDGE, Some("devices"), None) => Some(Incoming::BridgeDevices),
             (BRIDGE, _, _) => None,
             (id, Some("set"), None) => Some(Incoming::Set { id }),
-            (id, Some("set"), Some(key)) if !key.is_empty() => Some(Incoming::SetKey { id, key }),
+            // An empty key matches our `set/+` subscription too; it is answered `unknown_key`.
+            (id, Some("set"), Some(key)) => Some(Incoming::SetKey { id, key }),
             _ => None,
         }
     }
@@ -199,5 +200,9 @@ mod tests {
         assert_eq!(t.parse("anova2mqttx/abc/set"), None);
         assert_eq!(t.parse("anova2mqtt/abc/set/cook/x"), None);
         assert_eq!(t.parse("anova2mqtt//set"), None);
+        assert_eq!(
+            t.parse("anova2mqtt/abc/set/"),
+            Some(Incoming::SetKey { id: "abc", key: "" })
+        );
     }
 }
