@@ -10,9 +10,10 @@ WORKDIR /build
 # Dependencies in their own layer, rebuilt only when Cargo.toml or Cargo.lock change: build
 # them against empty stand-ins for our sources.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src \
+RUN mkdir src benches \
  && echo 'fn main() {}' > src/main.rs \
  && touch src/lib.rs \
+ && echo 'fn main() {}' > benches/pipeline.rs \
  && cargo build --release --locked \
  && rm -rf src
 
@@ -36,7 +37,8 @@ USER nonroot:nonroot
 # /config/anova2mqtt.toml (as ./config/anova2mqtt.toml) when run without --config.
 WORKDIR /
 
-# Configuration: mount a file at /config/anova2mqtt.toml and/or set ANOVA2MQTT_* variables;
-# pass the token as a secret file through ANOVA2MQTT_ANOVA__TOKEN_FILE.
+# Configuration: mount a file at /config/anova2mqtt.toml (found by the default search, and
+# optional) and/or set ANOVA2MQTT_* variables; pass the token as a secret file through
+# ANOVA2MQTT_ANOVA__TOKEN_FILE.
 ENTRYPOINT ["/usr/local/bin/anova2mqtt"]
-CMD ["run", "--config", "/config/anova2mqtt.toml"]
+CMD ["run"]

@@ -8,7 +8,9 @@
 //! user asked for (what `mosquitto_sub` and most tools speak by default), and MQTT 5 on a second
 //! port on the same address for the bridge itself (it needs *Retain As Published*).
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+#[cfg(feature = "embedded-broker")]
+use std::net::TcpListener;
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 /// Why the embedded broker did not start.
@@ -25,9 +27,13 @@ pub enum BrokerError {
     /// It did not accept connections in time.
     #[error("the embedded MQTT broker did not start listening on {0}")]
     NotListening(SocketAddr),
+    /// This build was made without the `embedded-broker` cargo feature.
+    #[error("this build of anova2mqtt has no embedded MQTT broker (cargo feature \"embedded-broker\"); give an existing broker with --mqtt URL")]
+    NotBuiltIn,
 }
 
 /// How long to wait for the broker thread to accept connections.
+#[cfg(feature = "embedded-broker")]
 const START_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where the embedded broker listens.
@@ -110,6 +116,12 @@ pub fn start_embedded(listen: SocketAddr) -> Result<EmbeddedBroker, BrokerError>
     wait_listening(listen, START_TIMEOUT)?;
     wait_listening(v5, START_TIMEOUT)?;
     Ok(EmbeddedBroker { v4: listen, v5 })
+}
+
+/// Without the `embedded-broker` feature there is nothing to start.
+#[cfg(not(feature = "embedded-broker"))]
+pub fn start_embedded(_listen: SocketAddr) -> Result<EmbeddedBroker, BrokerError> {
+    Err(BrokerError::NotBuiltIn)
 }
 
 /// Waits until something accepts TCP connections on `addr`.

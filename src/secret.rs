@@ -64,22 +64,7 @@ impl<'de> Deserialize<'de> for Secret {
     /// Accepts numbers too: an environment variable such as `ANOVA2MQTT_MQTT__PASSWORD=1234`
     /// reaches us as an integer (figment types env values like TOML).
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Text {
-            S(String),
-            I(i64),
-            U(u64),
-            F(f64),
-            B(bool),
-        }
-        Ok(Self(match Text::deserialize(deserializer)? {
-            Text::S(s) => s,
-            Text::I(i) => i.to_string(),
-            Text::U(u) => u.to_string(),
-            Text::F(f) => f.to_string(),
-            Text::B(b) => b.to_string(),
-        }))
+        crate::config::serde_helpers::text(deserializer).map(Self)
     }
 }
 

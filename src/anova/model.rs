@@ -653,17 +653,22 @@ impl CookerState {
         out
     }
 
+    /// The alarm flags other than low water, by name.
+    pub fn alarms(&self) -> [(&'static str, Option<bool>); 5] {
+        [
+            ("water_critical", self.water_critical),
+            ("water_leak", self.water_leak),
+            ("high_temp", self.high_temp),
+            ("motor_stuck", self.motor_stuck),
+            ("triac_failed", self.triac_failed),
+        ]
+    }
+
     /// True when any alarm other than low water is raised.
     pub fn alarm_active(&self) -> bool {
-        [
-            self.water_critical,
-            self.water_leak,
-            self.high_temp,
-            self.motor_stuck,
-            self.triac_failed,
-        ]
-        .into_iter()
-        .any(|flag| flag == Some(true))
+        self.alarms()
+            .into_iter()
+            .any(|(_, flag)| flag == Some(true))
             || self.stage == Stage::Alarm
     }
 }

@@ -159,17 +159,12 @@ pub struct CookEvent {
 
 /// The alarm flags, by the name used in events.
 fn raised_alarms(state: &CookerState) -> Vec<&'static str> {
-    let mut alarms: Vec<&'static str> = [
-        ("water_critical", state.water_critical),
-        ("water_leak", state.water_leak),
-        ("high_temp", state.high_temp),
-        ("motor_stuck", state.motor_stuck),
-        ("triac_failed", state.triac_failed),
-    ]
-    .into_iter()
-    .filter(|(_, flag)| *flag == Some(true))
-    .map(|(name, _)| name)
-    .collect();
+    let mut alarms: Vec<&'static str> = state
+        .alarms()
+        .into_iter()
+        .filter(|(_, flag)| *flag == Some(true))
+        .map(|(name, _)| name)
+        .collect();
     if alarms.is_empty() && state.stage == Stage::Alarm && state.low_water != Some(true) {
         // An alarm mode without a specific flag (a Gen 2 DEVICE FAILURE, an unknown mode).
         alarms.push("device_failure");

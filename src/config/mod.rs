@@ -20,7 +20,7 @@ mod error;
 mod load;
 mod render;
 mod secrets;
-mod serde_helpers;
+pub(crate) mod serde_helpers;
 mod validate;
 
 pub use error::{ConfigError, Problem};
