@@ -1,5 +1,6 @@
-//! The cloud client over real sockets, against a scripted Anova cloud: every test decides
-//! exactly what the server sends (or withholds) on each connection.
+//! The cloud client over real sockets, first against a scripted Anova cloud (every test decides
+//! exactly what the server sends or withholds on each connection: half-open sockets, 401,
+//! out-of-order and duplicate frames), then against our simulator of the real cloud.
 //!
 //! Intervals are milliseconds so each test takes well under a few seconds; the tests wait for
 //! events with timeouts. Where a test asserts that something does *not* happen (no reconnect
@@ -12,9 +13,10 @@ use anova2mqtt::anova::client::{
 };
 use anova2mqtt::anova::protocol::{
     ApcCommand, ClientCommand, ClientFrame, CookerRef, DeviceListEntry, DeviceRemoved, DeviceType,
-    Event, Response,
+    Event, Response, TemperatureUnit,
 };
 use anova2mqtt::secret::Secret;
+use anova2mqtt::simulator::{AuthFailureMode, Fault, SimCookerSpec, Simulator, SimulatorConfig};
 use futures_util::{SinkExt, StreamExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -982,5 +984,225 @@ async fn the_token_never_appears_in_logs_or_reasons() {
     );
     for reason in &reasons {
         assert!(!format!("{reason:?}").contains(TOKEN), "{reason:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Against the real simulator
+// ---------------------------------------------------------------------------------------------
+
+const SIM_A7: &str = "simA7cooker0000000001";
+const SIM_PRO: &str = "simProCooker000001";
+
+/// The simulated Anova cloud with an a7 and a pro, accepting only [`TOKEN`].
+async fn simulator(adjust: impl FnOnce(&mut SimulatorConfig)) -> Simulator {
+    let mut config = SimulatorConfig::for_tests(vec![
+        SimCookerSpec::a7(SIM_A7, "Kitchen"),
+        SimCookerSpec::pro(SIM_PRO, "Garage"),
+    ])
+    .with_token(TOKEN);
+    adjust(&mut config);
+    Simulator::start("127.0.0.1:0".parse().unwrap(), config)
+        .await
+        .unwrap()
+}
+
+fn sim_a7_ref() -> CookerRef {
+    CookerRef {
+        cooker_id: SIM_A7.to_owned(),
+        device_type: DeviceType::new("a7"),
+    }
+}
+
+/// Events until both cookers have reported a state; returns their summaries in order.
+async fn until_both_states(client: &mut Client) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut states = std::collections::BTreeSet::new();
+    while states.len() < 2 {
+        let event = client.next().await;
+        if let CloudEvent::State { cooker_id, .. } = &event {
+            states.insert(cooker_id.clone());
+        }
+        seen.push(summary(&event));
+    }
+    seen
+}
+
+#[tokio::test]
+async fn simulator_both_cookers_are_discovered_and_pairing_changes_follow() {
+    let sim = simulator(|_| {}).await;
+    let cloud = sim.handle();
+    let mut client = Client::start(config(&sim.url()));
+
+    let seen = until_both_states(&mut client).await;
+    assert_eq!(
+        seen,
+        [
+            "connecting".to_owned(),
+            "up".to_owned(),
+            format!("added {SIM_A7} a7"),
+            format!("added {SIM_PRO} pro"),
+            format!("synced {SIM_A7},{SIM_PRO}"),
+            format!("state {SIM_A7} a7"),
+            format!("state {SIM_PRO} pro"),
+        ]
+    );
+
+    // Paired while we are connected, without an announcement: it appears after a reconnect.
+    cloud
+        .add_cooker(SimCookerSpec::a7("simNewCooker000000001", "Patio"), false)
+        .unwrap();
+    cloud.inject(Fault::DropConnections).unwrap();
+    client.until_link(is_down).await;
+    client.until_up().await;
+    assert_eq!(
+        summaries(&mut client, 2).await,
+        [
+            "added simNewCooker000000001 a7".to_owned(),
+            format!("synced {SIM_A7},simNewCooker000000001,{SIM_PRO}"),
+        ]
+    );
+
+    // Unpaired while we were away: reported removed after the reconnect.
+    cloud.remove_cooker(SIM_PRO, false).unwrap();
+    cloud.inject(Fault::DropConnections).unwrap();
+    client.until_link(is_down).await;
+    client.until_up().await;
+    assert_eq!(
+        summaries(&mut client, 2).await,
+        [
+            format!("removed {SIM_PRO}"),
+            format!("synced {SIM_A7},simNewCooker000000001"),
+        ]
+    );
+
+    // Announced mid-session.
+    cloud.remove_cooker("simNewCooker000000001", true).unwrap();
+    client
+        .until(|e| matches!(e, CloudEvent::DeviceRemoved { cooker_id } if cooker_id == "simNewCooker000000001"))
+        .await;
+    client.stop().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn simulator_concurrent_commands_and_a_withheld_response() {
+    let sim = simulator(|_| {}).await;
+    let cloud = sim.handle();
+    let mut client = Client::start(config(&sim.url()));
+    until_both_states(&mut client).await;
+
+    let units = [TemperatureUnit::F, TemperatureUnit::C];
+    let callers: Vec<_> = (0..50)
+        .map(|i| {
+            let handle = client.handle.clone();
+            let command = ApcCommand::SetTemperatureUnit {
+                cooker: sim_a7_ref(),
+                unit: units[i % 2],
+            };
+            tokio::spawn(async move { handle.send(command).await })
+        })
+        .collect();
+    for caller in callers {
+        assert_eq!(caller.await.unwrap(), Ok(()));
+    }
+    let received = cloud.commands();
+    assert_eq!(received.len(), 50);
+    let mut ids: Vec<&str> = received
+        .iter()
+        .map(|c| c.frame.request_id.as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 50, "every command has its own requestId");
+
+    cloud.inject(Fault::WithholdResponses(true)).unwrap();
+    let stop = ApcCommand::Stop {
+        cooker: sim_a7_ref(),
+    };
+    assert_eq!(client.handle.send(stop).await, Err(CommandError::Timeout));
+    client.stop().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn simulator_drops_half_open_sockets_and_silent_cookers() {
+    let sim = simulator(|config| config.idle_push_interval = Duration::from_millis(50)).await;
+    let cloud = sim.handle();
+    let cfg = ClientConfig {
+        watchdog: Duration::from_millis(400),
+        ping_interval: Duration::from_millis(100),
+        stale_after: Duration::from_millis(300),
+        ..config(&sim.url())
+    };
+    let initial = cfg.backoff.initial;
+    let mut client = Client::start(cfg);
+    until_both_states(&mut client).await;
+
+    // A dropped connection comes back within the backoff.
+    let dropped_at = Instant::now();
+    cloud.inject(Fault::DropConnections).unwrap();
+    client.until_link(is_down).await;
+    client.until_up().await;
+    let waited = dropped_at.elapsed();
+    assert!(
+        waited >= initial.mul_f64(0.8) && waited < Duration::from_secs(1),
+        "{waited:?}"
+    );
+
+    // A half-open socket is dropped by the watchdog.
+    let frozen_at = Instant::now();
+    cloud.inject(Fault::HalfOpen(true)).unwrap();
+    let down = client.until_link(is_down).await;
+    assert!(format!("{down:?}").contains("nothing received"), "{down:?}");
+    assert!(frozen_at.elapsed() < Duration::from_secs(2));
+    cloud.inject(Fault::HalfOpen(false)).unwrap();
+    client.until_up().await;
+
+    // An unplugged cooker goes stale while the other keeps pushing; back, it is fresh.
+    cloud
+        .inject(Fault::Silent {
+            cooker_id: SIM_A7.to_owned(),
+            silent: true,
+        })
+        .unwrap();
+    client
+        .until(|e| matches!(e, CloudEvent::Stale { cooker_id } if cooker_id == SIM_A7))
+        .await;
+    cloud
+        .inject(Fault::Silent {
+            cooker_id: SIM_A7.to_owned(),
+            silent: false,
+        })
+        .unwrap();
+    client
+        .until(|e| matches!(e, CloudEvent::State { cooker_id, .. } if cooker_id == SIM_A7))
+        .await;
+    client.stop().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn simulator_bad_token_is_auth_failed_without_hammering() {
+    for mode in [AuthFailureMode::Http401, AuthFailureMode::CloseAfterUpgrade] {
+        let sim = simulator(|config| config.auth_failure = mode).await;
+        let started = Instant::now();
+        let mut client = Client::start(ClientConfig {
+            token: Secret::new("anova-not-the-right-token"),
+            ..scaled(&sim.url())
+        });
+        client
+            .until_link(|l| matches!(l, LinkState::AuthFailed { .. }))
+            .await;
+        let rest = SCALED_MINUTE.saturating_sub(started.elapsed());
+        client.events_within(rest).await;
+        let attempts = sim.handle().connection_attempts();
+        let allowed = match mode {
+            AuthFailureMode::Http401 => 1,
+            AuthFailureMode::CloseAfterUpgrade => 3,
+        };
+        assert_eq!(attempts, allowed, "{mode:?}: attempts in a (scaled) minute");
+        client.stop().await;
+        sim.shutdown().await;
     }
 }
