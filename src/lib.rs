@@ -15,6 +15,7 @@
 //! - [`config`], [`telemetry`], [`systemd`]: what the installed daemon needs around that.
 
 pub mod anova;
+pub mod backoff;
 pub mod bridge;
 pub mod broker;
 pub mod cli;
@@ -27,3 +28,4 @@ pub mod secret;
 pub mod simulator;
 pub mod systemd;
 pub mod telemetry;
+pub mod tls;

@@ -7,7 +7,6 @@
 //! storm, no close on missing pongs) it watches for a bounded window, which is the property
 //! under test.
 
-use anova2mqtt::anova::backoff::BackoffPolicy;
 use anova2mqtt::anova::client::{
     spawn, ClientConfig, CloudEvent, CloudHandle, CommandError, LinkState,
 };
@@ -15,6 +14,7 @@ use anova2mqtt::anova::protocol::{
     ApcCommand, ClientCommand, ClientFrame, CookerRef, DeviceListEntry, DeviceRemoved, DeviceType,
     Event, Response, TemperatureUnit,
 };
+use anova2mqtt::backoff::BackoffPolicy;
 use anova2mqtt::secret::Secret;
 use anova2mqtt::simulator::{AuthFailureMode, Fault, SimCookerSpec, Simulator, SimulatorConfig};
 use futures_util::{SinkExt, StreamExt};

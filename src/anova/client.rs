@@ -25,9 +25,9 @@ mod pending;
 mod registry;
 mod staleness;
 
-use crate::anova::backoff::BackoffPolicy;
 use crate::anova::model::{CookerInfo, CookerState};
 use crate::anova::protocol::ApcCommand;
+use crate::backoff::BackoffPolicy;
 use crate::secret::Secret;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,6 @@
 //! Everything about the Anova cloud: the wire protocol, the normalised cooker model, and the
 //! long-lived cloud client.
 
-pub mod backoff;
 pub mod client;
 pub mod model;
 pub mod protocol;

@@ -17,6 +17,7 @@
 //! flag on live delivery, so a retained command would run once and be caught only when it
 //! replays after a reconnect; the contract is that it never runs.
 
+use crate::backoff::{jitter_sample, Backoff, BackoffPolicy};
 use crate::bridge::{Publish, Qos};
 use crate::secret::Secret;
 use rumqttc::v5::mqttbytes::v5::{ConnectReturnCode, Filter, LastWill, Packet};
@@ -34,10 +35,15 @@ use tokio_util::sync::CancellationToken;
 /// The largest packet we send or accept: discovery for a cooker is a few KB; 1 MiB leaves room.
 pub const MAX_PACKET_SIZE: usize = 1024 * 1024;
 
-/// The first delay after a failed connect; it doubles up to [`MAX_RECONNECT_DELAY`].
-const FIRST_RECONNECT_DELAY: Duration = Duration::from_secs(1);
-/// The longest delay between connect attempts.
-const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(30);
+/// Waits between connect attempts: about 1 s doubling to 30 s, reset once connected. A local
+/// broker restarts in seconds; there is no reason to wait minutes.
+const RECONNECT: BackoffPolicy = BackoffPolicy {
+    initial: Duration::from_secs(1),
+    max: Duration::from_secs(30),
+    stable_after: Duration::ZERO,
+    factor: 2,
+    jitter: 0.2,
+};
 
 /// How long a graceful close may take before the connection is simply dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -184,63 +190,56 @@ fn read_file(what: &'static str, path: &PathBuf) -> Result<Vec<u8>, MqttError> {
     })
 }
 
-/// A rustls client configuration with the one crypto provider we compile in (ring), so nothing
-/// depends on a process-wide default provider.
+/// The rustls configuration for `mqtts://`: the given CA file instead of the public roots,
+/// and a client certificate when configured.
 fn tls_config(files: &TlsFiles) -> Result<rustls::ClientConfig, MqttError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let pem_error =
-        |what: &'static str, path: &PathBuf, e: rustls::pki_types::pem::Error| MqttError::TlsFile {
-            what,
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        };
-    let mut roots = rustls::RootCertStore::empty();
-    match &files.ca_file {
+    let file_error = |what: &'static str, path: &PathBuf, reason: String| MqttError::TlsFile {
+        what,
+        path: path.display().to_string(),
+        reason,
+    };
+    let roots = match &files.ca_file {
         Some(path) => {
             let pem = read_file("mqtt.ca_file", path)?;
+            let mut roots = rustls::RootCertStore::empty();
             for cert in CertificateDer::pem_slice_iter(&pem) {
-                let cert = cert.map_err(|e| pem_error("mqtt.ca_file", path, e))?;
-                roots.add(cert).map_err(|e| MqttError::TlsFile {
-                    what: "mqtt.ca_file",
-                    path: path.display().to_string(),
-                    reason: e.to_string(),
-                })?;
+                let cert = cert.map_err(|e| file_error("mqtt.ca_file", path, e.to_string()))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| file_error("mqtt.ca_file", path, e.to_string()))?;
             }
             if roots.is_empty() {
-                return Err(MqttError::TlsFile {
-                    what: "mqtt.ca_file",
-                    path: path.display().to_string(),
-                    reason: "no PEM certificate found".into(),
-                });
+                return Err(file_error(
+                    "mqtt.ca_file",
+                    path,
+                    "no PEM certificate found".into(),
+                ));
             }
+            roots
         }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| MqttError::Tls(e.to_string()))?
-    .with_root_certificates(roots);
-    match (&files.client_cert_file, &files.client_key_file) {
+        None => crate::tls::public_roots(),
+    };
+    let client_auth = match (&files.client_cert_file, &files.client_key_file) {
         (Some(cert_path), Some(key_path)) => {
             let cert_pem = read_file("mqtt.client_cert_file", cert_path)?;
             let chain = CertificateDer::pem_slice_iter(&cert_pem)
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| pem_error("mqtt.client_cert_file", cert_path, e))?;
+                .map_err(|e| file_error("mqtt.client_cert_file", cert_path, e.to_string()))?;
             let key_pem = read_file("mqtt.client_key_file", key_path)?;
             let key = PrivateKeyDer::from_pem_slice(&key_pem)
-                .map_err(|e| pem_error("mqtt.client_key_file", key_path, e))?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| MqttError::Tls(e.to_string()))
+                .map_err(|e| file_error("mqtt.client_key_file", key_path, e.to_string()))?;
+            Some((chain, key))
         }
-        (None, None) => Ok(builder.with_no_client_auth()),
-        _ => Err(MqttError::Tls(
-            "mqtt.client_cert_file and mqtt.client_key_file go together".into(),
-        )),
-    }
+        (None, None) => None,
+        _ => {
+            return Err(MqttError::Tls(
+                "mqtt.client_cert_file and mqtt.client_key_file go together".into(),
+            ))
+        }
+    };
+    crate::tls::client_config(roots, client_auth).map_err(|e| MqttError::Tls(e.to_string()))
 }
 
 fn options(settings: &MqttSettings) -> Result<MqttOptions, MqttError> {
@@ -392,7 +391,7 @@ async fn poll_loop(
     stop: CancellationToken,
     endpoint: String,
 ) {
-    let mut delay = FIRST_RECONNECT_DELAY;
+    let mut backoff = Backoff::new(RECONNECT);
     let mut reported_down = false;
     loop {
         let polled = tokio::select! {
@@ -403,7 +402,7 @@ async fn poll_loop(
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 tracing::info!(broker = %endpoint, "connected to the MQTT broker");
                 connected.store(true, Ordering::Relaxed);
-                delay = FIRST_RECONNECT_DELAY;
+                backoff.reset();
                 reported_down = false;
                 if events.send(MqttEvent::Connected).await.is_err() {
                     return;
@@ -429,8 +428,12 @@ async fn poll_loop(
             Err(error) => {
                 let was_connected = connected.swap(false, Ordering::Relaxed);
                 let reason = describe(&error);
+                let delay = backoff.next_delay(jitter_sample());
+                let retry = humantime::format_duration(Duration::from_millis(
+                    u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                ));
                 if was_connected || !reported_down {
-                    tracing::warn!(broker = %endpoint, "MQTT connection lost: {reason}; retrying in {}", humantime::format_duration(delay));
+                    tracing::warn!(broker = %endpoint, "MQTT connection lost: {reason}; retrying in {retry}");
                     reported_down = true;
                     if events
                         .send(MqttEvent::Disconnected { reason })
@@ -440,13 +443,12 @@ async fn poll_loop(
                         return;
                     }
                 } else {
-                    tracing::debug!(broker = %endpoint, "MQTT connect failed again: {reason}");
+                    tracing::debug!(broker = %endpoint, "MQTT connect failed again: {reason}; retrying in {retry}");
                 }
                 tokio::select! {
                     _ = stop.cancelled() => return,
                     _ = tokio::time::sleep(delay) => {}
                 }
-                delay = (delay * 2).min(MAX_RECONNECT_DELAY);
             }
         }
     }

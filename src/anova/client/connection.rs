@@ -16,8 +16,8 @@ use super::endpoint::Endpoint;
 use super::pending::{PendingRequests, Resolution};
 use super::registry::Registry;
 use super::{ClientConfig, CloudEvent, CommandError, CommandRequest, LinkState};
-use crate::anova::backoff::Backoff;
 use crate::anova::protocol::Event;
+use crate::backoff::{jitter_sample, Backoff};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use std::future::Future;
@@ -135,7 +135,9 @@ impl Worker {
         );
         Self {
             endpoint,
-            tls: tls_config().map_err(|error| error.to_string()),
+            tls: crate::tls::client_config(crate::tls::public_roots(), None)
+                .map(Arc::new)
+                .map_err(|error| error.to_string()),
             registry: Registry::new(config.stale_after),
             pending: PendingRequests::default(),
             backoff: Backoff::new(config.backoff),
@@ -178,7 +180,7 @@ impl Worker {
                 }
                 Waited::Done(Err(ConnectFailure::Failed(reason))) => {
                     self.down(reason).await;
-                    wait = Some(self.backoff.next_delay(unit_random()));
+                    wait = Some(self.backoff.next_delay(jitter_sample()));
                     continue;
                 }
             };
@@ -422,7 +424,7 @@ impl Worker {
             self.config.auth_retry
         } else {
             self.down(loss.reason).await;
-            self.backoff.next_delay(unit_random())
+            self.backoff.next_delay(jitter_sample())
         }
     }
 
@@ -542,20 +544,6 @@ async fn connect(
     }
 }
 
-/// A rustls configuration with an explicit crypto provider (ring, the only one compiled in)
-/// and the bundled Mozilla roots, so nothing depends on a process-wide default provider or on
-/// CA files in the image.
-fn tls_config() -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
-}
-
 /// Describes a close frame the cloud sent (none at all is status 1005).
 fn describe_close(close: Option<&CloseFrame>) -> String {
     match close {
@@ -578,14 +566,6 @@ async fn sleep_until_some(deadline: Option<Instant>) {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
     }
-}
-
-/// A uniform sample from `[0, 1)` for the backoff jitter. A UUID v4 is drawn from the OS
-/// random source (a dependency we already have); its last 48 bits are all random.
-fn unit_random() -> f64 {
-    const BITS: u32 = 48;
-    let sample = Uuid::new_v4().as_u128() & ((1u128 << BITS) - 1);
-    sample as f64 / (1u128 << BITS) as f64
 }
 
 /// A duration for logs, to the millisecond (a jittered wait has nanoseconds nobody needs).
@@ -612,19 +592,5 @@ mod tests {
             describe_close(Some(&frame)),
             "the cloud closed the connection (code 1008: rate limited)"
         );
-    }
-
-    #[test]
-    fn random_samples_stay_in_the_unit_interval() {
-        for _ in 0..1_000 {
-            let sample = unit_random();
-            assert!((0.0..1.0).contains(&sample));
-        }
-    }
-
-    #[test]
-    fn the_tls_configuration_builds_with_ring() {
-        let config = tls_config().unwrap();
-        assert!(config.alpn_protocols.is_empty());
     }
 }

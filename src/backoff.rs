@@ -1,12 +1,14 @@
 //! The reconnect policy: exponential backoff with jitter, reset once a connection has proven
-//! stable.
+//! stable. Both links use it: the Anova cloud and the MQTT broker.
 //!
 //! The Anova cloud drops connections routinely and rate-limits clients that reconnect too
 //! eagerly (`anova-protocol.md` §1.5; Home Assistant saw 825 failed attempts in 15 h at a fixed
-//! interval). So the first retry comes after about `initial`, each further failure doubles the
-//! wait up to `max`, and the jitter spreads many gateways (or one gateway's restarts) apart.
+//! interval), and rumqttc has no reconnect delay of its own. So the first retry comes after
+//! about `initial`, each further failure multiplies the wait up to `max`, and the jitter spreads
+//! many gateways (or one gateway's restarts) apart.
 //!
-//! The type is pure: the caller supplies the random number, so tests can pin it.
+//! The type is pure: the caller supplies the random number, so tests can pin it;
+//! [`jitter_sample`] is the real source.
 
 use std::time::Duration;
 
@@ -101,6 +103,14 @@ impl Backoff {
     }
 }
 
+/// A uniform sample from `[0, 1)` for the jitter. A UUID v4 is drawn from the OS random
+/// source (a dependency we already have); its last 48 bits are all random.
+pub fn jitter_sample() -> f64 {
+    const BITS: u32 = 48;
+    let sample = uuid::Uuid::new_v4().as_u128() & ((1u128 << BITS) - 1);
+    sample as f64 / (1u128 << BITS) as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +177,14 @@ mod tests {
         });
         for _ in 0..1_000 {
             assert!(backoff.next_delay(0.5) <= Duration::from_secs(300));
+        }
+    }
+
+    #[test]
+    fn random_samples_stay_in_the_unit_interval() {
+        for _ in 0..1_000 {
+            let sample = jitter_sample();
+            assert!((0.0..1.0).contains(&sample));
         }
     }
 }
