@@ -1253,11 +1253,13 @@ impl Bridge {
         let Some(cooker) = self.cookers.get_mut(&id) else {
             return;
         };
+        let was_available = cooker.available(self.cloud == CloudStatus::Connected);
         let was_stale = std::mem::take(&mut cooker.stale);
         let firmware_changed = cooker
             .discovery_firmware
             .as_ref()
             .is_some_and(|f| f.as_deref() != state.firmware.as_deref());
+        let new_firmware = previous_firmware_differs(cooker.state.as_ref(), &state);
         let previous = cooker.state.replace(state);
         let events = match (&previous, &cooker.state) {
             (Some(previous), Some(current)) => cook_events(previous, current),
@@ -1288,10 +1290,18 @@ impl Bridge {
         if firmware_changed {
             self.publish_cooker_discovery(&id);
         }
+        let is_available = self
+            .cookers
+            .get(&id)
+            .is_some_and(|c| c.available(self.cloud_connected()));
         // Confirm first: a confirmed command may change what we publish (pending values).
         self.check_confirmed(now, &id);
         self.publish_cooker(&id, now, false);
-        self.publish_devices(false);
+        // `bridge/devices` only changes with a cooker's availability or firmware; do not
+        // rebuild it for every push.
+        if new_firmware || was_available != is_available {
+            self.publish_devices(false);
+        }
     }
 
     // --- time ------------------------------------------------------------------------------
@@ -1345,6 +1355,11 @@ impl Bridge {
             }
         }
     }
+}
+
+/// True for a cooker's first state, and when the firmware changed.
+fn previous_firmware_differs(previous: Option<&CookerState>, current: &CookerState) -> bool {
+    previous.is_none_or(|p| p.firmware != current.firmware)
 }
 
 /// A retained command is answered, never executed; its id is echoed if readable.

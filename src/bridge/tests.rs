@@ -1265,3 +1265,31 @@ fn every_command_gets_exactly_one_response() {
         h.advance(Duration::from_secs(3));
     }
 }
+
+#[test]
+fn bridge_devices_changes_only_with_availability_or_firmware() {
+    let mut h = Harness::new(BridgeConfig {
+        homeassistant: None,
+        ..config()
+    });
+    h.input(Input::MqttConnected);
+    h.cloud(CloudEvent::Link(LinkState::Up));
+    h.add(A7, "a7", "Kitchen");
+    h.cloud(CloudEvent::DeviceListSynced {
+        cooker_ids: vec![A7.into()],
+    });
+    h.state(A7, idle_state("a7"));
+    let mut warmer = idle_state("a7");
+    warmer.water_temperature = Some(30.0);
+    assert!(on(&h.state(A7, warmer.clone()), "anova2mqtt/bridge/devices").is_empty());
+    warmer.firmware = Some("01.02.00".into());
+    let devices = json_on(&h.state(A7, warmer), "anova2mqtt/bridge/devices");
+    assert_eq!(devices[0][0]["firmware"], "01.02.00");
+    let out = h.cloud(CloudEvent::Stale {
+        cooker_id: A7.into(),
+    });
+    assert_eq!(
+        json_on(&out, "anova2mqtt/bridge/devices")[0][0]["online"],
+        false
+    );
+}
