@@ -212,7 +212,25 @@ pub fn plan(changes: &Changes, cooker: &Cooker, limits: &Limits) -> Result<Plan,
     Ok(plan)
 }
 
-/// A start: the command's values, else the pending ones, else the cooker's last ones.
+/// What the next start uses: the command's values, else the pending ones, else the cooker's
+/// last ones (the target may be unknown).
+fn next_start(
+    changes: &Changes,
+    cooker: &Cooker,
+    state: &CookerState,
+) -> (Option<Temperature>, u32) {
+    let target = changes
+        .target_temperature
+        .or(cooker.pending_target)
+        .or(state.target_temperature.map(Temperature::from_celsius));
+    let timer = changes
+        .timer
+        .or(cooker.pending_timer)
+        .unwrap_or(state.timer_total);
+    (target, timer)
+}
+
+/// A start with the values of [`next_start`].
 fn plan_start(
     changes: &Changes,
     cooker: &Cooker,
@@ -220,26 +238,17 @@ fn plan_start(
     limits: &Limits,
     plan: &mut Plan,
 ) -> Result<(), CommandError> {
-    let target = changes
-        .target_temperature
-        .or(cooker.pending_target)
-        .or(state.target_temperature.map(Temperature::from_celsius))
-        .ok_or_else(|| {
-            CommandError::new(
-                ErrorCode::InvalidValue,
-                "no target temperature is known for this cooker: give target_temperature",
-            )
-        })?;
+    let (target, timer) = next_start(changes, cooker, state);
+    let target = target.ok_or_else(|| {
+        CommandError::new(
+            ErrorCode::InvalidValue,
+            "no target temperature is known for this cooker: give target_temperature",
+        )
+    })?;
     // The pending or last target may predate a lower safety ceiling.
     check_target(target, limits)?;
-    let timer = changes
-        .timer
-        .or(cooker.pending_timer)
-        .unwrap_or(state.timer_total);
     check_timer(timer, limits)?;
-    if let Some(food) = changes.food {
-        check_food_safety(food, target, timer)?;
-    }
+    check_food(changes, Some(target), timer)?;
     plan.steps.push_back(ApcCommand::Start {
         cooker: cooker_ref(cooker),
         target_temperature: target.value,
@@ -262,19 +271,8 @@ fn plan_pending(
     if changes.target_temperature.is_none() && changes.timer.is_none() {
         return Ok(());
     }
-    if let Some(food) = changes.food {
-        let target = changes
-            .target_temperature
-            .or(cooker.pending_target)
-            .or(state.target_temperature.map(Temperature::from_celsius));
-        let timer = changes
-            .timer
-            .or(cooker.pending_timer)
-            .unwrap_or(state.timer_total);
-        if let Some(target) = target {
-            check_food_safety(food, target, timer)?;
-        }
-    }
+    let (target, timer) = next_start(changes, cooker, state);
+    check_food(changes, target, timer)?;
     plan.pending_target = changes.target_temperature;
     plan.pending_timer = changes.timer;
     Ok(())
@@ -290,18 +288,15 @@ fn plan_running_change(
     if changes.target_temperature.is_none() && changes.timer.is_none() {
         return Ok(());
     }
-    if let Some(food) = changes.food {
-        let target = changes
-            .target_temperature
-            .or(state.target_temperature.map(Temperature::from_celsius));
-        if let Some(target) = target {
-            check_food_safety(
-                food,
-                target,
-                changes.timer.unwrap_or_else(|| remaining(state)),
-            )?;
-        }
-    }
+    // The rest of the running cook with these values.
+    let target = changes
+        .target_temperature
+        .or(state.target_temperature.map(Temperature::from_celsius));
+    check_food(
+        changes,
+        target,
+        changes.timer.unwrap_or_else(|| remaining(state)),
+    )?;
     let refused = (changes.target_temperature.is_some() && cooker.refusals.set_target)
         || (changes.timer.is_some() && cooker.refusals.set_timer);
     if refused {
@@ -327,6 +322,19 @@ fn plan_running_change(
         plan.expect.timer_total = Some(timer);
     }
     Ok(())
+}
+
+/// The food-safety rules, when the command names a food, for a cook at `target` (if known)
+/// with `timer` seconds.
+fn check_food(
+    changes: &Changes,
+    target: Option<Temperature>,
+    timer: u32,
+) -> Result<(), CommandError> {
+    match (changes.food, target) {
+        (Some(food), Some(target)) => check_food_safety(food, target, timer),
+        _ => Ok(()),
+    }
 }
 
 fn merge_expect(into: &mut Expect, from: Expect) {
