@@ -364,6 +364,29 @@ impl CookerState {
         Ok(normalised)
     }
 
+    /// An idle, online cooker at 21 °C with every alarm reported clear: a starting point for
+    /// tests elsewhere in the crate.
+    #[cfg(test)]
+    pub(crate) fn idle_example(model: &str) -> Self {
+        let now = time::macros::datetime!(2025-01-01 10:00:00 UTC);
+        Self {
+            water_temperature: Some(21.04),
+            target_temperature: Some(56.0),
+            display_unit: Some(TemperatureUnit::C),
+            timer_total: 3600,
+            low_water: Some(false),
+            water_critical: Some(false),
+            water_leak: Some(false),
+            high_temp: Some(false),
+            motor_stuck: Some(false),
+            triac_failed: Some(false),
+            model: model.into(),
+            firmware: Some("01.01.25".into()),
+            reported_online: Some(true),
+            ..Self::blank(now)
+        }
+    }
+
     /// An empty state, filled in by the generation-specific readers.
     fn blank(now: OffsetDateTime) -> Self {
         Self {

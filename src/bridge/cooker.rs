@@ -212,35 +212,16 @@ pub fn cook_events(previous: &CookerState, current: &CookerState) -> Vec<CookEve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anova::model::HvacAction;
     use time::macros::datetime;
 
     fn state(stage: Stage, cooking: bool) -> CookerState {
         CookerState {
             cooking,
             stage,
-            hvac_action: HvacAction::Off,
             water_temperature: Some(55.27),
             target_temperature: Some(57.0),
-            display_unit: None,
-            timer_running: false,
-            timer_total: 0,
-            timer_remaining: 0,
-            cook_ends_at: None,
-            time_maintaining: None,
-            low_water: Some(false),
-            water_critical: Some(false),
-            water_leak: None,
-            high_temp: None,
-            motor_stuck: None,
-            triac_failed: None,
             heater_temperature: Some(61.4),
-            triac_temperature: None,
-            model: "a7".into(),
-            firmware: None,
-            online: true,
-            updated_at: datetime!(2025-01-01 10:00:00 UTC),
-            reported_online: Some(true),
+            ..CookerState::idle_example("a7")
         }
     }
 

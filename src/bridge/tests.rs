@@ -34,32 +34,7 @@ fn config() -> BridgeConfig {
 }
 
 fn idle_state(model: &str) -> CookerState {
-    CookerState {
-        cooking: false,
-        stage: Stage::Idle,
-        hvac_action: HvacAction::Off,
-        water_temperature: Some(21.04),
-        target_temperature: Some(56.0),
-        display_unit: Some(TemperatureUnit::C),
-        timer_running: false,
-        timer_total: 3600,
-        timer_remaining: 0,
-        cook_ends_at: None,
-        time_maintaining: None,
-        low_water: Some(false),
-        water_critical: Some(false),
-        water_leak: Some(false),
-        high_temp: Some(false),
-        motor_stuck: Some(false),
-        triac_failed: Some(false),
-        heater_temperature: None,
-        triac_temperature: None,
-        model: model.into(),
-        firmware: Some("01.01.25".into()),
-        online: true,
-        updated_at: datetime!(2025-01-01 10:00:00 UTC),
-        reported_online: Some(true),
-    }
+    CookerState::idle_example(model)
 }
 
 fn cooking_state(model: &str, target: f64, timer_total: u32, remaining: u32) -> CookerState {
