@@ -55,16 +55,24 @@ fn print_config_error(error: &config::ConfigError) -> ExitCode {
     ExitCode::from(EXIT_CONFIG)
 }
 
+/// The configuration `run` would use, or the exit status of the error already printed.
+fn load_for_run(path: Option<PathBuf>) -> Result<config::LoadedConfig, ExitCode> {
+    let loaded = config::load(path.as_deref()).map_err(|e| print_config_error(&e))?;
+    loaded
+        .config
+        .validate_for_run()
+        .map_err(|e| print_config_error(&e))?;
+    Ok(loaded)
+}
+
 fn check_config(path: Option<PathBuf>) -> ExitCode {
-    let loaded = match config::load(path.as_deref()) {
-        Ok(loaded) => loaded,
-        Err(e) => return print_config_error(&e),
-    };
-    if let Err(e) = loaded.config.validate_for_run() {
-        return print_config_error(&e);
+    match load_for_run(path) {
+        Ok(loaded) => {
+            print!("{}", config::render_effective(&loaded));
+            ExitCode::SUCCESS
+        }
+        Err(status) => status,
     }
-    print!("{}", config::render_effective(&loaded));
-    ExitCode::SUCCESS
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
@@ -75,13 +83,10 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 fn run(path: Option<PathBuf>) -> ExitCode {
-    let loaded = match config::load(path.as_deref()) {
+    let loaded = match load_for_run(path) {
         Ok(loaded) => loaded,
-        Err(e) => return print_config_error(&e),
+        Err(status) => return status,
     };
-    if let Err(e) = loaded.config.validate_for_run() {
-        return print_config_error(&e);
-    }
     block_on(&loaded.config, |config| async move {
         if let Some(source) = &loaded.source {
             tracing::info!("configuration from {}", source.display());
