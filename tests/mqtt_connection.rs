@@ -192,3 +192,188 @@ async fn live_retained_messages_keep_their_flag_on_the_broker() {
     }
     live_retained_messages_keep_their_flag(broker.v5_port, broker.port).await;
 }
+
+/// A throwaway certificate authority with a server certificate for 127.0.0.1 and a client
+/// certificate, made with the `openssl` command.
+struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn create() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .expect("openssl is needed for the TLS tests");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        std::fs::write(
+            dir.path().join("server.ext"),
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("client.ext"),
+            "extendedKeyUsage=clientAuth\n",
+        )
+        .unwrap();
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        run(&[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=anova2mqtt test CA",
+            ],
+        ]
+        .concat());
+        for (name, subject) in [("server", "/CN=127.0.0.1"), ("client", "/CN=anova2mqtt")] {
+            let (key, csr, pem, ext) = (
+                format!("{name}.key"),
+                format!("{name}.csr"),
+                format!("{name}.pem"),
+                format!("{name}.ext"),
+            );
+            run(&[
+                &["req"][..],
+                &ec,
+                &["-keyout", &key, "-out", &csr, "-subj", subject],
+            ]
+            .concat());
+            run(&[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &pem,
+                "-days",
+                "2",
+                "-extfile",
+                &ext,
+            ]);
+        }
+        // mosquitto started as root reads its files as the `mosquitto` user; these throwaway
+        // keys may be readable by anyone.
+        use std::os::unix::fs::PermissionsExt;
+        let readable = |path: &std::path::Path, mode| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+        };
+        readable(dir.path(), 0o755);
+        for name in ["ca.key", "server.key", "client.key"] {
+            readable(&dir.path().join(name), 0o644);
+        }
+        Self { dir }
+    }
+
+    fn tls(&self, ca: bool, client: bool) -> anova2mqtt::mqtt::connection::TlsFiles {
+        anova2mqtt::mqtt::connection::TlsFiles {
+            ca_file: ca.then(|| self.path("ca.pem")),
+            client_cert_file: client.then(|| self.path("client.pem")),
+            client_key_file: client.then(|| self.path("client.key")),
+        }
+    }
+}
+
+/// `mqtts://` against mosquitto with a private CA that requires client certificates: our CA and
+/// certificate get in; without the certificate, or trusting only the public roots, we do not.
+#[tokio::test]
+async fn mqtts_with_a_private_ca_and_a_client_certificate() {
+    let pki = Pki::create();
+    let options = format!(
+        "cafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true",
+        pki.path("ca.pem").display(),
+        pki.path("server.pem").display(),
+        pki.path("server.key").display()
+    );
+    let Some(broker) = Broker::start_mosquitto_with(&options) else {
+        return; // no mosquitto here; CI requires it
+    };
+    let with = |ca, client| MqttSettings {
+        tls: Some(pki.tls(ca, client)),
+        ..settings(broker.port)
+    };
+    let shutdown = CancellationToken::new();
+    let mut conn = MqttConnection::start(&with(true, true), &shutdown).unwrap();
+    assert_eq!(next(&mut conn).await, MqttEvent::Connected);
+    for (ca, client, why) in [
+        (true, false, "no client certificate"),
+        (false, true, "public roots only"),
+    ] {
+        let mut refused = MqttConnection::start(&with(ca, client), &shutdown).unwrap();
+        assert!(
+            matches!(next(&mut refused).await, MqttEvent::Disconnected { .. }),
+            "{why}: connected anyway"
+        );
+    }
+    shutdown.cancel();
+}
+
+#[test]
+fn bad_tls_files_are_clear_errors() {
+    let pki = Pki::create();
+    let shutdown = CancellationToken::new();
+    let start = |tls: anova2mqtt::mqtt::connection::TlsFiles| {
+        MqttConnection::start(
+            &MqttSettings {
+                tls: Some(tls),
+                ..settings(8883)
+            },
+            &shutdown,
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+    };
+    let missing = start(anova2mqtt::mqtt::connection::TlsFiles {
+        ca_file: Some("/nonexistent/ca.pem".into()),
+        ..Default::default()
+    });
+    assert!(
+        missing.contains("mqtt.ca_file") && missing.contains("/nonexistent/ca.pem"),
+        "{missing}"
+    );
+    let not_pem = start(anova2mqtt::mqtt::connection::TlsFiles {
+        ca_file: Some(pki.path("server.ext")),
+        ..Default::default()
+    });
+    assert!(not_pem.contains("no PEM certificate"), "{not_pem}");
+    let half = start(anova2mqtt::mqtt::connection::TlsFiles {
+        client_cert_file: Some(pki.path("client.pem")),
+        ..pki.tls(true, false)
+    });
+    assert!(half.contains("go together"), "{half}");
+    let wrong_key = start(anova2mqtt::mqtt::connection::TlsFiles {
+        client_key_file: Some(pki.path("ca.pem")),
+        ..pki.tls(true, true)
+    });
+    assert!(wrong_key.contains("mqtt.client_key_file"), "{wrong_key}");
+}

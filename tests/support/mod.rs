@@ -83,6 +83,32 @@ impl Broker {
         }
     }
 
+    /// A real mosquitto whose listener has these extra options (for example TLS settings);
+    /// `None` when mosquitto is not installed (CI requires it).
+    pub fn start_mosquitto_with(listener_options: &str) -> Option<Self> {
+        let Some(binary) = mosquitto_binary() else {
+            assert!(
+                std::env::var("ANOVA2MQTT_REQUIRE_MOSQUITTO").as_deref() != Ok("1"),
+                "mosquitto is required (ANOVA2MQTT_REQUIRE_MOSQUITTO=1) but not installed"
+            );
+            return None;
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        for _ in 0..5 {
+            let port = free_port();
+            if let Some(child) = spawn_mosquitto_with(&binary, &dir, port, listener_options) {
+                return Some(Self {
+                    port,
+                    v5_port: port,
+                    child: Some(child),
+                    dir,
+                    mosquitto: true,
+                });
+            }
+        }
+        panic!("mosquitto did not start with: {listener_options}");
+    }
+
     /// `mqtt://127.0.0.1:<port>` for the bridge (MQTT 5).
     pub fn url(&self) -> String {
         format!("mqtt://127.0.0.1:{}", self.v5_port)
@@ -116,10 +142,19 @@ impl Broker {
 }
 
 fn spawn_mosquitto(binary: &PathBuf, dir: &tempfile::TempDir, port: u16) -> Option<Child> {
+    spawn_mosquitto_with(binary, dir, port, "")
+}
+
+fn spawn_mosquitto_with(
+    binary: &PathBuf,
+    dir: &tempfile::TempDir,
+    port: u16,
+    listener_options: &str,
+) -> Option<Child> {
     let conf = dir.path().join("mosquitto.conf");
     std::fs::write(
         &conf,
-        format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+        format!("listener {port} 127.0.0.1\n{listener_options}\nallow_anonymous true\npersistence false\n"),
     )
     .ok()?;
     let mut child = Command::new(binary)
