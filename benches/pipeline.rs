@@ -5,11 +5,11 @@
 //! No benchmark framework: each case runs for about half a second after a warm-up, and the
 //! best of five rounds is reported (the least disturbed by the rest of the machine).
 
-use anova2mqtt::anova::client::{CloudEvent, LinkState};
 use anova2mqtt::anova::model::{CookerInfo, CookerState};
 use anova2mqtt::anova::protocol::{DeviceType, Event};
-use anova2mqtt::bridge::command::parse_json;
 use anova2mqtt::bridge::{Bridge, BridgeConfig, HomeAssistant, Input, Now};
+use anova2mqtt::cloud::{CloudEvent, LinkState};
+use anova2mqtt::command::parse_envelope;
 use anova2mqtt::homeassistant::DiscoveryMode;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -71,10 +71,12 @@ fn main() {
             mode: DiscoveryMode::Device,
             status_topic: "homeassistant/status".into(),
         }),
+        command_timeout: Duration::from_secs(10),
         confirm_timeout: Duration::from_secs(15),
         commands_per_minute: 30,
         max_temperature_c: None,
         version: "bench".into(),
+        seed: 1,
     };
     let mut bridge = Bridge::new(config, Now::system());
     bridge.handle(Now::system(), Input::MqttConnected);
@@ -113,11 +115,13 @@ fn main() {
         drain(&mut bridge);
     });
     measure("Command parsing (JSON set with four keys)", || {
+        let envelope = parse_envelope(black_box(
+            br#"{"id":"x","cook":true,"target_temperature":"135F","timer":"1h30m"}"#,
+        ));
         black_box(
-            parse_json(black_box(
-                br#"{"id":"x","cook":true,"target_temperature":"135F","timer":"1h30m"}"#,
-            ))
-            .ok(),
+            envelope
+                .map(|e| anova2mqtt::sous_vide::command::parse(&e.fields).is_ok())
+                .ok(),
         );
     });
 }

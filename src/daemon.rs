@@ -5,14 +5,15 @@
 //! for a cloud event, an MQTT event, a finished cloud command, a watchdog probe, or the
 //! bridge's next deadline — never on a polling interval.
 
-use crate::anova::client::{self, ClientConfig, CloudHandle};
 use crate::bridge::{
     Bridge, BridgeConfig, HomeAssistant, Input, Now, Output, Publish, Qos, Ticket,
 };
+use crate::cloud::client::{self, ClientConfig, CloudHandle};
+use crate::cloud::{CloudError, CloudEvent};
 use crate::config::Config;
 use crate::mqtt::connection::{MqttConnection, MqttEvent, MqttSettings, TlsFiles};
-use crate::mqtt::topics::Topics;
 use crate::systemd::{Notifier, Watchdog};
+use crate::topics::Topics;
 use anyhow::Context;
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -69,16 +70,37 @@ pub fn bridge_config(config: &Config) -> BridgeConfig {
             mode: ha.discovery_mode,
             status_topic: ha.status_topic.clone(),
         }),
+        command_timeout: config.anova.command_timeout,
         confirm_timeout: config.anova.confirm_timeout,
         commands_per_minute: config.limits.commands_per_minute,
         max_temperature_c: config.safety.max_temperature_c,
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        // Only keeps generated ids of one run apart; any value works.
+        seed: uuid::Uuid::new_v4().as_u64_pair().0,
     }
+}
+
+/// How a run ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Remove every retained topic and discovery config the bridge published when it stops
+    /// (the demo, which must leave nothing behind on a real broker), instead of marking
+    /// everything `offline`.
+    pub purge_on_exit: bool,
 }
 
 /// Runs the daemon until `shutdown` completes; then publishes `offline`, closes the cloud
 /// socket and returns. An error means a part of the daemon died and systemd should restart us.
 pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    run_with(config, RunOptions::default(), shutdown).await
+}
+
+/// [`run`] with options.
+pub async fn run_with(
+    config: &Config,
+    options: RunOptions,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let stop = CancellationToken::new();
     let mqtt_settings = mqtt_settings(config)?;
     let mqtt = MqttConnection::start(&mqtt_settings, &stop).context("MQTT connection")?;
@@ -93,7 +115,12 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
     let bridge = Bridge::new(bridge_config(config), Now::system());
     let offline = Publish {
         topic: bridge.topics().bridge_state(),
-        payload: "offline".into(),
+        // An empty retained message removes the topic altogether.
+        payload: if options.purge_on_exit {
+            String::new()
+        } else {
+            "offline".into()
+        },
         retain: true,
         qos: Qos::AtLeastOnce,
     };
@@ -131,6 +158,9 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
     driver.notifier.stopping();
     tracing::info!("stopping: publishing offline and closing the connections");
     driver.commands.abort_all();
+    // Nothing retained may say a device is reachable once we are gone.
+    driver.bridge.shutdown(options.purge_on_exit);
+    driver.carry_out();
     mqtt.close(offline).await;
     stop.cancel();
     if tokio::time::timeout(CLOUD_CLOSE_TIMEOUT, cloud_task)
@@ -151,7 +181,7 @@ struct Driver {
     cloud: CloudHandle,
     mqtt_handle: crate::mqtt::connection::MqttHandle,
     /// Cloud commands in flight, each reporting back with its ticket.
-    commands: JoinSet<(Ticket, Result<(), client::CommandError>)>,
+    commands: JoinSet<(Ticket, Result<(), CloudError>)>,
     notifier: Notifier,
     ready: bool,
     last_status: String,
@@ -161,7 +191,7 @@ impl Driver {
     async fn run(
         &mut self,
         mqtt_events: &mut mpsc::Receiver<MqttEvent>,
-        mut cloud_events: mpsc::Receiver<client::CloudEvent>,
+        mut cloud_events: mpsc::Receiver<CloudEvent>,
         mut probes: mpsc::Receiver<oneshot::Sender<()>>,
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
@@ -209,11 +239,20 @@ impl Driver {
             match output {
                 Output::Publish(publish) => self.mqtt_handle.publish(publish),
                 Output::Subscribe(filters) => self.mqtt_handle.subscribe(filters),
-                Output::Cloud { ticket, command } => {
+                Output::Cloud {
+                    ticket,
+                    command,
+                    deadline,
+                } => {
                     let cloud = self.cloud.clone();
-                    self.commands
-                        .spawn(async move { (ticket, cloud.send(command).await) });
+                    self.commands.spawn(async move {
+                        // The bridge answers the command at its deadline anyway; a later
+                        // RESPONSE is of no use.
+                        let sent = tokio::time::timeout_at(deadline.into(), cloud.send(command));
+                        (ticket, sent.await.unwrap_or(Err(CloudError::Timeout)))
+                    });
                 }
+                Output::Reply { .. } => {}
                 Output::ReconnectCloud => {
                     tracing::info!("reconnecting to the Anova cloud on request");
                     self.cloud.reconnect();

@@ -131,7 +131,7 @@ fn print_banner(config: &Config, mqtt_url: &str, host: &str, port: u16, speed: f
     let cookers = demo_cookers();
     let first = cookers
         .first()
-        .map(|c| crate::mqtt::topics::cooker_topic_id(&c.cooker_id))
+        .map(|c| crate::topics::cooker_topic_id(&c.cooker_id))
         .unwrap_or_default();
     let creds = match &config.mqtt.username {
         Some(user) => format!(" -u {user} -P '…'"),
@@ -148,7 +148,7 @@ fn print_banner(config: &Config, mqtt_url: &str, host: &str, port: u16, speed: f
             "  {:<28} {:<4} topic {base}/{}",
             c.name,
             c.device_type,
-            crate::mqtt::topics::cooker_topic_id(&c.cooker_id)
+            crate::topics::cooker_topic_id(&c.cooker_id)
         );
     }
     println!();

@@ -15,10 +15,13 @@
 //! - [`config`], [`telemetry`], [`systemd`]: what the installed daemon needs around that.
 
 pub mod anova;
+pub mod appliance;
 pub mod backoff;
 pub mod bridge;
 pub mod broker;
 pub mod cli;
+pub mod cloud;
+pub mod command;
 pub mod config;
 pub mod daemon;
 pub mod demo;
@@ -26,6 +29,9 @@ pub mod homeassistant;
 pub mod mqtt;
 pub mod secret;
 pub mod simulator;
+pub mod sous_vide;
 pub mod systemd;
 pub mod telemetry;
 pub mod tls;
+pub mod topics;
+pub mod wire;

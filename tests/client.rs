@@ -7,14 +7,13 @@
 //! storm, no close on missing pongs) it watches for a bounded window, which is the property
 //! under test.
 
-use anova2mqtt::anova::client::{
-    spawn, ClientConfig, CloudEvent, CloudHandle, CommandError, LinkState,
-};
 use anova2mqtt::anova::protocol::{
     ApcCommand, ClientCommand, ClientFrame, CookerRef, DeviceListEntry, DeviceRemoved, DeviceType,
     Event, Response, TemperatureUnit,
 };
 use anova2mqtt::backoff::BackoffPolicy;
+use anova2mqtt::cloud::client::{spawn, ClientConfig, CloudHandle};
+use anova2mqtt::cloud::{CloudError, CloudEvent, LinkState};
 use anova2mqtt::secret::Secret;
 use anova2mqtt::simulator::{AuthFailureMode, Fault, SimCookerSpec, Simulator, SimulatorConfig};
 use futures_util::{SinkExt, StreamExt};
@@ -245,6 +244,8 @@ struct Client {
     events: mpsc::Receiver<CloudEvent>,
     task: JoinHandle<()>,
     shutdown: CancellationToken,
+    /// The devices the client has announced and not removed, as of the last event.
+    known: std::collections::BTreeSet<String>,
 }
 
 impl Client {
@@ -257,14 +258,31 @@ impl Client {
             events,
             task,
             shutdown,
+            known: Default::default(),
         }
     }
 
     async fn next(&mut self) -> CloudEvent {
-        timeout(PATIENCE, self.events.recv())
+        let event = timeout(PATIENCE, self.events.recv())
             .await
             .expect("no event in time")
-            .expect("the client ended")
+            .expect("the client ended");
+        match &event {
+            CloudEvent::DeviceAdded(info) => {
+                self.known.insert(info.cooker_id.clone());
+            }
+            CloudEvent::DeviceRemoved { cooker_id } => {
+                self.known.remove(cooker_id);
+            }
+            _ => {}
+        }
+        event
+    }
+
+    /// The next event, summarised; a sync lists the devices announced so far.
+    async fn next_summary(&mut self) -> String {
+        let event = self.next().await;
+        summary(&self.known, &event)
     }
 
     /// The next event matching `wanted`, skipping others.
@@ -314,14 +332,17 @@ fn is_down(link: &LinkState) -> bool {
     matches!(link, LinkState::Down { .. })
 }
 
-fn summary(event: &CloudEvent) -> String {
+fn summary(known: &std::collections::BTreeSet<String>, event: &CloudEvent) -> String {
     match event {
         CloudEvent::Link(LinkState::Down { .. }) => "down".to_owned(),
         CloudEvent::Link(LinkState::AuthFailed { .. }) => "auth failed".to_owned(),
         CloudEvent::Link(link) => format!("{link:?}").to_lowercase(),
         CloudEvent::DeviceAdded(info) => format!("added {} {}", info.cooker_id, info.device_type),
         CloudEvent::DeviceRemoved { cooker_id } => format!("removed {cooker_id}"),
-        CloudEvent::DeviceListSynced { cooker_ids } => format!("synced {}", cooker_ids.join(",")),
+        CloudEvent::DeviceListSynced => {
+            let known: Vec<&str> = known.iter().map(String::as_str).collect();
+            format!("synced {}", known.join(","))
+        }
         CloudEvent::State { cooker_id, state } => format!("state {cooker_id} {}", state.model),
         CloudEvent::Stale { cooker_id } => format!("stale {cooker_id}"),
     }
@@ -330,7 +351,7 @@ fn summary(event: &CloudEvent) -> String {
 async fn summaries(client: &mut Client, count: usize) -> Vec<String> {
     let mut out = Vec::new();
     for _ in 0..count {
-        out.push(summary(&client.next().await));
+        out.push(client.next_summary().await);
     }
     out
 }
@@ -466,15 +487,18 @@ async fn fifty_concurrent_commands_each_get_their_own_result() {
     server.send_event(device_list(&[(A7, "a7")])).await;
     client.until_up().await;
 
-    let callers: Vec<JoinHandle<Result<(), CommandError>>> = (0..50u32)
+    let callers: Vec<JoinHandle<Result<(), CloudError>>> = (0..50u32)
         .map(|timer| {
             let handle = client.handle.clone();
             tokio::spawn(async move {
                 handle
-                    .send(ApcCommand::SetTimer {
-                        cooker: a7_ref(),
-                        timer,
-                    })
+                    .send(
+                        ApcCommand::SetTimer {
+                            cooker: a7_ref(),
+                            timer,
+                        }
+                        .into(),
+                    )
                     .await
             })
         })
@@ -520,8 +544,8 @@ async fn fifty_concurrent_commands_each_get_their_own_result() {
     for (timer, caller) in callers.into_iter().enumerate() {
         let result = caller.await.unwrap();
         let expected = match timer {
-            49 => Err(CommandError::Timeout),
-            t if t % 5 == 0 => Err(CommandError::Rejected(format!("invalid command {t}"))),
+            49 => Err(CloudError::Timeout),
+            t if t % 5 == 0 => Err(CloudError::Rejected(format!("invalid command {t}"))),
             _ => Ok(()),
         };
         assert_eq!(result, expected, "command {timer}");
@@ -537,8 +561,12 @@ async fn commands_fail_at_once_while_down_and_in_flight_ones_fail_at_disconnect(
     let stop = ApcCommand::Stop { cooker: a7_ref() };
 
     // Not up yet: refused at once, not queued.
-    let early = timeout(Duration::from_millis(200), client.handle.send(stop.clone())).await;
-    assert_eq!(early, Ok(Err(CommandError::NotConnected)));
+    let early = timeout(
+        Duration::from_millis(200),
+        client.handle.send(stop.clone().into()),
+    )
+    .await;
+    assert_eq!(early, Ok(Err(CloudError::NotConnected)));
 
     let mut server = cloud.next_connection().await;
     server.send_event(device_list(&[(A7, "a7")])).await;
@@ -547,16 +575,16 @@ async fn commands_fail_at_once_while_down_and_in_flight_ones_fail_at_disconnect(
     let handle = client.handle.clone();
     let in_flight = tokio::spawn({
         let stop = stop.clone();
-        async move { handle.send(stop).await }
+        async move { handle.send(stop.into()).await }
     });
     server.recv_command().await;
     drop(server);
-    assert_eq!(in_flight.await.unwrap(), Err(CommandError::Disconnected));
+    assert_eq!(in_flight.await.unwrap(), Err(CloudError::Disconnected));
 
     client.until_link(is_down).await;
     assert_eq!(
-        client.handle.send(stop).await,
-        Err(CommandError::NotConnected)
+        client.handle.send(stop.into()).await,
+        Err(CloudError::NotConnected)
     );
     // Nothing is re-sent on its own after the reconnect.
     let mut again = cloud.next_connection().await;
@@ -666,7 +694,9 @@ async fn a_missing_pong_never_closes_a_talking_connection() {
     assert!(
         !seen.iter().any(|e| matches!(e, CloudEvent::Link(_))),
         "the link changed: {:?}",
-        seen.iter().map(summary).collect::<Vec<_>>()
+        seen.iter()
+            .map(|e| summary(&client.known, e))
+            .collect::<Vec<_>>()
     );
     assert!(seen.len() >= 5, "states kept flowing");
     talker.await.unwrap();
@@ -692,7 +722,7 @@ async fn a_silent_cooker_goes_stale_and_its_next_push_makes_it_fresh() {
         .await;
 
     assert_eq!(
-        summary(&client.next().await),
+        client.next_summary().await,
         format!("stale {A7}"),
         "nothing else happens meanwhile"
     );
@@ -703,7 +733,7 @@ async fn a_silent_cooker_goes_stale_and_its_next_push_makes_it_fresh() {
     );
 
     server.send(a7_state()).await;
-    assert_eq!(summary(&client.next().await), format!("state {A7} a7"));
+    assert_eq!(client.next_summary().await, format!("state {A7} a7"));
     assert_eq!(
         client.handle.link(),
         LinkState::Up,
@@ -784,7 +814,9 @@ async fn http_401_is_auth_failed_and_retried_slowly() {
     assert!(
         seen.is_empty(),
         "{:?}",
-        seen.iter().map(summary).collect::<Vec<_>>()
+        seen.iter()
+            .map(|e| summary(&client.known, e))
+            .collect::<Vec<_>>()
     );
     assert_eq!(cloud.attempts(), 1, "one attempt in a (scaled) minute");
 
@@ -828,7 +860,9 @@ async fn repeated_close_before_any_frame_is_auth_failed() {
     assert!(
         seen.is_empty(),
         "{:?}",
-        seen.iter().map(summary).collect::<Vec<_>>()
+        seen.iter()
+            .map(|e| summary(&client.known, e))
+            .collect::<Vec<_>>()
     );
     assert_eq!(cloud.attempts(), 3, "three attempts in a (scaled) minute");
     client.stop().await;
@@ -848,12 +882,15 @@ async fn shutdown_closes_the_socket_and_fails_commands_in_flight() {
         client.until_up().await;
 
         let handle = client.handle.clone();
-        let in_flight =
-            tokio::spawn(async move { handle.send(ApcCommand::Stop { cooker: a7_ref() }).await });
+        let in_flight = tokio::spawn(async move {
+            handle
+                .send(ApcCommand::Stop { cooker: a7_ref() }.into())
+                .await
+        });
         server.recv_command().await;
 
         client.shutdown.cancel();
-        assert_eq!(in_flight.await.unwrap(), Err(CommandError::Shutdown));
+        assert_eq!(in_flight.await.unwrap(), Err(CloudError::Shutdown));
         match server.recv().await {
             Some(Message::Close(Some(frame))) => assert_eq!(frame.code, CloseCode::Normal),
             other => panic!("expected a close frame, got {other:?}"),
@@ -863,8 +900,10 @@ async fn shutdown_closes_the_socket_and_fails_commands_in_flight() {
     let handle = client.handle.clone();
     client.stop().await;
     assert_eq!(
-        handle.send(ApcCommand::Stop { cooker: a7_ref() }).await,
-        Err(CommandError::Shutdown)
+        handle
+            .send(ApcCommand::Stop { cooker: a7_ref() }.into())
+            .await,
+        Err(CloudError::Shutdown)
     );
     assert!(matches!(handle.link(), LinkState::Down { .. }));
 }
@@ -933,8 +972,11 @@ async fn the_token_never_appears_in_logs_or_reasons() {
     server.send("{not json".to_owned()).await;
     client.until_up().await;
     let handle = client.handle.clone();
-    let caller =
-        tokio::spawn(async move { handle.send(ApcCommand::Stop { cooker: a7_ref() }).await });
+    let caller = tokio::spawn(async move {
+        handle
+            .send(ApcCommand::Stop { cooker: a7_ref() }.into())
+            .await
+    });
     let frame = server.recv_command().await;
     server
         .send_event(Event::Response(Response::error(
@@ -944,7 +986,7 @@ async fn the_token_never_appears_in_logs_or_reasons() {
         .await;
     assert!(matches!(
         caller.await.unwrap(),
-        Err(CommandError::Rejected(_))
+        Err(CloudError::Rejected(_))
     ));
     drop(server);
     reasons.push(client.until_link(is_down).await);
@@ -1023,7 +1065,7 @@ async fn until_both_states(client: &mut Client) -> Vec<String> {
         if let CloudEvent::State { cooker_id, .. } = &event {
             states.insert(cooker_id.clone());
         }
-        seen.push(summary(&event));
+        seen.push(summary(&client.known, &event));
     }
     seen
 }
@@ -1100,7 +1142,7 @@ async fn simulator_concurrent_commands_and_a_withheld_response() {
                 cooker: sim_a7_ref(),
                 unit: units[i % 2],
             };
-            tokio::spawn(async move { handle.send(command).await })
+            tokio::spawn(async move { handle.send(command.into()).await })
         })
         .collect();
     for caller in callers {
@@ -1120,7 +1162,10 @@ async fn simulator_concurrent_commands_and_a_withheld_response() {
     let stop = ApcCommand::Stop {
         cooker: sim_a7_ref(),
     };
-    assert_eq!(client.handle.send(stop).await, Err(CommandError::Timeout));
+    assert_eq!(
+        client.handle.send(stop.into()).await,
+        Err(CloudError::Timeout)
+    );
     client.stop().await;
     sim.shutdown().await;
 }

@@ -7,7 +7,7 @@ use anova2mqtt::homeassistant::{
     bridge_config, bridge_identifier, bridge_removal, cooker_config, cooker_removal,
     CookerDiscovery, DiscoveryContext, DiscoveryMessage, DiscoveryMode, EVENT_TYPES,
 };
-use anova2mqtt::mqtt::topics::{cooker_topic_id, Topics};
+use anova2mqtt::topics::{cooker_topic_id, Topics};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use time::OffsetDateTime;

@@ -1,8 +1,9 @@
 //! The shipped examples stay true: the Node-RED flow uses our topics and sends valid commands.
 
-use anova2mqtt::bridge::command::{parse_json, parse_plain};
-use anova2mqtt::mqtt::topics::{Incoming, Topics};
+use anova2mqtt::command::{parse_envelope, parse_plain};
 use anova2mqtt::simulator::demo_cookers;
+use anova2mqtt::sous_vide::command::{parse, parse_key};
+use anova2mqtt::topics::{Incoming, Topics};
 use serde_json::Value;
 
 #[test]
@@ -29,11 +30,13 @@ fn the_node_red_flow_speaks_our_topics() {
                     let parsed = match topics.parse(topic) {
                         Some(Incoming::Set { id }) => {
                             assert_eq!(id, cooker);
-                            parse_json(payload.as_bytes())
+                            let envelope = parse_envelope(payload.as_bytes()).unwrap();
+                            parse(&envelope.fields)
                         }
                         Some(Incoming::SetKey { id, key }) => {
                             assert_eq!(id, cooker);
-                            parse_plain(key, payload.as_bytes())
+                            let text = parse_plain(key, payload.as_bytes()).unwrap();
+                            parse_key(key, &text)
                         }
                         other => panic!("{topic} is not a command topic: {other:?}"),
                     };

@@ -1,6 +1,4 @@
-//! Everything about the Anova cloud: the wire protocol, the normalised cooker model, and the
-//! long-lived cloud client.
+//! Everything about the Anova cloud wire format and the normalised cooker model.
 
-pub mod client;
 pub mod model;
 pub mod protocol;

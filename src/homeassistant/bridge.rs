@@ -8,7 +8,7 @@ use super::schema::{
     Availability, BinarySensorConfig, ButtonConfig, Component, Device, Entity, EntityBase,
     EntityCategory, Origin, SensorConfig, Shared,
 };
-use crate::mqtt::topics::{cooker_topic_id, Topics};
+use crate::topics::{cooker_topic_id, Topics};
 
 /// The base topic for which the bridge keeps the short identifier `anova2mqtt_bridge`.
 const DEFAULT_BASE_TOPIC: &str = "anova2mqtt";

@@ -378,7 +378,7 @@ impl CookerEntity {
 mod tests {
     use super::*;
     use crate::homeassistant::DiscoveryMode;
-    use crate::mqtt::topics::Topics;
+    use crate::topics::Topics;
 
     #[test]
     fn platform_known_for_removal_matches_the_options() {

@@ -7,7 +7,7 @@
 
 use super::schema::{AvailabilityMode, Components, DevicePayload, Entity, EntityPayload, Shared};
 use super::DiscoveryMode;
-use crate::mqtt::topics::Topics;
+use crate::topics::Topics;
 use serde::Serialize;
 
 /// Where discovery goes and how.

@@ -177,7 +177,6 @@ impl MqttHandle {
 
 fn qos(q: Qos) -> QoS {
     match q {
-        Qos::AtMostOnce => QoS::AtMostOnce,
         Qos::AtLeastOnce => QoS::AtLeastOnce,
     }
 }

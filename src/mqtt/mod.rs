@@ -1,4 +1,3 @@
-//! The MQTT side: the topic tree and the broker connection.
+//! The MQTT side: the broker connection (the topic tree is in [`crate::topics`]).
 
 pub mod connection;
-pub mod topics;

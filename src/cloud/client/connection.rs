@@ -15,9 +15,10 @@
 use super::endpoint::Endpoint;
 use super::pending::{PendingRequests, Resolution};
 use super::registry::Registry;
-use super::{ClientConfig, CloudEvent, CommandError, CommandRequest, LinkState};
+use super::{ClientConfig, CommandRequest};
 use crate::anova::protocol::Event;
 use crate::backoff::{jitter_sample, Backoff};
+use crate::cloud::{CloudError, CloudEvent, LinkState};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use std::future::Future;
@@ -210,7 +211,7 @@ impl Worker {
                 () = self.channels.shutdown.cancelled() => return Waited::Shutdown,
                 output = &mut work => return Waited::Done(output),
                 Some(request) = self.channels.requests.recv() => {
-                    let _ = request.reply.send(Err(CommandError::NotConnected));
+                    let _ = request.reply.send(Err(CloudError::NotConnected));
                 }
                 () = self.channels.reconnect.notified() => {
                     if on_reconnect == OnReconnect::CutShort {
@@ -268,7 +269,7 @@ impl Worker {
                 }
                 Some(request) = self.channels.requests.recv() => {
                     if up_since.is_none() {
-                        let _ = request.reply.send(Err(CommandError::NotConnected));
+                        let _ = request.reply.send(Err(CloudError::NotConnected));
                     } else if let Err(reason) = self.send_command(&mut writer, request).await {
                         break self.lost(reason, up_since, false);
                     }
@@ -297,8 +298,8 @@ impl Worker {
         };
 
         let failure = match end {
-            SessionEnd::Shutdown => CommandError::Shutdown,
-            _ => CommandError::Disconnected,
+            SessionEnd::Shutdown => CloudError::Shutdown,
+            _ => CloudError::Disconnected,
         };
         self.pending.fail_all(&failure);
         // Say goodbye where we can; a dead socket gets dropped after a bounded try.
@@ -376,7 +377,7 @@ impl Worker {
         tracing::debug!(
             %request_id,
             command = %request.command.name(),
-            cooker_id = %request.command.cooker().cooker_id,
+            cooker_id = %request.command.device_id(),
             "sending a command"
         );
         let deadline = Instant::now() + self.config.command_timeout;
@@ -488,10 +489,10 @@ impl Worker {
 
     /// Fails everything still waiting and records the final link state.
     fn finish(mut self) {
-        self.pending.fail_all(&CommandError::Shutdown);
+        self.pending.fail_all(&CloudError::Shutdown);
         self.channels.requests.close();
         while let Ok(request) = self.channels.requests.try_recv() {
-            let _ = request.reply.send(Err(CommandError::Shutdown));
+            let _ = request.reply.send(Err(CloudError::Shutdown));
         }
         let link = LinkState::Down {
             reason: "shut down".to_owned(),

@@ -11,9 +11,9 @@
 //! - Ovens are not bridged; their entries and states are ignored.
 
 use super::staleness::Staleness;
-use crate::anova::client::CloudEvent;
 use crate::anova::model::{is_cooker, CookerInfo, CookerState};
 use crate::anova::protocol::{ApcStateEvent, DeviceListEntry};
+use crate::cloud::CloudEvent;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -85,9 +85,7 @@ impl Registry {
         for info in fresh.into_values() {
             events.extend(self.upsert(info, now));
         }
-        events.push(CloudEvent::DeviceListSynced {
-            cooker_ids: self.devices.keys().cloned().collect(),
-        });
+        events.push(CloudEvent::DeviceListSynced);
         // The list is authoritative: early states of cookers it does not name are dropped.
         for (cooker_id, early) in std::mem::take(&mut self.early) {
             if self.devices.contains_key(&cooker_id) {
@@ -263,15 +261,15 @@ mod tests {
         time::macros::datetime!(2024-06-13 03:12:00 UTC)
     }
 
-    fn summary(events: &[CloudEvent]) -> Vec<String> {
+    /// One line per event; a sync lists the devices the registry then knows.
+    fn summary(r: &Registry, events: &[CloudEvent]) -> Vec<String> {
+        let known: Vec<&str> = r.devices.keys().map(String::as_str).collect();
         events
             .iter()
             .map(|e| match e {
                 CloudEvent::DeviceAdded(info) => format!("added {} {}", info.cooker_id, info.name),
                 CloudEvent::DeviceRemoved { cooker_id } => format!("removed {cooker_id}"),
-                CloudEvent::DeviceListSynced { cooker_ids } => {
-                    format!("synced {}", cooker_ids.join(","))
-                }
+                CloudEvent::DeviceListSynced => format!("synced {}", known.join(",")),
                 CloudEvent::State { cooker_id, state } => {
                     format!("state {cooker_id} {}", state.model)
                 }
@@ -286,7 +284,10 @@ mod tests {
         let now = Instant::now();
         let mut r = registry();
         let first = r.device_list(&[entry("a", "a7", "A"), entry("b", "pro", "B")], now);
-        assert_eq!(summary(&first), ["added a A", "added b B", "synced a,b"]);
+        assert_eq!(
+            summary(&r, &first),
+            ["added a A", "added b B", "synced a,b"]
+        );
 
         let second = r.device_list(
             &[
@@ -297,16 +298,16 @@ mod tests {
             now,
         );
         assert_eq!(
-            summary(&second),
+            summary(&r, &second),
             ["added a Renamed", "added c C", "synced a,b,c"],
             "b unchanged is not re-announced"
         );
 
         let third = r.device_list(&[entry("c", "a6", "C")], now);
-        assert_eq!(summary(&third), ["removed a", "removed b", "synced c"]);
+        assert_eq!(summary(&r, &third), ["removed a", "removed b", "synced c"]);
 
         let empty = r.device_list(&[], now);
-        assert_eq!(summary(&empty), ["removed c", "synced "]);
+        assert_eq!(summary(&r, &empty), ["removed c", "synced "]);
     }
 
     #[test]
@@ -316,7 +317,7 @@ mod tests {
             &[entry("o", "oven_v2", "Oven"), entry("a", "a7", "A")],
             Instant::now(),
         );
-        assert_eq!(summary(&events), ["added a A", "synced a"]);
+        assert_eq!(summary(&r, &events), ["added a A", "synced a"]);
         assert!(r
             .device_added(&entry("o2", "oven_v1", "O"), Instant::now())
             .is_empty());
@@ -330,7 +331,7 @@ mod tests {
         assert!(r.state(state_event(PRO), wall(), now).is_empty());
         let events = r.device_list(&[entry(A7, "a7", "Mine")], now);
         assert_eq!(
-            summary(&events),
+            summary(&r, &events),
             [
                 format!("added {A7} Mine"),
                 format!("synced {A7}"),
@@ -340,7 +341,7 @@ mod tests {
         );
         // Dropped, not kept: a later WIFI_ADDED for the pro brings no stale state.
         let added = r.device_added(&entry(PRO_ID, "pro", "Pro"), now);
-        assert_eq!(summary(&added), [format!("added {PRO_ID} Pro")]);
+        assert_eq!(summary(&r, &added), [format!("added {PRO_ID} Pro")]);
     }
 
     #[test]
@@ -351,16 +352,14 @@ mod tests {
         assert!(r.state(state_event(PRO), wall(), now).is_empty());
         let added = r.device_added(&entry(PRO_ID, "pro", "Pro"), now);
         assert_eq!(
-            summary(&added),
+            summary(&r, &added),
             [format!("added {PRO_ID} Pro"), format!("state {PRO_ID} pro")]
         );
 
         assert!(r.state(state_event(A7_IDLE), wall(), now).is_empty());
         r.begin_connection();
-        assert_eq!(
-            summary(&r.device_added(&entry(A7, "a7", "A7"), now)),
-            [format!("added {A7} A7")]
-        );
+        let added = r.device_added(&entry(A7, "a7", "A7"), now);
+        assert_eq!(summary(&r, &added), [format!("added {A7} A7")]);
     }
 
     #[test]
@@ -383,7 +382,7 @@ mod tests {
         let mut event = state_event(A7_IDLE);
         event.device_type = None;
         let events = r.state(event, wall(), now);
-        assert_eq!(summary(&events), [format!("state {A7} a7")]);
+        assert_eq!(summary(&r, &events), [format!("state {A7} a7")]);
     }
 
     #[test]
@@ -391,7 +390,8 @@ mod tests {
         let now = Instant::now();
         let mut r = registry();
         r.device_list(&[entry(A7, "a7", "A7")], now);
-        assert_eq!(summary(&r.device_removed(A7)), [format!("removed {A7}")]);
+        let removed = r.device_removed(A7);
+        assert_eq!(summary(&r, &removed), [format!("removed {A7}")]);
         assert!(
             r.device_removed(A7).is_empty(),
             "unknown: nothing to report"
@@ -413,10 +413,10 @@ mod tests {
         );
         assert!(r.expire_stale(t0 + after).is_empty());
         let stale = r.expire_stale(t0 + after + Duration::from_secs(1));
-        assert_eq!(summary(&stale), [format!("stale {A7}")]);
+        assert_eq!(summary(&r, &stale), [format!("stale {A7}")]);
         assert_eq!(r.next_stale_deadline(), None);
         let fresh = r.state(state_event(A7_IDLE), wall(), t0 + after * 2);
-        assert_eq!(summary(&fresh), [format!("state {A7} a7")]);
+        assert_eq!(summary(&r, &fresh), [format!("state {A7} a7")]);
         assert_eq!(r.next_stale_deadline(), Some(t0 + after * 3));
     }
 }

@@ -25,10 +25,10 @@ mod pending;
 mod registry;
 mod staleness;
 
-use crate::anova::model::{CookerInfo, CookerState};
-use crate::anova::protocol::ApcCommand;
 use crate::backoff::BackoffPolicy;
+use crate::cloud::{CloudError, CloudEvent, LinkState};
 use crate::secret::Secret;
+use crate::wire::CloudCommand;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch, Notify};
@@ -92,84 +92,11 @@ impl Default for ClientConfig {
     }
 }
 
-/// What the client tells its owner.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CloudEvent {
-    /// The link to the cloud changed.
-    Link(LinkState),
-    /// A cooker appeared, or its name or type changed.
-    DeviceAdded(CookerInfo),
-    /// A cooker was unpaired (or vanished from a fresh device list).
-    DeviceRemoved {
-        /// The cloud's `cookerId`.
-        cooker_id: String,
-    },
-    /// After each device list: the registry is now authoritative (lets the bridge clean up
-    /// cookers that vanished while we were down).
-    DeviceListSynced {
-        /// Every known cooker, sorted.
-        cooker_ids: Vec<String>,
-    },
-    /// A cooker pushed its state.
-    State {
-        /// The cloud's `cookerId`.
-        cooker_id: String,
-        /// The normalised state.
-        state: CookerState,
-    },
-    /// No push from this cooker for `stale_after`; its next State means it is fresh again.
-    Stale {
-        /// The cloud's `cookerId`.
-        cooker_id: String,
-    },
-}
-
-/// The state of the link to the cloud.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkState {
-    /// A connection attempt is in progress (or the socket is open but the cloud has not
-    /// spoken yet).
-    Connecting,
-    /// The cloud is talking to us; commands can be sent.
-    Up,
-    /// No connection; the client is waiting to reconnect.
-    Down {
-        /// Why the last connection or attempt ended (never contains the token).
-        reason: String,
-    },
-    /// The cloud seems to refuse the token; retried slowly.
-    AuthFailed {
-        /// What the cloud did.
-        reason: String,
-    },
-}
-
-/// Why a command did not succeed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CommandError {
-    /// The link was not up when the command was sent; it was not queued.
-    #[error("not connected to the Anova cloud")]
-    NotConnected,
-    /// The connection dropped before the cloud answered; the command may or may not have
-    /// been applied.
-    #[error("the connection to the Anova cloud dropped before it answered")]
-    Disconnected,
-    /// The cloud did not answer within the command timeout.
-    #[error("the Anova cloud did not answer in time")]
-    Timeout,
-    /// The cloud answered with an error; its text is kept verbatim.
-    #[error("the Anova cloud rejected the command: {0}")]
-    Rejected(String),
-    /// The client is shutting down.
-    #[error("the Anova cloud client is shutting down")]
-    Shutdown,
-}
-
 /// One command on its way to the connection task.
 #[derive(Debug)]
 struct CommandRequest {
-    command: ApcCommand,
-    reply: oneshot::Sender<Result<(), CommandError>>,
+    command: CloudCommand,
+    reply: oneshot::Sender<Result<(), CloudError>>,
 }
 
 /// How the owner talks to the running client. Cheap to clone.
@@ -185,30 +112,30 @@ pub struct CloudHandle {
 impl CloudHandle {
     /// Sends a command and waits for the cloud's `RESPONSE` (at most `command_timeout`).
     ///
-    /// Fails at once with [`CommandError::NotConnected`] when the link is not up; nothing is
+    /// Fails at once with [`CloudError::NotConnected`] when the link is not up; nothing is
     /// ever queued for later. Success means the cloud acknowledged it, not that the cooker
     /// applied it: confirm through the next state.
-    pub async fn send(&self, command: ApcCommand) -> Result<(), CommandError> {
+    pub async fn send(&self, command: CloudCommand) -> Result<(), CloudError> {
         if self.shutdown.is_cancelled() {
-            return Err(CommandError::Shutdown);
+            return Err(CloudError::Shutdown);
         }
         if !matches!(*self.link.borrow(), LinkState::Up) {
-            return Err(CommandError::NotConnected);
+            return Err(CloudError::NotConnected);
         }
         let (reply, answer) = oneshot::channel();
         let exchange = async {
             self.requests
                 .send(CommandRequest { command, reply })
                 .await
-                .map_err(|_| CommandError::Shutdown)?;
+                .map_err(|_| CloudError::Shutdown)?;
             // The task answers every request it takes; a dropped reply means it has ended.
-            answer.await.map_err(|_| CommandError::Shutdown)?
+            answer.await.map_err(|_| CloudError::Shutdown)?
         };
         // The task keeps its own deadline too (so its table never leaks); this one also covers
         // a task that is momentarily blocked on a full event channel.
         tokio::time::timeout(self.command_timeout, exchange)
             .await
-            .unwrap_or(Err(CommandError::Timeout))
+            .unwrap_or(Err(CloudError::Timeout))
     }
 
     /// Drops the current connection and reconnects right away (the bridge's `refresh`); also
@@ -221,18 +148,13 @@ impl CloudHandle {
     pub fn link(&self) -> LinkState {
         self.link.borrow().clone()
     }
-
-    /// A receiver that sees every change of the link state.
-    pub fn watch_link(&self) -> watch::Receiver<LinkState> {
-        self.link.clone()
-    }
 }
 
 /// Starts the client on the current tokio runtime.
 ///
 /// Returns the handle, the event stream and the task; the task ends after `shutdown` is
 /// cancelled (it sends a close frame and fails commands in flight with
-/// [`CommandError::Shutdown`]). The owner should keep draining the events: while the channel
+/// [`CloudError::Shutdown`]). The owner should keep draining the events: while the channel
 /// is full the client stops reading the socket.
 pub fn spawn(
     config: ClientConfig,
@@ -288,11 +210,11 @@ mod tests {
     #[test]
     fn command_errors_read_well() {
         assert_eq!(
-            CommandError::Rejected("invalid command".to_owned()).to_string(),
+            CloudError::Rejected("invalid command".to_owned()).to_string(),
             "the Anova cloud rejected the command: invalid command"
         );
         assert_eq!(
-            CommandError::NotConnected.to_string(),
+            CloudError::NotConnected.to_string(),
             "not connected to the Anova cloud"
         );
     }

@@ -34,7 +34,8 @@ pub enum Incoming<'a> {
         /// The cooker's topic id.
         id: &'a str,
     },
-    /// `<base>/<id>/set/<key>`: one plain value.
+    /// `<base>/<id>/set/<key>`: one plain value. The key is everything after `set/`, so a
+    /// malformed one (`""`, `cook/`) reaches the device's response topic as an unknown key.
     SetKey {
         /// The cooker's topic id.
         id: &'a str,
@@ -127,8 +128,9 @@ impl Topics {
     /// The filters the bridge subscribes to (besides Home Assistant's status topic).
     pub fn subscriptions(&self) -> Vec<String> {
         vec![
-            format!("{}/+/set", self.base),
-            format!("{}/+/set/+", self.base),
+            // `#` also matches the parent level, so this one filter covers `<id>/set` and
+            // every `<id>/set/<key>` (two overlapping filters would deliver a command twice).
+            format!("{}/+/set/#", self.base),
             format!("{}/{BRIDGE}/request/+", self.base),
             self.bridge_devices(),
         ]
@@ -137,22 +139,22 @@ impl Topics {
     /// Decodes a topic we subscribed to; `None` for anything else.
     pub fn parse<'a>(&self, topic: &'a str) -> Option<Incoming<'a>> {
         let rest = topic.strip_prefix(self.base.as_str())?.strip_prefix('/')?;
-        let mut levels = rest.split('/');
-        let first = levels.next()?;
-        let second = levels.next();
-        let third = levels.next();
-        if levels.next().is_some() || first.is_empty() {
+        let (first, rest) = rest.split_once('/')?;
+        if first.is_empty() {
             return None;
         }
-        match (first, second, third) {
-            (BRIDGE, Some("request"), Some(op)) if !op.is_empty() => {
-                Some(Incoming::BridgeRequest { op })
-            }
-            (BRIDGE, Some("devices"), None) => Some(Incoming::BridgeDevices),
-            (BRIDGE, _, _) => None,
-            (id, Some("set"), None) => Some(Incoming::Set { id }),
-            // An empty key matches our `set/+` subscription too; it is answered `unknown_key`.
-            (id, Some("set"), Some(key)) => Some(Incoming::SetKey { id, key }),
+        if first == BRIDGE {
+            return match rest.split_once('/') {
+                Some(("request", op)) if !op.is_empty() && !op.contains('/') => {
+                    Some(Incoming::BridgeRequest { op })
+                }
+                None if rest == "devices" => Some(Incoming::BridgeDevices),
+                _ => None,
+            };
+        }
+        match rest.split_once('/') {
+            None if rest == "set" => Some(Incoming::Set { id: first }),
+            Some(("set", key)) => Some(Incoming::SetKey { id: first, key }),
             _ => None,
         }
     }
@@ -198,7 +200,21 @@ mod tests {
         assert_eq!(t.parse("anova2mqtt/bridge/set"), None);
         assert_eq!(t.parse("anova2mqtt/abc/state"), None);
         assert_eq!(t.parse("anova2mqttx/abc/set"), None);
-        assert_eq!(t.parse("anova2mqtt/abc/set/cook/x"), None);
+        assert_eq!(
+            t.parse("anova2mqtt/abc/set/cook/"),
+            Some(Incoming::SetKey {
+                id: "abc",
+                key: "cook/"
+            })
+        );
+        assert_eq!(
+            t.parse("anova2mqtt/abc/set//"),
+            Some(Incoming::SetKey {
+                id: "abc",
+                key: "/"
+            })
+        );
+        assert_eq!(t.parse("anova2mqtt/bridge/request/a/b"), None);
         assert_eq!(t.parse("anova2mqtt//set"), None);
         assert_eq!(
             t.parse("anova2mqtt/abc/set/"),

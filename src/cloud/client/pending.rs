@@ -4,14 +4,14 @@
 //! or not at all (`anova-protocol.md` §2). Every entry has a deadline, so the table cannot grow
 //! without bound even when responses never come; entries whose caller gave up are pruned too.
 
-use crate::anova::client::CommandError;
 use crate::anova::protocol::Response;
+use crate::cloud::CloudError;
 use std::collections::HashMap;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 /// Where a command's result goes.
-pub(crate) type Reply = oneshot::Sender<Result<(), CommandError>>;
+pub(crate) type Reply = oneshot::Sender<Result<(), CloudError>>;
 
 /// What became of a `RESPONSE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,14 +53,14 @@ impl PendingRequests {
                 .clone()
                 .filter(|text| !text.trim().is_empty())
                 .unwrap_or_else(|| format!("status {:?}", response.status));
-            Err(CommandError::Rejected(text))
+            Err(CloudError::Rejected(text))
         };
         // The caller may have stopped waiting; nothing more to do then.
         let _ = pending.reply.send(result);
         Resolution::Answered
     }
 
-    /// Fails every command whose deadline passed with [`CommandError::Timeout`]; returns how
+    /// Fails every command whose deadline passed with [`CloudError::Timeout`]; returns how
     /// many.
     pub(crate) fn expire(&mut self, now: Instant) -> usize {
         let expired: Vec<String> = self
@@ -71,7 +71,7 @@ impl PendingRequests {
             .collect();
         for id in &expired {
             if let Some(pending) = self.entries.remove(id) {
-                let _ = pending.reply.send(Err(CommandError::Timeout));
+                let _ = pending.reply.send(Err(CloudError::Timeout));
             }
         }
         expired.len()
@@ -83,7 +83,7 @@ impl PendingRequests {
     }
 
     /// Fails every command in flight (at disconnect or shutdown).
-    pub(crate) fn fail_all(&mut self, error: &CommandError) {
+    pub(crate) fn fail_all(&mut self, error: &CloudError) {
         for (_, pending) in self.entries.drain() {
             let _ = pending.reply.send(Err(error.clone()));
         }
@@ -105,7 +105,7 @@ mod tests {
         table: &mut PendingRequests,
         id: &str,
         deadline: Instant,
-    ) -> oneshot::Receiver<Result<(), CommandError>> {
+    ) -> oneshot::Receiver<Result<(), CloudError>> {
         let (reply, answer) = oneshot::channel();
         table.insert(id.to_owned(), reply, deadline);
         answer
@@ -132,7 +132,7 @@ mod tests {
         assert_eq!(first.try_recv(), Ok(Ok(())));
         assert_eq!(
             second.try_recv(),
-            Ok(Err(CommandError::Rejected("invalid command".to_owned())))
+            Ok(Err(CloudError::Rejected("invalid command".to_owned())))
         );
         assert_eq!(table.len(), 0);
     }
@@ -150,7 +150,7 @@ mod tests {
         table.resolve(&response);
         assert_eq!(
             answer.try_recv(),
-            Ok(Err(CommandError::Rejected("status \"failed\"".to_owned())))
+            Ok(Err(CloudError::Rejected("status \"failed\"".to_owned())))
         );
     }
 
@@ -163,12 +163,12 @@ mod tests {
         assert_eq!(table.next_deadline(), Some(t0 + Duration::from_secs(1)));
 
         assert_eq!(table.expire(t0 + Duration::from_secs(1)), 1);
-        assert_eq!(soon.try_recv(), Ok(Err(CommandError::Timeout)));
+        assert_eq!(soon.try_recv(), Ok(Err(CloudError::Timeout)));
         assert_eq!(late.try_recv(), Err(TryRecvError::Empty));
         assert_eq!(table.next_deadline(), Some(t0 + Duration::from_secs(5)));
 
-        table.fail_all(&CommandError::Disconnected);
-        assert_eq!(late.try_recv(), Ok(Err(CommandError::Disconnected)));
+        table.fail_all(&CloudError::Disconnected);
+        assert_eq!(late.try_recv(), Ok(Err(CloudError::Disconnected)));
         assert_eq!(table.len(), 0);
         assert_eq!(table.next_deadline(), None);
     }

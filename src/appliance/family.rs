@@ -1,0 +1,185 @@
+//! What the bridge core needs from a device family (`src/sous_vide`, `src/oven`).
+//!
+//! The core's per-device machine (`bridge::machine`) owns everything every device has in
+//! common: the command queue and its timeouts, the rate limit, confirmation deadlines, the
+//! publish memo, availability. A family supplies the rest as plain functions of narrow inputs
+//! (its state, its memory, its limits), so each family rule is a small pure function with its
+//! own tests. The trait is implemented by a zero-sized marker type per family and used with
+//! static dispatch; `bridge::appliance::Appliance` is the one enum that picks the family.
+
+use super::event::CookEvent;
+use crate::anova::protocol::{CookerRef, DeviceType};
+use crate::command::CommandError;
+use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
+use crate::wire::CloudCommand;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::VecDeque;
+use std::fmt::Debug;
+use std::time::Duration;
+
+/// A device family.
+pub(crate) trait Family: Sized + 'static {
+    /// The normalised state (°C, whole seconds, RFC 3339), published on `<id>/state`.
+    type State: Clone + Debug + PartialEq + Serialize;
+    /// A parsed command.
+    type Changes: Debug;
+    /// What a device remembers between commands (values for the next start, refusals).
+    type Memory: Default + Debug;
+    /// A change to the memory, applied when a command succeeds.
+    type Update: Default + Debug;
+    /// What the state must show for a command to count as done.
+    type Expect: Debug;
+    /// One device's effective limits (its model's, lowered by the configured ceiling).
+    type Limits: Clone + Debug;
+
+    /// The device in messages: `cooker`, `oven`.
+    const NOUN: &'static str;
+
+    /// The limits of a device type under a configured ceiling (`safety.max_temperature_c`).
+    fn limits(device_type: &DeviceType, ceiling_c: Option<f64>) -> Self::Limits;
+
+    /// Reads a command object (the caller's id already taken out).
+    fn parse(fields: &Map<String, Value>) -> Result<Self::Changes, CommandError>;
+
+    /// Reads the plain value of `<id>/set/<key>`.
+    fn parse_key(key: &str, text: &str) -> Result<Self::Changes, CommandError>;
+
+    /// Validates a command against the device and plans it. Every range and safety rule is
+    /// checked here, before anything is sent.
+    fn plan(input: PlanInput<'_, Self>) -> Result<Plan<Self>, CommandError>;
+
+    /// The cloud refused `refused` (with `text`): rework the rest of the running command and
+    /// return `Some(Ok(()))` to go on, `Some(Err(..))` to fail with that error, or `None` when
+    /// the refusal simply fails the command (`rejected`).
+    fn recover(
+        refused: &CloudCommand,
+        text: &str,
+        running: Running<'_, Self>,
+    ) -> Option<Result<(), CommandError>>;
+
+    /// True when `state` shows every expected change.
+    fn confirmed(expect: &Self::Expect, state: &Self::State) -> bool;
+
+    /// Names what `state` does not show yet, for `not_confirmed`.
+    fn unmet(expect: &Self::Expect, state: Option<&Self::State>) -> String;
+
+    /// How long to wait for the state to show a command, given `anova.confirm_timeout`.
+    fn confirm_window(configured: Duration) -> Duration {
+        configured
+    }
+
+    /// Applies an update to the memory.
+    fn remember(memory: &mut Self::Memory, update: Self::Update);
+
+    /// The state as published: the memory laid over it (values for the next start while
+    /// idle), `online` set, and readings rounded against publish storms.
+    fn publishable(state: &Self::State, memory: &Self::Memory, online: bool) -> Self::State;
+
+    /// True when two publishable states differ in anything but their timestamp.
+    fn differs(a: &Self::State, b: &Self::State) -> bool;
+
+    /// The device's own online flag (true when it has none).
+    fn reports_online(state: &Self::State) -> bool;
+
+    /// True while a cook runs.
+    fn cooking(state: &Self::State) -> bool;
+
+    /// The firmware version the state reports.
+    fn firmware(state: &Self::State) -> Option<&str>;
+
+    /// The temperature and target to chart, when there are readings.
+    fn chart(state: &Self::State) -> Option<(f64, Option<f64>)>;
+
+    /// The cook events between two consecutive states.
+    fn events(previous: &Self::State, current: &Self::State) -> Vec<CookEvent>;
+
+    /// The keys every event payload of this family carries (stage, temperatures, timer …).
+    fn event_payload(state: &Self::State) -> Map<String, Value>;
+
+    /// The limit keys of the device's `bridge/devices` entry.
+    fn limits_entry(limits: &Self::Limits) -> Map<String, Value>;
+
+    /// The discovery messages that create or update the device and its entities.
+    fn discovery(
+        ctx: &DiscoveryContext<'_>,
+        device: &DiscoveryDevice<'_>,
+        limits: &Self::Limits,
+    ) -> Vec<DiscoveryMessage>;
+
+    /// The messages that remove the device from Home Assistant.
+    fn removal(ctx: &DiscoveryContext<'_>, id: &str) -> Vec<DiscoveryMessage>;
+}
+
+/// What discovery needs to know about a device besides its limits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DiscoveryDevice<'a> {
+    /// The topic id.
+    pub(crate) id: &'a str,
+    /// The name from the Anova app.
+    pub(crate) name: &'a str,
+    /// The exact Anova `type`.
+    pub(crate) device_type: &'a DeviceType,
+    /// Firmware version, when reported.
+    pub(crate) firmware: Option<&'a str>,
+}
+
+/// Source of fresh identifiers (UUID v4 text) for what a plan must name, such as an oven's
+/// cook and stages. Seeded by the driver, so the core stays deterministic.
+pub(crate) trait Ids {
+    /// A new UUID v4, lower-case with hyphens.
+    #[allow(dead_code)] // The oven family names its cooks and stages (next step).
+    fn uuid(&mut self) -> String;
+}
+
+/// The narrow inputs of [`Family::plan`].
+pub(crate) struct PlanInput<'a, F: Family> {
+    /// What the command asks for.
+    pub(crate) changes: &'a F::Changes,
+    /// The device's last state.
+    pub(crate) state: &'a F::State,
+    /// What the device remembers.
+    pub(crate) memory: &'a F::Memory,
+    /// Its limits.
+    pub(crate) limits: &'a F::Limits,
+    /// Its address on the cloud (`cookerId` and exact `type`).
+    pub(crate) device: &'a CookerRef,
+    /// Fresh identifiers.
+    #[allow(dead_code)] // The oven family names its cooks and stages (next step).
+    pub(crate) ids: &'a mut dyn Ids,
+}
+
+/// What a command will do.
+#[derive(Debug)]
+pub(crate) struct Plan<F: Family> {
+    /// Cloud commands, sent one after the other; empty when nothing goes to the cloud.
+    pub(crate) steps: VecDeque<CloudCommand>,
+    /// The state that confirms them.
+    pub(crate) expect: F::Expect,
+    /// Applied to the memory on success (at once for a plan without steps).
+    pub(crate) update: F::Update,
+    /// The command as the response echoes it (°C, seconds), with the values a start used.
+    pub(crate) echo: Map<String, Value>,
+    /// Only stores values for the next start (`"pending": true` in the response).
+    pub(crate) pending: bool,
+    /// Said in the response.
+    pub(crate) warnings: Vec<String>,
+}
+
+/// The parts of a running command a family may rework in [`Family::recover`].
+pub(crate) struct Running<'a, F: Family> {
+    /// What was asked.
+    pub(crate) changes: &'a F::Changes,
+    /// The steps not sent yet.
+    pub(crate) steps: &'a mut VecDeque<CloudCommand>,
+    /// What confirms the command.
+    pub(crate) expect: &'a mut F::Expect,
+    /// Said in the response.
+    pub(crate) warnings: &'a mut Vec<String>,
+    /// The device's last state.
+    pub(crate) state: &'a F::State,
+    /// What the device remembers (a family may note the refusal).
+    pub(crate) memory: &'a mut F::Memory,
+    /// The device's address.
+    pub(crate) device: &'a CookerRef,
+}

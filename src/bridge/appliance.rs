@@ -1,0 +1,147 @@
+//! The one enum that picks a device's family: every call is delegated to the family's
+//! [`Machine`]. Adding a family is a variant here and a line in [`each!`].
+
+use super::io::{Origin, Ticket};
+use super::machine::{Ctx, Machine, Request, Settings, StateNews};
+use super::outbox::Outbox;
+use crate::anova::model::{CookerInfo, CookerState};
+use crate::appliance::family::Family;
+use crate::cloud::CloudError;
+use crate::command::CallerId;
+use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
+use crate::sous_vide::SousVide;
+use serde_json::Value;
+use std::time::Instant;
+
+/// A device of any family.
+#[derive(Debug)]
+pub(crate) enum Appliance {
+    /// A sous-vide cooker.
+    Cooker(Machine<SousVide>),
+}
+
+/// Runs `$body` with `$m` bound to the family's machine.
+macro_rules! each {
+    ($appliance:expr, $m:ident => $body:expr) => {
+        match $appliance {
+            Appliance::Cooker($m) => $body,
+        }
+    };
+}
+
+impl Appliance {
+    /// A newly listed device of the family its type names.
+    pub(crate) fn new(info: CookerInfo, id: String, settings: &Settings) -> Self {
+        Self::Cooker(Machine::new(info, id, settings))
+    }
+
+    /// A new name or type from the device list.
+    pub(crate) fn rename(&mut self, info: CookerInfo, settings: &Settings) {
+        each!(self, m => m.rename(info, settings))
+    }
+
+    /// See [`Machine::available`].
+    pub(crate) fn available(&self, link_up: bool) -> bool {
+        each!(self, m => m.available(link_up))
+    }
+
+    /// A state push.
+    pub(crate) fn on_state(
+        &mut self,
+        ctx: Ctx<'_>,
+        out: &mut Outbox,
+        state: CookerState,
+    ) -> StateNews {
+        match self {
+            Self::Cooker(m) => m.on_state(ctx, out, state),
+        }
+    }
+
+    /// See [`Machine::on_stale`].
+    pub(crate) fn on_stale(&mut self, ctx: Ctx<'_>, out: &mut Outbox) {
+        each!(self, m => m.on_stale(ctx, out))
+    }
+
+    /// See [`Machine::publish`].
+    pub(crate) fn publish(&mut self, ctx: Ctx<'_>, out: &mut Outbox, force: bool) {
+        each!(self, m => m.publish(ctx, out, force))
+    }
+
+    /// See [`Machine::discovery`].
+    pub(crate) fn discovery(
+        &mut self,
+        ctx: &DiscoveryContext<'_>,
+        sent: bool,
+    ) -> Vec<DiscoveryMessage> {
+        each!(self, m => m.discovery(ctx, sent))
+    }
+
+    /// The messages that remove this device from Home Assistant.
+    pub(crate) fn removal(&self, ctx: &DiscoveryContext<'_>, id: &str) -> Vec<DiscoveryMessage> {
+        match self {
+            Self::Cooker(_) => SousVide::removal(ctx, id),
+        }
+    }
+
+    /// See [`Machine::device_entry`].
+    pub(crate) fn device_entry(&self, link_up: bool) -> Value {
+        each!(self, m => m.device_entry(link_up))
+    }
+
+    /// See [`Machine::view`].
+    pub(crate) fn view(&self, link_up: bool) -> Value {
+        each!(self, m => m.view(link_up))
+    }
+
+    /// See [`Machine::history`].
+    pub(crate) fn history(&self) -> Value {
+        each!(self, m => m.history())
+    }
+
+    /// See [`Machine::next_deadline`].
+    pub(crate) fn next_deadline(
+        &self,
+        settings: &Settings,
+        mqtt_connected: bool,
+    ) -> Option<Instant> {
+        each!(self, m => m.next_deadline(settings, mqtt_connected))
+    }
+
+    /// See [`Machine::on_tick`].
+    pub(crate) fn on_tick(&mut self, ctx: Ctx<'_>, out: &mut Outbox) {
+        each!(self, m => m.on_tick(ctx, out))
+    }
+
+    /// See [`Machine::on_link_down`].
+    pub(crate) fn on_link_down(&mut self, ctx: Ctx<'_>, out: &mut Outbox) {
+        each!(self, m => m.on_link_down(ctx, out))
+    }
+
+    /// See [`Machine::on_removed`].
+    pub(crate) fn on_removed(&mut self, ctx: Ctx<'_>, out: &mut Outbox) {
+        each!(self, m => m.on_removed(ctx, out))
+    }
+
+    /// See [`Machine::on_command`].
+    pub(crate) fn on_command(
+        &mut self,
+        ctx: Ctx<'_>,
+        out: &mut Outbox,
+        id: CallerId,
+        origin: Origin,
+        request: Request<'_>,
+    ) {
+        each!(self, m => m.on_command(ctx, out, id, origin, request))
+    }
+
+    /// See [`Machine::on_result`].
+    pub(crate) fn on_result(
+        &mut self,
+        ctx: Ctx<'_>,
+        out: &mut Outbox,
+        ticket: Ticket,
+        result: Result<(), CloudError>,
+    ) {
+        each!(self, m => m.on_result(ctx, out, ticket, result))
+    }
+}

@@ -1,0 +1,132 @@
+//! What goes into the bridge core and what comes out of it. Plain data: the driver turns
+//! sockets into [`Input`]s and [`Output`]s into socket writes.
+
+use crate::cloud::{CloudError, CloudEvent};
+use crate::command::Response;
+use crate::wire::CloudCommand;
+use std::time::Instant;
+use time::OffsetDateTime;
+
+/// The current time, both clocks: monotonic for deadlines, wall for what we publish. The
+/// driver reads the clocks; the core never does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Now {
+    /// For deadlines.
+    pub instant: Instant,
+    /// For timestamps.
+    pub wall: OffsetDateTime,
+}
+
+impl Now {
+    /// The real current time (for drivers, never called by the core).
+    pub fn system() -> Self {
+        Self {
+            instant: Instant::now(),
+            wall: OffsetDateTime::now_utc(),
+        }
+    }
+}
+
+/// Identifies a cloud command the driver runs for us; its result comes back with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ticket(pub u64);
+
+/// Identifies a command that came through the local API; its response goes back with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ApiTicket(pub u64);
+
+/// Where a command came from, so its one response goes back there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// `<base>/<id>/set…`: answered on `<base>/<id>/response`.
+    Mqtt,
+    /// The local HTTP API or its stream: answered with [`Output::Reply`].
+    Api(ApiTicket),
+}
+
+/// Something that happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// The cloud client reported something.
+    Cloud(CloudEvent),
+    /// The broker accepted our connection (again): subscribe and republish everything.
+    MqttConnected,
+    /// The broker connection dropped.
+    MqttDisconnected,
+    /// A message on a topic we subscribed to.
+    Mqtt {
+        /// Its topic.
+        topic: String,
+        /// Its payload.
+        payload: Vec<u8>,
+        /// The retain flag (a retained command is never executed).
+        retained: bool,
+    },
+    /// A command from the local API: the same JSON object as on `<base>/<id>/set`.
+    ApiCommand {
+        /// Correlates the response.
+        ticket: ApiTicket,
+        /// The device's topic id.
+        device: String,
+        /// The command object.
+        payload: Vec<u8>,
+    },
+    /// The result of a cloud command from [`Output::Cloud`].
+    CloudResult {
+        /// Which command.
+        ticket: Ticket,
+        /// The cloud's answer.
+        result: Result<(), CloudError>,
+    },
+    /// Time passed (wake-ups at the bridge's `poll_timeout`).
+    Tick,
+}
+
+/// The MQTT quality of service of a publish. Everything in the contract is QoS 1; the type
+/// says so where a publish is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Qos {
+    /// Acknowledged.
+    AtLeastOnce,
+}
+
+/// One MQTT publish.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Publish {
+    /// Topic.
+    pub topic: String,
+    /// Payload (empty removes a retained message).
+    pub payload: String,
+    /// Retained.
+    pub retain: bool,
+    /// QoS.
+    pub qos: Qos,
+}
+
+/// Something for the driver to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Subscribe to these topic filters (after every broker connect).
+    Subscribe(Vec<String>),
+    /// Publish.
+    Publish(Publish),
+    /// Send a command to the cloud and report its result as [`Input::CloudResult`], at the
+    /// latest at `deadline` (a later answer is no use: the command has been answered).
+    Cloud {
+        /// Correlates the result.
+        ticket: Ticket,
+        /// The command.
+        command: CloudCommand,
+        /// When the bridge stops waiting.
+        deadline: Instant,
+    },
+    /// The response to an API command.
+    Reply {
+        /// The command's ticket.
+        ticket: ApiTicket,
+        /// Its one response.
+        response: Response,
+    },
+    /// Drop the cloud connection and reconnect (the `refresh` request).
+    ReconnectCloud,
+}

@@ -1,0 +1,89 @@
+//! The cloud link as the bridge reports it: `bridge/info`'s `cloud`, `reconnects` and
+//! `last_error`, and the bridge events of §3.
+
+use crate::cloud::LinkState;
+
+/// The cloud link as `bridge/info` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CloudStatus {
+    Connecting,
+    Connected,
+    AuthFailed,
+    Disconnected,
+}
+
+impl CloudStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Connected => "connected",
+            Self::AuthFailed => "auth_failed",
+            Self::Disconnected => "disconnected",
+        }
+    }
+}
+
+/// A bridge event (`<base>/bridge/event`) the link produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LinkEvent {
+    Connected,
+    Disconnected { reason: String },
+    AuthFailed { reason: String },
+}
+
+/// What the bridge knows about its cloud link.
+#[derive(Debug)]
+pub(crate) struct Link {
+    pub(crate) status: CloudStatus,
+    ever_connected: bool,
+    pub(crate) reconnects: u64,
+    pub(crate) last_error: Option<String>,
+}
+
+impl Link {
+    pub(crate) fn new() -> Self {
+        Self {
+            status: CloudStatus::Connecting,
+            ever_connected: false,
+            reconnects: 0,
+            last_error: None,
+        }
+    }
+
+    /// True when commands can reach the cloud.
+    pub(crate) fn up(&self) -> bool {
+        self.status == CloudStatus::Connected
+    }
+
+    /// Applies a link change; returns the bridge event it is worth, if any.
+    pub(crate) fn change(&mut self, link: LinkState) -> Option<LinkEvent> {
+        let before = self.status;
+        match link {
+            LinkState::Connecting => {
+                // Keep showing an auth failure while we retry; it is the useful fact.
+                if before != CloudStatus::AuthFailed {
+                    self.status = CloudStatus::Connecting;
+                }
+                None
+            }
+            LinkState::Up => {
+                self.status = CloudStatus::Connected;
+                if self.ever_connected {
+                    self.reconnects += 1;
+                }
+                self.ever_connected = true;
+                Some(LinkEvent::Connected)
+            }
+            LinkState::Down { reason } => {
+                self.status = CloudStatus::Disconnected;
+                self.last_error = Some(reason.clone());
+                (before == CloudStatus::Connected).then_some(LinkEvent::Disconnected { reason })
+            }
+            LinkState::AuthFailed { reason } => {
+                self.status = CloudStatus::AuthFailed;
+                self.last_error = Some(reason.clone());
+                (before != CloudStatus::AuthFailed).then_some(LinkEvent::AuthFailed { reason })
+            }
+        }
+    }
+}

@@ -1,0 +1,506 @@
+//! The command queue of one device and each command's lifecycle (`interface.md` §3.2).
+//!
+//! One rule, applied in one place ([`Machine::pump`]): commands run one at a time, in arrival
+//! order. Whenever the running command ends — confirmed, answered at once, stored as pending,
+//! refused, failed, timed out — the next waiting one starts in the same step. A waiting
+//! command is answered `timeout` after `anova.command_timeout` without running; a running one
+//! is answered at the latest `command_timeout + confirm_timeout` after it arrived. When the
+//! cloud link drops, every running and waiting command is answered `cloud_unavailable` at
+//! once and is gone. So a command can never run after one that arrived later.
+
+use super::{Ctx, Machine, Settings};
+use crate::appliance::family::{Family, PlanInput, Running};
+use crate::bridge::io::{Origin, Ticket};
+use crate::bridge::outbox::Outbox;
+use crate::cloud::CloudError;
+use crate::command::{CallerId, CommandError, ErrorCode, Outcome, Response};
+use crate::wire::CloudCommand;
+use serde_json::{Map, Value};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// At most this many commands wait behind a device's running one; more is `rate_limited`.
+pub const MAX_QUEUED: usize = 4;
+
+/// The rate-limit window of `limits.commands_per_minute`.
+const RATE_WINDOW: Duration = Duration::from_secs(60);
+
+/// A command as it arrived: a JSON object (the caller's id taken out) or one plain key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Request<'a> {
+    /// The object of `<id>/set` or an API command.
+    Object(&'a Map<String, Value>),
+    /// `<id>/set/<key>` with its plain value.
+    Key {
+        /// The command key.
+        key: &'a str,
+        /// The value, trimmed.
+        text: &'a str,
+    },
+}
+
+/// A parsed command for one device.
+#[derive(Debug)]
+pub(crate) struct Command<F: Family> {
+    /// The id its response carries.
+    pub(crate) id: CallerId,
+    /// Where its response goes.
+    pub(crate) origin: Origin,
+    /// What it asks for.
+    pub(crate) changes: F::Changes,
+    /// When it arrived.
+    pub(crate) arrived: Instant,
+}
+
+/// The command being executed.
+#[derive(Debug)]
+struct Active<F: Family> {
+    command: Command<F>,
+    /// Steps not sent yet.
+    steps: VecDeque<CloudCommand>,
+    /// The step waiting for its RESPONSE.
+    sent: Option<(Ticket, CloudCommand)>,
+    expect: F::Expect,
+    update: F::Update,
+    echo: Map<String, Value>,
+    pending: bool,
+    warnings: Vec<String>,
+    /// Set once every step was acknowledged: answer `not_confirmed` after this.
+    confirm_by: Option<Instant>,
+    /// The latest moment the command is answered, whatever it is doing.
+    deadline: Instant,
+}
+
+/// A device's commands.
+#[derive(Debug)]
+pub(super) struct Commands<F: Family> {
+    active: Option<Active<F>>,
+    waiting: VecDeque<Command<F>>,
+    /// When recent cloud-bound commands started (the rate-limit window).
+    recent: VecDeque<Instant>,
+}
+
+impl<F: Family> Default for Commands<F> {
+    fn default() -> Self {
+        Self {
+            active: None,
+            waiting: VecDeque::new(),
+            recent: VecDeque::new(),
+        }
+    }
+}
+
+impl<F: Family> Commands<F> {
+    /// The next moment a command needs attention.
+    pub(super) fn next_deadline(&self, settings: &Settings) -> Option<Instant> {
+        let waiting = self
+            .waiting
+            .front()
+            .map(|c| c.arrived + settings.command_timeout);
+        let active = self.active.as_ref().map(|a| match a.confirm_by {
+            Some(by) => by,
+            None => a.deadline,
+        });
+        waiting.into_iter().chain(active).min()
+    }
+}
+
+/// Why every command of a device ends at once.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Failure {
+    /// The cloud link dropped.
+    LinkLost,
+    /// The device went silent.
+    DeviceOffline,
+    /// The device left the account.
+    Removed,
+}
+
+impl<F: Family> Machine<F> {
+    /// A command for this device: read by its family, then queued, or answered at once when
+    /// it cannot be read.
+    pub(crate) fn on_command(
+        &mut self,
+        ctx: Ctx<'_>,
+        out: &mut Outbox,
+        id: CallerId,
+        origin: Origin,
+        request: Request<'_>,
+    ) {
+        let parsed = match request {
+            Request::Object(fields) => F::parse(fields),
+            Request::Key { key, text } => F::parse_key(key, text),
+        };
+        match parsed {
+            Ok(changes) => {
+                let command = Command {
+                    id,
+                    origin,
+                    changes,
+                    arrived: ctx.now.instant,
+                };
+                self.submit(ctx, out, command);
+            }
+            Err(error) => self.answer(ctx, out, id, origin, Outcome::Failed(error)),
+        }
+    }
+
+    /// A new command: it starts now if nothing runs or waits, else it waits its turn.
+    fn submit(&mut self, ctx: Ctx<'_>, out: &mut Outbox, command: Command<F>) {
+        let commands = &mut self.commands;
+        if commands.active.is_none() && commands.waiting.is_empty() {
+            self.start(ctx, out, command);
+        } else if commands.waiting.len() >= MAX_QUEUED {
+            let error = CommandError::new(
+                ErrorCode::RateLimited,
+                format!("{MAX_QUEUED} commands are already waiting for this {}; try again when they are answered", F::NOUN),
+            );
+            self.answer(ctx, out, command.id, command.origin, Outcome::Failed(error));
+        } else {
+            commands.waiting.push_back(command);
+        }
+        self.pump(ctx, out);
+    }
+
+    /// Starts waiting commands while nothing runs: the one place the queue advances.
+    pub(super) fn pump(&mut self, ctx: Ctx<'_>, out: &mut Outbox) {
+        while self.commands.active.is_none() {
+            let Some(next) = self.commands.waiting.pop_front() else {
+                return;
+            };
+            self.start(ctx, out, next);
+        }
+    }
+
+    /// Validates, plans and starts one command; answers at once when nothing goes to the
+    /// cloud or something is wrong.
+    fn start(&mut self, ctx: Ctx<'_>, out: &mut Outbox, command: Command<F>) {
+        let plan = if !ctx.link_up {
+            Err(CommandError::new(
+                ErrorCode::CloudUnavailable,
+                "the Anova cloud is not connected; nothing was sent",
+            ))
+        } else if !self.available(ctx.link_up) {
+            Err(CommandError::new(
+                ErrorCode::DeviceOffline,
+                format!(
+                    "the {} is offline (no recent state from the Anova cloud); nothing was sent",
+                    F::NOUN
+                ),
+            ))
+        } else if let Some(state) = &self.state {
+            F::plan(PlanInput {
+                changes: &command.changes,
+                state,
+                memory: &self.memory,
+                limits: &self.limits,
+                device: &self.address,
+                ids: &mut out.ids,
+            })
+        } else {
+            Err(CommandError::new(
+                ErrorCode::DeviceOffline,
+                format!("the {} has not reported its state yet", F::NOUN),
+            ))
+        };
+        let plan = plan.and_then(|plan| {
+            if !plan.steps.is_empty() {
+                self.count_against_rate_limit(ctx)?;
+            }
+            Ok(plan)
+        });
+        let plan = match plan {
+            Ok(plan) => plan,
+            Err(error) => {
+                self.answer(ctx, out, command.id, command.origin, Outcome::Failed(error));
+                return;
+            }
+        };
+        if plan.steps.is_empty() {
+            F::remember(&mut self.memory, plan.update);
+            self.publish(ctx, out, false);
+            let outcome = Outcome::Done {
+                command: plan.echo,
+                pending: plan.pending,
+                warnings: plan.warnings,
+            };
+            self.answer(ctx, out, command.id, command.origin, outcome);
+            return;
+        }
+        tracing::info!(
+            device = %self.id,
+            id = %command.id.text(),
+            "command accepted: {} step(s)",
+            plan.steps.len()
+        );
+        let settings = ctx.settings;
+        let deadline = command.arrived
+            + settings.command_timeout
+            + F::confirm_window(settings.confirm_timeout);
+        self.commands.active = Some(Active {
+            command,
+            steps: plan.steps,
+            sent: None,
+            expect: plan.expect,
+            update: plan.update,
+            echo: plan.echo,
+            pending: plan.pending,
+            warnings: plan.warnings,
+            confirm_by: None,
+            deadline,
+        });
+        self.advance(ctx, out);
+    }
+
+    /// Counts a cloud-bound command against `limits.commands_per_minute`.
+    fn count_against_rate_limit(&mut self, ctx: Ctx<'_>) -> Result<(), CommandError> {
+        let now = ctx.now.instant;
+        let recent = &mut self.commands.recent;
+        while recent
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= RATE_WINDOW)
+        {
+            recent.pop_front();
+        }
+        let per_minute = ctx.settings.commands_per_minute as usize;
+        if recent.len() >= per_minute {
+            return Err(CommandError::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "more than {per_minute} commands in a minute for this {} (limits.commands_per_minute)",
+                    F::NOUN
+                ),
+            ));
+        }
+        recent.push_back(now);
+        Ok(())
+    }
+
+    /// Sends the next step of the running command, or starts waiting for confirmation.
+    fn advance(&mut self, ctx: Ctx<'_>, out: &mut Outbox) {
+        let Some(active) = self.commands.active.as_mut() else {
+            return;
+        };
+        if let Some(step) = active.steps.pop_front() {
+            let ticket = out.send(&self.id, step.clone(), active.deadline);
+            active.sent = Some((ticket, step));
+            return;
+        }
+        active.sent = None;
+        let window = F::confirm_window(ctx.settings.confirm_timeout);
+        active.confirm_by = Some((ctx.now.instant + window).min(active.deadline));
+        self.check_confirmed(ctx, out);
+    }
+
+    /// Answers `ok` when the state shows every expected change.
+    pub(super) fn check_confirmed(&mut self, ctx: Ctx<'_>, out: &mut Outbox) {
+        let confirmed = match (&self.commands.active, &self.state) {
+            (Some(active), Some(state)) => {
+                active.confirm_by.is_some() && F::confirmed(&active.expect, state)
+            }
+            _ => false,
+        };
+        if confirmed {
+            self.finish(ctx, out, Ok(()));
+        }
+    }
+
+    /// Answers the running command. The caller advances the queue.
+    fn finish(&mut self, ctx: Ctx<'_>, out: &mut Outbox, result: Result<(), CommandError>) {
+        let Some(active) = self.commands.active.take() else {
+            return;
+        };
+        if let Some((ticket, _)) = active.sent {
+            out.take_ticket(ticket);
+        }
+        let outcome = match result {
+            Ok(()) => {
+                F::remember(&mut self.memory, active.update);
+                Outcome::Done {
+                    command: active.echo,
+                    pending: active.pending,
+                    warnings: active.warnings,
+                }
+            }
+            Err(error) => Outcome::Failed(error),
+        };
+        // State before the response: whoever reacts to the response reads the new state.
+        self.publish(ctx, out, false);
+        let command = active.command;
+        self.answer(ctx, out, command.id, command.origin, outcome);
+    }
+
+    /// Sends one response where the command came from.
+    fn answer(
+        &self,
+        ctx: Ctx<'_>,
+        out: &mut Outbox,
+        id: CallerId,
+        origin: Origin,
+        outcome: Outcome,
+    ) {
+        match &outcome {
+            Outcome::Failed(error) => tracing::info!(
+                device = %self.id,
+                id = %id.text(),
+                code = %error.code,
+                "command failed: {}",
+                error.message
+            ),
+            _ => tracing::info!(device = %self.id, id = %id.text(), "command done"),
+        }
+        let response = Response { id, outcome };
+        out.respond(origin, ctx.topics.response(&self.id), response);
+    }
+
+    /// The result of a step the running command sent.
+    pub(crate) fn on_result(
+        &mut self,
+        ctx: Ctx<'_>,
+        out: &mut Outbox,
+        ticket: Ticket,
+        result: Result<(), CloudError>,
+    ) {
+        let Some(active) = self.commands.active.as_mut() else {
+            return;
+        };
+        let step = match active.sent.take() {
+            Some((sent, step)) if sent == ticket => step,
+            other => {
+                // A result for a command that was already answered.
+                active.sent = other;
+                return;
+            }
+        };
+        let name = step.name();
+        let error = match result {
+            Ok(()) => {
+                self.advance(ctx, out);
+                self.pump(ctx, out);
+                return;
+            }
+            Err(CloudError::Rejected(text)) => {
+                let recovered = self.state.as_ref().and_then(|state| {
+                    F::recover(
+                        &step,
+                        &text,
+                        Running {
+                            changes: &active.command.changes,
+                            steps: &mut active.steps,
+                            expect: &mut active.expect,
+                            warnings: &mut active.warnings,
+                            state,
+                            memory: &mut self.memory,
+                            device: &self.address,
+                        },
+                    )
+                });
+                match recovered {
+                    Some(Ok(())) => {
+                        self.advance(ctx, out);
+                        self.pump(ctx, out);
+                        return;
+                    }
+                    Some(Err(error)) => error,
+                    None => CommandError::new(
+                        ErrorCode::Rejected,
+                        format!("the Anova cloud refused {name}: {text}"),
+                    ),
+                }
+            }
+            Err(CloudError::Timeout) => CommandError::new(
+                ErrorCode::Timeout,
+                format!("no RESPONSE from the Anova cloud to {name} in time; the command may or may not have been applied"),
+            ),
+            Err(e @ (CloudError::NotConnected | CloudError::Disconnected | CloudError::Shutdown)) => {
+                CommandError::new(
+                    ErrorCode::CloudUnavailable,
+                    format!("the Anova cloud connection was lost while sending {name} ({e})"),
+                )
+            }
+        };
+        self.finish(ctx, out, Err(error));
+        self.pump(ctx, out);
+    }
+
+    /// Deadlines: waiting commands that waited too long, a running command past its
+    /// confirmation or its deadline.
+    pub(super) fn expire(&mut self, ctx: Ctx<'_>, out: &mut Outbox) {
+        let now = ctx.now.instant;
+        let settings = ctx.settings;
+        while self
+            .commands
+            .waiting
+            .front()
+            .is_some_and(|c| c.arrived + settings.command_timeout <= now)
+        {
+            let Some(command) = self.commands.waiting.pop_front() else {
+                break;
+            };
+            let error = CommandError::new(
+                ErrorCode::Timeout,
+                format!(
+                    "the command waited {} behind earlier commands for this {} and was not run; nothing was sent",
+                    humantime::format_duration(settings.command_timeout),
+                    F::NOUN
+                ),
+            );
+            self.answer(ctx, out, command.id, command.origin, Outcome::Failed(error));
+        }
+        let error = self.commands.active.as_ref().and_then(|active| {
+            if let Some(by) = active.confirm_by {
+                (by <= now).then(|| {
+                    CommandError::new(
+                        ErrorCode::NotConfirmed,
+                        format!(
+                            "the Anova cloud accepted the command but the {}'s state did not show {} within {}",
+                            F::NOUN,
+                            F::unmet(&active.expect, self.state.as_ref()),
+                            humantime::format_duration(F::confirm_window(settings.confirm_timeout))
+                        ),
+                    )
+                })
+            } else {
+                (active.deadline <= now).then(|| {
+                    let step = active.sent.as_ref().map_or("the command", |(_, s)| s.name());
+                    CommandError::new(
+                        ErrorCode::Timeout,
+                        format!("no RESPONSE from the Anova cloud to {step} in time; the command may or may not have been applied"),
+                    )
+                })
+            }
+        });
+        if let Some(error) = error {
+            self.finish(ctx, out, Err(error));
+        }
+        self.pump(ctx, out);
+    }
+
+    /// Ends every command at once.
+    pub(super) fn fail_all(&mut self, ctx: Ctx<'_>, out: &mut Outbox, why: Failure) {
+        let (code, running, waiting) = match why {
+            Failure::LinkLost => (
+                ErrorCode::CloudUnavailable,
+                "the Anova cloud connection was lost before the command completed; it may or may not have been applied".to_owned(),
+                "the Anova cloud connection was lost before the command could run; nothing was sent".to_owned(),
+            ),
+            Failure::DeviceOffline => (
+                ErrorCode::DeviceOffline,
+                format!("the {} went offline before the command completed", F::NOUN),
+                format!("the {} went offline before the command could run; nothing was sent", F::NOUN),
+            ),
+            Failure::Removed => (
+                ErrorCode::DeviceOffline,
+                format!("the {} was removed from the Anova account", F::NOUN),
+                format!("the {} was removed from the Anova account", F::NOUN),
+            ),
+        };
+        if self.commands.active.is_some() {
+            self.finish(ctx, out, Err(CommandError::new(code, running)));
+        }
+        for command in std::mem::take(&mut self.commands.waiting) {
+            let error = CommandError::new(code, waiting.clone());
+            self.answer(ctx, out, command.id, command.origin, Outcome::Failed(error));
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Where the core's outputs collect until the driver drains them, with the bookkeeping every
+//! output needs: MQTT publishes only while the broker is connected, tickets for cloud commands
+//! (and which device each belongs to), and ids the core generates.
+
+use super::io::{Origin, Output, Publish, Qos, Ticket};
+use crate::appliance::family::Ids;
+use crate::command::Response;
+use crate::wire::CloudCommand;
+use serde::Serialize;
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+/// Identifiers made by the core, from a seed the driver chose: ids for commands that came
+/// without one, and UUIDs for what a plan must name. Deterministic for a given seed.
+#[derive(Debug, Clone)]
+pub(crate) struct IdSource {
+    /// SplitMix64 state.
+    state: u64,
+    /// Commands that needed a generated id so far.
+    generated: u64,
+}
+
+impl IdSource {
+    /// A source seeded by the driver.
+    pub(crate) fn new(seed: u64) -> Self {
+        Self {
+            state: seed,
+            generated: 0,
+        }
+    }
+
+    /// The next pseudo-random 64 bits (SplitMix64: tiny, fast, and good enough to keep ids of
+    /// one process apart; nothing here is a secret).
+    fn next(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// An id for a command that came without one: `<unix seconds>-<8 hex>`, sortable by time
+    /// and unique within the process.
+    pub(crate) fn command_id(&mut self, unix_seconds: i64) -> String {
+        self.generated += 1;
+        format!("{unix_seconds}-{:08x}", self.next() as u32)
+    }
+}
+
+impl Ids for IdSource {
+    fn uuid(&mut self) -> String {
+        let (a, b) = (self.next(), self.next());
+        // Version 4, RFC 4122 variant.
+        let a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
+        let b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
+        format!(
+            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xFFFF,
+            a & 0xFFFF,
+            b >> 48,
+            b & 0xFFFF_FFFF_FFFF
+        )
+    }
+}
+
+/// The outputs of the core and what they need.
+#[derive(Debug)]
+pub(crate) struct Outbox {
+    queue: VecDeque<Output>,
+    /// The broker is connected: publishes go out. While it is away nothing can be delivered;
+    /// every retained topic is republished on the next connect, and the rest is moot by then.
+    pub(crate) mqtt_connected: bool,
+    next_ticket: u64,
+    /// Cloud commands in flight → the device (topic id) whose command sent it.
+    in_flight: HashMap<Ticket, String>,
+    /// Generated ids.
+    pub(crate) ids: IdSource,
+}
+
+impl Outbox {
+    /// An empty outbox.
+    pub(crate) fn new(seed: u64) -> Self {
+        Self {
+            queue: VecDeque::new(),
+            mqtt_connected: false,
+            next_ticket: 0,
+            in_flight: HashMap::new(),
+            ids: IdSource::new(seed),
+        }
+    }
+
+    /// The next output.
+    pub(crate) fn pop(&mut self) -> Option<Output> {
+        self.queue.pop_front()
+    }
+
+    /// Queues an output that is not a publish.
+    pub(crate) fn push(&mut self, output: Output) {
+        self.queue.push_back(output);
+    }
+
+    /// A QoS 1 publish, when the broker is connected.
+    pub(crate) fn publish(&mut self, topic: String, payload: String, retain: bool) {
+        if self.mqtt_connected {
+            self.queue.push_back(Output::Publish(Publish {
+                topic,
+                payload,
+                retain,
+                qos: Qos::AtLeastOnce,
+            }));
+        }
+    }
+
+    /// Publishes a value as JSON. Serialising our own data cannot fail in practice; if it ever
+    /// did, nothing is published, because an empty payload on a retained topic would delete it.
+    pub(crate) fn publish_json<T: Serialize>(&mut self, topic: String, value: &T, retain: bool) {
+        match serde_json::to_string(value) {
+            Ok(payload) => self.publish(topic, payload, retain),
+            Err(e) => tracing::error!(topic, "not published: cannot serialise it: {e}"),
+        }
+    }
+
+    /// Sends a command to the cloud for `device`; its result comes back with the ticket.
+    pub(crate) fn send(
+        &mut self,
+        device: &str,
+        command: CloudCommand,
+        deadline: Instant,
+    ) -> Ticket {
+        let ticket = Ticket(self.next_ticket);
+        self.next_ticket += 1;
+        self.in_flight.insert(ticket, device.to_owned());
+        self.queue.push_back(Output::Cloud {
+            ticket,
+            command,
+            deadline,
+        });
+        ticket
+    }
+
+    /// The device a ticket belongs to; the ticket is spent.
+    pub(crate) fn take_ticket(&mut self, ticket: Ticket) -> Option<String> {
+        self.in_flight.remove(&ticket)
+    }
+
+    /// Answers a command where it came from: MQTT on the device's response topic, the API by
+    /// its ticket.
+    pub(crate) fn respond(&mut self, origin: Origin, response_topic: String, response: Response) {
+        match origin {
+            Origin::Mqtt => self.publish(response_topic, response.to_json(), false),
+            Origin::Api(ticket) => self.queue.push_back(Output::Reply { ticket, response }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_deterministic_and_uuids_well_formed() {
+        let mut a = IdSource::new(7);
+        let mut b = IdSource::new(7);
+        assert_eq!(a.uuid(), b.uuid());
+        assert_eq!(a.command_id(1700000000), b.command_id(1700000000));
+        let uuid = a.uuid();
+        assert_ne!(uuid, b.uuid().replace('a', "b"));
+        let parsed = uuid::Uuid::parse_str(&uuid).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        assert!(a.command_id(1700000000).starts_with("1700000000-"));
+    }
+}

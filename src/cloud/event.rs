@@ -1,0 +1,74 @@
+//! What the cloud client reports, as plain data: the bridge core's cloud inputs. Kept apart
+//! from the async client so the core depends on these types only.
+
+use crate::anova::model::{CookerInfo, CookerState};
+
+/// What the client tells its owner.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CloudEvent {
+    /// The link to the cloud changed.
+    Link(LinkState),
+    /// A cooker appeared, or its name or type changed.
+    DeviceAdded(CookerInfo),
+    /// A cooker was unpaired (or vanished from a fresh device list).
+    DeviceRemoved {
+        /// The cloud's `cookerId`.
+        cooker_id: String,
+    },
+    /// After each device list: the registry is now authoritative (lets the bridge clean up
+    /// cookers that vanished while we were down).
+    DeviceListSynced,
+    /// A cooker pushed its state.
+    State {
+        /// The cloud's `cookerId`.
+        cooker_id: String,
+        /// The normalised state.
+        state: CookerState,
+    },
+    /// No push from this cooker for `stale_after`; its next State means it is fresh again.
+    Stale {
+        /// The cloud's `cookerId`.
+        cooker_id: String,
+    },
+}
+
+/// The state of the link to the cloud.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkState {
+    /// A connection attempt is in progress (or the socket is open but the cloud has not
+    /// spoken yet).
+    Connecting,
+    /// The cloud is talking to us; commands can be sent.
+    Up,
+    /// No connection; the client is waiting to reconnect.
+    Down {
+        /// Why the last connection or attempt ended (never contains the token).
+        reason: String,
+    },
+    /// The cloud seems to refuse the token; retried slowly.
+    AuthFailed {
+        /// What the cloud did.
+        reason: String,
+    },
+}
+
+/// Why a command did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CloudError {
+    /// The link was not up when the command was sent; it was not queued.
+    #[error("not connected to the Anova cloud")]
+    NotConnected,
+    /// The connection dropped before the cloud answered; the command may or may not have
+    /// been applied.
+    #[error("the connection to the Anova cloud dropped before it answered")]
+    Disconnected,
+    /// The cloud did not answer within the command timeout.
+    #[error("the Anova cloud did not answer in time")]
+    Timeout,
+    /// The cloud answered with an error; its text is kept verbatim.
+    #[error("the Anova cloud rejected the command: {0}")]
+    Rejected(String),
+    /// The client is shutting down.
+    #[error("the Anova cloud client is shutting down")]
+    Shutdown,
+}

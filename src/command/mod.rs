@@ -1,0 +1,22 @@
+//! The command vocabulary every device family shares (`interface.md` §3.2–3.3): the envelope
+//! (size, JSON, the caller's id), value readers, food safety, error codes and the one response
+//! builder. Families read their own keys from an [`Envelope`] with these readers.
+
+mod error;
+mod food;
+mod request;
+mod response;
+mod values;
+
+pub use error::{CommandError, ErrorCode};
+pub use food::{check_food_safety, safe_minimum_c, DANGER_ZONE_CEILING_C, DANGER_ZONE_MAX_S};
+pub use request::{
+    id_of, parse_envelope, parse_plain, CallerId, Envelope, IdKey, Refusal, MAX_COMMAND_BYTES,
+    MAX_ID_CHARS, RETAINED_REFUSAL,
+};
+pub use response::{Outcome, Response};
+pub use values::{
+    bounded, describe, json_number, merge_mode, parse_cook, parse_display_unit, parse_food,
+    parse_mode, parse_temperature, parse_timer, round2, show_duration, show_temperature, trim,
+    Food, Temperature, MAX_TIMER_S,
+};

@@ -1,0 +1,369 @@
+//! The envelope of a command, before any device family reads it: the payload's size, its JSON,
+//! and the caller's `id` (or `transaction`), which every response echoes whatever else is wrong
+//! (`interface.md` §3.2).
+
+use super::error::{CommandError, ErrorCode};
+use super::values::bounded;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::{Map, Number, Value};
+use std::fmt;
+
+/// The largest command payload we read (JSON object or plain value). Larger ones are answered
+/// `invalid_json` (with the caller's id when we can find it) and never executed.
+pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
+
+/// The longest caller id we accept and echo, in characters.
+pub const MAX_ID_CHARS: usize = 128;
+
+/// Said when a retained message arrives on a command or request topic.
+pub const RETAINED_REFUSAL: &str = "retained messages on command topics are never executed (they would replay on every reconnect); publish without the retain flag";
+
+/// Which key carried the caller's id; the response uses the same one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdKey {
+    /// `id`.
+    Id,
+    /// `transaction`.
+    Transaction,
+}
+
+impl IdKey {
+    /// The JSON key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Transaction => "transaction",
+        }
+    }
+}
+
+/// The id a response carries: the caller's, as sent (a string or a number), or one we generated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallerId {
+    /// `id` or `transaction`.
+    pub key: IdKey,
+    /// The value, echoed as sent.
+    pub value: Value,
+}
+
+impl CallerId {
+    /// A generated id.
+    pub fn generated(id: String) -> Self {
+        Self {
+            key: IdKey::Id,
+            value: Value::String(id),
+        }
+    }
+
+    /// The id as text, for logs.
+    pub fn text(&self) -> String {
+        match &self.value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// A command object with the caller's id taken out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope {
+    /// The caller's id, if the object had one.
+    pub id: Option<CallerId>,
+    /// Every other key, in the order sent.
+    pub fields: Map<String, Value>,
+}
+
+/// A command refused before any family looked at it; the id is echoed when it could be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// The caller's id, when readable.
+    pub id: Option<CallerId>,
+    /// What was wrong.
+    pub error: CommandError,
+}
+
+impl Refusal {
+    fn new(id: Option<CallerId>, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            id,
+            error: CommandError::new(code, message),
+        }
+    }
+}
+
+/// Reads the JSON object of `<id>/set` (or an API command body).
+pub fn parse_envelope(payload: &[u8]) -> Result<Envelope, Refusal> {
+    if payload.len() > MAX_COMMAND_BYTES {
+        let id = lenient_object(payload).and_then(|o| read_id(&o).ok().flatten());
+        return Err(Refusal::new(
+            id.map(bound_id),
+            ErrorCode::InvalidJson,
+            format!(
+                "the payload of {} bytes is larger than the limit of {} bytes",
+                payload.len(),
+                MAX_COMMAND_BYTES
+            ),
+        ));
+    }
+    let strict = serde_json::from_slice::<Strict>(payload);
+    let object = match strict {
+        Ok(Strict(Value::Object(object))) => object,
+        Ok(_) => {
+            return Err(Refusal::new(
+                None,
+                ErrorCode::InvalidJson,
+                "payload must be a JSON object such as {\"cook\": true}",
+            ))
+        }
+        Err(e) => {
+            // A repeated key is valid JSON to a lenient reader: still echo the id.
+            let id = lenient_object(payload).and_then(|o| read_id(&o).ok().flatten());
+            return Err(Refusal::new(
+                id.map(bound_id),
+                ErrorCode::InvalidJson,
+                format!("payload is not valid JSON: {}", bounded(&e.to_string())),
+            ));
+        }
+    };
+    let id = match read_id(&object) {
+        Ok(id) => id,
+        Err((id, message)) => return Err(Refusal::new(Some(id), ErrorCode::InvalidValue, message)),
+    };
+    let mut fields = object;
+    fields.shift_remove("id");
+    fields.shift_remove("transaction");
+    Ok(Envelope { id, fields })
+}
+
+/// Reads the plain payload of `<id>/set/<key>`: UTF-8 text, trimmed, with one pair of quotes
+/// removed (Node-RED and shells sometimes quote plain values).
+pub fn parse_plain(key: &str, payload: &[u8]) -> Result<String, CommandError> {
+    if payload.len() > MAX_COMMAND_BYTES {
+        return Err(CommandError::invalid(format!(
+            "{key}: the payload of {} bytes is larger than the limit of {} bytes",
+            payload.len(),
+            MAX_COMMAND_BYTES
+        )));
+    }
+    let text = std::str::from_utf8(payload)
+        .map_err(|_| CommandError::invalid(format!("{key}: payload is not UTF-8 text")))?;
+    let text = text.trim();
+    let text = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text)
+        .trim();
+    Ok(text.to_owned())
+}
+
+/// The caller's id of a payload that is not executed (a retained command, a bridge request):
+/// read whatever can be read.
+pub fn id_of(payload: &[u8]) -> Option<CallerId> {
+    if payload.len() > MAX_COMMAND_BYTES * 64 {
+        return None;
+    }
+    lenient_object(payload).and_then(|o| match read_id(&o) {
+        Ok(id) => id,
+        Err((id, _)) => Some(id),
+    })
+}
+
+fn lenient_object(payload: &[u8]) -> Option<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(payload) {
+        Ok(Value::Object(object)) => Some(object),
+        _ => None,
+    }
+}
+
+/// `id` (else `transaction`): a string or number, at most [`MAX_ID_CHARS`]. A bad one is
+/// echoed (bounded) with the reason.
+fn read_id(object: &Map<String, Value>) -> Result<Option<CallerId>, (CallerId, String)> {
+    let (key, value) = match (object.get("id"), object.get("transaction")) {
+        (Some(v), _) => (IdKey::Id, v),
+        (None, Some(v)) => (IdKey::Transaction, v),
+        (None, None) => return Ok(None),
+    };
+    let id = CallerId {
+        key,
+        value: value.clone(),
+    };
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) if s.chars().count() > MAX_ID_CHARS => Err((
+            bound_id(id),
+            format!("{} is longer than {MAX_ID_CHARS} characters", key.as_str()),
+        )),
+        Value::String(_) | Value::Number(_) => Ok(Some(id)),
+        _ => Err((
+            bound_id(id),
+            format!("{} must be a string or a number", key.as_str()),
+        )),
+    }
+}
+
+/// An id cut to a size we are willing to echo.
+fn bound_id(id: CallerId) -> CallerId {
+    let value = match id.value {
+        Value::String(s) if s.chars().count() > MAX_ID_CHARS => {
+            Value::String(s.chars().take(MAX_ID_CHARS).collect())
+        }
+        Value::String(s) => Value::String(s),
+        Value::Number(n) => Value::Number(n),
+        other => Value::String(bounded(&other.to_string())),
+    };
+    CallerId { key: id.key, value }
+}
+
+/// A JSON value read strictly: an object that repeats a key, at any depth, is an error (a
+/// lenient reader would silently keep the last one: `{"cook":true,"cook":false}` stops).
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let Strict(value) = map.next_value()?;
+            if object.contains_key(&key) {
+                return Err(de::Error::custom(format!(
+                    "the key {} appears twice",
+                    bounded(&format!("{key:?}"))
+                )));
+            }
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn envelope(text: &str) -> Result<Envelope, Refusal> {
+        parse_envelope(text.as_bytes())
+    }
+
+    #[test]
+    fn the_id_is_taken_out_and_echoed_as_sent() {
+        let e = envelope(r#"{"id":"abc","cook":true}"#).unwrap();
+        assert_eq!(e.id.as_ref().map(|i| &i.value), Some(&json!("abc")));
+        assert_eq!(Value::Object(e.fields), json!({"cook": true}));
+        let e = envelope(r#"{"transaction":7,"cook":true}"#).unwrap();
+        let id = e.id.unwrap();
+        assert_eq!((id.key, id.value), (IdKey::Transaction, json!(7)));
+        assert_eq!(envelope(r#"{"cook":true}"#).unwrap().id, None);
+    }
+
+    #[test]
+    fn structural_errors_keep_the_id_when_there_is_one() {
+        let r = envelope("{nope").unwrap_err();
+        assert_eq!((r.error.code, r.id), (ErrorCode::InvalidJson, None));
+        assert_eq!(
+            envelope("[1,2]").unwrap_err().error.code,
+            ErrorCode::InvalidJson
+        );
+        assert_eq!(
+            envelope("57").unwrap_err().error.code,
+            ErrorCode::InvalidJson
+        );
+        let r = envelope(r#"{"id":"d","cook":true,"cook":false}"#).unwrap_err();
+        assert_eq!(r.error.code, ErrorCode::InvalidJson);
+        assert!(
+            r.error.message.contains("\"cook\" appears twice"),
+            "{}",
+            r.error
+        );
+        assert_eq!(r.id.unwrap().value, json!("d"));
+        let r = envelope(r#"{"id":"n","stages":[{"title":"a","title":"b"}]}"#).unwrap_err();
+        assert!(r.error.message.contains("\"title\" appears twice"));
+        let r = envelope(r#"{"id":{"x":1},"cook":true}"#).unwrap_err();
+        assert_eq!(r.error.code, ErrorCode::InvalidValue);
+        assert!(r.id.is_some());
+    }
+
+    #[test]
+    fn ids_and_payloads_are_bounded() {
+        let long = "i".repeat(1000);
+        let r = envelope(&format!(r#"{{"id":"{long}","cook":true}}"#)).unwrap_err();
+        assert_eq!(r.error.code, ErrorCode::InvalidValue);
+        assert_eq!(r.id.unwrap().text().len(), MAX_ID_CHARS);
+        let big = format!(
+            r#"{{"id":"big","pad":"{}"}}"#,
+            "x".repeat(MAX_COMMAND_BYTES)
+        );
+        let r = envelope(&big).unwrap_err();
+        assert_eq!(r.error.code, ErrorCode::InvalidJson);
+        assert!(r.error.message.contains("larger than the limit"));
+        assert_eq!(r.id.unwrap().value, json!("big"));
+    }
+
+    #[test]
+    fn plain_values() {
+        assert_eq!(parse_plain("cook", b" \"on\" ").unwrap(), "on");
+        assert!(parse_plain("cook", &[0xff, 0xfe]).is_err());
+        assert_eq!(
+            id_of(br#"{"transaction":"t"}"#).map(|i| i.key),
+            Some(IdKey::Transaction)
+        );
+    }
+}

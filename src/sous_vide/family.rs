@@ -1,0 +1,165 @@
+//! The sous-vide cooker as a device family of the bridge core: each rule lives in its own
+//! module (`command`, `limits`, `plan`, `publish`); this file only connects them.
+
+use super::command::{self, CookerChanges};
+use super::limits::CookerLimits;
+use super::plan::{self, CookerExpect, CookerMemory, CookerUpdate, Rework};
+use super::publish;
+use crate::anova::model::CookerState;
+use crate::anova::protocol::DeviceType;
+use crate::appliance::family::{DiscoveryDevice, Family, Plan, PlanInput, Running};
+use crate::appliance::CookEvent;
+use crate::command::CommandError;
+use crate::homeassistant::{cooker_config, cooker_removal, CookerDiscovery};
+use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
+use crate::wire::CloudCommand;
+use serde_json::{Map, Value};
+
+/// The sous-vide cooker family (`a3`–`a9`, `pro`, …).
+#[derive(Debug)]
+pub(crate) struct SousVide;
+
+impl Family for SousVide {
+    type State = CookerState;
+    type Changes = CookerChanges;
+    type Memory = CookerMemory;
+    type Update = CookerUpdate;
+    type Expect = CookerExpect;
+    type Limits = CookerLimits;
+
+    const NOUN: &'static str = "cooker";
+
+    fn limits(device_type: &DeviceType, ceiling_c: Option<f64>) -> CookerLimits {
+        CookerLimits::of(device_type, ceiling_c)
+    }
+
+    fn parse(fields: &Map<String, Value>) -> Result<CookerChanges, CommandError> {
+        command::parse(fields)
+    }
+
+    fn parse_key(key: &str, text: &str) -> Result<CookerChanges, CommandError> {
+        command::parse_key(key, text)
+    }
+
+    fn plan(input: PlanInput<'_, Self>) -> Result<Plan<Self>, CommandError> {
+        let planned = plan::plan(
+            input.changes,
+            input.state,
+            input.memory,
+            input.limits,
+            input.device,
+        )?;
+        let pending = planned.update.stores_pending();
+        Ok(Plan {
+            steps: planned.steps,
+            expect: planned.expect,
+            update: planned.update,
+            echo: planned.echo,
+            pending,
+            warnings: planned.warnings,
+        })
+    }
+
+    fn recover(
+        refused: &CloudCommand,
+        text: &str,
+        running: Running<'_, Self>,
+    ) -> Option<Result<(), CommandError>> {
+        plan::recover(
+            refused,
+            text,
+            running.changes,
+            running.state,
+            running.device,
+            Rework {
+                steps: running.steps,
+                expect: running.expect,
+                warnings: running.warnings,
+                memory: running.memory,
+            },
+        )
+    }
+
+    fn confirmed(expect: &CookerExpect, state: &CookerState) -> bool {
+        expect.met_by(state)
+    }
+
+    fn unmet(expect: &CookerExpect, state: Option<&CookerState>) -> String {
+        expect.describe_unmet(state)
+    }
+
+    fn remember(memory: &mut CookerMemory, update: CookerUpdate) {
+        plan::remember(memory, update);
+    }
+
+    fn publishable(state: &CookerState, memory: &CookerMemory, online: bool) -> CookerState {
+        publish::publishable(state, memory, online)
+    }
+
+    fn differs(a: &CookerState, b: &CookerState) -> bool {
+        publish::differs(a, b)
+    }
+
+    fn reports_online(state: &CookerState) -> bool {
+        state.reported_online != Some(false)
+    }
+
+    fn cooking(state: &CookerState) -> bool {
+        state.cooking
+    }
+
+    fn firmware(state: &CookerState) -> Option<&str> {
+        state.firmware.as_deref()
+    }
+
+    fn chart(state: &CookerState) -> Option<(f64, Option<f64>)> {
+        state
+            .water_temperature
+            .map(|water| (water, state.target_temperature))
+    }
+
+    fn events(previous: &CookerState, current: &CookerState) -> Vec<CookEvent> {
+        publish::cook_events(previous, current)
+    }
+
+    fn event_payload(state: &CookerState) -> Map<String, Value> {
+        publish::event_payload(state)
+    }
+
+    fn limits_entry(limits: &CookerLimits) -> Map<String, Value> {
+        let mut map = Map::new();
+        map.insert(
+            "min_temperature_c".into(),
+            Value::from(limits.model.min_temperature_c),
+        );
+        map.insert(
+            "max_temperature_c".into(),
+            Value::from(limits.max_temperature_c()),
+        );
+        map.insert("max_timer_s".into(), Value::from(limits.model.max_timer_s));
+        map
+    }
+
+    fn discovery(
+        ctx: &DiscoveryContext<'_>,
+        device: &DiscoveryDevice<'_>,
+        limits: &CookerLimits,
+    ) -> Vec<DiscoveryMessage> {
+        cooker_config(
+            ctx,
+            &CookerDiscovery {
+                id: device.id,
+                name: device.name,
+                device_type: device.device_type,
+                firmware: device.firmware,
+                min_temperature_c: limits.model.min_temperature_c,
+                max_temperature_c: limits.max_temperature_c(),
+                max_timer_s: limits.model.max_timer_s,
+            },
+        )
+    }
+
+    fn removal(ctx: &DiscoveryContext<'_>, id: &str) -> Vec<DiscoveryMessage> {
+        cooker_removal(ctx, id)
+    }
+}

@@ -1,0 +1,10 @@
+//! The sous-vide cooker family (Anova Precision Cookers): command keys, limits, planning,
+//! what is published, and the glue to the bridge core ([`SousVide`]).
+
+pub mod command;
+mod family;
+pub mod limits;
+pub mod plan;
+pub mod publish;
+
+pub(crate) use family::SousVide;
