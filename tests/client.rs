@@ -642,6 +642,34 @@ async fn a_dropped_connection_is_re_established_within_the_backoff() {
 }
 
 #[tokio::test]
+async fn an_established_link_that_keeps_dropping_is_back_quickly_every_time() {
+    // The soak's minutes-long reconnects: the cloud dropped established links every ~40 s and
+    // the backoff doubled each time. A link that came up resets it.
+    let mut cloud = ScriptedCloud::start().await;
+    let cfg = config(&cloud.url);
+    let initial = cfg.backoff.initial;
+    let mut client = Client::start(cfg);
+    for round in 0..6 {
+        let mut server = cloud.next_connection().await;
+        server.send_event(device_list(&[(A7, "a7")])).await;
+        client.until_up().await;
+        let dropped_at = Instant::now();
+        drop(server);
+        client.until_link(is_down).await;
+        let server = cloud.next_connection().await;
+        let waited = dropped_at.elapsed();
+        assert!(
+            waited < initial.mul_f64(1.2) + Duration::from_millis(150),
+            "round {round}: reconnected after {waited:?}; the first wait is {initial:?}"
+        );
+        drop(server);
+        // A connection that never came up counts as a failure and grows the wait.
+        client.until_link(is_down).await;
+    }
+    client.stop().await;
+}
+
+#[tokio::test]
 async fn a_half_open_socket_is_detected_by_the_watchdog() {
     let mut cloud = ScriptedCloud::start().await;
     let watchdog = Duration::from_millis(300);

@@ -409,7 +409,10 @@ impl Worker {
     /// Decides what a lost connection means and how long to wait before the next attempt.
     async fn after_loss(&mut self, loss: Loss) -> Duration {
         match loss.up_for {
-            Some(up_for) => self.backoff.connection_ended(up_for),
+            // The link came up and the cloud talked: the drop is routine (the cloud drops
+            // established links every so often), so the next attempt comes after the first,
+            // short wait. Only attempts that fail to get that far grow the backoff.
+            Some(_) => self.backoff.reset(),
             None if loss.by_peer => self.silent_closes = self.silent_closes.saturating_add(1),
             None => {}
         }
