@@ -5,12 +5,13 @@
 //! No benchmark framework: each case runs for about half a second after a warm-up, and the
 //! best of five rounds is reported (the least disturbed by the rest of the machine).
 
-use anova2mqtt::anova::model::{CookerInfo, CookerState};
 use anova2mqtt::anova::protocol::{DeviceType, Event};
+use anova2mqtt::appliance::DeviceInfo;
 use anova2mqtt::bridge::{Bridge, BridgeConfig, HomeAssistant, Input, Now};
 use anova2mqtt::cloud::{CloudEvent, LinkState};
 use anova2mqtt::command::parse_envelope;
 use anova2mqtt::homeassistant::DiscoveryMode;
+use anova2mqtt::sous_vide::state::CookerState;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -83,7 +84,7 @@ fn main() {
     bridge.handle(Now::system(), Input::Cloud(CloudEvent::Link(LinkState::Up)));
     bridge.handle(
         Now::system(),
-        Input::Cloud(CloudEvent::DeviceAdded(CookerInfo {
+        Input::Cloud(CloudEvent::DeviceAdded(DeviceInfo {
             cooker_id: "A7COOKERID000000000001".into(),
             device_type: a7_type.clone(),
             name: "Kitchen".into(),

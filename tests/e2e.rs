@@ -3,11 +3,11 @@
 
 mod support;
 
-use anova2mqtt::anova::model::Stage;
 use anova2mqtt::anova::protocol::{ApcCommand, ClientCommand};
 use anova2mqtt::config::Config;
 use anova2mqtt::secret::Secret;
 use anova2mqtt::simulator::{demo_cookers, Fault, Simulator, SimulatorConfig, SimulatorHandle};
+use anova2mqtt::sous_vide::state::Stage;
 use serde_json::Value;
 use std::time::Duration;
 use support::{Broker, Msg, Watcher, WAIT};

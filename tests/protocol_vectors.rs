@@ -1,10 +1,10 @@
 //! Every captured wire message is a test vector: it parses, commands round-trip, and each state
 //! normalises to the values read off the capture.
 
-use anova2mqtt::anova::model::{CookerState, HvacAction, Stage};
 use anova2mqtt::anova::protocol::{
     ApcCommand, ApcState, ClientCommand, ClientFrame, DeviceType, Event, TemperatureUnit,
 };
+use anova2mqtt::sous_vide::state::{CookerState, HvacAction, Stage};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use time::macros::datetime;

@@ -2,7 +2,6 @@
 //! shapes against the real captures, whole cooks on both generations, every quirk and every
 //! fault mode.
 
-use anova2mqtt::anova::model::{CookerState, Stage};
 use anova2mqtt::anova::protocol::{
     ApcCommand, ApcState, CookerRef, DeviceType, Event, Response, TemperatureUnit,
 };
@@ -10,6 +9,7 @@ use anova2mqtt::simulator::{
     demo_cookers, Alarm, AuthFailureMode, Fault, SimCookerSpec, Simulator, SimulatorConfig,
     SimulatorHandle,
 };
+use anova2mqtt::sous_vide::state::{CookerState, Stage};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -632,7 +632,7 @@ async fn offline_devices_at_connect() {
     };
     assert_eq!(state.system_info.as_ref().unwrap().online, Some(false));
     let updated =
-        anova2mqtt::anova::model::parse_timestamp(state.updated_timestamp.as_deref().unwrap())
+        anova2mqtt::sous_vide::state::parse_timestamp(state.updated_timestamp.as_deref().unwrap())
             .unwrap();
     let age = OffsetDateTime::now_utc() - updated;
     assert!(age > time::Duration::hours(17), "stale: {age}");

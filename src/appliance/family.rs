@@ -8,10 +8,11 @@
 //! static dispatch; `bridge::appliance::Appliance` is the one enum that picks the family.
 
 use super::event::CookEvent;
-use crate::anova::protocol::{CookerRef, DeviceType};
 use crate::command::CommandError;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
+use crate::sous_vide::wire::CookerRef;
 use crate::wire::CloudCommand;
+use crate::wire::DeviceType;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::VecDeque;

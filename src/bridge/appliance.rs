@@ -4,11 +4,12 @@
 use super::io::{Origin, Ticket};
 use super::machine::{Ctx, Machine, Request, Settings, StateNews};
 use super::outbox::Outbox;
-use crate::anova::model::{CookerInfo, CookerState};
 use crate::appliance::family::Family;
+use crate::appliance::DeviceInfo;
 use crate::cloud::CloudError;
 use crate::command::CallerId;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
+use crate::sous_vide::state::CookerState;
 use crate::sous_vide::SousVide;
 use serde_json::Value;
 use std::time::Instant;
@@ -31,12 +32,12 @@ macro_rules! each {
 
 impl Appliance {
     /// A newly listed device of the family its type names.
-    pub(crate) fn new(info: CookerInfo, id: String, settings: &Settings) -> Self {
+    pub(crate) fn new(info: DeviceInfo, id: String, settings: &Settings) -> Self {
         Self::Cooker(Machine::new(info, id, settings))
     }
 
     /// A new name or type from the device list.
-    pub(crate) fn rename(&mut self, info: CookerInfo, settings: &Settings) {
+    pub(crate) fn rename(&mut self, info: DeviceInfo, settings: &Settings) {
         each!(self, m => m.rename(info, settings))
     }
 

@@ -27,13 +27,14 @@ mod tests;
 pub use io::{ApiTicket, Input, Now, Origin, Output, Publish, Qos, Ticket};
 pub use machine::{MAX_QUEUED, STATE_REFRESH};
 
-use crate::anova::model::{CookerInfo, CookerState};
+use crate::appliance::DeviceInfo;
 use crate::cloud::{CloudError, CloudEvent, LinkState};
 use crate::command::{
     id_of, parse_envelope, parse_plain, CallerId, CommandError, ErrorCode, Outcome, Response,
     RETAINED_REFUSAL,
 };
 use crate::homeassistant::{self, DiscoveryContext, DiscoveryMode};
+use crate::sous_vide::state::CookerState;
 use crate::topics::{cooker_topic_id, Incoming, Topics};
 use appliance::Appliance;
 use deadlines::Deadlines;
@@ -766,7 +767,7 @@ impl Bridge {
         }
     }
 
-    fn on_device_added(&mut self, now: Now, info: CookerInfo) {
+    fn on_device_added(&mut self, now: Now, info: DeviceInfo) {
         let id = cooker_topic_id(&info.cooker_id);
         if let Some(existing) = self.ids.get(&info.cooker_id).cloned() {
             // A rename or a type change: keep the state, refresh discovery.

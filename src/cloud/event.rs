@@ -1,7 +1,8 @@
 //! What the cloud client reports, as plain data: the bridge core's cloud inputs. Kept apart
 //! from the async client so the core depends on these types only.
 
-use crate::anova::model::{CookerInfo, CookerState};
+use crate::appliance::DeviceInfo;
+use crate::sous_vide::state::CookerState;
 
 /// What the client tells its owner.
 #[derive(Debug, Clone, PartialEq)]
@@ -9,7 +10,7 @@ pub enum CloudEvent {
     /// The link to the cloud changed.
     Link(LinkState),
     /// A cooker appeared, or its name or type changed.
-    DeviceAdded(CookerInfo),
+    DeviceAdded(DeviceInfo),
     /// A cooker was unpaired (or vanished from a fresh device list).
     DeviceRemoved {
         /// The cloud's `cookerId`.

@@ -98,7 +98,7 @@ pub fn check_food_safety(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anova::protocol::TemperatureUnit;
+    use crate::wire::TemperatureUnit;
 
     fn c(v: f64) -> Temperature {
         Temperature::from_celsius(v)

@@ -13,8 +13,9 @@ use super::schema::{
     EntityBase, EntityCategory, EventConfig, NumberConfig, NumberMode, Origin, SelectConfig,
     SensorConfig, Shared, SwitchConfig,
 };
-use crate::anova::model::{product_name, Stage};
-use crate::anova::protocol::DeviceType;
+use crate::appliance::product_name;
+use crate::sous_vide::state::Stage;
+use crate::wire::DeviceType;
 
 /// The `event_type`s published on `<base>/<id>/event`.
 pub const EVENT_TYPES: [&str; 6] = [

@@ -1,11 +1,11 @@
 //! A cooker command: the keys of `interface.md` §3.2, read from a command object or from the
 //! plain payload of `<id>/set/<key>`.
 
-use crate::anova::protocol::TemperatureUnit;
 use crate::command::{
     json_number, merge_mode, parse_cook, parse_display_unit, parse_food, parse_mode,
     parse_temperature, parse_timer, round2, CommandError, ErrorCode, Food, Temperature,
 };
+use crate::wire::TemperatureUnit;
 use serde_json::{Map, Value};
 
 /// The command keys of a cooker, for error messages.

@@ -5,14 +5,14 @@ use super::command::{self, CookerChanges};
 use super::limits::CookerLimits;
 use super::plan::{self, CookerExpect, CookerMemory, CookerUpdate, Rework};
 use super::publish;
-use crate::anova::model::CookerState;
-use crate::anova::protocol::DeviceType;
 use crate::appliance::family::{DiscoveryDevice, Family, Plan, PlanInput, Running};
 use crate::appliance::CookEvent;
 use crate::command::CommandError;
 use crate::homeassistant::{cooker_config, cooker_removal, CookerDiscovery};
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
+use crate::sous_vide::state::CookerState;
 use crate::wire::CloudCommand;
+use crate::wire::DeviceType;
 use serde_json::{Map, Value};
 
 /// The sous-vide cooker family (`a3`–`a9`, `pro`, …).

@@ -2,9 +2,9 @@
 //! are rejected, never clamped: a cook at a silently different temperature is worse than an
 //! error the user sees.
 
-use crate::anova::model::{limits as model_limits, ModelLimits};
-use crate::anova::protocol::DeviceType;
 use crate::command::{show_duration, show_temperature, trim, CommandError, ErrorCode, Temperature};
+use crate::sous_vide::models::{limits as model_limits, ModelLimits};
+use crate::wire::DeviceType;
 
 /// One cooker's limits: its model's, lowered by `safety.max_temperature_c`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -83,7 +83,7 @@ impl CookerLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anova::protocol::TemperatureUnit;
+    use crate::wire::TemperatureUnit;
 
     fn pro() -> CookerLimits {
         CookerLimits {

@@ -4,7 +4,10 @@
 pub mod command;
 mod family;
 pub mod limits;
+pub mod models;
 pub mod plan;
 pub mod publish;
+pub mod state;
+pub mod wire;
 
 pub(crate) use family::SousVide;

@@ -10,12 +10,13 @@
 
 use super::command::CookerChanges;
 use super::limits::CookerLimits;
-use crate::anova::model::CookerState;
-use crate::anova::protocol::{ApcCommand, CommandName, CookerRef, TemperatureUnit};
 use crate::command::{
     check_food_safety, json_number, round2, CommandError, ErrorCode, Temperature,
 };
+use crate::sous_vide::state::CookerState;
+use crate::sous_vide::wire::{ApcCommand, CommandName, CookerRef};
 use crate::wire::CloudCommand;
+use crate::wire::TemperatureUnit;
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
 

@@ -2,9 +2,9 @@
 //! while idle, rounded against publish storms, and the cook events between two states.
 
 use super::plan::CookerMemory;
-use crate::anova::model::{CookerState, Stage};
 use crate::appliance::{CookEvent, CookEventKind};
 use crate::command::round2;
+use crate::sous_vide::state::{CookerState, Stage};
 use serde_json::{Map, Value};
 
 /// Water temperature is published rounded to this step (°C). The cooker reports hundredths and

@@ -1,7 +1,49 @@
-//! The Anova cloud WebSocket protocol pieces every device family shares.
+//! The Anova cloud WebSocket protocol pieces every device family shares
+//! (`wss://devices.anovaculinary.io`).
+//!
+//! Every frame is one JSON text frame. Server → client frames are
+//! `{"command": "EVENT_…" | "RESPONSE", "payload": …}` (a `RESPONSE` also carries `requestId`);
+//! client → server frames are `{"command": "CMD_…", "requestId": "…", "payload": {…}}`.
+//!
+//! **Never fail a whole frame on something new.** Unknown event names become
+//! [`Event::Unknown`], unknown fields are ignored, and every enum has an `Unknown(String)` case
+//! that keeps the value verbatim; numbers are read leniently ([`lenient`]).
+//!
+//! Each family's bodies and commands live with the family (`crate::sous_vide::wire`); this
+//! module holds the envelope and dispatch ([`event`]), responses, device types and units, and
+//! [`CloudCommand`], the command of any family.
 
-use crate::anova::protocol::ApcCommand;
+mod device;
+pub(crate) mod event;
+pub(crate) mod lenient;
+mod response;
+
+pub use device::{Celsius, DeviceType, Generation, TemperatureUnit};
+pub use event::{
+    ApoStateEvent, DeviceListEntry, DeviceRemoved, Event, FirmwareVersion, Subscription, UserState,
+};
+pub(crate) use lenient::wire_enum;
+pub use response::Response;
+
+use crate::sous_vide::wire::ApcCommand;
 use std::fmt;
+
+/// Why a frame could not be understood.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    /// The frame is not a JSON object with a string `command`.
+    #[error("frame is not valid JSON with a \"command\": {0}")]
+    InvalidFrame(#[source] serde_json::Error),
+    /// A known command whose payload does not have the documented shape.
+    #[error("{command}: payload does not match the documented shape: {source}")]
+    InvalidPayload {
+        /// The frame's `command`.
+        command: String,
+        /// What serde found wrong.
+        #[source]
+        source: serde_json::Error,
+    },
+}
 
 /// A command for the cloud, of any device family.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,10 +14,10 @@ pub use commands::MAX_QUEUED;
 
 use super::io::Now;
 use super::outbox::Outbox;
-use crate::anova::model::CookerInfo;
-use crate::anova::protocol::CookerRef;
 use crate::appliance::family::{DiscoveryDevice, Family};
+use crate::appliance::DeviceInfo;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
+use crate::sous_vide::wire::CookerRef;
 use crate::topics::Topics;
 use commands::Commands;
 use history::History;
@@ -93,7 +93,7 @@ impl<S> Default for Memo<S> {
 #[derive(Debug)]
 pub(crate) struct Machine<F: Family> {
     /// Identity from the device list.
-    info: CookerInfo,
+    info: DeviceInfo,
     /// The sanitised id used in topics.
     id: String,
     /// The cloud address of its commands.
@@ -112,7 +112,7 @@ pub(crate) struct Machine<F: Family> {
 
 impl<F: Family> Machine<F> {
     /// A newly listed device.
-    pub(crate) fn new(info: CookerInfo, id: String, settings: &Settings) -> Self {
+    pub(crate) fn new(info: DeviceInfo, id: String, settings: &Settings) -> Self {
         let limits = F::limits(&info.device_type, settings.max_temperature_c);
         let address = CookerRef {
             cooker_id: info.cooker_id.clone(),
@@ -133,7 +133,7 @@ impl<F: Family> Machine<F> {
     }
 
     /// A new name or type from the device list.
-    pub(crate) fn rename(&mut self, info: CookerInfo, settings: &Settings) {
+    pub(crate) fn rename(&mut self, info: DeviceInfo, settings: &Settings) {
         self.limits = F::limits(&info.device_type, settings.max_temperature_c);
         self.address.device_type = info.device_type.clone();
         self.info = info;

@@ -1,9 +1,10 @@
 //! The test harness: a bridge with its own clock, inputs in, outputs checked.
 
 use super::*;
-use crate::anova::model::{HvacAction, Stage};
-use crate::anova::protocol::{ApcCommand, DeviceType};
+use crate::sous_vide::state::{HvacAction, Stage};
+use crate::sous_vide::wire::ApcCommand;
 use crate::wire::CloudCommand;
+use crate::wire::DeviceType;
 use time::macros::datetime;
 
 pub(super) const A7: &str = "A7COOKERID000000000001";
@@ -119,7 +120,7 @@ impl Harness {
     }
 
     pub(super) fn add(&mut self, cooker_id: &str, model: &str, name: &str) -> Vec<Output> {
-        self.cloud(CloudEvent::DeviceAdded(CookerInfo {
+        self.cloud(CloudEvent::DeviceAdded(DeviceInfo {
             cooker_id: cooker_id.into(),
             device_type: DeviceType::new(model),
             name: name.into(),

@@ -5,7 +5,7 @@
 
 use super::harness::*;
 use super::*;
-use crate::anova::protocol::ApcCommand;
+use crate::sous_vide::wire::ApcCommand;
 use std::collections::{BTreeMap, VecDeque};
 
 /// The topic of the a7's responses.

@@ -2,8 +2,9 @@
 
 use super::harness::*;
 use super::*;
-use crate::anova::model::Stage;
-use crate::anova::protocol::{ApcCommand, CommandName, TemperatureUnit};
+use crate::sous_vide::state::Stage;
+use crate::sous_vide::wire::{ApcCommand, CommandName};
+use crate::wire::TemperatureUnit;
 use time::macros::datetime;
 
 // --- connection, discovery, state ------------------------------------------------------------

@@ -4,8 +4,8 @@
 //! or not at all (`anova-protocol.md` §2). Every entry has a deadline, so the table cannot grow
 //! without bound even when responses never come; entries whose caller gave up are pruned too.
 
-use crate::anova::protocol::Response;
 use crate::cloud::CloudError;
+use crate::wire::Response;
 use std::collections::HashMap;
 use tokio::sync::oneshot;
 use tokio::time::Instant;

@@ -11,9 +11,11 @@
 //! - Ovens are not bridged; their entries and states are ignored.
 
 use super::staleness::Staleness;
-use crate::anova::model::{is_cooker, CookerInfo, CookerState};
-use crate::anova::protocol::{ApcStateEvent, DeviceListEntry};
+use crate::appliance::{DeviceInfo, Kind};
 use crate::cloud::CloudEvent;
+use crate::sous_vide::state::CookerState;
+use crate::sous_vide::wire::ApcStateEvent;
+use crate::wire::DeviceListEntry;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -34,7 +36,7 @@ struct EarlyState {
 #[derive(Debug)]
 pub(crate) struct Registry {
     /// Keyed by `cookerId`; ordered so events come out in a stable order.
-    devices: BTreeMap<String, CookerInfo>,
+    devices: BTreeMap<String, DeviceInfo>,
     /// The last normalised state of each cooker: `from_wire` needs it for Gen 3 timer ends and
     /// steady end times. Kept across reconnects.
     states: HashMap<String, CookerState>,
@@ -66,10 +68,10 @@ impl Registry {
         entries: &[DeviceListEntry],
         now: Instant,
     ) -> Vec<CloudEvent> {
-        let fresh: BTreeMap<String, CookerInfo> = entries
+        let fresh: BTreeMap<String, DeviceInfo> = entries
             .iter()
-            .filter(|entry| is_cooker(&entry.device_type))
-            .map(|entry| (entry.cooker_id.clone(), CookerInfo::from_entry(entry)))
+            .filter(|entry| Kind::of(&entry.device_type).is_some())
+            .map(|entry| (entry.cooker_id.clone(), DeviceInfo::from_entry(entry)))
             .collect();
         let gone: Vec<String> = self
             .devices
@@ -103,11 +105,11 @@ impl Registry {
         entry: &DeviceListEntry,
         now: Instant,
     ) -> Vec<CloudEvent> {
-        if !is_cooker(&entry.device_type) {
+        if Kind::of(&entry.device_type).is_none() {
             return Vec::new();
         }
         let mut events: Vec<CloudEvent> = self
-            .upsert(CookerInfo::from_entry(entry), now)
+            .upsert(DeviceInfo::from_entry(entry), now)
             .into_iter()
             .collect();
         if let Some(early) = self.early.remove(&entry.cooker_id) {
@@ -136,7 +138,11 @@ impl Registry {
         received_at: OffsetDateTime,
         now: Instant,
     ) -> Vec<CloudEvent> {
-        if event.device_type.as_ref().is_some_and(|t| !is_cooker(t)) {
+        if event
+            .device_type
+            .as_ref()
+            .is_some_and(|t| Kind::of(t).is_none())
+        {
             return Vec::new();
         }
         if self.devices.contains_key(&event.cooker_id) {
@@ -171,7 +177,7 @@ impl Registry {
     }
 
     /// Adds or updates a cooker; announces it when it is new or its name or type changed.
-    fn upsert(&mut self, info: CookerInfo, now: Instant) -> Option<CloudEvent> {
+    fn upsert(&mut self, info: DeviceInfo, now: Instant) -> Option<CloudEvent> {
         match self.devices.get(&info.cooker_id) {
             Some(known) if *known == info => None,
             Some(known) => {
@@ -227,7 +233,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anova::protocol::{DeviceType, Event};
+    use crate::wire::{DeviceType, Event};
 
     const A7_IDLE: &str =
         include_str!("../../../tests/fixtures/anova-messages/EVENT_APC_STATE.a7.idle.real.json");

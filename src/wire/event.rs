@@ -1,0 +1,308 @@
+//! Server → client frames: the envelope, the dispatch by `command`, and the events every
+//! family shares (device lists, account flags). Each family's state body is its own module's.
+
+use super::device::DeviceType;
+use super::response::{Response, ResponsePayload};
+use super::ProtocolError;
+use crate::sous_vide::wire::ApcStateEvent;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+// ---------------------------------------------------------------------------------------------
+
+/// One server → client frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// `EVENT_APC_WIFI_LIST`: every paired sous-vide cooker; sent on every connect.
+    ApcWifiList(Vec<DeviceListEntry>),
+    /// `EVENT_APC_STATE`: one cooker's state.
+    ApcState(ApcStateEvent),
+    /// `EVENT_APC_WIFI_ADDED`: a cooker paired during this session.
+    ApcWifiAdded(DeviceListEntry),
+    /// `EVENT_APC_WIFI_REMOVED`: a cooker unpaired during this session.
+    ApcWifiRemoved(DeviceRemoved),
+    /// `EVENT_APC_WIFI_VERSION`: firmware / OTA availability.
+    ApcWifiVersion(Vec<FirmwareVersion>),
+    /// `EVENT_USER_STATE`: account flags; the gateway ignores it.
+    UserState(UserState),
+    /// `EVENT_APO_WIFI_LIST`: ovens; recognised, not bridged.
+    ApoWifiList(Vec<DeviceListEntry>),
+    /// `EVENT_APO_STATE`: an oven's state; recognised, not bridged.
+    ApoState(ApoStateEvent),
+    /// `RESPONSE`: the answer to one command, matched by `requestId`.
+    Response(Response),
+    /// Any other `command`, kept so it can be logged.
+    Unknown {
+        /// The frame's `command`.
+        command: String,
+        /// The raw payload (`null` when absent).
+        payload: Value,
+    },
+}
+
+/// The envelope read before the payload's type is known.
+#[derive(Deserialize)]
+pub(crate) struct RawFrame<'a> {
+    #[serde(borrow)]
+    pub(crate) command: std::borrow::Cow<'a, str>,
+    #[serde(default, rename = "requestId")]
+    pub(crate) request_id: Option<String>,
+    #[serde(default, borrow)]
+    pub(crate) payload: Option<&'a RawValue>,
+    #[serde(default)]
+    pub(crate) error: Option<Value>,
+}
+
+pub(crate) fn payload_of<'a, T: Deserialize<'a>>(
+    command: &str,
+    payload: Option<&'a RawValue>,
+) -> Result<T, ProtocolError> {
+    let raw = payload.map_or("null", RawValue::get);
+    serde_json::from_str(raw).map_err(|source| ProtocolError::InvalidPayload {
+        command: command.to_owned(),
+        source,
+    })
+}
+
+/// Reads an error text that may be a string or a structured value.
+fn error_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Object(map) => map
+            .get("message")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| Some(value.to_string())),
+        other => Some(other.to_string()),
+    }
+}
+
+impl Event {
+    /// Parses one text frame from the server.
+    pub fn parse(text: &str) -> Result<Self, ProtocolError> {
+        let frame: RawFrame<'_> =
+            serde_json::from_str(text).map_err(ProtocolError::InvalidFrame)?;
+        let command = frame.command.as_ref();
+        Ok(match command {
+            "EVENT_APC_WIFI_LIST" => Self::ApcWifiList(payload_of(command, frame.payload)?),
+            "EVENT_APC_STATE" => Self::ApcState(ApcStateEvent::parse(frame.payload)?),
+            "EVENT_APC_WIFI_ADDED" => Self::ApcWifiAdded(payload_of(command, frame.payload)?),
+            "EVENT_APC_WIFI_REMOVED" => Self::ApcWifiRemoved(payload_of(command, frame.payload)?),
+            "EVENT_APC_WIFI_VERSION" => Self::ApcWifiVersion(payload_of(command, frame.payload)?),
+            "EVENT_USER_STATE" => Self::UserState(payload_of(command, frame.payload)?),
+            "EVENT_APO_WIFI_LIST" => Self::ApoWifiList(payload_of(command, frame.payload)?),
+            "EVENT_APO_STATE" => Self::ApoState(payload_of(command, frame.payload)?),
+            "RESPONSE" => {
+                let payload: ResponsePayload = match frame.payload {
+                    Some(_) => payload_of(command, frame.payload)?,
+                    None => ResponsePayload::default(),
+                };
+                // The app reads the error text from `payload.error` or from the top level.
+                let error = payload
+                    .error
+                    .as_ref()
+                    .and_then(error_text)
+                    .or_else(|| frame.error.as_ref().and_then(error_text));
+                Self::Response(Response {
+                    request_id: frame.request_id.unwrap_or_default(),
+                    status: payload.status.unwrap_or_default(),
+                    error,
+                    data: payload.data,
+                })
+            }
+            other => Self::Unknown {
+                command: other.to_owned(),
+                payload: match frame.payload {
+                    Some(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+                    None => Value::Null,
+                },
+            },
+        })
+    }
+
+    /// The frame's `command` name.
+    pub fn command(&self) -> &str {
+        match self {
+            Self::ApcWifiList(_) => "EVENT_APC_WIFI_LIST",
+            Self::ApcState(_) => "EVENT_APC_STATE",
+            Self::ApcWifiAdded(_) => "EVENT_APC_WIFI_ADDED",
+            Self::ApcWifiRemoved(_) => "EVENT_APC_WIFI_REMOVED",
+            Self::ApcWifiVersion(_) => "EVENT_APC_WIFI_VERSION",
+            Self::UserState(_) => "EVENT_USER_STATE",
+            Self::ApoWifiList(_) => "EVENT_APO_WIFI_LIST",
+            Self::ApoState(_) => "EVENT_APO_STATE",
+            Self::Response(_) => "RESPONSE",
+            Self::Unknown { command, .. } => command,
+        }
+    }
+
+    /// Serialises the frame as the real cloud would send it.
+    pub fn to_json(&self) -> String {
+        fn envelope<T: Serialize>(command: &str, payload: &T) -> String {
+            #[derive(Serialize)]
+            struct Envelope<'a, T> {
+                command: &'a str,
+                payload: &'a T,
+            }
+            // Serialising our own plain data types cannot fail.
+            serde_json::to_string(&Envelope { command, payload }).unwrap_or_default()
+        }
+        match self {
+            Self::ApcWifiList(list) | Self::ApoWifiList(list) => envelope(self.command(), list),
+            Self::ApcState(state) => envelope(self.command(), state),
+            Self::ApcWifiAdded(entry) => envelope(self.command(), entry),
+            Self::ApcWifiRemoved(removed) => envelope(self.command(), removed),
+            Self::ApcWifiVersion(versions) => envelope(self.command(), versions),
+            Self::UserState(user) => envelope(self.command(), user),
+            Self::ApoState(state) => envelope(self.command(), state),
+            Self::Response(response) => response.to_json(),
+            Self::Unknown { command, payload } => envelope(command, payload),
+        }
+    }
+}
+
+/// One paired device, from `EVENT_APC_WIFI_LIST` or `EVENT_APC_WIFI_ADDED`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceListEntry {
+    /// The cloud's opaque device id.
+    #[serde(rename = "cookerId")]
+    pub cooker_id: String,
+    /// The device type (`a7`, `pro`, …).
+    #[serde(rename = "type")]
+    pub device_type: DeviceType,
+    /// The name the user gave it in the Anova app (default: the product name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// When it was paired (ISO 8601).
+    #[serde(default, rename = "pairedAt", skip_serializing_if = "Option::is_none")]
+    pub paired_at: Option<String>,
+}
+
+/// `EVENT_APC_WIFI_REMOVED`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceRemoved {
+    /// The device that was unpaired.
+    #[serde(rename = "cookerId")]
+    pub cooker_id: String,
+}
+
+/// One entry of `EVENT_APC_WIFI_VERSION`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FirmwareVersion {
+    /// The device.
+    #[serde(rename = "cookerId")]
+    pub cooker_id: String,
+    /// The installed version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// What the cloud offers, verbatim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ota: Option<Value>,
+}
+
+/// `EVENT_USER_STATE`: account flags.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct UserState {
+    /// Linked to Alexa.
+    #[serde(
+        default,
+        rename = "isConnectedToAlexa",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_connected_to_alexa: Option<bool>,
+    /// Linked to Google Home.
+    #[serde(
+        default,
+        rename = "isConnectedToGoogleHome",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_connected_to_google_home: Option<bool>,
+    /// Sous-vide app subscription.
+    #[serde(
+        default,
+        rename = "sousVideSubscription",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sous_vide_subscription: Option<Subscription>,
+    /// Oven app subscription.
+    #[serde(
+        default,
+        rename = "ovenSubscription",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub oven_subscription: Option<Subscription>,
+}
+
+/// A subscription flag block of `EVENT_USER_STATE`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Subscription {
+    /// Whether the subscription is valid.
+    #[serde(
+        default,
+        rename = "hasValidSubscription",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub has_valid_subscription: Option<bool>,
+    /// A pre-subscription account.
+    #[serde(
+        default,
+        rename = "isLegacyAccount",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub is_legacy_account: Option<bool>,
+    /// Store product id.
+    #[serde(default, rename = "productId", skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
+    /// Renewal period.
+    #[serde(
+        default,
+        rename = "renewalPeriod",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub renewal_period: Option<String>,
+}
+
+/// `EVENT_APO_STATE`, kept raw: ovens are recognised but not bridged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApoStateEvent {
+    /// The oven.
+    #[serde(rename = "cookerId")]
+    pub cooker_id: String,
+    /// `oven_v1` / `oven_v2`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub device_type: Option<DeviceType>,
+    /// The oven state, verbatim.
+    #[serde(default)]
+    pub state: Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_event_is_kept_not_an_error() {
+        let event = Event::parse(r#"{"command":"EVENT_SOMETHING_NEW","payload":{"x":1}}"#).unwrap();
+        assert_eq!(
+            event,
+            Event::Unknown {
+                command: "EVENT_SOMETHING_NEW".into(),
+                payload: serde_json::json!({"x": 1})
+            }
+        );
+    }
+
+    #[test]
+    fn not_json_is_an_error() {
+        assert!(matches!(
+            Event::parse("hello"),
+            Err(ProtocolError::InvalidFrame(_))
+        ));
+        assert!(matches!(
+            Event::parse(r#"{"payload":1}"#),
+            Err(ProtocolError::InvalidFrame(_))
+        ));
+    }
+}
