@@ -3,11 +3,12 @@
 
 mod support;
 
-use anova2mqtt::anova::protocol::{ApcCommand, ClientCommand};
 use anova2mqtt::config::Config;
 use anova2mqtt::secret::Secret;
-use anova2mqtt::simulator::{demo_cookers, Fault, Simulator, SimulatorConfig, SimulatorHandle};
-use anova2mqtt::sous_vide::state::Stage;
+use anova2mqtt::simulator::{
+    demo_cookers, ApcCommand, ClientCommand, CookerStage, Fault, Simulator, SimulatorConfig,
+    SimulatorHandle,
+};
 use serde_json::Value;
 use std::time::Duration;
 use support::{Broker, Msg, Watcher, WAIT};
@@ -248,7 +249,7 @@ async fn pending_target_then_cook_on_starts_a_cook() {
     assert_eq!(cooker.device_type.as_str(), "a7");
     assert_eq!(*target_temperature, 57.5);
     let cooker = sys.handle().cooker(A7).expect("cooker");
-    assert_ne!(cooker.stage, Stage::Idle);
+    assert_ne!(cooker.stage, CookerStage::Idle);
     assert_eq!(cooker.target_temperature_c, 57.5);
     let topic = format!("anova2mqtt/{A7}/event");
     sys.watcher
@@ -338,7 +339,7 @@ async fn a_refused_change_to_a_running_cook_still_takes_effect() {
     );
     let cooker = sys.handle().cooker(PRO).expect("pro");
     assert_eq!(cooker.target_temperature_c, 60.0);
-    assert_ne!(cooker.stage, Stage::Idle);
+    assert_ne!(cooker.stage, CookerStage::Idle);
     let names: Vec<String> = sys
         .handle()
         .commands()

@@ -6,8 +6,8 @@ use anova2mqtt::anova::protocol::{
     ApcCommand, ApcState, CookerRef, DeviceType, Event, Response, TemperatureUnit,
 };
 use anova2mqtt::simulator::{
-    demo_cookers, Alarm, AuthFailureMode, Fault, SimCookerSpec, Simulator, SimulatorConfig,
-    SimulatorHandle,
+    demo_cookers, Alarm, AuthFailureMode, CookerStage, Fault, SimCookerSpec, Simulator,
+    SimulatorConfig, SimulatorHandle,
 };
 use anova2mqtt::sous_vide::state::{CookerState, Stage};
 use futures_util::{SinkExt, StreamExt};
@@ -472,7 +472,7 @@ async fn gen2_counts_up_while_maintaining() {
     let id = client.send(&start_cook(pro_ref(), 60.0, Some(60))).await;
     client.response(&id).await;
     handle
-        .wait_for_stage(PRO, Stage::Maintaining, WAIT)
+        .wait_for_stage(PRO, CookerStage::Maintaining, WAIT)
         .await
         .unwrap();
     // Wait for a push at least 60 simulated seconds (100 ms) into maintaining.
@@ -857,7 +857,11 @@ async fn withheld_responses_never_come() {
     client.send(&start_cook(a7_ref(), 60.0, None)).await;
     handle.wait_for_commands(1, WAIT).await.unwrap();
     assert!(client.is_quiet().await, "no RESPONSE, no push");
-    assert_eq!(handle.cooker(A7).unwrap().stage, Stage::Idle, "not applied");
+    assert_eq!(
+        handle.cooker(A7).unwrap().stage,
+        CookerStage::Idle,
+        "not applied"
+    );
 
     handle.inject(Fault::WithholdResponses(false)).unwrap();
     let id = client.send(&start_cook(a7_ref(), 60.0, None)).await;

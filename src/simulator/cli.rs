@@ -1,6 +1,6 @@
 //! The options of `anova2mqtt simulate`.
 
-use super::{AuthFailureMode, SimulatorConfig, MAX_SPEED};
+use super::config::{AuthFailureMode, SimulatorConfig, MAX_SPEED};
 use crate::secret::Secret;
 use std::net::SocketAddr;
 use std::time::Duration;

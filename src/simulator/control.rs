@@ -2,15 +2,15 @@
 //! (faults, cookers) and to observe it (commands received, connections, cooker states), plus
 //! wait helpers so tests never sleep blindly.
 
-use super::cooker::{Alarm, CookerSnapshot, SpecError};
+use super::config::{SimCookerSpec, SpecError};
+use super::cooker::machine::{Alarm, CookerStage};
+use super::cooker::CookerSnapshot;
+use super::record::{PushRecord, ReceivedCommand};
 use super::world::World;
-use super::SimCookerSpec;
-use crate::anova::model::Stage;
-use crate::anova::protocol::ClientFrame;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use time::OffsetDateTime;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 /// A fault to inject, or to clear.
@@ -54,18 +54,6 @@ pub enum Fault {
     CloseAfterResponse(bool),
 }
 
-/// A command the simulator received.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReceivedCommand {
-    /// Which connection it came on (ids start at 1, in accept order of successful upgrades).
-    pub connection: u64,
-    /// When it arrived.
-    pub received_at: Instant,
-    /// The parsed frame; a known command with a payload that does not decode has
-    /// [`ClientCommand::Invalid`](crate::anova::protocol::ClientCommand::Invalid) as its body.
-    pub frame: ClientFrame,
-}
-
 /// A control call that could not be carried out.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ControlError {
@@ -93,18 +81,29 @@ pub(crate) struct Shared {
     /// Bumped after every change of the world, so waiters re-check their condition.
     changed: watch::Sender<u64>,
     /// Bumped by [`Fault::DropConnections`]; each connection resets when it changes.
-    pub drop_generation: watch::Sender<u64>,
+    pub(crate) drop_generation: watch::Sender<u64>,
     /// The half-open fault.
-    pub half_open: watch::Sender<bool>,
+    pub(crate) half_open: watch::Sender<bool>,
+    /// Where the connections report written pushes, once someone asked.
+    push_log: Mutex<Option<mpsc::Sender<PushRecord>>>,
 }
 
 impl Shared {
-    pub fn new(world: World) -> Self {
+    pub(crate) fn new(world: World) -> Self {
         Self {
             world: Mutex::new(world),
             changed: watch::Sender::new(0),
             drop_generation: watch::Sender::new(0),
             half_open: watch::Sender::new(false),
+            push_log: Mutex::new(None),
+        }
+    }
+
+    /// Reports a written push to the latency hook; dropped when its buffer is full.
+    pub(crate) fn record_push(&self, record: PushRecord) {
+        let log = self.push_log.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(sender) = log.as_ref() {
+            let _ = sender.try_send(record);
         }
     }
 
@@ -114,14 +113,14 @@ impl Shared {
     }
 
     /// Runs `f` on the world under the lock (never across an `.await`), then wakes waiters.
-    pub fn update<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+    pub(crate) fn update<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         let result = f(&mut self.lock());
         self.changed.send_modify(|v| *v = v.wrapping_add(1));
         result
     }
 
     /// Reads the world under the lock.
-    pub fn read<R>(&self, f: impl FnOnce(&World) -> R) -> R {
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&World) -> R) -> R {
         f(&self.lock())
     }
 }
@@ -201,9 +200,37 @@ impl SimulatorHandle {
         }
     }
 
-    /// Every command received so far, in order.
+    /// The commands received so far, in order (the newest
+    /// [`command_log_limit`](super::SimulatorConfig::command_log_limit) of them).
     pub fn commands(&self) -> Vec<ReceivedCommand> {
-        self.shared.read(|w| w.commands.clone())
+        self.shared
+            .read(|w| w.commands.retained().cloned().collect())
+    }
+
+    /// Removes and returns the recorded commands, so a long run can check them as it goes.
+    /// [`Self::commands_received`] still counts them.
+    pub fn drain_commands(&self) -> Vec<ReceivedCommand> {
+        self.shared.update(|w| w.commands.drain())
+    }
+
+    /// How many commands were received since the start, drained or forgotten ones included.
+    pub fn commands_received(&self) -> u64 {
+        self.shared.read(|w| w.commands.total())
+    }
+
+    /// Starts recording when each state push is written to a socket (off by default; it costs
+    /// one small record per push while on). Records go to the returned receiver, which holds
+    /// at most `capacity` of them: when the reader falls behind, newer records are dropped, so
+    /// the simulator never waits for it. A second call replaces the first receiver.
+    pub fn push_times(&self, capacity: usize) -> mpsc::Receiver<PushRecord> {
+        let (sender, receiver) = mpsc::channel(capacity.max(1));
+        *self
+            .shared
+            .push_log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(sender);
+        self.shared.update(|w| w.tag_pushes = true);
+        receiver
     }
 
     /// TCP connections accepted so far, refused ones included.
@@ -256,17 +283,15 @@ impl SimulatorHandle {
         }
     }
 
-    /// Waits until at least `count` commands were received; returns them all.
+    /// Waits until at least `count` commands were received in all; returns the recorded ones.
     pub async fn wait_for_commands(
         &self,
         count: usize,
         timeout: Duration,
     ) -> Result<Vec<ReceivedCommand>, WaitTimeout> {
         let what = format!("{count} command(s)");
-        self.wait_until(&what, timeout, |h| {
-            h.shared.read(|w| w.commands.len()) >= count
-        })
-        .await?;
+        self.wait_until(&what, timeout, |h| h.commands_received() >= count as u64)
+            .await?;
         Ok(self.commands())
     }
 
@@ -296,7 +321,7 @@ impl SimulatorHandle {
     pub async fn wait_for_stage(
         &self,
         cooker_id: &str,
-        stage: Stage,
+        stage: CookerStage,
         timeout: Duration,
     ) -> Result<CookerSnapshot, WaitTimeout> {
         let what = format!("cooker {cooker_id} to be {}", stage.as_str());

@@ -5,35 +5,35 @@ use crate::secret::Secret;
 use std::fmt;
 
 /// The subprotocol the oven app requests; echoed when offered, never required.
-pub const ANOVA_V2: &str = "ANOVA_V2";
+pub(crate) const ANOVA_V2: &str = "ANOVA_V2";
 
 /// The prefix of every personal access token.
 const PAT_PREFIX: &str = "anova-";
 
 /// Which device families a connection asked for (`supportedAccessories`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Accessories {
+pub(crate) struct Accessories {
     /// Sous-vide cookers.
-    pub apc: bool,
+    pub(crate) apc: bool,
     /// Ovens.
-    pub apo: bool,
+    pub(crate) apo: bool,
 }
 
 /// What the client put in the query string (the token stays redacted in `Debug`).
 #[derive(Debug)]
-pub struct ConnectRequest {
+pub(crate) struct ConnectRequest {
     /// `token`, percent-decoded.
-    pub token: Option<Secret>,
+    pub(crate) token: Option<Secret>,
     /// `supportedAccessories`.
-    pub accessories: Accessories,
+    pub(crate) accessories: Accessories,
     /// `platform` (`android`, `ios`, …), for the log.
-    pub platform: Option<String>,
+    pub(crate) platform: Option<String>,
 }
 
 impl ConnectRequest {
     /// Parses `token=…&supportedAccessories=APC,APO&platform=…`, tolerating empty segments
     /// (`&&`) and unknown parameters. A missing `supportedAccessories` is read as `APC` \[INF].
-    pub fn from_query(query: Option<&str>) -> Self {
+    pub(crate) fn from_query(query: Option<&str>) -> Self {
         let mut token = None;
         let mut accessories = None;
         let mut platform = None;
@@ -70,7 +70,7 @@ impl ConnectRequest {
 
 /// Why a connection was refused. The text never contains the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// No `token` parameter.
     NoToken,
     /// A token other than the configured one.
@@ -97,7 +97,10 @@ impl fmt::Display for Refusal {
 
 /// Applies the token rules: the configured token when there is one, else any token that starts
 /// with `anova-`.
-pub fn check_token(token: Option<&Secret>, configured: Option<&Secret>) -> Result<(), Refusal> {
+pub(crate) fn check_token(
+    token: Option<&Secret>,
+    configured: Option<&Secret>,
+) -> Result<(), Refusal> {
     let token = token.ok_or(Refusal::NoToken)?;
     match configured {
         Some(expected) if expected.expose() == token.expose() => Ok(()),
@@ -112,7 +115,7 @@ pub fn check_token(token: Option<&Secret>, configured: Option<&Secret>) -> Resul
 }
 
 /// Whether a `Sec-WebSocket-Protocol` header value offers `ANOVA_V2`.
-pub fn offers_anova_v2(header: &str) -> bool {
+pub(crate) fn offers_anova_v2(header: &str) -> bool {
     header.split(',').any(|p| p.trim() == ANOVA_V2)
 }
 

@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 const PATHLESS: &[u8] = b"GET ?";
 
 /// A TCP stream with a few bytes to be read before the socket's own.
-pub struct PrefixedStream {
+pub(crate) struct PrefixedStream {
     prefix: Vec<u8>,
     read: usize,
     inner: TcpStream,
@@ -25,13 +25,13 @@ pub struct PrefixedStream {
 
 impl PrefixedStream {
     /// The socket underneath.
-    pub fn tcp(&self) -> &TcpStream {
+    pub(crate) fn tcp(&self) -> &TcpStream {
         &self.inner
     }
 }
 
 /// Waits for the start of the request and, when it is `GET ?…`, makes it `GET /?…`.
-pub async fn normalise_request_line(mut stream: TcpStream) -> io::Result<PrefixedStream> {
+pub(crate) async fn normalise_request_line(mut stream: TcpStream) -> io::Result<PrefixedStream> {
     let mut head = [0u8; PATHLESS.len()];
     loop {
         let n = stream.peek(&mut head).await?;

@@ -14,25 +14,27 @@
 //! | oven commands | `ok` and nothing happens: the simulator has no ovens, and an unknown device id is acknowledged `ok` \[LIVE quirk]; with the allow-list enforced, app-only oven commands get `unauthorized` \[LIVE robdimsdale] |
 //! | the five APC commands | `ok`, then routed to the cooker; an unknown `cookerId` or a wrong/missing `type` is still `ok` and silently ignored \[LIVE quirk] |
 
-use crate::anova::model::MAX_TIMER_S;
-use crate::anova::protocol::{ApcCommand, ClientCommand, ClientFrame, CommandName, ProtocolError};
-use serde_json::Value;
+use super::wire::client::{ApcCommand, ApcCommandName, ClientCommand, ClientFrame};
+use super::wire::TemperatureUnit;
+
+/// The longest timer the app's validators allow: 99 h 59 min (`anova-protocol.md` §5).
+const MAX_TIMER_S: u32 = 359_940;
 
 /// The command name is not recognised.
-pub const UNKNOWN_COMMAND: &str = "Unknown command type";
+pub(crate) const UNKNOWN_COMMAND: &str = "Unknown command type";
 /// A known command that is invalid here or with these parameters.
-pub const INVALID_COMMAND: &str = "invalid command";
+pub(crate) const INVALID_COMMAND: &str = "invalid command";
 /// Accepted but failed.
-pub const FAILED: &str = "failed to process command";
+pub(crate) const FAILED: &str = "failed to process command";
 /// Not allowed for this session.
-pub const UNAUTHORIZED: &str = "unauthorized";
+pub(crate) const UNAUTHORIZED: &str = "unauthorized";
 
 /// The validator's temperature range for APC targets, °C (`anova-protocol.md` §5).
 const TARGET_RANGE_C: std::ops::RangeInclusive<f64> = 0.0..=99.5;
 
 /// What to do with one command.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Answer with this error text.
     Error(&'static str),
     /// Answer `ok`; nothing happens.
@@ -86,34 +88,23 @@ const APP_ONLY_OVEN: &[&str] = &[
     "CMD_APO_DISCONNECT",
 ];
 
-/// Reads one client text frame. A known command whose payload does not decode still yields a
-/// frame (with [`ClientCommand::Invalid`]) so it can be answered `invalid command`; only text
-/// that is not a JSON object with a string `command` gives `None` (there is nothing to answer).
-pub fn parse_command(text: &str) -> Option<ClientFrame> {
-    match ClientFrame::parse(text) {
-        Ok(frame) => Some(frame),
-        Err(ProtocolError::InvalidFrame(_)) => None,
-        Err(error @ ProtocolError::InvalidPayload { .. }) => {
-            let value: Value = serde_json::from_str(text).ok()?;
-            let field = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
-            Some(ClientFrame {
-                command: field("command")?,
-                request_id: field("requestId").unwrap_or_default(),
-                body: ClientCommand::Invalid {
-                    reason: error.to_string(),
-                },
-            })
-        }
-    }
+/// Reads one client text frame; `None` for text that is not a command frame at all (there is
+/// nothing to answer). A known command with a payload that does not decode still yields a frame
+/// (with [`ClientCommand::Invalid`]) so it can be answered `invalid command`.
+pub(crate) fn parse_command(text: &str) -> Option<ClientFrame> {
+    ClientFrame::parse(text).ok()
 }
 
 /// Decides the answer to `frame`; `enforce_pat_allow_list` makes the server behave as it
 /// (most likely) does for a personal access token.
-pub fn route(frame: &ClientFrame, enforce_pat_allow_list: bool) -> Verdict {
+pub(crate) fn route(frame: &ClientFrame, enforce_pat_allow_list: bool) -> Verdict {
     let name = frame.command.as_str();
-    if let Some(apc) = CommandName::parse(name) {
+    if let Some(apc) = ApcCommandName::parse(name) {
         if enforce_pat_allow_list
-            && matches!(apc, CommandName::SetTargetTemp | CommandName::SetTimer)
+            && matches!(
+                apc,
+                ApcCommandName::SetTargetTemp | ApcCommandName::SetTimer
+            )
         {
             return Verdict::Error(UNAUTHORIZED);
         }
@@ -143,9 +134,8 @@ pub fn route(frame: &ClientFrame, enforce_pat_allow_list: bool) -> Verdict {
 
 /// The app validators' ranges: target 0–99.5 °C, timer at most 99 h 59 min.
 fn is_valid(command: &ApcCommand) -> bool {
-    let target_ok = |target: f64, unit: crate::anova::protocol::TemperatureUnit| {
-        TARGET_RANGE_C.contains(&unit.to_celsius(target))
-    };
+    let target_ok =
+        |target: f64, unit: TemperatureUnit| TARGET_RANGE_C.contains(&unit.to_celsius(target));
     match command {
         ApcCommand::Start {
             target_temperature,

@@ -4,44 +4,29 @@
 //! Every task is spawned on one [`TaskTracker`] and stops on one [`CancellationToken`], so
 //! [`Simulator::shutdown`] ends them all.
 
+use super::config::{AuthFailureMode, SimulatorConfig};
+use super::connection::{close_gracefully, Connection};
 use super::control::{Shared, SimulatorHandle};
 use super::handshake::{check_token, offers_anova_v2, Accessories, ConnectRequest, Refusal};
-use super::request_line::{normalise_request_line, PrefixedStream};
-use super::routing::parse_command;
-use super::world::{Outbound, Outcome, World};
-use super::{AuthFailureMode, SimulatorConfig};
-use crate::anova::protocol::ClientFrame;
-use futures_util::{SinkExt, StreamExt};
-use std::collections::VecDeque;
+use super::request_line::normalise_request_line;
+use super::world::World;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{header, HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
 /// A client that connects but never finishes its upgrade request is dropped after this.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How long one frame may take to write before the client counts as gone.
-const SEND_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How long we wait for the client's answer to our close frame before dropping the socket
-/// (a client that is not reading would otherwise hold up shutdown).
-const CLOSE_TIMEOUT: Duration = Duration::from_millis(250);
-
-type Socket = WebSocketStream<PrefixedStream>;
 
 /// A running simulated Anova cloud.
 pub struct Simulator {
@@ -298,15 +283,7 @@ async fn serve_connection(
     );
     let accessories = admission.accessories;
     let (id, outbox) = shared.update(|w| w.register(accessories, OffsetDateTime::now_utc()));
-    let connection = Connection {
-        id,
-        peer,
-        socket,
-        outbox,
-        pending: VecDeque::new(),
-        shared: shared.clone(),
-        config: config.clone(),
-    };
+    let connection = Connection::new(id, peer, socket, outbox, shared.clone(), config.clone());
     let log_closes = config.log_commands;
     let end = connection.run(cancel, drops, half_open).await;
     shared.update(|w| w.unregister(id));
@@ -315,185 +292,4 @@ async fn serve_connection(
     } else {
         debug!(%peer, connection = id, end, "simulator: connection closed");
     }
-}
-
-/// One upgraded, authenticated connection.
-struct Connection {
-    id: u64,
-    peer: SocketAddr,
-    socket: Socket,
-    outbox: tokio::sync::mpsc::Receiver<Outbound>,
-    /// Commands waiting for their response delay, in arrival order.
-    pending: VecDeque<(Instant, ClientFrame)>,
-    shared: Arc<Shared>,
-    config: Arc<SimulatorConfig>,
-}
-
-impl Connection {
-    /// Serves until the connection ends; returns why, for the log.
-    async fn run(
-        mut self,
-        cancel: CancellationToken,
-        mut drops: watch::Receiver<u64>,
-        mut half_open: watch::Receiver<bool>,
-    ) -> &'static str {
-        let ping_every = self.config.ping_interval;
-        let mut ping = tokio::time::interval_at(
-            Instant::now() + ping_every.max(Duration::from_millis(1)),
-            ping_every.max(Duration::from_millis(1)),
-        );
-        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
-            if *half_open.borrow_and_update() {
-                // Half-open: hold the socket, poll nothing (so pings go unanswered too).
-                tokio::select! {
-                    () = cancel.cancelled() => return "shutdown (half-open)",
-                    _ = drops.changed() => {
-                        reset(self.socket);
-                        return "reset (half-open)";
-                    }
-                }
-            }
-            let next_due = self.pending.front().map(|(due, _)| *due);
-            tokio::select! {
-                () = cancel.cancelled() => {
-                    let away = CloseFrame { code: CloseCode::Away, reason: "".into() };
-                    close_gracefully(&mut self.socket, Some(away)).await;
-                    return "shutdown";
-                }
-                _ = drops.changed() => {
-                    reset(self.socket);
-                    return "reset (fault injected)";
-                }
-                _ = half_open.changed() => {}
-                item = self.outbox.recv() => {
-                    let (message, close_after) = match item {
-                        Some(Outbound::Frame(text)) => (Message::text(text.as_ref()), false),
-                        Some(Outbound::Response { text, close_after }) => {
-                            (Message::text(text), close_after)
-                        }
-                        // The world never drops a registered outbox; end quietly anyway.
-                        None => return "outbox closed",
-                    };
-                    if let Err(end) = self.deliver(message, &cancel).await {
-                        return end;
-                    }
-                    if close_after {
-                        // No status code in the close frame: the client reads 1005.
-                        close_gracefully(&mut self.socket, None).await;
-                        return "closed after a response (fault injected)";
-                    }
-                }
-                incoming = self.socket.next() => match incoming {
-                    Some(Ok(Message::Text(text))) => self.receive(text.as_str()),
-                    // Pongs are queued by tungstenite itself; binary frames are ignored, as
-                    // the apps ignore them.
-                    Some(Ok(_)) => {}
-                    Some(Err(_)) => return "read failed",
-                    None => return "closed by the client",
-                },
-                () = sleep_until_due(next_due) => self.answer_next(),
-                _ = ping.tick(), if !ping_every.is_zero() => {
-                    if let Err(end) = self.deliver(Message::Ping(Default::default()), &cancel).await {
-                        return end;
-                    }
-                }
-            }
-        }
-    }
-
-    /// Writes one frame; gives up on shutdown, or when the client has stopped reading long
-    /// enough for the socket buffers to stay full.
-    async fn deliver(
-        &mut self,
-        message: Message,
-        cancel: &CancellationToken,
-    ) -> Result<(), &'static str> {
-        tokio::select! {
-            () = cancel.cancelled() => Err("shutdown"),
-            sent = tokio::time::timeout(SEND_TIMEOUT, self.socket.send(message)) => match sent {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(_)) => Err("write failed"),
-                Err(_) => Err("write timed out: the client is not reading"),
-            },
-        }
-    }
-
-    /// Records a command and schedules its answer (unless responses are withheld).
-    fn receive(&mut self, text: &str) {
-        let Some(frame) = parse_command(text) else {
-            debug!(
-                connection = self.id,
-                "simulator: ignoring a frame that is not a command"
-            );
-            return;
-        };
-        let received_at = Instant::now();
-        let withheld = self.shared.update(|w| {
-            w.commands.push(super::control::ReceivedCommand {
-                connection: self.id,
-                received_at,
-                frame: frame.clone(),
-            });
-            w.faults.withhold_responses
-        });
-        if withheld {
-            self.log_command(&frame, "withheld (fault injected)");
-            return;
-        }
-        self.pending
-            .push_back((received_at + self.config.response_delay, frame));
-    }
-
-    /// Answers the oldest pending command; its frames land in our outbox.
-    fn answer_next(&mut self) {
-        let Some((_, frame)) = self.pending.pop_front() else {
-            return;
-        };
-        let outcome = self
-            .shared
-            .update(|w| w.execute(self.id, &frame, OffsetDateTime::now_utc(), Instant::now()));
-        let summary = match outcome {
-            Outcome::Applied => "ok, applied".to_owned(),
-            Outcome::Ignored(why) => format!("ok, ignored: {why}"),
-            Outcome::Refused(error) => format!("error: {error}"),
-        };
-        self.log_command(&frame, &summary);
-    }
-
-    fn log_command(&self, frame: &ClientFrame, outcome: &str) {
-        let (connection, peer) = (self.id, self.peer);
-        let (command, request_id) = (frame.command.as_str(), frame.request_id.as_str());
-        if self.config.log_commands {
-            info!(connection, %peer, command, request_id, outcome, "simulator: command");
-        } else {
-            debug!(connection, %peer, command, request_id, outcome, "simulator: command");
-        }
-    }
-}
-
-/// Sleeps until `due`, or forever when nothing is due.
-async fn sleep_until_due(due: Option<Instant>) {
-    match due {
-        Some(due) => tokio::time::sleep_until(due).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Drops the connection with a TCP reset: no close frame, no FIN.
-fn reset(socket: Socket) {
-    // SO_LINGER 0 makes the close send RST; if it cannot be set, a plain close still ends it.
-    let _ = socket.get_ref().tcp().set_zero_linger();
-    drop(socket);
-}
-
-/// Sends a close frame and waits briefly for the client's answer.
-async fn close_gracefully(socket: &mut Socket, frame: Option<CloseFrame>) {
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
-        if socket.send(Message::Close(frame)).await.is_err() {
-            return;
-        }
-        while let Some(Ok(_)) = socket.next().await {}
-    })
-    .await;
 }

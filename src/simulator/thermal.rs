@@ -18,20 +18,20 @@ const COOLING_PER_S: f64 = 0.01 / 60.0;
 
 /// The water of one cooker.
 #[derive(Debug, Clone, PartialEq)]
-pub struct WaterBath {
+pub(crate) struct WaterBath {
     /// Current water temperature, °C (exact; noise is only added when reporting).
-    pub temperature_c: f64,
+    pub(crate) temperature_c: f64,
 }
 
 impl WaterBath {
     /// A bath at the given temperature.
-    pub fn new(temperature_c: f64) -> Self {
+    pub(crate) fn new(temperature_c: f64) -> Self {
         Self { temperature_c }
     }
 
     /// Advances the bath by `dt_s` simulated seconds. `heating_to` is the setpoint while the
     /// heater is allowed to run, `None` when it is off; `heat_rate_c_per_s` is the preheat rate.
-    pub fn advance(&mut self, dt_s: f64, heating_to: Option<f64>, heat_rate_c_per_s: f64) {
+    pub(crate) fn advance(&mut self, dt_s: f64, heating_to: Option<f64>, heat_rate_c_per_s: f64) {
         if dt_s <= 0.0 {
             return;
         }
@@ -52,13 +52,8 @@ fn cool(temperature_c: f64, dt_s: f64) -> f64 {
 
 /// A small deterministic wobble (a few hundredths of a degree) that real sensors show, as a
 /// function of the simulated clock and a per-cooker phase. Only added to reported values.
-pub fn sensor_noise(clock_s: f64, phase: f64) -> f64 {
+pub(crate) fn sensor_noise(clock_s: f64, phase: f64) -> f64 {
     0.03 * (clock_s * 0.37 + phase).sin()
-}
-
-/// Rounds to the hundredths the cookers report.
-pub fn round2(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
 }
 
 #[cfg(test)]
@@ -100,6 +95,5 @@ mod tests {
             assert!(n.abs() <= 0.03);
             assert_eq!(n, sensor_noise(f64::from(i) * 1.7, 0.5));
         }
-        assert_eq!(round2(54.1749), 54.17);
     }
 }

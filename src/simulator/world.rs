@@ -1,57 +1,67 @@
-//! Everything the simulated cloud knows, behind one lock: the cookers, the open connections'
+//! Everything the simulated cloud knows, behind one lock: the devices, the open connections'
 //! outboxes, the injected faults, and the log of received commands.
 //!
 //! All frames are queued into the connections' outboxes while the lock is held, so every
 //! connection sees the frames in the order the state changed (a RESPONSE before the push that
 //! follows it; never a stale state after a fresh one). Nothing here awaits.
 
-use super::control::ReceivedCommand;
-use super::cooker::{Alarm, CookerSnapshot, SimCooker, SpecError};
+use super::config::{SimCookerSpec, SimulatorConfig, SpecError};
+use super::cooker::machine::Alarm;
+use super::cooker::{CookerSnapshot, SimCooker};
 use super::handshake::Accessories;
+use super::record::{PushTag, ReceivedCommand};
 use super::routing::{route, Verdict};
-use super::{SimCookerSpec, SimulatorConfig};
-use crate::anova::protocol::{
-    ApcCommand, ClientFrame, DeviceRemoved, Event, Response, Subscription, UserState,
-};
-use std::collections::BTreeMap;
+use super::wire::client::{ApcCommand, ClientFrame};
+use super::wire::{self, EventName, Removed, Utf8Bytes};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-/// How many frames a connection may have queued before new ones are dropped for it (a client
-/// that stopped reading, or a connection frozen by the half-open fault).
+/// How many frames a connection may have queued, beyond its connect sequence, before new ones
+/// are dropped for it (a client that stopped reading, or a connection frozen by the half-open
+/// fault). The load generator waits for room instead of dropping.
 const OUTBOX_CAPACITY: usize = 1024;
 
 /// A frame on its way to one connection.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outbound {
-    /// An event frame, shared between connections.
-    Frame(Arc<str>),
-    /// A RESPONSE; `close_after` closes the socket right after it (the 1005 quirk).
-    Response {
-        /// The frame.
-        text: String,
-        /// Close the connection once it is written.
-        close_after: bool,
+pub(crate) enum Outbound {
+    /// An event frame, shared between connections; `push` tags a state push for the latency
+    /// hook (only while it records).
+    Frame {
+        text: Utf8Bytes,
+        push: Option<PushTag>,
     },
+    /// A RESPONSE; `close_after` closes the socket right after it (the 1005 quirk).
+    Response { text: String, close_after: bool },
+}
+
+impl Outbound {
+    fn frame(text: Utf8Bytes) -> Self {
+        Self::Frame { text, push: None }
+    }
 }
 
 /// Faults that the world itself applies (the ones that act on sockets live in the server).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Faults {
+pub(crate) struct Faults {
     /// New connections fail authentication.
-    pub refuse_auth: bool,
+    pub(crate) refuse_auth: bool,
     /// Commands are recorded but never answered nor applied.
-    pub withhold_responses: bool,
+    pub(crate) withhold_responses: bool,
     /// Close the socket right after each RESPONSE.
-    pub close_after_response: bool,
+    pub(crate) close_after_response: bool,
+    /// Answer after this delay instead of the configured one.
+    pub(crate) response_delay: Option<Duration>,
 }
 
 /// One cooker with its push schedule.
 struct CookerSlot {
     cooker: SimCooker,
+    /// The id again, cheap to hand to the latency hook.
+    id: Arc<str>,
     /// When the next periodic push is due.
     next_push: Instant,
 }
@@ -60,19 +70,66 @@ struct CookerSlot {
 struct ConnectionSlot {
     outbox: mpsc::Sender<Outbound>,
     accessories: Accessories,
+    /// Frozen by the half-open fault: it will never read its outbox again.
+    frozen: bool,
+}
+
+/// The received commands, the newest `limit` of them.
+pub(crate) struct CommandLog {
+    retained: VecDeque<ReceivedCommand>,
+    total: u64,
+    limit: usize,
+}
+
+impl CommandLog {
+    fn new(limit: usize) -> Self {
+        Self {
+            retained: VecDeque::new(),
+            total: 0,
+            limit,
+        }
+    }
+
+    /// Records one command, forgetting the oldest beyond the limit.
+    pub(crate) fn push(&mut self, command: ReceivedCommand) {
+        self.total += 1;
+        self.retained.push_back(command);
+        while self.retained.len() > self.limit {
+            self.retained.pop_front();
+        }
+    }
+
+    /// The retained commands, oldest first.
+    pub(crate) fn retained(&self) -> impl Iterator<Item = &ReceivedCommand> {
+        self.retained.iter()
+    }
+
+    /// Removes and returns the retained commands.
+    pub(crate) fn drain(&mut self) -> Vec<ReceivedCommand> {
+        self.retained.drain(..).collect()
+    }
+
+    /// Every command ever received.
+    pub(crate) fn total(&self) -> u64 {
+        self.total
+    }
 }
 
 /// The simulated cloud's state.
-pub struct World {
+pub(crate) struct World {
     cookers: Vec<CookerSlot>,
+    /// `cookerId` → index in `cookers`.
+    index: HashMap<String, usize>,
     connections: BTreeMap<u64, ConnectionSlot>,
     next_connection_id: u64,
     /// Injected faults.
-    pub faults: Faults,
-    /// Every command received, in order.
-    pub commands: Vec<ReceivedCommand>,
+    pub(crate) faults: Faults,
+    /// Received commands.
+    pub(crate) commands: CommandLog,
     /// TCP connections accepted, refused ones included.
-    pub attempts: u64,
+    pub(crate) attempts: u64,
+    /// Tag state pushes for the latency hook.
+    pub(crate) tag_pushes: bool,
     started: OffsetDateTime,
     idle_push: Duration,
     cooking_push: Duration,
@@ -83,29 +140,31 @@ pub struct World {
 
 /// What [`World::execute`] did, for the log line.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Answered with this error text.
     Refused(&'static str),
-    /// Answered `ok`; the command changed a cooker.
+    /// Answered `ok`; the command changed a device.
     Applied,
     /// Answered `ok`; nothing happened, for this reason.
     Ignored(&'static str),
 }
 
 impl World {
-    /// A world with the configured cookers. `started` is the wall time the simulation starts.
-    pub fn new(
+    /// A world with the configured devices. `started` is the wall time the simulation starts.
+    pub(crate) fn new(
         config: &SimulatorConfig,
         started: OffsetDateTime,
         now: Instant,
     ) -> Result<Self, SpecError> {
         let mut world = Self {
             cookers: Vec::new(),
+            index: HashMap::new(),
             connections: BTreeMap::new(),
             next_connection_id: 1,
             faults: Faults::default(),
-            commands: Vec::new(),
+            commands: CommandLog::new(config.command_log_limit),
             attempts: 0,
+            tag_pushes: false,
             started,
             idle_push: config.idle_push_interval,
             cooking_push: config.cooking_push_interval,
@@ -120,19 +179,27 @@ impl World {
     }
 
     fn insert_cooker(&mut self, spec: &SimCookerSpec, now: Instant) -> Result<usize, SpecError> {
-        if self.index_of(&spec.cooker_id).is_some() {
-            return Err(SpecError::Duplicate(spec.cooker_id.clone()));
-        }
         let cooker = SimCooker::new(spec, self.started, self.noise, self.preheat_rate_c_per_min)?;
+        self.insert(cooker, now)
+    }
+
+    fn insert(&mut self, cooker: SimCooker, now: Instant) -> Result<usize, SpecError> {
+        if self.index.contains_key(cooker.cooker_id()) {
+            return Err(SpecError::Duplicate(cooker.cooker_id().to_owned()));
+        }
         let next_push = now + self.push_interval(&cooker);
-        self.cookers.push(CookerSlot { cooker, next_push });
-        Ok(self.cookers.len() - 1)
+        let index = self.cookers.len();
+        self.index.insert(cooker.cooker_id().to_owned(), index);
+        self.cookers.push(CookerSlot {
+            id: cooker.cooker_id().into(),
+            cooker,
+            next_push,
+        });
+        Ok(index)
     }
 
     fn index_of(&self, cooker_id: &str) -> Option<usize> {
-        self.cookers
-            .iter()
-            .position(|s| s.cooker.cooker_id() == cooker_id)
+        self.index.get(cooker_id).copied()
     }
 
     fn push_interval(&self, cooker: &SimCooker) -> Duration {
@@ -144,85 +211,91 @@ impl World {
     }
 
     /// Opens a connection: queues the connect sequence (`anova-protocol.md` §1.3: device list,
-    /// user state, one state per cooker, offline ones included) and returns its id and outbox.
-    pub fn register(
+    /// user state, one state per device, offline ones included) and returns its id and outbox.
+    pub(crate) fn register(
         &mut self,
         accessories: Accessories,
         now: OffsetDateTime,
     ) -> (u64, mpsc::Receiver<Outbound>) {
         let id = self.next_connection_id;
         self.next_connection_id += 1;
-        let (outbox, receiver) = mpsc::channel(OUTBOX_CAPACITY);
         let mut frames = Vec::new();
         if accessories.apc {
-            let list = self.cookers.iter().map(|s| s.cooker.list_entry()).collect();
-            frames.push(Event::ApcWifiList(list));
+            let list: Vec<_> = self.cookers.iter().map(|s| s.cooker.list_entry()).collect();
+            frames.push(wire::event(EventName::ApcWifiList, &list));
         }
         if accessories.apo {
-            // No ovens are simulated.
-            frames.push(Event::ApoWifiList(Vec::new()));
+            // No ovens are simulated yet.
+            frames.push(wire::event(EventName::ApoWifiList, &[(); 0]));
         }
-        frames.push(Event::UserState(user_state()));
+        frames.push(wire::user_state());
         if accessories.apc {
             frames.extend(self.cookers.iter().map(|s| s.cooker.state_event(now)));
         }
+        // Room for the whole connect sequence, however many devices there are, plus the usual
+        // margin: the sequence is bounded by the device count.
+        let (outbox, receiver) = mpsc::channel(frames.len() + OUTBOX_CAPACITY);
         for frame in frames {
-            // A fresh channel has room for the whole connect sequence.
-            let _ = outbox.try_send(Outbound::Frame(frame.to_json().into()));
+            let _ = outbox.try_send(Outbound::frame(frame));
         }
         self.connections.insert(
             id,
             ConnectionSlot {
                 outbox,
                 accessories,
+                frozen: false,
             },
         );
         (id, receiver)
     }
 
     /// Forgets a closed connection.
-    pub fn unregister(&mut self, connection: u64) {
+    pub(crate) fn unregister(&mut self, connection: u64) {
         self.connections.remove(&connection);
     }
 
+    /// Marks a connection frozen by the half-open fault (nobody waits for its outbox).
+    pub(crate) fn freeze(&mut self, connection: u64) {
+        if let Some(slot) = self.connections.get_mut(&connection) {
+            slot.frozen = true;
+        }
+    }
+
+    /// The delay before the next RESPONSE: the injected one, else `configured`.
+    pub(crate) fn response_delay(&self, configured: Duration) -> Duration {
+        self.faults.response_delay.unwrap_or(configured)
+    }
+
     /// Open connections (frozen half-open ones included).
-    pub fn open_connections(&self) -> usize {
+    pub(crate) fn open_connections(&self) -> usize {
         self.connections.len()
     }
 
     /// Answers one command on `connection` and applies it: the RESPONSE goes to that
-    /// connection, then (when a cooker changed) a fresh state to every connection.
-    pub fn execute(
+    /// connection, then (when a device changed) a fresh state to every connection.
+    pub(crate) fn execute(
         &mut self,
         connection: u64,
         frame: &ClientFrame,
         now: OffsetDateTime,
         instant: Instant,
     ) -> Outcome {
-        let (response, outcome, changed) = match route(frame, self.enforce_pat_allow_list) {
-            Verdict::Error(text) => (
-                Response::error(&frame.request_id, text),
-                Outcome::Refused(text),
-                None,
-            ),
-            Verdict::Ignore => (
-                Response::ok(&frame.request_id),
-                Outcome::Ignored("no such device"),
-                None,
-            ),
+        let (outcome, changed) = match route(frame, self.enforce_pat_allow_list) {
+            Verdict::Error(text) => (Outcome::Refused(text), None),
+            Verdict::Ignore => (Outcome::Ignored("no such device"), None),
             Verdict::Apc(command) => match self.apply_to_cooker(&command, &frame.request_id) {
-                Ok(index) => (
-                    Response::ok(&frame.request_id),
-                    Outcome::Applied,
-                    Some(index),
-                ),
+                Ok(index) => (Outcome::Applied, Some(index)),
                 // The real quirk: acknowledged `ok` all the same.
-                Err(why) => (Response::ok(&frame.request_id), Outcome::Ignored(why), None),
+                Err(why) => (Outcome::Ignored(why), None),
             },
+        };
+        let answer = match outcome {
+            Outcome::Refused(text) => Err(text),
+            _ => Ok(()),
         };
         if let Some(slot) = self.connections.get(&connection) {
             let _ = slot.outbox.try_send(Outbound::Response {
-                text: response.to_json(),
+                text: wire::response(&frame.request_id, answer),
                 close_after: self.faults.close_after_response,
             });
         }
@@ -256,7 +329,7 @@ impl World {
 
     /// Advances every plugged-in cooker by `simulated` seconds and pushes a state for each stage
     /// change and each periodic push that is due.
-    pub fn tick(&mut self, simulated_s: f64, now: OffsetDateTime, instant: Instant) {
+    pub(crate) fn tick(&mut self, simulated_s: f64, now: OffsetDateTime, instant: Instant) {
         for index in 0..self.cookers.len() {
             if self.cookers[index].cooker.is_silent() {
                 continue;
@@ -288,22 +361,26 @@ impl World {
         if slot.cooker.is_silent() {
             return;
         }
-        let frame = slot.cooker.state_event(now).to_json();
+        let text = slot.cooker.state_event(now);
+        let push = self.tag_pushes.then(|| PushTag {
+            cooker_id: slot.id.clone(),
+            water_temperature_c: Some(slot.cooker.reported_water_c()),
+        });
         let next_push = instant + self.push_interval(&slot.cooker);
         self.cookers[index].next_push = next_push;
-        self.broadcast_apc(frame.into());
+        self.broadcast_apc(&Outbound::Frame { text, push });
     }
 
-    fn broadcast_apc(&self, frame: Arc<str>) {
+    fn broadcast_apc(&self, item: &Outbound) {
         for slot in self.connections.values().filter(|c| c.accessories.apc) {
             // A full outbox belongs to a client that stopped reading: it misses this frame.
-            let _ = slot.outbox.try_send(Outbound::Frame(frame.clone()));
+            let _ = slot.outbox.try_send(item.clone());
         }
     }
 
     /// Adds a cooker (it is in the next connection's device list); `announce` also sends
     /// `EVENT_APC_WIFI_ADDED` and its state to the open connections.
-    pub fn add_cooker(
+    pub(crate) fn add_cooker(
         &mut self,
         spec: &SimCookerSpec,
         announce: bool,
@@ -313,29 +390,35 @@ impl World {
         let index = self.insert_cooker(spec, instant)?;
         if announce {
             let entry = self.cookers[index].cooker.list_entry();
-            self.broadcast_apc(Event::ApcWifiAdded(entry).to_json().into());
+            let added = wire::event(EventName::ApcWifiAdded, &entry);
+            self.broadcast_apc(&Outbound::frame(added));
             self.push_state(index, now, instant);
         }
         Ok(())
     }
 
     /// Removes a cooker; `announce` also sends `EVENT_APC_WIFI_REMOVED`. False when unknown.
-    pub fn remove_cooker(&mut self, cooker_id: &str, announce: bool) -> bool {
+    pub(crate) fn remove_cooker(&mut self, cooker_id: &str, announce: bool) -> bool {
         let Some(index) = self.index_of(cooker_id) else {
             return false;
         };
         self.cookers.remove(index);
+        // Later cookers moved up by one.
+        self.index = self
+            .cookers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.cooker.cooker_id().to_owned(), i))
+            .collect();
         if announce {
-            let removed = Event::ApcWifiRemoved(DeviceRemoved {
-                cooker_id: cooker_id.to_owned(),
-            });
-            self.broadcast_apc(removed.to_json().into());
+            let removed = wire::event(EventName::ApcWifiRemoved, &Removed { cooker_id });
+            self.broadcast_apc(&Outbound::frame(removed));
         }
         true
     }
 
     /// Raises or clears an alarm and pushes the new state. False when the cooker is unknown.
-    pub fn set_alarm(
+    pub(crate) fn set_alarm(
         &mut self,
         cooker_id: &str,
         alarm: Alarm,
@@ -353,7 +436,7 @@ impl World {
     }
 
     /// Unplugs a cooker or plugs it back (which pushes its state at once). False when unknown.
-    pub fn set_silent(
+    pub(crate) fn set_silent(
         &mut self,
         cooker_id: &str,
         silent: bool,
@@ -370,38 +453,24 @@ impl World {
     }
 
     /// A cooker's current state.
-    pub fn snapshot(&self, cooker_id: &str) -> Option<CookerSnapshot> {
+    pub(crate) fn snapshot(&self, cooker_id: &str) -> Option<CookerSnapshot> {
         self.index_of(cooker_id)
             .map(|i| self.cookers[i].cooker.snapshot())
     }
 
     /// Every cooker's current state, in device-list order.
-    pub fn snapshots(&self) -> Vec<CookerSnapshot> {
+    pub(crate) fn snapshots(&self) -> Vec<CookerSnapshot> {
         self.cookers.iter().map(|s| s.cooker.snapshot()).collect()
-    }
-}
-
-/// `EVENT_USER_STATE`, as in the real capture.
-fn user_state() -> UserState {
-    let subscription = Subscription {
-        has_valid_subscription: Some(true),
-        is_legacy_account: Some(true),
-        product_id: None,
-        renewal_period: None,
-    };
-    UserState {
-        is_connected_to_alexa: Some(false),
-        is_connected_to_google_home: Some(false),
-        sous_vide_subscription: Some(subscription.clone()),
-        oven_subscription: Some(subscription),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anova::protocol::{ApcCommand, CookerRef, DeviceType, TemperatureUnit};
-    use crate::simulator::demo_cookers;
+    use crate::simulator::config::demo_cookers;
+    use crate::simulator::wire::client::CookerRef;
+    use crate::simulator::wire::{DeviceType, TemperatureUnit};
+    use serde_json::Value;
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2025-03-01 12:00:00 UTC);
@@ -418,20 +487,52 @@ mod tests {
         World::new(&config, NOW, Instant::now()).unwrap()
     }
 
-    fn commands(outbox: &mut mpsc::Receiver<Outbound>) -> Vec<String> {
-        let mut names = Vec::new();
+    fn texts(outbox: &mut mpsc::Receiver<Outbound>) -> Vec<Value> {
+        let mut frames = Vec::new();
         while let Ok(item) = outbox.try_recv() {
             let text = match item {
-                Outbound::Frame(text) => text.to_string(),
+                Outbound::Frame { text, .. } => text.to_string(),
                 Outbound::Response { text, .. } => text,
             };
-            names.push(Event::parse(&text).unwrap().command().to_owned());
+            frames.push(serde_json::from_str(&text).unwrap());
         }
-        names
+        frames
     }
 
-    fn frame(command: ApcCommand) -> ClientFrame {
-        ClientFrame::parse(&command.to_frame("req")).unwrap()
+    fn commands(outbox: &mut mpsc::Receiver<Outbound>) -> Vec<String> {
+        texts(outbox)
+            .iter()
+            .map(|f| f["command"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// A client frame for `command`, as a client would send it.
+    fn frame(command: &ApcCommand) -> ClientFrame {
+        let mut payload = serde_json::json!({
+            "cookerId": command.cooker().cooker_id,
+            "type": command.cooker().device_type.as_str(),
+        });
+        match command {
+            ApcCommand::Start {
+                target_temperature,
+                timer,
+                ..
+            } => {
+                payload["targetTemperature"] = (*target_temperature).into();
+                payload["unit"] = "C".into();
+                if let Some(timer) = timer {
+                    payload["timer"] = (*timer).into();
+                }
+            }
+            ApcCommand::Stop { .. } => {}
+            other => panic!("not used here: {other:?}"),
+        }
+        let text = serde_json::json!({
+            "command": command.name().as_str(),
+            "requestId": "req",
+            "payload": payload,
+        });
+        ClientFrame::parse(&text.to_string()).unwrap()
     }
 
     fn a7_ref() -> CookerRef {
@@ -439,6 +540,15 @@ mod tests {
             cooker_id: demo_cookers()[0].cooker_id.clone(),
             device_type: DeviceType::new("a7"),
         }
+    }
+
+    fn start(timer: Option<u32>) -> ClientFrame {
+        frame(&ApcCommand::Start {
+            cooker: a7_ref(),
+            target_temperature: 60.0,
+            unit: TemperatureUnit::C,
+            timer,
+        })
     }
 
     #[test]
@@ -454,17 +564,28 @@ mod tests {
                 "EVENT_APC_STATE"
             ]
         );
-        let (_, mut ovens) = world.register(
-            Accessories {
-                apc: false,
-                apo: true,
-            },
-            NOW,
-        );
+        let ovens = Accessories {
+            apc: false,
+            apo: true,
+        };
+        let (_, mut ovens) = world.register(ovens, NOW);
         assert_eq!(
             commands(&mut ovens),
             ["EVENT_APO_WIFI_LIST", "EVENT_USER_STATE"]
         );
+    }
+
+    #[test]
+    fn the_connect_sequence_fits_any_number_of_cookers() {
+        let config = SimulatorConfig {
+            cookers: (0..3000)
+                .map(|i| SimCookerSpec::a7(format!("c{i}"), "c"))
+                .collect(),
+            ..SimulatorConfig::for_tests(Vec::new())
+        };
+        let mut world = World::new(&config, NOW, Instant::now()).unwrap();
+        let (_, mut outbox) = world.register(APC, NOW);
+        assert_eq!(commands(&mut outbox).len(), 3002);
     }
 
     #[test]
@@ -474,18 +595,17 @@ mod tests {
         let (_, mut other) = world.register(APC, NOW);
         commands(&mut mine);
         commands(&mut other);
-        let start = frame(ApcCommand::Start {
-            cooker: a7_ref(),
-            target_temperature: 60.0,
-            unit: TemperatureUnit::C,
-            timer: None,
-        });
         assert_eq!(
-            world.execute(me, &start, NOW, Instant::now()),
+            world.execute(me, &start(None), NOW, Instant::now()),
             Outcome::Applied
         );
         assert_eq!(commands(&mut mine), ["RESPONSE", "EVENT_APC_STATE"]);
         assert_eq!(commands(&mut other), ["EVENT_APC_STATE"]);
+        assert_eq!(
+            world.commands.total(),
+            0,
+            "the server records, not the world"
+        );
     }
 
     #[test]
@@ -508,7 +628,7 @@ mod tests {
                 ..a7_ref()
             },
         ] {
-            let stop = frame(ApcCommand::Stop { cooker });
+            let stop = frame(&ApcCommand::Stop { cooker });
             assert!(matches!(
                 world.execute(me, &stop, NOW, Instant::now()),
                 Outcome::Ignored(_)
@@ -531,32 +651,27 @@ mod tests {
         let t0 = Instant::now();
         let mut world = World::new(&config, NOW, t0).unwrap();
         let (me, mut outbox) = world.register(APC, NOW);
-        let start = frame(ApcCommand::Start {
-            cooker: a7_ref(),
-            target_temperature: 60.0,
-            unit: TemperatureUnit::C,
-            timer: Some(120),
-        });
-        world.execute(me, &start, NOW, t0);
+        world.execute(me, &start(Some(120)), NOW, t0);
         commands(&mut outbox);
         // A stalled tick: preheat (0.7 °C at 1 °C/min) and the whole timer in one go.
         world.tick(1000.0, NOW, t0);
-        let mut stages = Vec::new();
-        while let Ok(Outbound::Frame(text)) = outbox.try_recv() {
-            let Event::ApcState(state) = Event::parse(&text).unwrap() else {
-                panic!("a state")
-            };
-            let normalised = crate::anova::model::CookerState::from_wire(
-                &DeviceType::new("a7"),
-                &state.state,
-                NOW,
-                None,
-            )
-            .unwrap();
-            stages.push(normalised.stage);
-        }
-        use crate::anova::model::Stage;
-        assert_eq!(stages, [Stage::Cooking, Stage::Maintaining]);
+        let timers: Vec<(Value, Value)> = texts(&mut outbox)
+            .iter()
+            .map(|f| {
+                let state = &f["payload"]["state"];
+                (
+                    state["cook"]["activeStageMode"].clone(),
+                    state["nodes"]["timer"]["mode"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            timers,
+            [
+                ("running".into(), "running".into()),
+                ("running".into(), "completed".into())
+            ]
+        );
     }
 
     #[test]
@@ -593,7 +708,7 @@ mod tests {
     #[test]
     fn add_and_remove_announce() {
         let mut world = world();
-        let (_, mut outbox) = world.register(APC, NOW);
+        let (me, mut outbox) = world.register(APC, NOW);
         commands(&mut outbox);
         let spec = SimCookerSpec::a7("new", "New");
         world.add_cooker(&spec, true, NOW, Instant::now()).unwrap();
@@ -605,8 +720,39 @@ mod tests {
             world.add_cooker(&spec, false, NOW, Instant::now()),
             Err(SpecError::Duplicate(_))
         ));
+        // Removing the first cooker keeps commands reaching the others.
+        assert!(world.remove_cooker(&a7_ref().cooker_id, false));
+        let stop = frame(&ApcCommand::Stop {
+            cooker: CookerRef {
+                cooker_id: "new".into(),
+                device_type: DeviceType::new("a7"),
+            },
+        });
+        assert_eq!(
+            world.execute(me, &stop, NOW, Instant::now()),
+            Outcome::Applied
+        );
+        commands(&mut outbox);
         assert!(world.remove_cooker("new", true));
         assert_eq!(commands(&mut outbox), ["EVENT_APC_WIFI_REMOVED"]);
         assert!(!world.remove_cooker("new", true));
+    }
+
+    #[test]
+    fn the_command_log_is_bounded() {
+        let mut log = CommandLog::new(2);
+        for i in 0..5 {
+            log.push(ReceivedCommand {
+                connection: i,
+                received_at: Instant::now(),
+                frame: frame(&ApcCommand::Stop { cooker: a7_ref() }),
+            });
+        }
+        assert_eq!(log.total(), 5);
+        let kept: Vec<u64> = log.retained().map(|c| c.connection).collect();
+        assert_eq!(kept, [3, 4]);
+        assert_eq!(log.drain().len(), 2);
+        assert_eq!(log.retained().count(), 0);
+        assert_eq!(log.total(), 5);
     }
 }

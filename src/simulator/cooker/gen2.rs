@@ -1,9 +1,7 @@
-//! The Gen 2 cooker (`pro`, also used for `a4`/`a5`): the state machine of
-//! `anova-protocol.md` §6.4 and its kebab-case rendering, shaped like the real capture
-//! `EVENT_APC_STATE.pro.preheating.real.json`. Every temperature is °C whatever the display unit.
-//!
-//! Pure: no clock, no I/O. Gen 2 reports countdowns, not timestamps, so everything counts in
-//! simulated seconds directly.
+//! The Gen 2 cooker (`pro`, also used for `a4`/`a5`/`honey-badger`): the state machine of
+//! `anova-protocol.md` §6.4 and its kebab-case rendering, key for key as the real capture
+//! `EVENT_APC_STATE.pro.preheating.real.json`. Every temperature is °C whatever the display
+//! unit. Gen 2 reports countdowns, not timestamps, so everything counts in simulated seconds.
 //!
 //! Provenance (\[LIVE] observed, \[INF] our inference):
 //! - \[LIVE] START creates `job{mode:COOK, id:<requestId>}` and `PREHEATING`; at temperature
@@ -16,15 +14,12 @@
 //!   whose countdown has not started back to `PREHEATING`; START without `timer` means no timer;
 //!   one rendering (the Pro's) for every Gen 2 type.
 
-use super::cooker::Device;
-use super::gen3::in_window;
-use super::thermal::{round2, AMBIENT_C};
-use crate::anova::model::Stage;
-use crate::anova::protocol::{
-    ApcCommand, AudioControl, DutyCycle, Gen2State, Job, JobMode, JobState, JobStatus, MotorInfo,
-    PinInfo, SystemInfoBlock, TemperatureInfo, TemperatureUnit,
-};
-use serde_json::{json, Map, Value};
+use super::machine::{in_window, Alarms, CookerMachine, CookerStage, Device};
+use crate::simulator::thermal::AMBIENT_C;
+use crate::simulator::wire::client::ApcCommand;
+use crate::simulator::wire::{round2, TemperatureUnit};
+use serde::Serialize;
+use time::OffsetDateTime;
 
 /// The Pro's systick when the simulation starts (about 40 hours of uptime, like the capture).
 const BOOT_SYSTICK_MS: f64 = 146_000_000.0;
@@ -44,7 +39,7 @@ enum Phase {
 
 /// The Gen 2 state machine.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Gen2Machine {
+pub(crate) struct Gen2Machine {
     job_id: String,
     target_c: f64,
     cook_time_s: u32,
@@ -56,7 +51,7 @@ pub struct Gen2Machine {
 
 impl Gen2Machine {
     /// An idle cooker whose last job had `target_c` and `timer_s`.
-    pub fn new(target_c: f64, timer_s: u32, display_unit: TemperatureUnit) -> Self {
+    pub(crate) fn new(target_c: f64, timer_s: u32, display_unit: TemperatureUnit) -> Self {
         Self {
             job_id: new_job_id(),
             target_c: round2(target_c),
@@ -68,13 +63,22 @@ impl Gen2Machine {
         }
     }
 
-    /// The setpoint the heater works towards, while a job runs.
-    pub fn heating_target(&self) -> Option<f64> {
+    /// `job-status.cook-time-remaining`: the countdown, or after expiry the time spent
+    /// maintaining.
+    fn cook_time_remaining(&self, clock_s: f64) -> i64 {
+        match self.phase {
+            Phase::Maintaining { ended_s } => (clock_s - ended_s).max(0.0).floor() as i64,
+            _ => i64::from(self.timer_remaining_s(clock_s)),
+        }
+    }
+}
+
+impl CookerMachine for Gen2Machine {
+    fn heating_target(&self) -> Option<f64> {
         (self.phase != Phase::Idle).then_some(self.target_c)
     }
 
-    /// Simulated seconds until the countdown ends, so the owner can stop a physics step there.
-    pub fn next_deadline(&self, clock_s: f64) -> Option<f64> {
+    fn next_deadline(&self, clock_s: f64) -> Option<f64> {
         match self.phase {
             Phase::Cooking { since_s } if self.cook_time_s > 0 => {
                 Some((since_s + f64::from(self.cook_time_s) - clock_s).max(0.0))
@@ -83,9 +87,7 @@ impl Gen2Machine {
         }
     }
 
-    /// Lets the job react to the water and the clock. Returns true on a change of
-    /// `job-status.state`.
-    pub fn update(&mut self, clock_s: f64, water_c: f64) -> bool {
+    fn update(&mut self, clock_s: f64, water_c: f64) -> bool {
         let before = self.phase;
         if self.phase == Phase::Preheating && in_window(water_c, self.target_c) {
             self.phase = Phase::Cooking { since_s: clock_s };
@@ -103,9 +105,8 @@ impl Gen2Machine {
         changed
     }
 
-    /// Applies one routed command. Returns false when the device ignores it (SET_TARGET_TEMP
-    /// while idle, the real quirk). The owner calls [`Self::update`] next.
-    pub fn apply(
+    /// False for SET_TARGET_TEMP while idle (the real quirk: acknowledged, nothing changes).
+    fn apply(
         &mut self,
         command: &ApcCommand,
         request_id: &str,
@@ -162,33 +163,30 @@ impl Gen2Machine {
         true
     }
 
-    /// The derived stage (as our normaliser would read it), ignoring alarms.
-    pub fn stage(&self) -> Stage {
+    fn stage(&self) -> CookerStage {
         match self.phase {
-            Phase::Idle => Stage::Idle,
-            Phase::Preheating => Stage::Preheating,
-            Phase::Cooking { .. } => Stage::Cooking,
-            Phase::Maintaining { .. } => Stage::Maintaining,
+            Phase::Idle => CookerStage::Idle,
+            Phase::Preheating => CookerStage::Preheating,
+            Phase::Cooking { .. } => CookerStage::Cooking,
+            Phase::Maintaining { .. } => CookerStage::Maintaining,
         }
     }
 
-    /// `job.target-temperature`, °C.
-    pub fn target_c(&self) -> f64 {
+    /// `job.mode` turns into `LOW WATER`, `HIGH TEMP` or `DEVICE FAILURE` for every alarm but
+    /// the low-water warning.
+    fn alarm_replaces_mode(&self, alarms: &Alarms) -> bool {
+        !alarms.heater_allowed()
+    }
+
+    fn target_c(&self) -> f64 {
         self.target_c
     }
 
-    /// `job.cook-time-seconds`.
-    pub fn timer_s(&self) -> u32 {
+    fn timer_s(&self) -> u32 {
         self.cook_time_s
     }
 
-    /// The display unit.
-    pub fn display_unit(&self) -> TemperatureUnit {
-        self.display_unit
-    }
-
-    /// Seconds left on the countdown (0 when idle, without a timer, or expired).
-    pub fn timer_remaining_s(&self, clock_s: f64) -> u32 {
+    fn timer_remaining_s(&self, clock_s: f64) -> u32 {
         match self.phase {
             Phase::Idle | Phase::Maintaining { .. } => 0,
             Phase::Preheating => self.cook_time_s,
@@ -201,31 +199,36 @@ impl Gen2Machine {
         }
     }
 
-    /// `job-status.cook-time-remaining`: the countdown, or after expiry the time spent
-    /// maintaining.
-    fn cook_time_remaining(&self, clock_s: f64) -> i64 {
-        match self.phase {
-            Phase::Maintaining { ended_s } => (clock_s - ended_s).max(0.0).floor() as i64,
-            _ => i64::from(self.timer_remaining_s(clock_s)),
-        }
+    fn display_unit(&self) -> TemperatureUnit {
+        self.display_unit
     }
 
-    /// Renders the kebab-case state body.
-    pub fn render(&self, device: &Device) -> Gen2State {
+    fn write_state(
+        &self,
+        device: &Device,
+        _: OffsetDateTime,
+        out: &mut Vec<u8>,
+    ) -> serde_json::Result<()> {
+        serde_json::to_writer(out, &self.body(device))
+    }
+}
+
+impl Gen2Machine {
+    fn body<'a>(&'a self, device: &'a Device) -> Body<'a> {
         let alarms = &device.alarms;
         let clock_s = device.clock_s;
         let water_c = device.reported_water_c();
         let cooking = self.phase != Phase::Idle;
         let mode = if alarms.water_critical {
-            JobMode::LowWater
+            "LOW WATER"
         } else if alarms.high_temp {
-            JobMode::HighTemp
+            "HIGH TEMP"
         } else if alarms.water_leak || alarms.motor_stuck || alarms.triac_failed {
-            JobMode::DeviceFailure
+            "DEVICE FAILURE"
         } else if cooking {
-            JobMode::Cook
+            "COOK"
         } else {
-            JobMode::Idle
+            "IDLE"
         };
         let heater_duty = match self.heating_target() {
             Some(_) if !alarms.heater_allowed() => 0.0,
@@ -233,117 +236,88 @@ impl Gen2Machine {
             Some(_) => 18.5,
             None => 0.0,
         };
-        let pin = |raised: bool| Some(i64::from(raised));
+        let pin = u8::from;
         let systick = |at_s: f64| (BOOT_SYSTICK_MS + at_s * 1000.0).round() as i64;
-        Gen2State {
-            audio_control: Some(AudioControl {
-                file_name: Some(String::new()),
-                volume: Some(24),
-            }),
-            boot_id: Some(String::new()),
-            cap_touch: Some(zeros(&[
-                "minus-button",
-                "play-button",
-                "plus-button",
-                "target-temperature-button",
-                "timer-button",
-                "water-temperature-button",
-            ])),
-            heater_control: Some(DutyCycle {
-                duty_cycle: Some(heater_duty),
-            }),
-            job: Some(Job {
-                cook_time_seconds: Some(i64::from(self.cook_time_s)),
-                id: Some(self.job_id.clone()),
-                mode: Some(mode),
-                ota_url: Some(String::new()),
-                target_temperature: Some(self.target_c),
-                temperature_unit: Some(self.display_unit),
-            }),
-            job_status: Some(JobStatus {
-                cook_time_remaining: Some(self.cook_time_remaining(clock_s)),
-                job_start_systick: Some(systick(self.job_start_s)),
-                provisioning_pairing_code: Some(0),
-                state: Some(match self.phase {
-                    Phase::Idle => JobState::Idle,
-                    Phase::Preheating => JobState::Preheating,
-                    Phase::Cooking { .. } => JobState::Cooking,
-                    Phase::Maintaining { .. } => JobState::Maintaining,
-                }),
-                state_change_systick: Some(systick(self.state_change_s)),
-            }),
-            motor_control: Some(DutyCycle {
-                duty_cycle: Some(if cooking && !alarms.motor_stuck {
+        Body {
+            audio_control: AudioControl {
+                file_name: "",
+                volume: 24,
+            },
+            boot_id: "",
+            cap_touch: CapTouch::default(),
+            heater_control: DutyCycle {
+                duty_cycle: heater_duty,
+            },
+            job: Job {
+                cook_time_seconds: self.cook_time_s,
+                id: &self.job_id,
+                mode,
+                ota_url: "",
+                target_temperature: self.target_c,
+                temperature_unit: self.display_unit,
+            },
+            job_status: JobStatus {
+                cook_time_remaining: self.cook_time_remaining(clock_s),
+                job_start_systick: systick(self.job_start_s),
+                provisioning_pairing_code: 0,
+                state: match self.phase {
+                    Phase::Idle => "",
+                    Phase::Preheating => "PREHEATING",
+                    Phase::Cooking { .. } => "COOKING",
+                    Phase::Maintaining { .. } => "MAINTAINING",
+                },
+                state_change_systick: systick(self.state_change_s),
+            },
+            motor_control: DutyCycle {
+                duty_cycle: if cooking && !alarms.motor_stuck {
                     74.925
                 } else {
                     0.0
-                }),
-            }),
-            motor_info: Some(MotorInfo { rpm: Some(0.0) }),
-            network_info: Some(object(json!({
-                "bssid": "00:11:22:33:44:55",
-                "connection-status": "connected-station",
-                "is-provisioning": false,
-                "mac-address": "66:77:88:99:AA:BB",
-                "mode": "station",
-                "security-type": "WPA2",
-                "ssid": "HomeWiFi",
-            }))),
-            pin_info: Some(PinInfo {
-                device_safe: Some(1),
+                },
+            },
+            motor_info: MotorInfo { rpm: 0.0 },
+            network_info: NetworkInfo {
+                bssid: "00:11:22:33:44:55",
+                connection_status: "connected-station",
+                is_provisioning: false,
+                mac_address: "66:77:88:99:AA:BB",
+                mode: "station",
+                security_type: "WPA2",
+                ssid: "HomeWiFi",
+            },
+            pin_info: PinInfo {
+                device_safe: 1,
                 motor_stuck: pin(alarms.motor_stuck),
                 water_leak: pin(alarms.water_leak),
                 water_level_critical: pin(alarms.water_critical),
                 water_level_low: pin(alarms.low_water || alarms.water_critical),
-                water_temp_too_high: None,
-            }),
-            system_info: None,
-            system_info_3220: Some(SystemInfoBlock {
-                firmware_version: Some(device.firmware.clone()),
-                version_string: None,
-                other: object(json!({
-                    "firmware-version-sha": device.firmware,
-                    "fwUpgradeStatus": 0,
-                    "has-real-cert-catalog": true,
-                    "largest-free-heap-size": 20432,
-                    "systick": systick(clock_s),
-                    "total-free-heap-size": 21376,
-                    "total-heap-size": 65536,
-                })),
-            }),
-            system_info_2640: Some(SystemInfoBlock {
-                firmware_version: Some(device.firmware.clone()),
-                version_string: None,
-                other: object(json!({
-                    "firmware-version-sha": device.firmware,
-                    "largest-free-heap-size": 1208,
-                    "mcu-temperature": 23,
-                    "systick": systick(clock_s),
-                    "total-free-heap-size": 1208,
-                    "total-heap-size": 16384,
-                })),
-            }),
-            system_info_nxp: None,
-            system_info_details: None,
-            temperature_info: Some(TemperatureInfo {
-                heater_temperature: Some(round2(water_c + heater_duty / 100.0 * 1.3)),
-                triac_temperature: Some(round2(AMBIENT_C + heater_duty / 100.0 * 12.0)),
-                water_temperature: Some(water_c),
-            }),
+            },
+            system_info_2640: SystemInfo2640 {
+                firmware_version: &device.firmware,
+                firmware_version_sha: &device.firmware,
+                largest_free_heap_size: 1208,
+                mcu_temperature: 23,
+                systick: systick(clock_s),
+                total_free_heap_size: 1208,
+                total_heap_size: 16384,
+            },
+            system_info_3220: SystemInfo3220 {
+                firmware_version: &device.firmware,
+                firmware_version_sha: &device.firmware,
+                fw_upgrade_status: 0,
+                has_real_cert_catalog: true,
+                largest_free_heap_size: 20432,
+                systick: systick(clock_s),
+                total_free_heap_size: 21376,
+                total_heap_size: 65536,
+            },
+            temperature_info: TemperatureInfo {
+                heater_temperature: round2(water_c + heater_duty / 100.0 * 1.3),
+                triac_temperature: round2(AMBIENT_C + heater_duty / 100.0 * 12.0),
+                water_temperature: water_c,
+            },
         }
     }
-}
-
-/// A JSON object literal as a map (anything else becomes an empty map).
-fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
-
-fn zeros(keys: &[&str]) -> Map<String, Value> {
-    keys.iter().map(|k| ((*k).to_owned(), json!(0))).collect()
 }
 
 /// Gen 2 job ids look like the app's request ids: 22 hex digits.
@@ -351,10 +325,137 @@ fn new_job_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..22].to_owned()
 }
 
+// ----- The wire body, key for key as the capture -------------------------------------------
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Body<'a> {
+    audio_control: AudioControl,
+    boot_id: &'static str,
+    cap_touch: CapTouch,
+    heater_control: DutyCycle,
+    job: Job<'a>,
+    job_status: JobStatus,
+    motor_control: DutyCycle,
+    motor_info: MotorInfo,
+    network_info: NetworkInfo,
+    pin_info: PinInfo,
+    system_info_2640: SystemInfo2640<'a>,
+    system_info_3220: SystemInfo3220<'a>,
+    temperature_info: TemperatureInfo,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct AudioControl {
+    file_name: &'static str,
+    volume: u8,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+struct CapTouch {
+    minus_button: u8,
+    play_button: u8,
+    plus_button: u8,
+    target_temperature_button: u8,
+    timer_button: u8,
+    water_temperature_button: u8,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct DutyCycle {
+    duty_cycle: f64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Job<'a> {
+    cook_time_seconds: u32,
+    id: &'a str,
+    mode: &'static str,
+    ota_url: &'static str,
+    target_temperature: f64,
+    temperature_unit: TemperatureUnit,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct JobStatus {
+    cook_time_remaining: i64,
+    job_start_systick: i64,
+    provisioning_pairing_code: u8,
+    state: &'static str,
+    state_change_systick: i64,
+}
+
+#[derive(Serialize)]
+struct MotorInfo {
+    rpm: f64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct NetworkInfo {
+    bssid: &'static str,
+    connection_status: &'static str,
+    is_provisioning: bool,
+    mac_address: &'static str,
+    mode: &'static str,
+    security_type: &'static str,
+    ssid: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct PinInfo {
+    device_safe: u8,
+    motor_stuck: u8,
+    water_leak: u8,
+    water_level_critical: u8,
+    water_level_low: u8,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct SystemInfo2640<'a> {
+    firmware_version: &'a str,
+    firmware_version_sha: &'a str,
+    largest_free_heap_size: u32,
+    mcu_temperature: u8,
+    systick: i64,
+    total_free_heap_size: u32,
+    total_heap_size: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct SystemInfo3220<'a> {
+    firmware_version: &'a str,
+    firmware_version_sha: &'a str,
+    #[serde(rename = "fwUpgradeStatus")]
+    fw_upgrade_status: u8,
+    has_real_cert_catalog: bool,
+    largest_free_heap_size: u32,
+    systick: i64,
+    total_free_heap_size: u32,
+    total_heap_size: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct TemperatureInfo {
+    heater_temperature: f64,
+    triac_temperature: f64,
+    water_temperature: f64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anova::protocol::{CookerRef, DeviceType};
+    use crate::simulator::wire::client::CookerRef;
+    use crate::simulator::wire::DeviceType;
 
     fn cooker() -> CookerRef {
         CookerRef {
@@ -385,21 +486,21 @@ mod tests {
         let mut m = Gen2Machine::new(55.0, 0, TemperatureUnit::C);
         assert!(m.apply(&start(Some(120)), "req-1", 0.0, 50.0));
         assert_eq!(m.job_id, "req-1");
-        assert_eq!(m.stage(), Stage::Preheating);
+        assert_eq!(m.stage(), CookerStage::Preheating);
         assert_eq!(m.cook_time_remaining(0.0), 120);
 
         assert!(m.update(30.0, 59.8));
-        assert_eq!(m.stage(), Stage::Cooking);
+        assert_eq!(m.stage(), CookerStage::Cooking);
         assert_eq!(m.cook_time_remaining(60.0), 90);
         assert_eq!(m.next_deadline(60.0), Some(90.0));
 
         assert!(m.update(150.0, 60.0));
-        assert_eq!(m.stage(), Stage::Maintaining);
+        assert_eq!(m.stage(), CookerStage::Maintaining);
         // Counting back up after expiry.
         assert_eq!(m.cook_time_remaining(175.0), 25);
 
         assert!(m.apply(&ApcCommand::Stop { cooker: cooker() }, "r", 200.0, 60.0));
-        assert_eq!(m.stage(), Stage::Idle);
+        assert_eq!(m.stage(), CookerStage::Idle);
         assert_eq!(m.cook_time_remaining(200.0), 0);
         assert_eq!(m.heating_target(), None);
     }
@@ -409,7 +510,7 @@ mod tests {
         let mut m = Gen2Machine::new(55.0, 0, TemperatureUnit::C);
         m.apply(&start(None), "r", 0.0, 59.9);
         m.update(0.0, 59.9);
-        assert_eq!(m.stage(), Stage::Cooking);
+        assert_eq!(m.stage(), CookerStage::Cooking);
         assert!(!m.update(100_000.0, 60.0));
         assert_eq!(m.cook_time_remaining(100_000.0), 0);
     }
@@ -430,29 +531,25 @@ mod tests {
         assert!(m.apply(&set_target(65.0), "r2", 10.0, 60.0));
         assert_eq!(m.target_c(), 65.0);
         // The countdown already runs: it keeps running.
-        assert_eq!(m.stage(), Stage::Cooking);
+        assert_eq!(m.stage(), CookerStage::Cooking);
 
         let mut timerless = Gen2Machine::new(55.0, 0, TemperatureUnit::C);
         timerless.apply(&start(None), "r", 0.0, 60.0);
         timerless.update(0.0, 60.0);
         timerless.apply(&set_target(65.0), "r2", 10.0, 60.0);
-        assert_eq!(timerless.stage(), Stage::Preheating);
+        assert_eq!(timerless.stage(), CookerStage::Preheating);
     }
 
     #[test]
     fn set_timer_while_idle_updates_cook_time_seconds() {
         let mut m = Gen2Machine::new(55.0, 0, TemperatureUnit::C);
-        m.apply(
-            &ApcCommand::SetTimer {
-                cooker: cooker(),
-                timer: 1200,
-            },
-            "r",
-            0.0,
-            20.0,
-        );
+        let set = ApcCommand::SetTimer {
+            cooker: cooker(),
+            timer: 1200,
+        };
+        m.apply(&set, "r", 0.0, 20.0);
         assert_eq!(m.timer_s(), 1200);
-        assert_eq!(m.stage(), Stage::Idle);
+        assert_eq!(m.stage(), CookerStage::Idle);
     }
 
     #[test]
@@ -460,18 +557,14 @@ mod tests {
         let mut m = Gen2Machine::new(55.0, 0, TemperatureUnit::C);
         m.apply(&start(None), "r", 0.0, 60.0);
         m.update(0.0, 60.0);
-        m.apply(
-            &ApcCommand::SetTimer {
-                cooker: cooker(),
-                timer: 100,
-            },
-            "r2",
-            500.0,
-            60.0,
-        );
+        let set = ApcCommand::SetTimer {
+            cooker: cooker(),
+            timer: 100,
+        };
+        m.apply(&set, "r2", 500.0, 60.0);
         assert_eq!(m.cook_time_remaining(550.0), 50);
         assert!(m.update(600.0, 60.0));
-        assert_eq!(m.stage(), Stage::Maintaining);
+        assert_eq!(m.stage(), CookerStage::Maintaining);
     }
 
     #[test]
