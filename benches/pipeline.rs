@@ -5,13 +5,13 @@
 //! No benchmark framework: each case runs for about half a second after a warm-up, and the
 //! best of five rounds is reported (the least disturbed by the rest of the machine).
 
-use anova2mqtt::anova::protocol::{DeviceType, Event};
 use anova2mqtt::appliance::DeviceInfo;
 use anova2mqtt::bridge::{Bridge, BridgeConfig, HomeAssistant, Input, Now};
 use anova2mqtt::cloud::{CloudEvent, LinkState};
 use anova2mqtt::command::parse_envelope;
 use anova2mqtt::homeassistant::DiscoveryMode;
 use anova2mqtt::sous_vide::state::CookerState;
+use anova2mqtt::wire::{DeviceType, Event};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -39,7 +39,7 @@ fn measure(name: &str, mut op: impl FnMut()) {
     println!("{name:<52} {best:>9.0} ns/op");
 }
 
-fn state_of(text: &str) -> (DeviceType, anova2mqtt::anova::protocol::ApcState) {
+fn state_of(text: &str) -> (DeviceType, anova2mqtt::sous_vide::wire::ApcState) {
     match Event::parse(text) {
         Ok(Event::ApcState(e)) => (
             e.device_type

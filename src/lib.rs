@@ -1,20 +1,22 @@
 //! # anova2mqtt
 //!
-//! Bridges the Anova Culinary cloud WebSocket to an MQTT broker: cookers appear in Home
+//! Bridges the Anova Culinary cloud WebSocket to an MQTT broker: devices appear in Home
 //! Assistant through MQTT discovery, every state push becomes retained MQTT state, and commands
-//! on MQTT topics become validated cooker commands.
+//! on MQTT topics become validated device commands. `ARCHITECTURE.md` is the map.
 //!
 //! Data flows one way through small modules:
-//! - [`anova`]: the wire protocol, the normalised [`anova::model::CookerState`], and the
-//!   long-lived cloud client that turns the WebSocket into typed events.
-//! - [`bridge`]: the sans-IO heart. It takes cloud events, MQTT messages and clock ticks, and
-//!   returns publishes and cloud commands; no sockets, no sleeping.
-//! - [`mqtt`] and [`homeassistant`]: the topic tree, the broker connection, and the discovery
-//!   payloads.
-//! - [`simulator`]: a faithful Anova cloud, for `demo`, `simulate` and our tests.
+//! - [`wire`] and each family's `wire` ([`sous_vide::wire`]): the cloud protocol as serde types.
+//! - the families ([`sous_vide`]): the normalised state in °C, limits, command keys,
+//!   validation, planning and Home Assistant entities, behind [`appliance`]'s interface.
+//! - [`cloud`]: the long-lived client that turns the WebSocket into typed [`cloud::CloudEvent`]s.
+//! - [`command`]: the command envelope, value readers, food safety and the response builder.
+//! - [`bridge`]: the sans-IO core. Cloud events, MQTT messages, API commands and clock ticks in;
+//!   publishes, cloud commands and replies out; one state machine per device.
+//! - adapters: [`mqtt`] and [`topics`], [`homeassistant`] discovery, the daemon driver
+//!   ([`daemon`]).
+//! - [`simulator`]: a faithful, independent Anova cloud, for `demo`, `simulate` and our tests.
 //! - [`config`], [`telemetry`], [`systemd`]: what the installed daemon needs around that.
 
-pub mod anova;
 pub mod appliance;
 pub mod backoff;
 pub mod bridge;

@@ -7,15 +7,16 @@
 //! storm, no close on missing pongs) it watches for a bounded window, which is the property
 //! under test.
 
-use anova2mqtt::anova::protocol::{
-    ApcCommand, ClientCommand, ClientFrame, CookerRef, DeviceListEntry, DeviceRemoved, DeviceType,
-    Event, Response, TemperatureUnit,
-};
 use anova2mqtt::backoff::BackoffPolicy;
 use anova2mqtt::cloud::client::{spawn, ClientConfig, CloudHandle};
 use anova2mqtt::cloud::{CloudError, CloudEvent, LinkState};
 use anova2mqtt::secret::Secret;
+use anova2mqtt::simulator::{self as sim, ClientCommand, ClientFrame};
 use anova2mqtt::simulator::{AuthFailureMode, Fault, SimCookerSpec, Simulator, SimulatorConfig};
+use anova2mqtt::sous_vide::wire::{ApcCommand, CookerRef};
+use anova2mqtt::wire::{
+    DeviceListEntry, DeviceRemoved, DeviceType, Event, Response, TemperatureUnit,
+};
 use futures_util::{SinkExt, StreamExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -509,7 +510,7 @@ async fn fifty_concurrent_commands_each_get_their_own_result() {
         let frame = server.recv_command().await;
         let timer = match &frame.body {
             ClientCommand::Apc {
-                command: ApcCommand::SetTimer { timer, .. },
+                command: sim::ApcCommand::SetTimer { timer, .. },
                 ..
             } => *timer,
             other => panic!("unexpected command {other:?}"),

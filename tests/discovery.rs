@@ -1,7 +1,6 @@
 //! Home Assistant discovery: snapshots of every payload, and the rules of `interface.md` §4
 //! checked over all of them.
 
-use anova2mqtt::anova::protocol::{DeviceType, Event};
 use anova2mqtt::homeassistant::{
     bridge_config, bridge_identifier, bridge_removal, cooker_config, cooker_removal,
     CookerDiscovery, DiscoveryContext, DiscoveryMessage, DiscoveryMode, EVENT_TYPES,
@@ -9,6 +8,7 @@ use anova2mqtt::homeassistant::{
 use anova2mqtt::sous_vide::models::limits;
 use anova2mqtt::sous_vide::state::CookerState;
 use anova2mqtt::topics::{cooker_topic_id, Topics};
+use anova2mqtt::wire::{DeviceType, Event};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use time::OffsetDateTime;

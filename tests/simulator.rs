@@ -2,14 +2,13 @@
 //! shapes against the real captures, whole cooks on both generations, every quirk and every
 //! fault mode.
 
-use anova2mqtt::anova::protocol::{
-    ApcCommand, ApcState, CookerRef, DeviceType, Event, Response, TemperatureUnit,
-};
 use anova2mqtt::simulator::{
     demo_cookers, Alarm, AuthFailureMode, CookerStage, Fault, SimCookerSpec, Simulator,
     SimulatorConfig, SimulatorHandle,
 };
 use anova2mqtt::sous_vide::state::{CookerState, Stage};
+use anova2mqtt::sous_vide::wire::{ApcCommand, ApcState, CookerRef};
+use anova2mqtt::wire::{DeviceType, Event, Response, TemperatureUnit};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
