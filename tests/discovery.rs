@@ -2,8 +2,11 @@
 //! checked over all of them.
 
 use anova2mqtt::homeassistant::{
-    bridge_config, bridge_identifier, bridge_removal, cooker_config, cooker_removal,
-    CookerDiscovery, DiscoveryContext, DiscoveryMessage, DiscoveryMode, EVENT_TYPES,
+    bridge_config, bridge_identifier, bridge_removal, DiscoveryContext, DiscoveryMessage,
+    DiscoveryMode,
+};
+use anova2mqtt::sous_vide::discovery::{
+    cooker_config, cooker_removal, CookerDiscovery, EVENT_TYPES,
 };
 use anova2mqtt::sous_vide::models::limits;
 use anova2mqtt::sous_vide::state::CookerState;

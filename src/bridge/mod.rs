@@ -444,7 +444,7 @@ impl Bridge {
             // release).
             let messages = match self.devices.get(id) {
                 Some(device) => device.removal(&ctx, id),
-                None => homeassistant::cooker_removal(&ctx, id),
+                None => crate::sous_vide::discovery::cooker_removal(&ctx, id),
             };
             for m in messages {
                 self.out.publish(m.topic, m.payload, true);

@@ -4,16 +4,14 @@
 //! publish, in the configured [`DiscoveryMode`]. Nothing here does I/O.
 //!
 //! - [`schema`]: one typed struct per Home Assistant platform.
-//! - [`cooker_config`], [`cooker_removal`]: a cooker's device and entities.
+//! - each family's own entities: `crate::sous_vide::discovery`.
 //! - [`bridge_config`]: the bridge's own device, parent of every cooker.
 
 mod bridge;
-mod cooker;
-mod discovery;
+pub(crate) mod discovery;
 pub mod schema;
 
 pub use bridge::{bridge_config, bridge_identifier, bridge_removal};
-pub use cooker::{cooker_config, cooker_removal, CookerDiscovery, EVENT_TYPES};
 pub use discovery::{DiscoveryContext, DiscoveryMessage};
 
 use serde::{Deserialize, Serialize};

@@ -2,13 +2,13 @@
 //! module (`command`, `limits`, `plan`, `publish`); this file only connects them.
 
 use super::command::{self, CookerChanges};
+use super::discovery::{cooker_config, cooker_removal, CookerDiscovery};
 use super::limits::CookerLimits;
 use super::plan::{self, CookerExpect, CookerMemory, CookerUpdate, Rework};
 use super::publish;
 use crate::appliance::family::{DiscoveryDevice, Family, Plan, PlanInput, Running};
 use crate::appliance::CookEvent;
 use crate::command::CommandError;
-use crate::homeassistant::{cooker_config, cooker_removal, CookerDiscovery};
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
 use crate::sous_vide::state::CookerState;
 use crate::wire::CloudCommand;

@@ -2,6 +2,7 @@
 //! what is published, and the glue to the bridge core ([`SousVide`]).
 
 pub mod command;
+pub mod discovery;
 mod family;
 pub mod limits;
 pub mod models;

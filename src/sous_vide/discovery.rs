@@ -4,17 +4,15 @@
 //! controls publish plain values on `<base>/<id>/set/<key>`. A template renders `None` where
 //! the state has `null`, which Home Assistant shows as "unknown".
 
-use super::bridge::bridge_identifier;
-use super::discovery::{
-    entity_id_slug, messages, removals, DiscoveryContext, DiscoveryMessage, ID_PREFIX,
-};
-use super::schema::{
+use super::state::Stage;
+use crate::homeassistant::discovery::{entity_id_slug, messages, removals, ID_PREFIX};
+use crate::homeassistant::schema::{
     Availability, AvailabilityMode, BinarySensorConfig, ClimateConfig, Component, Device, Entity,
     EntityBase, EntityCategory, EventConfig, NumberConfig, NumberMode, Origin, SelectConfig,
     SensorConfig, Shared, SwitchConfig,
 };
-use crate::appliance::product_name;
-use crate::sous_vide::state::Stage;
+use crate::homeassistant::{bridge_identifier, DiscoveryContext, DiscoveryMessage};
+use crate::sous_vide::models::product_name;
 use crate::wire::DeviceType;
 
 /// The `event_type`s published on `<base>/<id>/event`.
