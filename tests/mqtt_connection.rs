@@ -122,15 +122,11 @@ async fn reconnects_after_the_broker_restarts() {
 /// which discovery and state depend on.
 #[tokio::test]
 async fn the_embedded_broker_keeps_retained_messages() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let broker = anova2mqtt::broker::start_embedded(([127, 0, 0, 1], port).into()).unwrap();
+    let broker = anova2mqtt::broker::start_embedded(([127, 0, 0, 1], 0).into()).unwrap();
+    let port = broker.addr.port();
     let shutdown = CancellationToken::new();
-    // The bridge on the MQTT 5 listener, people (the watchers) on MQTT 3.1.1: one broker.
-    let mut conn = MqttConnection::start(&settings(broker.v5.port()), &shutdown).unwrap();
+    // The bridge speaks MQTT 5, people (the watchers) MQTT 3.1.1: one port, one broker.
+    let mut conn = MqttConnection::start(&settings(port), &shutdown).unwrap();
     assert_eq!(next(&mut conn).await, MqttEvent::Connected);
     conn.handle.publish(publish("t/a/state", "{\"x\":1}", true));
     conn.handle.publish(publish("t/a/event", "not kept", false));
