@@ -76,7 +76,8 @@ fn demo_client_id() -> String {
 /// URL the way `run` does for `mqtt.url`; the command line is the closest source, so they
 /// replace configured ones. Returns the broker's host and port.
 fn use_broker(config: &mut Config, url: &str) -> anyhow::Result<(String, u16)> {
-    let split = config::split_url_credentials(url).map_err(|why| anyhow::anyhow!("--mqtt: {why}"))?;
+    let split =
+        config::split_url_credentials(url).map_err(|why| anyhow::anyhow!("--mqtt: {why}"))?;
     config.mqtt.url = split.url;
     if let Some(user) = split.username {
         config.mqtt.username = Some(user);

@@ -23,7 +23,9 @@ use crate::bridge::{Publish, Qos};
 use crate::secret::Secret;
 use rumqttc::v5::mqttbytes::v5::{ConnectReturnCode, Filter, LastWill, Packet};
 use rumqttc::v5::mqttbytes::{Error as MqttBytesError, QoS};
-use rumqttc::v5::{AsyncClient, ConnectionError, Event, EventLoop, MqttOptions, StateError};
+use rumqttc::v5::{
+    AsyncClient, ClientError, ConnectionError, Event, EventLoop, MqttOptions, StateError,
+};
 use rumqttc::{Outgoing, TlsConfiguration, Transport};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,6 +51,11 @@ const RECONNECT: BackoffPolicy = BackoffPolicy {
     factor: 2,
     jitter: 0.2,
 };
+
+/// Publishes and subscriptions waiting for the publisher task. A connect republishes
+/// everything (a few dozen messages per device), so this is roomy; it only fills when the
+/// broker stops reading and the connection has not noticed yet.
+const REQUEST_QUEUE: usize = 1024;
 
 /// How long a graceful close may take before the connection is simply dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -140,7 +147,7 @@ enum Request {
 /// The handle the daemon publishes through. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct MqttHandle {
-    requests: mpsc::UnboundedSender<Request>,
+    requests: mpsc::Sender<Request>,
     connected: Arc<AtomicBool>,
 }
 
@@ -168,14 +175,26 @@ pub struct MqttConnection {
 
 impl MqttHandle {
     /// Queues a publish. Never blocks: the bridge produces little, and blocking here could
-    /// deadlock against the poll task that feeds the bridge.
+    /// deadlock against the poll task that feeds the bridge. A full queue (the broker has
+    /// stopped reading and the connection has not noticed yet) drops the message with a
+    /// warning; every retained topic is published again on the next connect.
     pub fn publish(&self, publish: Publish) {
-        let _ = self.requests.send(Request::Publish(publish));
+        self.queue(Request::Publish(publish));
     }
 
     /// Queues a subscription to these filters (QoS 1).
     pub fn subscribe(&self, filters: Vec<String>) {
-        let _ = self.requests.send(Request::Subscribe(filters));
+        self.queue(Request::Subscribe(filters));
+    }
+
+    fn queue(&self, request: Request) {
+        if let Err(e) = self.requests.try_send(request) {
+            let (why, request) = match e {
+                mpsc::error::TrySendError::Full(r) => ("the queue to the broker is full", r),
+                mpsc::error::TrySendError::Closed(r) => ("the broker connection has stopped", r),
+            };
+            tracing::warn!("MQTT {request:?} dropped: {why}");
+        }
     }
 
     /// True while the broker connection is up.
@@ -295,7 +314,7 @@ impl MqttConnection {
         let options = options(settings)?;
         let (client, eventloop) = AsyncClient::new(options, 256);
         let (event_tx, events) = mpsc::channel(1024);
-        let (requests, request_rx) = mpsc::unbounded_channel();
+        let (requests, request_rx) = mpsc::channel(REQUEST_QUEUE);
         let connected = Arc::new(AtomicBool::new(false));
         let stop = shutdown.child_token();
         let endpoint = format!("{}:{}", settings.host, settings.port);
@@ -323,7 +342,15 @@ impl MqttConnection {
     /// cleanly, and ends both tasks; drops the connection if that takes too long.
     pub async fn close(self, offline: Publish) {
         if self.handle.is_connected() {
-            let _ = self.handle.requests.send(Request::Close(offline));
+            if self
+                .handle
+                .requests
+                .try_send(Request::Close(offline))
+                .is_err()
+            {
+                // The broker stopped reading: the last will says `offline` for us.
+                self.stop.cancel();
+            }
         } else {
             self.stop.cancel();
         }
@@ -346,7 +373,7 @@ impl MqttConnection {
 /// Owns every client call, so the poll task never waits on rumqttc's request channel.
 async fn publisher(
     client: AsyncClient,
-    mut requests: mpsc::UnboundedReceiver<Request>,
+    mut requests: mpsc::Receiver<Request>,
     stop: CancellationToken,
 ) {
     loop {
@@ -385,8 +412,8 @@ async fn publisher(
             }
         };
         if let Err(e) = result {
-            // Only when the event loop is gone; the poll task reports why.
-            tracing::debug!("MQTT request not queued: {e}");
+            // An invalid topic, or the event loop is gone (the poll task says why).
+            tracing::warn!("MQTT {} dropped: {e}", describe_request(&e));
         }
     }
 }
@@ -499,6 +526,17 @@ async fn drain_until_closed(eventloop: &mut EventLoop) {
     }
 }
 
+/// "publish to a/b" for a request rumqttc refused; its own text never names the topic.
+fn describe_request(error: &ClientError) -> String {
+    match error {
+        ClientError::Request(rumqttc::v5::Request::Publish(p))
+        | ClientError::TryRequest(rumqttc::v5::Request::Publish(p)) => {
+            format!("publish to {}", String::from_utf8_lossy(&p.topic))
+        }
+        _ => "request".to_owned(),
+    }
+}
+
 fn describe(error: &ConnectionError) -> String {
     match error {
         ConnectionError::ConnectionRefused(ConnectReturnCode::UnsupportedProtocolVersion) => {
@@ -520,5 +558,57 @@ fn describe(error: &ConnectionError) -> String {
             )
         }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn publish(topic: &str) -> Publish {
+        Publish {
+            topic: topic.into(),
+            payload: "x".into(),
+            retain: false,
+            qos: Qos::AtLeastOnce,
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_instead_of_growing() {
+        let (requests, mut rx) = mpsc::channel(2);
+        let handle = MqttHandle {
+            requests,
+            connected: Arc::new(AtomicBool::new(true)),
+        };
+        for topic in ["a", "b", "c"] {
+            handle.publish(publish(topic));
+        }
+        let queued: Vec<String> = std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|r| format!("{r:?}"))
+            .collect();
+        assert_eq!(queued, ["Publish(a)", "Publish(b)"]);
+        drop(rx);
+        handle.publish(publish("d")); // closed: dropped with a warning, no panic
+    }
+
+    #[test]
+    fn oversized_messages_are_described_with_their_sizes() {
+        let incoming = ConnectionError::MqttState(StateError::Deserialization(
+            MqttBytesError::PayloadSizeLimitExceeded {
+                pkt_size: 5_000_000,
+                max: 4_194_304,
+            },
+        ));
+        let text = describe(&incoming);
+        assert!(
+            text.contains("5000000 bytes") && text.contains("4194304"),
+            "{text}"
+        );
+        let outgoing = ConnectionError::MqttState(StateError::OutgoingPacketTooLarge {
+            pkt_size: 300,
+            max: 256,
+        });
+        assert!(describe(&outgoing).contains("larger than the broker accepts (256 bytes)"));
     }
 }
