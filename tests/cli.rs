@@ -823,6 +823,63 @@ async fn demo_on_a_real_broker_leaves_a_real_installation_alone() {
     let _ = real.wait();
 }
 
+/// `demo --pat-only`: the simulated cloud refuses target changes to a running cook, as the real
+/// one does for a Personal Access Token, and the bridge makes them by restarting the cook.
+#[tokio::test]
+async fn demo_pat_only_shows_the_restart_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    let stdout_path = dir.path().join("stdout");
+    let mut child = anova2mqtt(dir.path())
+        .args(["demo", "--mqtt-port", "0", "--pat-only", "--speed", "60"])
+        .stdout(std::fs::File::create(&stdout_path).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Port 0: the banner says which port the system chose.
+    let deadline = Instant::now() + WAIT;
+    let banner = loop {
+        let banner = std::fs::read_to_string(&stdout_path).unwrap_or_default();
+        if banner.contains("Press Ctrl-C") {
+            break banner;
+        }
+        assert!(Instant::now() < deadline, "no banner: {banner}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(banner.contains("Personal Access Token"), "{banner}");
+    let port: u16 = banner
+        .split("mosquitto_sub -h 127.0.0.1 -p ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {banner}"));
+    let a7 = &demo_cookers()[0].cooker_id;
+    let mut watcher = Watcher::connect(port, &[&format!("anova2mqtt/{a7}/response")]).await;
+    let set = format!("anova2mqtt/{a7}/set");
+    let response = |id: &'static str| move |m: &support::Msg| m.json()["id"] == id;
+    watcher
+        .publish(
+            &set,
+            r#"{"id":"start","cook":true,"target_temperature":57,"timer":"1h"}"#,
+            false,
+        )
+        .await;
+    let started = watcher.wait_for("the start", response("start")).await;
+    assert_eq!(started.json()["status"], "ok", "{}", started.payload);
+    watcher
+        .publish(&set, r#"{"id":"change","target_temperature":58}"#, false)
+        .await;
+    let changed = watcher.wait_for("the change", response("change")).await;
+    let json = changed.json();
+    assert_eq!(json["status"], "ok", "{}", changed.payload);
+    assert!(
+        json["warnings"].as_array().is_some_and(|w| !w.is_empty()),
+        "the restart is not mentioned: {}",
+        changed.payload
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 #[test]
 fn demo_refuses_a_taken_port_clearly() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
