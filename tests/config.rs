@@ -262,6 +262,24 @@ fn every_unknown_key_is_listed_with_every_bad_value() {
 }
 
 #[test]
+fn a_toml_syntax_error_names_the_file_and_a_bad_list_item_its_key() {
+    let scratch = Scratch::new();
+    let file = scratch.write("broken.toml", "[anova\ntoken=\n");
+    let text = load_from(Some(&file), &[], env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains(&format!("file {}", file.display())), "{text}");
+    assert!(text.contains("TOML parse error"), "{text}");
+
+    let text = error_of("[anova]\naccessories = [1]\n", &[]);
+    assert!(
+        text.contains("anova.accessories.0: expected a string"),
+        "{text}"
+    );
+    assert!(text.contains("config.toml"), "{text}");
+}
+
+#[test]
 fn unknown_key_in_the_environment_is_named() {
     let text = error_of("", &[("ANOVA2MQTT_MQTT__URLL", "mqtt://x")]);
     assert!(text.contains("mqtt.urll: unknown key"), "{text}");

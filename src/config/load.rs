@@ -75,7 +75,7 @@ pub fn load_from(
     }
     figment = figment.merge(EnvLayer::new(ENV_PREFIX, &vars));
 
-    let (mut config, mut problems) = extract(&figment)?;
+    let (mut config, mut problems) = extract(&figment, source.as_deref())?;
 
     let credentials_dir = vars
         .iter()
@@ -146,10 +146,22 @@ pub fn load_from(
 /// cannot be read. serde stops at the first error, so each failing key is taken out and the
 /// rest read again; the keys taken out keep their defaults, and the rules that [`load_from`]
 /// checks next see every other value. Only a file that is not TOML at all stops early.
-fn extract(figment: &Figment) -> Result<(Config, Vec<Problem>), ConfigError> {
+fn extract(figment: &Figment, file: Option<&Path>) -> Result<(Config, Vec<Problem>), ConfigError> {
+    // Only the file can fail to read (its TOML syntax); say which file.
+    let in_file = |problem: Problem| match (file, &problem.origin) {
+        (Some(path), None) => problem.with_origin(format!("file {}", path.display())),
+        _ => problem,
+    };
     let mut data = figment
         .data()
-        .map_err(|err| ConfigError::Invalid(figment_problems(err, figment)))?
+        .map_err(|err| {
+            ConfigError::Invalid(
+                figment_problems(err, figment)
+                    .into_iter()
+                    .map(in_file)
+                    .collect(),
+            )
+        })?
         .remove(&Profile::Default)
         .unwrap_or_default();
     let mut problems = Vec::new();
@@ -279,9 +291,16 @@ fn find_file(
     Ok(None)
 }
 
-/// Describes the layer that set `key`: `file /etc/…` or `environment variable ANOVA2MQTT_…`.
+/// Describes the layer that set `key`, or the closest enclosing key for an element of a list
+/// (`anova.accessories.0`): `file /etc/…` or `environment variable ANOVA2MQTT_…`.
 fn origin_of(figment: &Figment, key: &str) -> Option<String> {
-    provenance(figment, key).map(|p| p.described)
+    let mut key = key;
+    loop {
+        if let Some(found) = provenance(figment, key) {
+            return Some(found.described);
+        }
+        key = &key[..key.rfind('.')?];
+    }
 }
 
 /// The layer that set `key` and its description; `None` when only the default applies.
