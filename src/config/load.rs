@@ -199,7 +199,9 @@ impl Provider for Layered {
 }
 
 /// Takes every key that `schema` (the serialised defaults) does not have out of `data`, with a
-/// problem for each, so that all of them are reported at once.
+/// problem for each, so that all of them are reported at once. This relies on every setting
+/// being serialised, `None` included (as `null`): a field with `skip_serializing_if` would be
+/// reported as unknown. Fields with `#[serde(skip)]` are unknown to the file, as they should be.
 fn remove_unknown_keys(
     data: &mut Dict,
     schema: &serde_json::Value,
