@@ -853,7 +853,15 @@ async fn demo_pat_only_shows_the_restart_fallback() {
         .and_then(|port| port.parse().ok())
         .unwrap_or_else(|| panic!("no port in {banner}"));
     let a7 = &demo_cookers()[0].cooker_id;
-    let mut watcher = Watcher::connect(port, &[&format!("anova2mqtt/{a7}/response")]).await;
+    let availability = format!("anova2mqtt/{a7}/availability");
+    let mut watcher =
+        Watcher::connect(port, &[&format!("anova2mqtt/{a7}/response"), &availability]).await;
+    // The banner comes before the bridge connects: wait until it serves the cooker.
+    watcher
+        .wait_for("the cooker online", |m| {
+            m.topic == availability && m.payload == "online"
+        })
+        .await;
     let set = format!("anova2mqtt/{a7}/set");
     let response = |id: &'static str| move |m: &support::Msg| m.json()["id"] == id;
     watcher
