@@ -7,9 +7,10 @@
 //! on the same broker with the defaults: so it uses a base topic of its own
 //! ([`DEMO_BASE_TOPIC`], which also gives its bridge device its own Home Assistant ids), a
 //! client id of its own for every process, and asks the bridge to remove what it published
-//! when it stops ([`Config::purge_on_exit`]).
+//! when it stops ([`RunOptions::purge_on_exit`]).
 
 use crate::config::{self, Config, ConfigError};
+use crate::daemon::RunOptions;
 use crate::secret::Secret;
 use crate::simulator::{demo_cookers, Simulator, SimulatorConfig};
 use anyhow::Context;
@@ -102,10 +103,13 @@ pub async fn run(
         anyhow::bail!("--speed must be a number above 0 and at most 10000");
     }
     config.mqtt.client_id = demo_client_id();
+    // On the embedded broker everything goes with the process anyway.
+    let options = RunOptions {
+        purge_on_exit: args.mqtt.is_some(),
+    };
     let (host, port) = match &args.mqtt {
         Some(url) => {
             config.mqtt.base_topic = DEMO_BASE_TOPIC.to_owned();
-            config.purge_on_exit = true;
             use_broker(&mut config, url)?
         }
         None => {
@@ -137,7 +141,7 @@ pub async fn run(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
 
     print_banner(&config, &host, port, &args);
-    let result = crate::daemon::run(&config, shutdown).await;
+    let result = crate::daemon::run_with(&config, options, shutdown).await;
     simulator.shutdown().await;
     result
 }

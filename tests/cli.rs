@@ -784,11 +784,29 @@ async fn demo_on_a_real_broker_leaves_a_real_installation_alone() {
         "{}",
         std::fs::read_to_string(&demo_log).unwrap()
     );
-    watcher
-        .wait_for("the demo's offline", |m| {
-            m.topic == "anova2mqtt-demo/bridge/state" && m.payload == "offline"
-        })
+
+    // The demo removed everything it had published: a newcomer finds nothing retained of it.
+    let mut newcomer = Watcher::connect(broker.port, &["#"]).await;
+    newcomer
+        .publish("marker", "after the retained ones", false)
         .await;
+    newcomer
+        .wait_for("the marker", |m| m.topic == "marker")
+        .await;
+    let left: Vec<&str> = newcomer
+        .seen
+        .iter()
+        .filter(|m| m.retained && m.topic.contains("demo"))
+        .map(|m| m.topic.as_str())
+        .collect();
+    assert!(left.is_empty(), "the demo left {left:?}");
+    assert!(
+        newcomer
+            .seen
+            .iter()
+            .any(|m| m.retained && m.topic == "anova2mqtt/realkitchen0000001/state"),
+        "the real cooker's state is gone"
+    );
 
     // Nothing of the real installation's was removed or marked offline, and nothing was
     // published under its base topic but by the real bridge (which has one cooker).

@@ -55,12 +55,6 @@ pub struct Config {
     pub safety: SafetyConfig,
     /// Log output.
     pub log: LogConfig,
-    /// Remove everything this instance published (discovery, retained state and availability)
-    /// when it stops, instead of leaving it retained with `offline`. Never read from the file
-    /// or the environment: `demo` sets it, because a demo on a real broker must leave nothing
-    /// behind.
-    #[serde(skip)]
-    pub purge_on_exit: bool,
 }
 
 /// `[anova]`: the Anova cloud WebSocket.
