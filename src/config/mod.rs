@@ -21,6 +21,7 @@ mod load;
 mod render;
 mod secrets;
 pub(crate) mod serde_helpers;
+mod url_credentials;
 mod validate;
 
 pub use error::{ConfigError, Problem};
@@ -30,6 +31,7 @@ pub use load::{
 };
 pub use render::render_effective;
 pub use secrets::{SecretOrigin, SecretOrigins, ANOVA_TOKEN_CREDENTIAL, MQTT_PASSWORD_CREDENTIAL};
+pub use url_credentials::{split_url_credentials, UrlCredentials};
 
 use crate::homeassistant::DiscoveryMode;
 use crate::secret::Secret;

@@ -16,6 +16,9 @@ pub fn render_effective(loaded: &LoadedConfig) -> String {
     }
     let _ = writeln!(out, "# anova.token: {}", loaded.secrets.anova_token);
     let _ = writeln!(out, "# mqtt.password: {}", loaded.secrets.mqtt_password);
+    for note in &loaded.notes {
+        let _ = writeln!(out, "# note: {note}");
+    }
     let unset = unset_keys(loaded);
     if !unset.is_empty() {
         let _ = writeln!(out, "# not set: {}", unset.join(", "));
