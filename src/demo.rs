@@ -93,6 +93,9 @@ fn use_broker(config: &mut Config, url: &str) -> anyhow::Result<(String, u16)> {
     Ok((endpoint.host, endpoint.port))
 }
 
+/// How long the embedded broker outlives the bridge at exit.
+const EMBEDDED_BROKER_LINGER: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Runs the demo until `shutdown` completes.
 pub async fn run(
     mut config: Config,
@@ -143,6 +146,11 @@ pub async fn run(
     print_banner(&config, &host, port, &args);
     let result = crate::daemon::run_with(&config, options, shutdown).await;
     simulator.shutdown().await;
+    if args.mqtt.is_none() {
+        // The embedded broker dies with the process: give it a moment to hand the last
+        // retained messages (`offline`) to the people subscribed.
+        tokio::time::sleep(EMBEDDED_BROKER_LINGER).await;
+    }
     result
 }
 
