@@ -34,6 +34,8 @@ pub enum Command {
     Simulate(simulator::SimulateArgs),
     /// Load and validate the configuration, print it with secrets redacted.
     CheckConfig,
+    /// Ask the running daemon's GET /healthz (for Docker's healthcheck): exit 0 when healthy.
+    Healthcheck,
 }
 
 /// Parses the command line and runs it.
@@ -47,6 +49,7 @@ pub fn main() -> ExitCode {
         Command::Run => run(cli.config),
         Command::Demo(args) => demo(cli.config, args),
         Command::Simulate(args) => simulate(args),
+        Command::Healthcheck => healthcheck(cli.config),
     }
 }
 
@@ -72,6 +75,23 @@ fn check_config(path: Option<PathBuf>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(status) => status,
+    }
+}
+
+fn healthcheck(path: Option<PathBuf>) -> ExitCode {
+    let loaded = match config::load(path.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(e) => return print_config_error(&e),
+    };
+    match crate::http::healthcheck(&loaded.config.http, std::time::Duration::from_secs(5)) {
+        Ok(body) => {
+            println!("{body}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("anova2mqtt: unhealthy: {message}");
+            ExitCode::FAILURE
+        }
     }
 }
 

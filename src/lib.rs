@@ -12,6 +12,8 @@
 //! - [`mqtt`] and [`homeassistant`]: the topic tree, the broker connection, and the discovery
 //!   payloads.
 //! - [`simulator`]: a faithful Anova cloud, for `demo`, `simulate` and our tests.
+//! - [`http`] and [`metrics`]: the local HTTP API, live stream, web page and Prometheus
+//!   metrics, for what cannot speak MQTT.
 //! - [`config`], [`telemetry`], [`systemd`]: what the installed daemon needs around that.
 
 pub mod anova;
@@ -23,6 +25,8 @@ pub mod config;
 pub mod daemon;
 pub mod demo;
 pub mod homeassistant;
+pub mod http;
+pub mod metrics;
 pub mod mqtt;
 pub mod secret;
 pub mod simulator;

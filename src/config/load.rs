@@ -91,6 +91,7 @@ pub fn load_from(
             let origin = match problem.key.as_str() {
                 "anova.token" => secret_origin(&secrets.anova_token),
                 "mqtt.password" => secret_origin(&secrets.mqtt_password),
+                "http.token" => secret_origin(&secrets.http_token),
                 key => origin_of(&figment, key),
             };
             match origin {

@@ -17,6 +17,7 @@
 
 mod env;
 mod error;
+mod http;
 mod load;
 mod render;
 mod secrets;
@@ -24,6 +25,7 @@ pub(crate) mod serde_helpers;
 mod validate;
 
 pub use error::{ConfigError, Problem};
+pub use http::{HttpConfig, HTTP_TOKEN_CREDENTIAL};
 pub use load::{
     default_config_paths, load, load_from, process_env, LoadedConfig, CREDENTIALS_DIRECTORY,
     ENV_PREFIX,
@@ -53,6 +55,8 @@ pub struct Config {
     pub safety: SafetyConfig,
     /// Log output.
     pub log: LogConfig,
+    /// The local HTTP API, metrics and web page.
+    pub http: HttpConfig,
 }
 
 /// `[anova]`: the Anova cloud WebSocket.

@@ -47,6 +47,8 @@ pub struct SecretOrigins {
     pub anova_token: SecretOrigin,
     /// `mqtt.password`.
     pub mqtt_password: SecretOrigin,
+    /// `http.token`.
+    pub http_token: SecretOrigin,
 }
 
 /// The keys and credential name of one secret.
@@ -59,7 +61,7 @@ struct SecretKeys {
     credential: &'static str,
 }
 
-/// Resolves both secrets in place. `value_origin` describes where a directly given value came
+/// Resolves every secret in place. `value_origin` describes where a directly given value came
 /// from (a file or an environment variable). Problems are appended, not returned early, so the
 /// user sees everything at once.
 pub(super) fn resolve(
@@ -90,6 +92,17 @@ pub(super) fn resolve(
         credentials_dir,
         &value_origin,
     );
+    let http_token = resolve_one(
+        &mut config.http.token,
+        config.http.token_file.as_deref(),
+        &SecretKeys {
+            value: "http.token",
+            file: "http.token_file",
+            credential: super::HTTP_TOKEN_CREDENTIAL,
+        },
+        credentials_dir,
+        &value_origin,
+    );
     let mut origin_of = |result: Result<SecretOrigin, Problem>| match result {
         Ok(origin) => origin,
         Err(problem) => {
@@ -100,6 +113,7 @@ pub(super) fn resolve(
     SecretOrigins {
         anova_token: origin_of(anova_token),
         mqtt_password: origin_of(mqtt_password),
+        http_token: origin_of(http_token),
     }
 }
 
