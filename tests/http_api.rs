@@ -80,17 +80,35 @@ async fn healthz_follows_the_links() {
 async fn a_command_reaches_the_main_loop_verbatim() {
     let mut server = TestServer::start(quick_settings()).await;
     let body = r#"{"cook": true, "target_temperature": "135F", "timer": "1h30m", "id": "abc"}"#;
-    let reply = post_json(server.addr, &format!("/api/v1/devices/{A7}/command"), &[], body).await;
+    let reply = post_json(
+        server.addr,
+        &format!("/api/v1/devices/{A7}/command"),
+        &[],
+        body,
+    )
+    .await;
     assert_eq!(reply.status, 200, "{reply:?}");
     assert_eq!(reply.json()["id"], "abc");
     assert_eq!(reply.json()["status"], "ok");
-    assert_eq!(server.next_command().await, (A7.to_owned(), body.to_owned()));
+    assert_eq!(
+        server.next_command().await,
+        (A7.to_owned(), body.to_owned())
+    );
 
     // A body that is not JSON is the bridge's to judge, like an MQTT payload.
-    let reply = post_json(server.addr, &format!("/api/v1/devices/{PRO}/command"), &[], "start!").await;
+    let reply = post_json(
+        server.addr,
+        &format!("/api/v1/devices/{PRO}/command"),
+        &[],
+        "start!",
+    )
+    .await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.json()["error"]["code"], "invalid_json");
-    assert_eq!(server.next_command().await, (PRO.to_owned(), "start!".to_owned()));
+    assert_eq!(
+        server.next_command().await,
+        (PRO.to_owned(), "start!".to_owned())
+    );
 }
 
 #[tokio::test]
@@ -110,7 +128,13 @@ async fn every_response_code_has_its_http_status() {
         ("not_confirmed", 504),
     ] {
         let body = json!({"_code": code, "id": code}).to_string();
-        let reply = post_json(server.addr, &format!("/api/v1/devices/{A7}/command"), &[], &body).await;
+        let reply = post_json(
+            server.addr,
+            &format!("/api/v1/devices/{A7}/command"),
+            &[],
+            &body,
+        )
+        .await;
         assert_eq!(reply.status, status, "{code}: {reply:?}");
         let json = reply.json();
         assert_eq!(json["id"], code);
@@ -124,7 +148,13 @@ async fn the_adapter_refuses_bad_command_requests_in_the_same_shape() {
     let mut server = TestServer::start(quick_settings()).await;
     let path = format!("/api/v1/devices/{A7}/command");
 
-    let unknown = post_json(server.addr, "/api/v1/devices/nope/command", &[], r#"{"cook":true,"id":"x1"}"#).await;
+    let unknown = post_json(
+        server.addr,
+        "/api/v1/devices/nope/command",
+        &[],
+        r#"{"cook":true,"id":"x1"}"#,
+    )
+    .await;
     unknown.assert_error(404, "unknown_device");
     assert_eq!(unknown.json()["id"], "x1", "the command's id is echoed");
     assert_eq!(server.next_command().await.0, "nope");
@@ -163,7 +193,10 @@ async fn a_main_loop_that_does_not_answer_is_503_or_504_never_a_hang() {
     let reply = post_json(server.addr, &command, &[], r#"{"cook":true,"id":"slow"}"#).await;
     reply.assert_error(504, "backend_timeout");
     assert_eq!(reply.json()["id"], "slow");
-    assert!(started.elapsed() >= Duration::from_secs(2), "waited the command timeout");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "waited the command timeout"
+    );
 
     server.set_mode(Mode::Drop);
     get(server.addr, &format!("/api/v1/devices/{A7}"), &[])
@@ -192,10 +225,18 @@ async fn a_token_is_required_by_header_or_query_except_for_health_and_page() {
     let server = TestServer::start(with_token()).await;
     let addr = server.addr;
     let bearer = format!("Bearer {TOKEN}");
-    for path in ["/api/v1/devices", "/api/v1/openapi.json", "/metrics", "/api/v1/devices/x/history"] {
+    for path in [
+        "/api/v1/devices",
+        "/api/v1/openapi.json",
+        "/metrics",
+        "/api/v1/devices/x/history",
+    ] {
         let none = get(addr, path, &[]).await;
         none.assert_error(401, "unauthorized");
-        assert_eq!(none.header("www-authenticate"), Some("Bearer realm=\"anova2mqtt\""));
+        assert_eq!(
+            none.header("www-authenticate"),
+            Some("Bearer realm=\"anova2mqtt\"")
+        );
         get(addr, path, &[("Authorization", "Bearer wrong")])
             .await
             .assert_error(401, "unauthorized");
@@ -203,12 +244,28 @@ async fn a_token_is_required_by_header_or_query_except_for_health_and_page() {
             .await
             .assert_error(401, "unauthorized");
     }
-    assert_eq!(get(addr, "/api/v1/devices", &[("Authorization", &bearer)]).await.status, 200);
     assert_eq!(
-        get(addr, "/api/v1/devices", &[("authorization", &format!("bearer {TOKEN}"))]).await.status,
+        get(addr, "/api/v1/devices", &[("Authorization", &bearer)])
+            .await
+            .status,
         200
     );
-    assert_eq!(get(addr, &format!("/metrics?access_token={TOKEN}"), &[]).await.status, 200);
+    assert_eq!(
+        get(
+            addr,
+            "/api/v1/devices",
+            &[("authorization", &format!("bearer {TOKEN}"))]
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        get(addr, &format!("/metrics?access_token={TOKEN}"), &[])
+            .await
+            .status,
+        200
+    );
     get(addr, "/metrics?access_token=s3cret", &[])
         .await
         .assert_error(401, "unauthorized");
@@ -218,45 +275,81 @@ async fn a_token_is_required_by_header_or_query_except_for_health_and_page() {
         .await
         .assert_error(401, "unauthorized");
     assert_eq!(
-        post_json(addr, &path, &[("Authorization", &bearer)], "{\"cook\":true}").await.status,
+        post_json(
+            addr,
+            &path,
+            &[("Authorization", &bearer)],
+            "{\"cook\":true}"
+        )
+        .await
+        .status,
         200
     );
     // With a token, a LAN name is fine.
     assert_eq!(
-        get(addr, "/api/v1/devices", &[("Authorization", &bearer), ("Host", "kitchen.lan:8770")]).await.status,
+        get(
+            addr,
+            "/api/v1/devices",
+            &[("Authorization", &bearer), ("Host", "kitchen.lan:8770")]
+        )
+        .await
+        .status,
         200
     );
     // Public: the probe and the page (which holds no data).
     assert_eq!(get(addr, "/healthz", &[]).await.status, 200);
     let page = get(addr, "/", &[]).await;
     assert_eq!(page.status, 200);
-    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     // The token is never echoed.
-    assert!(!get(addr, "/api/v1/devices", &[("Authorization", "Bearer s3cret-Token_4")])
-        .await
-        .body
-        .contains("s3cret"));
+    assert!(!get(
+        addr,
+        "/api/v1/devices",
+        &[("Authorization", "Bearer s3cret-Token_4")]
+    )
+    .await
+    .body
+    .contains("s3cret"));
 }
 
 #[tokio::test]
 async fn other_web_sites_are_refused_without_a_token() {
     let mut server = TestServer::start(quick_settings()).await;
     let addr = server.addr;
-    get(addr, "/api/v1/devices", &[("Host", "attacker.example:8770")])
-        .await
-        .assert_error(403, "forbidden_host");
+    get(
+        addr,
+        "/api/v1/devices",
+        &[("Host", "attacker.example:8770")],
+    )
+    .await
+    .assert_error(403, "forbidden_host");
     let path = format!("/api/v1/devices/{A7}/command");
-    post_json(addr, &path, &[("Origin", "https://attacker.example")], "{\"cook\":true}")
-        .await
-        .assert_error(403, "forbidden_origin");
+    post_json(
+        addr,
+        &path,
+        &[("Origin", "https://attacker.example")],
+        "{\"cook\":true}",
+    )
+    .await
+    .assert_error(403, "forbidden_origin");
     assert!(server.commands.try_recv().is_err());
     // The page itself, from its own origin.
     let origin = format!("http://{addr}");
     assert_eq!(
-        post_json(addr, &path, &[("Origin", &origin)], "{\"cook\":true}").await.status,
+        post_json(addr, &path, &[("Origin", &origin)], "{\"cook\":true}")
+            .await
+            .status,
         200
     );
-    assert_eq!(get(addr, "/api/v1/devices", &[("Host", "localhost:8770")]).await.status, 200);
+    assert_eq!(
+        get(addr, "/api/v1/devices", &[("Host", "localhost:8770")])
+            .await
+            .status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -310,21 +403,42 @@ async fn metrics_carry_the_contract_names_and_the_devices() {
         ("anova2mqtt_commands_total{code=\"ok\"}", 1.0),
         ("anova2mqtt_commands_total{code=\"device_offline\"}", 1.0),
         ("anova2mqtt_command_duration_seconds_count", 2.0),
-        ("anova2mqtt_command_duration_seconds_bucket{le=\"2.5\"}", 2.0),
-        ("anova2mqtt_command_duration_seconds_bucket{le=\"1.0\"}", 1.0),
+        (
+            "anova2mqtt_command_duration_seconds_bucket{le=\"2.5\"}",
+            2.0,
+        ),
+        (
+            "anova2mqtt_command_duration_seconds_bucket{le=\"1.0\"}",
+            1.0,
+        ),
         ("anova2mqtt_queue_depth{queue=\"mqtt_out\"}", 2.0),
         ("anova2mqtt_queue_depth{queue=\"api_requests\"}", 0.0),
         ("anova2mqtt_http_responses_total{code=\"404\"}", 1.0),
         ("anova2mqtt_stream_clients", 0.0),
         (&format!("anova2mqtt_device_online{{device=\"{A7}\"}}"), 1.0),
-        (&format!("anova2mqtt_device_temperature_celsius{{device=\"{A7}\"}}"), 56.8),
-        (&format!("anova2mqtt_device_target_temperature_celsius{{device=\"{A7}\"}}"), 57.0),
-        (&format!("anova2mqtt_device_temperature_celsius{{device=\"{OVEN}\"}}"), 142.5),
-        (&format!("anova2mqtt_device_cooking{{device=\"{PRO}\"}}"), 0.0),
+        (
+            &format!("anova2mqtt_device_temperature_celsius{{device=\"{A7}\"}}"),
+            56.8,
+        ),
+        (
+            &format!("anova2mqtt_device_target_temperature_celsius{{device=\"{A7}\"}}"),
+            57.0,
+        ),
+        (
+            &format!("anova2mqtt_device_temperature_celsius{{device=\"{OVEN}\"}}"),
+            142.5,
+        ),
+        (
+            &format!("anova2mqtt_device_cooking{{device=\"{PRO}\"}}"),
+            0.0,
+        ),
     ] {
         assert_eq!(metric(text, series), Some(value), "{series} in:\n{text}");
     }
-    assert!(text.contains("# TYPE anova2mqtt_command_duration_seconds histogram"), "{text}");
+    assert!(
+        text.contains("# TYPE anova2mqtt_command_duration_seconds histogram"),
+        "{text}"
+    );
     assert!(text.ends_with("# EOF\n"));
 
     // A scrape while the main loop is silent still serves the daemon's metrics.
@@ -344,7 +458,13 @@ async fn the_page_is_self_contained() {
     assert!(csp.contains("default-src 'none'"), "{csp}");
     assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
     // No external assets: nothing is fetched from anywhere but this server.
-    for needle in ["http://", "https://", "//cdn", "@import", "<link rel=\"stylesheet\""] {
+    for needle in [
+        "http://",
+        "https://",
+        "//cdn",
+        "@import",
+        "<link rel=\"stylesheet\"",
+    ] {
         assert!(
             !page.body.contains(needle) || needle == "http://" && only_namespace_urls(&page.body),
             "the page refers to {needle}"
@@ -368,7 +488,10 @@ async fn bind_names_a_taken_port() {
     let err = http::bind(&config).await.unwrap_err();
     assert!(matches!(err, BindError::InUse { .. }), "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("http.listen") && text.contains("already in use"), "{text}");
+    assert!(
+        text.contains("http.listen") && text.contains("already in use"),
+        "{text}"
+    );
 
     let free = HttpConfig {
         listen: "127.0.0.1:0".to_owned(),
@@ -384,12 +507,22 @@ async fn serve_returns_after_shutdown_even_with_a_command_in_flight() {
     server.set_mode(Mode::Silent);
     let addr = server.addr;
     let pending = tokio::spawn(async move {
-        post_json(addr, &format!("/api/v1/devices/{A7}/command"), &[], "{\"cook\":true}").await
+        post_json(
+            addr,
+            &format!("/api/v1/devices/{A7}/command"),
+            &[],
+            "{\"cook\":true}",
+        )
+        .await
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = Instant::now();
     server.stop().await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     // The server is gone: the port no longer answers.
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
     drop(pending);
@@ -418,11 +551,15 @@ async fn the_openapi_document_is_valid_and_matches_the_answers() {
     ] {
         let operation = &doc["paths"][path][method];
         assert!(operation.is_object(), "{method} {path} is not described");
-        assert!(operation["summary"].as_str().is_some_and(|s| s.len() > 10), "{path}");
+        assert!(
+            operation["summary"].as_str().is_some_and(|s| s.len() > 10),
+            "{path}"
+        );
     }
     for code in [200, 400, 404, 413, 415, 422, 429, 502, 503, 504] {
         assert!(
-            doc["paths"]["/api/v1/devices/{id}/command"]["post"]["responses"][code.to_string()].is_object(),
+            doc["paths"]["/api/v1/devices/{id}/command"]["post"]["responses"][code.to_string()]
+                .is_object(),
             "command status {code} is not described"
         );
     }
@@ -431,17 +568,52 @@ async fn the_openapi_document_is_valid_and_matches_the_answers() {
     let addr = server.addr;
     let command = format!("/api/v1/devices/{A7}/command");
     let mut instances = vec![
-        ("Device", get(addr, &format!("/api/v1/devices/{A7}"), &[]).await.json()),
-        ("Device", get(addr, &format!("/api/v1/devices/{OVEN}"), &[]).await.json()),
-        ("DeviceHistory", get(addr, &format!("/api/v1/devices/{A7}/history"), &[]).await.json()),
+        (
+            "Device",
+            get(addr, &format!("/api/v1/devices/{A7}"), &[])
+                .await
+                .json(),
+        ),
+        (
+            "Device",
+            get(addr, &format!("/api/v1/devices/{OVEN}"), &[])
+                .await
+                .json(),
+        ),
+        (
+            "DeviceHistory",
+            get(addr, &format!("/api/v1/devices/{A7}/history"), &[])
+                .await
+                .json(),
+        ),
         ("Health", get(addr, "/healthz", &[]).await.json()),
-        ("CommandResponse", post_json(addr, &command, &[], "{\"cook\":true,\"id\":\"a\"}").await.json()),
-        ("Error", post_json(addr, &command, &[], "{\"_code\":\"unsafe\",\"id\":\"b\"}").await.json()),
+        (
+            "CommandResponse",
+            post_json(addr, &command, &[], "{\"cook\":true,\"id\":\"a\"}")
+                .await
+                .json(),
+        ),
+        (
+            "Error",
+            post_json(addr, &command, &[], "{\"_code\":\"unsafe\",\"id\":\"b\"}")
+                .await
+                .json(),
+        ),
         ("Error", get(addr, "/api/v1/devices/nope", &[]).await.json()),
         ("Error", get(addr, "/nope", &[]).await.json()),
-        ("Error", request(addr, "POST", &command, &[], Some(b"{}")).await.json()),
+        (
+            "Error",
+            request(addr, "POST", &command, &[], Some(b"{}"))
+                .await
+                .json(),
+        ),
     ];
-    for device in get(addr, "/api/v1/devices", &[]).await.json().as_array().unwrap() {
+    for device in get(addr, "/api/v1/devices", &[])
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+    {
         instances.push(("Device", device.clone()));
     }
     server.set_mode(Mode::Silent);
@@ -454,7 +626,10 @@ async fn the_openapi_document_is_valid_and_matches_the_answers() {
 /// package is missing and `ANOVA2MQTT_REQUIRE_HTTP_TOOLS=1` (CI); skips otherwise.
 fn validate_with_python(doc: &Value, instances: &[(&str, Value)]) {
     let available = std::process::Command::new("python3")
-        .args(["-c", "import openapi_spec_validator, openapi_schema_validator"])
+        .args([
+            "-c",
+            "import openapi_spec_validator, openapi_schema_validator",
+        ])
         .output()
         .is_ok_and(|out| out.status.success());
     if !available {
@@ -470,7 +645,10 @@ fn validate_with_python(doc: &Value, instances: &[(&str, Value)]) {
     let doc_path = dir.path().join("openapi.json");
     std::fs::write(&doc_path, doc.to_string()).unwrap();
     let instances_path = dir.path().join("instances.json");
-    let pairs: Vec<Value> = instances.iter().map(|(name, value)| json!([name, value])).collect();
+    let pairs: Vec<Value> = instances
+        .iter()
+        .map(|(name, value)| json!([name, value]))
+        .collect();
     std::fs::write(&instances_path, Value::Array(pairs).to_string()).unwrap();
     let script = r##"
 import json, sys

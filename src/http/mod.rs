@@ -66,7 +66,9 @@ pub struct Settings {
     pub auth_deadline: Duration,
     /// Stream clients at once; more are refused with `503`.
     pub max_stream_clients: usize,
-    /// Messages waiting for one stream client; a client this far behind is disconnected.
+    /// Answers, errors and heartbeats waiting for one stream client; a client this far
+    /// behind is disconnected. (Live messages wait in the broadcast buffer, see
+    /// [`ApiHandle::with_capacity`].)
     pub stream_queue: usize,
     /// A stream client that cannot take one frame within this time is disconnected.
     pub stream_write_timeout: Duration,
@@ -94,7 +96,7 @@ impl Settings {
             heartbeat: Duration::from_secs(15),
             auth_deadline: Duration::from_secs(10),
             max_stream_clients: 32,
-            stream_queue: 64,
+            stream_queue: 32,
             stream_write_timeout: Duration::from_secs(10),
             stream_rate: RateLimit::default(),
             max_pending_commands: 8,

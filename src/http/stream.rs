@@ -1,10 +1,14 @@
 //! `GET /api/v1/stream`: the live WebSocket (`interface.md` §6).
 //!
-//! One task per client. It reads the client's messages, the daemon's broadcast, a heartbeat
-//! timer and the answers to the client's commands, and puts what the client should receive
-//! into a small bounded queue that a writer drains. The daemon never waits for a client: the
-//! broadcast never blocks, and a client whose queue is full, who lags the broadcast, or who
-//! cannot take one frame within the write timeout is disconnected.
+//! One task per client, running two halves side by side. The session reads the client's
+//! messages, a heartbeat timer and the answers to the client's commands, and puts what the
+//! client should receive into a small bounded queue. The writer sends that queue and the
+//! daemon's broadcast to the socket, queue first.
+//!
+//! The daemon never waits for a client: the broadcast never blocks, and its buffer is each
+//! client's bounded backlog of live messages. A client that falls a whole buffer behind
+//! (`Lagged`), lets its small control queue fill up, or cannot take one frame within the write
+//! timeout is disconnected without further ado.
 //!
 //! Messages (all JSON text frames; the OpenAPI document describes each):
 //! - server → client: `devices` (the snapshot, first), `state`, `event`, `bridge` (from the
@@ -13,7 +17,7 @@
 //!   with the upgrade), `command` (`{"type":"command","id":…,"device":…,"command":{…}}`).
 
 use super::auth::Presented;
-use super::backend::{ApiRequest, BackendError, CommandReply};
+use super::backend::{ApiRequest, BackendError, CommandReply, StreamItem};
 use super::ratelimit::{TokenBucket, Verdict};
 use super::upgrade::{ServerSocket, Upgrade};
 use super::{error::ApiError, App};
@@ -85,6 +89,14 @@ enum End {
     Slow,
 }
 
+/// What the session hands the writer.
+enum Outgoing {
+    /// A frame to send.
+    Frame(Message),
+    /// The broadcast, to send from now on (after the snapshot, which is queued before it).
+    Live(broadcast::Receiver<StreamItem>),
+}
+
 /// One client, from the upgrade to the close.
 async fn run(
     app: Arc<App>,
@@ -100,7 +112,7 @@ async fn run(
 
     let end = tokio::select! {
         end = session.run(&mut incoming) => end,
-        () = &mut writer => End::Slow,
+        end = &mut writer => end,
     };
     match end {
         End::Slow => {
@@ -116,7 +128,11 @@ async fn run(
                 code,
                 reason: reason.into(),
             };
-            if session.queue.try_send(Message::Close(Some(frame))).is_ok() {
+            if session
+                .queue
+                .try_send(Outgoing::Frame(Message::Close(Some(frame))))
+                .is_ok()
+            {
                 drop(session);
                 let _ = tokio::time::timeout(CLOSE_FLUSH, writer).await;
             }
@@ -125,18 +141,42 @@ async fn run(
     app.handle.metrics().stream_client(-1);
 }
 
-/// Writes queued messages until the queue closes, a write fails, or one write takes longer
-/// than `timeout` (a client that stopped reading).
+/// Writes the queued frames and, once handed over, the broadcast, until the queue closes or
+/// a close frame is sent (`ClientGone`: nothing more to do), a write fails (`ClientGone`), or
+/// the client cannot keep up (`Slow`: it lagged the broadcast, or one write took longer than
+/// `timeout`).
 async fn write_all(
     mut sink: SplitSink<ServerSocket, Message>,
-    mut outgoing: mpsc::Receiver<Message>,
+    mut outgoing: mpsc::Receiver<Outgoing>,
     timeout: Duration,
-) {
-    while let Some(message) = outgoing.recv().await {
+) -> End {
+    let mut live = None;
+    loop {
+        let message = tokio::select! {
+            // Answers and heartbeats first: they are few, and a client waits for them.
+            biased;
+            queued = outgoing.recv() => match queued {
+                Some(Outgoing::Frame(message)) => message,
+                Some(Outgoing::Live(receiver)) => {
+                    live = Some(receiver);
+                    continue;
+                }
+                None => return End::ClientGone,
+            },
+            item = recv_live(&mut live) => match item {
+                Ok(item) => Message::text(&*item),
+                Err(broadcast::error::RecvError::Lagged(_)) => return End::Slow,
+                Err(broadcast::error::RecvError::Closed) => {
+                    live = None;
+                    continue;
+                }
+            },
+        };
         let closing = matches!(message, Message::Close(_));
         match tokio::time::timeout(timeout, sink.send(message)).await {
             Ok(Ok(())) if !closing => {}
-            _ => return,
+            Ok(_) => return End::ClientGone,
+            Err(_) => return End::Slow,
         }
     }
 }
@@ -147,12 +187,10 @@ type PendingCommand = Pin<Box<dyn Future<Output = Value> + Send>>;
 /// The state of one client.
 struct Session {
     app: Arc<App>,
-    /// Messages for the writer.
-    queue: mpsc::Sender<Message>,
+    /// Frames for the writer.
+    queue: mpsc::Sender<Outgoing>,
     /// The token was accepted (or none is needed).
     authenticated: bool,
-    /// The daemon's broadcast, once authenticated.
-    live: Option<broadcast::Receiver<super::StreamItem>>,
     /// The client's message budget.
     bucket: TokenBucket,
     /// Commands sent to the daemon and not answered yet.
@@ -160,13 +198,12 @@ struct Session {
 }
 
 impl Session {
-    fn new(app: Arc<App>, queue: mpsc::Sender<Message>, authenticated: bool) -> Self {
+    fn new(app: Arc<App>, queue: mpsc::Sender<Outgoing>, authenticated: bool) -> Self {
         let bucket = TokenBucket::new(app.settings.stream_rate, std::time::Instant::now());
         Self {
             app,
             queue,
             authenticated,
-            live: None,
             bucket,
             pending: FuturesUnordered::new(),
         }
@@ -201,14 +238,9 @@ impl Session {
                     // Pings are answered by tungstenite itself.
                     Some(Ok(_)) => Ok(()),
                 },
-                item = recv_live(&mut self.live) => match item {
-                    Ok(item) => self.push(Message::text(&*item)),
-                    Err(broadcast::error::RecvError::Lagged(_)) => Err(End::Slow),
-                    Err(broadcast::error::RecvError::Closed) => {
-                        Err(End::Close(CloseCode::Away, "the bridge is shutting down", None))
-                    }
-                },
-                _ = heartbeat.tick() => self.push(heartbeat_message(settings.heartbeat)),
+                _ = heartbeat.tick(), if self.authenticated => {
+                    self.push(heartbeat_message(settings.heartbeat))
+                }
                 Some(message) = self.pending.next() => self.push(Message::text(message.to_string())),
             };
             if let Err(end) = result {
@@ -220,7 +252,7 @@ impl Session {
     /// Subscribes to the broadcast, then sends the snapshot: a change between the two arrives
     /// after the snapshot rather than being lost.
     async fn start_live(&mut self) -> Result<(), End> {
-        self.live = Some(self.app.handle.subscribe());
+        let live = self.app.handle.subscribe();
         let wait = self.app.settings.request_timeout;
         let message = match self
             .app
@@ -231,17 +263,24 @@ impl Session {
             Ok(devices) => json!({"type": "devices", "devices": devices}),
             Err(err) => backend_error_message(None, err),
         };
-        self.push(Message::text(message.to_string()))
+        self.push(Message::text(message.to_string()))?;
+        self.queue
+            .try_send(Outgoing::Live(live))
+            .map_err(|_| End::Slow)
     }
 
     /// Queues a message; a full queue means the client is not reading.
     fn push(&mut self, message: Message) -> Result<(), End> {
-        self.queue.try_send(message).map_err(|_| End::Slow)
+        self.queue
+            .try_send(Outgoing::Frame(message))
+            .map_err(|_| End::Slow)
     }
 
     /// Queues a JSON message, ignoring a full queue (the next push notices it).
     fn send(&mut self, message: Value) {
-        let _ = self.queue.try_send(Message::text(message.to_string()));
+        let _ = self
+            .queue
+            .try_send(Outgoing::Frame(Message::text(message.to_string())));
     }
 
     /// Handles a text message (`None`: a binary one, which is always an error).
@@ -391,8 +430,8 @@ impl Session {
 
 /// The next broadcast item, or never before the client is authenticated.
 async fn recv_live(
-    live: &mut Option<broadcast::Receiver<super::StreamItem>>,
-) -> Result<super::StreamItem, broadcast::error::RecvError> {
+    live: &mut Option<broadcast::Receiver<StreamItem>>,
+) -> Result<StreamItem, broadcast::error::RecvError> {
     match live {
         Some(receiver) => receiver.recv().await,
         None => std::future::pending().await,

@@ -58,7 +58,14 @@ pub fn fake_devices() -> Value {
     json!([
         device(A7, "Kitchen sous vide", "a7", "01.01.25", 92.0, a7_state()),
         device(PRO, "Garage Pro", "pro", "2.1.4", 99.5, pro_state()),
-        device(OVEN, "Precision Oven", "oven_v2", "2.3.1", 250.0, oven_state()),
+        device(
+            OVEN,
+            "Precision Oven",
+            "oven_v2",
+            "2.3.1",
+            250.0,
+            oven_state()
+        ),
     ])
 }
 
@@ -77,7 +84,14 @@ fn a7_state() -> Value {
         "cook_ends_at": "2026-11-29T19:52:00Z", "time_maintaining": null,
         "heater_temperature": 61.5, "triac_temperature": 48.0, "model": "a7",
         "firmware": "01.01.25", "online": true, "updated_at": "2026-11-29T19:00:00Z"});
-    for alarm in ["low_water", "water_critical", "water_leak", "high_temp", "motor_stuck", "triac_failed"] {
+    for alarm in [
+        "low_water",
+        "water_critical",
+        "water_leak",
+        "high_temp",
+        "motor_stuck",
+        "triac_failed",
+    ] {
         state[alarm] = json!(false);
     }
     state
@@ -160,7 +174,8 @@ impl TestServer {
 
     /// As [`TestServer::start`], with the handle's queue sizes.
     pub async fn start_with(settings: Settings, requests: usize, stream: usize) -> Self {
-        let (handle, requests) = ApiHandle::with_capacity(Arc::new(Metrics::new()), requests, stream);
+        let (handle, requests) =
+            ApiHandle::with_capacity(Arc::new(Metrics::new()), requests, stream);
         let fake = Arc::new(Mutex::new(FakeState {
             mode: Mode::Answer,
             devices: fake_devices(),
@@ -181,9 +196,14 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (shutdown, stop) = oneshot::channel::<()>();
-        let server = tokio::spawn(http::serve(listener, settings, handle.clone(), async move {
-            let _ = stop.await;
-        }));
+        let server = tokio::spawn(http::serve(
+            listener,
+            settings,
+            handle.clone(),
+            async move {
+                let _ = stop.await;
+            },
+        ));
         Self {
             addr,
             handle,
@@ -338,7 +358,9 @@ impl Reply {
         assert_eq!(body["status"], "error", "{body}");
         assert_eq!(body["error"]["code"], code, "{body}");
         assert!(
-            body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
             "{body}"
         );
         assert_eq!(self.header("content-type"), Some("application/json"));
@@ -367,7 +389,10 @@ async fn request_inner(
 ) -> Reply {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let mut head = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
-    if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
         head.push_str(&format!("Host: {addr}\r\n"));
     }
     for (name, value) in headers {
@@ -432,7 +457,12 @@ pub async fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Repl
 }
 
 /// POSTs a JSON body.
-pub async fn post_json(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+pub async fn post_json(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
     let mut all = vec![("Content-Type", "application/json")];
     all.extend_from_slice(headers);
     request(addr, "POST", path, &all, Some(body.as_bytes())).await
@@ -482,7 +512,9 @@ pub async fn next(ws: &mut Ws) -> Received {
             }
             Some(Ok(Message::Close(frame))) => {
                 return match frame {
-                    Some(frame) => Received::Closed(u16::from(frame.code), frame.reason.to_string()),
+                    Some(frame) => {
+                        Received::Closed(u16::from(frame.code), frame.reason.to_string())
+                    }
                     None => Received::Closed(1005, String::new()),
                 }
             }
