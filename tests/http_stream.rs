@@ -45,7 +45,7 @@ async fn the_snapshot_comes_first_then_live_items_verbatim() {
     match next(&mut ws).await {
         Received::Json(first) => {
             assert_eq!(first["type"], "devices");
-            assert_eq!(first["devices"], fake_devices());
+            assert_eq!(first["devices"], server.fake.lock().unwrap().devices);
         }
         other => panic!("expected the snapshot, got {other:?}"),
     }
@@ -203,10 +203,8 @@ async fn the_token_may_come_by_header_query_or_first_message() {
     let mut by_header = ws_connect(&url, &[("Authorization", &bearer)])
         .await
         .unwrap();
-    assert_eq!(
-        next_of(&mut by_header, "devices").await["devices"],
-        fake_devices()
-    );
+    let devices = server.fake.lock().unwrap().devices.clone();
+    assert_eq!(next_of(&mut by_header, "devices").await["devices"], devices);
 
     let mut by_query = ws_connect(
         &server.ws_url(&format!("/api/v1/stream?access_token={TOKEN}")),

@@ -76,14 +76,24 @@ fn device(id: &str, name: &str, model: &str, firmware: &str, max: f64, state: Va
            "max_timer_s": 359940, "state": state})
 }
 
+/// `now` plus `seconds`, RFC 3339.
+fn at(seconds: i64) -> String {
+    let time = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap()
+        + time::Duration::seconds(seconds);
+    time.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
 fn a7_state() -> Value {
     let mut state = json!({
         "cooking": true, "stage": "cooking", "hvac_action": "heating",
         "water_temperature": 56.8, "target_temperature": 57.0, "display_unit": "C",
         "timer_running": true, "timer_total": 5400, "timer_remaining": 3120,
-        "cook_ends_at": "2026-11-29T19:52:00Z", "time_maintaining": null,
+        "cook_ends_at": at(3120), "time_maintaining": null,
         "heater_temperature": 61.5, "triac_temperature": 48.0, "model": "a7",
-        "firmware": "01.01.25", "online": true, "updated_at": "2026-11-29T19:00:00Z"});
+        "firmware": "01.01.25", "online": true, "updated_at": at(0)});
     for alarm in [
         "low_water",
         "water_critical",
@@ -106,7 +116,7 @@ fn pro_state() -> Value {
         "water_critical": null, "water_leak": null, "high_temp": false,
         "motor_stuck": null, "triac_failed": null, "heater_temperature": null,
         "triac_temperature": null, "model": "pro", "firmware": "2.1.4",
-        "online": true, "updated_at": "2026-11-29T19:00:00Z"})
+        "online": true, "updated_at": at(0)})
 }
 
 fn oven_state() -> Value {
@@ -124,24 +134,37 @@ fn oven_state() -> Value {
         "stage_title": "Roast", "timer_running": false, "timer_total": 1800,
         "timer_remaining": 1800, "cook_ends_at": null, "display_unit": "C",
         "model": "oven_v2", "firmware": "2.3.1", "online": true,
-        "updated_at": "2026-11-29T19:00:00Z"});
+        "updated_at": at(0)});
     if let (Some(state), Value::Object(more)) = (state.as_object_mut(), more) {
         state.extend(more);
     }
     state
 }
 
-/// A plausible history: the a7 heating from 20 °C towards 57 °C over 40 minutes.
+/// A plausible history per device: the a7 heating from 20 °C to 57 °C over 40 minutes, the
+/// oven preheating towards 200 °C for 10 minutes, nothing for the idle Pro.
 pub fn fake_history(id: &str) -> Value {
-    let points: Vec<Value> = (0..=80)
-        .map(|i| {
-            let t = f64::from(i) * 30.0;
-            let water = 57.0 - 37.0 * (-t / 600.0).exp();
-            json!([t, (water * 10.0).round() / 10.0, 57.0])
-        })
-        .collect();
-    json!({"device": id, "started_at": "2026-11-29T18:20:00Z", "interval_s": 30,
-           "points": points})
+    let curve = |from: f64, to: f64, tau: f64, count: u32, step: f64| -> Vec<Value> {
+        (0..=count)
+            .map(|i| {
+                let t = f64::from(i) * step;
+                let value = to - (to - from) * (-t / tau).exp();
+                json!([t, (value * 10.0).round() / 10.0, to])
+            })
+            .collect()
+    };
+    let (started_at, points) = match id {
+        A7 => (
+            json!("2026-11-29T18:20:00Z"),
+            curve(20.0, 57.0, 600.0, 80, 30.0),
+        ),
+        OVEN => (
+            json!("2026-11-29T18:50:00Z"),
+            curve(25.0, 200.0, 900.0, 40, 15.0),
+        ),
+        _ => (Value::Null, Vec::new()),
+    };
+    json!({"device": id, "started_at": started_at, "interval_s": 30, "points": points})
 }
 
 /// The server under test.
