@@ -671,3 +671,28 @@ print("valid; instances and", examples, "examples match")
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The command examples of the OpenAPI document (what a language model copies) are accepted
+/// by the bridge's real command parser.
+#[test]
+fn the_openapi_command_examples_are_valid_cooker_commands() {
+    let doc: Value = serde_json::from_str(anova2mqtt::http::OPENAPI).unwrap();
+    let mut examples: Vec<Value> = doc["components"]["schemas"]["CookerCommand"]["examples"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let request = &doc["paths"]["/api/v1/devices/{id}/command"]["post"]["requestBody"];
+    for (name, example) in request["content"]["application/json"]["examples"]
+        .as_object()
+        .unwrap()
+    {
+        if name != "oven" {
+            examples.push(example["value"].clone());
+        }
+    }
+    assert!(examples.len() >= 8);
+    for example in examples {
+        let parsed = anova2mqtt::bridge::command::parse_json(example.to_string().as_bytes());
+        assert!(parsed.is_ok(), "{example}: {parsed:?}");
+    }
+}

@@ -28,6 +28,7 @@ mod upgrade;
 pub use backend::{ApiHandle, ApiRequest, CommandReply, Health, StreamItem};
 pub use healthcheck::healthcheck;
 pub use ratelimit::RateLimit;
+pub use rest::OPENAPI;
 
 use crate::config::{Config, HttpConfig};
 use auth::{Auth, Presented};

@@ -12,7 +12,7 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// The OpenAPI 3.1 description of this API.
-pub(crate) const OPENAPI: &str = include_str!("openapi.json");
+pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// The web page, one file with its styles and script.
 const PAGE: &str = include_str!("page.html");

@@ -19,7 +19,7 @@
 use super::auth::Presented;
 use super::backend::{ApiRequest, BackendError, CommandReply, StreamItem};
 use super::ratelimit::{TokenBucket, Verdict};
-use super::upgrade::{ServerSocket, Upgrade};
+use super::upgrade::{self, ServerSocket, Upgrade};
 use super::{error::ApiError, App};
 use crate::metrics::DropReason;
 use axum::extract::{Request, State};
@@ -54,7 +54,7 @@ pub(crate) async fn stream(State(app): State<Arc<App>>, request: Request) -> Res
     };
     let upgrade = match Upgrade::from_request(request) {
         Ok(upgrade) => upgrade,
-        Err(response) => return response,
+        Err(err) => return upgrade::refusal(err),
     };
     let Ok(permit) = app.stream_slots.clone().try_acquire_owned() else {
         return ApiError::new(

@@ -30,8 +30,9 @@ pub(crate) struct Upgrade {
 }
 
 impl Upgrade {
-    /// Checks the handshake headers of `request`; an error response says what is missing.
-    pub fn from_request(mut request: Request) -> Result<Self, Response> {
+    /// Checks the handshake headers of `request`; the error says what is missing (answer it
+    /// with [`refusal`]).
+    pub fn from_request(mut request: Request) -> Result<Self, ApiError> {
         let headers = request.headers();
         if !header_has_token(headers, header::CONNECTION, "upgrade")
             || !header_has_token(headers, header::UPGRADE, "websocket")
@@ -41,44 +42,36 @@ impl Upgrade {
                 "websocket_required",
                 "this is a WebSocket endpoint: connect with a WebSocket client \
                  (Connection: Upgrade, Upgrade: websocket)",
-            )
-            .into_response());
+            ));
         }
         if headers
             .get(header::SEC_WEBSOCKET_VERSION)
             .map(HeaderValue::as_bytes)
             != Some(b"13")
         {
-            let mut response = ApiError::new(
-                StatusCode::UPGRADE_REQUIRED,
-                "websocket_version",
-                "only WebSocket version 13 is supported",
-            )
-            .into_response();
-            response.headers_mut().insert(
-                header::SEC_WEBSOCKET_VERSION,
-                HeaderValue::from_static("13"),
-            );
-            return Err(response);
-        }
-        let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
             return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "websocket_key",
-                "Sec-WebSocket-Key is missing",
-            )
-            .into_response());
-        };
-        let accept = HeaderValue::from_str(&derive_accept_key(key.as_bytes()))
-            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())?;
+                StatusCode::UPGRADE_REQUIRED,
+                VERSION_REFUSED,
+                "only WebSocket version 13 is supported",
+            ));
+        }
+        let accept = headers
+            .get(header::SEC_WEBSOCKET_KEY)
+            .and_then(|key| HeaderValue::from_str(&derive_accept_key(key.as_bytes())).ok())
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "websocket_key",
+                    "Sec-WebSocket-Key is missing",
+                )
+            })?;
         let Some(on_upgrade) = request.extensions_mut().remove::<OnUpgrade>() else {
             // Only a server without upgrade support gets here (never axum::serve).
             return Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "websocket_unsupported",
                 "this connection cannot be upgraded",
-            )
-            .into_response());
+            ));
         };
         Ok(Self { on_upgrade, accept })
     }
@@ -118,6 +111,23 @@ impl Upgrade {
         };
         (response, socket)
     }
+}
+
+/// The code of a refused WebSocket version.
+const VERSION_REFUSED: &str = "websocket_version";
+
+/// The response to a refused handshake: the error, and for a wrong version the version we
+/// speak (RFC 6455 §4.4).
+pub(crate) fn refusal(err: ApiError) -> Response {
+    let version = err.code == VERSION_REFUSED;
+    let mut response = err.into_response();
+    if version {
+        response.headers_mut().insert(
+            header::SEC_WEBSOCKET_VERSION,
+            HeaderValue::from_static("13"),
+        );
+    }
+    response
 }
 
 /// True when the comma-separated header `name` contains `token` (in any case).
