@@ -211,12 +211,11 @@ impl Session {
 
     /// Runs until the client leaves or must go.
     async fn run(&mut self, incoming: &mut futures_util::stream::SplitStream<ServerSocket>) -> End {
-        let settings = self.app.settings.clone();
+        let every = self.app.settings.heartbeat;
         let stop = self.app.stop.clone();
-        let auth_deadline = tokio::time::sleep(settings.auth_deadline);
+        let auth_deadline = tokio::time::sleep(self.app.settings.auth_deadline);
         tokio::pin!(auth_deadline);
-        let mut heartbeat =
-            tokio::time::interval_at(Instant::now() + settings.heartbeat, settings.heartbeat);
+        let mut heartbeat = tokio::time::interval_at(Instant::now() + every, every);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
         if self.authenticated {
@@ -239,7 +238,7 @@ impl Session {
                     Some(Ok(_)) => Ok(()),
                 },
                 _ = heartbeat.tick(), if self.authenticated => {
-                    self.push(heartbeat_message(settings.heartbeat))
+                    self.push(heartbeat_message(every))
                 }
                 Some(message) = self.pending.next() => self.push(Message::text(message.to_string())),
             };
@@ -483,10 +482,12 @@ fn heartbeat_message(interval: Duration) -> Message {
     let time = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    Message::text(
-        json!({"type": "heartbeat", "time": time, "interval_s": interval.as_secs_f64()})
-            .to_string(),
-    )
+    // Whole seconds print as integers (15, not 15.0).
+    let interval_s = match interval.subsec_nanos() {
+        0 => json!(interval.as_secs()),
+        _ => json!(interval.as_secs_f64()),
+    };
+    Message::text(json!({"type": "heartbeat", "time": time, "interval_s": interval_s}).to_string())
 }
 
 #[cfg(test)]
