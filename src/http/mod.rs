@@ -4,7 +4,7 @@
 //! dashboard or script that wants a live stream, Prometheus, a person with a browser.
 //!
 //! The adapter holds no device state. Every answer comes from the daemon's main loop through
-//! an [`ApiHandle`] (bounded channels, see [`backend`]), so an HTTP command takes exactly the
+//! an [`ApiHandle`] (bounded channels, see `backend.rs`), so an HTTP command takes exactly the
 //! path of an MQTT `set`: same validation, same per-device queue and rate limit, same single
 //! response.
 //!
@@ -17,7 +17,7 @@
 //! - [`healthcheck`]: `anova2mqtt healthcheck`, the Docker probe (the image has no curl).
 
 mod auth;
-pub mod backend;
+mod backend;
 mod error;
 mod healthcheck;
 mod ratelimit;
