@@ -35,6 +35,8 @@ pub enum Command {
     Simulate(simulator::SimulateArgs),
     /// Load and validate the configuration, print it with secrets redacted.
     CheckConfig(ConfigArg),
+    /// Ask the running daemon's GET /healthz (for Docker's healthcheck): exit 0 when healthy.
+    Healthcheck(ConfigArg),
 }
 
 /// `--config FILE` for the commands that read the configuration. It is not global, so that
@@ -56,6 +58,7 @@ pub fn main() -> ExitCode {
     match command {
         Command::CheckConfig(arg) => check_config(config_path(cli.config, arg.config)),
         Command::Run(arg) => run(config_path(cli.config, arg.config)),
+        Command::Healthcheck(arg) => healthcheck(config_path(cli.config, arg.config)),
         Command::Demo(mut args) => {
             let path = config_path(cli.config, args.config.take());
             demo(path, args)
@@ -112,6 +115,23 @@ fn check_config(path: Option<PathBuf>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(status) => status,
+    }
+}
+
+fn healthcheck(path: Option<PathBuf>) -> ExitCode {
+    let loaded = match config::load(path.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(e) => return print_config_error(&e),
+    };
+    match crate::http::healthcheck(&loaded.config.http, std::time::Duration::from_secs(5)) {
+        Ok(body) => {
+            println!("{body}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("anova2mqtt: unhealthy: {message}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -112,9 +112,18 @@ pub fn load_from(
         url_password,
         &mut ctx,
     ));
+    let http = &mut config.http;
+    let http_token = origin_of_secret(secrets::resolve_secret(
+        secrets::HTTP_TOKEN,
+        &mut http.token,
+        &mut http.token_file,
+        None,
+        &mut ctx,
+    ));
     let secrets = SecretOrigins {
         anova_token,
         mqtt_password,
+        http_token,
     };
     problems.extend(validate::problems(&config));
     let problems = problems
@@ -125,6 +134,9 @@ pub fn load_from(
                     .or_else(|| origin_of(&figment, "anova.token")),
                 "mqtt.password" => secret_origin(&secrets.mqtt_password)
                     .or_else(|| origin_of(&figment, "mqtt.password")),
+                "http.token" => {
+                    secret_origin(&secrets.http_token).or_else(|| origin_of(&figment, "http.token"))
+                }
                 key => origin_of(&figment, key),
             };
             match origin {

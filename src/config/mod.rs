@@ -17,6 +17,7 @@
 
 mod env;
 mod error;
+mod http;
 mod load;
 mod render;
 mod secrets;
@@ -25,6 +26,7 @@ mod url_credentials;
 mod validate;
 
 pub use error::{ConfigError, Problem};
+pub use http::{HttpConfig, HTTP_TOKEN_CREDENTIAL};
 pub use load::{
     default_config_paths, load, load_from, process_env, LoadedConfig, CREDENTIALS_DIRECTORY,
     ENV_PREFIX,
@@ -55,6 +57,8 @@ pub struct Config {
     pub safety: SafetyConfig,
     /// Log output.
     pub log: LogConfig,
+    /// The local HTTP API, metrics and web page.
+    pub http: HttpConfig,
 }
 
 /// `[anova]`: the Anova cloud WebSocket.

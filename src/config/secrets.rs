@@ -55,6 +55,8 @@ pub struct SecretOrigins {
     pub anova_token: SecretOrigin,
     /// `mqtt.password`.
     pub mqtt_password: SecretOrigin,
+    /// `http.token`.
+    pub http_token: SecretOrigin,
 }
 
 /// How close to the user a setting is; a closer one wins.
@@ -95,6 +97,14 @@ pub(super) const ANOVA_TOKEN: SecretSpec = SecretSpec {
     value_key: "anova.token",
     file_key: "anova.token_file",
     credential: Some(ANOVA_TOKEN_CREDENTIAL),
+    trim_whitespace: true,
+};
+
+/// The local HTTP API's bearer token.
+pub(super) const HTTP_TOKEN: SecretSpec = SecretSpec {
+    value_key: "http.token",
+    file_key: "http.token_file",
+    credential: Some(super::HTTP_TOKEN_CREDENTIAL),
     trim_whitespace: true,
 };
 
