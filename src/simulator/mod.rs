@@ -38,11 +38,15 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod cli;
+mod clock;
 mod config;
 mod connection;
 mod control;
 mod cooker;
 mod handshake;
+mod load;
+mod oven;
+mod ovens;
 mod record;
 mod request_line;
 mod routing;
@@ -53,19 +57,21 @@ mod world;
 
 pub use cli::SimulateArgs;
 pub use config::{
-    demo_cookers, AuthFailureMode, ConfigError, SimCookerSpec, SimulatorConfig, SpecError,
+    demo_cookers, demo_ovens, AuthFailureMode, ConfigError, LoadModel, LoadSpec, OvenGeneration,
+    OvenSettings, SimCookerSpec, SimOvenSpec, SimulatorConfig, SpecError, MAX_LOAD_COOKERS,
     MAX_SPEED,
 };
-pub use control::{ControlError, Fault, SimulatorHandle, WaitTimeout};
+pub use control::{ControlError, Fault, LoadPushes, SimulatorHandle, WaitTimeout};
 pub use cooker::machine::{Alarm, CookerStage};
 pub use cooker::CookerSnapshot;
+pub use oven::{OvenChange, OvenMode, OvenSnapshot, WaterTank};
 pub use record::{PushRecord, ReceivedCommand};
 pub use server::Simulator;
 pub use thermal::AMBIENT_C;
 pub use wire::client::{
     ApcCommand, ApcCommandName, ApoEnvelope, ClientCommand, ClientFrame, CookerRef, FrameError,
 };
-pub use wire::{DeviceType, TemperatureUnit};
+pub use wire::{DeviceType, RawFrame, TemperatureUnit};
 
 use anyhow::Context;
 use std::future::Future;
@@ -84,18 +90,24 @@ pub async fn serve_until(
     } else {
         "any token starting with anova-"
     };
-    let cookers: Vec<String> = config
+    let mut devices: Vec<String> = config
         .cookers
         .iter()
         .map(|c| format!("{} ({})", c.cooker_id, c.device_type))
         .collect();
+    if let Some(load) = &config.load {
+        devices.push(format!(
+            "load generator: {} cookers ({:?}, LOAD000001…) each pushing every {:?}",
+            load.cookers, load.model, load.push_interval
+        ));
+    }
     let simulator = Simulator::start(listen, config)
         .await
         .with_context(|| format!("cannot start the Anova cloud simulator on {listen}"))?;
     tracing::info!(
         url = %format!("{}/?token=…&supportedAccessories=APC", simulator.url()),
         token = token_hint,
-        cookers = %cookers.join(", "),
+        devices = %devices.join(", "),
         "Anova cloud simulator listening"
     );
     shutdown.await;
