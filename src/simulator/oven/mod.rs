@@ -729,7 +729,10 @@ mod tests {
         let preheat = state(&oven);
         assert_eq!(preheat["cook"]["activeStageId"], "c1-preheat");
         assert_eq!(preheat["cook"]["activeStageIndex"], 0);
-        assert_eq!(preheat["nodes"]["fan"]["speed"], 40.0);
+        assert_eq!(
+            preheat["nodes"]["fan"]["speed"], 100.0,
+            "preheats at full fan"
+        );
         assert_eq!(
             preheat["cook"]["stages"][0]["fan"]["speed"], 100,
             "echo rewritten"
@@ -738,6 +741,7 @@ mod tests {
         run(&mut oven, 80.0);
         let cooking = state(&oven);
         assert_eq!(cooking["cook"]["activeStageIndex"], 1);
+        assert_eq!(cooking["nodes"]["fan"]["speed"], 40.0);
         assert_eq!(cooking["nodes"]["timer"]["mode"], "running");
         run(&mut oven, 30.0);
         assert_eq!(state(&oven)["nodes"]["timer"]["current"], 30);

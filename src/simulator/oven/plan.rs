@@ -481,7 +481,11 @@ fn v1_stages(objects: &[&Object]) -> Result<Vec<PlanStage>, Rejection> {
                         settings.bulb.path(),
                         settings.setpoint_c,
                     )),
-                    settings,
+                    // The oven preheats with the fan at 100 whatever the stage says [LIVE ADK].
+                    settings: Settings {
+                        fan: 100.0,
+                        ..settings
+                    },
                     entry,
                     timer: None,
                     stop: false,
