@@ -1,6 +1,8 @@
 //! The Anova cloud simulator over a real WebSocket, with tokio-tungstenite as the client: frame
-//! shapes against the real captures, whole cooks on both generations, every quirk and every
-//! fault mode.
+//! shapes against the real captures, whole cooks on both cooker generations and both oven
+//! generations, the load generator, every quirk and every fault mode. Cooker frames are read
+//! with the product's parser and normaliser (a cross-check of both sides); oven frames as raw
+//! JSON.
 
 use anova2mqtt::anova::model::{CookerState, Stage};
 use anova2mqtt::anova::protocol::{
@@ -2099,4 +2101,87 @@ async fn the_command_log_can_be_drained_and_counts_everything() {
     assert!(handle.commands().is_empty());
     assert_eq!(handle.wait_for_commands(3, WAIT).await.unwrap().len(), 0);
     simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unplugged_oven_goes_quiet_and_reports_itself_offline() {
+    let simulator = start(oven_config()).await;
+    let handle = simulator.handle();
+    let (mut client, _) = connect_ovens(&simulator).await;
+    let silent = |silent| Fault::Silent {
+        cooker_id: OVEN_V2.into(),
+        silent,
+    };
+    handle.inject(silent(true)).unwrap();
+    client.barrier().await;
+    // The v1 oven keeps pushing every 50 ms; the v2 must not, for ten of its pushes.
+    let mut v1_pushes = 0;
+    while v1_pushes < 10 {
+        let frame = client.json().await;
+        if frame["command"] == "EVENT_APO_STATE" {
+            assert_eq!(
+                frame["payload"]["cookerId"], OVEN_V1,
+                "only the plugged-in oven"
+            );
+            v1_pushes += 1;
+        }
+    }
+    let (_, connect) = connect_ovens(&simulator).await;
+    let cached = connect
+        .iter()
+        .find(|f| f["payload"]["cookerId"] == OVEN_V2)
+        .unwrap();
+    assert_eq!(cached["payload"]["state"]["systemInfo"]["online"], false);
+    // Commands to it are acknowledged and ignored.
+    let id = client
+        .send_oven(
+            "CMD_APO_SET_TEMPERATURE_UNIT",
+            OVEN_V2,
+            Some(json!({"temperatureUnit": "F"})),
+        )
+        .await;
+    assert_eq!(client.json_response(&id).await.0, json!({"status": "ok"}));
+    handle.inject(silent(false)).unwrap();
+    let back = client.oven_until(OVEN_V2, |_| true).await;
+    assert_eq!(back["systemInfo"]["online"], true);
+    assert_eq!(back["state"]["temperatureUnit"], "C");
+    simulator.shutdown().await;
+}
+
+#[test]
+fn the_simulators_parser_reads_every_captured_command() {
+    // The server side of the protocol lives in the simulator: it must read what clients send
+    // exactly as captured, and write it back unchanged.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/anova-messages");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("CMD_") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let frame = anova2mqtt::simulator::ClientFrame::parse(&text).unwrap();
+        assert_eq!(name.split('.').next().unwrap(), frame.command, "{name}");
+        let again: Value = serde_json::from_str(&frame.to_json()).unwrap();
+        assert_eq!(
+            again,
+            serde_json::from_str::<Value>(&text).unwrap(),
+            "{name}"
+        );
+        let expected_apo = name.starts_with("CMD_APO_");
+        assert_eq!(
+            matches!(frame.body, anova2mqtt::simulator::ClientCommand::Apo(_)),
+            expected_apo,
+            "{name}"
+        );
+        if !expected_apo {
+            assert!(
+                matches!(frame.body, anova2mqtt::simulator::ClientCommand::Apc { .. }),
+                "{name}"
+            );
+        }
+        seen += 1;
+    }
+    assert!(seen >= 6, "only {seen} commands");
 }
