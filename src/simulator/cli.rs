@@ -7,8 +7,8 @@ use crate::secret::Secret;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// `anova2mqtt simulate`: only the Anova cloud simulator, with the demo pair of cookers, or with
-/// `--cookers N` a load generator of N cooking cookers.
+/// `anova2mqtt simulate`: only the Anova cloud simulator, with the demo devices (an `a7`, a `pro`
+/// and an `oven_v2`), or with `--cookers N` a load generator of N cooking cookers instead.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SimulateArgs {
     /// Address to listen on (`ws://ADDR`).
@@ -34,7 +34,7 @@ pub struct SimulateArgs {
     pub cooking_push: Duration,
     /// Load generator: N cookers (ids LOAD000001…), all cooking, each pushing every
     /// --push-interval with a water temperature that moves 0.2 °C per push; replaces the demo
-    /// pair.
+    /// devices.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_LOAD_COOKERS as i64))]
     pub cookers: Option<u32>,
     /// Load generator: each cooker's push interval (the fleet's pushes are spread evenly over it).
@@ -55,12 +55,15 @@ impl SimulateArgs {
             model: self.load_model,
         });
         let defaults = SimulatorConfig::default();
+        // A load run has exactly its N cookers: no demo devices.
+        let (cookers, ovens) = if load.is_some() {
+            (Vec::new(), Vec::new())
+        } else {
+            (defaults.cookers.clone(), defaults.ovens.clone())
+        };
         SimulatorConfig {
-            cookers: if load.is_some() {
-                Vec::new()
-            } else {
-                defaults.cookers.clone()
-            },
+            cookers,
+            ovens,
             load,
             token: self.token.map(Secret::new),
             auth_failure: self.auth_failure,
@@ -116,6 +119,7 @@ mod tests {
         assert!(!config.enforce_pat_allow_list);
         assert!(config.token.is_none());
         assert_eq!(config.cookers.len(), 2);
+        assert_eq!(config.ovens.len(), 1);
         assert_eq!(parse(&[]).unwrap().listen.to_string(), "127.0.0.1:8765");
     }
 
@@ -166,6 +170,7 @@ mod tests {
     fn the_load_generator() {
         let config = parse(&["--cookers", "10000"]).unwrap().into_config();
         assert!(config.cookers.is_empty(), "no demo pair");
+        assert!(config.ovens.is_empty(), "no demo oven");
         assert_eq!(config.load, Some(LoadSpec::a7(10_000)));
         assert_eq!(config.validate(), Ok(()));
         let args = [
