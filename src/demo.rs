@@ -1,5 +1,6 @@
-//! `anova2mqtt demo`: the simulated Anova cloud with two cookers (an `a7` and a `pro`), the
-//! bridge, and an embedded MQTT broker, in one process — no hardware, account or broker needed.
+//! `anova2mqtt demo`: the simulated Anova cloud with two cookers (an `a7` and a `pro`) and a
+//! Precision Oven (`oven_v2`), the bridge, and an embedded MQTT broker, in one process — no
+//! hardware, account or broker needed.
 //! `--mqtt URL` uses an existing broker instead (for example Home Assistant's), where the
 //! simulated cookers then appear as devices.
 //!
@@ -12,7 +13,7 @@
 use crate::config::{self, Config, ConfigError};
 use crate::daemon::RunOptions;
 use crate::secret::Secret;
-use crate::simulator::{demo_cookers, Simulator, SimulatorConfig};
+use crate::simulator::{demo_cookers, demo_ovens, Simulator, SimulatorConfig};
 use anyhow::Context;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -181,6 +182,14 @@ fn print_banner(config: &Config, host: &str, port: u16, args: &DemoArgs) {
             c.name,
             c.device_type,
             crate::topics::cooker_topic_id(&c.cooker_id)
+        );
+    }
+    for oven in demo_ovens() {
+        println!(
+            "  {:<28} {} (sent to clients that ask for APO) topic {base}/{}",
+            oven.name,
+            oven.generation.device_type(),
+            crate::topics::cooker_topic_id(&oven.cooker_id)
         );
     }
     println!();

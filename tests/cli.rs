@@ -623,6 +623,7 @@ async fn demo_publishes_discovery_and_state_on_its_embedded_broker() {
         "{banner}"
     );
     assert!(banner.contains("mosquitto_pub"), "{banner}");
+    assert!(banner.contains("oven_v2"), "the demo oven: {banner}");
     // A command works end to end.
     watcher
         .publish(
