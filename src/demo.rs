@@ -41,6 +41,9 @@ pub struct DemoArgs {
     /// The embedded broker's port on 127.0.0.1 (MQTT 3.1.1 and 5).
     #[arg(long, value_name = "PORT", default_value_t = 1883)]
     pub mqtt_port: u16,
+    /// The web page's and local API's port on 127.0.0.1 (0: any free port).
+    #[arg(long, value_name = "PORT", default_value_t = 8770)]
+    pub http_port: u16,
     /// Run the simulated physics N times faster (60: a minute of cooking per second).
     #[arg(long, value_name = "N", default_value_t = 1.0)]
     pub speed: f64,
@@ -108,8 +111,16 @@ pub async fn run(
     }
     config.mqtt.client_id = demo_client_id();
     // On the embedded broker everything goes with the process anyway.
+    let http_listener = if config.http.enabled {
+        config.http.listen = format!("127.0.0.1:{}", args.http_port);
+        Some(crate::http::bind(&config.http).await?)
+    } else {
+        None
+    };
+    let http_addr = http_listener.as_ref().and_then(|l| l.local_addr().ok());
     let options = RunOptions {
         purge_on_exit: args.mqtt.is_some(),
+        http_listener,
     };
     let (host, port) = match &args.mqtt {
         Some(url) => {
@@ -145,6 +156,9 @@ pub async fn run(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
 
     print_banner(&config, &host, port, &args);
+    if let Some(addr) = http_addr {
+        println!("Web page: http://{addr}/   API: http://{addr}/api/v1/devices   OpenAPI: http://{addr}/api/v1/openapi.json");
+    }
     let result = crate::daemon::run_with(&config, options, shutdown).await;
     simulator.shutdown().await;
     if args.mqtt.is_none() {

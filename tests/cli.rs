@@ -21,6 +21,8 @@ fn anova2mqtt(dir: &Path) -> Command {
     command
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        // Tests run in parallel: the local API takes any free port, never the default one.
+        .env("ANOVA2MQTT_HTTP__LISTEN", "127.0.0.1:0")
         .current_dir(dir);
     command
 }
@@ -588,7 +590,15 @@ async fn demo_publishes_discovery_and_state_on_its_embedded_broker() {
     let stdout_path = dir.path().join("stdout");
     let stderr_path = dir.path().join("stderr");
     let mut child = anova2mqtt(dir.path())
-        .args(["demo", "--mqtt-port", &port.to_string(), "--speed", "60"])
+        .args([
+            "demo",
+            "--mqtt-port",
+            &port.to_string(),
+            "--http-port",
+            "0",
+            "--speed",
+            "60",
+        ])
         .stdout(std::fs::File::create(&stdout_path).unwrap())
         .stderr(std::fs::File::create(&stderr_path).unwrap())
         .spawn()
@@ -738,7 +748,7 @@ async fn demo_on_a_real_broker_leaves_a_real_installation_alone() {
 
     let demo_log = dir.path().join("demo.log");
     let mut demo = anova2mqtt(dir.path())
-        .args(["demo", "--mqtt", &broker.url()])
+        .args(["demo", "--mqtt", &broker.url(), "--http-port", "0"])
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&demo_log).unwrap())
         .spawn()
@@ -849,7 +859,16 @@ async fn demo_pat_only_shows_the_restart_fallback() {
     let dir = tempfile::tempdir().unwrap();
     let stdout_path = dir.path().join("stdout");
     let mut child = anova2mqtt(dir.path())
-        .args(["demo", "--mqtt-port", "0", "--pat-only", "--speed", "60"])
+        .args([
+            "demo",
+            "--mqtt-port",
+            "0",
+            "--http-port",
+            "0",
+            "--pat-only",
+            "--speed",
+            "60",
+        ])
         .stdout(std::fs::File::create(&stdout_path).unwrap())
         .stderr(Stdio::null())
         .spawn()
@@ -913,7 +932,7 @@ fn demo_refuses_a_taken_port_clearly() {
     let port = listener.local_addr().unwrap().port();
     let dir = tempfile::tempdir().unwrap();
     let out = anova2mqtt(dir.path())
-        .args(["demo", "--mqtt-port", &port.to_string()])
+        .args(["demo", "--mqtt-port", &port.to_string(), "--http-port", "0"])
         .output()
         .unwrap();
     assert!(!out.status.success());

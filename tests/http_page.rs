@@ -9,6 +9,7 @@
 //! `docs/`.
 
 mod http_support;
+mod support;
 
 use anova2mqtt::http::Settings;
 use anova2mqtt::secret::Secret;
@@ -358,6 +359,62 @@ async fn the_page_shows_the_devices_live_and_start_sends_a_start_command() {
         "the page threw: {:?}",
         browser.exceptions
     );
+}
+
+/// The page on the real daemon, with the simulated cloud behind it: it shows the demo's
+/// cookers with their temperatures, and Start reaches the simulator as `CMD_APC_START`.
+#[tokio::test]
+async fn on_the_real_daemon_start_reaches_the_simulated_cooker() {
+    use anova2mqtt::simulator::{ApcCommand, ClientCommand};
+    use support::system::{sim_config, System, A7};
+    let mut sys = System::start(sim_config(), |_| {}).await;
+    sys.ready().await;
+    let Some(mut browser) = Browser::launch().await else {
+        sys.stop().await;
+        return;
+    };
+    browser.open(&format!("http://{}/", sys.http)).await;
+    browser
+        .wait_for("document.querySelectorAll('[data-device]').length === 2")
+        .await;
+    let temperature = browser.text(&card(A7, ".temp")).await;
+    assert!(temperature.ends_with("°C"), "{temperature}");
+    let before = sys.handle().commands().len();
+    browser
+        .eval(&format!(
+            "document.querySelector('{}').click(); true",
+            card(A7, "button[data-action=start]").replace('\'', "\\'")
+        ))
+        .await;
+    sys.handle()
+        .wait_for_commands(before + 1, Duration::from_secs(5))
+        .await
+        .expect("a command reaches the simulator");
+    let commands = sys.handle().commands();
+    assert!(
+        matches!(
+            &commands[before].frame.body,
+            ClientCommand::Apc {
+                command: ApcCommand::Start { .. },
+                ..
+            }
+        ),
+        "{:?}",
+        commands[before].frame
+    );
+    browser
+        .wait_for(&format!(
+            "document.querySelector('{}').textContent.includes('Done')",
+            card(A7, ".response").replace('\'', "\\'")
+        ))
+        .await;
+    assert!(
+        browser.exceptions.is_empty(),
+        "the page threw: {:?}",
+        browser.exceptions
+    );
+    drop(browser);
+    sys.stop().await;
 }
 
 #[tokio::test]

@@ -1,13 +1,12 @@
 //! The one enum that picks a device's family: every call is delegated to the family's
 //! [`Machine`]. Adding a family is a variant here and a line in [`each!`].
 
-use super::io::{Origin, Ticket};
-use super::machine::{Ctx, Machine, Request, Settings, StateNews};
+use super::io::Ticket;
+use super::machine::{Caller, Ctx, Machine, Request, Settings, StateNews};
 use super::outbox::Outbox;
 use crate::appliance::family::Family;
 use crate::appliance::DeviceInfo;
 use crate::cloud::CloudError;
-use crate::command::CallerId;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
 use crate::sous_vide::state::CookerState;
 use crate::sous_vide::SousVide;
@@ -128,11 +127,10 @@ impl Appliance {
         &mut self,
         ctx: Ctx<'_>,
         out: &mut Outbox,
-        id: CallerId,
-        origin: Origin,
+        caller: Caller,
         request: Request<'_>,
     ) {
-        each!(self, m => m.on_command(ctx, out, id, origin, request))
+        each!(self, m => m.on_command(ctx, out, caller, request))
     }
 
     /// See [`Machine::on_result`].

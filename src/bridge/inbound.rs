@@ -3,7 +3,7 @@
 //! `bridge/devices` from an earlier run.
 
 use super::io::{ApiTicket, Now, Origin, Output};
-use super::machine::Request;
+use super::machine::{Caller, Request};
 use super::requests::{self, BridgeOp};
 use super::{Bridge, HA_REPUBLISH_DELAY, REFRESH_GRACE};
 use crate::command::{
@@ -13,6 +13,7 @@ use crate::command::{
 use crate::topics::{cooker_topic_id, Incoming};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 impl Bridge {
     pub(super) fn on_mqtt_connected(&mut self, now: Now) {
@@ -103,8 +104,12 @@ impl Bridge {
         });
         tracing::info!(device, id = %id.text(), code = %error.code, "command refused: {}", error.message);
         let response = Response::failed(id, error);
-        self.out
-            .respond(origin, self.topics.response(device), response);
+        self.out.respond(
+            origin,
+            self.topics.response(device),
+            response,
+            Duration::ZERO,
+        );
     }
 
     pub(super) fn unknown_device(&self, id: &str) -> CommandError {
@@ -146,8 +151,13 @@ impl Bridge {
             CallerId::generated(self.out.ids.command_id(now.wall.unix_timestamp()))
         });
         let request = Request::Object(&envelope.fields);
+        let caller = Caller {
+            id,
+            origin,
+            arrived: now.instant,
+        };
         self.with_device(now, device, |d, ctx, out| {
-            d.on_command(ctx, out, id, origin, request)
+            d.on_command(ctx, out, caller, request)
         });
     }
 
@@ -174,8 +184,13 @@ impl Bridge {
         }
         let id = CallerId::generated(self.out.ids.command_id(now.wall.unix_timestamp()));
         let request = Request::Key { key, text: &text };
+        let caller = Caller {
+            id,
+            origin,
+            arrived: now.instant,
+        };
         self.with_device(now, device, |d, ctx, out| {
-            d.on_command(ctx, out, id, origin, request)
+            d.on_command(ctx, out, caller, request)
         });
     }
 

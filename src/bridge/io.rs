@@ -2,9 +2,10 @@
 //! sockets into [`Input`]s and [`Output`]s into socket writes.
 
 use crate::cloud::{CloudError, CloudEvent};
-use crate::command::Response;
+use crate::command::{ErrorCode, Response};
 use crate::wire::CloudCommand;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 /// The current time, both clocks: monotonic for deadlines, wall for what we publish. The
@@ -78,6 +79,9 @@ pub enum Input {
         /// The cloud's answer.
         result: Result<(), CloudError>,
     },
+    /// Whether anyone listens to the live stream (the local API's WebSocket): only then are
+    /// [`Output::Stream`] messages made.
+    StreamListeners(bool),
     /// Time passed (wake-ups at the bridge's `poll_timeout`).
     Tick,
 }
@@ -129,4 +133,15 @@ pub enum Output {
     },
     /// Drop the cloud connection and reconnect (the `refresh` request).
     ReconnectCloud,
+    /// A message for the live stream's listeners, serialised once:
+    /// `{"type":"state"|"event"|"bridge"|"devices", …}`.
+    Stream(Arc<str>),
+    /// A command was answered (for metrics): its error code, `None` for ok, and how long it
+    /// took from its arrival.
+    CommandDone {
+        /// The error code.
+        code: Option<ErrorCode>,
+        /// From arrival to the response.
+        took: Duration,
+    },
 }

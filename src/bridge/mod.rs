@@ -177,6 +177,24 @@ impl Bridge {
         Value::Array(self.devices.values().map(|d| d.view(shown)).collect())
     }
 
+    /// True for a known device (topic id).
+    pub fn has_device(&self, id: &str) -> bool {
+        self.devices.contains_key(id)
+    }
+
+    /// The cloud link as `bridge/info` names it, whether the broker is connected, and how many
+    /// devices are known and available: what `/healthz` reports.
+    pub fn health_summary(&self) -> (&'static str, bool, usize, usize) {
+        let shown = self.link_shown_up();
+        let online = self.devices.values().filter(|d| d.available(shown)).count();
+        (
+            self.link.status.as_str(),
+            self.out.mqtt_connected,
+            self.devices.len(),
+            online,
+        )
+    }
+
     /// One device as the API shows it; `None` for an unknown topic id.
     pub fn device_view(&self, id: &str) -> Option<Value> {
         let shown = self.link_shown_up();
@@ -225,6 +243,7 @@ impl Bridge {
                 payload,
             } => self.on_api_command(now, ticket, &device, &payload),
             Input::CloudResult { ticket, result } => self.on_cloud_result(now, ticket, result),
+            Input::StreamListeners(listening) => self.out.stream = listening,
             Input::Tick => {}
         }
         self.run_due(now);

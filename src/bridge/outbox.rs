@@ -6,9 +6,8 @@ use super::io::{Origin, Output, Publish, Qos, Ticket};
 use crate::appliance::family::Ids;
 use crate::command::Response;
 use crate::wire::CloudCommand;
-use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Identifiers made by the core, from a seed the driver chose: ids for commands that came
 /// without one, and UUIDs for what a plan must name. Deterministic for a given seed.
@@ -76,6 +75,8 @@ pub(crate) struct Outbox {
     in_flight: HashMap<Ticket, String>,
     /// Generated ids.
     pub(crate) ids: IdSource,
+    /// Someone listens to the live stream.
+    pub(crate) stream: bool,
 }
 
 impl Outbox {
@@ -87,6 +88,7 @@ impl Outbox {
             next_ticket: 0,
             in_flight: HashMap::new(),
             ids: IdSource::new(seed),
+            stream: false,
         }
     }
 
@@ -112,13 +114,17 @@ impl Outbox {
         }
     }
 
-    /// Publishes a value as JSON. Serialising our own data cannot fail in practice; if it ever
-    /// did, nothing is published, because an empty payload on a retained topic would delete it.
-    pub(crate) fn publish_json<T: Serialize>(&mut self, topic: String, value: &T, retain: bool) {
-        match serde_json::to_string(value) {
-            Ok(payload) => self.publish(topic, payload, retain),
-            Err(e) => tracing::error!(topic, "not published: cannot serialise it: {e}"),
+    /// A message for the live stream, when someone listens: `{"type": kind, key: json}` with
+    /// `json` already serialised, plus the device's id when there is one.
+    pub(crate) fn stream(&mut self, kind: &str, device: Option<&str>, key: &str, json: &str) {
+        if !self.stream {
+            return;
         }
+        let device = device
+            .map(|d| format!(",\"device\":{}", serde_json::Value::from(d)))
+            .unwrap_or_default();
+        let text = format!("{{\"type\":\"{kind}\"{device},\"{key}\":{json}}}");
+        self.queue.push_back(Output::Stream(text.into()));
     }
 
     /// Sends a command to the cloud for `device`; its result comes back with the ticket.
@@ -145,8 +151,18 @@ impl Outbox {
     }
 
     /// Answers a command where it came from: MQTT on the device's response topic, the API by
-    /// its ticket.
-    pub(crate) fn respond(&mut self, origin: Origin, response_topic: String, response: Response) {
+    /// its ticket. `took` is the time since the command arrived.
+    pub(crate) fn respond(
+        &mut self,
+        origin: Origin,
+        response_topic: String,
+        response: Response,
+        took: Duration,
+    ) {
+        self.queue.push_back(Output::CommandDone {
+            code: response.code(),
+            took,
+        });
         match origin {
             Origin::Mqtt => self.publish(response_topic, response.to_json(), false),
             Origin::Api(ticket) => self.queue.push_back(Output::Reply { ticket, response }),

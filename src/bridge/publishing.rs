@@ -21,6 +21,7 @@ impl Bridge {
         })
         .to_string();
         if force || self.last_info.as_deref() != Some(info.as_str()) {
+            self.out.stream("bridge", None, "info", &info);
             self.last_info = Some(info.clone());
             self.out.publish(self.topics.bridge_info(), info, true);
         }
@@ -40,6 +41,7 @@ impl Bridge {
             .collect();
         let devices = Value::Array(devices).to_string();
         if force || self.last_devices.as_deref() != Some(devices.as_str()) {
+            self.out.stream("devices", None, "devices", &devices);
             self.last_devices = Some(devices.clone());
             self.out
                 .publish(self.topics.bridge_devices(), devices, true);
@@ -48,11 +50,9 @@ impl Bridge {
 
     pub(super) fn bridge_event(&mut self, event: &str, mut extra: Map<String, Value>) {
         extra.insert("event".into(), Value::from(event));
-        self.out.publish(
-            self.topics.bridge_event(),
-            Value::Object(extra).to_string(),
-            false,
-        );
+        let payload = Value::Object(extra).to_string();
+        self.out.stream("bridge", None, "event", &payload);
+        self.out.publish(self.topics.bridge_event(), payload, false);
     }
 
     pub(super) fn discovery_context(&self) -> Option<DiscoveryContext<'_>> {

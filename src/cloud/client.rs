@@ -70,6 +70,8 @@ pub struct ClientConfig {
     pub auth_close_attempts: u32,
     /// Capacity of the event channel.
     pub event_capacity: usize,
+    /// Where frames are counted (`anova2mqtt_cloud_frames_total`), when metrics are kept.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl Default for ClientConfig {
@@ -88,6 +90,7 @@ impl Default for ClientConfig {
             auth_retry: Duration::from_secs(5 * 60),
             auth_close_attempts: 3,
             event_capacity: 256,
+            metrics: None,
         }
     }
 }

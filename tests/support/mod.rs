@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod system;
+
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;

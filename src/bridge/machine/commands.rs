@@ -40,17 +40,24 @@ pub(crate) enum Request<'a> {
     },
 }
 
+/// Who asked: what the one response needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    /// The id the response carries.
+    pub(crate) id: CallerId,
+    /// Where the response goes.
+    pub(crate) origin: Origin,
+    /// When the command arrived.
+    pub(crate) arrived: Instant,
+}
+
 /// A parsed command for one device.
 #[derive(Debug)]
-pub(crate) struct Command<F: Family> {
-    /// The id its response carries.
-    pub(crate) id: CallerId,
-    /// Where its response goes.
-    pub(crate) origin: Origin,
+struct Command<F: Family> {
+    /// Who asked.
+    caller: Caller,
     /// What it asks for.
-    pub(crate) changes: F::Changes,
-    /// When it arrived.
-    pub(crate) arrived: Instant,
+    changes: F::Changes,
 }
 
 /// The command being executed.
@@ -97,7 +104,7 @@ impl<F: Family> Commands<F> {
         let waiting = self
             .waiting
             .front()
-            .map(|c| c.arrived + settings.command_timeout);
+            .map(|c| c.caller.arrived + settings.command_timeout);
         let active = self.active.as_ref().map(|a| match a.confirm_by {
             Some(by) => by,
             None => a.deadline,
@@ -125,8 +132,7 @@ impl<F: Family> Commands<F> {
         dev: &mut Device<F>,
         ctx: Ctx<'_>,
         out: &mut Outbox,
-        id: CallerId,
-        origin: Origin,
+        caller: Caller,
         request: Request<'_>,
     ) {
         let parsed = match request {
@@ -134,16 +140,8 @@ impl<F: Family> Commands<F> {
             Request::Key { key, text } => F::parse_key(key, text),
         };
         match parsed {
-            Ok(changes) => {
-                let command = Command {
-                    id,
-                    origin,
-                    changes,
-                    arrived: ctx.now.instant,
-                };
-                self.submit(dev, ctx, out, command);
-            }
-            Err(error) => Self::answer(dev, ctx, out, id, origin, Outcome::Failed(error)),
+            Ok(changes) => self.submit(dev, ctx, out, Command { caller, changes }),
+            Err(error) => Self::answer(dev, ctx, out, caller, Outcome::Failed(error)),
         }
     }
 
@@ -156,14 +154,7 @@ impl<F: Family> Commands<F> {
                 ErrorCode::RateLimited,
                 format!("{MAX_QUEUED} commands are already waiting for this {}; try again when they are answered", F::NOUN),
             );
-            Self::answer(
-                dev,
-                ctx,
-                out,
-                command.id,
-                command.origin,
-                Outcome::Failed(error),
-            );
+            Self::answer(dev, ctx, out, command.caller, Outcome::Failed(error));
         } else {
             self.waiting.push_back(command);
         }
@@ -220,14 +211,7 @@ impl<F: Family> Commands<F> {
         let plan = match plan {
             Ok(plan) => plan,
             Err(error) => {
-                Self::answer(
-                    dev,
-                    ctx,
-                    out,
-                    command.id,
-                    command.origin,
-                    Outcome::Failed(error),
-                );
+                Self::answer(dev, ctx, out, command.caller, Outcome::Failed(error));
                 return;
             }
         };
@@ -239,17 +223,17 @@ impl<F: Family> Commands<F> {
                 pending: plan.pending,
                 warnings: plan.warnings,
             };
-            Self::answer(dev, ctx, out, command.id, command.origin, outcome);
+            Self::answer(dev, ctx, out, command.caller, outcome);
             return;
         }
         tracing::info!(
             device = %dev.id,
-            id = %command.id.text(),
+            id = %command.caller.id.text(),
             "command accepted: {} step(s)",
             plan.steps.len()
         );
         let settings = ctx.settings;
-        let deadline = command.arrived
+        let deadline = command.caller.arrived
             + settings.command_timeout
             + F::confirm_window(settings.confirm_timeout);
         self.active = Some(Active {
@@ -348,18 +332,16 @@ impl<F: Family> Commands<F> {
         // State before the response: whoever reacts to the response reads the new state.
         dev.publish(ctx, out, false);
         let command = active.command;
-        Self::answer(dev, ctx, out, command.id, command.origin, outcome);
+        Self::answer(dev, ctx, out, command.caller, outcome);
     }
 
     /// Sends one response where the command came from.
-    fn answer(
-        dev: &Device<F>,
-        ctx: Ctx<'_>,
-        out: &mut Outbox,
-        id: CallerId,
-        origin: Origin,
-        outcome: Outcome,
-    ) {
+    fn answer(dev: &Device<F>, ctx: Ctx<'_>, out: &mut Outbox, caller: Caller, outcome: Outcome) {
+        let Caller {
+            id,
+            origin,
+            arrived,
+        } = caller;
         match &outcome {
             Outcome::Failed(error) => tracing::info!(
                 device = %dev.id,
@@ -371,7 +353,8 @@ impl<F: Family> Commands<F> {
             _ => tracing::info!(device = %dev.id, id = %id.text(), "command done"),
         }
         let response = Response { id, outcome };
-        out.respond(origin, ctx.topics.response(&dev.id), response);
+        let took = ctx.now.instant.saturating_duration_since(arrived);
+        out.respond(origin, ctx.topics.response(&dev.id), response, took);
     }
 
     /// The result of a step the running command sent.
@@ -453,7 +436,7 @@ impl<F: Family> Commands<F> {
         while self
             .waiting
             .front()
-            .is_some_and(|c| c.arrived + settings.command_timeout <= now)
+            .is_some_and(|c| c.caller.arrived + settings.command_timeout <= now)
         {
             let Some(command) = self.waiting.pop_front() else {
                 break;
@@ -466,14 +449,7 @@ impl<F: Family> Commands<F> {
                     F::NOUN
                 ),
             );
-            Self::answer(
-                dev,
-                ctx,
-                out,
-                command.id,
-                command.origin,
-                Outcome::Failed(error),
-            );
+            Self::answer(dev, ctx, out, command.caller, Outcome::Failed(error));
         }
         let error = self.active.as_ref().and_then(|active| {
             if let Some(by) = active.confirm_by {
@@ -534,14 +510,7 @@ impl<F: Family> Commands<F> {
         }
         for command in std::mem::take(&mut self.waiting) {
             let error = CommandError::new(code, waiting.clone());
-            Self::answer(
-                dev,
-                ctx,
-                out,
-                command.id,
-                command.origin,
-                Outcome::Failed(error),
-            );
+            Self::answer(dev, ctx, out, command.caller, Outcome::Failed(error));
         }
     }
 }

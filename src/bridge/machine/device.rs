@@ -140,11 +140,9 @@ impl<F: Family> Device<F> {
                 payload.insert("at".into(), Value::from(rfc3339(ctx.now.wall)));
                 payload.extend(event.details);
                 tracing::info!(device = %self.id, "cook event {}", event.kind.as_str());
-                out.publish(
-                    ctx.topics.event(&self.id),
-                    Value::Object(payload).to_string(),
-                    false,
-                );
+                let payload = Value::Object(payload).to_string();
+                out.stream("event", Some(&self.id), "event", &payload);
+                out.publish(ctx.topics.event(&self.id), payload, false);
             }
         }
         StateNews {
@@ -183,7 +181,15 @@ impl<F: Family> Device<F> {
             }
         };
         if force || due {
-            out.publish_json(ctx.topics.state(&self.id), &state, true);
+            // Serialising our own state cannot fail in practice; if it ever did, nothing is
+            // published, because an empty payload on a retained topic would delete it.
+            match serde_json::to_string(&state) {
+                Ok(payload) => {
+                    out.stream("state", Some(&self.id), "state", &payload);
+                    out.publish(ctx.topics.state(&self.id), payload, true);
+                }
+                Err(e) => tracing::error!(device = %self.id, "state not published: {e}"),
+            }
             if out.mqtt_connected {
                 self.memo.state = Some((state, ctx.now.instant));
             }

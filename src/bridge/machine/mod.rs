@@ -12,18 +12,17 @@ mod context;
 mod device;
 mod history;
 
-pub(crate) use commands::Request;
 pub use commands::MAX_QUEUED;
+pub(crate) use commands::{Caller, Request};
 pub(crate) use context::{rfc3339, Ctx, Settings};
 pub(crate) use device::StateNews;
 pub use device::STATE_REFRESH;
 
-use super::io::{Origin, Ticket};
+use super::io::Ticket;
 use super::outbox::Outbox;
 use crate::appliance::family::Family;
 use crate::appliance::DeviceInfo;
 use crate::cloud::CloudError;
-use crate::command::CallerId;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
 use commands::{Commands, Failure};
 use device::Device;
@@ -147,12 +146,11 @@ impl<F: Family> Machine<F> {
         &mut self,
         ctx: Ctx<'_>,
         out: &mut Outbox,
-        id: CallerId,
-        origin: Origin,
+        caller: Caller,
         request: Request<'_>,
     ) {
         self.commands
-            .on_command(&mut self.device, ctx, out, id, origin, request);
+            .on_command(&mut self.device, ctx, out, caller, request);
     }
 
     /// The result of a cloud command this device sent.

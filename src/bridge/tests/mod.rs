@@ -1,8 +1,10 @@
 //! The bridge's tests: every rule of the contract as inputs in, outputs checked.
 
+mod api;
 mod harness;
 mod queue;
 mod rules;
 
 use super::*;
+use crate::command::ErrorCode;
 use serde_json::json;

@@ -321,9 +321,15 @@ impl Worker {
 
     /// Handles one text frame.
     async fn on_text(&mut self, text: &str) {
+        if let Some(metrics) = &self.config.metrics {
+            metrics.cloud_frame();
+        }
         let event = match Event::parse(text) {
             Ok(event) => event,
             Err(error) => {
+                if let Some(metrics) = &self.config.metrics {
+                    metrics.dropped_frame();
+                }
                 if self.warned_unreadable {
                     tracing::debug!("ignoring a frame the client cannot read: {error}");
                 } else {

@@ -1,22 +1,28 @@
-//! The daemon: wires the cloud client, the broker connection and the sans-IO [`Bridge`]
-//! together, and carries out what the bridge asks for.
+//! The daemon: wires the cloud client, the broker connection, the local HTTP API and the
+//! sans-IO [`Bridge`] together, and carries out what the bridge asks for.
 //!
-//! One task runs the loop below; it owns the bridge, so no lock is needed anywhere. It wakes
-//! for a cloud event, an MQTT event, a finished cloud command, a watchdog probe, or the
-//! bridge's next deadline — never on a polling interval.
+//! One task runs the loop (`driver.rs`); it owns the bridge, so no lock is needed anywhere. It
+//! wakes for a cloud event, an MQTT event, a finished cloud command, an API request, a
+//! watchdog probe, or the bridge's next deadline — never on a polling interval.
 
-use crate::bridge::{
-    Bridge, BridgeConfig, HomeAssistant, Input, Now, Output, Publish, Qos, Ticket,
-};
-use crate::cloud::client::{self, ClientConfig, CloudHandle};
-use crate::cloud::{CloudError, CloudEvent};
+mod api;
+mod driver;
+
+use crate::bridge::{Bridge, BridgeConfig, HomeAssistant, Now, Publish, Qos};
+use crate::cloud::client::{self, ClientConfig};
 use crate::config::Config;
-use crate::mqtt::connection::{MqttConnection, MqttEvent, MqttSettings, TlsFiles};
+use crate::http::{self, ApiHandle};
+use crate::metrics::Metrics;
+use crate::mqtt::connection::{MqttConnection, MqttSettings, TlsFiles};
 use crate::systemd::{Notifier, Watchdog};
 use crate::topics::Topics;
 use anyhow::Context;
+use api::Api;
+use driver::{Driver, Sources};
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -80,13 +86,16 @@ pub fn bridge_config(config: &Config) -> BridgeConfig {
     }
 }
 
-/// How a run ends.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// How a run starts and ends.
+#[derive(Debug, Default)]
 pub struct RunOptions {
     /// Remove every retained topic and discovery config the bridge published when it stops
     /// (the demo, which must leave nothing behind on a real broker), instead of marking
     /// everything `offline`.
     pub purge_on_exit: bool,
+    /// The local HTTP API's listener, when the caller opened it already (the demo, to print
+    /// its address); else `[http]` is bound here when enabled.
+    pub http_listener: Option<TcpListener>,
 }
 
 /// Runs the daemon until `shutdown` completes; then publishes `offline`, closes the cloud
@@ -102,10 +111,33 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let stop = CancellationToken::new();
+    // The API's port first: a taken port is a clear error before anything connects.
+    let http_listener = match options.http_listener {
+        Some(listener) => Some(listener),
+        None if config.http.enabled => Some(http::bind(&config.http).await?),
+        None => None,
+    };
+    let metrics = Arc::new(Metrics::new());
+    let (api, api_requests) = match http_listener {
+        Some(listener) => {
+            let (handle, requests) = ApiHandle::new(metrics.clone());
+            tokio::spawn(http::serve(
+                listener,
+                http::Settings::new(config),
+                handle.clone(),
+                stop.clone().cancelled_owned(),
+            ));
+            (Api::new(handle), Some(requests))
+        }
+        None => (Api::default(), None),
+    };
     let mqtt_settings = mqtt_settings(config)?;
     let mqtt = MqttConnection::start(&mqtt_settings, &stop).context("MQTT connection")?;
-    let (cloud, cloud_events, cloud_task) =
-        client::spawn(client_config(config), stop.child_token());
+    let client = ClientConfig {
+        metrics: Some(metrics.clone()),
+        ..client_config(config)
+    };
+    let (cloud, cloud_events, cloud_task) = client::spawn(client, stop.child_token());
     tracing::info!(
         broker = format!("{}:{}", mqtt_settings.host, mqtt_settings.port),
         base_topic = config.mqtt.base_topic,
@@ -127,11 +159,14 @@ pub async fn run_with(
     let mut driver = Driver {
         bridge,
         cloud,
-        mqtt_handle: mqtt.handle.clone(),
+        mqtt: mqtt.handle.clone(),
         commands: JoinSet::new(),
         notifier: Notifier::from_env(),
+        metrics,
+        api,
         ready: false,
         last_status: String::new(),
+        cloud_was_up: false,
     };
 
     // The watchdog only pings while the loop below answers its probes.
@@ -151,9 +186,13 @@ pub async fn run_with(
     });
 
     let mut mqtt = mqtt;
-    let result = driver
-        .run(&mut mqtt.events, cloud_events, probe_rx, shutdown)
-        .await;
+    let mut sources = Sources {
+        mqtt: std::mem::replace(&mut mqtt.events, mpsc::channel(1).1),
+        cloud: cloud_events,
+        probes: probe_rx,
+        api: api_requests,
+    };
+    let result = driver.run(&mut sources, shutdown).await;
 
     driver.notifier.stopping();
     tracing::info!("stopping: publishing offline and closing the connections");
@@ -173,111 +212,4 @@ pub async fn run_with(
         watchdog.abort();
     }
     result
-}
-
-/// The loop's state besides the bridge.
-struct Driver {
-    bridge: Bridge,
-    cloud: CloudHandle,
-    mqtt_handle: crate::mqtt::connection::MqttHandle,
-    /// Cloud commands in flight, each reporting back with its ticket.
-    commands: JoinSet<(Ticket, Result<(), CloudError>)>,
-    notifier: Notifier,
-    ready: bool,
-    last_status: String,
-}
-
-impl Driver {
-    async fn run(
-        &mut self,
-        mqtt_events: &mut mpsc::Receiver<MqttEvent>,
-        mut cloud_events: mpsc::Receiver<CloudEvent>,
-        mut probes: mpsc::Receiver<oneshot::Sender<()>>,
-        shutdown: impl Future<Output = ()>,
-    ) -> anyhow::Result<()> {
-        tokio::pin!(shutdown);
-        loop {
-            let deadline = self.bridge.poll_timeout();
-            let input = tokio::select! {
-                () = &mut shutdown => return Ok(()),
-                event = cloud_events.recv() => match event {
-                    Some(event) => Input::Cloud(event),
-                    None => anyhow::bail!("the cloud client stopped"),
-                },
-                event = mqtt_events.recv() => match event {
-                    Some(MqttEvent::Connected) => {
-                        if !self.ready {
-                            // Ready once the broker took us: from here on we serve MQTT.
-                            self.ready = true;
-                            self.notifier.ready();
-                        }
-                        Input::MqttConnected
-                    }
-                    Some(MqttEvent::Disconnected { .. }) => Input::MqttDisconnected,
-                    Some(MqttEvent::Message { topic, payload, retained }) => Input::Mqtt { topic, payload, retained },
-                    None => anyhow::bail!("the MQTT connection stopped"),
-                },
-                Some(done) = self.commands.join_next(), if !self.commands.is_empty() => match done {
-                    Ok((ticket, result)) => Input::CloudResult { ticket, result },
-                    Err(e) => anyhow::bail!("a cloud command task failed: {e}"),
-                },
-                Some(reply) = probes.recv() => {
-                    let _ = reply.send(());
-                    continue;
-                }
-                () = sleep_until(deadline) => Input::Tick,
-            };
-            self.bridge.handle(Now::system(), input);
-            self.carry_out();
-            self.update_status();
-        }
-    }
-
-    /// Does what the bridge asked for, without awaiting anything.
-    fn carry_out(&mut self) {
-        while let Some(output) = self.bridge.poll_output() {
-            match output {
-                Output::Publish(publish) => self.mqtt_handle.publish(publish),
-                Output::Subscribe(filters) => self.mqtt_handle.subscribe(filters),
-                Output::Cloud {
-                    ticket,
-                    command,
-                    deadline,
-                } => {
-                    let cloud = self.cloud.clone();
-                    self.commands.spawn(async move {
-                        // The bridge answers the command at its deadline anyway; a later
-                        // RESPONSE is of no use.
-                        let sent = tokio::time::timeout_at(deadline.into(), cloud.send(command));
-                        (ticket, sent.await.unwrap_or(Err(CloudError::Timeout)))
-                    });
-                }
-                Output::Reply { .. } => {}
-                Output::ReconnectCloud => {
-                    tracing::info!("reconnecting to the Anova cloud on request");
-                    self.cloud.reconnect();
-                }
-            }
-        }
-    }
-
-    /// Sends `STATUS=` when the line changed (it changes with the links and the cookers'
-    /// availability, not with every message).
-    fn update_status(&mut self) {
-        if !self.notifier.is_enabled() {
-            return;
-        }
-        let line = self.bridge.status_line();
-        if line != self.last_status {
-            self.notifier.status(&line);
-            self.last_status = line;
-        }
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-        None => std::future::pending().await,
-    }
 }

@@ -1,0 +1,183 @@
+//! The main loop: the one task that owns the [`Bridge`]. It turns cloud events, MQTT events,
+//! finished cloud commands, API requests and the bridge's deadlines into inputs, and carries
+//! out the outputs without awaiting anything, so no lock is needed anywhere and nothing waits
+//! on a slow peer.
+
+use super::api::Api;
+use crate::bridge::{Bridge, Input, Now, Output, Ticket};
+use crate::cloud::client::CloudHandle;
+use crate::cloud::{CloudError, CloudEvent, LinkState};
+use crate::http::ApiRequest;
+use crate::metrics::Metrics;
+use crate::mqtt::connection::{MqttEvent, MqttHandle};
+use crate::systemd::Notifier;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+
+/// The loop's state besides the bridge.
+pub(super) struct Driver {
+    pub(super) bridge: Bridge,
+    pub(super) cloud: CloudHandle,
+    pub(super) mqtt: MqttHandle,
+    /// Cloud commands in flight, each reporting back with its ticket.
+    pub(super) commands: JoinSet<(Ticket, Result<(), CloudError>)>,
+    pub(super) notifier: Notifier,
+    pub(super) metrics: Arc<Metrics>,
+    /// The local API's requests and stream (when `[http]` is enabled).
+    pub(super) api: Api,
+    pub(super) ready: bool,
+    pub(super) last_status: String,
+    /// The cloud link has been up before (a later `Up` is a reconnect).
+    pub(super) cloud_was_up: bool,
+}
+
+/// Where the inputs come from.
+pub(super) struct Sources {
+    pub(super) mqtt: mpsc::Receiver<MqttEvent>,
+    pub(super) cloud: mpsc::Receiver<CloudEvent>,
+    pub(super) probes: mpsc::Receiver<oneshot::Sender<()>>,
+    pub(super) api: Option<mpsc::Receiver<ApiRequest>>,
+}
+
+impl Driver {
+    /// Runs until `shutdown` completes or a part of the daemon dies.
+    pub(super) async fn run(
+        &mut self,
+        sources: &mut Sources,
+        shutdown: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        tokio::pin!(shutdown);
+        loop {
+            let deadline = self.bridge.poll_timeout();
+            let input = tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                event = sources.cloud.recv() => match event {
+                    Some(event) => {
+                        self.observe_cloud(&event);
+                        Input::Cloud(event)
+                    }
+                    None => anyhow::bail!("the cloud client stopped"),
+                },
+                event = sources.mqtt.recv() => match event {
+                    Some(MqttEvent::Connected) => {
+                        if !self.ready {
+                            // Ready once the broker took us: from here on we serve MQTT.
+                            self.ready = true;
+                            self.notifier.ready();
+                        }
+                        self.metrics.mqtt_link(true);
+                        Input::MqttConnected
+                    }
+                    Some(MqttEvent::Disconnected { .. }) => {
+                        self.metrics.mqtt_link(false);
+                        Input::MqttDisconnected
+                    }
+                    Some(MqttEvent::Message { topic, payload, retained }) => Input::Mqtt { topic, payload, retained },
+                    None => anyhow::bail!("the MQTT connection stopped"),
+                },
+                Some(done) = self.commands.join_next(), if !self.commands.is_empty() => match done {
+                    Ok((ticket, result)) => Input::CloudResult { ticket, result },
+                    Err(e) => anyhow::bail!("a cloud command task failed: {e}"),
+                },
+                Some(request) = next_request(&mut sources.api) => {
+                    match self.api.answer(&self.bridge, request) {
+                        Some(input) => input,
+                        None => continue,
+                    }
+                }
+                Some(reply) = sources.probes.recv() => {
+                    let _ = reply.send(());
+                    continue;
+                }
+                () = sleep_until(deadline) => Input::Tick,
+            };
+            if let Some(listening) = self.api.listening_changed() {
+                self.bridge
+                    .handle(Now::system(), Input::StreamListeners(listening));
+            }
+            self.bridge.handle(Now::system(), input);
+            self.carry_out();
+            self.update_status();
+        }
+    }
+
+    /// Metrics that follow the cloud link.
+    fn observe_cloud(&mut self, event: &CloudEvent) {
+        if let CloudEvent::Link(link) = event {
+            let up = *link == LinkState::Up;
+            self.metrics.cloud_link(up);
+            if up {
+                if self.cloud_was_up {
+                    self.metrics.cloud_reconnect();
+                }
+                self.cloud_was_up = true;
+            }
+        }
+    }
+
+    /// Does what the bridge asked for, without awaiting anything.
+    pub(super) fn carry_out(&mut self) {
+        while let Some(output) = self.bridge.poll_output() {
+            match output {
+                Output::Publish(publish) => {
+                    self.metrics.publish();
+                    self.mqtt.publish(publish);
+                }
+                Output::Subscribe(filters) => self.mqtt.subscribe(filters),
+                Output::Cloud {
+                    ticket,
+                    command,
+                    deadline,
+                } => {
+                    let cloud = self.cloud.clone();
+                    self.commands.spawn(async move {
+                        // The bridge answers the command at its deadline anyway; a later
+                        // RESPONSE is of no use.
+                        let sent = tokio::time::timeout_at(deadline.into(), cloud.send(command));
+                        (ticket, sent.await.unwrap_or(Err(CloudError::Timeout)))
+                    });
+                }
+                Output::Reply { ticket, response } => self.api.reply(ticket, &response),
+                Output::Stream(item) => self.api.broadcast(item),
+                Output::CommandDone { code, took } => self
+                    .metrics
+                    .command_finished(code.map(|c| c.as_str()), took),
+                Output::ReconnectCloud => {
+                    tracing::info!("reconnecting to the Anova cloud on request");
+                    self.cloud.reconnect();
+                }
+            }
+        }
+    }
+
+    /// Sends `STATUS=` when the line changed (it changes with the links and the devices'
+    /// availability, not with every message).
+    fn update_status(&mut self) {
+        if !self.notifier.is_enabled() {
+            return;
+        }
+        let line = self.bridge.status_line();
+        if line != self.last_status {
+            self.notifier.status(&line);
+            self.last_status = line;
+        }
+    }
+}
+
+/// The next API request; never ready when the API is off.
+async fn next_request(api: &mut Option<mpsc::Receiver<ApiRequest>>) -> Option<ApiRequest> {
+    match api {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,136 @@
+//! A whole system for end-to-end tests: a real mosquitto, the simulator over a real WebSocket,
+//! and the daemon (with its local HTTP API on a free port) between them.
+
+use super::{Broker, Watcher};
+use anova2mqtt::config::Config;
+use anova2mqtt::daemon::RunOptions;
+use anova2mqtt::secret::Secret;
+use anova2mqtt::simulator::{demo_cookers, Simulator, SimulatorConfig, SimulatorHandle};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The demo's a7.
+pub const A7: &str = "a7demo000000000001";
+/// The demo's pro.
+pub const PRO: &str = "prodemo00000000001";
+
+/// A running daemon with its broker and simulator.
+pub struct System {
+    pub broker: Broker,
+    pub sim: Simulator,
+    pub watcher: Watcher,
+    /// The local HTTP API.
+    pub http: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    daemon: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Quick pushes, the demo cookers.
+pub fn sim_config() -> SimulatorConfig {
+    SimulatorConfig {
+        idle_push_interval: Duration::from_millis(200),
+        cooking_push_interval: Duration::from_millis(100),
+        ..SimulatorConfig::for_tests(demo_cookers())
+    }
+}
+
+impl System {
+    pub async fn start(sim: SimulatorConfig, tweak: impl FnOnce(&mut Config)) -> Self {
+        // The daemon's logs, shown for a failing test (RUST_LOG picks the level).
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "info".into()),
+            )
+            .with_test_writer()
+            .try_init();
+        let broker = Broker::start();
+        let sim = Simulator::start(([127, 0, 0, 1], 0).into(), sim)
+            .await
+            .expect("simulator");
+        let watcher = Watcher::connect(broker.port, &["anova2mqtt/#", "homeassistant/#"]).await;
+        let mut config = Config::default();
+        config.anova.url = sim.url();
+        config.anova.token = Some(Secret::new("anova-e2e-token"));
+        config.anova.command_timeout = Duration::from_secs(3);
+        config.anova.confirm_timeout = Duration::from_secs(4);
+        config.mqtt.url = broker.url();
+        config.mqtt.client_id = format!("anova2mqtt-e2e-{}", uuid::Uuid::new_v4().simple());
+        config.mqtt.keepalive = Duration::from_secs(5);
+        // Tests run in parallel: the local API takes any free port.
+        config.http.listen = "127.0.0.1:0".into();
+        tweak(&mut config);
+        config.validate_for_run().expect("valid config");
+        let listener = anova2mqtt::http::bind(&config.http).await.expect("http");
+        let http = listener.local_addr().expect("http address");
+        let options = RunOptions {
+            purge_on_exit: false,
+            http_listener: Some(listener),
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let daemon = tokio::spawn(async move {
+            anova2mqtt::daemon::run_with(&config, options, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        Self {
+            broker,
+            sim,
+            watcher,
+            http,
+            stop: Some(stop),
+            daemon: Some(daemon),
+        }
+    }
+
+    pub fn handle(&self) -> SimulatorHandle {
+        self.sim.handle()
+    }
+
+    /// Waits until both cookers are online with state.
+    pub async fn ready(&mut self) {
+        for id in [A7, PRO] {
+            let topic = format!("anova2mqtt/{id}/availability");
+            self.watcher
+                .wait_for("availability online", |m| {
+                    m.topic == topic && m.payload == "online"
+                })
+                .await;
+            let topic = format!("anova2mqtt/{id}/state");
+            self.watcher.wait_for("state", |m| m.topic == topic).await;
+        }
+    }
+
+    pub async fn command(&mut self, topic: &str, payload: &str) -> Value {
+        let id = topic.split('/').nth(1).unwrap_or_default().to_owned();
+        let response_topic = format!("anova2mqtt/{id}/response");
+        self.watcher.drain();
+        let before = self.watcher.on(&response_topic).len();
+        self.watcher.publish(topic, payload, false).await;
+        let msg = self
+            .watcher
+            .next_matching(Duration::from_secs(8), "a response", |m| {
+                m.topic == response_topic
+            })
+            .await;
+        assert_eq!(self.watcher.on(&response_topic).len(), before + 1);
+        msg.json()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(daemon) = self.daemon.take() {
+            let result = tokio::time::timeout(Duration::from_secs(5), daemon).await;
+            result
+                .expect("the daemon stops within 5 s")
+                .expect("join")
+                .expect("clean exit");
+        }
+    }
+}
