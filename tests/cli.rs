@@ -424,6 +424,12 @@ async fn sigterm_publishes_offline_and_exits_zero_within_five_seconds() {
         })
         .await;
     daemon.terminate();
+    // Nothing retained says a device is reachable once the daemon is gone (issue 14).
+    watcher
+        .next_matching(WAIT, "a cooker offline", |m| {
+            m.topic.ends_with("/availability") && m.payload == "offline"
+        })
+        .await;
     watcher
         .next_matching(WAIT, "offline", |m| {
             m.topic == "anova2mqtt/bridge/state" && m.payload == "offline"

@@ -547,3 +547,65 @@ fn run_model(seed: u64, steps: usize) {
     assert!(answered.values().all(|n| *n == 1));
     assert!(next_id > 0);
 }
+
+// --- leaving and reconnecting -----------------------------------------------------------------
+
+#[test]
+fn shutdown_marks_every_device_offline_or_removes_everything() {
+    let mut h = Harness::ready();
+    h.bridge.shutdown(false);
+    let out = h.drain();
+    for id in [A7_ID, PRO_ID] {
+        let published = on(&out, &format!("anova2mqtt/{id}/availability"));
+        assert_eq!(published.len(), 1, "{id}");
+        assert_eq!(
+            (published[0].payload.as_str(), published[0].retain),
+            ("offline", true)
+        );
+    }
+    // The demo leaves nothing retained behind.
+    h.bridge.shutdown(true);
+    let out = h.drain();
+    for topic in [
+        format!("anova2mqtt/{A7_ID}/availability"),
+        format!("anova2mqtt/{A7_ID}/state"),
+        format!("homeassistant/device/anova2mqtt_{A7_ID}/config"),
+        "anova2mqtt/bridge/info".to_owned(),
+        "anova2mqtt/bridge/devices".to_owned(),
+        "homeassistant/device/anova2mqtt_bridge/config".to_owned(),
+    ] {
+        let published = on(&out, &topic);
+        assert!(
+            published.iter().any(|p| p.payload.is_empty() && p.retain),
+            "{topic} not cleared"
+        );
+    }
+}
+
+#[test]
+fn a_refresh_does_not_make_devices_flap() {
+    let mut h = Harness::ready();
+    let topic = format!("anova2mqtt/{A7_ID}/availability");
+    let out = h.mqtt("anova2mqtt/bridge/request/refresh", "{}", false);
+    assert!(out.iter().any(|o| matches!(o, Output::ReconnectCloud)));
+    let down = h.cloud(CloudEvent::Link(LinkState::Down {
+        reason: "reconnect requested".into(),
+    }));
+    assert!(
+        on(&down, &topic).is_empty(),
+        "no offline while reconnecting"
+    );
+    h.cloud(CloudEvent::Link(LinkState::Connecting));
+    let up = h.cloud(CloudEvent::Link(LinkState::Up));
+    assert!(on(&up, &topic).is_empty(), "still online: nothing to say");
+    h.state(A7, idle_state("a7"));
+    assert!(on(&h.advance(REFRESH_GRACE), &topic).is_empty());
+    // A refresh whose reconnect fails does show offline once the grace is over.
+    h.mqtt("anova2mqtt/bridge/request/refresh", "{}", false);
+    h.cloud(CloudEvent::Link(LinkState::Down {
+        reason: "reconnect requested".into(),
+    }));
+    assert!(on(&h.advance(Duration::from_secs(5)), &topic).is_empty());
+    let out = h.advance(REFRESH_GRACE);
+    assert_eq!(on(&out, &topic)[0].payload, "offline");
+}
