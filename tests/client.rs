@@ -14,10 +14,9 @@ use anova2mqtt::secret::Secret;
 use anova2mqtt::simulator::{self as sim, ClientCommand, ClientFrame};
 use anova2mqtt::simulator::{AuthFailureMode, Fault, SimCookerSpec, Simulator, SimulatorConfig};
 use anova2mqtt::sous_vide::wire::{ApcCommand, CookerRef};
-use anova2mqtt::wire::{
-    DeviceListEntry, DeviceRemoved, DeviceType, Event, Response, TemperatureUnit,
-};
+use anova2mqtt::wire::{DeviceType, TemperatureUnit};
 use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -147,8 +146,9 @@ impl ServerSide {
         self.ws.send(Message::text(text)).await.unwrap();
     }
 
-    async fn send_event(&mut self, event: Event) {
-        self.send(event.to_json()).await;
+    /// Sends a frame written by the test (the product's types only read frames).
+    async fn send_event(&mut self, frame: Value) {
+        self.send(frame.to_string()).await;
     }
 
     /// The next frame that is not a ping or pong; `None` once the connection ended.
@@ -192,17 +192,26 @@ fn pro_state() -> String {
     fixture("EVENT_APC_STATE.pro.preheating.real.json")
 }
 
-fn entry(cooker_id: &str, device_type: &str) -> DeviceListEntry {
-    DeviceListEntry {
-        cooker_id: cooker_id.to_owned(),
-        device_type: DeviceType::new(device_type),
-        name: Some(format!("My {device_type}")),
-        paired_at: Some("2024-07-05T17:36:59.347Z".to_owned()),
-    }
+fn entry(cooker_id: &str, device_type: &str) -> Value {
+    json!({
+        "cookerId": cooker_id,
+        "name": format!("My {device_type}"),
+        "pairedAt": "2024-07-05T17:36:59.347Z",
+        "type": device_type,
+    })
 }
 
-fn device_list(cookers: &[(&str, &str)]) -> Event {
-    Event::ApcWifiList(cookers.iter().map(|(id, t)| entry(id, t)).collect())
+fn device_list(cookers: &[(&str, &str)]) -> Value {
+    let entries: Vec<Value> = cookers.iter().map(|(id, t)| entry(id, t)).collect();
+    json!({"command": "EVENT_APC_WIFI_LIST", "payload": entries})
+}
+
+fn response_ok(request_id: &str) -> Value {
+    json!({"command": "RESPONSE", "requestId": request_id, "payload": {"status": "ok"}})
+}
+
+fn response_error(request_id: &str, text: &str) -> Value {
+    json!({"command": "RESPONSE", "requestId": request_id, "payload": {"status": "error", "error": text}})
 }
 
 fn a7_ref() -> CookerRef {
@@ -448,12 +457,10 @@ async fn cookers_added_and_removed_on_the_server_are_reported() {
 
     // Mid-session pairing and unpairing.
     second
-        .send_event(Event::ApcWifiAdded(entry("NEWCOOKER000000000001", "a6")))
+        .send_event(json!({"command": "EVENT_APC_WIFI_ADDED", "payload": entry("NEWCOOKER000000000001", "a6")}))
         .await;
     second
-        .send_event(Event::ApcWifiRemoved(DeviceRemoved {
-            cooker_id: "NEWCOOKER000000000001".to_owned(),
-        }))
+        .send_event(json!({"command": "EVENT_APC_WIFI_REMOVED", "payload": {"cookerId": "NEWCOOKER000000000001"}}))
         .await;
     assert_eq!(
         summaries(&mut client, 2).await,
@@ -529,17 +536,15 @@ async fn fifty_concurrent_commands_each_get_their_own_result() {
     for (request_id, timer) in received.iter().rev() {
         let response = match timer {
             49 => continue,
-            t if t % 5 == 0 => Response::error(request_id, format!("invalid command {t}")),
-            _ => Response::ok(request_id),
+            t if t % 5 == 0 => response_error(request_id, &format!("invalid command {t}")),
+            _ => response_ok(request_id),
         };
-        server.send_event(Event::Response(response)).await;
+        server.send_event(response).await;
     }
     let (first_id, _) = &received[0];
+    server.send_event(response_ok(first_id)).await;
     server
-        .send_event(Event::Response(Response::ok(first_id)))
-        .await;
-    server
-        .send_event(Event::Response(Response::ok("nobody-asked-for-this")))
+        .send_event(response_ok("nobody-asked-for-this"))
         .await;
 
     for (timer, caller) in callers.into_iter().enumerate() {
@@ -1008,10 +1013,7 @@ async fn the_token_never_appears_in_logs_or_reasons() {
     });
     let frame = server.recv_command().await;
     server
-        .send_event(Event::Response(Response::error(
-            &frame.request_id,
-            "unauthorized",
-        )))
+        .send_event(response_error(&frame.request_id, "unauthorized"))
         .await;
     assert!(matches!(
         caller.await.unwrap(),

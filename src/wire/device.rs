@@ -129,11 +129,7 @@ impl<'de> Deserialize<'de> for TemperatureUnit {
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Celsius {
     /// Degrees Celsius.
-    #[serde(
-        default,
-        deserialize_with = "lenient::float",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::float")]
     pub celsius: Option<f64>,
 }
 

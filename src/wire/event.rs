@@ -5,7 +5,7 @@ use super::device::DeviceType;
 use super::response::{Response, ResponsePayload};
 use super::ProtocolError;
 use crate::sous_vide::wire::ApcStateEvent;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -137,34 +137,10 @@ impl Event {
             Self::Unknown { command, .. } => command,
         }
     }
-
-    /// Serialises the frame as the real cloud would send it.
-    pub fn to_json(&self) -> String {
-        fn envelope<T: Serialize>(command: &str, payload: &T) -> String {
-            #[derive(Serialize)]
-            struct Envelope<'a, T> {
-                command: &'a str,
-                payload: &'a T,
-            }
-            // Serialising our own plain data types cannot fail.
-            serde_json::to_string(&Envelope { command, payload }).unwrap_or_default()
-        }
-        match self {
-            Self::ApcWifiList(list) | Self::ApoWifiList(list) => envelope(self.command(), list),
-            Self::ApcState(state) => envelope(self.command(), state),
-            Self::ApcWifiAdded(entry) => envelope(self.command(), entry),
-            Self::ApcWifiRemoved(removed) => envelope(self.command(), removed),
-            Self::ApcWifiVersion(versions) => envelope(self.command(), versions),
-            Self::UserState(user) => envelope(self.command(), user),
-            Self::ApoState(state) => envelope(self.command(), state),
-            Self::Response(response) => response.to_json(),
-            Self::Unknown { command, payload } => envelope(command, payload),
-        }
-    }
 }
 
 /// One paired device, from `EVENT_APC_WIFI_LIST` or `EVENT_APC_WIFI_ADDED`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct DeviceListEntry {
     /// The cloud's opaque device id.
     #[serde(rename = "cookerId")]
@@ -173,15 +149,15 @@ pub struct DeviceListEntry {
     #[serde(rename = "type")]
     pub device_type: DeviceType,
     /// The name the user gave it in the Anova app (default: the product name).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub name: Option<String>,
     /// When it was paired (ISO 8601).
-    #[serde(default, rename = "pairedAt", skip_serializing_if = "Option::is_none")]
+    #[serde(default, rename = "pairedAt")]
     pub paired_at: Option<String>,
 }
 
 /// `EVENT_APC_WIFI_REMOVED`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct DeviceRemoved {
     /// The device that was unpaired.
     #[serde(rename = "cookerId")]
@@ -189,89 +165,61 @@ pub struct DeviceRemoved {
 }
 
 /// One entry of `EVENT_APC_WIFI_VERSION`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct FirmwareVersion {
     /// The device.
     #[serde(rename = "cookerId")]
     pub cooker_id: String,
     /// The installed version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub version: Option<String>,
     /// What the cloud offers, verbatim.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub ota: Option<Value>,
 }
 
 /// `EVENT_USER_STATE`: account flags.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 pub struct UserState {
     /// Linked to Alexa.
-    #[serde(
-        default,
-        rename = "isConnectedToAlexa",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "isConnectedToAlexa")]
     pub is_connected_to_alexa: Option<bool>,
     /// Linked to Google Home.
-    #[serde(
-        default,
-        rename = "isConnectedToGoogleHome",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "isConnectedToGoogleHome")]
     pub is_connected_to_google_home: Option<bool>,
     /// Sous-vide app subscription.
-    #[serde(
-        default,
-        rename = "sousVideSubscription",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "sousVideSubscription")]
     pub sous_vide_subscription: Option<Subscription>,
     /// Oven app subscription.
-    #[serde(
-        default,
-        rename = "ovenSubscription",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "ovenSubscription")]
     pub oven_subscription: Option<Subscription>,
 }
 
 /// A subscription flag block of `EVENT_USER_STATE`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 pub struct Subscription {
     /// Whether the subscription is valid.
-    #[serde(
-        default,
-        rename = "hasValidSubscription",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "hasValidSubscription")]
     pub has_valid_subscription: Option<bool>,
     /// A pre-subscription account.
-    #[serde(
-        default,
-        rename = "isLegacyAccount",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "isLegacyAccount")]
     pub is_legacy_account: Option<bool>,
     /// Store product id.
-    #[serde(default, rename = "productId", skip_serializing_if = "Option::is_none")]
+    #[serde(default, rename = "productId")]
     pub product_id: Option<String>,
     /// Renewal period.
-    #[serde(
-        default,
-        rename = "renewalPeriod",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "renewalPeriod")]
     pub renewal_period: Option<String>,
 }
 
 /// `EVENT_APO_STATE`, kept raw: ovens are recognised but not bridged.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ApoStateEvent {
     /// The oven.
     #[serde(rename = "cookerId")]
     pub cooker_id: String,
     /// `oven_v1` / `oven_v2`.
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(default, rename = "type")]
     pub device_type: Option<DeviceType>,
     /// The oven state, verbatim.
     #[serde(default)]

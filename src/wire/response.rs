@@ -1,6 +1,6 @@
 //! `RESPONSE`: the cloud's answer to one command, matched by `requestId`.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 #[derive(Deserialize, Default)]
@@ -27,7 +27,7 @@ pub struct Response {
 }
 
 impl Response {
-    /// A success answer.
+    /// A success answer to `request_id` (what a test's scripted cloud expects to be read as).
     pub fn ok(request_id: impl Into<String>) -> Self {
         Self {
             request_id: request_id.into(),
@@ -37,7 +37,7 @@ impl Response {
         }
     }
 
-    /// A failure answer with the cloud's error text (status `error`, as the simulator uses).
+    /// A failure answer with the cloud's error text.
     pub fn error(request_id: impl Into<String>, text: impl Into<String>) -> Self {
         Self {
             request_id: request_id.into(),
@@ -51,40 +51,10 @@ impl Response {
     pub fn is_ok(&self) -> bool {
         self.status == "ok"
     }
-
-    /// Serialises as `{"command":"RESPONSE","requestId":…,"payload":{"status":…,"error"?:…}}`.
-    pub fn to_json(&self) -> String {
-        #[derive(Serialize)]
-        struct Payload<'a> {
-            status: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            error: Option<&'a str>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            data: Option<&'a Value>,
-        }
-        #[derive(Serialize)]
-        struct Frame<'a> {
-            command: &'static str,
-            #[serde(rename = "requestId")]
-            request_id: &'a str,
-            payload: Payload<'a>,
-        }
-        serde_json::to_string(&Frame {
-            command: "RESPONSE",
-            request_id: &self.request_id,
-            payload: Payload {
-                status: &self.status,
-                error: self.error.as_deref(),
-                data: self.data.as_ref(),
-            },
-        })
-        .unwrap_or_default()
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::wire::Event;
 
     #[test]
@@ -100,19 +70,6 @@ mod tests {
                 assert!(!c.is_ok());
             }
             other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn response_round_trips() {
-        for response in [
-            Response::ok("abc"),
-            Response::error("abc", "Unknown command type"),
-        ] {
-            assert_eq!(
-                Event::parse(&response.to_json()).unwrap(),
-                Event::Response(response)
-            );
         }
     }
 }

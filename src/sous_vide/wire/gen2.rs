@@ -2,8 +2,7 @@
 
 use crate::wire::lenient::{self};
 use crate::wire::{wire_enum, TemperatureUnit};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde::Deserialize;
 
 wire_enum! {
     /// Gen 2 `job.mode` (note the spaces).
@@ -49,64 +48,50 @@ wire_enum! {
 
 /// Gen 2 kebab-case state (`a4`, `a5`, `pro`, `honey-badger`). Temperatures are °C whatever the
 /// display unit.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Gen2State {
     /// Speaker.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub audio_control: Option<AudioControl>,
     /// Boot id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub boot_id: Option<String>,
-    /// Touch buttons (Pro), verbatim.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cap_touch: Option<Map<String, Value>>,
     /// Heater duty cycle (Pro).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub heater_control: Option<DutyCycle>,
     /// The cook job.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub job: Option<Job>,
     /// The job's progress.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub job_status: Option<JobStatus>,
     /// Pump duty cycle (Pro).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub motor_control: Option<DutyCycle>,
     /// Pump speed (Pro).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub motor_info: Option<MotorInfo>,
-    /// Wi-Fi details, verbatim.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network_info: Option<Map<String, Value>>,
     /// Alarm pins.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub pin_info: Option<PinInfo>,
     /// Firmware block (a5).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub system_info: Option<SystemInfoBlock>,
     /// Firmware block of the CC3220 (a4, Pro).
-    #[serde(
-        default,
-        rename = "system-info-3220",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "system-info-3220")]
     pub system_info_3220: Option<SystemInfoBlock>,
     /// Firmware block of the CC2640 (Pro).
-    #[serde(
-        default,
-        rename = "system-info-2640",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "system-info-2640")]
     pub system_info_2640: Option<SystemInfoBlock>,
     /// Firmware block of NXP-based models.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub system_info_nxp: Option<SystemInfoBlock>,
     /// Another firmware block layout.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub system_info_details: Option<SystemInfoBlock>,
     /// Temperatures.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub temperature_info: Option<TemperatureInfo>,
 }
 
@@ -127,184 +112,115 @@ impl Gen2State {
 }
 
 /// Gen 2 `audio-control`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct AudioControl {
     /// Sound being played.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub file_name: Option<String>,
     /// Volume.
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::int")]
     pub volume: Option<i64>,
 }
 
 /// `{ "duty-cycle": % }`.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct DutyCycle {
     /// Percent.
-    #[serde(
-        default,
-        deserialize_with = "lenient::float",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::float")]
     pub duty_cycle: Option<f64>,
 }
 
 /// Gen 2 `motor-info`.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
 pub struct MotorInfo {
     /// Pump speed.
-    #[serde(
-        default,
-        deserialize_with = "lenient::float",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::float")]
     pub rpm: Option<f64>,
 }
 
 /// Gen 2 `job`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Job {
     /// Timer length in seconds; 0 = none.
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::int")]
     pub cook_time_seconds: Option<i64>,
     /// Job id (echoes the requestId of the command that created it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub id: Option<String>,
     /// `IDLE`, `COOK`, or an alarm / maintenance mode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub mode: Option<JobMode>,
     /// OTA URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub ota_url: Option<String>,
     /// Target °C.
-    #[serde(
-        default,
-        deserialize_with = "lenient::float",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::float")]
     pub target_temperature: Option<f64>,
     /// Display unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub temperature_unit: Option<TemperatureUnit>,
 }
 
 /// Gen 2 `job-status`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct JobStatus {
     /// Counts down while cooking; counts back up after the timer expired.
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::int")]
     pub cook_time_remaining: Option<i64>,
     /// Device tick when the job started.
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::int")]
     pub job_start_systick: Option<i64>,
     /// Pairing code while provisioning.
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::int")]
     pub provisioning_pairing_code: Option<i64>,
     /// `PREHEATING`, `COOKING`, `MAINTAINING`, …
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub state: Option<JobState>,
     /// Device tick of the last state change.
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::int")]
     pub state_change_systick: Option<i64>,
 }
 
 /// Gen 2 `pin-info`: 0/1 alarm pins; which are present varies by model.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct PinInfo {
     /// Unclear semantics (1 on a cooking Pro, 0 on a cooking a4).
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::int")]
     pub device_safe: Option<i64>,
     /// Pump motor stuck.
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::int")]
     pub motor_stuck: Option<i64>,
     /// Leak.
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::int")]
     pub water_leak: Option<i64>,
     /// Critically low water.
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::int")]
     pub water_level_critical: Option<i64>,
     /// Low water.
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::int")]
     pub water_level_low: Option<i64>,
     /// Over-temperature.
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::int")]
     pub water_temp_too_high: Option<i64>,
 }
 
-/// A Gen 2 firmware block (`system-info`, `system-info-3220`, …), with the fields we read typed
-/// and the rest kept verbatim so a simulator can reproduce the real shape.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+/// A Gen 2 firmware block (`system-info`, `system-info-3220`, …): the fields we read.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 pub struct SystemInfoBlock {
     /// Firmware version.
-    #[serde(
-        default,
-        rename = "firmware-version",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "firmware-version")]
     pub firmware_version: Option<String>,
     /// Firmware version (`system-info-nxp`).
-    #[serde(
-        default,
-        rename = "version-string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "version-string")]
     pub version_string: Option<String>,
-    /// Everything else (heap sizes, systick, …).
-    #[serde(flatten)]
-    pub other: Map<String, Value>,
+    /// Milliseconds since the controller booted: the device's own clock.
+    #[serde(default, deserialize_with = "lenient::int")]
+    pub systick: Option<i64>,
 }
 
 impl SystemInfoBlock {
@@ -317,28 +233,16 @@ impl SystemInfoBlock {
 }
 
 /// Gen 2 `temperature-info` (°C).
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct TemperatureInfo {
     /// Heater temperature (optional per model).
-    #[serde(
-        default,
-        deserialize_with = "lenient::float",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::float")]
     pub heater_temperature: Option<f64>,
     /// Triac temperature (optional per model).
-    #[serde(
-        default,
-        deserialize_with = "lenient::float",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::float")]
     pub triac_temperature: Option<f64>,
     /// Water temperature.
-    #[serde(
-        default,
-        deserialize_with = "lenient::float",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::float")]
     pub water_temperature: Option<f64>,
 }

@@ -2,8 +2,8 @@
 
 use crate::wire::lenient::{self};
 use crate::wire::{wire_enum, Celsius, TemperatureUnit};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde::Deserialize;
+use serde_json::Value;
 
 wire_enum! {
     /// Gen 3 `state.mode`; the alarm modes replace `cook`.
@@ -48,302 +48,243 @@ wire_enum! {
 }
 
 /// Gen 3 `SousVideState` (`a6`–`a9`). All temperatures are °C.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 pub struct Gen3State {
     /// Schema version, 1 in every capture.
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::int")]
     pub version: Option<i64>,
     /// Last time the device reported; old when the device is offline.
-    #[serde(
-        default,
-        rename = "updatedTimestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "updatedTimestamp")]
     pub updated_timestamp: Option<String>,
     /// Device identity, firmware and connectivity.
-    #[serde(
-        default,
-        rename = "systemInfo",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "systemInfo")]
     pub system_info: Option<Gen3SystemInfo>,
     /// Mode, display unit, recently applied commands.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub state: Option<Gen3Status>,
     /// Sensors and timer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub nodes: Option<Gen3Nodes>,
     /// The running cook; absent when idle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub cook: Option<Gen3Cook>,
-    /// Free-form metadata, usually `{}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Map<String, Value>>,
 }
 
 /// Gen 3 `systemInfo`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Gen3SystemInfo {
     /// Equals the `cookerId`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub device_id: Option<String>,
     /// Whether the device is connected to the cloud.
-    #[serde(
-        default,
-        deserialize_with = "lenient::boolean",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::boolean")]
     pub online: Option<bool>,
     /// For example `01.01.25`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub firmware_version: Option<String>,
     /// For example `1.0.0`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub hardware_version: Option<String>,
     /// For example `production`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub release_track: Option<String>,
     /// When the firmware was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub firmware_updated_timestamp: Option<String>,
     /// Last connection to the cloud.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub last_connected_timestamp: Option<String>,
     /// Last disconnection from the cloud.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub last_disconnected_timestamp: Option<String>,
     /// Hardware fault of the heater triacs.
-    #[serde(
-        default,
-        deserialize_with = "lenient::boolean",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::boolean")]
     pub triacs_failed: Option<bool>,
     /// OTA progress, verbatim.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub ota_update: Option<Value>,
 }
 
 /// Gen 3 `state`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Gen3Status {
     /// `idle`, `cook`, or an alarm mode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub mode: Option<Gen3Mode>,
     /// The unit shown on the device (values stay °C).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub temperature_unit: Option<TemperatureUnit>,
     /// Ring of recently applied command ids; churns on its own, so never used for confirmation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub processed_command_ids: Option<Vec<String>>,
     /// Preference.
-    #[serde(
-        default,
-        deserialize_with = "lenient::boolean",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::boolean")]
     pub resume_after_power_interruption: Option<bool>,
 }
 
 /// Gen 3 `nodes`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Gen3Nodes {
     /// Water level alarms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub low_water: Option<LowWaterNode>,
     /// The cook timer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub timer: Option<TimerNode>,
     /// Water temperature and setpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub water_temperature_sensor: Option<WaterTemperatureSensor>,
     /// Food probe (in the schema, never seen on a6/a7).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub probe: Option<ProbeNode>,
 }
 
 /// Gen 3 `nodes.lowWater`.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
 pub struct LowWaterNode {
     /// Water is low.
-    #[serde(
-        default,
-        deserialize_with = "lenient::boolean",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::boolean")]
     pub warning: Option<bool>,
     /// Water is critically low.
-    #[serde(
-        default,
-        deserialize_with = "lenient::boolean",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::boolean")]
     pub empty: Option<bool>,
 }
 
 /// Gen 3 `nodes.timer`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TimerNode {
     /// `idle`, `running`, `paused`, `completed`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub mode: Option<TimerMode>,
     /// Timer length in seconds; kept while idle; 0 or absent = no timer.
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::int")]
     pub initial: Option<i64>,
     /// When the timer started (set while `running`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub started_at_timestamp: Option<String>,
 }
 
 /// Gen 3 `nodes.waterTemperatureSensor`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 pub struct WaterTemperatureSensor {
     /// Whether the sensor is enabled (default true).
-    #[serde(
-        default,
-        deserialize_with = "lenient::boolean",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::boolean")]
     pub enabled: Option<bool>,
     /// The target; persists while idle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub setpoint: Option<Celsius>,
     /// The water temperature.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub current: Option<Celsius>,
 }
 
 /// Gen 3 `nodes.probe`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 pub struct ProbeNode {
     /// Whether a probe is plugged in.
-    #[serde(
-        default,
-        deserialize_with = "lenient::boolean",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::boolean")]
     pub connected: Option<bool>,
     /// Probe temperature.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub current: Option<Celsius>,
     /// Probe target.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub setpoint: Option<Celsius>,
 }
 
 /// Gen 3 `cook`, present while a cook exists.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Gen3Cook {
     /// Id of this cook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub cook_id: Option<String>,
     /// Id of the active stage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub active_stage_id: Option<String>,
     /// Index of the active stage.
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::int")]
     pub active_stage_index: Option<i64>,
     /// `entering` (preheating) or `running`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub active_stage_mode: Option<StageMode>,
     /// When the active stage started.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub active_stage_started_timestamp: Option<String>,
     /// When the cook started.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub started_timestamp: Option<String>,
     /// Waiting for the user to move on.
-    #[serde(
-        default,
-        deserialize_with = "lenient::boolean",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::boolean")]
     pub stage_transition_pending_user_action: Option<bool>,
     /// Who started it: `android`, `ios`, `api`, `hardware`, …
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub origin_source: Option<String>,
     /// `manual`, `recipe`, `guide`, `ice-bath`, …
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub cookable_type: Option<String>,
     /// Recipe or guide id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub cookable_id: Option<String>,
     /// The stage graph.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub stages: Option<Vec<Gen3Stage>>,
 }
 
 /// One stage of a Gen 3 cook.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 pub struct Gen3Stage {
     /// Stage id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub id: Option<String>,
     /// Stage title (`Cook Stage`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub title: Option<String>,
     /// What the stage does.
-    #[serde(default, rename = "do", skip_serializing_if = "Option::is_none")]
+    #[serde(default, rename = "do")]
     pub action: Option<Gen3StageAction>,
     /// Entry condition tree, verbatim.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub entry: Option<Value>,
     /// Exit condition tree, verbatim.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub exit: Option<Value>,
 }
 
 /// The `do` block of a Gen 3 stage.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Gen3StageAction {
     /// `cook` or `stop`.
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(default, rename = "type")]
     pub action_type: Option<String>,
     /// The stage setpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub water_temperature_sensor: Option<StageSetpoint>,
     /// The stage timer template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub timer: Option<StageTimer>,
 }
 
 /// `do.waterTemperatureSensor` of a Gen 3 stage.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 pub struct StageSetpoint {
     /// The stage target.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub setpoint: Option<Celsius>,
 }
 
 /// `do.timer` of a Gen 3 stage.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 pub struct StageTimer {
     /// Timer length (the node's `initial` is authoritative).
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient::int")]
     pub initial: Option<i64>,
     /// When the timer starts: the ±0.3 °C window.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub entry: Option<Value>,
 }

@@ -13,26 +13,23 @@ pub use gen3::*;
 
 use crate::wire::event::payload_of;
 use crate::wire::{DeviceType, Generation, ProtocolError};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// `EVENT_APC_STATE`: `{cookerId, type, state}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ApcStateEvent {
     /// The cooker.
-    #[serde(rename = "cookerId")]
     pub cooker_id: String,
     /// Its type; missing in some captures (then the device list's type applies).
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub device_type: Option<DeviceType>,
     /// The generation-specific body.
     pub state: ApcState,
 }
 
 /// The body of `EVENT_APC_STATE`, whose shape depends on the generation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ApcState {
     /// `a6`–`a9`.
     Gen3(Box<Gen3State>),
