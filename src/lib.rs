@@ -29,6 +29,7 @@ pub mod daemon;
 pub mod demo;
 pub mod homeassistant;
 pub mod mqtt;
+pub mod oven;
 pub mod secret;
 pub mod simulator;
 pub mod sous_vide;
