@@ -344,7 +344,7 @@ fn summary(known: &std::collections::BTreeSet<String>, event: &CloudEvent) -> St
             let known: Vec<&str> = known.iter().map(String::as_str).collect();
             format!("synced {}", known.join(","))
         }
-        CloudEvent::State { cooker_id, state } => format!("state {cooker_id} {}", state.model),
+        CloudEvent::State { cooker_id, state } => format!("state {cooker_id} {}", state.model()),
         CloudEvent::Stale { cooker_id } => format!("stale {cooker_id}"),
     }
 }

@@ -37,5 +37,11 @@ impl Kind {
 
 /// The product name of a device type, for a device the app left unnamed.
 pub fn product_name(device_type: &DeviceType) -> &'static str {
-    crate::sous_vide::models::product_name(device_type)
+    match Kind::of(device_type) {
+        Some(Kind::Oven) => crate::oven::discovery::product_name(
+            crate::oven::limits::OvenGeneration::of(device_type),
+        ),
+        _ if device_type.is_oven() => "Precision Oven",
+        _ => crate::sous_vide::models::product_name(device_type),
+    }
 }

@@ -27,14 +27,14 @@ mod tests;
 pub use io::{ApiTicket, Input, Now, Origin, Output, Publish, Qos, Ticket};
 pub use machine::{MAX_QUEUED, STATE_REFRESH};
 
-use crate::appliance::DeviceInfo;
-use crate::cloud::{CloudError, CloudEvent, LinkState};
+use crate::appliance::{DeviceInfo, Kind};
+use crate::wire::DeviceType;
+use crate::cloud::{CloudError, CloudEvent, DeviceState, LinkState};
 use crate::command::{
     id_of, parse_envelope, parse_plain, CallerId, CommandError, ErrorCode, Outcome, Response,
     RETAINED_REFUSAL,
 };
 use crate::homeassistant::{self, DiscoveryContext, DiscoveryMode};
-use crate::sous_vide::state::CookerState;
 use crate::topics::{cooker_topic_id, Incoming, Topics};
 use appliance::Appliance;
 use deadlines::Deadlines;
@@ -627,8 +627,19 @@ impl Bridge {
             .filter_map(|e| e.get("cooker_id").and_then(Value::as_str))
             .map(str::to_owned)
             .collect();
+        // The cooker list's sync decides what left the account; an oven of an earlier run is
+        // only marked offline (no sync says that the oven list is complete).
+        let cookers: BTreeSet<String> = entries
+            .iter()
+            .filter(|e| {
+                let model = e.get("model").and_then(Value::as_str).unwrap_or_default();
+                Kind::of(&DeviceType::new(model)) != Some(Kind::Oven)
+            })
+            .filter_map(|e| e.get("cooker_id").and_then(Value::as_str))
+            .map(str::to_owned)
+            .collect();
         if self.synced {
-            self.discovery.previous_run = Some(ids);
+            self.discovery.previous_run = Some(cookers);
             self.clean_up_previous_run();
             return;
         }
@@ -639,7 +650,7 @@ impl Bridge {
                     .publish(self.topics.availability(&id), "offline".into(), true);
             }
         }
-        self.discovery.previous_run = Some(ids);
+        self.discovery.previous_run = Some(cookers);
     }
 
     fn clean_up_previous_run(&mut self) {
@@ -770,9 +781,14 @@ impl Bridge {
     fn on_device_added(&mut self, now: Now, info: DeviceInfo) {
         let id = cooker_topic_id(&info.cooker_id);
         if let Some(existing) = self.ids.get(&info.cooker_id).cloned() {
-            // A rename or a type change: keep the state, refresh discovery.
+            // A rename or a type change: keep the state, refresh discovery (a device that
+            // changed family starts anew).
             if let Some(device) = self.devices.get_mut(&existing) {
-                device.rename(info, &self.settings);
+                if device.fits(&info) {
+                    device.rename(info, &self.settings);
+                } else {
+                    *device = Appliance::new(info, existing.clone(), &self.settings);
+                }
             }
             self.publish_device_discovery(&existing);
             self.publish_devices(false);
@@ -819,7 +835,7 @@ impl Bridge {
         self.publish_devices(false);
     }
 
-    fn on_state(&mut self, now: Now, cooker_id: &str, state: CookerState) {
+    fn on_state(&mut self, now: Now, cooker_id: &str, state: DeviceState) {
         let Some(id) = self.ids.get(cooker_id).cloned() else {
             tracing::debug!(
                 cooker_id,

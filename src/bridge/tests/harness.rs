@@ -130,7 +130,7 @@ impl Harness {
     pub(super) fn state(&mut self, cooker_id: &str, state: CookerState) -> Vec<Output> {
         self.cloud(CloudEvent::State {
             cooker_id: cooker_id.into(),
-            state,
+            state: state.into(),
         })
     }
 
