@@ -10,8 +10,8 @@
 use super::event::CookEvent;
 use crate::command::CommandError;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
-use crate::wire::CookerRef;
 use crate::wire::CloudCommand;
+use crate::wire::CookerRef;
 use crate::wire::DeviceType;
 use serde::Serialize;
 use serde_json::{Map, Value};

@@ -28,7 +28,6 @@ pub use io::{ApiTicket, Input, Now, Origin, Output, Publish, Qos, Ticket};
 pub use machine::{MAX_QUEUED, STATE_REFRESH};
 
 use crate::appliance::{DeviceInfo, Kind};
-use crate::wire::DeviceType;
 use crate::cloud::{CloudError, CloudEvent, DeviceState, LinkState};
 use crate::command::{
     id_of, parse_envelope, parse_plain, CallerId, CommandError, ErrorCode, Outcome, Response,
@@ -36,6 +35,7 @@ use crate::command::{
 };
 use crate::homeassistant::{self, DiscoveryContext, DiscoveryMode};
 use crate::topics::{cooker_topic_id, Incoming, Topics};
+use crate::wire::DeviceType;
 use appliance::Appliance;
 use deadlines::Deadlines;
 use discovery::{other_mode, DiscoveryBook, BRIDGE_NODE};

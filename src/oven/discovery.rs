@@ -12,9 +12,8 @@ use crate::homeassistant::discovery::{
     device_shared, entity_id_slug, messages, node, removals, DeviceBlock, ID_PREFIX,
 };
 use crate::homeassistant::schema::{
-    Availability, BinarySensorConfig, ClimateConfig, Component, Entity, EntityBase,
-    EntityCategory, EventConfig, NumberConfig, NumberMode, SelectConfig, SensorConfig,
-    SwitchConfig,
+    Availability, BinarySensorConfig, ClimateConfig, Component, Entity, EntityBase, EntityCategory,
+    EventConfig, NumberConfig, NumberMode, SelectConfig, SensorConfig, SwitchConfig,
 };
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
 use crate::wire::DeviceType;
@@ -296,8 +295,8 @@ impl OvenEntity {
             config.base.entity_category = Some(EntityCategory::Diagnostic);
             config
         };
-        let number = |name: &'static str, key: &'static str, value_template: &'static str| {
-            NumberConfig {
+        let number =
+            |name: &'static str, key: &'static str, value_template: &'static str| NumberConfig {
                 base: self.base(oven, Some(name)),
                 command_topic: set(key),
                 state_topic: state(),
@@ -308,8 +307,7 @@ impl OvenEntity {
                 mode: NumberMode::Box,
                 unit_of_measurement: "%",
                 device_class: "humidity",
-            }
-        };
+            };
         let select = |name: &'static str,
                       key: &'static str,
                       value_template: &'static str,
@@ -411,10 +409,9 @@ impl OvenEntity {
                     &["C", "F"],
                 )
             }),
-            Self::Temperature => Component::Sensor(temperature(
-                "Temperature",
-                "{{ value_json.temperature }}",
-            )),
+            Self::Temperature => {
+                Component::Sensor(temperature("Temperature", "{{ value_json.temperature }}"))
+            }
             Self::DryTemperature => Component::Sensor(temperature(
                 "Dry bulb temperature",
                 "{{ value_json.dry_temperature }}",
@@ -446,10 +443,9 @@ impl OvenEntity {
                 options: Some(OvenStage::ALL.iter().map(|s| s.as_str()).collect()),
                 ..sensor("Stage", "{{ value_json.stage }}")
             }),
-            Self::StageNumber => Component::Sensor(sensor(
-                "Stage number",
-                "{{ value_json.stage_index }}",
-            )),
+            Self::StageNumber => {
+                Component::Sensor(sensor("Stage number", "{{ value_json.stage_index }}"))
+            }
             Self::TimeRemaining => Component::Sensor(SensorConfig {
                 device_class: Some("duration"),
                 unit_of_measurement: Some("s"),
@@ -460,33 +456,25 @@ impl OvenEntity {
                 ..sensor("Cook ends at", COOK_ENDS_AT)
             }),
             Self::BoilerTemperature => {
-                let mut config = temperature(
-                    "Boiler temperature",
-                    "{{ value_json.boiler_temperature }}",
-                );
+                let mut config =
+                    temperature("Boiler temperature", "{{ value_json.boiler_temperature }}");
                 config.base.entity_category = Some(EntityCategory::Diagnostic);
                 config.base.enabled_by_default = Some(false);
                 Component::Sensor(config)
             }
-            Self::Cooking => {
-                Component::BinarySensor(binary("Cooking", ON_WHEN_COOKING, "running"))
-            }
+            Self::Cooking => Component::BinarySensor(binary("Cooking", ON_WHEN_COOKING, "running")),
             Self::Door => Component::BinarySensor(binary("Door", flag!("door_open"), "door")),
             Self::WaterTankEmpty => Component::BinarySensor(binary(
                 "Water tank empty",
                 flag!("water_tank_empty"),
                 "problem",
             )),
-            Self::ProbeConnected => Component::BinarySensor(binary(
-                "Probe connected",
-                flag!("probe_connected"),
-                "plug",
-            )),
-            Self::Lamp => Component::BinarySensor(diagnostic(binary(
-                "Lamp",
-                flag!("lamp_on"),
-                "light",
-            ))),
+            Self::ProbeConnected => {
+                Component::BinarySensor(binary("Probe connected", flag!("probe_connected"), "plug"))
+            }
+            Self::Lamp => {
+                Component::BinarySensor(diagnostic(binary("Lamp", flag!("lamp_on"), "light")))
+            }
             Self::ElementTop => Component::BinarySensor(diagnostic(binary(
                 "Top element",
                 flag!("element_top"),
@@ -502,11 +490,9 @@ impl OvenEntity {
                 flag!("element_rear"),
                 "heat",
             ))),
-            Self::Vent => Component::BinarySensor(diagnostic(binary(
-                "Vent",
-                flag!("vent_open"),
-                "opening",
-            ))),
+            Self::Vent => {
+                Component::BinarySensor(diagnostic(binary("Vent", flag!("vent_open"), "opening")))
+            }
             Self::Events => Component::Event(EventConfig {
                 base: self.base(oven, Some("Cook events")),
                 state_topic: topics.event(oven.id),
@@ -562,7 +548,10 @@ mod tests {
         };
         let messages = oven_config(&ctx, &oven(&device_type));
         assert_eq!(messages.len(), 1);
-        assert_eq!(messages[0].topic, "homeassistant/device/anova2mqtt_oven1/config");
+        assert_eq!(
+            messages[0].topic,
+            "homeassistant/device/anova2mqtt_oven1/config"
+        );
         let payload: Value = serde_json::from_str(&messages[0].payload).unwrap();
         assert_eq!(payload["device"]["model"], "Precision Oven 1.0 (oven_v1)");
         assert_eq!(payload["device"]["name"], "Anova Precision Oven 1.0");
@@ -573,8 +562,14 @@ mod tests {
         assert_eq!(components["door"]["device_class"], "door");
         assert_eq!(components["water_tank_empty"]["device_class"], "problem");
         assert_eq!(components["lamp"]["entity_category"], "diagnostic");
-        assert_eq!(components["fan"]["options"], serde_json::json!(["off", "low", "medium", "high"]));
-        assert_eq!(components["event"]["event_types"].as_array().unwrap().len(), 8);
+        assert_eq!(
+            components["fan"]["options"],
+            serde_json::json!(["off", "low", "medium", "high"])
+        );
+        assert_eq!(
+            components["event"]["event_types"].as_array().unwrap().len(),
+            8
+        );
         assert!(components["cook_ends_at"]["availability"].is_array());
 
         let ctx = DiscoveryContext {

@@ -299,29 +299,72 @@ mod tests {
         let rows: Vec<(OvenLimits, ResolvedStage, Option<&str>)> = vec![
             (V2, stage(Dry, 25.0), None),
             (V2, stage(Dry, 250.0), None),
-            (V2, stage(Dry, 24.0), Some("target_temperature 24 °C is outside the dry bulb's 25–250 °C")),
-            (V2, stage(Dry, 251.0), Some("outside the dry bulb's 25–250 °C")),
+            (
+                V2,
+                stage(Dry, 24.0),
+                Some("target_temperature 24 °C is outside the dry bulb's 25–250 °C"),
+            ),
+            (
+                V2,
+                stage(Dry, 251.0),
+                Some("outside the dry bulb's 25–250 °C"),
+            ),
             (V2, stage(Wet, 92.0), None),
-            (V2, stage(Wet, 93.0), Some("above the wet bulb's 92 °C without steam")),
+            (
+                V2,
+                stage(Wet, 93.0),
+                Some("above the wet bulb's 92 °C without steam"),
+            ),
             (V2, wet_steam(98.0), None),
-            (V2, wet_steam(99.0), Some("above the wet bulb's 98 °C with steam")),
+            (
+                V2,
+                wet_steam(99.0),
+                Some("above the wet bulb's 98 °C with steam"),
+            ),
             (V1, bottom_only(180.0), None),
-            (V1, bottom_only(181.0), Some("above the 180 °C of the bottom element alone on a Precision Oven 1.0")),
+            (
+                V1,
+                bottom_only(181.0),
+                Some("above the 180 °C of the bottom element alone on a Precision Oven 1.0"),
+            ),
             (V2, bottom_only(230.0), None),
-            (V2, bottom_only(231.0), Some("230 °C of the bottom element alone on a Precision Oven 2.0")),
+            (
+                V2,
+                bottom_only(231.0),
+                Some("230 °C of the bottom element alone on a Precision Oven 2.0"),
+            ),
             (V2, fan_off(bottom_only(45.0)), None),
-            (V2, fan_off(bottom_only(46.0)), Some("fan off is only for proofing")),
-            (V2, fan_off(stage(Dry, 40.0)), Some("fan off is only for proofing")),
+            (
+                V2,
+                fan_off(bottom_only(46.0)),
+                Some("fan off is only for proofing"),
+            ),
+            (
+                V2,
+                fan_off(stage(Dry, 40.0)),
+                Some("fan off is only for proofing"),
+            ),
             (V1, all_three.clone(), Some("all three elements on")),
             (V2, all_three, None),
             (V2, none, Some("at least one of top, bottom, rear")),
             (V2, probe(1.0, 0), None),
-            (V2, probe(101.0, 0), Some("probe_target 101 °C is outside 1–100 °C")),
+            (
+                V2,
+                probe(101.0, 0),
+                Some("probe_target 101 °C is outside 1–100 °C"),
+            ),
             (V2, probe(60.0, 600), Some("not both")),
-            (V1, food_timer.clone(), Some("needs the camera of a Precision Oven 2.0")),
+            (
+                V1,
+                food_timer.clone(),
+                Some("needs the camera of a Precision Oven 2.0"),
+            ),
             (V2, food_timer, None),
             (
-                OvenLimits { ceiling_c: Some(200.0), ..V2 },
+                OvenLimits {
+                    ceiling_c: Some(200.0),
+                    ..V2
+                },
                 stage(Dry, 210.0),
                 Some("safety.max_temperature_c of 200 °C"),
             ),
@@ -332,12 +375,18 @@ mod tests {
                 None => assert!(result.is_ok(), "{stage:?}: {result:?}"),
                 Some(part) => {
                     let error = result.expect_err(part);
-                    assert!(error.message.contains(part), "{part:?} not in {:?}", error.message);
+                    assert!(
+                        error.message.contains(part),
+                        "{part:?} not in {:?}",
+                        error.message
+                    );
                 }
             }
         }
         let error = V2.check(&stage(Dry, 300.0), "stages[2].").unwrap_err();
         assert_eq!(error.code, ErrorCode::OutOfRange);
-        assert!(error.message.starts_with("stages[2].target_temperature 300 °C"));
+        assert!(error
+            .message
+            .starts_with("stages[2].target_temperature 300 °C"));
     }
 }

@@ -100,9 +100,7 @@ pub fn cook_events(previous: &OvenState, current: &OvenState) -> Vec<CookEvent> 
         events.push(CookEvent::new(CookEventKind::CookStarted));
     }
     let same_stage = same_cook && previous.stage_index == current.stage_index;
-    if same_stage
-        && previous.stage == OvenStage::Preheating
-        && current.stage == OvenStage::Cooking
+    if same_stage && previous.stage == OvenStage::Preheating && current.stage == OvenStage::Cooking
     {
         events.push(CookEvent::new(CookEventKind::PreheatComplete));
     }
@@ -130,7 +128,10 @@ pub fn cook_events(previous: &OvenState, current: &OvenState) -> Vec<CookEvent> 
     };
     // Judged against the target the probe had, so a cook that ends on its probe still counts.
     let target_before = previous.probe_target;
-    let reached_now = match (current.probe_temperature, current.probe_target.or(target_before)) {
+    let reached_now = match (
+        current.probe_temperature,
+        current.probe_target.or(target_before),
+    ) {
         (Some(t), Some(target)) => t >= target,
         _ => false,
     };
@@ -170,4 +171,115 @@ pub fn event_payload(state: &OvenState) -> Map<String, Value> {
         rounded(state.probe_temperature, TEMPERATURE_STEP_C).into(),
     );
     map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::Temperature;
+    use crate::oven::command::StageChanges;
+    use crate::oven::state::TemperatureMode;
+
+    fn at(stage: OvenStage, index: u32) -> OvenState {
+        OvenState {
+            cooking: stage != OvenStage::Idle,
+            stage,
+            stage_index: (stage != OvenStage::Idle).then_some(index),
+            stage_count: (stage != OvenStage::Idle).then_some(2),
+            cook_id: (stage != OvenStage::Idle).then(|| "c1".to_owned()),
+            ..OvenState::idle_example("oven_v2")
+        }
+    }
+
+    fn kinds(events: Vec<CookEvent>) -> Vec<&'static str> {
+        events.into_iter().map(|e| e.kind.as_str()).collect()
+    }
+
+    #[test]
+    fn a_two_stage_cook_emits_each_event_once() {
+        let idle = at(OvenStage::Idle, 0);
+        let pre = at(OvenStage::Preheating, 1);
+        let cook = at(OvenStage::Cooking, 1);
+        let mut timing = cook.clone();
+        timing.timer_running = true;
+        timing.cook_ends_at = Some(cook.updated_at + Duration::seconds(2));
+        let mut next = at(OvenStage::Preheating, 2);
+        next.updated_at = cook.updated_at + Duration::seconds(2);
+        assert_eq!(kinds(cook_events(&idle, &pre)), ["cook_started"]);
+        assert!(cook_events(&pre, &pre).is_empty());
+        assert_eq!(kinds(cook_events(&pre, &cook)), ["preheat_complete"]);
+        assert_eq!(
+            kinds(cook_events(&timing, &next)),
+            ["timer_finished", "stage_changed"]
+        );
+        let events = cook_events(&timing, &next);
+        assert_eq!(events[1].details["previous_stage_index"], 1);
+        assert_eq!(kinds(cook_events(&next, &idle)), ["cook_stopped"]);
+        // A stop long before the timer's end is no timer_finished.
+        let mut early = timing.clone();
+        early.cook_ends_at = Some(cook.updated_at + Duration::seconds(600));
+        assert_eq!(kinds(cook_events(&early, &idle)), ["cook_stopped"]);
+        // A new cook in place of the running one.
+        let mut other = cook.clone();
+        other.cook_id = Some("c2".into());
+        assert_eq!(
+            kinds(cook_events(&cook, &other)),
+            ["cook_stopped", "cook_started"]
+        );
+    }
+
+    #[test]
+    fn probe_tank_and_door_are_edges() {
+        let mut cook = at(OvenStage::Cooking, 1);
+        cook.probe_connected = Some(true);
+        cook.probe_target = Some(57.0);
+        cook.probe_temperature = Some(56.0);
+        let mut reached = cook.clone();
+        reached.probe_temperature = Some(57.1);
+        assert_eq!(kinds(cook_events(&cook, &reached)), ["probe_reached"]);
+        assert!(cook_events(&reached, &reached).is_empty());
+        let mut empty = cook.clone();
+        empty.water_tank_empty = Some(true);
+        empty.door_open = Some(true);
+        assert_eq!(
+            kinds(cook_events(&cook, &empty)),
+            ["water_tank_empty", "door_opened"]
+        );
+        assert!(cook_events(&empty, &empty).is_empty());
+    }
+
+    #[test]
+    fn publishing_rounds_and_overlays_pending() {
+        let memory = OvenMemory {
+            pending: StageChanges {
+                temperature_mode: Some(TemperatureMode::Wet),
+                target_temperature: Some(Temperature::from_celsius(60.0)),
+                timer: Some(3600),
+                steam: Some(80),
+                ..StageChanges::default()
+            },
+            pending_stages: None,
+        };
+        let mut idle = at(OvenStage::Idle, 0);
+        idle.dry_temperature = Some(21.04);
+        idle.humidity = Some(55.4);
+        let published = publishable(&idle, &memory, true);
+        assert_eq!(published.temperature_mode, Some(TemperatureMode::Wet));
+        assert_eq!(published.temperature, Some(20.5), "the wet bulb's reading");
+        assert_eq!(published.target_temperature, Some(60.0));
+        assert_eq!(published.timer_total, 3600);
+        assert_eq!(published.steam_target, Some(80.0));
+        assert_eq!(published.dry_temperature, Some(21.0));
+        assert_eq!(published.humidity, Some(55.0));
+        let mut cooking = at(OvenStage::Cooking, 1);
+        cooking.target_temperature = Some(200.0);
+        assert_eq!(
+            publishable(&cooking, &memory, true).target_temperature,
+            Some(200.0),
+            "a running cook shows its own values"
+        );
+        let mut later = idle.clone();
+        later.updated_at += Duration::seconds(30);
+        assert!(!differs(&idle, &later));
+    }
 }

@@ -257,6 +257,24 @@ impl OvenState {
         Ok(out)
     }
 
+    /// An idle, online oven at 21 °C: a starting point for tests elsewhere in the crate.
+    #[cfg(test)]
+    pub(crate) fn idle_example(model: &str) -> Self {
+        Self {
+            temperature_mode: Some(TemperatureMode::Dry),
+            temperature: Some(21.0),
+            dry_temperature: Some(21.0),
+            wet_temperature: Some(20.5),
+            door_open: Some(false),
+            water_tank_empty: Some(false),
+            display_unit: Some(TemperatureUnit::C),
+            model: model.into(),
+            firmware: Some("2.1.7".into()),
+            reported_online: Some(true),
+            ..Self::blank(time::macros::datetime!(2025-01-01 10:00:00 UTC))
+        }
+    }
+
     /// An empty idle state.
     fn blank(now: OffsetDateTime) -> Self {
         Self {

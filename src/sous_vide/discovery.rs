@@ -12,9 +12,8 @@ use crate::homeassistant::discovery::{
     device_shared, entity_id_slug, messages, node, removals, DeviceBlock, ID_PREFIX,
 };
 use crate::homeassistant::schema::{
-    Availability, BinarySensorConfig, ClimateConfig, Component, Entity, EntityBase,
-    EntityCategory, EventConfig, NumberConfig, NumberMode, SelectConfig, SensorConfig, Shared,
-    SwitchConfig,
+    Availability, BinarySensorConfig, ClimateConfig, Component, Entity, EntityBase, EntityCategory,
+    EventConfig, NumberConfig, NumberMode, SelectConfig, SensorConfig, Shared, SwitchConfig,
 };
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
 use crate::sous_vide::models::product_name;

@@ -290,8 +290,7 @@ impl Registry {
         let cooker_id = event.cooker_id().to_owned();
         match normalised {
             Ok(state) => {
-                let limit =
-                    limit_for(self.staleness.stale_after(), &device_type, state.cooking());
+                let limit = limit_for(self.staleness.stale_after(), &device_type, state.cooking());
                 self.staleness.pushed_within(&cooker_id, now, limit);
                 self.states.insert(cooker_id.clone(), state.clone());
                 Some(CloudEvent::State { cooker_id, state })
@@ -408,7 +407,11 @@ mod tests {
         let ovens = r.device_list(&[entry("o", "oven_v2", "Oven")], Kind::Oven, now);
         assert_eq!(summary(&r, &ovens), ["added o Oven"], "the cooker stays");
         let cookers = r.device_list(&[], Kind::Cooker, now);
-        assert_eq!(summary(&r, &cookers), ["removed a", "synced o"], "the oven stays");
+        assert_eq!(
+            summary(&r, &cookers),
+            ["removed a", "synced o"],
+            "the oven stays"
+        );
         let ovens = r.device_list(&[], Kind::Oven, now);
         assert_eq!(summary(&r, &ovens), ["removed o"]);
         // An oven generation we do not know is not bridged.
@@ -426,11 +429,26 @@ mod tests {
         let t0 = Instant::now();
         let after = Duration::from_secs(300);
         let mut r = registry();
-        r.device_list(&[entry(&event.cooker_id, "oven_v2", "Oven")], Kind::Oven, t0);
-        assert_eq!(r.next_stale_deadline(), Some(t0 + after * 5), "idle until it says");
+        r.device_list(
+            &[entry(&event.cooker_id, "oven_v2", "Oven")],
+            Kind::Oven,
+            t0,
+        );
+        assert_eq!(
+            r.next_stale_deadline(),
+            Some(t0 + after * 5),
+            "idle until it says"
+        );
         let events = r.state(event.clone(), wall(), t0);
-        assert_eq!(summary(&r, &events), [format!("state {} oven_v2", event.cooker_id)]);
-        assert_eq!(r.next_stale_deadline(), Some(t0 + after), "cooking: the usual limit");
+        assert_eq!(
+            summary(&r, &events),
+            [format!("state {} oven_v2", event.cooker_id)]
+        );
+        assert_eq!(
+            r.next_stale_deadline(),
+            Some(t0 + after),
+            "cooking: the usual limit"
+        );
     }
 
     #[test]

@@ -17,7 +17,11 @@ use tokio::time::Instant;
 pub(crate) const V2_IDLE_FACTOR: u32 = 5;
 
 /// The silence after which a device of this type, cooking or not, is stale.
-pub(crate) fn limit_for(stale_after: Duration, device_type: &DeviceType, cooking: bool) -> Duration {
+pub(crate) fn limit_for(
+    stale_after: Duration,
+    device_type: &DeviceType,
+    cooking: bool,
+) -> Duration {
     match device_type.generation() {
         Generation::OvenV2 if !cooking => stale_after * V2_IDLE_FACTOR,
         _ => stale_after,

@@ -157,3 +157,215 @@ impl ApoCommand {
         .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oven::wire::{BulbMode, Elements, Setpoint, StageSpec, StageTimer, TimerStart};
+    use crate::wire::DeviceType;
+
+    const V2_START: &str = include_str!(
+        "../../../tests/fixtures/anova-messages/CMD_APO_START.oven_v2.documented.json"
+    );
+
+    fn address(id: &str, t: &str) -> OvenAddress {
+        OvenAddress::of(&CookerRef {
+            cooker_id: id.into(),
+            device_type: DeviceType::new(t),
+        })
+        .unwrap()
+    }
+
+    fn rear() -> Elements {
+        Elements {
+            top: false,
+            bottom: false,
+            rear: true,
+        }
+    }
+
+    #[test]
+    fn a_v2_start_is_the_documented_example() {
+        let cook = CookSpec {
+            cook_id: "e4f5c1d0-7a32-4b84-8f3e-3a1d2b6c9f00".into(),
+            stages: vec![StageSpec {
+                id: "1d9f6c3e-5b1a-4a9e-9d42-0c7b1f2e3a01".into(),
+                title: String::new(),
+                mode: BulbMode::Wet,
+                target: Setpoint {
+                    celsius: 60.0,
+                    fahrenheit: 140.0,
+                },
+                steam: 100,
+                elements: rear(),
+                fan: 100,
+                timer: Some(StageTimer {
+                    seconds: 5400,
+                    start: TimerStart::Immediately,
+                }),
+                probe: None,
+            }],
+        };
+        let command = ApoCommand::start(address("OVENID0000000000001", "oven_v2"), cook);
+        assert!(matches!(command, ApoCommand::StartV2 { .. }));
+        let ours: Value =
+            serde_json::from_str(&command.to_frame("5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"))
+                .unwrap();
+        let documented: Value = serde_json::from_str(V2_START).unwrap();
+        assert_eq!(ours, documented);
+    }
+
+    /// The first preheat/cook pair of the app's v1 start captured by bogd/anova-oven-api
+    /// (`anova-oven.md` §1.9): our stages carry the same keys and values, with our ids.
+    #[test]
+    fn a_v1_start_pairs_preheat_and_cook_stages() {
+        let cook = CookSpec {
+            cook_id: "cook-1".into(),
+            stages: vec![StageSpec {
+                id: "stage-1".into(),
+                title: "First stage".into(),
+                mode: BulbMode::Dry,
+                target: Setpoint {
+                    celsius: 210.0,
+                    fahrenheit: 410.0,
+                },
+                steam: 0,
+                elements: rear(),
+                fan: 100,
+                timer: Some(StageTimer {
+                    seconds: 1800,
+                    start: TimerStart::WhenPreheated,
+                }),
+                probe: None,
+            }],
+        };
+        let command = ApoCommand::start(address("0123456789abcdef", "oven_v1"), cook);
+        let frame: Value = serde_json::from_str(&command.to_frame("req")).unwrap();
+        let stage = |id: &str, kind: &str| {
+            json!({
+                "stepType": "stage", "id": id, "title": "First stage", "description": "",
+                "type": kind, "userActionRequired": false,
+                "temperatureBulbs": {"dry": {"setpoint": {"fahrenheit": 410, "celsius": 210}}, "mode": "dry"},
+                "heatingElements": {"bottom": {"on": false}, "top": {"on": false}, "rear": {"on": true}},
+                "fan": {"speed": 100}, "vent": {"open": false}, "rackPosition": 3
+            })
+        };
+        let mut cook_stage = stage("stage-1", "cook");
+        cook_stage["timerAdded"] = true.into();
+        cook_stage["probeAdded"] = false.into();
+        cook_stage["timer"] = json!({"initial": 1800});
+        assert_eq!(
+            frame,
+            json!({"command": "CMD_APO_START", "requestId": "req", "payload": {
+            "id": "0123456789abcdef", "type": "CMD_APO_START", "payload": {
+                "cookId": "cook-1", "cookerId": "0123456789abcdef", "cookableId": "",
+                "title": "", "type": "oven_v1", "originSource": "api", "cookableType": "manual",
+                "stages": [stage("stage-1-preheat", "preheat"), cook_stage]
+            }}})
+        );
+    }
+
+    #[test]
+    fn stop_and_unit_are_the_documented_envelopes() {
+        for t in ["oven_v1", "oven_v2"] {
+            let stop = ApoCommand::Stop {
+                oven: address("0123456789abcdef", t),
+            };
+            let frame: Value =
+                serde_json::from_str(&stop.to_frame("1eddc2c8-d1f1-446b-b76d-334221134")).unwrap();
+            assert_eq!(
+                frame,
+                json!({"command": "CMD_APO_STOP", "payload": {"type": "CMD_APO_STOP",
+                    "id": "0123456789abcdef"}, "requestId": "1eddc2c8-d1f1-446b-b76d-334221134"})
+            );
+            let unit = ApoCommand::SetTemperatureUnit {
+                oven: address("o", t),
+                unit: TemperatureUnit::C,
+            };
+            let frame: Value = serde_json::from_str(&unit.to_frame("r")).unwrap();
+            assert_eq!(frame["payload"]["payload"], json!({"temperatureUnit": "C"}));
+            assert_eq!(frame["payload"]["type"], "CMD_APO_SET_TEMPERATURE_UNIT");
+        }
+    }
+
+    #[test]
+    fn v2_stages_encode_preheat_timer_start_and_probe() {
+        let stage = |timer: Option<StageTimer>, probe: Option<f64>| StageSpec {
+            id: "s".into(),
+            title: String::new(),
+            mode: BulbMode::Dry,
+            target: Setpoint {
+                celsius: 200.0,
+                fahrenheit: 392.0,
+            },
+            steam: 30,
+            elements: rear(),
+            fan: 100,
+            timer,
+            probe: probe.map(|c| Setpoint {
+                celsius: c,
+                fahrenheit: 0.0,
+            }),
+        };
+        let frame = |spec: StageSpec| -> Value {
+            let command = ApoCommand::start(
+                address("o", "oven_v2"),
+                CookSpec {
+                    cook_id: "c".into(),
+                    stages: vec![spec],
+                },
+            );
+            let value: Value = serde_json::from_str(&command.to_frame("r")).unwrap();
+            value["payload"]["payload"]["stages"][0].clone()
+        };
+        let preheated = json!({"conditions": {"and": {"nodes.temperatureBulbs.dry.current.celsius": {">=": 200}}}});
+        // The app's two-stage example, stage 1: 200 °C with 30 % steam, 20 min after preheat.
+        let timed = frame(stage(
+            Some(StageTimer {
+                seconds: 1200,
+                start: TimerStart::WhenPreheated,
+            }),
+            None,
+        ));
+        assert_eq!(timed["entry"], preheated);
+        assert_eq!(
+            timed["do"]["timer"],
+            json!({"initial": 1200, "entry": preheated})
+        );
+        assert_eq!(
+            timed["do"]["steamGenerators"],
+            json!({"mode": "steam-percentage", "steamPercentage": {"setpoint": 30}})
+        );
+        assert_eq!(
+            timed["exit"],
+            json!({"conditions": {"and": {"nodes.timer.mode": {"=": "completed"}}}})
+        );
+        let food = frame(stage(
+            Some(StageTimer {
+                seconds: 300,
+                start: TimerStart::OnFoodDetected,
+            }),
+            None,
+        ));
+        assert_eq!(
+            food["do"]["timer"]["entry"],
+            json!({"conditions": {"or": {"userAction": {"=": true}, "nodes.cavityCamera.isEmpty": {"=": false}}}})
+        );
+        let probe = frame(stage(None, Some(57.0)));
+        assert_eq!(
+            probe["do"]["temperatureProbe"],
+            json!({"setpoint": {"celsius": 57}})
+        );
+        assert_eq!(
+            probe["exit"],
+            json!({"conditions": {"and": {"nodes.temperatureProbe.current.celsius": {">=": 57}}}})
+        );
+        assert!(probe["do"].get("timer").is_none());
+        let open = frame(stage(None, None));
+        assert_eq!(
+            open["exit"],
+            json!({"conditions": {"and": {}}}),
+            "until stopped"
+        );
+    }
+}
