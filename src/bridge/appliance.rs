@@ -20,9 +20,9 @@ use std::time::Instant;
 #[derive(Debug)]
 pub(crate) enum Appliance {
     /// A sous-vide cooker.
-    Cooker(Machine<SousVide>),
+    Cooker(Box<Machine<SousVide>>),
     /// A Precision Oven.
-    Oven(Machine<Oven>),
+    Oven(Box<Machine<Oven>>),
 }
 
 /// Runs `$body` with `$m` bound to the family's machine.
@@ -39,8 +39,8 @@ impl Appliance {
     /// A newly listed device of the family its type names.
     pub(crate) fn new(info: DeviceInfo, id: String, settings: &Settings) -> Self {
         match Kind::of(&info.device_type) {
-            Some(Kind::Oven) => Self::Oven(Machine::new(info, id, settings)),
-            _ => Self::Cooker(Machine::new(info, id, settings)),
+            Some(Kind::Oven) => Self::Oven(Box::new(Machine::new(info, id, settings))),
+            _ => Self::Cooker(Box::new(Machine::new(info, id, settings))),
         }
     }
 

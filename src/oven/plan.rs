@@ -92,18 +92,18 @@ impl OvenExpect {
     pub fn describe_unmet(&self, state: Option<&OvenState>) -> String {
         let mut parts = Vec::new();
         if let Some(id) = &self.cook_id {
-            if !state.is_some_and(|s| s.cook_id.as_ref() == Some(id)) {
+            if state.is_none_or(|s| s.cook_id.as_ref() != Some(id)) {
                 parts.push(format!(
                     "the cook {id} (the oven drops a plan it does not accept without an error)"
                 ));
             }
         } else if let Some(c) = self.cooking {
-            if !state.is_some_and(|s| s.cooking == c) {
+            if state.is_none_or(|s| s.cooking != c) {
                 parts.push(format!("cooking {c}"));
             }
         }
         if let Some(u) = self.display_unit {
-            if !state.is_some_and(|s| s.display_unit == Some(u)) {
+            if state.is_none_or(|s| s.display_unit != Some(u)) {
                 parts.push(format!("display_unit {u}"));
             }
         }
@@ -266,12 +266,10 @@ fn running_change(changes: &OvenChanges, state: &OvenState) -> Vec<StageChanges>
         (Some(top), Some(bottom), Some(rear)) => Some(Elements { top, bottom, rear }),
         _ => None,
     };
-    let timer = (state.timer_total > 0).then(|| {
-        if state.timer_running {
-            state.timer_remaining
-        } else {
-            state.timer_total
-        }
+    let timer = (state.timer_total > 0).then_some(if state.timer_running {
+        state.timer_remaining
+    } else {
+        state.timer_total
     });
     let running = StageChanges {
         temperature_mode: state.temperature_mode,
