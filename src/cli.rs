@@ -1,5 +1,5 @@
 //! The command line (`interface.md` §1): `run` (the default), `demo`, `simulate`,
-//! `check-config`, and the global `--config`.
+//! `check-config`, and `--config` (before or after the command, except for `simulate`).
 
 use crate::config::{self, Config};
 use crate::{daemon, demo, simulator, telemetry};
@@ -12,10 +12,10 @@ pub const EXIT_CONFIG: u8 = 78;
 
 /// Bridges the Anova Culinary cloud (sous-vide cookers) to MQTT and Home Assistant.
 #[derive(Debug, Parser)]
-#[command(name = "anova2mqtt", version, about, long_about = None)]
+#[command(name = "anova2mqtt", version, propagate_version = true, about, long_about = None)]
 pub struct Cli {
     /// The config file [default: /etc/anova2mqtt/config.toml, else ./config/anova2mqtt.toml]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// What to do (default: run).
     #[command(subcommand)]
@@ -26,14 +26,26 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The daemon: Anova cloud <-> MQTT (the default).
-    Run,
+    Run(ConfigArg),
     /// Everything in one process, no hardware or account needed: a simulated Anova cloud with
     /// two cookers, the bridge, and an embedded MQTT broker.
     Demo(demo::DemoArgs),
-    /// Only the Anova cloud simulator, speaking the real protocol on ws://ADDR.
+    /// Only the Anova cloud simulator, speaking the real protocol on ws://ADDR. It reads no
+    /// config file: every setting is an option below.
     Simulate(simulator::SimulateArgs),
     /// Load and validate the configuration, print it with secrets redacted.
-    CheckConfig,
+    CheckConfig(ConfigArg),
+    /// Ask the running daemon's GET /healthz (for Docker's healthcheck): exit 0 when healthy.
+    Healthcheck(ConfigArg),
+}
+
+/// `--config FILE` for the commands that read the configuration. It is not global, so that
+/// `simulate`, which reads none, refuses it instead of ignoring it.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConfigArg {
+    /// The config file [default: /etc/anova2mqtt/config.toml, else ./config/anova2mqtt.toml]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Parses the command line and runs it.
@@ -42,12 +54,43 @@ pub fn main() -> ExitCode {
     // Every TLS configuration names its provider explicitly; installing the default as well
     // keeps any library that asks for it on the same one (ring). It fails only if already set.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    match cli.command.unwrap_or(Command::Run) {
-        Command::CheckConfig => check_config(cli.config),
-        Command::Run => run(cli.config),
-        Command::Demo(args) => demo(cli.config, args),
-        Command::Simulate(args) => simulate(args),
+    let command = cli.command.unwrap_or(Command::Run(ConfigArg::default()));
+    match command {
+        Command::CheckConfig(arg) => check_config(config_path(cli.config, arg.config)),
+        Command::Run(arg) => run(config_path(cli.config, arg.config)),
+        Command::Healthcheck(arg) => healthcheck(config_path(cli.config, arg.config)),
+        Command::Demo(mut args) => {
+            let path = config_path(cli.config, args.config.take());
+            demo(path, args)
+        }
+        Command::Simulate(args) => {
+            if cli.config.is_some() {
+                usage_error(
+                    "simulate reads no config file, so --config has no effect on it; \
+                     give its settings as options (see `anova2mqtt simulate --help`)",
+                );
+            }
+            simulate(args)
+        }
     }
+}
+
+/// `--config` given before the command (`anova2mqtt --config F run`) or after it.
+fn config_path(before: Option<PathBuf>, after: Option<PathBuf>) -> Option<PathBuf> {
+    match (before, after) {
+        (Some(before), Some(after)) if before != after => {
+            usage_error("--config is given twice, with different files; give it once")
+        }
+        (before, after) => after.or(before),
+    }
+}
+
+/// Exits as clap does for a bad command line: the message, the usage, status 2.
+fn usage_error(message: &str) -> ! {
+    use clap::CommandFactory;
+    Cli::command()
+        .error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
 }
 
 fn print_config_error(error: &config::ConfigError) -> ExitCode {
@@ -75,6 +118,23 @@ fn check_config(path: Option<PathBuf>) -> ExitCode {
     }
 }
 
+fn healthcheck(path: Option<PathBuf>) -> ExitCode {
+    let loaded = match config::load(path.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(e) => return print_config_error(&e),
+    };
+    match crate::http::healthcheck(&loaded.config.http, std::time::Duration::from_secs(5)) {
+        Ok(body) => {
+            println!("{body}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("anova2mqtt: unhealthy: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -90,6 +150,9 @@ fn run(path: Option<PathBuf>) -> ExitCode {
     block_on(&loaded.config, |config| async move {
         if let Some(source) = &loaded.source {
             tracing::info!("configuration from {}", source.display());
+        }
+        for note in &loaded.notes {
+            tracing::debug!("configuration: {note}");
         }
         daemon::run(&config, shutdown_signal()).await
     })

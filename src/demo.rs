@@ -1,31 +1,54 @@
-//! `anova2mqtt demo`: the simulated Anova cloud with two cookers (an `a7` and a `pro`), the
-//! bridge, and an embedded MQTT broker, in one process — no hardware, account or broker needed.
+//! `anova2mqtt demo`: the simulated Anova cloud with two cookers (an `a7` and a `pro`) and a
+//! Precision Oven (`oven_v2`), the bridge, and an embedded MQTT broker, in one process — no
+//! hardware, account or broker needed.
 //! `--mqtt URL` uses an existing broker instead (for example Home Assistant's), where the
 //! simulated cookers then appear as devices.
+//!
+//! On an existing broker the demo must never touch a real installation, which may be running
+//! on the same broker with the defaults: so it uses a base topic of its own
+//! ([`DEMO_BASE_TOPIC`], which also gives its bridge device its own Home Assistant ids), a
+//! client id of its own for every process, and asks the bridge to remove what it published
+//! when it stops ([`RunOptions::purge_on_exit`]).
 
 use crate::config::{self, Config, ConfigError};
+use crate::daemon::RunOptions;
 use crate::secret::Secret;
-use crate::simulator::{demo_cookers, Simulator, SimulatorConfig};
+use crate::simulator::{demo_cookers, demo_ovens, Simulator, SimulatorConfig};
 use anyhow::Context;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The token the demo's simulator accepts (any `anova-…` token would do).
 const DEMO_TOKEN: &str = "anova-demo-token";
 
+/// The demo's base topic on an existing broker, where a real bridge may use `anova2mqtt`.
+pub const DEMO_BASE_TOPIC: &str = "anova2mqtt-demo";
+
 /// `demo` options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DemoArgs {
-    /// Use this broker instead of the embedded one (e.g. mqtt://user:pass@homeassistant.local:1883).
+    /// A config file for the bridge's settings (Home Assistant, limits, logging). The demo
+    /// always uses its own simulated cloud, and on an existing broker its own base topic
+    /// (anova2mqtt-demo) and client id, so a real installation is never touched.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Use this broker instead of the embedded one; credentials may be in the URL
+    /// (mqtt://user:password@homeassistant.local:1883). Topics go under anova2mqtt-demo/, and
+    /// everything the demo published is removed when it stops.
     #[arg(long, value_name = "URL")]
     pub mqtt: Option<String>,
-    /// The embedded broker's port on 127.0.0.1.
+    /// The embedded broker's port on 127.0.0.1 (MQTT 3.1.1 and 5).
     #[arg(long, value_name = "PORT", default_value_t = 1883)]
     pub mqtt_port: u16,
     /// Run the simulated physics N times faster (60: a minute of cooking per second).
     #[arg(long, value_name = "N", default_value_t = 1.0)]
     pub speed: f64,
+    /// Make the simulated cloud refuse what a Personal Access Token may not send
+    /// (SET_TARGET_TEMP, SET_TIMER), as the real cloud likely does: changes to a running cook
+    /// then go through the restart fallback.
+    #[arg(long)]
+    pub pat_only: bool,
 }
 
 /// The demo's configuration: defaults and `ANOVA2MQTT_*` variables, plus the file only when
@@ -44,28 +67,35 @@ pub fn config(explicit: Option<&Path>) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-/// Splits `mqtt://user:pass@host:port` into the URL without credentials and the credentials.
-fn split_credentials(url: &str) -> (String, Option<String>, Option<Secret>) {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return (url.to_owned(), None, None);
-    };
-    let (authority, path) = rest
-        .split_once('/')
-        .map_or((rest, None), |(a, p)| (a, Some(p)));
-    let Some((userinfo, host)) = authority.rsplit_once('@') else {
-        return (url.to_owned(), None, None);
-    };
-    let (user, password) = match userinfo.split_once(':') {
-        Some((u, p)) => (u.to_owned(), Some(Secret::new(p))),
-        None => (userinfo.to_owned(), None),
-    };
-    let mut clean = format!("{scheme}://{host}");
-    if let Some(path) = path {
-        clean.push('/');
-        clean.push_str(path);
-    }
-    (clean, Some(user), password)
+/// A client id no other process uses, so neither a real bridge nor a second demo is kicked
+/// off the broker (a broker drops the older of two connections with one id).
+fn demo_client_id() -> String {
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    format!("anova2mqtt-demo-{}", &unique[..12])
 }
+
+/// Points `config` at the broker of `--mqtt URL`, taking user name and password out of the
+/// URL the way `run` does for `mqtt.url`; the command line is the closest source, so they
+/// replace configured ones. Returns the broker's host and port.
+fn use_broker(config: &mut Config, url: &str) -> anyhow::Result<(String, u16)> {
+    let split =
+        config::split_url_credentials(url).map_err(|why| anyhow::anyhow!("--mqtt: {why}"))?;
+    config.mqtt.url = split.url;
+    if let Some(user) = split.username {
+        config.mqtt.username = Some(user);
+    }
+    if let Some(password) = split.password {
+        config.mqtt.password = Some(password);
+    }
+    let endpoint = config
+        .mqtt
+        .endpoint()
+        .map_err(|p| anyhow::anyhow!("--mqtt: {}", p.message))?;
+    Ok((endpoint.host, endpoint.port))
+}
+
+/// How long the embedded broker outlives the bridge at exit.
+const EMBEDDED_BROKER_LINGER: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Runs the demo until `shutdown` completes.
 pub async fn run(
@@ -76,32 +106,25 @@ pub async fn run(
     if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 10_000.0) {
         anyhow::bail!("--speed must be a number above 0 and at most 10000");
     }
-    let (mqtt_url, host, port) = match &args.mqtt {
+    config.mqtt.client_id = demo_client_id();
+    // On the embedded broker everything goes with the process anyway.
+    let options = RunOptions {
+        purge_on_exit: args.mqtt.is_some(),
+    };
+    let (host, port) = match &args.mqtt {
         Some(url) => {
-            let (clean, user, password) = split_credentials(url);
-            if user.is_some() {
-                config.mqtt.username = user;
-                config.mqtt.password = password;
-            }
-            config.mqtt.url = clean.clone();
-            let endpoint = config
-                .mqtt
-                .endpoint()
-                .map_err(|p| anyhow::anyhow!("--mqtt: {}", p.message))?;
-            (clean, endpoint.host, endpoint.port)
+            config.mqtt.base_topic = DEMO_BASE_TOPIC.to_owned();
+            use_broker(&mut config, url)?
         }
         None => {
             let listen = SocketAddr::from(([127, 0, 0, 1], args.mqtt_port));
             let broker = tokio::task::spawn_blocking(move || crate::broker::start_embedded(listen))
                 .await
                 .context("embedded broker")??;
-            // The bridge uses the broker's MQTT 5 listener; people use the port they asked for.
-            config.mqtt.url = format!("mqtt://{}", broker.v5);
-            (
-                format!("mqtt://{}", broker.v4),
-                "127.0.0.1".to_owned(),
-                args.mqtt_port,
-            )
+            // The bridge connects to the same port as people do: the broker there speaks
+            // MQTT 3.1.1 and 5, so the logs name the port the user asked for.
+            config.mqtt.url = format!("mqtt://{}", broker.addr);
+            (broker.addr.ip().to_string(), broker.addr.port())
         }
     };
 
@@ -109,6 +132,7 @@ pub async fn run(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         SimulatorConfig {
             speed: args.speed,
+            enforce_pat_allow_list: args.pat_only,
             ..SimulatorConfig::default()
         },
     )
@@ -120,13 +144,18 @@ pub async fn run(
         .validate_for_run()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
 
-    print_banner(&config, &mqtt_url, &host, port, args.speed);
-    let result = crate::daemon::run(&config, shutdown).await;
+    print_banner(&config, &host, port, &args);
+    let result = crate::daemon::run_with(&config, options, shutdown).await;
     simulator.shutdown().await;
+    if args.mqtt.is_none() {
+        // The embedded broker dies with the process: give it a moment to hand the last
+        // retained messages (`offline`) to the people subscribed.
+        tokio::time::sleep(EMBEDDED_BROKER_LINGER).await;
+    }
     result
 }
 
-fn print_banner(config: &Config, mqtt_url: &str, host: &str, port: u16, speed: f64) {
+fn print_banner(config: &Config, host: &str, port: u16, args: &DemoArgs) {
     let base = &config.mqtt.base_topic;
     let cookers = demo_cookers();
     let first = cookers
@@ -139,8 +168,12 @@ fn print_banner(config: &Config, mqtt_url: &str, host: &str, port: u16, speed: f
     };
     let sub = format!("mosquitto_sub -h {host} -p {port}{creds}");
     let publ = format!("mosquitto_pub -h {host} -p {port}{creds}");
+    let broker = match args.mqtt {
+        Some(_) => format!("your MQTT broker {host}:{port}, topics under {base}/"),
+        None => format!("an MQTT broker on {host}:{port} (MQTT 3.1.1 and 5)"),
+    };
     println!(
-        "anova2mqtt demo: {} simulated cookers, MQTT broker {mqtt_url}",
+        "anova2mqtt demo: {} simulated cookers, {broker}",
         cookers.len()
     );
     for c in &cookers {
@@ -151,6 +184,14 @@ fn print_banner(config: &Config, mqtt_url: &str, host: &str, port: u16, speed: f
             crate::topics::cooker_topic_id(&c.cooker_id)
         );
     }
+    for oven in demo_ovens() {
+        println!(
+            "  {:<28} {} (sent to clients that ask for APO) topic {base}/{}",
+            oven.name,
+            oven.generation.device_type(),
+            crate::topics::cooker_topic_id(&oven.cooker_id)
+        );
+    }
     println!();
     println!("Watch everything:");
     println!("  {sub} -v -t '{base}/#'");
@@ -158,14 +199,21 @@ fn print_banner(config: &Config, mqtt_url: &str, host: &str, port: u16, speed: f
     println!("  {publ} -t {base}/{first}/set -m '{{\"cook\": true, \"target_temperature\": 57, \"timer\": \"1h\"}}'");
     println!("Stop it:");
     println!("  {publ} -t {base}/{first}/set/cook -m OFF");
-    if speed == 1.0 {
+    if args.speed == 1.0 {
         println!(
             "The physics run in real time; `--speed 60` shows a whole cook in a minute or two."
         );
     } else {
-        println!("The physics run {speed}x faster than real time.");
+        println!("The physics run {}x faster than real time.", args.speed);
     }
-    println!("Press Ctrl-C to stop.");
+    if args.pat_only {
+        println!("The cloud refuses target and timer changes to a running cook, as for a Personal Access Token: the bridge restarts the cook instead.");
+    }
+    if args.mqtt.is_some() {
+        println!("Press Ctrl-C to stop; the demo then removes what it published.");
+    } else {
+        println!("Press Ctrl-C to stop.");
+    }
 }
 
 #[cfg(test)]
@@ -173,15 +221,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn credentials_come_out_of_the_url() {
-        let (url, user, pass) = split_credentials("mqtt://ha:s3cret@homeassistant.local:1883");
-        assert_eq!(url, "mqtt://homeassistant.local:1883");
-        assert_eq!(user.as_deref(), Some("ha"));
-        assert_eq!(
-            pass.map(|p| p.expose().to_owned()).as_deref(),
-            Some("s3cret")
-        );
-        let (url, user, _) = split_credentials("mqtt://127.0.0.1:1883");
-        assert_eq!((url.as_str(), user), ("mqtt://127.0.0.1:1883", None));
+    fn the_broker_url_gives_its_credentials_to_the_config() {
+        let mut config = Config::default();
+        config.mqtt.password = Some(Secret::new("configured"));
+        let (host, port) =
+            use_broker(&mut config, "mqtt://ha:s3cret@homeassistant.local:1884").unwrap();
+        assert_eq!((host.as_str(), port), ("homeassistant.local", 1884));
+        assert_eq!(config.mqtt.url, "mqtt://homeassistant.local:1884");
+        assert_eq!(config.mqtt.username.as_deref(), Some("ha"));
+        assert_eq!(config.mqtt.password.as_ref().unwrap().expose(), "s3cret");
+
+        let mut config = Config::default();
+        use_broker(&mut config, "mqtt://127.0.0.1:1883").unwrap();
+        assert_eq!(config.mqtt.username, None);
+        let err = use_broker(&mut config, "tcp://h").unwrap_err().to_string();
+        assert!(err.starts_with("--mqtt: "), "{err}");
+    }
+
+    #[test]
+    fn every_demo_has_its_own_client_id() {
+        let (a, b) = (demo_client_id(), demo_client_id());
+        assert!(a.starts_with("anova2mqtt-demo-") && a != b, "{a} {b}");
+        assert_ne!(a, config::default_client_id());
     }
 }

@@ -12,7 +12,8 @@
 //! - [`command`]: the command envelope, value readers, food safety and the response builder.
 //! - [`bridge`]: the sans-IO core. Cloud events, MQTT messages, API commands and clock ticks in;
 //!   publishes, cloud commands and replies out; one state machine per device.
-//! - adapters: [`mqtt`] and [`topics`], [`homeassistant`] discovery, the daemon driver
+//! - adapters: [`mqtt`] and [`topics`], [`homeassistant`] discovery, [`http`] (API, stream,
+//!   page) and [`metrics`], the daemon driver
 //!   ([`daemon`]).
 //! - [`simulator`]: a faithful, independent Anova cloud, for `demo`, `simulate` and our tests.
 //! - [`config`], [`telemetry`], [`systemd`]: what the installed daemon needs around that.
@@ -28,6 +29,8 @@ pub mod config;
 pub mod daemon;
 pub mod demo;
 pub mod homeassistant;
+pub mod http;
+pub mod metrics;
 pub mod mqtt;
 pub mod oven;
 pub mod secret;

@@ -74,8 +74,19 @@ pub fn build_filter(rust_log: Option<&str>, level: &str) -> anyhow::Result<EnvFi
         _ => ("log.level", level.trim()),
     };
     EnvFilter::builder()
-        .parse(directives)
+        .parse(normalize_filter(directives))
         .with_context(|| format!("{source} = {directives:?} is not a valid log filter"))
+}
+
+/// `" info, rumqttc=warn "` → `"info,rumqttc=warn"`: `EnvFilter` takes the spaces around a
+/// directive as part of it, and a space after a comma is what people write.
+pub(crate) fn normalize_filter(directives: &str) -> String {
+    directives
+        .split(',')
+        .map(str::trim)
+        .filter(|directive| !directive.is_empty())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Installs the global subscriber as `log` asks. Call once, early in `main`; fails when the
@@ -202,6 +213,8 @@ mod tests {
         let filter = shown(None, "info,anova2mqtt::bridge=debug");
         assert!(filter.contains("anova2mqtt::bridge=debug"), "{filter}");
         assert_eq!(shown(Some("  "), "debug"), "debug");
+        let filter = shown(None, " info, rumqttc=warn ");
+        assert!(filter.contains("rumqttc=warn"), "{filter}");
     }
 
     #[test]

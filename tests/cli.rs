@@ -3,7 +3,8 @@
 
 mod support;
 
-use anova2mqtt::simulator::{demo_cookers, Simulator, SimulatorConfig};
+use anova2mqtt::mqtt::connection::{MqttConnection, MqttEvent, MqttSettings};
+use anova2mqtt::simulator::{demo_cookers, SimCookerSpec, Simulator, SimulatorConfig};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
@@ -102,6 +103,18 @@ fn check_config_names_the_key_of_each_error() {
             &[],
             "anova.token_file",
         ),
+        (
+            "a typo in the log level",
+            "[anova]\ntoken = \"anova-x\"\n[log]\nlevel = \"inf\"\n",
+            &[],
+            "log.level",
+        ),
+        (
+            "a huge duration",
+            "[anova]\ntoken = \"anova-x\"\nstale_after = \"1000000000000h\"\n",
+            &[],
+            "anova.stale_after",
+        ),
     ];
     for (what, config, env, key) in cases {
         let out = check_config(config, env);
@@ -117,10 +130,63 @@ fn check_config_names_the_key_of_each_error() {
 }
 
 #[test]
+fn check_config_lists_every_unknown_key_and_the_valid_log_levels() {
+    let out = check_config(
+        "[anova]\ntoken = \"anova-x\"\ntokne = \"y\"\n[mqtt]\nurll = \"mqtt://x\"\n[log]\nlevel = \"verbose\"\n",
+        &[("ANOVA2MQTT_HOMEASSISTANT__ENABLD", "false")],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    for expected in [
+        "anova.tokne: unknown key; did you mean `token`?",
+        "mqtt.urll: unknown key; did you mean `url`?",
+        "homeassistant.enabld: unknown key; did you mean `enabled`?",
+        "log.level: \"verbose\" is not a level",
+        "error, warn, info, debug, trace, off",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "{expected:?} missing from: {stderr}"
+        );
+    }
+}
+
+/// Docker Compose sets `ANOVA2MQTT_ANOVA__TOKEN_FILE`; a config file with `token = …` (as the
+/// example suggests) must not make the container exit 78 and restart in a loop.
+#[test]
+fn check_config_lets_the_environment_win_over_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = write(dir.path(), "anova_token", "anova-from-docker-secret\n");
+    let out = check_config(
+        "[anova]\ntoken = \"anova-from-the-file\"\n",
+        &[("ANOVA2MQTT_ANOVA__TOKEN_FILE", token_file.to_str().unwrap())],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!(
+            "# anova.token: read from file {}",
+            token_file.display()
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("# note: anova.token from file"), "{stdout}");
+    assert!(!stdout.contains("anova-from"), "{stdout}");
+}
+
+#[test]
 fn check_config_prints_the_effective_config_without_secrets() {
     let out = check_config(
         "[anova]\ntoken = \"anova-supersecret-token\"\n[mqtt]\npassword = \"hunter2\"\nusername = \"u\"\n",
-        &[("ANOVA2MQTT_MQTT__BASE_TOPIC", "kitchen")],
+        &[
+            ("ANOVA2MQTT_MQTT__BASE_TOPIC", "kitchen"),
+            // Closer than the file, so its password wins; it is a secret all the same.
+            ("ANOVA2MQTT_MQTT__URL", "mqtt://u:url-pass-word@broker.lan"),
+        ],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -130,7 +196,14 @@ fn check_config_prints_the_effective_config_without_secrets() {
     );
     assert!(stdout.contains("base_topic = \"kitchen\""), "{stdout}");
     assert!(stdout.contains("[redacted]"), "{stdout}");
-    for secret in ["supersecret", "hunter2"] {
+    assert!(stdout.contains("url = \"mqtt://broker.lan\""), "{stdout}");
+    assert!(
+        stdout.contains(
+            "# mqtt.password: set in mqtt.url (environment variable ANOVA2MQTT_MQTT__URL)"
+        ),
+        "{stdout}"
+    );
+    for secret in ["supersecret", "hunter2", "url-pass-word"] {
         assert!(!stdout.contains(secret), "{secret} leaked: {stdout}");
     }
 }
@@ -140,11 +213,109 @@ fn version_and_help() {
     let dir = tempfile::tempdir().unwrap();
     let out = anova2mqtt(dir.path()).arg("--version").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+    for command in ["run", "demo", "simulate", "check-config"] {
+        let out = anova2mqtt(dir.path())
+            .args([command, "--version"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{command} --version: {out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            format!("anova2mqtt-{command} {}", env!("CARGO_PKG_VERSION")),
+        );
+    }
     let out = anova2mqtt(dir.path()).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     for command in ["run", "demo", "simulate", "check-config", "--config"] {
         assert!(help.contains(command), "{command} missing from --help");
     }
+}
+
+/// `simulate` reads no configuration: `--config` is refused, not silently ignored, and the
+/// commands that do read one take it before or after the command name.
+#[test]
+fn simulate_refuses_config_and_the_others_take_it_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(dir.path(), "c.toml", "[anova]\ntoken = \"anova-x\"\n");
+    let config = config.to_str().unwrap();
+    for args in [
+        &["simulate", "--config", config][..],
+        &["--config", config, "simulate"],
+    ] {
+        let out = anova2mqtt(dir.path()).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("--config"), "{args:?}: {stderr}");
+    }
+    for args in [
+        &["check-config", "--config", config][..],
+        &["--config", config, "check-config"],
+    ] {
+        let out = anova2mqtt(dir.path()).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+    }
+}
+
+/// With the broker down at start, every failed attempt is logged with the next wait, and the
+/// waits grow.
+#[test]
+fn run_logs_every_failed_broker_connect_with_the_next_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let stderr_path = dir.path().join("stderr.log");
+    let mut child = anova2mqtt(dir.path())
+        .arg("run")
+        .envs([
+            ("ANOVA2MQTT_ANOVA__TOKEN", "anova-x"),
+            ("ANOVA2MQTT_ANOVA__URL", "ws://127.0.0.1:9"),
+            (
+                "ANOVA2MQTT_MQTT__URL",
+                &format!("mqtt://127.0.0.1:{closed_port}"),
+            ),
+            ("ANOVA2MQTT_LOG__FORMAT", "text"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + WAIT;
+    let log = loop {
+        let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+        if log.contains("attempt=2") {
+            break log;
+        }
+        assert!(Instant::now() < deadline, "{log}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let first = log
+        .lines()
+        .find(|l| l.contains("cannot connect to the MQTT broker"))
+        .unwrap_or_else(|| panic!("no first failure in {log}"));
+    assert!(
+        first.contains("WARN") && first.contains("retrying in"),
+        "{first}"
+    );
+    let second = log
+        .lines()
+        .find(|l| l.contains("attempt=2"))
+        .unwrap_or_default();
+    assert!(
+        second.contains("INFO") && second.contains("still cannot connect to the MQTT broker"),
+        "{second}"
+    );
+    // About 1 s, then about 2 s (with jitter): the second wait is in whole seconds above 1.
+    let wait = |line: &str| {
+        let text = line.split("retrying in ").nth(1).unwrap_or_default();
+        let text = text.split(" broker=").next().unwrap_or_default();
+        humantime::parse_duration(text.trim()).unwrap_or_default()
+    };
+    assert!(wait(second) > wait(first), "{first}\n{second}");
 }
 
 /// A daemon process against a broker and a simulator.
@@ -415,10 +586,11 @@ async fn demo_publishes_discovery_and_state_on_its_embedded_broker() {
         .port();
     let dir = tempfile::tempdir().unwrap();
     let stdout_path = dir.path().join("stdout");
+    let stderr_path = dir.path().join("stderr");
     let mut child = anova2mqtt(dir.path())
         .args(["demo", "--mqtt-port", &port.to_string(), "--speed", "60"])
         .stdout(std::fs::File::create(&stdout_path).unwrap())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
         .spawn()
         .unwrap();
     let started = Instant::now();
@@ -451,6 +623,7 @@ async fn demo_publishes_discovery_and_state_on_its_embedded_broker() {
         "{banner}"
     );
     assert!(banner.contains("mosquitto_pub"), "{banner}");
+    assert!(banner.contains("oven_v2"), "the demo oven: {banner}");
     // A command works end to end.
     watcher
         .publish(
@@ -465,21 +638,273 @@ async fn demo_publishes_discovery_and_state_on_its_embedded_broker() {
         })
         .await;
     assert_eq!(r.json()["status"], "ok", "{}", r.payload);
-    // Ctrl-C (SIGINT) exits cleanly.
+    // The same port speaks MQTT 5 (what `mosquitto_sub -V mqttv5` uses), and the log names it.
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let mut v5 = MqttConnection::start(
+        &MqttSettings {
+            host: "127.0.0.1".into(),
+            port,
+            tls: None,
+            username: None,
+            password: None,
+            client_id: "mqtt5-person".into(),
+            keepalive: Duration::from_secs(5),
+            will_topic: "person/state".into(),
+        },
+        &shutdown,
+    )
+    .unwrap();
+    let connected = tokio::time::timeout(WAIT, v5.events.recv()).await.unwrap();
+    assert_eq!(connected, Some(MqttEvent::Connected));
+    v5.handle.subscribe(vec!["anova2mqtt/bridge/state".into()]);
+    let state = tokio::time::timeout(WAIT, v5.events.recv()).await.unwrap();
+    assert!(
+        matches!(&state, Some(MqttEvent::Message { payload, retained: true, .. }) if payload == b"online"),
+        "{state:?}"
+    );
+    shutdown.cancel();
+    let log = std::fs::read_to_string(&stderr_path).unwrap();
+    assert!(
+        log.contains(&format!(
+            "connected to the MQTT broker broker=127.0.0.1:{port}"
+        )),
+        "{log}"
+    );
+    // Ctrl-C (SIGINT) exits cleanly and promptly, with `offline` retained.
+    watcher.clear();
+    let interrupted = Instant::now();
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let deadline = Instant::now() + WAIT;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(Instant::now() < deadline, "demo still running");
+        assert!(interrupted.elapsed() < WAIT, "demo still running");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let took = interrupted.elapsed();
+    assert!(status.success(), "{status:?}");
+    // Typically 10 ms; the bound leaves room for a loaded machine.
+    assert!(took < Duration::from_secs(1), "shutdown took {took:?}");
+    watcher
+        .wait_for("offline", |m| {
+            m.topic == "anova2mqtt/bridge/state" && m.payload == "offline"
+        })
+        .await;
+}
+
+/// `demo --mqtt` on a broker where a real bridge runs with the defaults: the demo has its own
+/// base topic, client id and Home Assistant ids, so it neither kicks the real bridge off the
+/// broker nor touches its retained topics or discovery.
+#[tokio::test]
+async fn demo_on_a_real_broker_leaves_a_real_installation_alone() {
+    let broker = Broker::start();
+    let sim = Simulator::start(
+        ([127, 0, 0, 1], 0).into(),
+        SimulatorConfig::for_tests(vec![SimCookerSpec::a7("realkitchen0000001", "Kitchen")]),
+    )
+    .await
+    .unwrap();
+    let mut watcher = Watcher::connect(broker.port, &["#"]).await;
+    // The real installation: every default, the default client id included.
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "config.toml",
+        &format!(
+            "[anova]\nurl = \"{}\"\ntoken = \"anova-real\"\n[mqtt]\nurl = \"{}\"\n",
+            sim.url(),
+            broker.url()
+        ),
+    );
+    let real_log = dir.path().join("real.log");
+    let mut real = anova2mqtt(dir.path())
+        .args(["run", "--config"])
+        .arg(&config)
+        .env("ANOVA2MQTT_LOG__FORMAT", "text")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&real_log).unwrap())
+        .spawn()
+        .unwrap();
+    watcher
+        .wait_for("the real cooker online", |m| {
+            m.topic == "anova2mqtt/realkitchen0000001/availability" && m.payload == "online"
+        })
+        .await;
+    watcher.clear();
+
+    let demo_log = dir.path().join("demo.log");
+    let mut demo = anova2mqtt(dir.path())
+        .args(["demo", "--mqtt", &broker.url()])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&demo_log).unwrap())
+        .spawn()
+        .unwrap();
+    let demo_cooker = &demo_cookers()[0].cooker_id;
+    watcher
+        .wait_for("the demo's cooker", |m| {
+            m.topic == format!("anova2mqtt-demo/{demo_cooker}/availability")
+                && m.payload == "online"
+        })
+        .await;
+    let demo_bridge = watcher
+        .wait_for("the demo's bridge discovery", |m| {
+            m.topic
+                .starts_with("homeassistant/device/anova2mqtt_bridge")
+        })
+        .await;
+    assert_eq!(
+        demo_bridge.topic,
+        "homeassistant/device/anova2mqtt_bridge_anova2mqtt-demo/config"
+    );
+    // The real bridge still serves (a kicked-off one would have lost its connection, and its
+    // will would have said `offline`).
+    watcher
+        .publish(
+            "anova2mqtt/bridge/request/health_check",
+            r#"{"id":"still-there"}"#,
+            false,
+        )
+        .await;
+    let health = watcher
+        .wait_for("the real bridge's health", |m| {
+            m.topic == "anova2mqtt/bridge/response/health_check"
+        })
+        .await;
+    assert_eq!(health.json()["id"], "still-there", "{}", health.payload);
+    assert_eq!(health.json()["data"]["devices"], 1, "{}", health.payload);
+    let _ = Command::new("kill")
+        .args(["-INT", &demo.id().to_string()])
+        .status();
+    let status = demo.wait().unwrap();
+    assert!(
+        status.success(),
+        "{}",
+        std::fs::read_to_string(&demo_log).unwrap()
+    );
+
+    // The demo removed everything it had published: a newcomer finds nothing retained of it.
+    let mut newcomer = Watcher::connect(broker.port, &["#"]).await;
+    newcomer
+        .publish("marker", "after the retained ones", false)
+        .await;
+    newcomer
+        .wait_for("the marker", |m| m.topic == "marker")
+        .await;
+    let left: Vec<&str> = newcomer
+        .seen
+        .iter()
+        .filter(|m| m.retained && m.topic.contains("demo"))
+        .map(|m| m.topic.as_str())
+        .collect();
+    assert!(left.is_empty(), "the demo left {left:?}");
+    assert!(
+        newcomer
+            .seen
+            .iter()
+            .any(|m| m.retained && m.topic == "anova2mqtt/realkitchen0000001/state"),
+        "the real cooker's state is gone"
+    );
+
+    // Nothing of the real installation's was removed or marked offline, and nothing was
+    // published under its base topic but by the real bridge (which has one cooker).
+    watcher.drain();
+    for m in &watcher.seen {
+        let real_bridge_discovery =
+            m.topic.contains("anova2mqtt_bridge") && !m.topic.contains("anova2mqtt-demo");
+        let real_topic = m.topic.starts_with("anova2mqtt/")
+            || real_bridge_discovery
+            || m.topic.contains("realkitchen");
+        if real_topic {
+            assert!(
+                !m.payload.is_empty() && m.payload != "offline",
+                "the demo touched {} ({:?})",
+                m.topic,
+                m.payload
+            );
+            assert!(!m.topic.contains("demo0000"), "{m:?}");
+        }
+    }
+    // The real bridge stayed connected the whole time.
+    let log = std::fs::read_to_string(&real_log).unwrap();
+    assert_eq!(
+        log.matches("connected to the MQTT broker").count(),
+        1,
+        "{log}"
+    );
+    assert!(!log.contains("connection lost"), "{log}");
+    let _ = Command::new("kill")
+        .args(["-TERM", &real.id().to_string()])
+        .status();
+    let _ = real.wait();
+}
+
+/// `demo --pat-only`: the simulated cloud refuses target changes to a running cook, as the real
+/// one does for a Personal Access Token, and the bridge makes them by restarting the cook.
+#[tokio::test]
+async fn demo_pat_only_shows_the_restart_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    let stdout_path = dir.path().join("stdout");
+    let mut child = anova2mqtt(dir.path())
+        .args(["demo", "--mqtt-port", "0", "--pat-only", "--speed", "60"])
+        .stdout(std::fs::File::create(&stdout_path).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Port 0: the banner says which port the system chose.
+    let deadline = Instant::now() + WAIT;
+    let banner = loop {
+        let banner = std::fs::read_to_string(&stdout_path).unwrap_or_default();
+        if banner.contains("Press Ctrl-C") {
+            break banner;
+        }
+        assert!(Instant::now() < deadline, "no banner: {banner}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert!(status.success(), "{status:?}");
+    assert!(banner.contains("Personal Access Token"), "{banner}");
+    let port: u16 = banner
+        .split("mosquitto_sub -h 127.0.0.1 -p ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {banner}"));
+    let a7 = &demo_cookers()[0].cooker_id;
+    let availability = format!("anova2mqtt/{a7}/availability");
+    let mut watcher =
+        Watcher::connect(port, &[&format!("anova2mqtt/{a7}/response"), &availability]).await;
+    // The banner comes before the bridge connects: wait until it serves the cooker.
+    watcher
+        .wait_for("the cooker online", |m| {
+            m.topic == availability && m.payload == "online"
+        })
+        .await;
+    let set = format!("anova2mqtt/{a7}/set");
+    let response = |id: &'static str| move |m: &support::Msg| m.json()["id"] == id;
+    watcher
+        .publish(
+            &set,
+            r#"{"id":"start","cook":true,"target_temperature":57,"timer":"1h"}"#,
+            false,
+        )
+        .await;
+    let started = watcher.wait_for("the start", response("start")).await;
+    assert_eq!(started.json()["status"], "ok", "{}", started.payload);
+    watcher
+        .publish(&set, r#"{"id":"change","target_temperature":58}"#, false)
+        .await;
+    let changed = watcher.wait_for("the change", response("change")).await;
+    let json = changed.json();
+    assert_eq!(json["status"], "ok", "{}", changed.payload);
+    assert!(
+        json["warnings"].as_array().is_some_and(|w| !w.is_empty()),
+        "the restart is not mentioned: {}",
+        changed.payload
+    );
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 #[test]

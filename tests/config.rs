@@ -233,6 +233,53 @@ fn unknown_key_in_the_file_is_named() {
 }
 
 #[test]
+fn every_unknown_key_is_listed_with_every_bad_value() {
+    let err = load(
+        "[anova]\ntokne = \"x\"\ncommand_timeout = \"soon\"\n[mqt]\nurl = \"mqtt://x\"\n\
+         [mqtt]\nurll = \"mqtt://x\"\nkeepalive = \"forever\"\n[log]\nlevl = \"info\"\n",
+        &[("ANOVA2MQTT_HOMEASSISTANT__ENABLD", "true")],
+    )
+    .unwrap_err();
+    let keys: Vec<&str> = err.problems().iter().map(|p| p.key.as_str()).collect();
+    for key in [
+        "anova.tokne",
+        "mqt",
+        "mqtt.urll",
+        "log.levl",
+        "homeassistant.enabld",
+        "anova.command_timeout",
+        "mqtt.keepalive",
+    ] {
+        assert!(keys.contains(&key), "{key} missing from {keys:?}");
+    }
+    let text = err.to_string();
+    assert!(
+        text.contains("log.levl: unknown key; did you mean `level`?"),
+        "{text}"
+    );
+    assert!(text.contains("did you mean `enabled`"), "{text}");
+    assert!(text.contains("ANOVA2MQTT_HOMEASSISTANT__ENABLD"), "{text}");
+}
+
+#[test]
+fn a_toml_syntax_error_names_the_file_and_a_bad_list_item_its_key() {
+    let scratch = Scratch::new();
+    let file = scratch.write("broken.toml", "[anova\ntoken=\n");
+    let text = load_from(Some(&file), &[], env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains(&format!("file {}", file.display())), "{text}");
+    assert!(text.contains("TOML parse error"), "{text}");
+
+    let text = error_of("[anova]\naccessories = [1]\n", &[]);
+    assert!(
+        text.contains("anova.accessories.0: expected a string"),
+        "{text}"
+    );
+    assert!(text.contains("config.toml"), "{text}");
+}
+
+#[test]
 fn unknown_key_in_the_environment_is_named() {
     let text = error_of("", &[("ANOVA2MQTT_MQTT__URLL", "mqtt://x")]);
     assert!(text.contains("mqtt.urll: unknown key"), "{text}");
@@ -279,6 +326,48 @@ fn negative_and_zero_durations_are_named() {
 }
 
 #[test]
+fn huge_durations_name_the_key_and_the_maximum() {
+    let text = error_of(
+        "[anova]\nstale_after = \"1000000000000h\"\nwatchdog = \"2h\"\n",
+        &[("ANOVA2MQTT_ANOVA__COMMAND_TIMEOUT", "1h")],
+    );
+    assert!(
+        text.contains("anova.stale_after: must be at most 1day"),
+        "{text}"
+    );
+    assert!(
+        text.contains("anova.watchdog: must be at most 1h"),
+        "{text}"
+    );
+    assert!(
+        text.contains("anova.command_timeout: must be at most 5m"),
+        "{text}"
+    );
+    assert!(text.contains("ANOVA2MQTT_ANOVA__COMMAND_TIMEOUT"), "{text}");
+}
+
+#[test]
+fn an_unknown_log_level_is_named_with_the_valid_ones() {
+    for (level, hint) in [("inf", "did you mean `info`?"), ("verbose", "valid levels")] {
+        let text = error_of(&format!("[log]\nlevel = \"{level}\"\n"), &[]);
+        assert!(text.contains("log.level"), "{text}");
+        assert!(text.contains(hint), "{text}");
+        assert!(
+            text.contains("error, warn, info, debug, trace, off"),
+            "{text}"
+        );
+    }
+    for filter in [
+        "info,rumqttc=warn",
+        "anova2mqtt=debug",
+        "info, anova2mqtt::bridge=debug",
+    ] {
+        let loaded = load(&format!("[log]\nlevel = \"{filter}\"\n"), &[]).unwrap();
+        assert_eq!(loaded.config.log.level, filter);
+    }
+}
+
+#[test]
 fn bad_url_schemes_are_named() {
     let text = error_of("[anova]\nurl = \"https://devices.anovaculinary.io\"\n", &[]);
     assert!(text.contains("anova.url"), "{text}");
@@ -291,8 +380,11 @@ fn bad_url_schemes_are_named() {
     let text = error_of("", &[("ANOVA2MQTT_MQTT__URL", "broker.lan")]);
     assert!(text.contains("mqtt.url"), "{text}");
 
-    let text = error_of("[mqtt]\nurl = \"mqtt://user:s3cret-pw@broker\"\n", &[]);
-    assert!(text.contains("mqtt.url"), "{text}");
+    let text = error_of(
+        "[anova]\nurl = \"wss://user:s3cret-pw@devices.anovaculinary.io\"\n",
+        &[],
+    );
+    assert!(text.contains("anova.url"), "{text}");
     assert!(!text.contains("s3cret-pw"), "{text}");
 }
 
@@ -357,15 +449,181 @@ fn a_token_that_is_not_a_personal_access_token_is_named() {
 }
 
 #[test]
-fn token_and_token_file_together_are_an_error() {
+fn token_and_token_file_in_one_source_are_an_error_naming_both_and_the_source() {
     let scratch = Scratch::new();
     let token_file = scratch.write("token", &format!("{TOKEN}\n"));
+    let config = scratch.write(
+        "config.toml",
+        &with_token(&format!("token_file = {token_file:?}\n")),
+    );
+    let text = load_from(Some(&config), &[], env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("anova.token and anova.token_file are both set in the same place"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("file {}", config.display())),
+        "{text}"
+    );
+    assert!(!text.contains(TOKEN), "{text}");
+
     let text = error_of(
-        &with_token(&format!("token_file = {:?}\n", token_file)),
+        "",
+        &[
+            ("ANOVA2MQTT_ANOVA__TOKEN", TOKEN),
+            ("ANOVA2MQTT_ANOVA__TOKEN_FILE", token_file.to_str().unwrap()),
+        ],
+    );
+    assert!(text.contains("anova.token and anova.token_file"), "{text}");
+    assert!(text.contains("ANOVA2MQTT_ANOVA__TOKEN "), "{text}");
+    assert!(text.contains("ANOVA2MQTT_ANOVA__TOKEN_FILE"), "{text}");
+}
+
+/// The Docker Compose file sets `ANOVA2MQTT_ANOVA__TOKEN_FILE`; a user who also follows the
+/// example config and writes `token = …` into the file must not get exit 78. The closest
+/// source (the environment) wins, either way round, for the token and the broker password.
+#[test]
+fn the_environment_wins_over_the_file_per_secret() {
+    let scratch = Scratch::new();
+    let token_file = scratch.write("anova_token", &format!("{TOKEN}\n"));
+    let file_token = "anova-from-the-config-file";
+    let loaded = load(
+        &format!("[anova]\ntoken = \"{file_token}\"\n"),
+        &[("ANOVA2MQTT_ANOVA__TOKEN_FILE", token_file.to_str().unwrap())],
+    )
+    .unwrap();
+    assert_eq!(loaded.config.anova.token.as_ref().unwrap().expose(), TOKEN);
+    assert_eq!(
+        loaded.secrets.anova_token,
+        SecretOrigin::File(token_file.clone())
+    );
+    assert_eq!(loaded.config.anova.token_file.as_ref(), Some(&token_file));
+    assert!(
+        loaded.notes.iter().any(|n| n.starts_with("anova.token from file")
+            && n.contains("anova.token_file from environment variable ANOVA2MQTT_ANOVA__TOKEN_FILE is closer and wins")),
+        "{:?}",
+        loaded.notes
+    );
+    // check-config shows only the winner, so its output stays a loadable file.
+    let shown = render_effective(&loaded);
+    assert!(!shown.contains(file_token), "{shown}");
+    assert!(!shown.contains("\ntoken ="), "{shown}");
+    assert!(shown.contains("# note: anova.token from file"), "{shown}");
+
+    // The reverse: token_file in the file, the token itself in the environment.
+    let missing = scratch.path("no-such-file");
+    let loaded = load(
+        &format!("[anova]\ntoken_file = {missing:?}\n"),
+        &[("ANOVA2MQTT_ANOVA__TOKEN", TOKEN)],
+    )
+    .unwrap();
+    assert_eq!(loaded.config.anova.token.as_ref().unwrap().expose(), TOKEN);
+    assert_eq!(loaded.config.anova.token_file, None);
+    assert_eq!(
+        loaded.secrets.anova_token,
+        SecretOrigin::Value("environment variable ANOVA2MQTT_ANOVA__TOKEN".into())
+    );
+
+    // The same rule for the broker password.
+    let password_file = scratch.write("mqtt_password", "from-secret-file\n");
+    let loaded = load(
+        "[mqtt]\nusername = \"u\"\npassword = \"from-config\"\n",
+        &[(
+            "ANOVA2MQTT_MQTT__PASSWORD_FILE",
+            password_file.to_str().unwrap(),
+        )],
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.config.mqtt.password.as_ref().unwrap().expose(),
+        "from-secret-file"
+    );
+    let loaded = load(
+        &format!("[mqtt]\nusername = \"u\"\npassword_file = {password_file:?}\n"),
+        &[("ANOVA2MQTT_MQTT__PASSWORD", "from-env")],
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.config.mqtt.password.as_ref().unwrap().expose(),
+        "from-env"
+    );
+}
+
+#[test]
+fn a_token_with_whitespace_around_it_is_trimmed_inside_it_is_named() {
+    let loaded = load(&format!("[anova]\ntoken = \"  {TOKEN} \\n\"\n"), &[]).unwrap();
+    assert_eq!(loaded.config.anova.token.as_ref().unwrap().expose(), TOKEN);
+    assert_eq!(
+        loaded.notes,
+        ["anova.token: removed the whitespace around it"]
+    );
+    loaded.config.validate_for_run().unwrap();
+
+    let scratch = Scratch::new();
+    let file = scratch.write("token", &format!("{TOKEN}  \n"));
+    let loaded = load(&format!("[anova]\ntoken_file = {file:?}\n"), &[]).unwrap();
+    assert_eq!(loaded.config.anova.token.as_ref().unwrap().expose(), TOKEN);
+
+    let text = error_of("", &[("ANOVA2MQTT_ANOVA__TOKEN", "anova-abc def")]);
+    assert!(text.contains("anova.token: contains whitespace"), "{text}");
+    assert!(text.contains("ANOVA2MQTT_ANOVA__TOKEN"), "{text}");
+    assert!(!text.contains("abc"), "{text}");
+}
+
+#[test]
+fn credentials_in_the_broker_url_are_accepted_as_secrets() {
+    let loaded = load(
+        "[mqtt]\nurl = \"mqtt://bridge:s3cret%40pw@broker.lan:1884\"\n",
+        &[],
+    )
+    .unwrap();
+    let mqtt = &loaded.config.mqtt;
+    assert_eq!(mqtt.url, "mqtt://broker.lan:1884");
+    assert_eq!(mqtt.username.as_deref(), Some("bridge"));
+    assert_eq!(mqtt.password.as_ref().unwrap().expose(), "s3cret@pw");
+    assert!(
+        matches!(&loaded.secrets.mqtt_password, SecretOrigin::Value(o) if o.starts_with("mqtt.url (file ")),
+        "{:?}",
+        loaded.secrets.mqtt_password
+    );
+    let shown = render_effective(&loaded);
+    assert!(!shown.contains("s3cret"), "{shown}");
+    assert!(
+        shown.contains("url = \"mqtt://broker.lan:1884\""),
+        "{shown}"
+    );
+    assert!(shown.contains("password = \"[redacted]\""), "{shown}");
+
+    // A password in the URL and mqtt.password in one source: an error naming both.
+    let text = error_of(
+        "[mqtt]\nurl = \"mqtt://u:s3cret@b\"\npassword = \"other-pw\"\n",
         &[],
     );
-    assert!(text.contains("anova.token_file"), "{text}");
-    assert!(text.contains("not both"), "{text}");
+    assert!(
+        text.contains("mqtt.password and mqtt.url are both set in the same place"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("s3cret") && !text.contains("other-pw"),
+        "{text}"
+    );
+
+    // In different sources the closer one wins.
+    let loaded = load(
+        "[mqtt]\nusername = \"file-user\"\npassword = \"file-pw\"\n",
+        &[("ANOVA2MQTT_MQTT__URL", "mqtt://env-user:env-pw@b")],
+    )
+    .unwrap();
+    let mqtt = &loaded.config.mqtt;
+    assert_eq!(mqtt.username.as_deref(), Some("env-user"));
+    assert_eq!(mqtt.password.as_ref().unwrap().expose(), "env-pw");
+
+    // A bad %-escape is named without the password.
+    let text = error_of("[mqtt]\nurl = \"mqtt://u:s3cret%zz@b\"\n", &[]);
+    assert!(text.contains("mqtt.url"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
 }
 
 #[test]

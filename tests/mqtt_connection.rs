@@ -4,7 +4,9 @@
 mod support;
 
 use anova2mqtt::bridge::{Publish, Qos};
-use anova2mqtt::mqtt::connection::{MqttConnection, MqttEvent, MqttSettings};
+use anova2mqtt::mqtt::connection::{
+    MqttConnection, MqttEvent, MqttSettings, MAX_INCOMING_PACKET_SIZE,
+};
 use std::time::Duration;
 use support::{Broker, Watcher, WAIT};
 use tokio_util::sync::CancellationToken;
@@ -75,6 +77,75 @@ async fn publishes_subscribes_and_closes_with_offline() {
         .await;
 }
 
+/// A client that may publish up to 8 MiB (the watchers stop at 1 MiB).
+async fn big_publisher(port: u16) -> rumqttc::AsyncClient {
+    let mut options = rumqttc::MqttOptions::new(
+        format!("big-{}", uuid::Uuid::new_v4().simple()),
+        "127.0.0.1",
+        port,
+    );
+    options.set_max_packet_size(8 << 20, 8 << 20);
+    let (client, mut eventloop) = rumqttc::AsyncClient::new(options, 16);
+    tokio::spawn(async move { while eventloop.poll().await.is_ok() {} });
+    client
+}
+
+/// Commands of a few MiB reach the bridge, so that it can answer them (the core refuses what is
+/// too large for a command); above the limit we announce, the broker drops them on the way.
+#[tokio::test]
+async fn messages_up_to_the_announced_limit_arrive_larger_ones_do_not() {
+    let broker = Broker::start();
+    let shutdown = CancellationToken::new();
+    let mut conn = MqttConnection::start(&settings(broker.port), &shutdown).unwrap();
+    assert_eq!(next(&mut conn).await, MqttEvent::Connected);
+    conn.handle.subscribe(vec!["t/in/+".into()]);
+    conn.handle.publish(publish("t/in/probe", "p", false));
+    while !matches!(next(&mut conn).await, MqttEvent::Message { topic, .. } if topic == "t/in/probe")
+    {
+    }
+
+    let publisher = big_publisher(broker.port).await;
+    let two_mib = vec![b'x'; 2 << 20];
+    publisher
+        .publish(
+            "t/in/big",
+            rumqttc::QoS::AtLeastOnce,
+            false,
+            two_mib.clone(),
+        )
+        .await
+        .unwrap();
+    match next(&mut conn).await {
+        MqttEvent::Message { topic, payload, .. } => {
+            assert_eq!((topic.as_str(), payload.len()), ("t/in/big", two_mib.len()));
+        }
+        other => panic!("{other:?}"),
+    }
+    if broker.mosquitto {
+        // mosquitto honours our maximum packet size: the 5 MiB message is dropped for us, and
+        // the next one arrives as usual on the same connection.
+        let too_big = MAX_INCOMING_PACKET_SIZE + (1 << 20);
+        publisher
+            .publish(
+                "t/in/huge",
+                rumqttc::QoS::AtLeastOnce,
+                false,
+                vec![b'x'; too_big],
+            )
+            .await
+            .unwrap();
+        publisher
+            .publish("t/in/after", rumqttc::QoS::AtLeastOnce, false, "a")
+            .await
+            .unwrap();
+        match next(&mut conn).await {
+            MqttEvent::Message { topic, .. } => assert_eq!(topic, "t/in/after"),
+            other => panic!("{other:?}"),
+        }
+    }
+    shutdown.cancel();
+}
+
 #[tokio::test]
 async fn the_last_will_says_offline_when_the_connection_dies() {
     let mut broker = Broker::start();
@@ -122,15 +193,11 @@ async fn reconnects_after_the_broker_restarts() {
 /// which discovery and state depend on.
 #[tokio::test]
 async fn the_embedded_broker_keeps_retained_messages() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let broker = anova2mqtt::broker::start_embedded(([127, 0, 0, 1], port).into()).unwrap();
+    let broker = anova2mqtt::broker::start_embedded(([127, 0, 0, 1], 0).into()).unwrap();
+    let port = broker.addr.port();
     let shutdown = CancellationToken::new();
-    // The bridge on the MQTT 5 listener, people (the watchers) on MQTT 3.1.1: one broker.
-    let mut conn = MqttConnection::start(&settings(broker.v5.port()), &shutdown).unwrap();
+    // The bridge speaks MQTT 5, people (the watchers) MQTT 3.1.1: one port, one broker.
+    let mut conn = MqttConnection::start(&settings(port), &shutdown).unwrap();
     assert_eq!(next(&mut conn).await, MqttEvent::Connected);
     conn.handle.publish(publish("t/a/state", "{\"x\":1}", true));
     conn.handle.publish(publish("t/a/event", "not kept", false));

@@ -1,17 +1,20 @@
 //! The Anova cloud simulator over a real WebSocket, with tokio-tungstenite as the client: frame
-//! shapes against the real captures, whole cooks on both generations, every quirk and every
-//! fault mode.
+//! shapes against the real captures, whole cooks on both cooker generations and both oven
+//! generations, the load generator, every quirk and every fault mode. Cooker frames are read
+//! with the product's parser and normaliser (a cross-check of both sides); oven frames as raw
+//! JSON.
 
 use anova2mqtt::simulator::{
-    demo_cookers, Alarm, AuthFailureMode, CookerStage, Fault, SimCookerSpec, Simulator,
-    SimulatorConfig, SimulatorHandle,
+    demo_cookers, Alarm, AuthFailureMode, CookerStage, Fault, LoadModel, LoadSpec, OvenChange,
+    OvenMode, OvenSettings, RawFrame, SimCookerSpec, SimOvenSpec, Simulator, SimulatorConfig,
+    SimulatorHandle, WaterTank,
 };
 use anova2mqtt::sous_vide::state::{CookerState, Stage};
 use anova2mqtt::sous_vide::wire::{ApcCommand, ApcState, CookerRef};
 use anova2mqtt::wire::{DeviceType, Event, Response, TemperatureUnit};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -1158,4 +1161,1026 @@ async fn serve_until_runs_until_told_to_stop() {
     assert!(matches!(client.event().await, Event::ApcWifiList(_)));
     stop.send(()).unwrap();
     timeout(WAIT, server).await.unwrap().unwrap().unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load generator
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_load_generator_spreads_its_pushes_and_moves_every_cookers_water() {
+    const COOKERS: usize = 500;
+    let interval = Duration::from_secs(1);
+    let simulator = start(SimulatorConfig {
+        load: Some(LoadSpec {
+            cookers: COOKERS,
+            push_interval: interval,
+            model: LoadModel::Mixed,
+        }),
+        ..SimulatorConfig::for_tests(Vec::new())
+    })
+    .await;
+    let handle = simulator.handle();
+    let mut written = handle.push_times(10_000);
+    let (mut client, connect) =
+        Client::connect_and_settle(&url(&simulator, "anova-x"), COOKERS).await;
+    let Event::ApcWifiList(list) = &connect[0] else {
+        panic!("a device list first")
+    };
+    assert_eq!(list.len(), COOKERS);
+    assert_eq!(list[0].cooker_id, "LOAD000001");
+    assert_eq!(list[1].device_type.as_str(), "pro");
+
+    // 1.5 pushes per cooker: 750 pushes, about 1.5 s.
+    let mut received = Vec::new();
+    let mut water: HashMap<String, f64> = HashMap::new();
+    let (mut first, mut last) = (None, None);
+    while received.len() < COOKERS * 3 / 2 {
+        let Event::ApcState(push) = client.event().await else {
+            continue;
+        };
+        let now = tokio::time::Instant::now();
+        first.get_or_insert(now);
+        last = Some(now);
+        let device_type = push.device_type.as_ref().unwrap().as_str().to_owned();
+        let state = normalise(&device_type, &push.state, None);
+        assert!(state.cooking, "{}: {state:?}", push.cooker_id);
+        let celsius = state.water_temperature.unwrap();
+        if let Some(before) = water.insert(push.cooker_id.clone(), celsius) {
+            // Every push of a cooker moves its water by 0.2 °C: no push was lost.
+            assert!(
+                ((celsius - before).abs() - 0.2).abs() < 1e-6,
+                "{}: {before} → {celsius}",
+                push.cooker_id
+            );
+        }
+        received.push((push.cooker_id.clone(), celsius));
+    }
+    // Round robin over the fleet, in id order (from wherever the fleet was when we connected).
+    let offset: usize = received[0].0[4..].parse::<usize>().unwrap() - 1;
+    for (i, (id, _)) in received.iter().enumerate() {
+        assert_eq!(*id, format!("LOAD{:06}", (offset + i) % COOKERS + 1));
+    }
+    // Spread over the interval, not sent in one burst.
+    let spread = last.unwrap() - first.unwrap();
+    assert!(
+        spread >= Duration::from_millis(750) && spread < Duration::from_secs(5),
+        "750 pushes took {spread:?}"
+    );
+    let pushes = handle.load_pushes();
+    assert!(pushes.sent >= received.len() as u64);
+    assert_eq!(pushes.skipped, 0);
+
+    // The latency hook saw the same pushes, in the same order, with the same water.
+    for (id, celsius) in &received {
+        let record = written.recv().await.unwrap();
+        assert_eq!(
+            (&*record.cooker_id, record.water_temperature_c),
+            (id.as_str(), Some(*celsius))
+        );
+        assert_eq!(record.connection, 1);
+        assert!(record.written_at <= std::time::Instant::now());
+    }
+    simulator.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Precision Ovens
+// ---------------------------------------------------------------------------------------------
+
+const OVEN_V1: &str = "ovenv1sim000000001";
+const OVEN_V2: &str = "ovenv2sim000000001";
+
+/// Both ovens, pushing every 50 ms, heating 60 °C per simulated minute, at 600× speed: a
+/// 180 °C preheat takes 0.3 s, a five-minute timer half a second.
+fn oven_config() -> SimulatorConfig {
+    let quick = Duration::from_millis(50);
+    SimulatorConfig {
+        speed: 600.0,
+        ovens: vec![
+            SimOvenSpec::v1(OVEN_V1, "Oven 1"),
+            SimOvenSpec::v2(OVEN_V2, "Oven 2"),
+        ],
+        oven: OvenSettings {
+            v1_idle_push: quick,
+            v1_cooking_push: quick,
+            v2_idle_push: quick,
+            v2_cooking_push: quick,
+            heat_rate_c_per_min: 60.0,
+            probe_time_constant_s: 60.0,
+        },
+        ..SimulatorConfig::for_tests(Vec::new())
+    }
+}
+
+fn oven_url(simulator: &Simulator) -> String {
+    format!(
+        "{}/?token=anova-x&supportedAccessories=APC,APO",
+        simulator.url()
+    )
+}
+
+impl Client {
+    async fn json(&mut self) -> Value {
+        let text = self.text().await;
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+
+    /// Sends an oven command in the nested envelope; returns its request id.
+    async fn send_oven(&mut self, command: &str, oven: &str, inner: Option<Value>) -> String {
+        let mut payload = json!({"id": oven, "type": command});
+        if let Some(inner) = inner {
+            payload["payload"] = inner;
+        }
+        self.send_raw(command, payload).await
+    }
+
+    /// Reads until the RESPONSE to `request_id`; returns its payload and the frames before it.
+    async fn json_response(&mut self, request_id: &str) -> (Value, Vec<Value>) {
+        let mut before = Vec::new();
+        loop {
+            let frame = self.json().await;
+            if frame["command"] == "RESPONSE" && frame["requestId"] == request_id {
+                return (frame["payload"].clone(), before);
+            }
+            before.push(frame);
+        }
+    }
+
+    /// Reads until a state push of `oven` satisfies `condition`; returns that state body.
+    async fn oven_until(&mut self, oven: &str, mut condition: impl FnMut(&Value) -> bool) -> Value {
+        loop {
+            let frame = self.json().await;
+            if frame["command"] == "EVENT_APO_STATE" && frame["payload"]["cookerId"] == oven {
+                let state = &frame["payload"]["state"];
+                if condition(state) {
+                    return state.clone();
+                }
+            }
+        }
+    }
+}
+
+/// The connect sequence of an APC+APO connection with no cookers and both ovens.
+async fn connect_ovens(simulator: &Simulator) -> (Client, Vec<Value>) {
+    let mut client = Client::connect(&oven_url(simulator)).await;
+    let mut frames = Vec::new();
+    // Cookers' list, ovens' list, user state, two oven states.
+    for _ in 0..5 {
+        frames.push(client.json().await);
+    }
+    (client, frames)
+}
+
+/// A dry stage in the v2 shape: preheat to `setpoint`, a timer starting when preheated.
+fn v2_stage(id: &str, setpoint: f64, timer_s: Option<u32>, exit: Value) -> Value {
+    let preheated = json!({"conditions": {"and": {
+        "nodes.temperatureBulbs.dry.current.celsius": {">=": setpoint}}}});
+    let mut action = json!({
+        "type": "cook",
+        "fan": {"speed": 100},
+        "heatingElements": {"top": {"on": false}, "bottom": {"on": true}, "rear": {"on": true}},
+        "exhaustVent": {"state": "closed"},
+        "temperatureBulbs": {"mode": "dry", "dry": {"setpoint": {"celsius": setpoint}}},
+    });
+    if let Some(timer_s) = timer_s {
+        action["timer"] = json!({"initial": timer_s, "entry": preheated});
+    }
+    json!({"id": id, "title": "", "description": "", "rackPosition": 3,
+           "do": action, "entry": preheated, "exit": exit})
+}
+
+fn timer_completed() -> Value {
+    json!({"conditions": {"and": {"nodes.timer.mode": {"=": "completed"}}}})
+}
+
+fn until_stopped() -> Value {
+    json!({"conditions": {"and": {}}})
+}
+
+fn v2_start(stages: Vec<Value>) -> Value {
+    json!({"stages": stages, "cookId": uuid::Uuid::new_v4().to_string(), "cookerId": OVEN_V2,
+           "cookableId": "", "title": "", "type": "oven_v2", "originSource": "api",
+           "cookableType": "manual"})
+}
+
+/// A v1 stage (`preheat` or `cook`), dry.
+fn v1_stage(id: &str, kind: &str, setpoint: f64) -> Value {
+    json!({"stepType": "stage", "id": id, "title": "", "description": "", "type": kind,
+           "userActionRequired": false,
+           "temperatureBulbs": {"dry": {"setpoint": {"celsius": setpoint, "fahrenheit": setpoint * 1.8 + 32.0}},
+                                "mode": "dry"},
+           "heatingElements": {"bottom": {"on": false}, "top": {"on": false}, "rear": {"on": true}},
+           "fan": {"speed": 25}, "vent": {"open": false}, "rackPosition": 3})
+}
+
+fn v1_pair(cook_id: &str, setpoint: f64, timer_s: u32) -> Vec<Value> {
+    let mut cook = v1_stage(cook_id, "cook", setpoint);
+    cook["timerAdded"] = json!(true);
+    cook["probeAdded"] = json!(false);
+    cook["timer"] = json!({"initial": timer_s});
+    vec![
+        v1_stage(&format!("{cook_id}-preheat"), "preheat", setpoint),
+        cook,
+    ]
+}
+
+#[tokio::test]
+async fn oven_frames_have_the_shape_of_the_real_captures() {
+    let simulator = start(SimulatorConfig {
+        oven: OvenSettings {
+            // Only the pushes this test asks for.
+            v1_idle_push: Duration::from_secs(600),
+            v2_idle_push: Duration::from_secs(600),
+            v1_cooking_push: Duration::from_secs(600),
+            v2_cooking_push: Duration::from_secs(600),
+            ..OvenSettings::default()
+        },
+        ..oven_config()
+    })
+    .await;
+    let (mut client, connect) = connect_ovens(&simulator).await;
+    let names: Vec<&str> = connect
+        .iter()
+        .map(|f| f["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "EVENT_APC_WIFI_LIST",
+            "EVENT_APO_WIFI_LIST",
+            "EVENT_USER_STATE",
+            "EVENT_APO_STATE",
+            "EVENT_APO_STATE"
+        ]
+    );
+    // The oven list has the keys of the device lists.
+    let mut list = capture("EVENT_APC_WIFI_LIST.a4+a7.real.json");
+    list["command"] = json!("EVENT_APO_WIFI_LIST");
+    assert_same_shape("EVENT_APO_WIFI_LIST", &list, &connect[1]);
+    assert_eq!(connect[1]["payload"][1]["type"], "oven_v2");
+    assert_same_shape(
+        "oven_v1 idle",
+        &capture("EVENT_APO_STATE.oven_v1.idle.real.json"),
+        &connect[3],
+    );
+
+    // A wet-bulb stage as the app starts it, 18 s in, preheating, its timer waiting for the
+    // user or for food: the v2 capture.
+    let mut stage = v2_stage(
+        "android-7511275c-3bde-4204-bc3d-82eb3d2792ba",
+        54.44,
+        None,
+        timer_completed(),
+    );
+    stage["entry"] = json!({"conditions": {"and": {
+        "nodes.temperatureBulbs.wet.current.celsius": {">=": 54.44}}}});
+    stage["do"]["temperatureBulbs"] =
+        json!({"wet": {"setpoint": {"celsius": 54.44}}, "mode": "wet"});
+    stage["do"]["heatingElements"] =
+        json!({"rear": {"on": true}, "top": {"on": false}, "bottom": {"on": false}});
+    stage["do"]["steamGenerators"] =
+        json!({"relativeHumidity": {"setpoint": 100}, "mode": "relative-humidity"});
+    stage["do"]["timer"] = json!({"initial": 300, "entry": {"conditions": {"or": {
+        "userAction": {"=": true}, "nodes.cavityCamera.isEmpty": {"=": false}}}}});
+    let mut plan = v2_start(vec![stage]);
+    plan["originSource"] = json!("android");
+    plan["cookableId"] = json!("MXuqSXSO9w9qDs4rpdhZ");
+    let id = client.send_oven("CMD_APO_START", OVEN_V2, Some(plan)).await;
+    let (answer, _) = client.json_response(&id).await;
+    assert_eq!(answer, json!({"status": "ok"}));
+    let mut cooking = client.json().await;
+    assert_eq!(cooking["payload"]["cookerId"], OVEN_V2);
+    let state = &mut cooking["payload"]["state"];
+    assert_eq!(state["cook"]["activeStageMode"], "entering");
+    assert_eq!(
+        state["nodes"]["timer"],
+        json!({"initial": 300, "mode": "idle"})
+    );
+    // In the app's schema but not in this capture (started from the app): the ids it processed.
+    let processed = state["state"]
+        .as_object_mut()
+        .unwrap()
+        .remove("processedCommandIds");
+    assert_eq!(processed, Some(json!([id])));
+    assert_same_shape(
+        "oven_v2 cooking",
+        &capture("EVENT_APO_STATE.oven_v2.cooking.real.json"),
+        &cooking,
+    );
+
+    // The cook object of a real v1 cook, 5 s into preheat [LIVE ADK].
+    let adk_cook = json!({
+      "stages": [
+        {"temperatureBulbs": {"dry": {"setpoint": {"celsius": 204.44, "fahrenheit": 400}}, "mode": "dry"},
+         "id": "08e26061-765e-4e09-b1cf-e78cf5add176", "type": "preheat", "vent": {"open": false},
+         "heatingElements": {"bottom": {"on": false}, "rear": {"on": true}, "top": {"on": false}},
+         "title": "", "userActionRequired": false, "fan": {"speed": 100}},
+        {"type": "cook", "heatingElements": {"top": {"on": false}, "rear": {"on": true}, "bottom": {"on": false}},
+         "fan": {"speed": 25},
+         "temperatureBulbs": {"dry": {"setpoint": {"celsius": 204.44, "fahrenheit": 400}}, "mode": "dry"},
+         "vent": {"open": false}, "title": "", "userActionRequired": true,
+         "id": "183af6fe-2e60-43b6-bdd7-251e1c845218"}
+      ],
+      "activeStageSecondsElapsed": 5, "activeStageId": "08e26061-765e-4e09-b1cf-e78cf5add176",
+      "cookId": "7eb889c6-403c-4971-a070-bb6ead247ea1", "stageTransitionPendingUserAction": false,
+      "secondsElapsed": 5, "activeStageIndex": 0
+    });
+    let mut cook = v1_stage("x1", "cook", 204.44);
+    cook["userActionRequired"] = json!(true);
+    let plan = json!({"cookId": "k1", "stages": [v1_stage("x1-preheat", "preheat", 204.44), cook]});
+    let id = client.send_oven("CMD_APO_START", OVEN_V1, Some(plan)).await;
+    client.json_response(&id).await;
+    let state = client
+        .oven_until(OVEN_V1, |s| s.get("cook").is_some())
+        .await;
+    assert_same_shape("oven_v1 cook", &adk_cook, &state["cook"]);
+    assert_eq!(
+        state["cook"]["stages"][0]["fan"]["speed"], 100,
+        "the preheat fan"
+    );
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn ovens_come_only_to_connections_that_ask_for_them() {
+    let simulator = start(oven_config()).await;
+    let handle = simulator.handle();
+    let (mut cookers_only, events) =
+        Client::connect_and_settle(&url(&simulator, "anova-x"), 0).await;
+    let names: Vec<&str> = events.iter().map(Event::command).collect();
+    assert_eq!(names, ["EVENT_APC_WIFI_LIST", "EVENT_USER_STATE"]);
+    assert!(cookers_only.is_quiet().await, "no oven pushes");
+    // Oven commands are routed all the same: the token is the account's.
+    let id = cookers_only
+        .send_oven(
+            "CMD_APO_SET_TEMPERATURE_UNIT",
+            OVEN_V2,
+            Some(json!({"temperatureUnit": "F"})),
+        )
+        .await;
+    assert_eq!(
+        cookers_only.json_response(&id).await.0,
+        json!({"status": "ok"})
+    );
+    assert_eq!(
+        handle.oven(OVEN_V2).unwrap().display_unit,
+        anova2mqtt::simulator::TemperatureUnit::F
+    );
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn whole_cook_on_a_v2_oven() {
+    let simulator = start(oven_config()).await;
+    let handle = simulator.handle();
+    let (mut client, _) = connect_ovens(&simulator).await;
+    let plan = v2_start(vec![v2_stage("s1", 200.0, Some(300), until_stopped())]);
+    let cook_id = plan["cookId"].clone();
+    let id = client.send_oven("CMD_APO_START", OVEN_V2, Some(plan)).await;
+    assert_eq!(client.json_response(&id).await.0["status"], "ok");
+    let preheating = client
+        .oven_until(OVEN_V2, |s| s["state"]["mode"] == "cook")
+        .await;
+    assert_eq!(preheating["cook"]["activeStageMode"], "entering");
+    assert_eq!(preheating["cook"]["cookId"], cook_id);
+    assert_eq!(preheating["nodes"]["heatingElements"]["rear"]["on"], true);
+    assert_eq!(
+        preheating["nodes"]["heatingElements"]["rear"]["watts"],
+        1200.0
+    );
+    let cooking = client
+        .oven_until(OVEN_V2, |s| s["cook"]["activeStageMode"] == "running")
+        .await;
+    assert_eq!(cooking["nodes"]["timer"]["mode"], "running");
+    assert!(cooking["nodes"]["timer"]["startedAtTimestamp"].is_string());
+    assert!(
+        cooking["nodes"]["temperatureBulbs"]["dry"]["current"]["celsius"]
+            .as_f64()
+            .unwrap()
+            >= 200.0
+    );
+    let done = client
+        .oven_until(OVEN_V2, |s| s["nodes"]["timer"]["mode"] == "completed")
+        .await;
+    assert_eq!(
+        done["state"]["mode"], "cook",
+        "no exit condition: it holds until stopped"
+    );
+    let id = client.send_oven("CMD_APO_STOP", OVEN_V2, None).await;
+    let (answer, _) = client.json_response(&id).await;
+    assert_eq!(answer["status"], "ok");
+    let idle = client
+        .oven_until(OVEN_V2, |s| s["state"]["mode"] == "idle")
+        .await;
+    assert!(idle.get("cook").is_none());
+    assert_eq!(idle["nodes"]["heatingElements"]["rear"]["on"], false);
+    let snapshot = handle.oven(OVEN_V2).unwrap();
+    assert_eq!(snapshot.mode, OvenMode::Idle);
+    assert_eq!(snapshot.processed_command_ids.len(), 2);
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn whole_cook_on_a_v1_oven() {
+    let simulator = start(oven_config()).await;
+    let (mut client, _) = connect_ovens(&simulator).await;
+    let plan = json!({"cookId": "v1cook", "stages": v1_pair("c1", 180.0, 300)});
+    let id = client.send_oven("CMD_APO_START", OVEN_V1, Some(plan)).await;
+    assert_eq!(client.json_response(&id).await.0["status"], "ok");
+    let preheat = client
+        .oven_until(OVEN_V1, |s| s["state"]["mode"] == "cook")
+        .await;
+    assert_eq!(preheat["cook"]["activeStageId"], "c1-preheat");
+    assert_eq!(
+        preheat["nodes"]["fan"]["speed"], 100.0,
+        "v1 preheats at full fan"
+    );
+    assert_eq!(
+        preheat["nodes"]["temperatureBulbs"]["dry"]["setpoint"]["fahrenheit"],
+        356.0
+    );
+    let cooking = client
+        .oven_until(OVEN_V1, |s| s["cook"]["activeStageIndex"] == 1)
+        .await;
+    assert_eq!(cooking["cook"]["activeStageId"], "c1");
+    assert_eq!(cooking["nodes"]["timer"]["mode"], "running");
+    assert_eq!(cooking["nodes"]["fan"]["speed"], 25.0);
+    let running = client
+        .oven_until(OVEN_V1, |s| {
+            s["nodes"]["timer"]["current"].as_u64() > Some(0)
+        })
+        .await;
+    assert_eq!(running["nodes"]["timer"]["initial"], 300);
+    // The timer ends the last stage, and with it the cook.
+    let done = client
+        .oven_until(OVEN_V1, |s| s["state"]["mode"] == "idle")
+        .await;
+    assert_eq!(
+        done["nodes"]["timer"],
+        json!({"current": 300, "initial": 300, "mode": "completed"})
+    );
+    let id = client.send_oven("CMD_APO_STOP", OVEN_V1, None).await;
+    assert_eq!(client.json_response(&id).await.0["status"], "ok");
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_multi_stage_oven_cook() {
+    let simulator = start(oven_config()).await;
+    let handle = simulator.handle();
+    let (mut client, _) = connect_ovens(&simulator).await;
+    let plan = v2_start(vec![
+        v2_stage("first", 100.0, Some(60), timer_completed()),
+        v2_stage("second", 150.0, None, until_stopped()),
+    ]);
+    let id = client.send_oven("CMD_APO_START", OVEN_V2, Some(plan)).await;
+    client.json_response(&id).await;
+    let first = client
+        .oven_until(OVEN_V2, |s| s["cook"]["activeStageMode"] == "running")
+        .await;
+    assert_eq!(first["cook"]["activeStageId"], "first");
+    assert_eq!(first["cook"]["stages"].as_array().unwrap().len(), 2);
+    let second = client
+        .oven_until(OVEN_V2, |s| s["cook"]["activeStageIndex"] == 1)
+        .await;
+    assert_eq!(second["cook"]["activeStageId"], "second");
+    assert_eq!(
+        second["cook"]["activeStageMode"], "entering",
+        "preheating to 150"
+    );
+    assert_eq!(
+        second["nodes"]["temperatureBulbs"]["dry"]["setpoint"]["celsius"],
+        150.0
+    );
+    client
+        .oven_until(OVEN_V2, |s| s["cook"]["activeStageMode"] == "running")
+        .await;
+    let oven = handle.oven(OVEN_V2).unwrap();
+    assert_eq!((oven.stage_index, oven.stage_count), (Some(1), 2));
+    assert_eq!(
+        oven.mode,
+        OvenMode::Cooking,
+        "the last stage runs until stopped"
+    );
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_probe_cook_ends_when_the_food_is_done() {
+    let simulator = start(oven_config()).await;
+    let handle = simulator.handle();
+    let (mut client, _) = connect_ovens(&simulator).await;
+    let probe = |connected| Fault::Oven {
+        cooker_id: OVEN_V2.into(),
+        change: OvenChange::Probe { connected },
+    };
+    handle.inject(probe(true)).unwrap();
+    let plugged = client
+        .oven_until(OVEN_V2, |s| {
+            s["nodes"]["temperatureProbe"]["connected"] == true
+        })
+        .await;
+    assert_eq!(
+        plugged["nodes"]["temperatureProbe"]["current"]["celsius"],
+        4.0
+    );
+    let mut stage = v2_stage(
+        "probe",
+        60.0,
+        None,
+        json!({"conditions": {"and": {
+        "nodes.temperatureProbe.current.celsius": {">=": 57}}}}),
+    );
+    stage["do"]["temperatureBulbs"] = json!({"mode": "wet", "wet": {"setpoint": {"celsius": 60}}});
+    stage["do"]["steamGenerators"] =
+        json!({"mode": "relative-humidity", "relativeHumidity": {"setpoint": 100}});
+    stage["do"]["temperatureProbe"] = json!({"setpoint": {"celsius": 57}});
+    stage["entry"] =
+        json!({"conditions": {"and": {"nodes.temperatureBulbs.wet.current.celsius": {">=": 60}}}});
+    let id = client
+        .send_oven("CMD_APO_START", OVEN_V2, Some(v2_start(vec![stage])))
+        .await;
+    client.json_response(&id).await;
+    let cooking = client
+        .oven_until(OVEN_V2, |s| s["state"]["mode"] == "cook")
+        .await;
+    assert_eq!(
+        cooking["nodes"]["temperatureProbe"]["setpoint"]["celsius"],
+        57.0
+    );
+    assert_eq!(
+        cooking["nodes"]["steamGenerators"]["mode"],
+        "relative-humidity"
+    );
+    let done = client
+        .oven_until(OVEN_V2, |s| s["state"]["mode"] == "idle")
+        .await;
+    let reading = done["nodes"]["temperatureProbe"]["current"]["celsius"]
+        .as_f64()
+        .unwrap();
+    assert!((57.0..60.0).contains(&reading), "probe at {reading}");
+    // Unplugged, it reads 0 as the capture shows.
+    handle.inject(probe(false)).unwrap();
+    let out = client
+        .oven_until(OVEN_V2, |s| {
+            s["nodes"]["temperatureProbe"]["connected"] == false
+        })
+        .await;
+    assert_eq!(out["nodes"]["temperatureProbe"]["current"]["celsius"], 0.0);
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_plan_the_oven_cannot_run_is_acknowledged_and_dropped() {
+    let simulator = start(SimulatorConfig {
+        oven: OvenSettings {
+            v1_idle_push: Duration::from_secs(600),
+            v2_idle_push: Duration::from_secs(600),
+            ..oven_config().oven
+        },
+        ..oven_config()
+    })
+    .await;
+    let handle = simulator.handle();
+    let (mut client, _) = connect_ovens(&simulator).await;
+    // Everything but the clock.
+    let ovens = |h: &SimulatorHandle| {
+        h.ovens()
+            .into_iter()
+            .map(|o| anova2mqtt::simulator::OvenSnapshot {
+                simulated_s: 0.0,
+                ..o
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = ovens(&handle);
+    let mut all_on = v1_pair("c1", 180.0, 60);
+    for stage in &mut all_on {
+        stage["heatingElements"] =
+            json!({"bottom": {"on": true}, "top": {"on": true}, "rear": {"on": true}});
+    }
+    let cases = [
+        (
+            OVEN_V1,
+            json!({"stages": v1_pair("c1", 180.0, 60).into_iter().rev().collect::<Vec<_>>()}),
+        ),
+        (OVEN_V1, json!({"stages": all_on})),
+        (
+            OVEN_V2,
+            v2_start(vec![v2_stage("hot", 300.0, None, until_stopped())]),
+        ),
+        (
+            OVEN_V2,
+            v2_start(vec![v2_stage(
+                "long",
+                200.0,
+                Some(400_000),
+                timer_completed(),
+            )]),
+        ),
+    ];
+    for (oven, plan) in cases {
+        let id = client
+            .send_oven("CMD_APO_START", oven, Some(plan.clone()))
+            .await;
+        let (answer, _) = client.json_response(&id).await;
+        assert_eq!(answer, json!({"status": "ok"}), "{plan}");
+        let pushed: Vec<Value> = client
+            .barrier()
+            .await
+            .iter()
+            .map(|e| serde_json::from_str(&e.to_json()).unwrap())
+            .collect();
+        assert!(
+            pushed.iter().all(|f| f["command"] != "EVENT_APO_STATE"),
+            "nothing changed, nothing pushed: {plan}"
+        );
+    }
+    assert_eq!(ovens(&handle), before);
+    // Not a START payload at all: the validators answer.
+    let id = client
+        .send_oven("CMD_APO_START", OVEN_V2, Some(json!({"cookId": "x"})))
+        .await;
+    assert_eq!(
+        client.json_response(&id).await.0,
+        json!({"status": "error", "error": "invalid command"})
+    );
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_v1_plan_errors_a_v2_oven_until_it_is_power_cycled() {
+    let simulator = start(oven_config()).await;
+    let handle = simulator.handle();
+    let (mut client, _) = connect_ovens(&simulator).await;
+    let plan = json!({"cookId": "wrong", "stages": v1_pair("c1", 180.0, 60)});
+    let id = client.send_oven("CMD_APO_START", OVEN_V2, Some(plan)).await;
+    assert_eq!(client.json_response(&id).await.0["status"], "ok");
+    let errored = client
+        .oven_until(OVEN_V2, |s| s["state"]["mode"] == "error")
+        .await;
+    assert!(errored.get("cook").is_none());
+    assert_eq!(handle.oven(OVEN_V2).unwrap().mode, OvenMode::Error);
+    // It ignores a good plan now.
+    let good = v2_start(vec![v2_stage("s1", 100.0, None, until_stopped())]);
+    let id = client
+        .send_oven("CMD_APO_START", OVEN_V2, Some(good.clone()))
+        .await;
+    assert_eq!(client.json_response(&id).await.0["status"], "ok");
+    client
+        .oven_until(OVEN_V2, |s| s["state"]["mode"] == "error")
+        .await;
+    assert_eq!(handle.oven(OVEN_V2).unwrap().mode, OvenMode::Error);
+    handle
+        .inject(Fault::Oven {
+            cooker_id: OVEN_V2.into(),
+            change: OvenChange::PowerCycle,
+        })
+        .unwrap();
+    client
+        .oven_until(OVEN_V2, |s| s["state"]["mode"] == "idle")
+        .await;
+    let id = client.send_oven("CMD_APO_START", OVEN_V2, Some(good)).await;
+    client.json_response(&id).await;
+    client
+        .oven_until(OVEN_V2, |s| s["state"]["mode"] == "cook")
+        .await;
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_water_tank_and_the_door() {
+    let simulator = start(oven_config()).await;
+    let handle = simulator.handle();
+    let (mut client, _) = connect_ovens(&simulator).await;
+    let mut steam = v2_stage("steam", 100.0, None, until_stopped());
+    steam["do"]["steamGenerators"] =
+        json!({"mode": "steam-percentage", "steamPercentage": {"setpoint": 100}});
+    let id = client
+        .send_oven("CMD_APO_START", OVEN_V2, Some(v2_start(vec![steam])))
+        .await;
+    client.json_response(&id).await;
+    let steaming = client
+        .oven_until(OVEN_V2, |s| {
+            s["nodes"]["steamGenerators"]["boiler"]["watts"] == 600
+        })
+        .await;
+    assert_eq!(
+        steaming["nodes"]["steamGenerators"]["steamPercentage"]["setpoint"],
+        100.0
+    );
+    let tank = |cooker_id: &str, level| Fault::Oven {
+        cooker_id: cooker_id.into(),
+        change: OvenChange::WaterTank(level),
+    };
+    handle.inject(tank(OVEN_V2, WaterTank::Empty)).unwrap();
+    let empty = client
+        .oven_until(OVEN_V2, |s| s["nodes"]["waterTank"]["empty"] == true)
+        .await;
+    assert_eq!(
+        empty["nodes"]["steamGenerators"]["boiler"]["watts"], 0,
+        "no water, no steam"
+    );
+    assert_eq!(empty["state"]["mode"], "cook", "the cook goes on");
+    handle.inject(tank(OVEN_V2, WaterTank::Low)).unwrap();
+    let low = client
+        .oven_until(OVEN_V2, |s| s["nodes"]["waterTank"]["empty"] == false)
+        .await;
+    assert_eq!(low["nodes"]["waterTank"]["low"], true);
+    handle.inject(tank(OVEN_V1, WaterTank::Removed)).unwrap();
+    let v1 = client
+        .oven_until(OVEN_V1, |s| s["nodes"]["waterTank"]["empty"] == true)
+        .await;
+    assert_eq!(v1["nodes"]["waterTank"], json!({"empty": true}));
+    handle
+        .inject(Fault::Oven {
+            cooker_id: OVEN_V2.into(),
+            change: OvenChange::Door { open: true },
+        })
+        .unwrap();
+    let open = client
+        .oven_until(OVEN_V2, |s| s["nodes"]["door"]["closed"] == false)
+        .await;
+    assert_eq!(open["nodes"]["heatingElements"]["rear"]["on"], false);
+    assert_eq!(open["nodes"]["fan"]["speed"], "off");
+    assert!(handle
+        .inject(Fault::Oven {
+            cooker_id: "nosuchoven".into(),
+            change: OvenChange::UserAction,
+        })
+        .is_err());
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn app_only_oven_commands_are_unauthorized_for_a_token() {
+    let simulator = start(SimulatorConfig {
+        enforce_pat_allow_list: true,
+        ..oven_config()
+    })
+    .await;
+    let (mut client, _) = connect_ovens(&simulator).await;
+    for (command, inner) in [
+        ("CMD_APO_START_STAGE", json!({"stageId": "s1"})),
+        ("CMD_APO_UPDATE_COOK_STAGES", json!({"stages": []})),
+        ("CMD_APO_SET_LAMP", json!({"on": true})),
+        ("CMD_APO_SET_FAN", json!({"speed": 100})),
+        ("CMD_APO_DISCONNECT", json!({})),
+    ] {
+        let id = client.send_oven(command, OVEN_V2, Some(inner)).await;
+        assert_eq!(
+            client.json_response(&id).await.0,
+            json!({"status": "error", "error": "unauthorized"}),
+            "{command}"
+        );
+    }
+    // What a token may send still works.
+    let id = client
+        .send_oven(
+            "CMD_APO_SET_TEMPERATURE_UNIT",
+            OVEN_V1,
+            Some(json!({"temperatureUnit": "F"})),
+        )
+        .await;
+    assert_eq!(client.json_response(&id).await.0, json!({"status": "ok"}));
+    let state = client
+        .oven_until(OVEN_V1, |s| s["state"]["temperatureUnit"] == "F")
+        .await;
+    assert_eq!(state["state"]["processedCommandIds"][9], id);
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_manual_timer_starts_when_someone_presses_start() {
+    let simulator = start(oven_config()).await;
+    let handle = simulator.handle();
+    let (mut client, _) = connect_ovens(&simulator).await;
+    let mut stage = v2_stage("manual", 100.0, Some(600), timer_completed());
+    stage["do"]["timer"]["entry"] = json!({"conditions": {"and": {"userAction": {"=": true}}}});
+    let id = client
+        .send_oven("CMD_APO_START", OVEN_V2, Some(v2_start(vec![stage])))
+        .await;
+    client.json_response(&id).await;
+    client
+        .oven_until(OVEN_V2, |s| s["cook"]["activeStageMode"] == "running")
+        .await;
+    assert!(client.oven_until(OVEN_V2, |_| true).await["nodes"]["timer"]["mode"] == "idle");
+    handle
+        .inject(Fault::Oven {
+            cooker_id: OVEN_V2.into(),
+            change: OvenChange::UserAction,
+        })
+        .unwrap();
+    client
+        .oven_until(OVEN_V2, |s| s["nodes"]["timer"]["mode"] == "running")
+        .await;
+    simulator.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults for the chaos soak
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn raw_frames_reach_every_connection_as_they_are() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let handle = simulator.handle();
+    let (mut first, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    let (mut second, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    handle
+        .inject(Fault::RawFrame(RawFrame::Text("{not json".into())))
+        .unwrap();
+    handle
+        .inject(Fault::RawFrame(RawFrame::Binary(vec![0, 159, 146, 150])))
+        .unwrap();
+    for client in [&mut first, &mut second] {
+        assert_eq!(client.text().await, "{not json");
+        match timeout(WAIT, client.ws.next()).await.unwrap() {
+            Some(Ok(Message::Binary(bytes))) => assert_eq!(&bytes[..], [0, 159, 146, 150]),
+            other => panic!("expected the binary frame, got {other:?}"),
+        }
+        // The connection goes on.
+        client.barrier().await;
+    }
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn close_connections_sends_the_code_asked_for() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let handle = simulator.handle();
+    for (code, expected) in [(Some(1008), Some(CloseCode::Policy)), (None, None)] {
+        let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+        handle.wait_for_open_connections(1, WAIT).await.unwrap();
+        handle.inject(Fault::CloseConnections(code)).unwrap();
+        match timeout(WAIT, client.ws.next()).await.unwrap() {
+            Some(Ok(Message::Close(frame))) => assert_eq!(frame.map(|f| f.code), expected),
+            other => panic!("expected a close, got {other:?}"),
+        }
+        handle.wait_for_open_connections(0, WAIT).await.unwrap();
+    }
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn drop_every_resets_connections_until_cleared() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let handle = simulator.handle();
+    handle
+        .inject(Fault::DropEvery(Some(Duration::from_millis(100))))
+        .unwrap();
+    for _ in 0..2 {
+        let mut client = Client::connect(&url(&simulator, "anova-x")).await;
+        // Whatever arrives first, a reset follows within the period.
+        loop {
+            match timeout(WAIT, client.ws.next()).await.unwrap() {
+                Some(Ok(_)) => {}
+                Some(Err(_)) => break,
+                None => panic!("closed without a reset"),
+            }
+        }
+    }
+    handle.inject(Fault::DropEvery(None)).unwrap();
+    let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    assert!(client.is_quiet().await, "no more drops");
+    client.barrier().await;
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn responses_can_be_slowed_down_and_duplicated() {
+    let simulator = start(SimulatorConfig::for_tests(demo_cookers())).await;
+    let handle = simulator.handle();
+    let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    handle
+        .inject(Fault::ResponseDelay(Some(Duration::from_millis(400))))
+        .unwrap();
+    let sent = tokio::time::Instant::now();
+    let id = client.send(&ApcCommand::Stop { cooker: a7_ref() }).await;
+    assert!(client.is_quiet().await, "nothing within 300 ms");
+    client.response(&id).await;
+    assert!(sent.elapsed() >= Duration::from_millis(400));
+    handle.inject(Fault::ResponseDelay(None)).unwrap();
+
+    handle.inject(Fault::DuplicateResponses(true)).unwrap();
+    let id = client.send(&ApcCommand::Stop { cooker: pro_ref() }).await;
+    let (first, _) = client.response(&id).await;
+    let (second, _) = client.response(&id).await;
+    assert_eq!(first, second);
+    handle.inject(Fault::DuplicateResponses(false)).unwrap();
+    let id = client.send(&ApcCommand::Stop { cooker: pro_ref() }).await;
+    client.response(&id).await;
+    let after = client.barrier().await;
+    assert!(
+        after
+            .iter()
+            .all(|e| !matches!(e, Event::Response(r) if r.request_id == id)),
+        "one answer again: {after:?}"
+    );
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_command_log_can_be_drained_and_counts_everything() {
+    let simulator = start(SimulatorConfig {
+        command_log_limit: 2,
+        ..SimulatorConfig::for_tests(demo_cookers())
+    })
+    .await;
+    let handle = simulator.handle();
+    let (mut client, _) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
+    for _ in 0..3 {
+        let id = client.send(&ApcCommand::Stop { cooker: a7_ref() }).await;
+        client.response(&id).await;
+    }
+    assert_eq!(handle.commands_received(), 3);
+    assert_eq!(handle.commands().len(), 2, "the oldest is forgotten");
+    assert_eq!(handle.drain_commands().len(), 2);
+    assert!(handle.commands().is_empty());
+    assert_eq!(handle.wait_for_commands(3, WAIT).await.unwrap().len(), 0);
+    simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unplugged_oven_goes_quiet_and_reports_itself_offline() {
+    let simulator = start(oven_config()).await;
+    let handle = simulator.handle();
+    let (mut client, _) = connect_ovens(&simulator).await;
+    let silent = |silent| Fault::Silent {
+        cooker_id: OVEN_V2.into(),
+        silent,
+    };
+    handle.inject(silent(true)).unwrap();
+    client.barrier().await;
+    // The v1 oven keeps pushing every 50 ms; the v2 must not, for ten of its pushes.
+    let mut v1_pushes = 0;
+    while v1_pushes < 10 {
+        let frame = client.json().await;
+        if frame["command"] == "EVENT_APO_STATE" {
+            assert_eq!(
+                frame["payload"]["cookerId"], OVEN_V1,
+                "only the plugged-in oven"
+            );
+            v1_pushes += 1;
+        }
+    }
+    let (_, connect) = connect_ovens(&simulator).await;
+    let cached = connect
+        .iter()
+        .find(|f| f["payload"]["cookerId"] == OVEN_V2)
+        .unwrap();
+    assert_eq!(cached["payload"]["state"]["systemInfo"]["online"], false);
+    // Commands to it are acknowledged and ignored.
+    let id = client
+        .send_oven(
+            "CMD_APO_SET_TEMPERATURE_UNIT",
+            OVEN_V2,
+            Some(json!({"temperatureUnit": "F"})),
+        )
+        .await;
+    assert_eq!(client.json_response(&id).await.0, json!({"status": "ok"}));
+    handle.inject(silent(false)).unwrap();
+    let back = client.oven_until(OVEN_V2, |_| true).await;
+    assert_eq!(back["systemInfo"]["online"], true);
+    assert_eq!(back["state"]["temperatureUnit"], "C");
+    simulator.shutdown().await;
+}
+
+#[test]
+fn the_simulators_parser_reads_every_captured_command() {
+    // The server side of the protocol lives in the simulator: it must read what clients send
+    // exactly as captured, and write it back unchanged.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/anova-messages");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("CMD_") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let frame = anova2mqtt::simulator::ClientFrame::parse(&text).unwrap();
+        assert_eq!(name.split('.').next().unwrap(), frame.command, "{name}");
+        let again: Value = serde_json::from_str(&frame.to_json()).unwrap();
+        assert_eq!(
+            again,
+            serde_json::from_str::<Value>(&text).unwrap(),
+            "{name}"
+        );
+        let expected_apo = name.starts_with("CMD_APO_");
+        assert_eq!(
+            matches!(frame.body, anova2mqtt::simulator::ClientCommand::Apo(_)),
+            expected_apo,
+            "{name}"
+        );
+        if !expected_apo {
+            assert!(
+                matches!(frame.body, anova2mqtt::simulator::ClientCommand::Apc { .. }),
+                "{name}"
+            );
+        }
+        seen += 1;
+    }
+    assert!(seen >= 6, "only {seen} commands");
 }

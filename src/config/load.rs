@@ -1,10 +1,12 @@
 //! Finding the file and layering defaults, file and environment (`interface.md` §1, §2).
 
 use super::env::{self, EnvLayer};
-use super::{secrets, validate, Config, ConfigError, Problem, SecretOrigin, SecretOrigins};
+use super::secrets::{self, Layer, Provenance};
+use super::{url_credentials, validate, Config, ConfigError, Problem, SecretOrigin, SecretOrigins};
 use figment::error::Kind;
 use figment::providers::{Format, Toml};
-use figment::{Figment, Source};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider, Source};
 use std::path::{Path, PathBuf};
 
 /// Prefix of the environment variables that override the file: `ANOVA2MQTT_MQTT__URL`.
@@ -30,6 +32,10 @@ pub struct LoadedConfig {
     pub source: Option<PathBuf>,
     /// Where each secret came from.
     pub secrets: SecretOrigins,
+    /// What is worth knowing but not wrong: a source that a closer one overrode, whitespace
+    /// removed from a token. Never contains a secret. `check-config` prints them; `run` logs
+    /// them at debug.
+    pub notes: Vec<String>,
 }
 
 /// Loads the configuration the way the installed daemon does: `explicit` (from `--config`)
@@ -53,8 +59,8 @@ pub fn process_env() -> impl Iterator<Item = (String, String)> {
 /// `ANOVA2MQTT_` ones and `CREDENTIALS_DIRECTORY`); others are ignored.
 ///
 /// Errors: [`ConfigError::File`] when `explicit` cannot be read; otherwise
-/// [`ConfigError::Invalid`] listing every problem found (parse errors alone when the layers
-/// do not even fit the schema).
+/// [`ConfigError::Invalid`] listing every problem found: every unknown key, every value that
+/// cannot be read, and every rule broken by the rest.
 pub fn load_from(
     explicit: Option<&Path>,
     default_candidates: &[PathBuf],
@@ -69,28 +75,68 @@ pub fn load_from(
     }
     figment = figment.merge(EnvLayer::new(ENV_PREFIX, &vars));
 
-    let mut config: Config = figment
-        .extract()
-        .map_err(|err| ConfigError::Invalid(figment_problems(err, &figment)))?;
+    let (mut config, mut problems) = extract(&figment, source.as_deref())?;
 
     let credentials_dir = vars
         .iter()
         .find(|(name, value)| name == CREDENTIALS_DIRECTORY && !value.is_empty())
         .map(|(_, value)| PathBuf::from(value));
-    let mut problems = Vec::new();
-    let secrets = secrets::resolve(
-        &mut config,
-        credentials_dir.as_deref(),
-        |key| origin_of(&figment, key).unwrap_or_else(|| "the configuration".to_owned()),
-        &mut problems,
-    );
+    let provenance = |key: &str| provenance(&figment, key);
+    let mut notes = Vec::new();
+    let url_password =
+        url_credentials::take_from_mqtt_url(&mut config, &provenance, &mut problems, &mut notes);
+    let mut ctx = secrets::Context {
+        provenance: &provenance,
+        credentials_dir: credentials_dir.as_deref(),
+        notes: &mut notes,
+    };
+    let mut origin_of_secret = |result: Result<SecretOrigin, Problem>| {
+        result.unwrap_or_else(|problem| {
+            problems.push(problem);
+            SecretOrigin::NotSet
+        })
+    };
+    let anova = &mut config.anova;
+    let anova_token = origin_of_secret(secrets::resolve_secret(
+        secrets::ANOVA_TOKEN,
+        &mut anova.token,
+        &mut anova.token_file,
+        None,
+        &mut ctx,
+    ));
+    let mqtt = &mut config.mqtt;
+    let mqtt_password = origin_of_secret(secrets::resolve_secret(
+        secrets::MQTT_PASSWORD,
+        &mut mqtt.password,
+        &mut mqtt.password_file,
+        url_password,
+        &mut ctx,
+    ));
+    let http = &mut config.http;
+    let http_token = origin_of_secret(secrets::resolve_secret(
+        secrets::HTTP_TOKEN,
+        &mut http.token,
+        &mut http.token_file,
+        None,
+        &mut ctx,
+    ));
+    let secrets = SecretOrigins {
+        anova_token,
+        mqtt_password,
+        http_token,
+    };
     problems.extend(validate::problems(&config));
     let problems = problems
         .into_iter()
         .map(|problem| {
             let origin = match problem.key.as_str() {
-                "anova.token" => secret_origin(&secrets.anova_token),
-                "mqtt.password" => secret_origin(&secrets.mqtt_password),
+                "anova.token" => secret_origin(&secrets.anova_token)
+                    .or_else(|| origin_of(&figment, "anova.token")),
+                "mqtt.password" => secret_origin(&secrets.mqtt_password)
+                    .or_else(|| origin_of(&figment, "mqtt.password")),
+                "http.token" => {
+                    secret_origin(&secrets.http_token).or_else(|| origin_of(&figment, "http.token"))
+                }
                 key => origin_of(&figment, key),
             };
             match origin {
@@ -104,7 +150,124 @@ pub fn load_from(
         config,
         source,
         secrets,
+        notes,
     })
+}
+
+/// The layers as a [`Config`], with a problem for every unknown key and every value that
+/// cannot be read. serde stops at the first error, so each failing key is taken out and the
+/// rest read again; the keys taken out keep their defaults, and the rules that [`load_from`]
+/// checks next see every other value. Only a file that is not TOML at all stops early.
+fn extract(figment: &Figment, file: Option<&Path>) -> Result<(Config, Vec<Problem>), ConfigError> {
+    // Only the file can fail to read (its TOML syntax); say which file.
+    let in_file = |problem: Problem| match (file, &problem.origin) {
+        (Some(path), None) => problem.with_origin(format!("file {}", path.display())),
+        _ => problem,
+    };
+    let mut data = figment
+        .data()
+        .map_err(|err| {
+            ConfigError::Invalid(
+                figment_problems(err, figment)
+                    .into_iter()
+                    .map(in_file)
+                    .collect(),
+            )
+        })?
+        .remove(&Profile::Default)
+        .unwrap_or_default();
+    let mut problems = Vec::new();
+    let schema = serde_json::to_value(Config::default()).unwrap_or_default();
+    remove_unknown_keys(&mut data, &schema, "", figment, &mut problems);
+    // Each round removes at least one key, so this ends; the bound is a second safety net.
+    for _ in 0..=count_keys(&data) {
+        let err = match Figment::from(Layered(data.clone())).extract::<Config>() {
+            Ok(config) => return Ok((config, problems)),
+            Err(err) => err,
+        };
+        let mut removed = false;
+        for err in err {
+            removed |= remove_path(&mut data, &err.path);
+            problems.extend(figment_problems(err, figment));
+        }
+        if !removed {
+            break;
+        }
+    }
+    Err(ConfigError::Invalid(problems))
+}
+
+/// The already-layered values, as a provider to extract from again.
+struct Layered(Dict);
+
+impl Provider for Layered {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("the configuration")
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        Ok(Profile::Default.collect(self.0.clone()))
+    }
+}
+
+/// Takes every key that `schema` (the serialised defaults) does not have out of `data`, with a
+/// problem for each, so that all of them are reported at once. This relies on every setting
+/// being serialised, `None` included (as `null`): a field with `skip_serializing_if` would be
+/// reported as unknown. Fields with `#[serde(skip)]` are unknown to the file, as they should be.
+fn remove_unknown_keys(
+    data: &mut Dict,
+    schema: &serde_json::Value,
+    prefix: &str,
+    figment: &Figment,
+    problems: &mut Vec<Problem>,
+) {
+    let Some(known) = schema.as_object() else {
+        return;
+    };
+    let expected: Vec<&str> = known.keys().map(String::as_str).collect();
+    data.retain(|key, value| {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        let Some(schema) = known.get(key) else {
+            let problem = Problem::new(&path, unknown_key_message(key, &expected));
+            problems.push(match origin_of(figment, &path) {
+                Some(origin) => problem.with_origin(origin),
+                None => problem,
+            });
+            return false;
+        };
+        if let Value::Dict(_, inner) = value {
+            remove_unknown_keys(inner, schema, &path, figment, problems);
+        }
+        true
+    });
+}
+
+/// Removes the value at `path`; false when there is none (nothing left to take out).
+fn remove_path(data: &mut Dict, path: &[String]) -> bool {
+    match path {
+        [] => false,
+        [last] => data.remove(last).is_some(),
+        [first, rest @ ..] => match data.get_mut(first) {
+            Some(Value::Dict(_, inner)) => remove_path(inner, rest),
+            // A key below a value that is not a table: take out the value itself.
+            Some(_) => data.remove(first).is_some(),
+            None => false,
+        },
+    }
+}
+
+/// How many keys `data` holds, tables and their keys alike.
+fn count_keys(data: &Dict) -> usize {
+    data.values()
+        .map(|value| match value {
+            Value::Dict(_, inner) => 1 + count_keys(inner),
+            _ => 1,
+        })
+        .sum()
 }
 
 /// The file to read: `explicit` must be readable; a missing default is fine.
@@ -142,19 +305,35 @@ fn find_file(
     Ok(None)
 }
 
-/// Describes the layer that set `key`: `file /etc/…` or `environment variable ANOVA2MQTT_…`.
+/// Describes the layer that set `key`, or the closest enclosing key for an element of a list
+/// (`anova.accessories.0`): `file /etc/…` or `environment variable ANOVA2MQTT_…`.
 fn origin_of(figment: &Figment, key: &str) -> Option<String> {
+    let mut key = key;
+    loop {
+        if let Some(found) = provenance(figment, key) {
+            return Some(found.described);
+        }
+        key = &key[..key.rfind('.')?];
+    }
+}
+
+/// The layer that set `key` and its description; `None` when only the default applies.
+fn provenance(figment: &Figment, key: &str) -> Option<Provenance> {
     let metadata = figment.find_metadata(key)?;
     if metadata.name == env::METADATA_NAME {
-        return Some(format!(
-            "environment variable {}",
-            env::var_name(ENV_PREFIX, key)
-        ));
+        return Some(Provenance {
+            layer: Layer::Environment,
+            described: format!("environment variable {}", env::var_name(ENV_PREFIX, key)),
+        });
     }
-    match &metadata.source {
-        Some(Source::File(path)) => Some(format!("file {}", path.display())),
-        _ => Some(metadata.name.to_string()),
-    }
+    let described = match &metadata.source {
+        Some(Source::File(path)) => format!("file {}", path.display()),
+        _ => metadata.name.to_string(),
+    };
+    Some(Provenance {
+        layer: Layer::File,
+        described,
+    })
 }
 
 /// Where a secret-related problem comes from, if a source was given at all.
@@ -227,8 +406,8 @@ fn unknown_key_message(field: &str, expected: &[&str]) -> String {
     }
 }
 
-/// Levenshtein distance, for "did you mean" hints on a handful of short keys.
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Levenshtein distance, for "did you mean" hints on a handful of short words.
+pub(super) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -17,19 +17,23 @@
 
 mod env;
 mod error;
+mod http;
 mod load;
 mod render;
 mod secrets;
 pub(crate) mod serde_helpers;
+mod url_credentials;
 mod validate;
 
 pub use error::{ConfigError, Problem};
+pub use http::{HttpConfig, HTTP_TOKEN_CREDENTIAL};
 pub use load::{
     default_config_paths, load, load_from, process_env, LoadedConfig, CREDENTIALS_DIRECTORY,
     ENV_PREFIX,
 };
 pub use render::render_effective;
 pub use secrets::{SecretOrigin, SecretOrigins, ANOVA_TOKEN_CREDENTIAL, MQTT_PASSWORD_CREDENTIAL};
+pub use url_credentials::{split_url_credentials, UrlCredentials};
 
 use crate::homeassistant::DiscoveryMode;
 use crate::secret::Secret;
@@ -53,6 +57,8 @@ pub struct Config {
     pub safety: SafetyConfig,
     /// Log output.
     pub log: LogConfig,
+    /// The local HTTP API, metrics and web page.
+    pub http: HttpConfig,
 }
 
 /// `[anova]`: the Anova cloud WebSocket.

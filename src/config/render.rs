@@ -16,6 +16,10 @@ pub fn render_effective(loaded: &LoadedConfig) -> String {
     }
     let _ = writeln!(out, "# anova.token: {}", loaded.secrets.anova_token);
     let _ = writeln!(out, "# mqtt.password: {}", loaded.secrets.mqtt_password);
+    let _ = writeln!(out, "# http.token: {}", loaded.secrets.http_token);
+    for note in &loaded.notes {
+        let _ = writeln!(out, "# note: {note}");
+    }
     let unset = unset_keys(loaded);
     if !unset.is_empty() {
         let _ = writeln!(out, "# not set: {}", unset.join(", "));
@@ -29,6 +33,9 @@ pub fn render_effective(loaded: &LoadedConfig) -> String {
     }
     if from_file(&loaded.secrets.mqtt_password) {
         shown.mqtt.password = None;
+    }
+    if from_file(&loaded.secrets.http_token) {
+        shown.http.token = None;
     }
     match toml::to_string(&shown) {
         Ok(body) => out.push_str(&body),

@@ -7,6 +7,7 @@ use super::{Config, MqttEndpoint, Problem};
 use std::path::Path;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::http::Uri;
+use tracing_subscriber::filter::LevelFilter;
 
 /// The highest target any Anova cooker accepts (°C); `safety.max_temperature_c` may only lower
 /// the ceiling.
@@ -39,6 +40,7 @@ pub(super) fn problems(config: &Config) -> Vec<Problem> {
         }
     }
     log_level(&config.log.level, &mut out);
+    super::http::problems(&config.http, &mut out);
     out
 }
 
@@ -89,13 +91,21 @@ fn anova(config: &Config, out: &mut Vec<Problem>) {
             ));
         }
     }
-    for (key, value) in [
-        ("anova.command_timeout", anova.command_timeout),
-        ("anova.confirm_timeout", anova.confirm_timeout),
-        ("anova.stale_after", anova.stale_after),
-        ("anova.watchdog", anova.watchdog),
+    for (key, value, max) in [
+        (
+            "anova.command_timeout",
+            anova.command_timeout,
+            MAX_COMMAND_TIMEOUT,
+        ),
+        (
+            "anova.confirm_timeout",
+            anova.confirm_timeout,
+            MAX_CONFIRM_TIMEOUT,
+        ),
+        ("anova.stale_after", anova.stale_after, MAX_STALE_AFTER),
+        ("anova.watchdog", anova.watchdog, MAX_WATCHDOG),
     ] {
-        positive(key, value, out);
+        duration(key, value, max, out);
     }
 }
 
@@ -154,12 +164,29 @@ fn mqtt(config: &Config, out: &mut Vec<Problem>) {
     topic("mqtt.base_topic", &mqtt.base_topic, out);
 }
 
-/// Durations of zero would make timeouts fire at once and watchdogs spin.
-fn positive(key: &str, value: Duration, out: &mut Vec<Problem>) {
+/// The longest `anova.command_timeout`: the apps give up after 10 s; minutes mean a lost
+/// command, and a user waiting for an answer.
+const MAX_COMMAND_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// The longest `anova.confirm_timeout`: cookers push every few seconds while busy.
+const MAX_CONFIRM_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// The longest `anova.stale_after`: an idle cooker pushes at least every 30 s, so a day of
+/// silence is an unplugged cooker.
+const MAX_STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+/// The longest `anova.watchdog`: a socket that has carried nothing for an hour is dead.
+const MAX_WATCHDOG: Duration = Duration::from_secs(60 * 60);
+
+/// A duration above zero (zero would make timeouts fire at once and watchdogs spin) and at
+/// most `max` (a typo such as `1000000000000h` would overflow the clock arithmetic).
+fn duration(key: &str, value: Duration, max: Duration, out: &mut Vec<Problem>) {
     if value.is_zero() {
         out.push(Problem::new(
             key,
             "must be longer than zero, such as \"30s\"",
+        ));
+    } else if value > max {
+        out.push(Problem::new(
+            key,
+            format!("must be at most {}", humantime::format_duration(max)),
         ));
     }
 }
@@ -197,21 +224,83 @@ fn readable_file(key: &str, path: &Path, out: &mut Vec<Problem>) {
     }
 }
 
+/// The level names `log.level` accepts, for messages.
+const LEVELS: [&str; 6] = ["error", "warn", "info", "debug", "trace", "off"];
+
+/// `log.level`: a level, or a `RUST_LOG`-style list of `level` and `target=level` directives.
+///
+/// `EnvFilter` alone accepts any bare word as a *target* name, so a typo such as `inf` would
+/// enable only a target that does not exist and silence every log line. A bare directive must
+/// therefore be a level; a target takes `target=level`.
 fn log_level(level: &str, out: &mut Vec<Problem>) {
-    if level.trim().is_empty() {
-        out.push(Problem::new(
-            "log.level",
-            "must not be empty; use a level such as \"info\"",
-        ));
-    } else if let Err(err) = tracing_subscriber::EnvFilter::try_new(level) {
-        out.push(Problem::new(
-            "log.level",
-            format!(
-                "{level:?} is not a level or RUST_LOG-style filter \
-                 (such as \"info,anova2mqtt::bridge=debug\"): {err}"
-            ),
-        ));
+    if let Err(message) = log_filter(level) {
+        out.push(Problem::new("log.level", message));
     }
+}
+
+/// Checks a `log.level` value; the error says what is wrong and what would be right.
+pub(crate) fn log_filter(filter: &str) -> Result<(), String> {
+    if filter.trim().is_empty() {
+        return Err("must not be empty; use a level such as \"info\"".to_owned());
+    }
+    let valid = LEVELS.join(", ");
+    for directive in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let (target, level) = match split_directive(directive) {
+            Some((target, level)) => (Some(target), level),
+            None if directive.starts_with('[') => continue, // a span filter; EnvFilter checks it
+            None => (None, directive),
+        };
+        if level.parse::<LevelFilter>().is_ok() {
+            continue;
+        }
+        let closest = LEVELS
+            .iter()
+            .map(|name| {
+                (
+                    super::load::edit_distance(&level.to_ascii_lowercase(), name),
+                    name,
+                )
+            })
+            .filter(|(distance, _)| *distance <= 2)
+            .min()
+            .map(|(_, name)| format!(" (did you mean `{name}`?)"))
+            .unwrap_or_default();
+        return Err(match target {
+            Some(target) => format!(
+                "{level:?} in {directive:?} is not a level{closest}; the level after \
+                 `{target}=` must be one of: {valid}"
+            ),
+            None => format!(
+                "{level:?} is not a level{closest}; valid levels: {valid}. A filter such as \
+                 \"info,anova2mqtt::bridge=debug\" sets a level per target (`target=level`)"
+            ),
+        });
+    }
+    tracing_subscriber::EnvFilter::builder()
+        .parse(crate::telemetry::normalize_filter(filter))
+        .map(drop)
+        .map_err(|err| {
+            format!(
+                "{filter:?} is not a level or RUST_LOG-style filter \
+                 (such as \"info,anova2mqtt::bridge=debug\"): {err}"
+            )
+        })
+}
+
+/// `target[span{field=value}]=level` → (`target[…]`, `level`); `None` without a level. The `=`
+/// that separates the level is the last one outside brackets and braces.
+fn split_directive(directive: &str) -> Option<(&str, &str)> {
+    let mut depth = 0usize;
+    let mut split = None;
+    for (i, c) in directive.char_indices() {
+        match c {
+            '[' | '{' => depth += 1,
+            ']' | '}' => depth = depth.saturating_sub(1),
+            '=' if depth == 0 => split = Some(i),
+            _ => {}
+        }
+    }
+    split.map(|i| (&directive[..i], &directive[i + 1..]))
 }
 
 /// The parts of a URL we check, without its text (it may carry credentials).
@@ -351,6 +440,53 @@ mod tests {
         assert!(cloud_url("ws://127.0.0.1:8080/").is_ok());
         assert!(cloud_url("https://devices.anovaculinary.io").is_err());
         assert!(cloud_url("devices.anovaculinary.io").is_err());
+    }
+
+    #[test]
+    fn log_levels_and_filters() {
+        for good in [
+            "info",
+            "INFO",
+            "warn",
+            "off",
+            "info,rumqttc=warn",
+            "anova2mqtt=debug",
+            "info,anova2mqtt::bridge=debug",
+            " debug , rumqttd=off ",
+            "info,anova2mqtt[cook{id=1}]=trace",
+        ] {
+            assert_eq!(log_filter(good), Ok(()), "{good}");
+        }
+        let err = log_filter("inf").unwrap_err();
+        assert!(err.contains("did you mean `info`"), "{err}");
+        assert!(
+            err.contains("error, warn, info, debug, trace, off"),
+            "{err}"
+        );
+        let err = log_filter("verbose").unwrap_err();
+        assert!(err.contains("\"verbose\" is not a level"), "{err}");
+        assert!(!err.contains("did you mean"), "{err}");
+        let err = log_filter("info,rumqttc=loud").unwrap_err();
+        assert!(err.contains("rumqttc="), "{err}");
+        assert!(log_filter("").is_err());
+        assert!(log_filter("info,=[").is_err());
+    }
+
+    #[test]
+    fn durations_have_bounds() {
+        let mut out = Vec::new();
+        duration("k", Duration::from_secs(60), MAX_WATCHDOG, &mut out);
+        assert!(out.is_empty());
+        duration("k", Duration::ZERO, MAX_WATCHDOG, &mut out);
+        duration("k", Duration::from_secs(3601), MAX_WATCHDOG, &mut out);
+        let messages: Vec<&str> = out.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "must be longer than zero, such as \"30s\"",
+                "must be at most 1h"
+            ]
+        );
     }
 
     #[test]

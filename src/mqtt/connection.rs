@@ -10,7 +10,8 @@
 //!   `Connected` (it receives [`MqttEvent::Connected`] and answers with a subscribe).
 //! - A clean DISCONNECT suppresses the last will, so a graceful stop publishes `offline`
 //!   itself before disconnecting.
-//! - The default 10 KiB packet limit is too small for discovery; we raise it.
+//! - The default 10 KiB incoming packet limit is far too small for commands and retained
+//!   discovery; we raise it to [`MAX_INCOMING_PACKET_SIZE`].
 //!
 //! We speak MQTT 5 for one reason: command topics are subscribed with *Retain As Published*,
 //! so the broker tells us whether a live command was published retained. MQTT 3.1.1 clears the
@@ -21,8 +22,10 @@ use crate::backoff::{jitter_sample, Backoff, BackoffPolicy};
 use crate::bridge::{Publish, Qos};
 use crate::secret::Secret;
 use rumqttc::v5::mqttbytes::v5::{ConnectReturnCode, Filter, LastWill, Packet};
-use rumqttc::v5::mqttbytes::QoS;
-use rumqttc::v5::{AsyncClient, ConnectionError, Event, EventLoop, MqttOptions};
+use rumqttc::v5::mqttbytes::{Error as MqttBytesError, QoS};
+use rumqttc::v5::{
+    AsyncClient, ClientError, ConnectionError, Event, EventLoop, MqttOptions, StateError,
+};
 use rumqttc::{Outgoing, TlsConfiguration, Transport};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,8 +35,12 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// The largest packet we send or accept: discovery for a cooker is a few KB; 1 MiB leaves room.
-pub const MAX_PACKET_SIZE: usize = 1024 * 1024;
+/// The largest packet we accept. The MQTT 5 CONNECT tells the broker, and the broker then
+/// drops anything larger for us without telling anyone, so this is set well above any command
+/// (the bridge answers a command above its own, much smaller limit with an error) while one
+/// packet still costs bounded memory. What arrives larger anyway (a broker that ignores the
+/// limit) ends the connection with a warning naming the sizes, and we reconnect.
+pub const MAX_INCOMING_PACKET_SIZE: usize = 4 * 1024 * 1024;
 
 /// Waits between connect attempts: about 1 s doubling to 30 s, reset once connected. A local
 /// broker restarts in seconds; there is no reason to wait minutes.
@@ -45,11 +52,20 @@ const RECONNECT: BackoffPolicy = BackoffPolicy {
     jitter: 0.2,
 };
 
+/// Publishes and subscriptions waiting for the publisher task. A connect republishes
+/// everything (a few dozen messages per device), so this is roomy; it only fills when the
+/// broker stops reading and the connection has not noticed yet.
+const REQUEST_QUEUE: usize = 1024;
+
 /// How long a graceful close may take before the connection is simply dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How long to wait for the broker to close the connection after our DISCONNECT.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long to wait for the close once the broker has acknowledged every publish (so it has our
+/// `offline`): it reads our DISCONNECT right behind them, and brokers close at once.
+const ACKED_GRACE: Duration = Duration::from_millis(100);
 
 /// TLS material for `mqtts://`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -131,7 +147,7 @@ enum Request {
 /// The handle the daemon publishes through. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct MqttHandle {
-    requests: mpsc::UnboundedSender<Request>,
+    requests: mpsc::Sender<Request>,
     connected: Arc<AtomicBool>,
 }
 
@@ -159,14 +175,26 @@ pub struct MqttConnection {
 
 impl MqttHandle {
     /// Queues a publish. Never blocks: the bridge produces little, and blocking here could
-    /// deadlock against the poll task that feeds the bridge.
+    /// deadlock against the poll task that feeds the bridge. A full queue (the broker has
+    /// stopped reading and the connection has not noticed yet) drops the message with a
+    /// warning; every retained topic is published again on the next connect.
     pub fn publish(&self, publish: Publish) {
-        let _ = self.requests.send(Request::Publish(publish));
+        self.queue(Request::Publish(publish));
     }
 
     /// Queues a subscription to these filters (QoS 1).
     pub fn subscribe(&self, filters: Vec<String>) {
-        let _ = self.requests.send(Request::Subscribe(filters));
+        self.queue(Request::Subscribe(filters));
+    }
+
+    fn queue(&self, request: Request) {
+        if let Err(e) = self.requests.try_send(request) {
+            let (why, request) = match e {
+                mpsc::error::TrySendError::Full(r) => ("the queue to the broker is full", r),
+                mpsc::error::TrySendError::Closed(r) => ("the broker connection has stopped", r),
+            };
+            tracing::warn!("MQTT {request:?} dropped: {why}");
+        }
     }
 
     /// True while the broker connection is up.
@@ -253,7 +281,7 @@ fn options(settings: &MqttSettings) -> Result<MqttOptions, MqttError> {
     // A clean session: the broker must not queue commands for us while we are away, or a
     // start would replay an hour later.
     options.set_clean_start(true);
-    options.set_max_packet_size(u32::try_from(MAX_PACKET_SIZE).ok());
+    options.set_max_packet_size(u32::try_from(MAX_INCOMING_PACKET_SIZE).ok());
     options.set_request_channel_capacity(256);
     options.set_last_will(LastWill::new(
         settings.will_topic.clone(),
@@ -286,7 +314,7 @@ impl MqttConnection {
         let options = options(settings)?;
         let (client, eventloop) = AsyncClient::new(options, 256);
         let (event_tx, events) = mpsc::channel(1024);
-        let (requests, request_rx) = mpsc::unbounded_channel();
+        let (requests, request_rx) = mpsc::channel(REQUEST_QUEUE);
         let connected = Arc::new(AtomicBool::new(false));
         let stop = shutdown.child_token();
         let endpoint = format!("{}:{}", settings.host, settings.port);
@@ -314,7 +342,15 @@ impl MqttConnection {
     /// cleanly, and ends both tasks; drops the connection if that takes too long.
     pub async fn close(self, offline: Publish) {
         if self.handle.is_connected() {
-            let _ = self.handle.requests.send(Request::Close(offline));
+            if self
+                .handle
+                .requests
+                .try_send(Request::Close(offline))
+                .is_err()
+            {
+                // The broker stopped reading: the last will says `offline` for us.
+                self.stop.cancel();
+            }
         } else {
             self.stop.cancel();
         }
@@ -337,7 +373,7 @@ impl MqttConnection {
 /// Owns every client call, so the poll task never waits on rumqttc's request channel.
 async fn publisher(
     client: AsyncClient,
-    mut requests: mpsc::UnboundedReceiver<Request>,
+    mut requests: mpsc::Receiver<Request>,
     stop: CancellationToken,
 ) {
     loop {
@@ -376,8 +412,8 @@ async fn publisher(
             }
         };
         if let Err(e) = result {
-            // Only when the event loop is gone; the poll task reports why.
-            tracing::debug!("MQTT request not queued: {e}");
+            // An invalid topic, or the event loop is gone (the poll task says why).
+            tracing::warn!("MQTT {} dropped: {e}", describe_request(&e));
         }
     }
 }
@@ -431,8 +467,17 @@ async fn poll_loop(
                 let retry = humantime::format_duration(Duration::from_millis(
                     u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                 ));
+                let attempt = backoff.failures();
+                // Every failed attempt is worth a line: a user starting the bridge before the
+                // broker sees it keep trying, and when; the wait grows, so the lines thin out.
+                if was_connected {
+                    tracing::warn!(broker = %endpoint, "MQTT connection lost: {reason}; reconnecting in {retry}");
+                } else if !reported_down {
+                    tracing::warn!(broker = %endpoint, "cannot connect to the MQTT broker: {reason}; retrying in {retry}");
+                } else {
+                    tracing::info!(broker = %endpoint, attempt, "still cannot connect to the MQTT broker: {reason}; retrying in {retry}");
+                }
                 if was_connected || !reported_down {
-                    tracing::warn!(broker = %endpoint, "MQTT connection lost: {reason}; retrying in {retry}");
                     reported_down = true;
                     if events
                         .send(MqttEvent::Disconnected { reason })
@@ -441,8 +486,6 @@ async fn poll_loop(
                     {
                         return;
                     }
-                } else {
-                    tracing::debug!(broker = %endpoint, "MQTT connect failed again: {reason}; retrying in {retry}");
                 }
                 tokio::select! {
                     _ = stop.cancelled() => return,
@@ -457,12 +500,40 @@ async fn poll_loop(
 /// next poll would reconnect). Dropping the socket at once, with the broker's acknowledgements
 /// still unread, makes the kernel reset the connection, and a reset can make the broker discard
 /// our last messages (the `offline`) before it has read them.
+///
+/// A broker that does not close (rumqttd may keep the socket open a while) would hold up every
+/// shutdown for the whole [`DRAIN_TIMEOUT`]; once every QoS 1 publish is acknowledged the
+/// broker has what matters, so from then on only [`ACKED_GRACE`] is left.
 async fn drain_until_closed(eventloop: &mut EventLoop) {
-    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
-        while eventloop.poll().await.is_ok() {}
-    });
-    if drained.await.is_err() {
-        tracing::debug!("the broker did not close the connection after our disconnect");
+    let mut deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+    let mut acked = false;
+    loop {
+        if !acked && eventloop.state.inflight() == 0 {
+            acked = true;
+            deadline = deadline.min(tokio::time::Instant::now() + ACKED_GRACE);
+        }
+        match tokio::time::timeout_at(deadline, eventloop.poll()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => return,
+            Err(_) => {
+                tracing::debug!(
+                    acked,
+                    "the broker did not close the connection after our disconnect"
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// "publish to a/b" for a request rumqttc refused; its own text never names the topic.
+fn describe_request(error: &ClientError) -> String {
+    match error {
+        ClientError::Request(rumqttc::v5::Request::Publish(p))
+        | ClientError::TryRequest(rumqttc::v5::Request::Publish(p)) => {
+            format!("publish to {}", String::from_utf8_lossy(&p.topic))
+        }
+        _ => "request".to_owned(),
     }
 }
 
@@ -474,6 +545,70 @@ fn describe(error: &ConnectionError) -> String {
         ConnectionError::ConnectionRefused(code) => {
             format!("the broker refused the connection ({code:?})")
         }
+        ConnectionError::MqttState(StateError::Deserialization(
+            MqttBytesError::PayloadSizeLimitExceeded { pkt_size, max },
+        )) => format!(
+            "the broker sent a message of {pkt_size} bytes although we accept at most {max} \
+             (it ignored the maximum packet size we announced); that message is lost"
+        ),
+        ConnectionError::MqttState(StateError::OutgoingPacketTooLarge { pkt_size, max }) => {
+            format!(
+                "a message of {pkt_size} bytes is larger than the broker accepts ({max} bytes) \
+                 and was not sent"
+            )
+        }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn publish(topic: &str) -> Publish {
+        Publish {
+            topic: topic.into(),
+            payload: "x".into(),
+            retain: false,
+            qos: Qos::AtLeastOnce,
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_instead_of_growing() {
+        let (requests, mut rx) = mpsc::channel(2);
+        let handle = MqttHandle {
+            requests,
+            connected: Arc::new(AtomicBool::new(true)),
+        };
+        for topic in ["a", "b", "c"] {
+            handle.publish(publish(topic));
+        }
+        let queued: Vec<String> = std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|r| format!("{r:?}"))
+            .collect();
+        assert_eq!(queued, ["Publish(a)", "Publish(b)"]);
+        drop(rx);
+        handle.publish(publish("d")); // closed: dropped with a warning, no panic
+    }
+
+    #[test]
+    fn oversized_messages_are_described_with_their_sizes() {
+        let incoming = ConnectionError::MqttState(StateError::Deserialization(
+            MqttBytesError::PayloadSizeLimitExceeded {
+                pkt_size: 5_000_000,
+                max: 4_194_304,
+            },
+        ));
+        let text = describe(&incoming);
+        assert!(
+            text.contains("5000000 bytes") && text.contains("4194304"),
+            "{text}"
+        );
+        let outgoing = ConnectionError::MqttState(StateError::OutgoingPacketTooLarge {
+            pkt_size: 300,
+            max: 256,
+        });
+        assert!(describe(&outgoing).contains("larger than the broker accepts (256 bytes)"));
     }
 }

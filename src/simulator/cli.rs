@@ -1,11 +1,14 @@
 //! The options of `anova2mqtt simulate`.
 
-use super::config::{AuthFailureMode, SimulatorConfig, MAX_SPEED};
+use super::config::{
+    AuthFailureMode, LoadModel, LoadSpec, SimulatorConfig, MAX_LOAD_COOKERS, MAX_SPEED,
+};
 use crate::secret::Secret;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// `anova2mqtt simulate`: only the Anova cloud simulator, with the demo pair of cookers.
+/// `anova2mqtt simulate`: only the Anova cloud simulator, with the demo devices (an `a7`, a `pro`
+/// and an `oven_v2`), or with `--cookers N` a load generator of N cooking cookers instead.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SimulateArgs {
     /// Address to listen on (`ws://ADDR`).
@@ -29,12 +32,39 @@ pub struct SimulateArgs {
     /// State push interval of a cooking cooker.
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = positive_duration)]
     pub cooking_push: Duration,
+    /// Load generator: N cookers (ids LOAD000001…), all cooking, each pushing every
+    /// --push-interval with a water temperature that moves 0.2 °C per push; replaces the demo
+    /// devices.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_LOAD_COOKERS as i64))]
+    pub cookers: Option<u32>,
+    /// Load generator: each cooker's push interval (the fleet's pushes are spread evenly over it).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = positive_duration, requires = "cookers")]
+    pub push_interval: Duration,
+    /// Load generator: the fleet's models.
+    #[arg(long, value_enum, default_value_t = LoadModel::A7, requires = "cookers")]
+    pub load_model: LoadModel,
 }
 
 impl SimulateArgs {
     /// The simulator configuration these options describe.
     pub fn into_config(self) -> SimulatorConfig {
+        let load = self.cookers.map(|n| LoadSpec {
+            // At most MAX_LOAD_COOKERS, checked by the parser.
+            cookers: n as usize,
+            push_interval: self.push_interval,
+            model: self.load_model,
+        });
+        let defaults = SimulatorConfig::default();
+        // A load run has exactly its N cookers: no demo devices.
+        let (cookers, ovens) = if load.is_some() {
+            (Vec::new(), Vec::new())
+        } else {
+            (defaults.cookers.clone(), defaults.ovens.clone())
+        };
         SimulatorConfig {
+            cookers,
+            ovens,
+            load,
             token: self.token.map(Secret::new),
             auth_failure: self.auth_failure,
             idle_push_interval: self.idle_push,
@@ -42,7 +72,7 @@ impl SimulateArgs {
             speed: self.speed,
             enforce_pat_allow_list: self.pat_only,
             log_commands: true,
-            ..SimulatorConfig::default()
+            ..defaults
         }
     }
 }
@@ -89,6 +119,7 @@ mod tests {
         assert!(!config.enforce_pat_allow_list);
         assert!(config.token.is_none());
         assert_eq!(config.cookers.len(), 2);
+        assert_eq!(config.ovens.len(), 1);
         assert_eq!(parse(&[]).unwrap().listen.to_string(), "127.0.0.1:8765");
     }
 
@@ -126,5 +157,33 @@ mod tests {
         assert!(parse(&["--speed", "1e9"]).is_err());
         assert!(parse(&["--idle-push", "0s"]).is_err());
         assert!(parse(&["--auth-failure", "teapot"]).is_err());
+        assert!(parse(&["--cookers", "0"]).is_err());
+        assert!(parse(&["--cookers", "1000000"]).is_err());
+        assert!(
+            parse(&["--push-interval", "1s"]).is_err(),
+            "needs --cookers"
+        );
+        assert!(parse(&["--cookers", "5", "--push-interval", "0s"]).is_err());
+    }
+
+    #[test]
+    fn the_load_generator() {
+        let config = parse(&["--cookers", "10000"]).unwrap().into_config();
+        assert!(config.cookers.is_empty(), "no demo pair");
+        assert!(config.ovens.is_empty(), "no demo oven");
+        assert_eq!(config.load, Some(LoadSpec::a7(10_000)));
+        assert_eq!(config.validate(), Ok(()));
+        let args = [
+            "--cookers",
+            "3",
+            "--push-interval",
+            "250ms",
+            "--load-model",
+            "mixed",
+        ];
+        let load = parse(&args).unwrap().into_config().load.unwrap();
+        assert_eq!(load.push_interval, Duration::from_millis(250));
+        assert_eq!(load.model, LoadModel::Mixed);
+        assert!(parse(&[]).unwrap().into_config().load.is_none());
     }
 }

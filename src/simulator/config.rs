@@ -51,6 +51,14 @@ pub struct SimulatorConfig {
     pub command_log_limit: usize,
     /// The paired cookers, in device-list order.
     pub cookers: Vec<SimCookerSpec>,
+    /// A fleet of cooking cookers pushing at a fixed rate, after `cookers` in the device list
+    /// (`anova2mqtt simulate --cookers N`).
+    pub load: Option<LoadSpec>,
+    /// The paired Precision Ovens, in device-list order (sent only to connections that ask for
+    /// `APO`).
+    pub ovens: Vec<SimOvenSpec>,
+    /// The ovens' push cadence and physics.
+    pub oven: OvenSettings,
 }
 
 impl Default for SimulatorConfig {
@@ -71,6 +79,9 @@ impl Default for SimulatorConfig {
             log_commands: false,
             command_log_limit: 100_000,
             cookers: demo_cookers(),
+            load: None,
+            ovens: demo_ovens(),
+            oven: OvenSettings::default(),
         }
     }
 }
@@ -90,6 +101,9 @@ pub enum ConfigError {
     /// A device spec is unusable.
     #[error(transparent)]
     Device(#[from] SpecError),
+    /// The load fleet is empty or larger than [`MAX_LOAD_COOKERS`].
+    #[error("the load generator runs 1 to {MAX_LOAD_COOKERS} cookers")]
+    LoadSize,
 }
 
 /// The fastest simulation: a million simulated seconds (11 days) per real second, far beyond
@@ -98,13 +112,14 @@ pub const MAX_SPEED: f64 = 1.0e6;
 
 impl SimulatorConfig {
     /// A configuration for tests: fast ticks (10 ms) and responses (10 ms), no noise, the
-    /// given cookers, real-time speed (set `speed` to run cooks faster).
+    /// given cookers and no ovens, real-time speed (set `speed` to run cooks faster).
     pub fn for_tests(cookers: Vec<SimCookerSpec>) -> Self {
         Self {
             tick_interval: Duration::from_millis(10),
             response_delay: Duration::from_millis(10),
             noise: false,
             cookers,
+            ovens: Vec::new(),
             ..Self::default()
         }
     }
@@ -127,8 +142,23 @@ impl SimulatorConfig {
             }
         }
         for (name, value) in [
+            ("oven.v1_idle_push", self.oven.v1_idle_push),
+            ("oven.v1_cooking_push", self.oven.v1_cooking_push),
+            ("oven.v2_idle_push", self.oven.v2_idle_push),
+            ("oven.v2_cooking_push", self.oven.v2_cooking_push),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError::ZeroDuration(name));
+            }
+        }
+        for (name, value) in [
             ("speed", self.speed),
             ("preheat_rate_c_per_min", self.preheat_rate_c_per_min),
+            ("oven.heat_rate_c_per_min", self.oven.heat_rate_c_per_min),
+            (
+                "oven.probe_time_constant_s",
+                self.oven.probe_time_constant_s,
+            ),
         ] {
             if !(value.is_finite() && value > 0.0) {
                 return Err(ConfigError::NotPositive(name));
@@ -137,10 +167,27 @@ impl SimulatorConfig {
         if self.speed > MAX_SPEED {
             return Err(ConfigError::TooFast);
         }
+        if let Some(load) = &self.load {
+            if load.push_interval.is_zero() {
+                return Err(ConfigError::ZeroDuration("load.push_interval"));
+            }
+            if !(1..=MAX_LOAD_COOKERS).contains(&load.cookers) {
+                return Err(ConfigError::LoadSize);
+            }
+        }
         let mut ids = HashSet::new();
-        for id in self.cookers.iter().map(|c| c.cooker_id.as_str()) {
-            if !ids.insert(id) {
-                return Err(SpecError::Duplicate(id.to_owned()).into());
+        let load_ids = self.load.iter().flat_map(LoadSpec::specs);
+        let oven_ids = self.ovens.iter().map(|o| o.cooker_id.clone());
+        for id in self
+            .cookers
+            .iter()
+            .cloned()
+            .chain(load_ids)
+            .map(|c| c.cooker_id)
+            .chain(oven_ids)
+        {
+            if !ids.insert(id.clone()) {
+                return Err(SpecError::Duplicate(id).into());
             }
         }
         Ok(())
@@ -208,10 +255,175 @@ pub fn demo_cookers() -> Vec<SimCookerSpec> {
     ]
 }
 
+/// Which Precision Oven (`anova-oven.md` §1.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum OvenGeneration {
+    /// `oven_v1`, the Precision Oven 1.0.
+    #[serde(rename = "oven_v1")]
+    V1,
+    /// `oven_v2`, the Precision Oven 2.0.
+    #[serde(rename = "oven_v2")]
+    V2,
+}
+
+impl OvenGeneration {
+    /// The device `type`.
+    pub fn device_type(self) -> DeviceType {
+        DeviceType::new(match self {
+            Self::V1 => "oven_v1",
+            Self::V2 => "oven_v2",
+        })
+    }
+}
+
+/// One simulated Precision Oven, as paired at start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimOvenSpec {
+    /// The cloud's `cookerId`.
+    pub cooker_id: String,
+    /// Which generation.
+    pub generation: OvenGeneration,
+    /// The name in the device list.
+    pub name: String,
+    /// `pairedAt`; `None` makes one up (30 days before the start).
+    pub paired_at: Option<String>,
+    /// Cavity temperature at start, °C.
+    pub temperature_c: f64,
+    /// The unit the oven displays.
+    pub display_unit: TemperatureUnit,
+    /// Firmware version.
+    pub firmware: String,
+    /// Starts unplugged: no pushes, and its cached state (`online:false`) at connect.
+    pub silent: bool,
+}
+
+impl SimOvenSpec {
+    /// A Precision Oven 1.0, idle and cold.
+    pub fn v1(cooker_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            cooker_id: cooker_id.into(),
+            generation: OvenGeneration::V1,
+            name: name.into(),
+            paired_at: None,
+            temperature_c: AMBIENT_C,
+            display_unit: TemperatureUnit::C,
+            firmware: "2.1.7".to_owned(),
+            silent: false,
+        }
+    }
+
+    /// A Precision Oven 2.0, idle and cold.
+    pub fn v2(cooker_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            generation: OvenGeneration::V2,
+            firmware: "11_225_1.4.2_01.01.26".to_owned(),
+            ..Self::v1(cooker_id, name)
+        }
+    }
+}
+
+/// The demo's oven: one `oven_v2`.
+pub fn demo_ovens() -> Vec<SimOvenSpec> {
+    vec![SimOvenSpec::v2(
+        "ovendemo0000000001",
+        "Anova Precision Oven",
+    )]
+}
+
+/// The ovens' push cadence (real time, like the cookers': tests set them short) and physics
+/// (simulated time, scaled by `speed`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OvenSettings {
+    /// `oven_v1` idle push (the cloud: about 30 s \[LIVE bogd]).
+    pub v1_idle_push: Duration,
+    /// `oven_v1` cooking push (about 2 s \[LIVE bogd]).
+    pub v1_cooking_push: Duration,
+    /// `oven_v2` idle push (about 10 minutes \[LIVE robdimsdale]).
+    pub v2_idle_push: Duration,
+    /// `oven_v2` cooking push (about 10 s \[LIVE robdimsdale]).
+    pub v2_cooking_push: Duration,
+    /// How fast the elements heat the controlling bulb, °C per simulated minute.
+    pub heat_rate_c_per_min: f64,
+    /// The food probe's time constant, simulated seconds (63 % of the way to the cavity).
+    pub probe_time_constant_s: f64,
+}
+
+impl Default for OvenSettings {
+    fn default() -> Self {
+        Self {
+            v1_idle_push: Duration::from_secs(30),
+            v1_cooking_push: Duration::from_secs(2),
+            v2_idle_push: Duration::from_secs(600),
+            v2_cooking_push: Duration::from_secs(10),
+            heat_rate_c_per_min: 15.0,
+            probe_time_constant_s: 900.0,
+        }
+    }
+}
+
+/// The largest load fleet (its ids have six digits).
+pub const MAX_LOAD_COOKERS: usize = 999_999;
+
+/// The load generator (`anova2mqtt simulate --cookers N`): `cookers` cookers, all cooking at
+/// 55 °C, each pushing its state every `push_interval` with a water temperature that moves
+/// 0.2 °C at every push; the fleet's pushes are spread evenly over the interval. Their water
+/// follows that waveform whatever they are told; commands are otherwise applied as usual.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadSpec {
+    /// How many cookers (ids `LOAD000001`, `LOAD000002`, …).
+    pub cookers: usize,
+    /// Each cooker's push interval.
+    pub push_interval: Duration,
+    /// Which models the fleet has.
+    pub model: LoadModel,
+}
+
+impl LoadSpec {
+    /// `cookers` `a7`s pushing every second.
+    pub fn a7(cookers: usize) -> Self {
+        Self {
+            cookers,
+            push_interval: Duration::from_secs(1),
+            model: LoadModel::A7,
+        }
+    }
+
+    /// The id of the `index`-th (0-based) load cooker.
+    pub fn cooker_id(index: usize) -> String {
+        format!("LOAD{:06}", index + 1)
+    }
+
+    /// The fleet's cookers, in device-list order.
+    pub fn specs(&self) -> impl Iterator<Item = SimCookerSpec> + '_ {
+        (0..self.cookers).map(|i| {
+            let id = Self::cooker_id(i);
+            let name = format!("Load cooker {}", i + 1);
+            match self.model {
+                LoadModel::Pro => SimCookerSpec::pro(id, name),
+                LoadModel::Mixed if i % 2 == 1 => SimCookerSpec::pro(id, name),
+                LoadModel::A7 | LoadModel::Mixed => SimCookerSpec::a7(id, name),
+            }
+        })
+    }
+}
+
+/// The models of a load fleet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LoadModel {
+    /// Every cooker an `a7` (Gen 3).
+    #[default]
+    A7,
+    /// Every cooker a `pro` (Gen 2).
+    Pro,
+    /// `a7` and `pro` alternating.
+    Mixed,
+}
+
 /// Why a device spec cannot be simulated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SpecError {
-    /// Cookers: Gen 3 (`a6`–`a9`) and Gen 2 (`a4`, `a5`, `pro`, `honey-badger`).
+    /// Cookers: Gen 3 (`a6`–`a9`) and Gen 2 (`a4`, `a5`, `pro`, `honey-badger`); ovens are
+    /// [`SimOvenSpec`]s.
     #[error("cooker {cooker_id:?}: device type {device_type:?} is not simulated (use a6-a9, a4, a5, pro or honey-badger)")]
     UnsupportedType {
         /// The device.
@@ -246,6 +458,54 @@ mod tests {
         assert_eq!(types, ["a7", "pro"]);
         assert_eq!(config.cookers[0].cooker_id, "a7demo000000000001");
         assert_eq!(config.cookers[1].name, "Anova Precision Cooker Pro");
+        assert_eq!(config.ovens[0].generation, OvenGeneration::V2);
+        assert!(SimulatorConfig::for_tests(demo_cookers()).ovens.is_empty());
+        let clash = SimulatorConfig {
+            ovens: vec![SimOvenSpec::v1("a7demo000000000001", "oven")],
+            ..config
+        };
+        assert!(clash.validate().is_err());
+    }
+
+    #[test]
+    fn load_fleets() {
+        let load = LoadSpec {
+            model: LoadModel::Mixed,
+            ..LoadSpec::a7(3)
+        };
+        let specs: Vec<_> = load.specs().collect();
+        assert_eq!(specs[0].cooker_id, "LOAD000001");
+        assert_eq!(specs[2].cooker_id, "LOAD000003");
+        let types: Vec<&str> = specs.iter().map(|s| s.device_type.as_str()).collect();
+        assert_eq!(types, ["a7", "pro", "a7"]);
+        let config = SimulatorConfig {
+            load: Some(load),
+            ..SimulatorConfig::for_tests(demo_cookers())
+        };
+        assert_eq!(config.validate(), Ok(()));
+        let clash = SimulatorConfig {
+            cookers: vec![SimCookerSpec::a7("LOAD000002", "mine")],
+            ..config.clone()
+        };
+        assert_eq!(
+            clash.validate(),
+            Err(SpecError::Duplicate("LOAD000002".into()).into())
+        );
+        for load in [LoadSpec::a7(0), LoadSpec::a7(MAX_LOAD_COOKERS + 1)] {
+            let config = SimulatorConfig {
+                load: Some(load),
+                ..config.clone()
+            };
+            assert_eq!(config.validate(), Err(ConfigError::LoadSize));
+        }
+        let config = SimulatorConfig {
+            load: Some(LoadSpec {
+                push_interval: Duration::ZERO,
+                ..LoadSpec::a7(1)
+            }),
+            ..config
+        };
+        assert!(config.validate().is_err());
     }
 
     #[test]

@@ -80,6 +80,7 @@ impl Connection {
         cancel: CancellationToken,
         mut drops: watch::Receiver<u64>,
         mut half_open: watch::Receiver<bool>,
+        mut closes: watch::Receiver<(u64, Option<u16>)>,
     ) -> End {
         let ping_every = self.config.ping_interval;
         let period = ping_every.max(Duration::from_millis(1));
@@ -107,6 +108,12 @@ impl Connection {
                 _ = drops.changed() => {
                     reset(self.socket);
                     return "reset (fault injected)";
+                }
+                _ = closes.changed() => {
+                    let code = closes.borrow().1;
+                    let frame = code.map(|code| CloseFrame { code: code.into(), reason: "".into() });
+                    close_gracefully(&mut self.socket, frame).await;
+                    return "closed by the server (fault injected)";
                 }
                 _ = half_open.changed() => {}
                 item = self.outbox.recv() => {
@@ -159,6 +166,7 @@ impl Connection {
                     close_after = close;
                     Message::text(text)
                 }
+                Outbound::Binary(bytes) => Message::Binary(bytes),
             };
             guarded(self.socket.feed(message), cancel).await?;
             count += 1;

@@ -1,11 +1,13 @@
-//! The in-process control handle: what tests and the demo use to steer the simulated cloud
-//! (faults, cookers) and to observe it (commands received, connections, cooker states), plus
-//! wait helpers so tests never sleep blindly.
+//! The in-process control handle: what tests, the demo and harnesses use to steer the
+//! simulated cloud (faults, devices) and to observe it (commands received, pushes written,
+//! connections, device states), plus wait helpers so tests never sleep blindly.
 
-use super::config::{SimCookerSpec, SpecError};
+use super::config::{SimCookerSpec, SimOvenSpec, SpecError};
 use super::cooker::machine::{Alarm, CookerStage};
 use super::cooker::CookerSnapshot;
+use super::oven::{OvenChange, OvenSnapshot};
 use super::record::{PushRecord, ReceivedCommand};
+use super::wire::RawFrame;
 use super::world::World;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -36,15 +38,24 @@ pub enum Fault {
         /// Raise (true) or clear (false).
         raised: bool,
     },
-    /// Unplug a cooker (no pushes at all, its physics frozen, commands to it acknowledged `ok`
-    /// and ignored; at the next connect the cloud sends its last state, Gen 3 with
-    /// `online:false` and a stale `updatedTimestamp`), or plug it back (its state is pushed at
-    /// once).
+    /// Unplug a cooker or an oven (no pushes at all, its physics frozen, commands to it
+    /// acknowledged `ok` and ignored; at the next connect the cloud sends its last state, Gen 3
+    /// cookers and ovens with `online:false` and a stale `updatedTimestamp`), or plug it back
+    /// (its state is pushed at once).
     Silent {
-        /// The cooker.
+        /// The device.
         cooker_id: String,
         /// Unplugged (true) or back (false).
         silent: bool,
+    },
+    /// Something a person does to an oven: the door, the water tank, the food probe, food in
+    /// the camera's view, the start button, a power cycle (which also clears the
+    /// wrong-generation error state). Its state is pushed at once when it changed.
+    Oven {
+        /// The oven.
+        cooker_id: String,
+        /// What happens.
+        change: OvenChange,
     },
     /// Commands are received (and recorded) but never answered nor applied.
     WithholdResponses(bool),
@@ -52,13 +63,37 @@ pub enum Fault {
     /// the client sees 1005 (`anova-protocol.md` §1.5). The state push that would follow is not
     /// sent on that socket; a reconnect shows the new state.
     CloseAfterResponse(bool),
+    /// Send this frame, as it is, to every open connection (queued after what is already on
+    /// its way): garbage for the client's parser, an unknown event, a stray RESPONSE.
+    RawFrame(RawFrame),
+    /// Close every open connection with a close frame carrying this code (`None`: no status
+    /// code, which the client reads as 1005), as the cloud does when it rate-limits or ends a
+    /// connection's lifetime (`anova-protocol.md` §1.5).
+    CloseConnections(Option<u16>),
+    /// Reset every open connection (as [`Fault::DropConnections`]) every `period`, until
+    /// cleared with `None`.
+    DropEvery(Option<Duration>),
+    /// Answer every command after this delay instead of the configured `response_delay`
+    /// (`None` restores it): a delay beyond the client's command timeout makes it time out.
+    ResponseDelay(Option<Duration>),
+    /// Send every RESPONSE twice (clients must ignore duplicates, `anova-protocol.md` §2).
+    DuplicateResponses(bool),
+}
+
+/// The load generator's counters ([`SimulatorHandle::load_pushes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoadPushes {
+    /// Pushes sent to every reading connection.
+    pub sent: u64,
+    /// Pushes skipped because the fleet fell more than an interval behind.
+    pub skipped: u64,
 }
 
 /// A control call that could not be carried out.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ControlError {
-    /// No cooker has this id.
-    #[error("no simulated cooker {0:?}")]
+    /// No device has this id (or, for an alarm, no cooker; for an oven change, no oven).
+    #[error("no simulated device {0:?} of that kind")]
     UnknownCooker(String),
     /// The cooker spec is not usable.
     #[error(transparent)]
@@ -82,6 +117,10 @@ pub(crate) struct Shared {
     changed: watch::Sender<u64>,
     /// Bumped by [`Fault::DropConnections`]; each connection resets when it changes.
     pub(crate) drop_generation: watch::Sender<u64>,
+    /// Bumped by [`Fault::CloseConnections`] with the close code to send.
+    pub(crate) close_generation: watch::Sender<(u64, Option<u16>)>,
+    /// The period of [`Fault::DropEvery`].
+    pub(crate) drop_every: watch::Sender<Option<Duration>>,
     /// The half-open fault.
     pub(crate) half_open: watch::Sender<bool>,
     /// Where the connections report written pushes, once someone asked.
@@ -94,6 +133,8 @@ impl Shared {
             world: Mutex::new(world),
             changed: watch::Sender::new(0),
             drop_generation: watch::Sender::new(0),
+            close_generation: watch::Sender::new((0, None)),
+            drop_every: watch::Sender::new(None),
             half_open: watch::Sender::new(false),
             push_log: Mutex::new(None),
         }
@@ -117,6 +158,12 @@ impl Shared {
         let result = f(&mut self.lock());
         self.changed.send_modify(|v| *v = v.wrapping_add(1));
         result
+    }
+
+    /// Like [`Self::update`], without waking the waiters: for the load generator's pushes,
+    /// which change nothing a waiter looks at, a thousand times a second.
+    pub(crate) fn update_quietly<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        f(&mut self.lock())
     }
 
     /// Reads the world under the lock.
@@ -176,8 +223,68 @@ impl SimulatorHandle {
                     return Err(ControlError::UnknownCooker(cooker_id));
                 }
             }
+            Fault::Oven { cooker_id, change } => {
+                if !self
+                    .shared
+                    .update(|w| w.change_oven(&cooker_id, change, now, instant))
+                {
+                    return Err(ControlError::UnknownCooker(cooker_id));
+                }
+            }
+            Fault::RawFrame(frame) => self.shared.update(|w| w.broadcast_raw(frame)),
+            Fault::CloseConnections(code) => {
+                self.shared
+                    .close_generation
+                    .send_modify(|(g, c)| (*g, *c) = (g.wrapping_add(1), code));
+            }
+            Fault::DropEvery(period) => {
+                self.shared.drop_every.send_replace(period);
+            }
+            Fault::ResponseDelay(delay) => self.shared.update(|w| w.faults.response_delay = delay),
+            Fault::DuplicateResponses(on) => {
+                self.shared.update(|w| w.faults.duplicate_responses = on);
+            }
         }
         Ok(())
+    }
+
+    /// Pairs an oven: it is in the next `APO` connection's `EVENT_APO_WIFI_LIST`. With
+    /// `announce`, open `APO` connections also get `EVENT_APO_WIFI_ADDED` and its state.
+    pub fn add_oven(&self, spec: SimOvenSpec, announce: bool) -> Result<(), ControlError> {
+        let now = OffsetDateTime::now_utc();
+        let instant = Instant::now();
+        self.shared
+            .update(|w| w.add_oven(&spec, announce, now, instant))?;
+        Ok(())
+    }
+
+    /// An oven's current simulated state.
+    pub fn oven(&self, cooker_id: &str) -> Option<OvenSnapshot> {
+        self.shared.read(|w| w.oven_snapshot(cooker_id))
+    }
+
+    /// Every oven's current simulated state, in device-list order.
+    pub fn ovens(&self) -> Vec<OvenSnapshot> {
+        self.shared.read(World::oven_snapshots)
+    }
+
+    /// Waits until an oven's state satisfies `condition`; returns that state. `what` names the
+    /// condition in the timeout error.
+    pub async fn wait_for_oven(
+        &self,
+        cooker_id: &str,
+        what: &str,
+        timeout: Duration,
+        mut condition: impl FnMut(&OvenSnapshot) -> bool,
+    ) -> Result<OvenSnapshot, WaitTimeout> {
+        let what = format!("oven {cooker_id}: {what}");
+        let mut seen = None;
+        self.wait_until(&what, timeout, |h| {
+            seen = h.oven(cooker_id).filter(|s| condition(s));
+            seen.is_some()
+        })
+        .await?;
+        seen.ok_or(WaitTimeout { what, timeout })
     }
 
     /// Adds a cooker: it is in the next connection's `EVENT_APC_WIFI_LIST`. With `announce`,
@@ -190,10 +297,10 @@ impl SimulatorHandle {
         Ok(())
     }
 
-    /// Removes a cooker: it is gone from the next device list. With `announce`, open
-    /// connections also get `EVENT_APC_WIFI_REMOVED`.
+    /// Unpairs a cooker or an oven: it is gone from the next device list. With `announce`, open
+    /// connections also get `EVENT_APC_WIFI_REMOVED` (`EVENT_APO_WIFI_REMOVED` for an oven).
     pub fn remove_cooker(&self, cooker_id: &str, announce: bool) -> Result<(), ControlError> {
-        if self.shared.update(|w| w.remove_cooker(cooker_id, announce)) {
+        if self.shared.update(|w| w.remove_device(cooker_id, announce)) {
             Ok(())
         } else {
             Err(ControlError::UnknownCooker(cooker_id.to_owned()))
@@ -231,6 +338,14 @@ impl SimulatorHandle {
             .unwrap_or_else(PoisonError::into_inner) = Some(sender);
         self.shared.update(|w| w.tag_pushes = true);
         receiver
+    }
+
+    /// The load generator's pushes so far: how many were sent, and how many were skipped
+    /// because the fleet fell more than one push interval behind (the readers could not keep
+    /// up). Both 0 without a load fleet.
+    pub fn load_pushes(&self) -> LoadPushes {
+        let (sent, skipped) = self.shared.read(World::load_counters);
+        LoadPushes { sent, skipped }
     }
 
     /// TCP connections accepted so far, refused ones included.

@@ -1,48 +1,68 @@
 //! A faithful simulator of the Anova cloud WebSocket (`wss://devices.anovaculinary.io`).
 //!
 //! It is a product feature (`anova2mqtt simulate` runs it alone, `anova2mqtt demo` embeds it
-//! with two cookers) and what our integration tests run against. It speaks the real protocol
-//! on `ws://ADDR`. It is an independent oracle: it shares no code with the product's protocol
-//! and model modules; its own wire layer builds every frame key for key and JSON type for JSON
-//! type as the real captures, and parses what clients send.
+//! with two cookers and an oven) and what our integration tests run against. It speaks the real
+//! protocol on `ws://ADDR`. It is an independent oracle: it shares no code with the product's
+//! protocol and model modules; its own wire layer builds every frame key for key and JSON type
+//! for JSON type as the real captures, and parses what clients send.
 //!
-//! What it does (`anova-protocol.md` §1, §2, §6; \[LIVE] observed, \[INF] our inference):
+//! What it does (`anova-protocol.md` §1, §2, §6, `anova-oven.md`; \[LIVE] observed, \[INF] our
+//! inference):
 //! - **Connect.** `ws://host:port?token=…` and `ws://host:port/?token=…`, empty query segments
 //!   tolerated, `supportedAccessories` (comma list; missing means `APC` \[INF]), optional
-//!   `platform`; `ANOVA_V2` echoed when offered; any other path gets 404 \[INF]. The configured token, or when none is
-//!   configured any token starting with `anova-`. A bad token gets HTTP 401 on the upgrade or,
-//!   selectable, an accepted upgrade closed at once with 1008 and no frames \[INF: both seen].
-//!   Then `EVENT_APC_WIFI_LIST`, `EVENT_USER_STATE`, and one `EVENT_APC_STATE` per cooker,
-//!   offline ones included (Gen 3 with `online:false` and a stale `updatedTimestamp`) \[LIVE].
+//!   `platform`; `ANOVA_V2` echoed when offered; any other path gets 404 \[INF]. The configured
+//!   token, or when none is configured any token starting with `anova-`. A bad token gets
+//!   HTTP 401 on the upgrade or, selectable, an accepted upgrade closed at once with 1008 and no
+//!   frames \[INF: both seen]. Then `EVENT_APC_WIFI_LIST` (for `APC`), `EVENT_APO_WIFI_LIST`
+//!   (for `APO`), `EVENT_USER_STATE`, and one state per device of those families, offline ones
+//!   included (`online:false` and a stale `updatedTimestamp`) \[LIVE].
 //! - **Commands.** A `RESPONSE` echoing the top-level `requestId` after `response_delay`, then a
 //!   fresh state push when the command changed something. The error texts and the "ok but
-//!   nothing happens" quirks are in the [`routing`] table.
-//! - **Pushes.** Per cooker every `idle_push_interval` / `cooking_push_interval`, immediately on
-//!   a stage change (preheat done, timer started or done), none at all while unplugged \[LIVE].
-//!   A WebSocket ping every `ping_interval`.
-//! - **Cookers.** Gen 3 (`a6`–`a9`) and Gen 2 (`pro`, `a4`, `a5`, `honey-badger`) state
-//!   machines over a simple thermal model (see `gen3`, `gen2` and `thermal`).
-//! - **Time scaling.** Physics advance every `tick_interval` by `real elapsed × speed`
-//!   simulated seconds, so a whole cook can run in a second. Gen 3 clients compute the timer's
-//!   remaining time as `initial − (now − startedAtTimestamp)` with their real clock, so every
-//!   Gen 3 timestamp of a simulated instant is reported as `real_now − simulated time since`
-//!   (recomputed at every push; exact at speed 1) and `updatedTimestamp` is the real now.
-//!   Gen 2 counts its countdown in simulated seconds directly.
-//! - **Faults.** See [`Fault`]: TCP reset, half-open, auth refusal, alarms, unplugged cookers,
-//!   withheld responses, close after each response (1005).
+//!   nothing happens" quirks are in the `routing` table.
+//! - **Pushes.** Per device every idle or cooking interval (cookers: `idle_push_interval`,
+//!   `cooking_push_interval`; ovens per generation: [`OvenSettings`]), immediately on a stage
+//!   change (preheat done, timer started or done, next stage), none at all while unplugged
+//!   \[LIVE]. A WebSocket ping every `ping_interval`.
+//! - **Cookers** (`cooker`): Gen 3 (`a6`–`a9`) and Gen 2 (`pro`, `a4`, `a5`, `honey-badger`)
+//!   state machines behind one interface, over a simple water bath (`thermal`).
+//! - **Ovens** (`oven`): `oven_v1` and `oven_v2`, both START shapes run by one stage engine
+//!   (entry, timer and exit conditions), a cavity with steam and a food probe, the quirks of
+//!   dropped plans and of the wrong generation's plan.
+//! - **Load** (`load`): with [`LoadSpec`], N cooking cookers pushing at a fixed rate, evenly
+//!   spread, with back-pressure; [`SimulatorHandle::push_times`] reports when each push was
+//!   written, for latency measurements.
+//! - **Time scaling** (`clock`). Physics advance every `tick_interval` by `real elapsed × speed`
+//!   simulated seconds, so a whole cook can run in a second. Every timestamp of a simulated
+//!   instant is reported as `real_now − simulated time since` (recomputed at every push; exact
+//!   at speed 1), so clients that compute `initial − (now − startedAtTimestamp)` see the scaled
+//!   countdown; `updatedTimestamp` is the real now. Gen 2 and `oven_v1` count in simulated
+//!   seconds directly.
+//! - **Faults.** See [`Fault`]: TCP resets (once or periodically), half-open sockets, auth
+//!   refusals, server closes with a code, garbage frames, alarms, unplugged devices, oven
+//!   doors/tanks/probes/power cycles, withheld, slowed or duplicated responses, close after each
+//!   response (1005).
 //!
-//! Not simulated: ovens (an oven command is acknowledged `ok` and does nothing, like a command
-//! for an unknown device), telemetry export, `EVENT_APC_WIFI_VERSION`, the background churn of
-//! `processedCommandIds`, rate limiting.
+//! Modules depend one way: `wire` (frames), `thermal`, `clock`, `config` and `load` are leaves;
+//! `cooker` and `oven` model devices on them; `routing` decides answers; `world` holds devices,
+//! connections and faults behind one lock; `control` (the handle) and `connection`/`server`
+//! (the sockets) sit on top.
+//!
+//! Not simulated: telemetry export, `EVENT_APC_WIFI_VERSION`, firmware events, the background
+//! churn of `processedCommandIds`, rate limiting by itself (use the faults), the app-only oven
+//! commands (acknowledged or refused, never applied), the oven camera's live stream.
 
 #![warn(missing_docs, unreachable_pub)]
 
 mod cli;
+mod clock;
 mod config;
 mod connection;
 mod control;
 mod cooker;
 mod handshake;
+mod load;
+mod oven;
+mod ovens;
 mod record;
 mod request_line;
 mod routing;
@@ -53,19 +73,21 @@ mod world;
 
 pub use cli::SimulateArgs;
 pub use config::{
-    demo_cookers, AuthFailureMode, ConfigError, SimCookerSpec, SimulatorConfig, SpecError,
+    demo_cookers, demo_ovens, AuthFailureMode, ConfigError, LoadModel, LoadSpec, OvenGeneration,
+    OvenSettings, SimCookerSpec, SimOvenSpec, SimulatorConfig, SpecError, MAX_LOAD_COOKERS,
     MAX_SPEED,
 };
-pub use control::{ControlError, Fault, SimulatorHandle, WaitTimeout};
+pub use control::{ControlError, Fault, LoadPushes, SimulatorHandle, WaitTimeout};
 pub use cooker::machine::{Alarm, CookerStage};
 pub use cooker::CookerSnapshot;
+pub use oven::{OvenChange, OvenMode, OvenSnapshot, WaterTank};
 pub use record::{PushRecord, ReceivedCommand};
 pub use server::Simulator;
 pub use thermal::AMBIENT_C;
 pub use wire::client::{
     ApcCommand, ApcCommandName, ApoEnvelope, ClientCommand, ClientFrame, CookerRef, FrameError,
 };
-pub use wire::{DeviceType, TemperatureUnit};
+pub use wire::{DeviceType, RawFrame, TemperatureUnit};
 
 use anyhow::Context;
 use std::future::Future;
@@ -84,18 +106,30 @@ pub async fn serve_until(
     } else {
         "any token starting with anova-"
     };
-    let cookers: Vec<String> = config
+    let mut devices: Vec<String> = config
         .cookers
         .iter()
         .map(|c| format!("{} ({})", c.cooker_id, c.device_type))
         .collect();
+    devices.extend(
+        config
+            .ovens
+            .iter()
+            .map(|o| format!("{} ({})", o.cooker_id, o.generation.device_type())),
+    );
+    if let Some(load) = &config.load {
+        devices.push(format!(
+            "load generator: {} cookers ({:?}, LOAD000001…) each pushing every {:?}",
+            load.cookers, load.model, load.push_interval
+        ));
+    }
     let simulator = Simulator::start(listen, config)
         .await
         .with_context(|| format!("cannot start the Anova cloud simulator on {listen}"))?;
     tracing::info!(
-        url = %format!("{}/?token=…&supportedAccessories=APC", simulator.url()),
+        url = %format!("{}/?token=…&supportedAccessories=APC,APO", simulator.url()),
         token = token_hint,
-        cookers = %cookers.join(", "),
+        devices = %devices.join(", "),
         "Anova cloud simulator listening"
     );
     shutdown.await;

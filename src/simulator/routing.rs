@@ -11,11 +11,14 @@
 //! | `CMD_AUTH_TOKEN` | `unauthorized` \[LIVE] |
 //! | token management (`CMD_LIST_TOKENS`, …) | `unauthorized`: they need an app session \[INF] |
 //! | `CMD_EXPORT_TELEMETRY` | `failed to process command`: telemetry is not simulated |
-//! | oven commands | `ok` and nothing happens: the simulator has no ovens, and an unknown device id is acknowledged `ok` \[LIVE quirk]; with the allow-list enforced, app-only oven commands get `unauthorized` \[LIVE robdimsdale] |
 //! | the five APC commands | `ok`, then routed to the cooker; an unknown `cookerId` or a wrong/missing `type` is still `ok` and silently ignored \[LIVE quirk] |
+//! | `CMD_APO_START`, `CMD_APO_STOP`, `CMD_APO_SET_TEMPERATURE_UNIT` (what a PAT may send \[DOC]) | `ok`, then routed to the oven by `payload.id`; an unknown id, or a `payload.type` that is not the command's name, is still `ok` and ignored \[INF, as for cookers]; a START whose inner payload is not an object with a `stages` array, or a unit that is not `C`/`F`, is `invalid command` \[INF] |
+//! | app-only oven commands (`CMD_APO_START_STAGE`, `CMD_APO_SET_*`, `CMD_APO_UPDATE_COOK_STAGE(S)`, `CMD_APO_DISCONNECT`, …) | with the allow-list enforced `unauthorized` \[LIVE robdimsdale for START_STAGE]; without it `ok` and nothing happens: the simulator does not model them (it never unpairs an oven) |
+//! | any other `CMD_APO_*` | `Unknown command type` |
 
 use super::wire::client::{ApcCommand, ApcCommandName, ClientCommand, ClientFrame};
 use super::wire::TemperatureUnit;
+use serde_json::Value;
 
 /// The longest timer the app's validators allow: 99 h 59 min (`anova-protocol.md` §5).
 const MAX_TIMER_S: u32 = 359_940;
@@ -37,10 +40,17 @@ const TARGET_RANGE_C: std::ops::RangeInclusive<f64> = 0.0..=99.5;
 pub(crate) enum Verdict {
     /// Answer with this error text.
     Error(&'static str),
-    /// Answer `ok`; nothing happens.
-    Ignore,
+    /// Answer `ok`; nothing happens, for this reason.
+    Ignore(&'static str),
     /// Answer `ok` and route the command to its cooker.
     Apc(ApcCommand),
+    /// Answer `ok` (unless the oven finds the payload invalid) and route it to the oven.
+    Apo {
+        /// `payload.id`.
+        oven_id: String,
+        /// What to do.
+        command: OvenCommand,
+    },
 }
 
 /// Commands of the sous-vide app that a third-party session cannot use.
@@ -69,24 +79,53 @@ const PAT_OVEN: &[&str] = &[
     "CMD_APO_SET_TEMPERATURE_UNIT",
 ];
 
-/// Oven commands only the app sends.
+/// Oven commands only the app sends (`anova-oven.md` §1.10 \[APP]).
 const APP_ONLY_OVEN: &[&str] = &[
     "CMD_APO_START_STAGE",
     "CMD_APO_UPDATE_COOK_STAGE",
     "CMD_APO_UPDATE_COOK_STAGES",
     "CMD_APO_SET_TEMPERATURE_BULBS",
     "CMD_APO_SET_FAN",
+    "CMD_APO_SET_HEATING_ELEMENTS",
     "CMD_APO_SET_STEAM_GENERATORS",
     "CMD_APO_SET_TIMER",
     "CMD_APO_SET_PROBE",
+    "CMD_APO_SET_VENT",
     "CMD_APO_SET_LAMP",
     "CMD_APO_SET_LAMP_PREFERENCE",
-    "CMD_APO_SET_VENT",
+    "CMD_APO_NAME_WIFI_DEVICE",
+    "CMD_APO_SET_REPORT_STATE_RATE",
+    "CMD_APO_SET_REPORT_STATE_RATE_DEFAULT",
     "CMD_APO_START_DESCALE",
+    "CMD_APO_ABORT_DESCALE",
     "CMD_APO_OTA",
     "CMD_APO_START_LIVE_STREAM",
+    "CMD_APO_STOP_LIVE_STREAM",
+    "CMD_APO_SET_TIME_ZONE",
+    "CMD_APO_SET_CONFIGURATION",
+    "CMD_APO_GET_CONFIGURATION",
+    "CMD_APO_SET_METADATA",
+    "CMD_APO_SET_BOILER_TIME",
+    "CMD_APO_HEALTHCHECK",
+    "CMD_APO_REQUEST_DIAGNOSTIC",
+    "CMD_APO_REPORT_LOGS",
+    "CMD_APO_SET_SUBSCRIPTION",
+    "CMD_APO_SET_IMAGE_ANALYSIS",
+    "CMD_APO_REGISTER_PUSH_TOKEN",
     "CMD_APO_DISCONNECT",
 ];
+
+/// An oven command a PAT may send, decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum OvenCommand {
+    /// `CMD_APO_START` with its inner payload (the oven reads the plan: its generation decides
+    /// the shape).
+    Start(Option<Value>),
+    /// `CMD_APO_STOP`.
+    Stop,
+    /// `CMD_APO_SET_TEMPERATURE_UNIT`.
+    SetTemperatureUnit(TemperatureUnit),
+}
 
 /// Reads one client text frame; `None` for text that is not a command frame at all (there is
 /// nothing to answer). A known command with a payload that does not decode still yields a frame
@@ -120,15 +159,45 @@ pub(crate) fn route(frame: &ClientFrame, enforce_pat_allow_list: bool) -> Verdic
         "CMD_AUTH_TOKEN" => Verdict::Error(UNAUTHORIZED),
         _ if TOKEN_MANAGEMENT.contains(&name) => Verdict::Error(UNAUTHORIZED),
         _ if APP_ONLY_APC.contains(&name) => Verdict::Error(INVALID_COMMAND),
-        _ if PAT_OVEN.contains(&name) => Verdict::Ignore,
+        _ if PAT_OVEN.contains(&name) => route_oven(frame),
         _ if APP_ONLY_OVEN.contains(&name) => {
             if enforce_pat_allow_list {
                 Verdict::Error(UNAUTHORIZED)
             } else {
-                Verdict::Ignore
+                Verdict::Ignore("app-only oven commands are not simulated")
             }
         }
         _ => Verdict::Error(UNKNOWN_COMMAND),
+    }
+}
+
+/// One of the three oven commands a PAT may send.
+fn route_oven(frame: &ClientFrame) -> Verdict {
+    let ClientCommand::Apo(envelope) = &frame.body else {
+        return Verdict::Error(INVALID_COMMAND);
+    };
+    if envelope.command_type != frame.command {
+        return Verdict::Ignore("payload.type is not the command's name");
+    }
+    let command = match frame.command.as_str() {
+        "CMD_APO_START" => OvenCommand::Start(envelope.payload.clone()),
+        "CMD_APO_STOP" => OvenCommand::Stop,
+        _ => {
+            let unit = envelope
+                .payload
+                .as_ref()
+                .and_then(|p| p.get("temperatureUnit"))
+                .and_then(Value::as_str)
+                .and_then(TemperatureUnit::parse);
+            match unit {
+                Some(unit) => OvenCommand::SetTemperatureUnit(unit),
+                None => return Verdict::Error(INVALID_COMMAND),
+            }
+        }
+    };
+    Verdict::Apo {
+        oven_id: envelope.id.clone(),
+        command,
     }
 }
 
@@ -193,11 +262,64 @@ mod tests {
             verdict(&apc("CMD_APO_SET_LAMP", "{}"), true),
             Verdict::Error(UNAUTHORIZED)
         );
-        assert_eq!(
+        assert!(matches!(
             verdict(&apc("CMD_APO_SET_LAMP", "{}"), false),
-            Verdict::Ignore
+            Verdict::Ignore(_)
+        ));
+        let stop = r#"{"id":"o","type":"CMD_APO_STOP"}"#;
+        assert_eq!(
+            verdict(&apc("CMD_APO_STOP", stop), true),
+            Verdict::Apo {
+                oven_id: "o".into(),
+                command: OvenCommand::Stop
+            }
         );
-        assert_eq!(verdict(&apc("CMD_APO_STOP", "{}"), true), Verdict::Ignore);
+    }
+
+    #[test]
+    fn oven_commands() {
+        let start = r#"{"id":"o","type":"CMD_APO_START","payload":{"stages":[]}}"#;
+        assert!(matches!(
+            verdict(&apc("CMD_APO_START", start), false),
+            Verdict::Apo {
+                command: OvenCommand::Start(Some(_)),
+                ..
+            }
+        ));
+        let unit =
+            r#"{"id":"o","type":"CMD_APO_SET_TEMPERATURE_UNIT","payload":{"temperatureUnit":"F"}}"#;
+        assert!(matches!(
+            verdict(&apc("CMD_APO_SET_TEMPERATURE_UNIT", unit), false),
+            Verdict::Apo {
+                command: OvenCommand::SetTemperatureUnit(TemperatureUnit::F),
+                ..
+            }
+        ));
+        let kelvin =
+            r#"{"id":"o","type":"CMD_APO_SET_TEMPERATURE_UNIT","payload":{"temperatureUnit":"K"}}"#;
+        assert_eq!(
+            verdict(&apc("CMD_APO_SET_TEMPERATURE_UNIT", kelvin), false),
+            Verdict::Error(INVALID_COMMAND)
+        );
+        let mismatch = r#"{"id":"o","type":"CMD_APO_START"}"#;
+        assert!(matches!(
+            verdict(&apc("CMD_APO_STOP", mismatch), false),
+            Verdict::Ignore(_)
+        ));
+        for app_only in [
+            "CMD_APO_START_STAGE",
+            "CMD_APO_UPDATE_COOK_STAGES",
+            "CMD_APO_DISCONNECT",
+        ] {
+            assert_eq!(
+                verdict(&apc(app_only, "{}"), true),
+                Verdict::Error(UNAUTHORIZED)
+            );
+        }
+        assert_eq!(
+            verdict(&apc("CMD_APO_BAKE_BREAD", "{}"), true),
+            Verdict::Error(UNKNOWN_COMMAND)
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::connection::{close_gracefully, Connection};
 use super::control::{Shared, SimulatorHandle};
 use super::handshake::{check_token, offers_anova_v2, Accessories, ConnectRequest, Refusal};
 use super::request_line::normalise_request_line;
-use super::world::World;
+use super::world::{LoadStep, World};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -52,6 +52,10 @@ impl Simulator {
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
         tracker.spawn(run_physics(shared.clone(), config.clone(), cancel.clone()));
+        if config.load.is_some() {
+            tracker.spawn(run_load(shared.clone(), cancel.clone()));
+        }
+        tracker.spawn(drop_periodically(shared.clone(), cancel.clone()));
         tracker.spawn(accept_loop(
             listener,
             shared.clone(),
@@ -111,6 +115,54 @@ async fn run_physics(shared: Arc<Shared>, config: Arc<SimulatorConfig>, cancel: 
                 last = now;
                 let wall = OffsetDateTime::now_utc();
                 shared.update(|w| w.tick(simulated_s, wall, now));
+            }
+        }
+    }
+}
+
+/// Drives the load generator: sends what is due, sleeps until the next push (at most every
+/// 4 ms, sending every push due by then), and waits for room when a reader is slow.
+async fn run_load(shared: Arc<Shared>, cancel: CancellationToken) {
+    /// Each wake-up costs about as much as rendering ten pushes (timer, lock, the connection
+    /// task's wake-up and write), so a large fleet's pushes go out in small batches: 10,000
+    /// cookers at 1 s send 40 pushes every 4 ms, still spread evenly at that granularity.
+    const MIN_SLEEP: Duration = Duration::from_millis(4);
+    loop {
+        let woke = Instant::now();
+        let step = shared.update_quietly(|w| w.push_load(woke, OffsetDateTime::now_utc()));
+        match step {
+            LoadStep::WaitUntil(due) => tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep_until(due.max(woke + MIN_SLEEP)) => {}
+            },
+            LoadStep::Blocked(outbox) => tokio::select! {
+                () = cancel.cancelled() => return,
+                // The permit is handed back at once: it only tells us there is room now.
+                _ = outbox.reserve() => {}
+            },
+            LoadStep::Off => return,
+        }
+    }
+}
+
+/// [`Fault::DropEvery`](super::Fault::DropEvery): resets every connection each period while
+/// it is set.
+async fn drop_periodically(shared: Arc<Shared>, cancel: CancellationToken) {
+    let mut period = shared.drop_every.subscribe();
+    loop {
+        let every = *period.borrow_and_update();
+        let tick = async {
+            match every {
+                Some(every) if !every.is_zero() => tokio::time::sleep(every).await,
+                _ => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            // A new period (or none) starts over.
+            _ = period.changed() => {}
+            () = tick => {
+                shared.drop_generation.send_modify(|g| *g = g.wrapping_add(1));
             }
         }
     }
@@ -219,6 +271,7 @@ async fn serve_connection(
     // Subscribed before anything else, so a drop injected from now on reaches this connection.
     let drops = shared.drop_generation.subscribe();
     let half_open = shared.half_open.subscribe();
+    let closes = shared.close_generation.subscribe();
     let refuse_auth = shared.update(|w| {
         w.attempts += 1;
         w.faults.refuse_auth
@@ -285,7 +338,7 @@ async fn serve_connection(
     let (id, outbox) = shared.update(|w| w.register(accessories, OffsetDateTime::now_utc()));
     let connection = Connection::new(id, peer, socket, outbox, shared.clone(), config.clone());
     let log_closes = config.log_commands;
-    let end = connection.run(cancel, drops, half_open).await;
+    let end = connection.run(cancel, drops, half_open, closes).await;
     shared.update(|w| w.unregister(id));
     if log_closes {
         info!(%peer, connection = id, end, "simulator: connection closed");

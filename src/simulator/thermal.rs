@@ -47,7 +47,13 @@ impl WaterBath {
 
 /// Newton cooling towards [`AMBIENT_C`] (also warms cold water slowly towards the room).
 fn cool(temperature_c: f64, dt_s: f64) -> f64 {
-    AMBIENT_C + (temperature_c - AMBIENT_C) * (-COOLING_PER_S * dt_s).exp()
+    newton(temperature_c, AMBIENT_C, COOLING_PER_S, dt_s)
+}
+
+/// Newton's law: `value` relaxes toward `toward` at `per_s` (fraction of the gap per second,
+/// continuously) for `dt_s` seconds.
+pub(crate) fn newton(value: f64, toward: f64, per_s: f64, dt_s: f64) -> f64 {
+    toward + (value - toward) * (-per_s * dt_s).exp()
 }
 
 /// A small deterministic wobble (a few hundredths of a degree) that real sensors show, as a

@@ -5,14 +5,17 @@
 //! connection sees the frames in the order the state changed (a RESPONSE before the push that
 //! follows it; never a stale state after a fresh one). Nothing here awaits.
 
-use super::config::{SimCookerSpec, SimulatorConfig, SpecError};
+use super::config::{SimCookerSpec, SimOvenSpec, SimulatorConfig, SpecError};
 use super::cooker::machine::Alarm;
 use super::cooker::{CookerSnapshot, SimCooker};
 use super::handshake::Accessories;
+use super::load::{water_temperature_c, LoadSchedule, LOAD_SETPOINT_C};
+use super::oven::{OvenChange, OvenSnapshot};
+use super::ovens::{Answer, Ovens, Push};
 use super::record::{PushTag, ReceivedCommand};
 use super::routing::{route, Verdict};
 use super::wire::client::{ApcCommand, ClientFrame};
-use super::wire::{self, EventName, Removed, Utf8Bytes};
+use super::wire::{self, EventName, RawFrame, Removed, Utf8Bytes};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +39,8 @@ pub(crate) enum Outbound {
     },
     /// A RESPONSE; `close_after` closes the socket right after it (the 1005 quirk).
     Response { text: String, close_after: bool },
+    /// A binary frame (an injected fault).
+    Binary(bytes::Bytes),
 }
 
 impl Outbound {
@@ -55,6 +60,8 @@ pub(crate) struct Faults {
     pub(crate) close_after_response: bool,
     /// Answer after this delay instead of the configured one.
     pub(crate) response_delay: Option<Duration>,
+    /// Send every RESPONSE twice.
+    pub(crate) duplicate_responses: bool,
 }
 
 /// One cooker with its push schedule.
@@ -64,6 +71,30 @@ struct CookerSlot {
     id: Arc<str>,
     /// When the next periodic push is due.
     next_push: Instant,
+    /// A load cooker: pushed by the load generator, not by the physics tick.
+    load: bool,
+}
+
+/// The load generator's fleet.
+struct LoadFleet {
+    schedule: LoadSchedule,
+    /// The fleet's ids, in schedule order.
+    ids: Vec<String>,
+    /// Each load cooker's index in `cookers` (`None` once removed).
+    members: Vec<Option<usize>>,
+    /// The push interval, simulated seconds (the load cookers' clock moves by one per push).
+    interval_s: f64,
+}
+
+/// What the load generator should do next.
+#[derive(Debug)]
+pub(crate) enum LoadStep {
+    /// Come back at this instant.
+    WaitUntil(Instant),
+    /// A connection's outbox is full: wait until it has room (back-pressure), then come back.
+    Blocked(mpsc::Sender<Outbound>),
+    /// There is no load fleet.
+    Off,
 }
 
 /// One open connection.
@@ -72,6 +103,14 @@ struct ConnectionSlot {
     accessories: Accessories,
     /// Frozen by the half-open fault: it will never read its outbox again.
     frozen: bool,
+}
+
+/// Queues `item` for every connection that asked for cookers. A full outbox belongs to a client
+/// that stopped reading: it misses this frame.
+fn broadcast_apc(connections: &BTreeMap<u64, ConnectionSlot>, item: &Outbound) {
+    for slot in connections.values().filter(|c| c.accessories.apc) {
+        let _ = slot.outbox.try_send(item.clone());
+    }
 }
 
 /// The received commands, the newest `limit` of them.
@@ -118,6 +157,8 @@ impl CommandLog {
 /// The simulated cloud's state.
 pub(crate) struct World {
     cookers: Vec<CookerSlot>,
+    load: Option<LoadFleet>,
+    ovens: Ovens,
     /// `cookerId` → index in `cookers`.
     index: HashMap<String, usize>,
     connections: BTreeMap<u64, ConnectionSlot>,
@@ -146,7 +187,7 @@ pub(crate) enum Outcome {
     /// Answered `ok`; the command changed a device.
     Applied,
     /// Answered `ok`; nothing happened, for this reason.
-    Ignored(&'static str),
+    Ignored(String),
 }
 
 impl World {
@@ -158,6 +199,8 @@ impl World {
     ) -> Result<Self, SpecError> {
         let mut world = Self {
             cookers: Vec::new(),
+            load: None,
+            ovens: Ovens::new(config, started, now)?,
             index: HashMap::new(),
             connections: BTreeMap::new(),
             next_connection_id: 1,
@@ -175,16 +218,30 @@ impl World {
         for spec in &config.cookers {
             world.insert_cooker(spec, now)?;
         }
+        if let Some(load) = &config.load {
+            let mut fleet = LoadFleet {
+                schedule: LoadSchedule::new(now, load.push_interval, load.cookers),
+                ids: Vec::with_capacity(load.cookers),
+                members: Vec::with_capacity(load.cookers),
+                interval_s: load.push_interval.as_secs_f64(),
+            };
+            for spec in load.specs() {
+                let cooker = SimCooker::cooking(&spec, LOAD_SETPOINT_C, started)?;
+                fleet.members.push(Some(world.insert(cooker, now, true)?));
+                fleet.ids.push(spec.cooker_id);
+            }
+            world.load = Some(fleet);
+        }
         Ok(world)
     }
 
     fn insert_cooker(&mut self, spec: &SimCookerSpec, now: Instant) -> Result<usize, SpecError> {
         let cooker = SimCooker::new(spec, self.started, self.noise, self.preheat_rate_c_per_min)?;
-        self.insert(cooker, now)
+        self.insert(cooker, now, false)
     }
 
-    fn insert(&mut self, cooker: SimCooker, now: Instant) -> Result<usize, SpecError> {
-        if self.index.contains_key(cooker.cooker_id()) {
+    fn insert(&mut self, cooker: SimCooker, now: Instant, load: bool) -> Result<usize, SpecError> {
+        if self.index.contains_key(cooker.cooker_id()) || self.ovens.contains(cooker.cooker_id()) {
             return Err(SpecError::Duplicate(cooker.cooker_id().to_owned()));
         }
         let next_push = now + self.push_interval(&cooker);
@@ -194,6 +251,7 @@ impl World {
             id: cooker.cooker_id().into(),
             cooker,
             next_push,
+            load,
         });
         Ok(index)
     }
@@ -225,12 +283,14 @@ impl World {
             frames.push(wire::event(EventName::ApcWifiList, &list));
         }
         if accessories.apo {
-            // No ovens are simulated yet.
-            frames.push(wire::event(EventName::ApoWifiList, &[(); 0]));
+            frames.push(self.ovens.list());
         }
         frames.push(wire::user_state());
         if accessories.apc {
             frames.extend(self.cookers.iter().map(|s| s.cooker.state_event(now)));
+        }
+        if accessories.apo {
+            frames.extend(self.ovens.states(now));
         }
         // Room for the whole connect sequence, however many devices there are, plus the usual
         // margin: the sequence is bounded by the device count.
@@ -252,6 +312,17 @@ impl World {
     /// Forgets a closed connection.
     pub(crate) fn unregister(&mut self, connection: u64) {
         self.connections.remove(&connection);
+    }
+
+    /// Queues an injected frame for every open connection.
+    pub(crate) fn broadcast_raw(&self, frame: RawFrame) {
+        let item = match frame {
+            RawFrame::Text(text) => Outbound::frame(text.into()),
+            RawFrame::Binary(bytes) => Outbound::Binary(bytes.into()),
+        };
+        for slot in self.connections.values() {
+            let _ = slot.outbox.try_send(item.clone());
+        }
     }
 
     /// Marks a connection frozen by the half-open fault (nobody waits for its outbox).
@@ -280,29 +351,66 @@ impl World {
         now: OffsetDateTime,
         instant: Instant,
     ) -> Outcome {
+        let mut oven_changed = None;
         let (outcome, changed) = match route(frame, self.enforce_pat_allow_list) {
             Verdict::Error(text) => (Outcome::Refused(text), None),
-            Verdict::Ignore => (Outcome::Ignored("no such device"), None),
+            Verdict::Ignore(why) => (Outcome::Ignored(why.into()), None),
             Verdict::Apc(command) => match self.apply_to_cooker(&command, &frame.request_id) {
                 Ok(index) => (Outcome::Applied, Some(index)),
                 // The real quirk: acknowledged `ok` all the same.
-                Err(why) => (Outcome::Ignored(why), None),
+                Err(why) => (Outcome::Ignored(why.into()), None),
             },
+            Verdict::Apo { oven_id, command } => {
+                let (answer, changed) = self.ovens.execute(&oven_id, &command, &frame.request_id);
+                oven_changed = changed;
+                let outcome = match answer {
+                    Answer::Applied => Outcome::Applied,
+                    Answer::Ignored(why) => Outcome::Ignored(why),
+                    Answer::Refused(text) => Outcome::Refused(text),
+                };
+                (outcome, None)
+            }
         };
         let answer = match outcome {
             Outcome::Refused(text) => Err(text),
             _ => Ok(()),
         };
         if let Some(slot) = self.connections.get(&connection) {
+            let text = wire::response(&frame.request_id, answer);
+            if self.faults.duplicate_responses {
+                let _ = slot.outbox.try_send(Outbound::Response {
+                    text: text.clone(),
+                    close_after: false,
+                });
+            }
             let _ = slot.outbox.try_send(Outbound::Response {
-                text: wire::response(&frame.request_id, answer),
+                text,
                 close_after: self.faults.close_after_response,
             });
         }
         if let Some(index) = changed {
             self.push_state(index, now, instant);
         }
+        if let Some(index) = oven_changed {
+            self.push_oven(index, now, instant);
+        }
         outcome
+    }
+
+    fn push_oven(&mut self, index: usize, now: OffsetDateTime, instant: Instant) {
+        if let Some(push) = self.ovens.push(index, now, instant, self.tag_pushes) {
+            self.broadcast_apo(push);
+        }
+    }
+
+    fn broadcast_apo(&self, push: Push) {
+        let item = Outbound::Frame {
+            text: push.text,
+            push: push.tag,
+        };
+        for slot in self.connections.values().filter(|c| c.accessories.apo) {
+            let _ = slot.outbox.try_send(item.clone());
+        }
     }
 
     /// Hands a command to its cooker: the index of the cooker it changed, or why nothing
@@ -331,7 +439,8 @@ impl World {
     /// change and each periodic push that is due.
     pub(crate) fn tick(&mut self, simulated_s: f64, now: OffsetDateTime, instant: Instant) {
         for index in 0..self.cookers.len() {
-            if self.cookers[index].cooker.is_silent() {
+            let slot = &self.cookers[index];
+            if slot.load || slot.cooker.is_silent() {
                 continue;
             }
             // Each stage change is pushed as it happens, even when one tick crosses several.
@@ -351,6 +460,9 @@ impl World {
             if !pushed && instant >= self.cookers[index].next_push {
                 self.push_state(index, now, instant);
             }
+        }
+        for push in self.ovens.tick(simulated_s, now, instant, self.tag_pushes) {
+            self.broadcast_apo(push);
         }
     }
 
@@ -372,10 +484,52 @@ impl World {
     }
 
     fn broadcast_apc(&self, item: &Outbound) {
-        for slot in self.connections.values().filter(|c| c.accessories.apc) {
-            // A full outbox belongs to a client that stopped reading: it misses this frame.
-            let _ = slot.outbox.try_send(item.clone());
+        broadcast_apc(&self.connections, item);
+    }
+
+    /// Sends every load push that is due at `now`, in schedule order. Unlike the other pushes,
+    /// these wait for room in every reading connection's outbox instead of being dropped, so
+    /// a slow reader slows the fleet down (back-pressure) rather than losing frames.
+    pub(crate) fn push_load(&mut self, now: Instant, wall: OffsetDateTime) -> LoadStep {
+        let Self {
+            load,
+            cookers,
+            connections,
+            tag_pushes,
+            ..
+        } = self;
+        let Some(fleet) = load else {
+            return LoadStep::Off;
+        };
+        while let Some(due) = fleet.schedule.peek(now) {
+            let full = connections.values().find(|c| {
+                c.accessories.apc && !c.frozen && !c.outbox.is_closed() && c.outbox.capacity() == 0
+            });
+            if let Some(full) = full {
+                return LoadStep::Blocked(full.outbox.clone());
+            }
+            let slot = fleet.members[due.cooker].and_then(|i| cookers.get_mut(i));
+            if let Some(slot) = slot.filter(|s| !s.cooker.is_silent()) {
+                let water_c = water_temperature_c(due.cooker, due.push);
+                let clock_s = due.push as f64 * fleet.interval_s;
+                slot.cooker.set_load_state(clock_s, water_c);
+                let text = slot.cooker.state_event(wall);
+                let push = tag_pushes.then(|| PushTag {
+                    cooker_id: slot.id.clone(),
+                    water_temperature_c: Some(slot.cooker.reported_water_c()),
+                });
+                broadcast_apc(connections, &Outbound::Frame { text, push });
+            }
+            fleet.schedule.advance();
         }
+        LoadStep::WaitUntil(fleet.schedule.next_due())
+    }
+
+    /// Load pushes sent and skipped (the fleet fell more than an interval behind) so far.
+    pub(crate) fn load_counters(&self) -> (u64, u64) {
+        self.load
+            .as_ref()
+            .map_or((0, 0), |f| (f.schedule.sent(), f.schedule.skipped()))
     }
 
     /// Adds a cooker (it is in the next connection's device list); `announce` also sends
@@ -397,8 +551,75 @@ impl World {
         Ok(())
     }
 
+    /// Pairs an oven (it is in the next `APO` connection's device list); `announce` also sends
+    /// `EVENT_APO_WIFI_ADDED` and its state to the open `APO` connections.
+    pub(crate) fn add_oven(
+        &mut self,
+        spec: &SimOvenSpec,
+        announce: bool,
+        now: OffsetDateTime,
+        instant: Instant,
+    ) -> Result<(), SpecError> {
+        if self.index.contains_key(&spec.cooker_id) {
+            return Err(SpecError::Duplicate(spec.cooker_id.clone()));
+        }
+        let (added, index) = self.ovens.add(spec, instant)?;
+        if announce {
+            self.broadcast_apo(Push {
+                text: added,
+                tag: None,
+            });
+            self.push_oven(index, now, instant);
+        }
+        Ok(())
+    }
+
+    /// Applies a change to an oven and pushes its state when it changed. False when unknown.
+    pub(crate) fn change_oven(
+        &mut self,
+        cooker_id: &str,
+        change: OvenChange,
+        now: OffsetDateTime,
+        instant: Instant,
+    ) -> bool {
+        match self.ovens.change(cooker_id, change) {
+            None => false,
+            Some(changed) => {
+                if let Some(index) = changed {
+                    self.push_oven(index, now, instant);
+                }
+                true
+            }
+        }
+    }
+
+    /// An oven's current state.
+    pub(crate) fn oven_snapshot(&self, cooker_id: &str) -> Option<OvenSnapshot> {
+        self.ovens.snapshot(cooker_id)
+    }
+
+    /// Every oven's current state, in device-list order.
+    pub(crate) fn oven_snapshots(&self) -> Vec<OvenSnapshot> {
+        self.ovens.snapshots()
+    }
+
+    /// Unpairs a cooker or an oven; `announce` also sends `EVENT_APC_WIFI_REMOVED` /
+    /// `EVENT_APO_WIFI_REMOVED`. False when unknown.
+    pub(crate) fn remove_device(&mut self, cooker_id: &str, announce: bool) -> bool {
+        if let Some(removed) = self.ovens.remove(cooker_id) {
+            if announce {
+                self.broadcast_apo(Push {
+                    text: removed,
+                    tag: None,
+                });
+            }
+            return true;
+        }
+        self.remove_cooker(cooker_id, announce)
+    }
+
     /// Removes a cooker; `announce` also sends `EVENT_APC_WIFI_REMOVED`. False when unknown.
-    pub(crate) fn remove_cooker(&mut self, cooker_id: &str, announce: bool) -> bool {
+    fn remove_cooker(&mut self, cooker_id: &str, announce: bool) -> bool {
         let Some(index) = self.index_of(cooker_id) else {
             return false;
         };
@@ -410,6 +631,10 @@ impl World {
             .enumerate()
             .map(|(i, s)| (s.cooker.cooker_id().to_owned(), i))
             .collect();
+        if let Some(fleet) = &mut self.load {
+            let index = &self.index;
+            fleet.members = fleet.ids.iter().map(|id| index.get(id).copied()).collect();
+        }
         if announce {
             let removed = wire::event(EventName::ApcWifiRemoved, &Removed { cooker_id });
             self.broadcast_apc(&Outbound::frame(removed));
@@ -435,7 +660,7 @@ impl World {
         true
     }
 
-    /// Unplugs a cooker or plugs it back (which pushes its state at once). False when unknown.
+    /// Unplugs a device or plugs it back (which pushes its state at once). False when unknown.
     pub(crate) fn set_silent(
         &mut self,
         cooker_id: &str,
@@ -443,6 +668,12 @@ impl World {
         now: OffsetDateTime,
         instant: Instant,
     ) -> bool {
+        if let Some((index, back)) = self.ovens.set_silent(cooker_id, silent, now) {
+            if back {
+                self.push_oven(index, now, instant);
+            }
+            return true;
+        }
         let Some(index) = self.index_of(cooker_id) else {
             return false;
         };
@@ -493,6 +724,7 @@ mod tests {
             let text = match item {
                 Outbound::Frame { text, .. } => text.to_string(),
                 Outbound::Response { text, .. } => text,
+                Outbound::Binary(_) => continue,
             };
             frames.push(serde_json::from_str(&text).unwrap());
         }
@@ -571,7 +803,23 @@ mod tests {
         let (_, mut ovens) = world.register(ovens, NOW);
         assert_eq!(
             commands(&mut ovens),
-            ["EVENT_APO_WIFI_LIST", "EVENT_USER_STATE"]
+            ["EVENT_APO_WIFI_LIST", "EVENT_USER_STATE", "EVENT_APO_STATE"]
+        );
+        let both = Accessories {
+            apc: true,
+            apo: true,
+        };
+        let (_, mut both) = world.register(both, NOW);
+        assert_eq!(
+            commands(&mut both),
+            [
+                "EVENT_APC_WIFI_LIST",
+                "EVENT_APO_WIFI_LIST",
+                "EVENT_USER_STATE",
+                "EVENT_APC_STATE",
+                "EVENT_APC_STATE",
+                "EVENT_APO_STATE"
+            ]
         );
     }
 
@@ -721,7 +969,7 @@ mod tests {
             Err(SpecError::Duplicate(_))
         ));
         // Removing the first cooker keeps commands reaching the others.
-        assert!(world.remove_cooker(&a7_ref().cooker_id, false));
+        assert!(world.remove_device(&a7_ref().cooker_id, false));
         let stop = frame(&ApcCommand::Stop {
             cooker: CookerRef {
                 cooker_id: "new".into(),
@@ -733,9 +981,100 @@ mod tests {
             Outcome::Applied
         );
         commands(&mut outbox);
-        assert!(world.remove_cooker("new", true));
+        assert!(world.remove_device("new", true));
         assert_eq!(commands(&mut outbox), ["EVENT_APC_WIFI_REMOVED"]);
-        assert!(!world.remove_cooker("new", true));
+        assert!(!world.remove_device("new", true));
+    }
+
+    fn load_world(cookers: usize, t0: Instant) -> World {
+        let config = SimulatorConfig {
+            load: Some(crate::simulator::config::LoadSpec::a7(cookers)),
+            ..SimulatorConfig::for_tests(Vec::new())
+        };
+        World::new(&config, NOW, t0).unwrap()
+    }
+
+    #[test]
+    fn the_load_fleet_pushes_round_robin_with_moving_water() {
+        let t0 = Instant::now();
+        let mut world = load_world(4, t0);
+        let (_, mut outbox) = world.register(APC, NOW);
+        assert_eq!(
+            commands(&mut outbox).len(),
+            6,
+            "list, user state, four states"
+        );
+        // The physics tick leaves load cookers alone.
+        world.tick(10.0, NOW, t0 + Duration::from_secs(100));
+        assert!(commands(&mut outbox).is_empty());
+        let second = t0 + Duration::from_secs(1);
+        assert!(matches!(
+            world.push_load(second, NOW),
+            LoadStep::WaitUntil(due) if due == t0 + Duration::from_millis(1250)
+        ));
+        let pushes: Vec<(String, f64)> = texts(&mut outbox)
+            .iter()
+            .map(|f| {
+                let payload = &f["payload"];
+                let water = &payload["state"]["nodes"]["waterTemperatureSensor"]["current"];
+                (
+                    payload["cookerId"].as_str().unwrap().to_owned(),
+                    water["celsius"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        let ids: Vec<&str> = pushes.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "LOAD000001",
+                "LOAD000002",
+                "LOAD000003",
+                "LOAD000004",
+                "LOAD000001"
+            ]
+        );
+        assert!(((pushes[4].1 - pushes[0].1).abs() - 0.2).abs() < 1e-9);
+        assert_eq!(world.load_counters(), (5, 0));
+        let load = world.snapshot("LOAD000001").unwrap();
+        assert_eq!(load.stage, crate::simulator::CookerStage::Cooking);
+        assert_eq!(load.water_temperature_c, pushes[4].1);
+    }
+
+    #[test]
+    fn a_full_outbox_holds_the_fleet_back_instead_of_losing_pushes() {
+        let t0 = Instant::now();
+        let mut world = load_world(2, t0);
+        let (_, mut outbox) = world.register(APC, NOW);
+        commands(&mut outbox);
+        // A reader that stopped: its outbox fills up.
+        let mut now = t0;
+        let mut steps = 0;
+        let blocked = loop {
+            now += Duration::from_millis(500);
+            steps += 1;
+            assert!(steps < 10_000, "never blocked");
+            match world.push_load(now, NOW) {
+                LoadStep::Blocked(_) => break world.load_counters().0,
+                LoadStep::WaitUntil(_) => {}
+                LoadStep::Off => panic!("no fleet"),
+            }
+        };
+        assert!(blocked > OUTBOX_CAPACITY as u64);
+        assert_eq!(blocked, outbox.len() as u64, "every push sent is queued");
+        assert!(matches!(world.push_load(now, NOW), LoadStep::Blocked(_)));
+        // Room again: the fleet goes on.
+        let _ = outbox.try_recv();
+        assert!(matches!(world.push_load(now, NOW), LoadStep::WaitUntil(_)));
+        assert_eq!(world.load_counters().0, blocked + 1);
+    }
+
+    #[test]
+    fn without_a_fleet_the_load_generator_is_off() {
+        assert!(matches!(
+            world().push_load(Instant::now(), NOW),
+            LoadStep::Off
+        ));
     }
 
     #[test]

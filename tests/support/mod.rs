@@ -2,6 +2,8 @@
 //!
 //! The broker is a real mosquitto on a free port. Where mosquitto is missing the embedded broker
 //! stands in, unless `ANOVA2MQTT_REQUIRE_MOSQUITTO=1` (set by CI) demands the real one.
+//! `ANOVA2MQTT_TEST_BROKER=embedded` uses the embedded broker even where mosquitto is
+//! installed, to check that fallback.
 
 #![allow(dead_code)]
 
@@ -23,6 +25,9 @@ fn free_port() -> u16 {
 }
 
 fn mosquitto_binary() -> Option<PathBuf> {
+    if std::env::var("ANOVA2MQTT_TEST_BROKER").as_deref() == Ok("embedded") {
+        return None;
+    }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/sbin".into(), "/usr/local/sbin".into()])
@@ -32,9 +37,9 @@ fn mosquitto_binary() -> Option<PathBuf> {
 
 /// A broker for one test.
 pub struct Broker {
-    /// Its port on 127.0.0.1 (any MQTT version for mosquitto; 3.1.1 for the embedded broker).
+    /// Its port on 127.0.0.1 (MQTT 3.1.1 and 5).
     pub port: u16,
-    /// Its MQTT 5 port, for the bridge (the same as `port` for mosquitto).
+    /// The port for the bridge: the same as `port`.
     pub v5_port: u16,
     child: Option<Child>,
     dir: tempfile::TempDir,
@@ -68,13 +73,13 @@ impl Broker {
                     "mosquitto is required (ANOVA2MQTT_REQUIRE_MOSQUITTO=1) but not installed"
                 );
                 eprintln!("mosquitto not found: using the embedded broker");
-                let port = free_port();
                 let broker =
-                    anova2mqtt::broker::start_embedded(SocketAddr::from(([127, 0, 0, 1], port)))
+                    anova2mqtt::broker::start_embedded(SocketAddr::from(([127, 0, 0, 1], 0)))
                         .expect("embedded broker");
+                let port = broker.addr.port();
                 Self {
                     port,
-                    v5_port: broker.v5.port(),
+                    v5_port: port,
                     child: None,
                     dir,
                     mosquitto: false,

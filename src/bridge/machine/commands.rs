@@ -8,7 +8,8 @@
 //! cloud link drops, every running and waiting command is answered `cloud_unavailable` at
 //! once and is gone. So a command can never run after one that arrived later.
 
-use super::{Ctx, Machine, Settings};
+use super::context::{Ctx, Settings};
+use super::device::Device;
 use crate::appliance::family::{Family, PlanInput, Running};
 use crate::bridge::io::{Origin, Ticket};
 use crate::bridge::outbox::Outbox;
@@ -116,11 +117,12 @@ pub(super) enum Failure {
     Removed,
 }
 
-impl<F: Family> Machine<F> {
+impl<F: Family> Commands<F> {
     /// A command for this device: read by its family, then queued, or answered at once when
     /// it cannot be read.
     pub(crate) fn on_command(
         &mut self,
+        dev: &mut Device<F>,
         ctx: Ctx<'_>,
         out: &mut Outbox,
         id: CallerId,
@@ -139,48 +141,54 @@ impl<F: Family> Machine<F> {
                     changes,
                     arrived: ctx.now.instant,
                 };
-                self.submit(ctx, out, command);
+                self.submit(dev, ctx, out, command);
             }
-            Err(error) => self.answer(ctx, out, id, origin, Outcome::Failed(error)),
+            Err(error) => Self::answer(dev, ctx, out, id, origin, Outcome::Failed(error)),
         }
     }
 
     /// A new command: it starts now if nothing runs or waits, else it waits its turn.
-    fn submit(&mut self, ctx: Ctx<'_>, out: &mut Outbox, command: Command<F>) {
-        let commands = &mut self.commands;
-        if commands.active.is_none() && commands.waiting.is_empty() {
-            self.start(ctx, out, command);
-        } else if commands.waiting.len() >= MAX_QUEUED {
+    fn submit(&mut self, dev: &mut Device<F>, ctx: Ctx<'_>, out: &mut Outbox, command: Command<F>) {
+        if self.active.is_none() && self.waiting.is_empty() {
+            self.start(dev, ctx, out, command);
+        } else if self.waiting.len() >= MAX_QUEUED {
             let error = CommandError::new(
                 ErrorCode::RateLimited,
                 format!("{MAX_QUEUED} commands are already waiting for this {}; try again when they are answered", F::NOUN),
             );
-            self.answer(ctx, out, command.id, command.origin, Outcome::Failed(error));
+            Self::answer(
+                dev,
+                ctx,
+                out,
+                command.id,
+                command.origin,
+                Outcome::Failed(error),
+            );
         } else {
-            commands.waiting.push_back(command);
+            self.waiting.push_back(command);
         }
-        self.pump(ctx, out);
+        self.pump(dev, ctx, out);
     }
 
     /// Starts waiting commands while nothing runs: the one place the queue advances.
-    pub(super) fn pump(&mut self, ctx: Ctx<'_>, out: &mut Outbox) {
-        while self.commands.active.is_none() {
-            let Some(next) = self.commands.waiting.pop_front() else {
+    pub(super) fn pump(&mut self, dev: &mut Device<F>, ctx: Ctx<'_>, out: &mut Outbox) {
+        while self.active.is_none() {
+            let Some(next) = self.waiting.pop_front() else {
                 return;
             };
-            self.start(ctx, out, next);
+            self.start(dev, ctx, out, next);
         }
     }
 
     /// Validates, plans and starts one command; answers at once when nothing goes to the
     /// cloud or something is wrong.
-    fn start(&mut self, ctx: Ctx<'_>, out: &mut Outbox, command: Command<F>) {
+    fn start(&mut self, dev: &mut Device<F>, ctx: Ctx<'_>, out: &mut Outbox, command: Command<F>) {
         let plan = if !ctx.link_up {
             Err(CommandError::new(
                 ErrorCode::CloudUnavailable,
                 "the Anova cloud is not connected; nothing was sent",
             ))
-        } else if !self.available(ctx.link_up) {
+        } else if !dev.available(ctx.link_up) {
             Err(CommandError::new(
                 ErrorCode::DeviceOffline,
                 format!(
@@ -188,13 +196,13 @@ impl<F: Family> Machine<F> {
                     F::NOUN
                 ),
             ))
-        } else if let Some(state) = &self.state {
+        } else if let Some(state) = &dev.state {
             F::plan(PlanInput {
                 changes: &command.changes,
                 state,
-                memory: &self.memory,
-                limits: &self.limits,
-                device: &self.address,
+                memory: &dev.memory,
+                limits: &dev.limits,
+                device: &dev.address,
                 ids: &mut out.ids,
             })
         } else {
@@ -212,23 +220,30 @@ impl<F: Family> Machine<F> {
         let plan = match plan {
             Ok(plan) => plan,
             Err(error) => {
-                self.answer(ctx, out, command.id, command.origin, Outcome::Failed(error));
+                Self::answer(
+                    dev,
+                    ctx,
+                    out,
+                    command.id,
+                    command.origin,
+                    Outcome::Failed(error),
+                );
                 return;
             }
         };
         if plan.steps.is_empty() {
-            F::remember(&mut self.memory, plan.update);
-            self.publish(ctx, out, false);
+            F::remember(&mut dev.memory, plan.update);
+            dev.publish(ctx, out, false);
             let outcome = Outcome::Done {
                 command: plan.echo,
                 pending: plan.pending,
                 warnings: plan.warnings,
             };
-            self.answer(ctx, out, command.id, command.origin, outcome);
+            Self::answer(dev, ctx, out, command.id, command.origin, outcome);
             return;
         }
         tracing::info!(
-            device = %self.id,
+            device = %dev.id,
             id = %command.id.text(),
             "command accepted: {} step(s)",
             plan.steps.len()
@@ -237,7 +252,7 @@ impl<F: Family> Machine<F> {
         let deadline = command.arrived
             + settings.command_timeout
             + F::confirm_window(settings.confirm_timeout);
-        self.commands.active = Some(Active {
+        self.active = Some(Active {
             command,
             steps: plan.steps,
             sent: None,
@@ -249,13 +264,13 @@ impl<F: Family> Machine<F> {
             confirm_by: None,
             deadline,
         });
-        self.advance(ctx, out);
+        self.advance(dev, ctx, out);
     }
 
     /// Counts a cloud-bound command against `limits.commands_per_minute`.
     fn count_against_rate_limit(&mut self, ctx: Ctx<'_>) -> Result<(), CommandError> {
         let now = ctx.now.instant;
-        let recent = &mut self.commands.recent;
+        let recent = &mut self.recent;
         while recent
             .front()
             .is_some_and(|t| now.saturating_duration_since(*t) >= RATE_WINDOW)
@@ -277,37 +292,43 @@ impl<F: Family> Machine<F> {
     }
 
     /// Sends the next step of the running command, or starts waiting for confirmation.
-    fn advance(&mut self, ctx: Ctx<'_>, out: &mut Outbox) {
-        let Some(active) = self.commands.active.as_mut() else {
+    fn advance(&mut self, dev: &mut Device<F>, ctx: Ctx<'_>, out: &mut Outbox) {
+        let Some(active) = self.active.as_mut() else {
             return;
         };
         if let Some(step) = active.steps.pop_front() {
-            let ticket = out.send(&self.id, step.clone(), active.deadline);
+            let ticket = out.send(&dev.id, step.clone(), active.deadline);
             active.sent = Some((ticket, step));
             return;
         }
         active.sent = None;
         let window = F::confirm_window(ctx.settings.confirm_timeout);
         active.confirm_by = Some((ctx.now.instant + window).min(active.deadline));
-        self.check_confirmed(ctx, out);
+        self.check_confirmed(dev, ctx, out);
     }
 
     /// Answers `ok` when the state shows every expected change.
-    pub(super) fn check_confirmed(&mut self, ctx: Ctx<'_>, out: &mut Outbox) {
-        let confirmed = match (&self.commands.active, &self.state) {
+    pub(super) fn check_confirmed(&mut self, dev: &mut Device<F>, ctx: Ctx<'_>, out: &mut Outbox) {
+        let confirmed = match (&self.active, &dev.state) {
             (Some(active), Some(state)) => {
                 active.confirm_by.is_some() && F::confirmed(&active.expect, state)
             }
             _ => false,
         };
         if confirmed {
-            self.finish(ctx, out, Ok(()));
+            self.finish(dev, ctx, out, Ok(()));
         }
     }
 
     /// Answers the running command. The caller advances the queue.
-    fn finish(&mut self, ctx: Ctx<'_>, out: &mut Outbox, result: Result<(), CommandError>) {
-        let Some(active) = self.commands.active.take() else {
+    fn finish(
+        &mut self,
+        dev: &mut Device<F>,
+        ctx: Ctx<'_>,
+        out: &mut Outbox,
+        result: Result<(), CommandError>,
+    ) {
+        let Some(active) = self.active.take() else {
             return;
         };
         if let Some((ticket, _)) = active.sent {
@@ -315,7 +336,7 @@ impl<F: Family> Machine<F> {
         }
         let outcome = match result {
             Ok(()) => {
-                F::remember(&mut self.memory, active.update);
+                F::remember(&mut dev.memory, active.update);
                 Outcome::Done {
                     command: active.echo,
                     pending: active.pending,
@@ -325,14 +346,14 @@ impl<F: Family> Machine<F> {
             Err(error) => Outcome::Failed(error),
         };
         // State before the response: whoever reacts to the response reads the new state.
-        self.publish(ctx, out, false);
+        dev.publish(ctx, out, false);
         let command = active.command;
-        self.answer(ctx, out, command.id, command.origin, outcome);
+        Self::answer(dev, ctx, out, command.id, command.origin, outcome);
     }
 
     /// Sends one response where the command came from.
     fn answer(
-        &self,
+        dev: &Device<F>,
         ctx: Ctx<'_>,
         out: &mut Outbox,
         id: CallerId,
@@ -341,27 +362,28 @@ impl<F: Family> Machine<F> {
     ) {
         match &outcome {
             Outcome::Failed(error) => tracing::info!(
-                device = %self.id,
+                device = %dev.id,
                 id = %id.text(),
                 code = %error.code,
                 "command failed: {}",
                 error.message
             ),
-            _ => tracing::info!(device = %self.id, id = %id.text(), "command done"),
+            _ => tracing::info!(device = %dev.id, id = %id.text(), "command done"),
         }
         let response = Response { id, outcome };
-        out.respond(origin, ctx.topics.response(&self.id), response);
+        out.respond(origin, ctx.topics.response(&dev.id), response);
     }
 
     /// The result of a step the running command sent.
     pub(crate) fn on_result(
         &mut self,
+        dev: &mut Device<F>,
         ctx: Ctx<'_>,
         out: &mut Outbox,
         ticket: Ticket,
         result: Result<(), CloudError>,
     ) {
-        let Some(active) = self.commands.active.as_mut() else {
+        let Some(active) = self.active.as_mut() else {
             return;
         };
         let step = match active.sent.take() {
@@ -375,12 +397,12 @@ impl<F: Family> Machine<F> {
         let name = step.name();
         let error = match result {
             Ok(()) => {
-                self.advance(ctx, out);
-                self.pump(ctx, out);
+                self.advance(dev, ctx, out);
+                self.pump(dev, ctx, out);
                 return;
             }
             Err(CloudError::Rejected(text)) => {
-                let recovered = self.state.as_ref().and_then(|state| {
+                let recovered = dev.state.as_ref().and_then(|state| {
                     F::recover(
                         &step,
                         &text,
@@ -390,15 +412,15 @@ impl<F: Family> Machine<F> {
                             expect: &mut active.expect,
                             warnings: &mut active.warnings,
                             state,
-                            memory: &mut self.memory,
-                            device: &self.address,
+                            memory: &mut dev.memory,
+                            device: &dev.address,
                         },
                     )
                 });
                 match recovered {
                     Some(Ok(())) => {
-                        self.advance(ctx, out);
-                        self.pump(ctx, out);
+                        self.advance(dev, ctx, out);
+                        self.pump(dev, ctx, out);
                         return;
                     }
                     Some(Err(error)) => error,
@@ -419,22 +441,21 @@ impl<F: Family> Machine<F> {
                 )
             }
         };
-        self.finish(ctx, out, Err(error));
-        self.pump(ctx, out);
+        self.finish(dev, ctx, out, Err(error));
+        self.pump(dev, ctx, out);
     }
 
     /// Deadlines: waiting commands that waited too long, a running command past its
     /// confirmation or its deadline.
-    pub(super) fn expire(&mut self, ctx: Ctx<'_>, out: &mut Outbox) {
+    pub(super) fn expire(&mut self, dev: &mut Device<F>, ctx: Ctx<'_>, out: &mut Outbox) {
         let now = ctx.now.instant;
         let settings = ctx.settings;
         while self
-            .commands
             .waiting
             .front()
             .is_some_and(|c| c.arrived + settings.command_timeout <= now)
         {
-            let Some(command) = self.commands.waiting.pop_front() else {
+            let Some(command) = self.waiting.pop_front() else {
                 break;
             };
             let error = CommandError::new(
@@ -445,9 +466,16 @@ impl<F: Family> Machine<F> {
                     F::NOUN
                 ),
             );
-            self.answer(ctx, out, command.id, command.origin, Outcome::Failed(error));
+            Self::answer(
+                dev,
+                ctx,
+                out,
+                command.id,
+                command.origin,
+                Outcome::Failed(error),
+            );
         }
-        let error = self.commands.active.as_ref().and_then(|active| {
+        let error = self.active.as_ref().and_then(|active| {
             if let Some(by) = active.confirm_by {
                 (by <= now).then(|| {
                     CommandError::new(
@@ -455,7 +483,7 @@ impl<F: Family> Machine<F> {
                         format!(
                             "the Anova cloud accepted the command but the {}'s state did not show {} within {}",
                             F::NOUN,
-                            F::unmet(&active.expect, self.state.as_ref()),
+                            F::unmet(&active.expect, dev.state.as_ref()),
                             humantime::format_duration(F::confirm_window(settings.confirm_timeout))
                         ),
                     )
@@ -471,13 +499,19 @@ impl<F: Family> Machine<F> {
             }
         });
         if let Some(error) = error {
-            self.finish(ctx, out, Err(error));
+            self.finish(dev, ctx, out, Err(error));
         }
-        self.pump(ctx, out);
+        self.pump(dev, ctx, out);
     }
 
     /// Ends every command at once.
-    pub(super) fn fail_all(&mut self, ctx: Ctx<'_>, out: &mut Outbox, why: Failure) {
+    pub(super) fn fail_all(
+        &mut self,
+        dev: &mut Device<F>,
+        ctx: Ctx<'_>,
+        out: &mut Outbox,
+        why: Failure,
+    ) {
         let (code, running, waiting) = match why {
             Failure::LinkLost => (
                 ErrorCode::CloudUnavailable,
@@ -495,12 +529,19 @@ impl<F: Family> Machine<F> {
                 format!("the {} was removed from the Anova account", F::NOUN),
             ),
         };
-        if self.commands.active.is_some() {
-            self.finish(ctx, out, Err(CommandError::new(code, running)));
+        if self.active.is_some() {
+            self.finish(dev, ctx, out, Err(CommandError::new(code, running)));
         }
-        for command in std::mem::take(&mut self.commands.waiting) {
+        for command in std::mem::take(&mut self.waiting) {
             let error = CommandError::new(code, waiting.clone());
-            self.answer(ctx, out, command.id, command.origin, Outcome::Failed(error));
+            Self::answer(
+                dev,
+                ctx,
+                out,
+                command.id,
+                command.origin,
+                Outcome::Failed(error),
+            );
         }
     }
 }

@@ -83,7 +83,7 @@ impl History {
             })
             .collect();
         json!({
-            "started_at": self.started_at.map(super::rfc3339),
+            "started_at": self.started_at.map(super::context::rfc3339),
             "interval_s": self.interval_s,
             "points": points,
         })

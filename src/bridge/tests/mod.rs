@@ -5,3 +5,4 @@ mod queue;
 mod rules;
 
 use super::*;
+use serde_json::json;

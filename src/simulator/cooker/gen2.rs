@@ -63,6 +63,16 @@ impl Gen2Machine {
         }
     }
 
+    /// A cooker already cooking at `target_c` without a timer (the load generator's cookers).
+    pub(crate) fn cooking(target_c: f64, clock_s: f64) -> Self {
+        Self {
+            phase: Phase::Cooking { since_s: clock_s },
+            job_start_s: clock_s,
+            state_change_s: clock_s,
+            ..Self::new(target_c, 0, TemperatureUnit::C)
+        }
+    }
+
     /// `job-status.cook-time-remaining`: the countdown, or after expiry the time spent
     /// maintaining.
     fn cook_time_remaining(&self, clock_s: f64) -> i64 {

@@ -92,6 +92,17 @@ impl Gen3Machine {
         }
     }
 
+    /// A cooker already cooking at `setpoint_c` without a timer, at temperature (the load
+    /// generator's cookers).
+    pub(crate) fn cooking(setpoint_c: f64, clock_s: f64) -> Self {
+        let mut machine = Self::new(setpoint_c, 0, TemperatureUnit::C);
+        machine.start(setpoint_c, 0, clock_s);
+        if let Some(cook) = &mut machine.cook {
+            cook.stage.phase = StagePhase::Running;
+        }
+        machine
+    }
+
     fn start(&mut self, setpoint_c: f64, timer_s: u32, clock_s: f64) {
         self.setpoint_c = setpoint_c;
         self.timer_initial_s = timer_s;
@@ -724,5 +735,12 @@ mod tests {
         let window = serde_json::to_value(EntryWindow::around(54.47)).unwrap();
         let bounds = &window["conditions"]["and"]["nodes.waterTemperatureSensor.current.celsius"];
         assert_eq!(bounds, &json!({">=": 54.17, "<=": 54.77}));
+    }
+
+    #[test]
+    fn the_load_generators_cook_is_at_temperature() {
+        let m = Gen3Machine::cooking(55.0, 0.0);
+        assert_eq!(m.stage(), CookerStage::Cooking);
+        assert_eq!(m.heating_target(), Some(55.0));
     }
 }

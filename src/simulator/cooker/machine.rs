@@ -2,12 +2,13 @@
 //! the stage the simulator reports for it, and the one interface both generations' state
 //! machines implement ([`CookerMachine`]).
 
+use crate::simulator::clock::project;
 use crate::simulator::thermal::{sensor_noise, WaterBath};
 use crate::simulator::wire::client::ApcCommand;
 use crate::simulator::wire::{round2, DeviceType, TemperatureUnit};
 use serde::Serialize;
 use std::fmt;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 /// The cookers' at-temperature window: a Gen 3 START builds its stage with an entry condition
 /// of setpoint ±0.3 °C, on the stage and on its timer (`anova-protocol.md` §5/§6.3, \[LIVE]:
@@ -181,18 +182,10 @@ impl Device {
     }
 
     /// Projects the simulated instant `at_s` onto the wall clock, given that the simulated now
-    /// is the wall time `now` (see the `cooker` module docs on time scaling).
+    /// is the wall time `now` (see [`crate::simulator::clock`]).
     pub(crate) fn wall_time(&self, now: OffsetDateTime, at_s: f64) -> OffsetDateTime {
         project(now, self.clock_s, at_s)
     }
-}
-
-/// `now − (clock_s − at_s)` simulated seconds, saturating at `now` when out of range.
-pub(crate) fn project(now: OffsetDateTime, clock_s: f64, at_s: f64) -> OffsetDateTime {
-    // Checked: an absurd speed could push the instant out of the calendar's range.
-    Duration::checked_seconds_f64((clock_s - at_s).max(0.0))
-        .and_then(|ago| now.checked_sub(ago))
-        .unwrap_or(now)
 }
 
 /// The one interface of a cooker generation's state machine. Pure: the owner ([`SimCooker`])
@@ -246,21 +239,12 @@ pub(crate) trait CookerMachine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
 
     #[test]
     fn the_window_is_three_tenths() {
         assert!(in_window(54.17, 54.47));
         assert!(in_window(54.77, 54.47));
         assert!(!in_window(54.16, 54.47));
-    }
-
-    #[test]
-    fn projection_saturates() {
-        let now = datetime!(2025-03-01 12:00:00 UTC);
-        assert_eq!(project(now, 100.0, 40.0), now - Duration::seconds(60));
-        assert_eq!(project(now, 1.0, 5.0), now, "future instants are now");
-        assert_eq!(project(now, 1.0e30, 0.0), now, "out of range");
     }
 
     #[test]

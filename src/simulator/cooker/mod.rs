@@ -15,6 +15,7 @@ mod gen2;
 mod gen3;
 pub(crate) mod machine;
 
+use super::clock::OFFLINE_AT_START;
 use super::config::{SimCookerSpec, SpecError};
 use super::thermal::WaterBath;
 use super::wire::client::ApcCommand;
@@ -112,10 +113,6 @@ pub struct CookerSnapshot {
     pub simulated_s: f64,
 }
 
-/// How long a cooker that starts unplugged has been away: the real a7 seen offline at connect
-/// reported an `updatedTimestamp` about 18 hours old.
-pub(crate) const OFFLINE_AT_START: Duration = Duration::hours(18);
-
 impl SimCooker {
     /// Builds a cooker from its spec. `started` is the wall time the simulation starts;
     /// `noise` enables the sensor wobble; `heat_rate_c_per_min` is the preheat rate.
@@ -175,6 +172,21 @@ impl SimCooker {
         })
     }
 
+    /// A cooker of the load generator: already cooking at `setpoint_c` without a timer, its
+    /// water set from outside ([`Self::set_water`]) rather than by the physics.
+    pub(crate) fn cooking(
+        spec: &SimCookerSpec,
+        setpoint_c: f64,
+        started: OffsetDateTime,
+    ) -> Result<Self, SpecError> {
+        let mut cooker = Self::new(spec, started, false, 1.0)?;
+        cooker.machine = match cooker.machine {
+            Machine::Gen3(_) => Machine::Gen3(Gen3Machine::cooking(setpoint_c, 0.0)),
+            Machine::Gen2(_) => Machine::Gen2(Gen2Machine::cooking(setpoint_c, 0.0)),
+        };
+        Ok(cooker)
+    }
+
     /// The cloud's id.
     pub(crate) fn cooker_id(&self) -> &str {
         &self.device.cooker_id
@@ -193,6 +205,13 @@ impl SimCooker {
     /// True while a cook runs (selects the cooking push interval).
     pub(crate) fn is_cooking(&self) -> bool {
         self.machine.get().heating_target().is_some()
+    }
+
+    /// Moves a load cooker to simulated second `clock_s` with its water at `temperature_c`
+    /// (the load generator's waveform instead of the physics).
+    pub(crate) fn set_load_state(&mut self, clock_s: f64, temperature_c: f64) {
+        self.device.clock_s = self.device.clock_s.max(clock_s);
+        self.device.water.temperature_c = temperature_c;
     }
 
     fn update(&mut self) -> bool {
@@ -552,5 +571,17 @@ mod tests {
             state(&cooker, NOW)["updatedTimestamp"],
             "2025-02-28T18:00:00Z"
         );
+    }
+
+    #[test]
+    fn load_cookers_cook_with_the_water_they_are_given() {
+        for spec in [SimCookerSpec::a7("L1", "l"), SimCookerSpec::pro("L2", "l")] {
+            let mut cooker = SimCooker::cooking(&spec, 55.0, NOW).unwrap();
+            assert!(cooker.is_cooking());
+            assert_eq!(cooker.snapshot().stage, CookerStage::Cooking);
+            cooker.set_load_state(10.0, 54.2);
+            assert_eq!(cooker.reported_water_c(), 54.2);
+            assert_eq!(cooker.snapshot().simulated_s, 10.0);
+        }
     }
 }

@@ -78,6 +78,11 @@ impl fmt::Display for TemperatureUnit {
     }
 }
 
+/// °C to °F, rounded to the hundredths `oven_v1` reports.
+pub(crate) fn fahrenheit(celsius: f64) -> f64 {
+    round2(celsius * 9.0 / 5.0 + 32.0)
+}
+
 /// Rounds to the hundredths every device reports.
 pub(crate) fn round2(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
@@ -138,6 +143,15 @@ impl Serialize for Millis {
     }
 }
 
+/// A frame injected with `Fault::RawFrame`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawFrame {
+    /// A text frame (need not be JSON).
+    Text(String),
+    /// A binary frame (the apps ignore them).
+    Binary(Vec<u8>),
+}
+
 /// The event names the simulator sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum EventName {
@@ -146,6 +160,9 @@ pub(crate) enum EventName {
     ApcWifiRemoved,
     ApcState,
     ApoWifiList,
+    ApoWifiAdded,
+    ApoWifiRemoved,
+    ApoState,
     UserState,
 }
 
@@ -157,6 +174,9 @@ impl EventName {
             Self::ApcWifiRemoved => "EVENT_APC_WIFI_REMOVED",
             Self::ApcState => "EVENT_APC_STATE",
             Self::ApoWifiList => "EVENT_APO_WIFI_LIST",
+            Self::ApoWifiAdded => "EVENT_APO_WIFI_ADDED",
+            Self::ApoWifiRemoved => "EVENT_APO_WIFI_REMOVED",
+            Self::ApoState => "EVENT_APO_STATE",
             Self::UserState => "EVENT_USER_STATE",
         }
     }
@@ -374,6 +394,7 @@ mod tests {
                    "pairedAt": "2024-01-03T21:58:15.159Z", "name": "Oven"})
         );
         assert_eq!(serde_json::to_value(Empty {}).unwrap(), json!({}));
+        assert_eq!(fahrenheit(58.333), 137.0);
         assert!(DeviceType::new("A7").matches("a7"));
         assert_eq!(TemperatureUnit::F.to_celsius(212.0), 100.0);
         assert_eq!(TemperatureUnit::parse(" f"), Some(TemperatureUnit::F));

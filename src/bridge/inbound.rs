@@ -1,0 +1,284 @@
+//! What arrives over MQTT or the API: commands for devices (validated envelope, then the
+//! device's family), bridge requests, Home Assistant's birth, and our own retained
+//! `bridge/devices` from an earlier run.
+
+use super::io::{ApiTicket, Now, Origin, Output};
+use super::machine::Request;
+use super::requests::{self, BridgeOp};
+use super::{Bridge, HA_REPUBLISH_DELAY, REFRESH_GRACE};
+use crate::command::{
+    id_of, parse_envelope, parse_plain, CallerId, CommandError, ErrorCode, Outcome, Response,
+    RETAINED_REFUSAL,
+};
+use crate::appliance::Kind;
+use crate::topics::{cooker_topic_id, Incoming};
+use crate::wire::DeviceType;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+impl Bridge {
+    pub(super) fn on_mqtt_connected(&mut self, now: Now) {
+        self.out.mqtt_connected = true;
+        self.discovery.broker_connected();
+        let mut filters = self.topics.subscriptions();
+        if let Some(ha) = &self.config.homeassistant {
+            filters.push(ha.status_topic.clone());
+        }
+        self.out.push(Output::Subscribe(filters));
+        self.republish_all(now);
+        self.reschedule_all();
+    }
+
+    pub(super) fn on_mqtt(&mut self, now: Now, topic: &str, payload: &[u8], retained: bool) {
+        let ha_status = self
+            .config
+            .homeassistant
+            .as_ref()
+            .is_some_and(|ha| ha.status_topic == topic);
+        if ha_status {
+            // A retained birth is an old one; we republish on every connect anyway.
+            if !retained && payload.trim_ascii().eq_ignore_ascii_case(b"online") {
+                tracing::info!("Home Assistant came online; republishing discovery and state");
+                self.republish_at = Some(now.instant + HA_REPUBLISH_DELAY);
+            }
+            return;
+        }
+        if retained && !payload.is_empty() && self.discovery.watches(topic) {
+            tracing::info!(topic, "clearing a device-mode discovery config left from before the switch to entity mode");
+            self.out.publish(topic.to_owned(), String::new(), true);
+            return;
+        }
+        let incoming = self.topics.parse(topic);
+        if payload.is_empty()
+            && matches!(
+                incoming,
+                Some(Incoming::Set { .. } | Incoming::SetKey { .. })
+            )
+        {
+            // An empty message is how a retained command is cleared, not a command.
+            tracing::debug!(topic, "empty payload on a command topic ignored");
+            return;
+        }
+        match incoming {
+            Some(Incoming::Set { id }) => {
+                let id = id.to_owned();
+                self.on_json_command(now, &id, Origin::Mqtt, payload, retained);
+            }
+            Some(Incoming::SetKey { id, key }) => {
+                let (id, key) = (id.to_owned(), key.to_owned());
+                self.on_key_command(now, &id, &key, payload, retained);
+            }
+            Some(Incoming::BridgeRequest { op }) => {
+                let op = op.to_owned();
+                self.on_bridge_request(now, &op, payload, retained);
+            }
+            Some(Incoming::BridgeDevices) if retained => self.on_previous_devices(payload),
+            Some(Incoming::BridgeDevices) => {}
+            None => tracing::debug!(
+                topic,
+                "message on a topic the bridge does not serve; ignored"
+            ),
+        }
+    }
+
+    pub(super) fn on_api_command(
+        &mut self,
+        now: Now,
+        ticket: ApiTicket,
+        device: &str,
+        payload: &[u8],
+    ) {
+        self.on_json_command(now, device, Origin::Api(ticket), payload, false);
+    }
+
+    /// A failure answered before any device looked at the command.
+    pub(super) fn refuse(
+        &mut self,
+        now: Now,
+        device: &str,
+        origin: Origin,
+        id: Option<CallerId>,
+        error: CommandError,
+    ) {
+        let id = id.unwrap_or_else(|| {
+            CallerId::generated(self.out.ids.command_id(now.wall.unix_timestamp()))
+        });
+        tracing::info!(device, id = %id.text(), code = %error.code, "command refused: {}", error.message);
+        let response = Response::failed(id, error);
+        self.out
+            .respond(origin, self.topics.response(device), response);
+    }
+
+    pub(super) fn unknown_device(&self, id: &str) -> CommandError {
+        let known: Vec<&str> = self.devices.keys().map(String::as_str).collect();
+        CommandError::new(
+            ErrorCode::DeviceOffline,
+            if known.is_empty() {
+                format!("no device {id:?} is known (no devices yet)")
+            } else {
+                format!(
+                    "no device {id:?} is known; the devices are {}",
+                    known.join(", ")
+                )
+            },
+        )
+    }
+
+    pub(super) fn on_json_command(
+        &mut self,
+        now: Now,
+        device: &str,
+        origin: Origin,
+        payload: &[u8],
+        retained: bool,
+    ) {
+        if retained {
+            let error = CommandError::new(ErrorCode::RetainedCommand, RETAINED_REFUSAL);
+            return self.refuse(now, device, origin, id_of(payload), error);
+        }
+        let envelope = match parse_envelope(payload) {
+            Ok(envelope) => envelope,
+            Err(refusal) => return self.refuse(now, device, origin, refusal.id, refusal.error),
+        };
+        if !self.devices.contains_key(device) {
+            let error = self.unknown_device(device);
+            return self.refuse(now, device, origin, envelope.id, error);
+        }
+        let id = envelope.id.unwrap_or_else(|| {
+            CallerId::generated(self.out.ids.command_id(now.wall.unix_timestamp()))
+        });
+        let request = Request::Object(&envelope.fields);
+        self.with_device(now, device, |d, ctx, out| {
+            d.on_command(ctx, out, id, origin, request)
+        });
+    }
+
+    pub(super) fn on_key_command(
+        &mut self,
+        now: Now,
+        device: &str,
+        key: &str,
+        payload: &[u8],
+        retained: bool,
+    ) {
+        let origin = Origin::Mqtt;
+        if retained {
+            let error = CommandError::new(ErrorCode::RetainedCommand, RETAINED_REFUSAL);
+            return self.refuse(now, device, origin, None, error);
+        }
+        let text = match parse_plain(key, payload) {
+            Ok(text) => text,
+            Err(error) => return self.refuse(now, device, origin, None, error),
+        };
+        if !self.devices.contains_key(device) {
+            let error = self.unknown_device(device);
+            return self.refuse(now, device, origin, None, error);
+        }
+        let id = CallerId::generated(self.out.ids.command_id(now.wall.unix_timestamp()));
+        let request = Request::Key { key, text: &text };
+        self.with_device(now, device, |d, ctx, out| {
+            d.on_command(ctx, out, id, origin, request)
+        });
+    }
+
+    /// Our retained `bridge/devices` from an earlier run: devices listed there but no longer
+    /// on the account get their discovery and retained topics removed once the cloud's list
+    /// is known; until then they are marked offline rather than left looking alive.
+    pub(super) fn on_previous_devices(&mut self, payload: &[u8]) {
+        let Ok(Value::Array(entries)) = serde_json::from_slice::<Value>(payload) else {
+            return;
+        };
+        let ids: BTreeSet<String> = entries
+            .iter()
+            .filter_map(|e| e.get("cooker_id").and_then(Value::as_str))
+            .map(str::to_owned)
+            .collect();
+        // The cooker list's sync decides what left the account; an oven of an earlier run is
+        // only marked offline (no sync says that the oven list is complete).
+        let cookers: BTreeSet<String> = entries
+            .iter()
+            .filter(|e| {
+                let model = e.get("model").and_then(Value::as_str).unwrap_or_default();
+                Kind::of(&DeviceType::new(model)) != Some(Kind::Oven)
+            })
+            .filter_map(|e| e.get("cooker_id").and_then(Value::as_str))
+            .map(str::to_owned)
+            .collect();
+        if self.synced {
+            self.discovery.previous_run = Some(cookers);
+            self.clean_up_previous_run();
+            return;
+        }
+        for cooker_id in &ids {
+            if !self.ids.contains_key(cooker_id) {
+                let id = cooker_topic_id(cooker_id);
+                self.out
+                    .publish(self.topics.availability(&id), "offline".into(), true);
+            }
+        }
+        self.discovery.previous_run = Some(cookers);
+    }
+
+    pub(super) fn clean_up_previous_run(&mut self) {
+        let Some(previous) = self.discovery.previous_run.take() else {
+            return;
+        };
+        for cooker_id in previous {
+            if !self.ids.contains_key(&cooker_id) {
+                tracing::info!(
+                    cooker_id,
+                    "removing a device that left the account while we were away"
+                );
+                self.remove_retained(&cooker_topic_id(&cooker_id));
+            }
+        }
+    }
+
+    pub(super) fn on_bridge_request(&mut self, now: Now, op: &str, payload: &[u8], retained: bool) {
+        let topic = self.topics.bridge_response(op);
+        let id = id_of(payload).unwrap_or_else(|| {
+            CallerId::generated(self.out.ids.command_id(now.wall.unix_timestamp()))
+        });
+        let result = if retained {
+            Err(CommandError::new(
+                ErrorCode::RetainedCommand,
+                RETAINED_REFUSAL,
+            ))
+        } else {
+            requests::check_payload(payload)
+                .and_then(|()| BridgeOp::parse(op))
+                .map(|op| match op {
+                    BridgeOp::HealthCheck => self.health(now),
+                    BridgeOp::Republish => {
+                        self.republish_all(now);
+                        json!({"cookers": self.devices.len()})
+                    }
+                    BridgeOp::Refresh => {
+                        self.refresh_grace_until = Some(now.instant + REFRESH_GRACE);
+                        self.out.push(Output::ReconnectCloud);
+                        json!({})
+                    }
+                })
+        };
+        let outcome = match result {
+            Ok(data) => Outcome::Data(data),
+            Err(error) => Outcome::Failed(error),
+        };
+        let response = Response { id, outcome };
+        self.out.publish(topic, response.to_json(), false);
+    }
+
+    pub(super) fn health(&self, now: Now) -> Value {
+        let shown = self.link_shown_up();
+        json!({
+            "healthy": self.link.up() && self.out.mqtt_connected,
+            "cloud": self.link.status.as_str(),
+            "mqtt": if self.out.mqtt_connected { "connected" } else { "disconnected" },
+            "devices": self.devices.len(),
+            "online": self.devices.values().filter(|d| d.available(shown)).count(),
+            "uptime_s": (now.wall - self.started_at).whole_seconds().max(0),
+            "reconnects": self.link.reconnects,
+            "last_error": self.link.last_error,
+        })
+    }
+}

@@ -1,0 +1,262 @@
+//! What a device is apart from its commands: its identity, last state, memory, availability,
+//! what was last published for it, and its cook's chart.
+
+use super::context::{rfc3339, Ctx, Settings};
+use super::history::History;
+use crate::appliance::family::{DiscoveryDevice, Family};
+use crate::appliance::DeviceInfo;
+use crate::bridge::outbox::Outbox;
+use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
+use crate::sous_vide::wire::CookerRef;
+use serde_json::{Map, Value};
+use std::time::{Duration, Instant};
+
+/// A device's unchanged state is republished at most this often, to refresh `updated_at`.
+pub const STATE_REFRESH: Duration = Duration::from_secs(60);
+
+/// What the bridge must follow up after a state push.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct StateNews {
+    /// Availability changed (`bridge/devices`, the online count).
+    pub(crate) availability_changed: bool,
+    /// Availability before the push.
+    pub(crate) was_available: bool,
+    /// The firmware differs from what discovery last said: republish discovery.
+    pub(crate) discovery_outdated: bool,
+    /// The first state, or a firmware change: `bridge/devices` changes.
+    pub(crate) firmware_news: bool,
+}
+
+/// What was last published for a device.
+#[derive(Debug)]
+struct Memo<S> {
+    /// The last published state and when.
+    state: Option<(S, Instant)>,
+    /// The last published availability.
+    availability: Option<bool>,
+    /// The firmware the last discovery carried (`None` = never published).
+    discovery_firmware: Option<Option<String>>,
+}
+
+impl<S> Default for Memo<S> {
+    fn default() -> Self {
+        Self {
+            state: None,
+            availability: None,
+            discovery_firmware: None,
+        }
+    }
+}
+
+/// What a device is, apart from its commands.
+#[derive(Debug)]
+pub(crate) struct Device<F: Family> {
+    /// Identity from the device list.
+    pub(super) info: DeviceInfo,
+    /// The sanitised id used in topics.
+    pub(super) id: String,
+    /// The cloud address of its commands.
+    pub(super) address: CookerRef,
+    pub(super) limits: F::Limits,
+    /// The last state the cloud pushed.
+    pub(super) state: Option<F::State>,
+    pub(super) memory: F::Memory,
+    /// No push for `anova.stale_after`.
+    pub(super) stale: bool,
+    memo: Memo<F::State>,
+    /// The current (or last) cook's temperatures, for the web page's chart.
+    history: History,
+}
+
+impl<F: Family> Device<F> {
+    /// A newly listed device.
+    pub(crate) fn new(info: DeviceInfo, id: String, settings: &Settings) -> Self {
+        let limits = F::limits(&info.device_type, settings.max_temperature_c);
+        let address = CookerRef {
+            cooker_id: info.cooker_id.clone(),
+            device_type: info.device_type.clone(),
+        };
+        Self {
+            info,
+            id,
+            address,
+            limits,
+            state: None,
+            memory: F::Memory::default(),
+            stale: false,
+            memo: Memo::default(),
+            history: History::default(),
+        }
+    }
+
+    /// A new name or type from the device list.
+    pub(crate) fn rename(&mut self, info: DeviceInfo, settings: &Settings) {
+        self.limits = F::limits(&info.device_type, settings.max_temperature_c);
+        self.address.device_type = info.device_type.clone();
+        self.info = info;
+    }
+
+    /// `online` when the cloud link is up, the device reports itself online, and its last
+    /// push is fresher than `anova.stale_after` (`interface.md` §3).
+    pub(crate) fn available(&self, link_up: bool) -> bool {
+        link_up && !self.stale && self.state.as_ref().is_some_and(F::reports_online)
+    }
+
+    fn firmware(&self) -> Option<&str> {
+        self.state.as_ref().and_then(F::firmware)
+    }
+
+    /// A state push: the state is kept, the chart and cook events follow it. The machine
+    /// confirms commands and publishes afterwards.
+    pub(crate) fn receive(&mut self, ctx: Ctx<'_>, out: &mut Outbox, state: F::State) -> StateNews {
+        let was_available = self.available(ctx.link_shown_up);
+        if std::mem::take(&mut self.stale) {
+            tracing::info!(device = %self.id, "the {} reports again: online", F::NOUN);
+        }
+        let discovery_outdated = self
+            .memo
+            .discovery_firmware
+            .as_ref()
+            .is_some_and(|f| f.as_deref() != F::firmware(&state));
+        let firmware_news = self
+            .state
+            .as_ref()
+            .is_none_or(|p| F::firmware(p) != F::firmware(&state));
+        let was_cooking = self.state.as_ref().is_some_and(F::cooking);
+        if F::cooking(&state) {
+            if !was_cooking {
+                self.history.start(ctx.now.wall);
+            }
+            if let Some((temperature, target)) = F::chart(&state) {
+                self.history.record(ctx.now.wall, temperature, target);
+            }
+        }
+        let previous = self.state.replace(state);
+        if let (Some(previous), Some(current)) = (&previous, &self.state) {
+            for event in F::events(previous, current) {
+                let mut payload = Map::new();
+                payload.insert("event_type".into(), Value::from(event.kind.as_str()));
+                payload.extend(F::event_payload(current));
+                payload.insert("at".into(), Value::from(rfc3339(ctx.now.wall)));
+                payload.extend(event.details);
+                tracing::info!(device = %self.id, "cook event {}", event.kind.as_str());
+                out.publish(
+                    ctx.topics.event(&self.id),
+                    Value::Object(payload).to_string(),
+                    false,
+                );
+            }
+        }
+        StateNews {
+            was_available,
+            discovery_outdated,
+            firmware_news,
+            ..StateNews::default()
+        }
+    }
+
+    /// No push for `anova.stale_after`: offline.
+    pub(crate) fn mark_stale(&mut self) {
+        tracing::info!(device = %self.id, "no state from the {} for anova.stale_after: offline", F::NOUN);
+        self.stale = true;
+    }
+
+    /// Publishes availability and state when they changed (or always, `force`).
+    pub(crate) fn publish(&mut self, ctx: Ctx<'_>, out: &mut Outbox, force: bool) {
+        let available = self.available(ctx.link_shown_up);
+        if force || self.memo.availability != Some(available) {
+            if out.mqtt_connected {
+                self.memo.availability = Some(available);
+            }
+            let payload = if available { "online" } else { "offline" };
+            out.publish(ctx.topics.availability(&self.id), payload.into(), true);
+        }
+        let Some(state) = &self.state else {
+            return;
+        };
+        let state = F::publishable(state, &self.memory, available);
+        let due = match &self.memo.state {
+            None => true,
+            Some((last, at)) => {
+                F::differs(last, &state)
+                    || ctx.now.instant.saturating_duration_since(*at) >= STATE_REFRESH
+            }
+        };
+        if force || due {
+            out.publish_json(ctx.topics.state(&self.id), &state, true);
+            if out.mqtt_connected {
+                self.memo.state = Some((state, ctx.now.instant));
+            }
+        }
+    }
+
+    /// The device's discovery messages; remembers the firmware they carry when they go out.
+    pub(crate) fn discovery(
+        &mut self,
+        ctx: &DiscoveryContext<'_>,
+        sent: bool,
+    ) -> Vec<DiscoveryMessage> {
+        let firmware = self.firmware().map(str::to_owned);
+        let messages = F::discovery(
+            ctx,
+            &DiscoveryDevice {
+                id: &self.id,
+                name: &self.info.name,
+                device_type: &self.info.device_type,
+                firmware: firmware.as_deref(),
+            },
+            &self.limits,
+        );
+        if sent {
+            self.memo.discovery_firmware = Some(firmware);
+        }
+        messages
+    }
+
+    /// The entry of `bridge/devices`.
+    pub(crate) fn device_entry(&self, link_up: bool) -> Value {
+        let mut map = Map::new();
+        map.insert("id".into(), Value::from(self.id.as_str()));
+        map.insert(
+            "cooker_id".into(),
+            Value::from(self.info.cooker_id.as_str()),
+        );
+        map.insert("name".into(), Value::from(self.info.name.as_str()));
+        map.insert("model".into(), Value::from(self.info.device_type.as_str()));
+        map.insert("firmware".into(), self.firmware().into());
+        map.insert("online".into(), Value::from(self.available(link_up)));
+        map.extend(F::limits_entry(&self.limits));
+        Value::Object(map)
+    }
+
+    /// When the unchanged state is due to be republished.
+    pub(crate) fn refresh_deadline(&self, mqtt_connected: bool) -> Option<Instant> {
+        self.memo
+            .state
+            .as_ref()
+            .filter(|_| mqtt_connected)
+            .map(|(_, at)| *at + STATE_REFRESH)
+    }
+
+    /// The device as the API shows it: its `bridge/devices` entry with its `state` (`null`
+    /// before the first push).
+    pub(crate) fn view(&self, link_up: bool) -> Value {
+        let mut entry = self.device_entry(link_up);
+        let state = self.state.as_ref().and_then(|state| {
+            serde_json::to_value(F::publishable(state, &self.memory, self.available(link_up))).ok()
+        });
+        if let Value::Object(map) = &mut entry {
+            map.insert("state".into(), state.unwrap_or(Value::Null));
+        }
+        entry
+    }
+
+    /// The current (or last) cook's temperatures.
+    pub(crate) fn history(&self) -> Value {
+        let mut json = self.history.to_json();
+        if let Value::Object(map) = &mut json {
+            map.insert("device".into(), Value::from(self.id.as_str()));
+        }
+        json
+    }
+}

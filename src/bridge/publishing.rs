@@ -1,0 +1,142 @@
+//! What the bridge publishes besides each device's own topics: `bridge/info`,
+//! `bridge/devices`, bridge events, discovery (with the bookkeeping of `discovery.rs`), the
+//! full republish, and the removal of a device's retained topics.
+
+use super::discovery::{other_mode, BRIDGE_NODE};
+use super::io::Now;
+use super::machine::rfc3339;
+use super::Bridge;
+use crate::homeassistant::{self, DiscoveryContext};
+use serde_json::{json, Map, Value};
+
+impl Bridge {
+    pub(super) fn publish_info(&mut self, force: bool) {
+        let info = json!({
+            "version": self.config.version,
+            "started_at": rfc3339(self.started_at),
+            "cloud": self.link.status.as_str(),
+            "devices": self.devices.len(),
+            "reconnects": self.link.reconnects,
+            "last_error": self.link.last_error,
+        })
+        .to_string();
+        if force || self.last_info.as_deref() != Some(info.as_str()) {
+            self.last_info = Some(info.clone());
+            self.out.publish(self.topics.bridge_info(), info, true);
+        }
+    }
+
+    pub(super) fn publish_devices(&mut self, force: bool) {
+        // Before the cloud's list arrives we do not know the devices; an empty list would
+        // mislead consumers (and erase what the last run left for cleanup).
+        if !self.synced {
+            return;
+        }
+        let shown = self.link_shown_up();
+        let devices: Vec<Value> = self
+            .devices
+            .values()
+            .map(|d| d.device_entry(shown))
+            .collect();
+        let devices = Value::Array(devices).to_string();
+        if force || self.last_devices.as_deref() != Some(devices.as_str()) {
+            self.last_devices = Some(devices.clone());
+            self.out
+                .publish(self.topics.bridge_devices(), devices, true);
+        }
+    }
+
+    pub(super) fn bridge_event(&mut self, event: &str, mut extra: Map<String, Value>) {
+        extra.insert("event".into(), Value::from(event));
+        self.out.publish(
+            self.topics.bridge_event(),
+            Value::Object(extra).to_string(),
+            false,
+        );
+    }
+
+    pub(super) fn discovery_context(&self) -> Option<DiscoveryContext<'_>> {
+        self.config
+            .homeassistant
+            .as_ref()
+            .map(|ha| DiscoveryContext {
+                prefix: &ha.discovery_prefix,
+                mode: ha.mode,
+                topics: &self.topics,
+            })
+    }
+
+    pub(super) fn publish_bridge_discovery(&mut self) {
+        let Some(ha) = &self.config.homeassistant else {
+            return;
+        };
+        let ctx = DiscoveryContext {
+            prefix: &ha.discovery_prefix,
+            mode: ha.mode,
+            topics: &self.topics,
+        };
+        let other = homeassistant::bridge_removal(&other_mode(&ctx));
+        let mut all = self
+            .discovery
+            .prepare(&ctx, &mut self.out, BRIDGE_NODE, other);
+        all.extend(homeassistant::bridge_config(&ctx));
+        for m in all {
+            self.out.publish(m.topic, m.payload, true);
+        }
+    }
+
+    /// Publishes one device's discovery.
+    pub(super) fn publish_device_discovery(&mut self, id: &str) {
+        let Some(ha) = &self.config.homeassistant else {
+            return;
+        };
+        let Some(device) = self.devices.get_mut(id) else {
+            return;
+        };
+        let ctx = DiscoveryContext {
+            prefix: &ha.discovery_prefix,
+            mode: ha.mode,
+            topics: &self.topics,
+        };
+        let other = device.removal(&other_mode(&ctx), id);
+        let mut all = self.discovery.prepare(&ctx, &mut self.out, id, other);
+        all.extend(device.discovery(&ctx, self.out.mqtt_connected));
+        for m in all {
+            self.out.publish(m.topic, m.payload, true);
+        }
+    }
+
+    /// Everything retained, again: after a broker connect, a Home Assistant birth, or the
+    /// `republish` request.
+    pub(super) fn republish_all(&mut self, now: Now) {
+        self.out
+            .publish(self.topics.bridge_state(), "online".into(), true);
+        self.publish_bridge_discovery();
+        let ids: Vec<String> = self.devices.keys().cloned().collect();
+        for id in &ids {
+            self.publish_device_discovery(id);
+        }
+        self.publish_info(true);
+        self.publish_devices(true);
+        self.each_device(now, |d, ctx, out| d.publish(ctx, out, true));
+    }
+
+    /// Clears a device's discovery and retained topics.
+    pub(super) fn remove_retained(&mut self, id: &str) {
+        if let Some(ctx) = self.discovery_context() {
+            // Any family's removal names every entity topic a device of that family has;
+            // a device we no longer know is removed as a cooker (the family of every earlier
+            // release).
+            let messages = match self.devices.get(id) {
+                Some(device) => device.removal(&ctx, id),
+                None => crate::sous_vide::discovery::cooker_removal(&ctx, id),
+            };
+            for m in messages {
+                self.out.publish(m.topic, m.payload, true);
+            }
+        }
+        self.out.publish(self.topics.state(id), String::new(), true);
+        self.out
+            .publish(self.topics.availability(id), String::new(), true);
+    }
+}

@@ -1,0 +1,245 @@
+//! The local HTTP API, Prometheus metrics, live stream and web page (`interface.md` §6).
+//!
+//! For what cannot speak MQTT: a language model's tool (described by the OpenAPI document), a
+//! dashboard or script that wants a live stream, Prometheus, a person with a browser.
+//!
+//! The adapter holds no device state. Every answer comes from the daemon's main loop through
+//! an [`ApiHandle`] (bounded channels, see `backend.rs`), so an HTTP command takes exactly the
+//! path of an MQTT `set`: same validation, same per-device queue and rate limit, same single
+//! response.
+//!
+//! - [`bind`] opens the listener (a taken port is a clear error), [`serve`] runs the server
+//!   until the shutdown future completes.
+//! - `rest`: health, metrics, devices, history, commands, the OpenAPI document and the page.
+//! - `stream`: the WebSocket, with its heartbeat, acknowledgements, rate limit, slow-client
+//!   cut-off and connection cap.
+//! - `auth`: the token, compared in constant time, and the checks against other web sites.
+//! - [`healthcheck`]: `anova2mqtt healthcheck`, the Docker probe (the image has no curl).
+
+mod auth;
+mod backend;
+mod error;
+mod healthcheck;
+mod ratelimit;
+mod rest;
+mod stream;
+mod upgrade;
+
+pub use backend::{ApiHandle, ApiRequest, CommandReply, Health, StreamItem};
+pub use healthcheck::healthcheck;
+pub use ratelimit::RateLimit;
+pub use rest::OPENAPI;
+
+use crate::config::{Config, HttpConfig};
+use auth::{Auth, Presented};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use error::ApiError;
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How the server behaves. [`Settings::new`] derives it from the configuration; tests shorten
+/// the times and shrink the limits.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `http.token`: required by every endpoint but `/healthz` and the page when set.
+    pub token: Option<crate::secret::Secret>,
+    /// How long to wait for the main loop's answer to anything but a command.
+    pub request_timeout: Duration,
+    /// How long to wait for a command's response; longer than the bridge's own timeouts, so
+    /// the bridge's `timeout`/`not_confirmed` answer arrives first.
+    pub command_timeout: Duration,
+    /// The largest command body accepted.
+    pub max_body_bytes: usize,
+    /// How often stream clients get a heartbeat.
+    pub heartbeat: Duration,
+    /// How long a stream client without a token in its request has to send `auth`.
+    pub auth_deadline: Duration,
+    /// Stream clients at once; more are refused with `503`.
+    pub max_stream_clients: usize,
+    /// Answers, errors and heartbeats waiting for one stream client; a client this far
+    /// behind is disconnected. (Live messages wait in the broadcast buffer, see
+    /// [`ApiHandle::with_capacity`].)
+    pub stream_queue: usize,
+    /// A stream client that cannot take one frame within this time is disconnected.
+    pub stream_write_timeout: Duration,
+    /// Messages a stream client may send.
+    pub stream_rate: RateLimit,
+    /// Commands one stream client may have waiting for responses.
+    pub max_pending_commands: usize,
+    /// After shutdown, how long requests in flight may still finish.
+    pub shutdown_grace: Duration,
+}
+
+impl Settings {
+    /// The settings for `config`: the token of `[http]`, and a command wait derived from the
+    /// bridge's own timeouts (a command may wait for the one before it, then for the cloud's
+    /// RESPONSE, then for the confirming state).
+    pub fn new(config: &Config) -> Self {
+        let anova = &config.anova;
+        Self {
+            token: config.http.token.clone(),
+            request_timeout: Duration::from_secs(5),
+            command_timeout: anova.command_timeout * 2
+                + anova.confirm_timeout
+                + Duration::from_secs(5),
+            max_body_bytes: 64 * 1024,
+            heartbeat: Duration::from_secs(15),
+            auth_deadline: Duration::from_secs(10),
+            max_stream_clients: 32,
+            stream_queue: 32,
+            stream_write_timeout: Duration::from_secs(10),
+            stream_rate: RateLimit::default(),
+            max_pending_commands: 8,
+            shutdown_grace: Duration::from_secs(3),
+        }
+    }
+}
+
+/// What every handler shares.
+pub(crate) struct App {
+    settings: Settings,
+    handle: ApiHandle,
+    auth: Auth,
+    /// Cancelled at shutdown; stream clients then get a close frame.
+    stop: CancellationToken,
+    /// The stream clients' tasks, awaited (briefly) at shutdown.
+    tasks: TaskTracker,
+    /// One permit per stream client.
+    stream_slots: Arc<Semaphore>,
+}
+
+/// Why the listener could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    /// `http.listen` is not an address.
+    #[error("{0}")]
+    Address(crate::config::Problem),
+    /// Another program (or another anova2mqtt) has the port.
+    #[error(
+        "http.listen: {addr} is already in use by another program; stop it, choose another \
+         port in http.listen, or set http.enabled = false"
+    )]
+    InUse {
+        /// The address.
+        addr: SocketAddr,
+    },
+    /// Ports below 1024 need privileges, and some addresses are not on this machine.
+    #[error("http.listen: cannot listen on {addr}: {source}")]
+    Other {
+        /// The address.
+        addr: SocketAddr,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Opens the listener of `[http]`.
+pub async fn bind(config: &HttpConfig) -> Result<TcpListener, BindError> {
+    let addr = config.listen_addr().map_err(BindError::Address)?;
+    TcpListener::bind(addr).await.map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            BindError::InUse { addr }
+        } else {
+            BindError::Other { addr, source }
+        }
+    })
+}
+
+/// Serves the API on `listener` until `shutdown` completes; then stream clients get a close
+/// frame and requests in flight get [`Settings::shutdown_grace`] to finish.
+pub async fn serve(
+    listener: TcpListener,
+    settings: Settings,
+    handle: ApiHandle,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let stop = CancellationToken::new();
+    let grace = settings.shutdown_grace;
+    let app = Arc::new(App {
+        auth: Auth::new(settings.token.as_ref()),
+        stream_slots: Arc::new(Semaphore::new(settings.max_stream_clients)),
+        settings,
+        handle,
+        stop: stop.clone(),
+        tasks: TaskTracker::new(),
+    });
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!("HTTP API and web page on http://{addr}/");
+    }
+    let signal = {
+        let stop = stop.clone();
+        async move {
+            shutdown.await;
+            stop.cancel();
+        }
+    };
+    let server = axum::serve(listener, router(app.clone())).with_graceful_shutdown(signal);
+    let result = tokio::select! {
+        result = server.into_future() => result,
+        // A command may wait many seconds for its confirmation; shutdown does not.
+        () = async { stop.cancelled().await; tokio::time::sleep(grace).await } => Ok(()),
+    };
+    app.tasks.close();
+    let _ = tokio::time::timeout(grace, app.tasks.wait()).await;
+    result
+}
+
+/// Every route. `/healthz` and the page are public; `/api/v1/stream` checks its own token
+/// (it may arrive as the first message); everything else needs the token.
+fn router(app: Arc<App>) -> Router {
+    let protected = Router::new()
+        .route("/metrics", get(rest::metrics))
+        .route("/api/v1/devices", get(rest::devices))
+        .route("/api/v1/devices/{id}", get(rest::device))
+        .route("/api/v1/devices/{id}/history", get(rest::history))
+        .route("/api/v1/devices/{id}/command", post(rest::command))
+        .route("/api/v1/openapi.json", get(rest::openapi))
+        .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
+    Router::new()
+        .route("/healthz", get(rest::healthz))
+        .route("/", get(rest::page))
+        .route("/api/v1/stream", get(stream::stream))
+        .merge(protected)
+        .fallback(rest::not_found)
+        .method_not_allowed_fallback(rest::method_not_allowed)
+        .layer(middleware::from_fn_with_state(app.clone(), observe))
+        .with_state(app)
+}
+
+/// The token and site checks of the protected routes.
+async fn require_token(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    if let Err(err) = app.auth.check_site(request.headers()) {
+        return err.into_response();
+    }
+    match app.auth.check(request.headers(), request.uri()) {
+        Presented::Valid => next.run(request).await,
+        Presented::Missing | Presented::Wrong => ApiError::unauthorized().into_response(),
+    }
+}
+
+/// Counts responses by status and logs requests, without their query (it may hold the token).
+async fn observe(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = error::truncate(request.uri().path(), 200).to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    app.handle.metrics().http_response(status.as_u16());
+    if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+        tracing::warn!("HTTP {method} {path}: {status}");
+    } else {
+        tracing::debug!("HTTP {method} {path}: {status}");
+    }
+    response
+}

@@ -1,0 +1,442 @@
+//! The web page (`GET /`) in a real headless Chromium, driven over the Chrome DevTools
+//! Protocol with the project's own WebSocket client: it shows the devices and their
+//! temperatures, follows the live stream, and a click on Start sends a start command.
+//!
+//! Chromium is required in CI (`ANOVA2MQTT_REQUIRE_HTTP_TOOLS=1`); elsewhere a missing browser
+//! skips these tests with a message.
+//!
+//! `cargo test --test http_page -- --ignored screenshots` writes the README's screenshots to
+//! `docs/`.
+
+mod http_support;
+
+use anova2mqtt::http::Settings;
+use anova2mqtt::secret::Secret;
+use futures_util::{SinkExt, StreamExt};
+use http_support::*;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+
+/// A headless Chromium with one page, attached over the DevTools protocol.
+struct Browser {
+    child: Child,
+    _profile: tempfile::TempDir,
+    cdp: Ws,
+    session: String,
+    next_id: u64,
+    /// JavaScript exceptions the page threw.
+    exceptions: Vec<Value>,
+}
+
+fn chromium_binary() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/bin")])
+        .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
+        .find(|p| p.is_file())
+}
+
+impl Browser {
+    /// Starts Chromium; `None` when it is not installed (and not required).
+    async fn launch() -> Option<Self> {
+        let Some(binary) = chromium_binary() else {
+            assert!(
+                std::env::var("ANOVA2MQTT_REQUIRE_HTTP_TOOLS").as_deref() != Ok("1"),
+                "chromium is required (ANOVA2MQTT_REQUIRE_HTTP_TOOLS=1) but not installed"
+            );
+            eprintln!("chromium not found: web page test skipped");
+            return None;
+        };
+        let profile = tempfile::tempdir().unwrap();
+        let child = {
+            use std::os::unix::process::CommandExt;
+            Command::new(binary)
+                .args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--disable-dev-shm-usage",
+                    "--remote-debugging-port=0",
+                ])
+                .arg(format!("--user-data-dir={}", profile.path().display()))
+                .arg("about:blank")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                // Its own process group, so that the browser's helpers go with it.
+                .process_group(0)
+                .spawn()
+                .expect("start chromium")
+        };
+        // Chromium writes its port and browser endpoint here once it listens.
+        let port_file = profile.path().join("DevToolsActivePort");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let endpoint = loop {
+            if let Ok(text) = std::fs::read_to_string(&port_file) {
+                let mut lines = text.lines();
+                if let (Some(port), Some(path)) = (lines.next(), lines.next()) {
+                    break format!("ws://127.0.0.1:{port}{path}");
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromium did not open its DevTools port"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let (cdp, _) = tokio_tungstenite::connect_async(endpoint)
+            .await
+            .expect("DevTools");
+        let mut browser = Self {
+            child,
+            _profile: profile,
+            cdp,
+            session: String::new(),
+            next_id: 0,
+            exceptions: Vec::new(),
+        };
+        let target = browser
+            .call("Target.createTarget", json!({"url": "about:blank"}))
+            .await;
+        let attached = browser
+            .call(
+                "Target.attachToTarget",
+                json!({"targetId": target["targetId"], "flatten": true}),
+            )
+            .await;
+        browser.session = attached["sessionId"].as_str().unwrap().to_owned();
+        browser.call("Runtime.enable", json!({})).await;
+        browser.call("Page.enable", json!({})).await;
+        Some(browser)
+    }
+
+    /// One DevTools command (on the page once attached); its result.
+    async fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut message = json!({"id": id, "method": method, "params": params});
+        if !self.session.is_empty() {
+            message["sessionId"] = json!(self.session);
+        }
+        self.cdp
+            .send(Message::text(message.to_string()))
+            .await
+            .unwrap();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let frame = tokio::time::timeout(left, self.cdp.next())
+                .await
+                .unwrap_or_else(|_| panic!("DevTools did not answer {method}"));
+            let text = match frame {
+                Some(Ok(Message::Text(text))) => text,
+                Some(Ok(_)) => continue,
+                Some(Err(err)) => panic!("DevTools connection failed during {method}: {err}"),
+                None => panic!("DevTools connection closed during {method}"),
+            };
+            let reply: Value = serde_json::from_str(text.as_str()).unwrap();
+            if reply["method"] == "Runtime.exceptionThrown" {
+                self.exceptions
+                    .push(reply["params"]["exceptionDetails"].clone());
+            }
+            if reply["id"] == id {
+                assert!(reply.get("error").is_none(), "{method}: {reply}");
+                return reply["result"].clone();
+            }
+        }
+    }
+
+    /// Navigates and waits until the new document has loaded.
+    async fn open(&mut self, url: &str) {
+        self.call("Page.navigate", json!({"url": url})).await;
+        self.wait_for("location.protocol === 'http:' && document.readyState === 'complete'")
+            .await;
+    }
+
+    /// Evaluates `expression` in the page and returns its value.
+    async fn eval(&mut self, expression: &str) -> Value {
+        let result = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
+            )
+            .await;
+        assert!(
+            result.get("exceptionDetails").is_none(),
+            "{expression}: {result}"
+        );
+        result["result"]["value"].clone()
+    }
+
+    /// Waits until `expression` is true in the page.
+    async fn wait_for(&mut self, expression: &str) {
+        let deadline = Instant::now() + WAIT;
+        // An exception (an element not there yet) counts as "not yet".
+        let guarded = format!("(() => {{ try {{ return ({expression}) === true; }} catch (e) {{ return false; }} }})()");
+        while self.eval(&guarded).await != json!(true) {
+            assert!(
+                Instant::now() < deadline,
+                "never true in the page: {expression}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A text in the page, by CSS selector.
+    async fn text(&mut self, selector: &str) -> String {
+        let value = self
+            .eval(&format!(
+                "(document.querySelector({selector:?}) || {{}}).textContent || null"
+            ))
+            .await;
+        value.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Saves a PNG of the page at the given size (CSS pixels), light or dark.
+    async fn screenshot(
+        &mut self,
+        path: &std::path::Path,
+        width: u32,
+        height: u32,
+        mobile: bool,
+        dark: bool,
+    ) {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": if mobile { 2 } else { 1 }, "mobile": mobile}),
+        )
+        .await;
+        let scheme = if dark { "dark" } else { "light" };
+        self.call(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]}),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let shot = self
+            .call(
+                "Page.captureScreenshot",
+                json!({"format": "png", "captureBeyondViewport": false}),
+            )
+            .await;
+        let png = base64_decode(shot["data"].as_str().unwrap());
+        std::fs::write(path, png).unwrap();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // The process group we started: the browser and its helpers (the crash handlers
+        // leave on their own when the browser is gone).
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", self.child.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        // Never hang a test on a browser that will not die.
+        for _ in 0..100 {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let digits: Vec<u8> = text.bytes().filter(|&c| c != b'=').map(value).collect();
+    digits
+        .chunks(4)
+        .flat_map(|chunk| {
+            let n =
+                chunk.iter().fold(0u32, |n, &d| n << 6 | u32::from(d)) << (6 * (4 - chunk.len()));
+            let bytes = n.to_be_bytes();
+            bytes[1..chunk.len()].to_vec()
+        })
+        .collect()
+}
+
+fn card(id: &str, inner: &str) -> String {
+    format!("[data-device=\"{id}\"] {inner}")
+}
+
+#[tokio::test]
+async fn the_page_shows_the_devices_live_and_start_sends_a_start_command() {
+    let mut server = TestServer::start(quick_settings()).await;
+    let Some(mut browser) = Browser::launch().await else {
+        return;
+    };
+    browser.open(&format!("http://{}/", server.addr)).await;
+    browser
+        .wait_for("document.querySelectorAll('[data-device]').length === 3")
+        .await;
+    assert_eq!(browser.text(&card(A7, ".temp")).await, "56.8 °C");
+    assert_eq!(browser.text(&card(A7, ".name")).await, "Kitchen sous vide");
+    assert_eq!(browser.text(&card(OVEN, ".temp")).await, "142.5 °C");
+    assert!(browser
+        .text(&card(OVEN, ".facts"))
+        .await
+        .contains("preheating"));
+    assert!(browser
+        .text(&card(A7, ".facts"))
+        .await
+        .contains("remaining"));
+    // The chart was drawn from the history.
+    browser
+        .wait_for(&format!(
+            "!!document.querySelector('{}')",
+            card(A7, "svg.chart path.water").replace('\'', "\\'")
+        ))
+        .await;
+    browser
+        .wait_for("document.getElementById('live').textContent === 'live'")
+        .await;
+    assert_eq!(browser.text("#cloud").await, "cloud connected");
+
+    // A state from the stream shows at once.
+    let mut state = fake_devices()[0]["state"].clone();
+    state["water_temperature"] = json!(57.3);
+    server.handle.broadcast(Arc::from(
+        json!({"type": "state", "device": A7, "state": state}).to_string(),
+    ));
+    browser
+        .wait_for(&format!(
+            "document.querySelector('{}').textContent === '57.3 °C'",
+            card(A7, ".temp").replace('\'', "\\'")
+        ))
+        .await;
+
+    // Start on the idle Pro: a start command with its pending target reaches the bridge.
+    browser
+        .eval(&format!(
+            "document.querySelector('{}').click(); true",
+            card(PRO, "button[data-action=start]").replace('\'', "\\'")
+        ))
+        .await;
+    let (device, body) = server.next_command().await;
+    assert_eq!(device, PRO);
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["cook"], true, "{body}");
+    assert_eq!(body["target_temperature"], 63.0, "{body}");
+    browser
+        .wait_for(&format!(
+            "document.querySelector('{}').textContent.includes('Done')",
+            card(PRO, ".response").replace('\'', "\\'")
+        ))
+        .await;
+
+    // Stop on the oven.
+    browser
+        .eval(&format!(
+            "document.querySelector('{}').click(); true",
+            card(OVEN, "button[data-action=stop]").replace('\'', "\\'")
+        ))
+        .await;
+    assert_eq!(
+        server.next_command().await,
+        (OVEN.to_owned(), r#"{"cook":false}"#.to_owned())
+    );
+    assert!(
+        browser.exceptions.is_empty(),
+        "the page threw: {:?}",
+        browser.exceptions
+    );
+}
+
+#[tokio::test]
+async fn with_a_token_the_page_asks_for_it_and_then_works() {
+    let mut settings: Settings = quick_settings();
+    settings.token = Some(Secret::new("page-token-1"));
+    let server = TestServer::start(settings).await;
+    let Some(mut browser) = Browser::launch().await else {
+        return;
+    };
+    browser.open(&format!("http://{}/", server.addr)).await;
+    browser
+        .wait_for("!document.getElementById('login').hidden")
+        .await;
+    browser
+        .eval(
+            "document.getElementById('token').value = 'page-token-1';\
+             document.getElementById('login-form').requestSubmit(); true",
+        )
+        .await;
+    browser
+        .wait_for("document.querySelectorAll('[data-device]').length === 3")
+        .await;
+    // The stream authenticated with its first message: live updates arrive.
+    browser
+        .wait_for("document.getElementById('live').textContent === 'live'")
+        .await;
+    let mut state = fake_devices()[1]["state"].clone();
+    state["water_temperature"] = json!(30.5);
+    server.handle.broadcast(Arc::from(
+        json!({"type": "state", "device": PRO, "state": state}).to_string(),
+    ));
+    browser
+        .wait_for(&format!(
+            "document.querySelector('{}').textContent === '30.5 °C'",
+            card(PRO, ".temp").replace('\'', "\\'")
+        ))
+        .await;
+
+    // ?access_token= in the address works too, and leaves the address bar.
+    let mut second = Browser::launch().await.unwrap();
+    second
+        .open(&format!(
+            "http://{}/?access_token=page-token-1",
+            server.addr
+        ))
+        .await;
+    second
+        .wait_for("document.querySelectorAll('[data-device]').length === 3")
+        .await;
+    assert_eq!(second.eval("location.search").await, json!(""));
+}
+
+/// Writes `docs/web-page.png` (desktop, light) and `docs/web-page-phone.png` (phone, dark)
+/// from the fake devices. Run on purpose: `cargo test --test http_page -- --ignored`.
+#[tokio::test]
+#[ignore = "writes the README's screenshots"]
+async fn screenshots() {
+    let server = TestServer::start(quick_settings()).await;
+    let mut browser = Browser::launch().await.expect("chromium");
+    let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    browser
+        .call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": 1280, "height": 820, "deviceScaleFactor": 1, "mobile": false}),
+        )
+        .await;
+    browser.open(&format!("http://{}/", server.addr)).await;
+    browser
+        .wait_for("document.querySelectorAll('svg.chart path.water').length >= 1")
+        .await;
+    browser
+        .wait_for("document.getElementById('live').textContent === 'live'")
+        .await;
+    browser
+        .screenshot(&docs.join("web-page.png"), 1280, 820, false, false)
+        .await;
+    browser
+        .screenshot(&docs.join("web-page-phone.png"), 390, 844, true, true)
+        .await;
+}
