@@ -6,11 +6,11 @@ use super::io::{ApiTicket, Now, Origin, Output};
 use super::machine::Request;
 use super::requests::{self, BridgeOp};
 use super::{Bridge, HA_REPUBLISH_DELAY, REFRESH_GRACE};
+use crate::appliance::Kind;
 use crate::command::{
     id_of, parse_envelope, parse_plain, CallerId, CommandError, ErrorCode, Outcome, Response,
     RETAINED_REFUSAL,
 };
-use crate::appliance::Kind;
 use crate::topics::{cooker_topic_id, Incoming};
 use crate::wire::DeviceType;
 use serde_json::{json, Value};
