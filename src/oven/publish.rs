@@ -15,8 +15,10 @@ pub const TEMPERATURE_STEP_C: f64 = 0.1;
 /// Humidity and the boiler are published to the whole unit.
 pub const COARSE_STEP: f64 = 1.0;
 
-/// A timer whose end was this close to a push counts as run out when the stage moves on.
-const TIMER_END_SLACK: Duration = Duration::seconds(3);
+/// A timer this close to its end counts as run out when the stage moves on or the cook ends:
+/// a Precision Oven 2.0 pushes about every 10 s while cooking, so its last push before the end
+/// may show up to that much left. A stop with more time left is a stop, not a finished timer.
+const TIMER_END_SLACK: Duration = Duration::seconds(15);
 
 /// Rounds to a multiple of `step` (55.300000000000004 → 55.3).
 fn round_to(value: f64, step: f64) -> f64 {
@@ -105,6 +107,7 @@ pub fn cook_events(previous: &OvenState, current: &OvenState) -> Vec<CookEvent> 
         events.push(CookEvent::new(CookEventKind::PreheatComplete));
     }
     let timer_ran_out = current.timer_completed
+        || i64::from(previous.timer_remaining) <= TIMER_END_SLACK.whole_seconds()
         || previous
             .cook_ends_at
             .is_some_and(|end| end <= current.updated_at + TIMER_END_SLACK);
@@ -218,6 +221,7 @@ mod tests {
         // A stop long before the timer's end is no timer_finished.
         let mut early = timing.clone();
         early.cook_ends_at = Some(cook.updated_at + Duration::seconds(600));
+        early.timer_remaining = 600;
         assert_eq!(kinds(cook_events(&early, &idle)), ["cook_stopped"]);
         // A new cook in place of the running one.
         let mut other = cook.clone();

@@ -557,6 +557,16 @@ impl OvenState {
                 .filter(|t| !t.trim().is_empty())
                 .or(cook_title)
                 .filter(|t| !t.trim().is_empty());
+            if self.probe_target.is_none() && self.probe_connected == Some(true) {
+                // The cook stage carries the probe target; a preheat's is on the stage after it.
+                self.probe_target = stages
+                    .iter()
+                    .skip(i)
+                    .find(|s| !is_preheat(s))
+                    .and_then(|s| s.temperature_probe)
+                    .and_then(|p| p.setpoint)
+                    .and_then(|r| r.to_celsius());
+            }
             if self.stage != OvenStage::Alarm {
                 self.stage = if stage.is_some_and(is_preheat) {
                     OvenStage::Preheating

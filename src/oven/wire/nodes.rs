@@ -261,6 +261,15 @@ pub struct Probe {
     pub setpoint: Option<Reading>,
 }
 
+/// The probe target of a stage (v2 inside `do`, v1 on the stage itself).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
+#[serde(default)]
+pub struct ProbeTarget {
+    /// The target.
+    #[serde(deserialize_with = "lenient::loose")]
+    pub setpoint: Option<Reading>,
+}
+
 /// `nodes.door`.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
 #[serde(default)]

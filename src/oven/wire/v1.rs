@@ -3,8 +3,8 @@
 //! flat stages where a preheat stage precedes its cook stage.
 
 use super::nodes::{
-    Door, Fan, HeatingElements, Lamp, OvenStatus, Probe, SteamGenerators, SystemInfo, Tank,
-    TemperatureBulbs, Timer,
+    Door, Fan, HeatingElements, Lamp, OvenStatus, Probe, ProbeTarget, SteamGenerators, SystemInfo,
+    Tank, TemperatureBulbs, Timer,
 };
 use crate::wire::{lenient, wire_enum};
 use serde::Deserialize;
@@ -103,6 +103,9 @@ pub struct StageV1 {
     /// The stage title.
     #[serde(deserialize_with = "lenient::loose")]
     pub title: Option<String>,
+    /// The probe target that ends the stage.
+    #[serde(rename = "temperatureProbe", deserialize_with = "lenient::loose")]
+    pub temperature_probe: Option<ProbeTarget>,
 }
 
 /// v1 `cook`.

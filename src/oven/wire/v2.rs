@@ -3,7 +3,7 @@
 //! that starts at a timestamp, and a cook of stages with `do`/`entry`/`exit`.
 
 use super::nodes::{
-    Door, Fan, HeatingElements, Lamp, OvenStatus, Probe, Reading, SteamGenerators, SystemInfo,
+    Door, Fan, HeatingElements, Lamp, OvenStatus, Probe, ProbeTarget, SteamGenerators, SystemInfo,
     Tank, TemperatureBulbs, Timer,
 };
 use crate::wire::{lenient, wire_enum};
@@ -119,15 +119,6 @@ wire_enum! {
         /// Running.
         Running = "running",
     }
-}
-
-/// The probe target inside a stage's `do`.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
-#[serde(default)]
-pub struct ProbeTarget {
-    /// The target.
-    #[serde(deserialize_with = "lenient::loose")]
-    pub setpoint: Option<Reading>,
 }
 
 /// What a stage asks for (only what the normalised state reads from it).
