@@ -369,7 +369,7 @@ async fn discovers_both_cookers_with_their_state() {
 
     assert_eq!(
         server.uri,
-        format!("/?token={TOKEN}&supportedAccessories=APC&platform=android")
+        format!("/?token={TOKEN}&supportedAccessories=APC,APO&platform=android")
     );
     server
         .send_event(device_list(&[(A7, "a7"), (PRO, "pro")]))

@@ -369,3 +369,52 @@ async fn the_water_tank_alarm_and_the_door() {
     assert_eq!(state["cooking"], true);
     sys.stop().await;
 }
+
+/// The README's oven examples, sent as they are written (to this test's `oven_v2` instead of
+/// the demo's): each is answered `ok`.
+#[tokio::test]
+async fn the_readme_examples_work() {
+    let readme = include_str!("../README.md");
+    let examples: Vec<(String, String)> = readme
+        .split("mosquitto_pub")
+        .filter(|chunk| chunk.contains("-t anova2mqtt/ovendemo0000000001/"))
+        .map(|chunk| {
+            let topic = chunk
+                .split("-t ")
+                .nth(1)
+                .and_then(|t| t.split_whitespace().next())
+                .unwrap()
+                .replace("ovendemo0000000001", V2);
+            let payload = chunk
+                .split("-m '")
+                .nth(1)
+                .and_then(|p| p.split('\'').next())
+                .unwrap()
+                .to_owned();
+            (topic, payload)
+        })
+        .collect();
+    assert!(examples.len() >= 5, "{examples:?}");
+    let mut sys = System::start(Duration::from_secs(3)).await;
+    sys.sim
+        .handle()
+        .inject(Fault::Oven {
+            cooker_id: V2.into(),
+            change: OvenChange::Probe { connected: true },
+        })
+        .unwrap();
+    let response_topic = format!("anova2mqtt/{V2}/response");
+    for (topic, payload) in examples {
+        sys.watcher.drain();
+        sys.watcher.publish(&topic, &payload, false).await;
+        let response = sys
+            .watcher
+            .next_matching(Duration::from_secs(9), "a response", |m| {
+                m.topic == response_topic
+            })
+            .await
+            .json();
+        assert_eq!(response["status"], "ok", "{topic} {payload}: {response}");
+    }
+    sys.stop().await;
+}
