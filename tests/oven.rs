@@ -385,12 +385,12 @@ async fn the_readme_examples_work() {
                 .and_then(|t| t.split_whitespace().next())
                 .unwrap()
                 .replace("ovendemo0000000001", V2);
-            let payload = chunk
-                .split("-m '")
-                .nth(1)
-                .and_then(|p| p.split('\'').next())
-                .unwrap()
-                .to_owned();
+            let after = chunk.split("-m ").nth(1).unwrap();
+            let payload = match after.strip_prefix('\'') {
+                Some(quoted) => quoted.split('\'').next().unwrap(),
+                None => after.split_whitespace().next().unwrap(),
+            }
+            .to_owned();
             (topic, payload)
         })
         .collect();

@@ -82,18 +82,36 @@ impl StageChanges {
         *self == Self::default()
     }
 
-    /// `self` with the keys `over` gives laid over it.
+    /// `self` with the keys `over` gives laid over it. A stage ends on its timer or on its
+    /// probe, so a probe target given alone replaces an earlier timer, and a timer given alone
+    /// replaces an earlier probe target.
     pub fn overlaid(&self, over: &StageChanges) -> StageChanges {
+        let probe_given = matches!(over.probe_target, Some(Some(_)));
+        let timer_given = over.timer.is_some_and(|t| t > 0);
+        let base = StageChanges {
+            timer: if probe_given && over.timer.is_none() {
+                None
+            } else {
+                self.timer
+            },
+            probe_target: if timer_given && over.probe_target.is_none() {
+                None
+            } else {
+                self.probe_target
+            },
+            ..self.clone()
+        };
+        let this = &base;
         StageChanges {
-            temperature_mode: over.temperature_mode.or(self.temperature_mode),
-            target_temperature: over.target_temperature.or(self.target_temperature),
-            steam: over.steam.or(self.steam),
-            elements: over.elements.or(self.elements),
-            fan: over.fan.or(self.fan),
-            timer: over.timer.or(self.timer),
-            timer_start: over.timer_start.or(self.timer_start),
-            probe_target: over.probe_target.or(self.probe_target),
-            title: over.title.clone().or_else(|| self.title.clone()),
+            temperature_mode: over.temperature_mode.or(this.temperature_mode),
+            target_temperature: over.target_temperature.or(this.target_temperature),
+            steam: over.steam.or(this.steam),
+            elements: over.elements.or(this.elements),
+            fan: over.fan.or(this.fan),
+            timer: over.timer.or(this.timer),
+            timer_start: over.timer_start.or(this.timer_start),
+            probe_target: over.probe_target.or(this.probe_target),
+            title: over.title.clone().or_else(|| this.title.clone()),
         }
     }
 
@@ -582,6 +600,20 @@ mod tests {
                 rear: true
             })
         );
+    }
+
+    #[test]
+    fn a_probe_replaces_a_timer_and_back() {
+        let timed = StageChanges {
+            timer: Some(600),
+            ..StageChanges::default()
+        };
+        let probe = object(json!({"probe_target": 63})).unwrap().stage;
+        let merged = timed.overlaid(&probe);
+        assert_eq!(merged.timer, None);
+        assert!(matches!(merged.probe_target, Some(Some(_))));
+        let back = merged.overlaid(&timed);
+        assert_eq!((back.timer, back.probe_target), (Some(600), None));
     }
 
     #[test]
