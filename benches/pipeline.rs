@@ -97,7 +97,7 @@ fn main() {
             Now::system(),
             Input::Cloud(CloudEvent::State {
                 cooker_id: "A7COOKERID000000000001".into(),
-                state,
+                state: state.into(),
             }),
         );
     };

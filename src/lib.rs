@@ -32,6 +32,7 @@ pub mod homeassistant;
 pub mod http;
 pub mod metrics;
 pub mod mqtt;
+pub mod oven;
 pub mod secret;
 pub mod simulator;
 pub mod sous_vide;

@@ -353,7 +353,7 @@ fn summary(known: &std::collections::BTreeSet<String>, event: &CloudEvent) -> St
             let known: Vec<&str> = known.iter().map(String::as_str).collect();
             format!("synced {}", known.join(","))
         }
-        CloudEvent::State { cooker_id, state } => format!("state {cooker_id} {}", state.model),
+        CloudEvent::State { cooker_id, state } => format!("state {cooker_id} {}", state.model()),
         CloudEvent::Stale { cooker_id } => format!("stale {cooker_id}"),
     }
 }
@@ -378,7 +378,7 @@ async fn discovers_both_cookers_with_their_state() {
 
     assert_eq!(
         server.uri,
-        format!("/?token={TOKEN}&supportedAccessories=APC&platform=android")
+        format!("/?token={TOKEN}&supportedAccessories=APC,APO&platform=android")
     );
     server
         .send_event(device_list(&[(A7, "a7"), (PRO, "pro")]))

@@ -78,7 +78,7 @@ fn defaults_apply_without_any_file() {
     assert_eq!(loaded.source, None);
     let c = &loaded.config;
     assert_eq!(c.anova.url, "wss://devices.anovaculinary.io");
-    assert_eq!(c.anova.accessories, ["APC"]);
+    assert_eq!(c.anova.accessories, ["APC", "APO"]);
     assert_eq!(c.anova.command_timeout, Duration::from_secs(10));
     assert_eq!(c.anova.confirm_timeout, Duration::from_secs(15));
     assert_eq!(c.anova.stale_after, Duration::from_secs(300));

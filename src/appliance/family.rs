@@ -10,8 +10,8 @@
 use super::event::CookEvent;
 use crate::command::CommandError;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
-use crate::sous_vide::wire::CookerRef;
 use crate::wire::CloudCommand;
+use crate::wire::CookerRef;
 use crate::wire::DeviceType;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -129,7 +129,6 @@ pub(crate) struct DiscoveryDevice<'a> {
 /// cook and stages. Seeded by the driver, so the core stays deterministic.
 pub(crate) trait Ids {
     /// A new UUID v4, lower-case with hyphens.
-    #[allow(dead_code)] // The oven family names its cooks and stages (next step).
     fn uuid(&mut self) -> String;
 }
 
@@ -146,7 +145,6 @@ pub(crate) struct PlanInput<'a, F: Family> {
     /// Its address on the cloud (`cookerId` and exact `type`).
     pub(crate) device: &'a CookerRef,
     /// Fresh identifiers.
-    #[allow(dead_code)] // The oven family names its cooks and stages (next step).
     pub(crate) ids: &'a mut dyn Ids,
 }
 

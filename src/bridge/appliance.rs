@@ -6,9 +6,11 @@ use super::machine::{Caller, Ctx, Machine, Request, Settings, StateNews};
 use super::outbox::Outbox;
 use crate::appliance::family::Family;
 use crate::appliance::DeviceInfo;
+use crate::appliance::Kind;
 use crate::cloud::CloudError;
+use crate::cloud::DeviceState;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
-use crate::sous_vide::state::CookerState;
+use crate::oven::Oven;
 use crate::sous_vide::SousVide;
 use serde_json::Value;
 use std::time::Instant;
@@ -17,7 +19,9 @@ use std::time::Instant;
 #[derive(Debug)]
 pub(crate) enum Appliance {
     /// A sous-vide cooker.
-    Cooker(Machine<SousVide>),
+    Cooker(Box<Machine<SousVide>>),
+    /// A Precision Oven.
+    Oven(Box<Machine<Oven>>),
 }
 
 /// Runs `$body` with `$m` bound to the family's machine.
@@ -25,6 +29,7 @@ macro_rules! each {
     ($appliance:expr, $m:ident => $body:expr) => {
         match $appliance {
             Appliance::Cooker($m) => $body,
+            Appliance::Oven($m) => $body,
         }
     };
 }
@@ -32,7 +37,17 @@ macro_rules! each {
 impl Appliance {
     /// A newly listed device of the family its type names.
     pub(crate) fn new(info: DeviceInfo, id: String, settings: &Settings) -> Self {
-        Self::Cooker(Machine::new(info, id, settings))
+        match Kind::of(&info.device_type) {
+            Some(Kind::Oven) => Self::Oven(Box::new(Machine::new(info, id, settings))),
+            _ => Self::Cooker(Box::new(Machine::new(info, id, settings))),
+        }
+    }
+
+    /// True when a device of this type belongs to this appliance's family (a device whose
+    /// type changed family is made anew).
+    pub(crate) fn fits(&self, info: &DeviceInfo) -> bool {
+        let oven = Kind::of(&info.device_type) == Some(Kind::Oven);
+        matches!(self, Self::Oven(_)) == oven
     }
 
     /// A new name or type from the device list.
@@ -45,15 +60,23 @@ impl Appliance {
         each!(self, m => m.available(link_up))
     }
 
-    /// A state push.
+    /// A state push; a state of another family than the device's is ignored.
     pub(crate) fn on_state(
         &mut self,
         ctx: Ctx<'_>,
         out: &mut Outbox,
-        state: CookerState,
+        state: DeviceState,
     ) -> StateNews {
-        match self {
-            Self::Cooker(m) => m.on_state(ctx, out, state),
+        match (self, state) {
+            (Self::Cooker(m), DeviceState::Cooker(state)) => m.on_state(ctx, out, state),
+            (Self::Oven(m), DeviceState::Oven(state)) => m.on_state(ctx, out, *state),
+            (_, state) => {
+                tracing::debug!(
+                    model = state.model(),
+                    "a state of another device family; ignored"
+                );
+                StateNews::default()
+            }
         }
     }
 
@@ -80,6 +103,7 @@ impl Appliance {
     pub(crate) fn removal(&self, ctx: &DiscoveryContext<'_>, id: &str) -> Vec<DiscoveryMessage> {
         match self {
             Self::Cooker(_) => SousVide::removal(ctx, id),
+            Self::Oven(_) => Oven::removal(ctx, id),
         }
     }
 

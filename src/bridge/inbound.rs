@@ -6,11 +6,13 @@ use super::io::{ApiTicket, Now, Origin, Output};
 use super::machine::{Caller, Request};
 use super::requests::{self, BridgeOp};
 use super::{Bridge, HA_REPUBLISH_DELAY, REFRESH_GRACE};
+use crate::appliance::Kind;
 use crate::command::{
     id_of, parse_envelope, parse_plain, CallerId, CommandError, ErrorCode, Outcome, Response,
     RETAINED_REFUSAL,
 };
 use crate::topics::{cooker_topic_id, Incoming};
+use crate::wire::DeviceType;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -206,8 +208,19 @@ impl Bridge {
             .filter_map(|e| e.get("cooker_id").and_then(Value::as_str))
             .map(str::to_owned)
             .collect();
+        // The cooker list's sync decides what left the account; an oven of an earlier run is
+        // only marked offline (no sync says that the oven list is complete).
+        let cookers: BTreeSet<String> = entries
+            .iter()
+            .filter(|e| {
+                let model = e.get("model").and_then(Value::as_str).unwrap_or_default();
+                Kind::of(&DeviceType::new(model)) != Some(Kind::Oven)
+            })
+            .filter_map(|e| e.get("cooker_id").and_then(Value::as_str))
+            .map(str::to_owned)
+            .collect();
         if self.synced {
-            self.discovery.previous_run = Some(ids);
+            self.discovery.previous_run = Some(cookers);
             self.clean_up_previous_run();
             return;
         }
@@ -218,7 +231,7 @@ impl Bridge {
                     .publish(self.topics.availability(&id), "offline".into(), true);
             }
         }
-        self.discovery.previous_run = Some(ids);
+        self.discovery.previous_run = Some(cookers);
     }
 
     pub(super) fn clean_up_previous_run(&mut self) {

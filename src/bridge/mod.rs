@@ -30,9 +30,8 @@ pub use io::{ApiTicket, Input, Now, Origin, Output, Publish, Qos, Ticket};
 pub use machine::{MAX_QUEUED, STATE_REFRESH};
 
 use crate::appliance::DeviceInfo;
-use crate::cloud::{CloudError, CloudEvent, LinkState};
+use crate::cloud::{CloudError, CloudEvent, DeviceState, LinkState};
 use crate::homeassistant::{self, DiscoveryMode};
-use crate::sous_vide::state::CookerState;
 use crate::topics::{cooker_topic_id, Topics};
 use appliance::Appliance;
 use deadlines::Deadlines;
@@ -404,9 +403,14 @@ impl Bridge {
     fn on_device_added(&mut self, now: Now, info: DeviceInfo) {
         let id = cooker_topic_id(&info.cooker_id);
         if let Some(existing) = self.ids.get(&info.cooker_id).cloned() {
-            // A rename or a type change: keep the state, refresh discovery.
+            // A rename or a type change: keep the state, refresh discovery (a device that
+            // changed family starts anew).
             if let Some(device) = self.devices.get_mut(&existing) {
-                device.rename(info, &self.settings);
+                if device.fits(&info) {
+                    device.rename(info, &self.settings);
+                } else {
+                    *device = Appliance::new(info, existing.clone(), &self.settings);
+                }
             }
             self.publish_device_discovery(&existing);
             self.publish_devices(false);
@@ -453,7 +457,7 @@ impl Bridge {
         self.publish_devices(false);
     }
 
-    fn on_state(&mut self, now: Now, cooker_id: &str, state: CookerState) {
+    fn on_state(&mut self, now: Now, cooker_id: &str, state: DeviceState) {
         let Some(id) = self.ids.get(cooker_id).cloned() else {
             tracing::debug!(
                 cooker_id,

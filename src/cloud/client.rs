@@ -47,7 +47,8 @@ pub struct ClientConfig {
     pub url: String,
     /// The Personal Access Token; sent only in the URL, never logged.
     pub token: Secret,
-    /// Device families requested (`supportedAccessories`); the cloud requires `APC`.
+    /// Device families requested (`supportedAccessories`): `APC` cookers, `APO` ovens. The
+    /// cloud requires `APC`; a user with no oven simply gets an empty oven list.
     pub accessories: Vec<String>,
     /// The `platform` query parameter the apps send.
     pub platform: String,
@@ -79,7 +80,7 @@ impl Default for ClientConfig {
         Self {
             url: DEFAULT_URL.to_owned(),
             token: Secret::default(),
-            accessories: vec!["APC".to_owned()],
+            accessories: vec!["APC".to_owned(), "APO".to_owned()],
             platform: "android".to_owned(),
             connect_timeout: Duration::from_secs(10),
             command_timeout: Duration::from_secs(10),
@@ -202,7 +203,7 @@ mod tests {
     fn defaults_are_the_production_values() {
         let config = ClientConfig::default();
         assert_eq!(config.url, DEFAULT_URL);
-        assert_eq!(config.accessories, ["APC"]);
+        assert_eq!(config.accessories, ["APC", "APO"]);
         assert_eq!(config.platform, "android");
         assert_eq!(config.watchdog, Duration::from_secs(120));
         assert_eq!(config.stale_after, Duration::from_secs(300));

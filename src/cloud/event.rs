@@ -2,16 +2,56 @@
 //! from the async client so the core depends on these types only.
 
 use crate::appliance::DeviceInfo;
+use crate::oven::state::OvenState;
 use crate::sous_vide::state::CookerState;
+
+/// A device's normalised state, of its family.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeviceState {
+    /// A sous-vide cooker's.
+    Cooker(CookerState),
+    /// A Precision Oven's.
+    Oven(Box<OvenState>),
+}
+
+impl DeviceState {
+    /// The Anova `type` the state was normalised as.
+    pub fn model(&self) -> &str {
+        match self {
+            Self::Cooker(s) => &s.model,
+            Self::Oven(s) => &s.model,
+        }
+    }
+
+    /// True while a cook runs.
+    pub fn cooking(&self) -> bool {
+        match self {
+            Self::Cooker(s) => s.cooking,
+            Self::Oven(s) => s.cooking,
+        }
+    }
+}
+
+impl From<CookerState> for DeviceState {
+    fn from(state: CookerState) -> Self {
+        Self::Cooker(state)
+    }
+}
+
+impl From<OvenState> for DeviceState {
+    fn from(state: OvenState) -> Self {
+        Self::Oven(Box::new(state))
+    }
+}
 
 /// What the client tells its owner.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CloudEvent {
     /// The link to the cloud changed.
     Link(LinkState),
-    /// A cooker appeared, or its name or type changed.
+    /// A device appeared, or its name or type changed.
     DeviceAdded(DeviceInfo),
-    /// A cooker was unpaired (or vanished from a fresh device list).
+    /// A device was unpaired (or vanished from a fresh device list).
     DeviceRemoved {
         /// The cloud's `cookerId`.
         cooker_id: String,
@@ -19,14 +59,15 @@ pub enum CloudEvent {
     /// After each device list: the registry is now authoritative (lets the bridge clean up
     /// cookers that vanished while we were down).
     DeviceListSynced,
-    /// A cooker pushed its state.
+    /// A device pushed its state.
     State {
         /// The cloud's `cookerId`.
         cooker_id: String,
         /// The normalised state.
-        state: CookerState,
+        state: DeviceState,
     },
-    /// No push from this cooker for `stale_after`; its next State means it is fresh again.
+    /// No push from this device for its staleness limit; its next State means it is fresh
+    /// again.
     Stale {
         /// The cloud's `cookerId`.
         cooker_id: String,

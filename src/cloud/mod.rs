@@ -4,4 +4,4 @@
 pub mod client;
 mod event;
 
-pub use event::{CloudError, CloudEvent, LinkState};
+pub use event::{CloudError, CloudEvent, DeviceState, LinkState};

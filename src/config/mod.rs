@@ -72,7 +72,7 @@ pub struct AnovaConfig {
     pub token_file: Option<PathBuf>,
     /// The cloud endpoint; `ws://` is allowed for the simulator and tests.
     pub url: String,
-    /// Device families requested from the cloud (`APC` today, later `APO`).
+    /// Device families requested from the cloud: `APC` cookers, `APO` ovens.
     pub accessories: Vec<String>,
     /// How long to wait for the cloud's RESPONSE to a command.
     #[serde(with = "serde_helpers::duration")]
@@ -95,7 +95,7 @@ impl Default for AnovaConfig {
             token: None,
             token_file: None,
             url: "wss://devices.anovaculinary.io".to_owned(),
-            accessories: vec!["APC".to_owned()],
+            accessories: vec!["APC".to_owned(), "APO".to_owned()],
             command_timeout: Duration::from_secs(10),
             confirm_timeout: Duration::from_secs(15),
             stale_after: Duration::from_secs(5 * 60),

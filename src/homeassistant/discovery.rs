@@ -5,7 +5,10 @@
 //! `anova2mqtt_<id>` for a cooker and the bridge's identifier for the bridge, so every topic
 //! level is within Home Assistant's `[a-zA-Z0-9_-]`.
 
-use super::schema::{AvailabilityMode, Components, DevicePayload, Entity, EntityPayload, Shared};
+use super::schema::{
+    Availability, AvailabilityMode, Components, Device, DevicePayload, Entity, EntityPayload,
+    Origin, Shared,
+};
 use super::DiscoveryMode;
 use crate::topics::Topics;
 use serde::Serialize;
@@ -47,6 +50,75 @@ impl DiscoveryMessage {
 
 /// The prefix of every unique id, node id and device identifier we publish.
 pub(crate) const ID_PREFIX: &str = "anova2mqtt";
+
+/// `anova2mqtt_<id>`: a device's identifier and the node level of its topics.
+pub(crate) fn node(id: &str) -> String {
+    format!("{ID_PREFIX}_{id}")
+}
+
+/// Which device a family's entities belong to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DeviceBlock<'a> {
+    /// The topic id.
+    pub(crate) id: &'a str,
+    /// The name from the Anova app ("Anova <product>" when empty).
+    pub(crate) name: &'a str,
+    /// The product name ("Precision Cooker 3.0", "Precision Oven 2.0").
+    pub(crate) product: &'static str,
+    /// The exact Anova `type`.
+    pub(crate) device_type: &'a str,
+    /// Firmware version, when reported.
+    pub(crate) firmware: Option<&'a str>,
+}
+
+/// What every entity of one device shares: its device block (model `<product> (<type>)`,
+/// under the bridge), the origin, and availability on both the bridge and the device.
+pub(crate) fn device_shared(ctx: &DiscoveryContext, block: &DeviceBlock) -> Shared {
+    let name = match block.name.trim() {
+        "" => format!("Anova {}", block.product),
+        name => name.to_owned(),
+    };
+    Shared {
+        device: Device {
+            identifiers: vec![node(block.id)],
+            name,
+            manufacturer: "Anova",
+            model: format!("{} ({})", block.product, block.device_type),
+            sw_version: block
+                .firmware
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .map(str::to_owned),
+            via_device: Some(super::bridge_identifier(ctx.topics)),
+        },
+        origin: Origin::ANOVA2MQTT,
+        availability: vec![
+            Availability::topic(ctx.topics.bridge_state()),
+            Availability::topic(ctx.topics.availability(block.id)),
+        ],
+        availability_mode: Some(AvailabilityMode::All),
+        qos: 1,
+    }
+}
+
+/// Templates over the state fields every family publishes (`cooking`, `timer_total`,
+/// `cook_ends_at`, `updated_at`).
+pub(crate) mod templates {
+    /// `ON` while a cook runs.
+    pub(crate) const ON_WHEN_COOKING: &str = "{{ 'ON' if value_json.cooking else 'OFF' }}";
+    /// "Cook ends at" only exists while a timer does. Home Assistant before 2024.10 logs a
+    /// warning for every message that gives a timestamp sensor no timestamp (`None` included),
+    /// and a state push arrives every few seconds. So the sensor is *unavailable* while there
+    /// is no end time (an extra availability condition on the state topic, [`HAS_END_TIME`]),
+    /// and its state template always yields a valid timestamp, falling back to `updated_at`,
+    /// which is never shown because the entity is unavailable then.
+    pub(crate) const COOK_ENDS_AT: &str = "{{ value_json.cook_ends_at or value_json.updated_at }}";
+    /// The extra availability condition of "Cook ends at".
+    pub(crate) const HAS_END_TIME: &str =
+        "{{ 'online' if value_json.cook_ends_at else 'offline' }}";
+    /// The state has seconds; the number (and the bridge's plain `set/timer`) speak minutes.
+    pub(crate) const TIMER_MINUTES: &str = "{{ (value_json.timer_total / 60) | round(1) }}";
+}
 
 /// `<prefix>/device/<node>/config`.
 pub(crate) fn device_topic(prefix: &str, node: &str) -> String {

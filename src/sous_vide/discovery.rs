@@ -5,13 +5,17 @@
 //! the state has `null`, which Home Assistant shows as "unknown".
 
 use super::state::Stage;
-use crate::homeassistant::discovery::{entity_id_slug, messages, removals, ID_PREFIX};
-use crate::homeassistant::schema::{
-    Availability, AvailabilityMode, BinarySensorConfig, ClimateConfig, Component, Device, Entity,
-    EntityBase, EntityCategory, EventConfig, NumberConfig, NumberMode, Origin, SelectConfig,
-    SensorConfig, Shared, SwitchConfig,
+use crate::homeassistant::discovery::templates::{
+    COOK_ENDS_AT, HAS_END_TIME, ON_WHEN_COOKING, TIMER_MINUTES,
 };
-use crate::homeassistant::{bridge_identifier, DiscoveryContext, DiscoveryMessage};
+use crate::homeassistant::discovery::{
+    device_shared, entity_id_slug, messages, node, removals, DeviceBlock, ID_PREFIX,
+};
+use crate::homeassistant::schema::{
+    Availability, BinarySensorConfig, ClimateConfig, Component, Entity, EntityBase, EntityCategory,
+    EventConfig, NumberConfig, NumberMode, SelectConfig, SensorConfig, Shared, SwitchConfig,
+};
+use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
 use crate::sous_vide::models::product_name;
 use crate::wire::DeviceType;
 
@@ -66,41 +70,17 @@ pub fn cooker_removal(ctx: &DiscoveryContext, id: &str) -> Vec<DiscoveryMessage>
     )
 }
 
-/// `anova2mqtt_<id>`: the cooker's device identifier and the node level of its topics.
-fn node(id: &str) -> String {
-    format!("{ID_PREFIX}_{id}")
-}
-
 fn shared(ctx: &DiscoveryContext, cooker: &CookerDiscovery) -> Shared {
-    let name = match cooker.name.trim() {
-        "" => format!("Anova {}", product_name(cooker.device_type)),
-        name => name.to_owned(),
-    };
-    Shared {
-        device: Device {
-            identifiers: vec![node(cooker.id)],
-            name,
-            manufacturer: "Anova",
-            model: format!(
-                "{} ({})",
-                product_name(cooker.device_type),
-                cooker.device_type
-            ),
-            sw_version: cooker
-                .firmware
-                .map(str::trim)
-                .filter(|f| !f.is_empty())
-                .map(str::to_owned),
-            via_device: Some(bridge_identifier(ctx.topics)),
+    device_shared(
+        ctx,
+        &DeviceBlock {
+            id: cooker.id,
+            name: cooker.name,
+            product: product_name(cooker.device_type),
+            device_type: cooker.device_type.as_str(),
+            firmware: cooker.firmware,
         },
-        origin: Origin::ANOVA2MQTT,
-        availability: vec![
-            Availability::topic(ctx.topics.bridge_state()),
-            Availability::topic(ctx.topics.availability(cooker.id)),
-        ],
-        availability_mode: Some(AvailabilityMode::All),
-        qos: 1,
-    }
+    )
 }
 
 /// Every entity of a cooker, in publishing order.
@@ -123,7 +103,6 @@ enum CookerEntity {
     Events,
 }
 
-const ON_WHEN_COOKING: &str = "{{ 'ON' if value_json.cooking else 'OFF' }}";
 /// `null` (a model that does not report it) is unknown, not "no problem".
 const LOW_WATER: &str =
     "{{ 'None' if value_json.low_water is none else ('ON' if value_json.low_water else 'OFF') }}";
@@ -131,17 +110,6 @@ const LOW_WATER: &str =
 const ALARM: &str = "{{ 'ON' if value_json.stage == 'alarm' or value_json.water_critical \
     or value_json.water_leak or value_json.high_temp or value_json.motor_stuck \
     or value_json.triac_failed else 'OFF' }}";
-/// "Cook ends at" only exists while a timer does. Home Assistant before 2024.10 logs a warning
-/// for every message that gives a timestamp sensor no timestamp (`None` included), and a state
-/// push arrives every few seconds. So the sensor is *unavailable* while there is no end time
-/// (an extra availability condition on the state topic), and its state template always yields
-/// a valid timestamp, falling back to `updated_at`, which is never shown because the entity is
-/// unavailable then.
-const COOK_ENDS_AT: &str = "{{ value_json.cook_ends_at or value_json.updated_at }}";
-/// The extra availability condition of "Cook ends at".
-const HAS_END_TIME: &str = "{{ 'online' if value_json.cook_ends_at else 'offline' }}";
-/// The state has seconds; the number (and the bridge's plain `set/timer`) speak minutes.
-const TIMER_MINUTES: &str = "{{ (value_json.timer_total / 60) | round(1) }}";
 
 impl CookerEntity {
     const ALL: [CookerEntity; 15] = [

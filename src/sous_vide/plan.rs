@@ -408,7 +408,9 @@ pub fn recover(
     cooker: &CookerRef,
     rework: Rework<'_>,
 ) -> Option<Result<(), CommandError>> {
-    let CloudCommand::Cooker(refused) = refused;
+    let CloudCommand::Cooker(refused) = refused else {
+        return None;
+    };
     let name = refused.name();
     if !state.cooking || !matches!(name, CommandName::SetTargetTemp | CommandName::SetTimer) {
         return None;

@@ -9,17 +9,14 @@
 use super::wire::{
     A3State, ApcState, Gen2State, Gen3Mode, Gen3State, JobMode, JobState, StageMode, TimerMode,
 };
+use crate::appliance::readings::{self, seconds, seconds_between, whole_seconds};
+pub use crate::appliance::readings::{parse_timestamp, HvacAction};
 use crate::wire::{DeviceType, TemperatureUnit};
 use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 /// The app's "heating" hysteresis and the Gen 3 preheat window: ±0.3 °C around the target.
 pub const AT_TEMPERATURE_WINDOW_C: f64 = 0.3;
-
-/// How far a recomputed end time may move before we believe it changed. Gen 2 only reports a
-/// countdown, so `now + remaining` wobbles by a second or two from push to push.
-const END_TIME_JITTER: Duration = Duration::seconds(3);
 
 /// Where a cook is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -57,18 +54,6 @@ impl Stage {
             Self::Alarm => "alarm",
         }
     }
-}
-
-/// What the heater is doing, in Home Assistant's climate words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HvacAction {
-    /// Not cooking.
-    Off,
-    /// Below the target window.
-    Heating,
-    /// Holding at the target.
-    Idle,
 }
 
 /// One cooker's state, normalised: °C, whole seconds, RFC 3339 UTC. Serialises to exactly the
@@ -138,27 +123,6 @@ pub enum ModelError {
     UnknownShape(String),
 }
 
-/// Drops sub-second precision: every time we publish is whole seconds.
-fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
-    t.replace_nanosecond(0).unwrap_or(t)
-}
-
-/// Parses an ISO 8601 / RFC 3339 timestamp from the wire.
-pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .ok()
-        .map(|t| whole_seconds(t.to_offset(time::UtcOffset::UTC)))
-}
-
-/// A non-negative whole number of seconds, saturating.
-fn seconds(value: i64) -> u32 {
-    u32::try_from(value.max(0)).unwrap_or(u32::MAX)
-}
-
-fn seconds_between(from: OffsetDateTime, to: OffsetDateTime) -> i64 {
-    (to - from).whole_seconds()
-}
-
 /// Heating when preheating, or when the water is below the target window.
 fn hvac_action(cooking: bool, stage: Stage, water: Option<f64>, target: Option<f64>) -> HvacAction {
     if !cooking || stage == Stage::Alarm {
@@ -175,10 +139,7 @@ fn hvac_action(cooking: bool, stage: Stage, water: Option<f64>, target: Option<f
 
 /// Keeps a previously published end time when the new estimate only wobbled.
 fn steady_end(new: OffsetDateTime, previous: Option<&CookerState>) -> OffsetDateTime {
-    match previous.and_then(|p| p.cook_ends_at) {
-        Some(old) if (new - old).abs() <= END_TIME_JITTER => old,
-        _ => new,
-    }
+    readings::steady_end(new, previous.and_then(|p| p.cook_ends_at))
 }
 
 /// The end time of the timer that just completed, if we saw it running.

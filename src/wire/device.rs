@@ -30,9 +30,16 @@ impl DeviceType {
             "a6" | "a7" | "a8" | "a9" => Generation::Gen3,
             "a4" | "a5" | "pro" | "honey-badger" => Generation::Gen2,
             "a3" => Generation::A3,
-            "oven_v1" | "oven_v2" => Generation::Oven,
+            "oven_v1" => Generation::OvenV1,
+            "oven_v2" => Generation::OvenV2,
             _ => Generation::Unknown,
         }
+    }
+
+    /// True for a Precision Oven type, including generations this version does not know
+    /// (`oven_v3`): those are recognised but not bridged.
+    pub fn is_oven(&self) -> bool {
+        self.0.len() >= 4 && self.0[..4].eq_ignore_ascii_case("oven")
     }
 
     /// True when both name the same type, ignoring case (the app lowercases types).
@@ -47,6 +54,18 @@ impl fmt::Display for DeviceType {
     }
 }
 
+/// `cookerId` and `type`: a device's address on the cloud, whatever its family (the flat
+/// payload of every APC command; ovens make their generation's address from it).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CookerRef {
+    /// The cloud's device id.
+    #[serde(rename = "cookerId")]
+    pub cooker_id: String,
+    /// The device's exact type.
+    #[serde(rename = "type")]
+    pub device_type: DeviceType,
+}
+
 /// The state schema family of a device type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Generation {
@@ -56,8 +75,10 @@ pub enum Generation {
     Gen2,
     /// First-generation Wi-Fi `a3`: camelCase, temperatures in the display unit.
     A3,
-    /// Precision Ovens; not handled by this gateway.
-    Oven,
+    /// Precision Oven 1.0: `{celsius, fahrenheit}` temperatures, flat preheat/cook stages.
+    OvenV1,
+    /// Precision Oven 2.0: Celsius only, `do`/`entry`/`exit` stages.
+    OvenV2,
     /// A type this version does not know.
     Unknown,
 }
@@ -164,6 +185,9 @@ mod tests {
         );
         assert_eq!(DeviceType::new("a3").generation(), Generation::A3);
         assert_eq!(DeviceType::new("a99").generation(), Generation::Unknown);
+        assert_eq!(DeviceType::new("Oven_V2").generation(), Generation::OvenV2);
+        assert_eq!(DeviceType::new("oven_v1").generation(), Generation::OvenV1);
+        assert_eq!(DeviceType::new("oven_v3").generation(), Generation::Unknown);
         assert!(DeviceType::new("PRO").matches("pro"));
     }
 }

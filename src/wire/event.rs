@@ -4,6 +4,7 @@
 use super::device::DeviceType;
 use super::response::{Response, ResponsePayload};
 use super::ProtocolError;
+use crate::oven::wire::ApoStateEvent;
 use crate::sous_vide::wire::ApcStateEvent;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -26,10 +27,14 @@ pub enum Event {
     ApcWifiVersion(Vec<FirmwareVersion>),
     /// `EVENT_USER_STATE`: account flags; the gateway ignores it.
     UserState(UserState),
-    /// `EVENT_APO_WIFI_LIST`: ovens; recognised, not bridged.
+    /// `EVENT_APO_WIFI_LIST`: every paired oven; sent on every connect.
     ApoWifiList(Vec<DeviceListEntry>),
-    /// `EVENT_APO_STATE`: an oven's state; recognised, not bridged.
+    /// `EVENT_APO_STATE`: one oven's state.
     ApoState(ApoStateEvent),
+    /// `EVENT_APO_WIFI_ADDED`: an oven paired during this session.
+    ApoWifiAdded(DeviceListEntry),
+    /// `EVENT_APO_WIFI_REMOVED`: an oven unpaired during this session.
+    ApoWifiRemoved(DeviceRemoved),
     /// `RESPONSE`: the answer to one command, matched by `requestId`.
     Response(Response),
     /// Any other `command`, kept so it can be logged.
@@ -93,7 +98,9 @@ impl Event {
             "EVENT_APC_WIFI_VERSION" => Self::ApcWifiVersion(payload_of(command, frame.payload)?),
             "EVENT_USER_STATE" => Self::UserState(payload_of(command, frame.payload)?),
             "EVENT_APO_WIFI_LIST" => Self::ApoWifiList(payload_of(command, frame.payload)?),
-            "EVENT_APO_STATE" => Self::ApoState(payload_of(command, frame.payload)?),
+            "EVENT_APO_STATE" => Self::ApoState(ApoStateEvent::parse(frame.payload)?),
+            "EVENT_APO_WIFI_ADDED" => Self::ApoWifiAdded(payload_of(command, frame.payload)?),
+            "EVENT_APO_WIFI_REMOVED" => Self::ApoWifiRemoved(payload_of(command, frame.payload)?),
             "RESPONSE" => {
                 let payload: ResponsePayload = match frame.payload {
                     Some(_) => payload_of(command, frame.payload)?,
@@ -133,13 +140,16 @@ impl Event {
             Self::UserState(_) => "EVENT_USER_STATE",
             Self::ApoWifiList(_) => "EVENT_APO_WIFI_LIST",
             Self::ApoState(_) => "EVENT_APO_STATE",
+            Self::ApoWifiAdded(_) => "EVENT_APO_WIFI_ADDED",
+            Self::ApoWifiRemoved(_) => "EVENT_APO_WIFI_REMOVED",
             Self::Response(_) => "RESPONSE",
             Self::Unknown { command, .. } => command,
         }
     }
 }
 
-/// One paired device, from `EVENT_APC_WIFI_LIST` or `EVENT_APC_WIFI_ADDED`.
+/// One paired device, from `EVENT_APC_WIFI_LIST` / `EVENT_APO_WIFI_LIST` or their `…_ADDED`
+/// events.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct DeviceListEntry {
     /// The cloud's opaque device id.
@@ -210,20 +220,6 @@ pub struct Subscription {
     /// Renewal period.
     #[serde(default, rename = "renewalPeriod")]
     pub renewal_period: Option<String>,
-}
-
-/// `EVENT_APO_STATE`, kept raw: ovens are recognised but not bridged.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct ApoStateEvent {
-    /// The oven.
-    #[serde(rename = "cookerId")]
-    pub cooker_id: String,
-    /// `oven_v1` / `oven_v2`.
-    #[serde(default, rename = "type")]
-    pub device_type: Option<DeviceType>,
-    /// The oven state, verbatim.
-    #[serde(default)]
-    pub state: Value,
 }
 
 #[cfg(test)]

@@ -132,3 +132,37 @@ pub(crate) fn compact_float<S: Serializer>(
         None => serializer.serialize_none(),
     }
 }
+
+/// An optional value of any type that is `None` when it has an unexpected shape: a node a new
+/// firmware fills differently costs that node only, never the frame.
+pub(crate) fn loose<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = Option::<Value>::deserialize(d)?;
+    Ok(value.and_then(|v| serde_json::from_value(v).ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct Node {
+        #[serde(deserialize_with = "loose")]
+        inner: Option<Vec<u8>>,
+        #[serde(deserialize_with = "int")]
+        n: Option<i64>,
+    }
+
+    #[test]
+    fn a_misshapen_node_costs_only_itself() {
+        let node: Node = serde_json::from_str(r#"{"inner": "surprise", "n": "12"}"#).unwrap();
+        assert_eq!(node.inner, None);
+        assert_eq!(node.n, Some(12));
+        let node: Node = serde_json::from_str(r#"{"inner": [1, 2]}"#).unwrap();
+        assert_eq!(node.inner, Some(vec![1, 2]));
+    }
+}

@@ -9,7 +9,8 @@
 //! [`Event::Unknown`], unknown fields are ignored, and every enum has an `Unknown(String)` case
 //! that keeps the value verbatim; numbers are read leniently ([`lenient`]).
 //!
-//! Each family's bodies and commands live with the family (`crate::sous_vide::wire`); this
+//! Each family's bodies and commands live with the family (`crate::sous_vide::wire`,
+//! `crate::oven::wire`); this
 //! module holds the envelope and dispatch ([`event`]), responses, device types and units, and
 //! [`CloudCommand`], the command of any family.
 
@@ -18,13 +19,12 @@ pub(crate) mod event;
 pub(crate) mod lenient;
 mod response;
 
-pub use device::{Celsius, DeviceType, Generation, TemperatureUnit};
-pub use event::{
-    ApoStateEvent, DeviceListEntry, DeviceRemoved, Event, FirmwareVersion, Subscription, UserState,
-};
+pub use device::{Celsius, CookerRef, DeviceType, Generation, TemperatureUnit};
+pub use event::{DeviceListEntry, DeviceRemoved, Event, FirmwareVersion, Subscription, UserState};
 pub(crate) use lenient::wire_enum;
 pub use response::Response;
 
+use crate::oven::wire::ApoCommand;
 use crate::sous_vide::wire::ApcCommand;
 use std::fmt;
 
@@ -50,6 +50,8 @@ pub enum ProtocolError {
 pub enum CloudCommand {
     /// A sous-vide cooker command (`CMD_APC_*`).
     Cooker(ApcCommand),
+    /// An oven command (`CMD_APO_*`).
+    Oven(ApoCommand),
 }
 
 impl CloudCommand {
@@ -57,6 +59,7 @@ impl CloudCommand {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Cooker(c) => c.name().as_str(),
+            Self::Oven(c) => c.name(),
         }
     }
 
@@ -64,6 +67,7 @@ impl CloudCommand {
     pub fn device_id(&self) -> &str {
         match self {
             Self::Cooker(c) => &c.cooker().cooker_id,
+            Self::Oven(c) => &c.device().cooker_id,
         }
     }
 
@@ -71,6 +75,7 @@ impl CloudCommand {
     pub fn to_frame(&self, request_id: &str) -> String {
         match self {
             Self::Cooker(c) => c.to_frame(request_id),
+            Self::Oven(c) => c.to_frame(request_id),
         }
     }
 }
@@ -78,6 +83,12 @@ impl CloudCommand {
 impl fmt::Display for CloudCommand {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+impl From<ApoCommand> for CloudCommand {
+    fn from(command: ApoCommand) -> Self {
+        Self::Oven(command)
     }
 }
 

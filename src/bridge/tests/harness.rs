@@ -1,7 +1,7 @@
 //! The test harness: a bridge with its own clock, inputs in, outputs checked.
 
 use super::*;
-use crate::sous_vide::state::{HvacAction, Stage};
+use crate::sous_vide::state::{CookerState, HvacAction, Stage};
 use crate::sous_vide::wire::ApcCommand;
 use crate::wire::CloudCommand;
 use crate::wire::DeviceType;
@@ -130,7 +130,7 @@ impl Harness {
     pub(super) fn state(&mut self, cooker_id: &str, state: CookerState) -> Vec<Output> {
         self.cloud(CloudEvent::State {
             cooker_id: cooker_id.into(),
-            state,
+            state: state.into(),
         })
     }
 

@@ -5,6 +5,7 @@
 
 use super::harness::*;
 use super::*;
+use crate::sous_vide::state::CookerState;
 use crate::sous_vide::wire::ApcCommand;
 use std::collections::{BTreeMap, VecDeque};
 

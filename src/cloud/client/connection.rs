@@ -16,6 +16,7 @@ use super::endpoint::Endpoint;
 use super::pending::{PendingRequests, Resolution};
 use super::registry::Registry;
 use super::{ClientConfig, CommandRequest};
+use crate::appliance::Kind;
 use crate::backoff::{jitter_sample, Backoff};
 use crate::cloud::{CloudError, CloudEvent, LinkState};
 use crate::wire::Event;
@@ -342,10 +343,16 @@ impl Worker {
         tracing::trace!(command = event.command(), "frame from the cloud");
         let now = Instant::now();
         let events = match event {
-            Event::ApcWifiList(entries) => self.registry.device_list(&entries, now),
-            Event::ApcWifiAdded(entry) => self.registry.device_added(&entry, now),
-            Event::ApcWifiRemoved(removed) => self.registry.device_removed(&removed.cooker_id),
+            Event::ApcWifiList(entries) => self.registry.device_list(&entries, Kind::Cooker, now),
+            Event::ApoWifiList(entries) => self.registry.device_list(&entries, Kind::Oven, now),
+            Event::ApcWifiAdded(entry) | Event::ApoWifiAdded(entry) => {
+                self.registry.device_added(&entry, now)
+            }
+            Event::ApcWifiRemoved(removed) | Event::ApoWifiRemoved(removed) => {
+                self.registry.device_removed(&removed.cooker_id)
+            }
             Event::ApcState(state) => self.registry.state(state, OffsetDateTime::now_utc(), now),
+            Event::ApoState(state) => self.registry.state(state, OffsetDateTime::now_utc(), now),
             Event::Response(response) => {
                 if self.pending.resolve(&response) == Resolution::Unmatched {
                     tracing::debug!(

@@ -1,21 +1,25 @@
-//! The device registry: which cookers the account has, their last normalised state, and
-//! states that arrived too early. Pure: every method takes the event and the time and returns
-//! the [`CloudEvent`]s to hand on.
+//! The device registry: which cookers and ovens the account has, their last normalised state,
+//! and states that arrived too early. Pure: every method takes the event and the time and
+//! returns the [`CloudEvent`]s to hand on.
 //!
-//! Rules (`anova-protocol.md` §1.3, §3.1, §3.2):
-//! - `EVENT_APC_WIFI_LIST` is sent on every connect and *replaces* the registry: cookers missing
-//!   from it were unpaired, new ones are announced, unchanged ones are not re-announced, and a
-//!   changed name or type is announced again.
-//! - The cloud does not promise that the list comes before the states, so a state for a cooker
-//!   we do not know yet is kept (the latest per cooker, bounded) until the cooker is known.
-//! - Ovens are not bridged; their entries and states are ignored.
+//! Rules (`anova-protocol.md` §1.3, §3.1, §3.2, `anova-oven.md` §1.2):
+//! - `EVENT_APC_WIFI_LIST` and `EVENT_APO_WIFI_LIST` are sent on every connect and each
+//!   *replaces* its own family in the registry: devices of that family missing from it were
+//!   unpaired, new ones are announced, unchanged ones are not re-announced, and a changed name
+//!   or type is announced again. The cooker list ends with [`CloudEvent::DeviceListSynced`]
+//!   (the bridge then cleans up cookers of an earlier run), as before ovens were bridged.
+//! - The cloud does not promise that the list comes before the states, so a state for a device
+//!   we do not know yet is kept (the latest per device, bounded) until the device is known.
+//! - An oven generation this version does not know (`Kind::of` is `None`) is ignored.
 
-use super::staleness::Staleness;
+use super::staleness::{limit_for, Staleness};
 use crate::appliance::{DeviceInfo, Kind};
-use crate::cloud::CloudEvent;
+use crate::cloud::{CloudEvent, DeviceState};
+use crate::oven::state::OvenState;
+use crate::oven::wire::ApoStateEvent;
 use crate::sous_vide::state::CookerState;
 use crate::sous_vide::wire::ApcStateEvent;
-use crate::wire::DeviceListEntry;
+use crate::wire::{DeviceListEntry, DeviceType};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -25,10 +29,47 @@ use tokio::time::Instant;
 /// has a handful of cookers; the bound only guards against a misbehaving server.
 const MAX_EARLY_STATES: usize = 32;
 
-/// A state that arrived before its cooker's device list entry.
+/// A state event of either family.
+#[derive(Debug)]
+pub(crate) enum StateEvent {
+    /// `EVENT_APC_STATE`.
+    Cooker(ApcStateEvent),
+    /// `EVENT_APO_STATE`.
+    Oven(ApoStateEvent),
+}
+
+impl StateEvent {
+    fn cooker_id(&self) -> &str {
+        match self {
+            Self::Cooker(e) => &e.cooker_id,
+            Self::Oven(e) => &e.cooker_id,
+        }
+    }
+
+    fn device_type(&self) -> Option<&DeviceType> {
+        match self {
+            Self::Cooker(e) => e.device_type.as_ref(),
+            Self::Oven(e) => e.device_type.as_ref(),
+        }
+    }
+}
+
+impl From<ApcStateEvent> for StateEvent {
+    fn from(event: ApcStateEvent) -> Self {
+        Self::Cooker(event)
+    }
+}
+
+impl From<ApoStateEvent> for StateEvent {
+    fn from(event: ApoStateEvent) -> Self {
+        Self::Oven(event)
+    }
+}
+
+/// A state that arrived before its device's list entry.
 #[derive(Debug)]
 struct EarlyState {
-    event: ApcStateEvent,
+    event: StateEvent,
     received_at: OffsetDateTime,
 }
 
@@ -37,9 +78,9 @@ struct EarlyState {
 pub(crate) struct Registry {
     /// Keyed by `cookerId`; ordered so events come out in a stable order.
     devices: BTreeMap<String, DeviceInfo>,
-    /// The last normalised state of each cooker: `from_wire` needs it for Gen 3 timer ends and
+    /// The last normalised state of each device: `from_wire` needs it for timer ends and
     /// steady end times. Kept across reconnects.
-    states: HashMap<String, CookerState>,
+    states: HashMap<String, DeviceState>,
     /// States waiting for their cooker to become known.
     early: BTreeMap<String, EarlyState>,
     staleness: Staleness,
@@ -62,22 +103,26 @@ impl Registry {
         self.early.clear();
     }
 
-    /// `EVENT_APC_WIFI_LIST`: replaces the registry.
+    /// `EVENT_APC_WIFI_LIST` (`family` cookers) or `EVENT_APO_WIFI_LIST` (ovens): replaces
+    /// that family in the registry.
     pub(crate) fn device_list(
         &mut self,
         entries: &[DeviceListEntry],
+        family: Kind,
         now: Instant,
     ) -> Vec<CloudEvent> {
         let fresh: BTreeMap<String, DeviceInfo> = entries
             .iter()
-            .filter(|entry| Kind::of(&entry.device_type).is_some())
+            .filter(|entry| Kind::of(&entry.device_type) == Some(family))
             .map(|entry| (entry.cooker_id.clone(), DeviceInfo::from_entry(entry)))
             .collect();
         let gone: Vec<String> = self
             .devices
-            .keys()
-            .filter(|id| !fresh.contains_key(*id))
-            .cloned()
+            .iter()
+            .filter(|(id, info)| {
+                Kind::of(&info.device_type) == Some(family) && !fresh.contains_key(*id)
+            })
+            .map(|(id, _)| id.clone())
             .collect();
         let mut events = Vec::new();
         for cooker_id in gone {
@@ -87,19 +132,29 @@ impl Registry {
         for info in fresh.into_values() {
             events.extend(self.upsert(info, now));
         }
-        events.push(CloudEvent::DeviceListSynced);
-        // The list is authoritative: early states of cookers it does not name are dropped.
+        if family == Kind::Cooker {
+            events.push(CloudEvent::DeviceListSynced);
+        }
+        // The list is authoritative for its family: early states of its devices that it does
+        // not name are dropped.
         for (cooker_id, early) in std::mem::take(&mut self.early) {
+            let of_family = match &early.event {
+                StateEvent::Cooker(_) => Kind::Cooker,
+                StateEvent::Oven(_) => Kind::Oven,
+            };
             if self.devices.contains_key(&cooker_id) {
                 events.extend(self.normalise(early.event, early.received_at, now));
+            } else if of_family == family {
+                tracing::debug!(%cooker_id, "dropping a state of a device the device list lacks");
             } else {
-                tracing::debug!(%cooker_id, "dropping a state of a cooker the device list lacks");
+                self.early.insert(cooker_id, early);
             }
         }
         events
     }
 
-    /// `EVENT_APC_WIFI_ADDED`: a cooker paired mid-session (or renamed).
+    /// `EVENT_APC_WIFI_ADDED` / `EVENT_APO_WIFI_ADDED`: a device paired mid-session (or
+    /// renamed).
     pub(crate) fn device_added(
         &mut self,
         entry: &DeviceListEntry,
@@ -118,7 +173,7 @@ impl Registry {
         events
     }
 
-    /// `EVENT_APC_WIFI_REMOVED`: a cooker unpaired mid-session.
+    /// `EVENT_APC_WIFI_REMOVED` / `EVENT_APO_WIFI_REMOVED`: a device unpaired mid-session.
     pub(crate) fn device_removed(&mut self, cooker_id: &str) -> Vec<CloudEvent> {
         self.early.remove(cooker_id);
         if self.devices.contains_key(cooker_id) {
@@ -131,27 +186,25 @@ impl Registry {
         }
     }
 
-    /// `EVENT_APC_STATE`: normalised and handed on, or kept until its cooker is known.
+    /// `EVENT_APC_STATE` / `EVENT_APO_STATE`: normalised and handed on, or kept until its
+    /// device is known.
     pub(crate) fn state(
         &mut self,
-        event: ApcStateEvent,
+        event: impl Into<StateEvent>,
         received_at: OffsetDateTime,
         now: Instant,
     ) -> Vec<CloudEvent> {
-        if event
-            .device_type
-            .as_ref()
-            .is_some_and(|t| Kind::of(t).is_none())
-        {
+        let event = event.into();
+        if event.device_type().is_some_and(|t| Kind::of(t).is_none()) {
             return Vec::new();
         }
-        if self.devices.contains_key(&event.cooker_id) {
+        if self.devices.contains_key(event.cooker_id()) {
             return self
                 .normalise(event, received_at, now)
                 .into_iter()
                 .collect();
         }
-        let cooker_id = event.cooker_id.clone();
+        let cooker_id = event.cooker_id().to_owned();
         if self.early.len() < MAX_EARLY_STATES || self.early.contains_key(&cooker_id) {
             tracing::debug!(%cooker_id, "state before the cooker's device list entry; keeping it");
             self.early
@@ -189,8 +242,9 @@ impl Registry {
                 Some(CloudEvent::DeviceAdded(info))
             }
             None => {
-                // The staleness clock starts now, so a cooker that never pushes goes stale too.
-                self.staleness.pushed(&info.cooker_id, now);
+                // The staleness clock starts now, so a device that never pushes goes stale too.
+                let limit = limit_for(self.staleness.stale_after(), &info.device_type, false);
+                self.staleness.pushed_within(&info.cooker_id, now, limit);
                 self.devices.insert(info.cooker_id.clone(), info.clone());
                 Some(CloudEvent::DeviceAdded(info))
             }
@@ -203,27 +257,46 @@ impl Registry {
         self.staleness.forget(cooker_id);
     }
 
-    /// Normalises a state of a known cooker: the state's own `type`, else the registry's.
+    /// Normalises a state of a known device: the state's own `type`, else the registry's.
     fn normalise(
         &mut self,
-        event: ApcStateEvent,
+        event: StateEvent,
         received_at: OffsetDateTime,
         now: Instant,
     ) -> Option<CloudEvent> {
-        let info = self.devices.get(&event.cooker_id)?;
-        let device_type = event.device_type.as_ref().unwrap_or(&info.device_type);
-        let previous = self.states.get(&event.cooker_id);
-        match CookerState::from_wire(device_type, &event.state, received_at, previous) {
+        let info = self.devices.get(event.cooker_id())?;
+        let device_type = event.device_type().unwrap_or(&info.device_type).clone();
+        let previous = self.states.get(event.cooker_id());
+        let normalised: Result<DeviceState, String> = match &event {
+            StateEvent::Cooker(e) => {
+                let previous = match previous {
+                    Some(DeviceState::Cooker(p)) => Some(p),
+                    _ => None,
+                };
+                CookerState::from_wire(&device_type, &e.state, received_at, previous)
+                    .map(DeviceState::from)
+                    .map_err(|e| e.to_string())
+            }
+            StateEvent::Oven(e) => {
+                let previous = match previous {
+                    Some(DeviceState::Oven(p)) => Some(p.as_ref()),
+                    _ => None,
+                };
+                OvenState::from_wire(&device_type, &e.state, received_at, previous)
+                    .map(DeviceState::from)
+                    .map_err(|e| e.to_string())
+            }
+        };
+        let cooker_id = event.cooker_id().to_owned();
+        match normalised {
             Ok(state) => {
-                self.staleness.pushed(&event.cooker_id, now);
-                self.states.insert(event.cooker_id.clone(), state.clone());
-                Some(CloudEvent::State {
-                    cooker_id: event.cooker_id,
-                    state,
-                })
+                let limit = limit_for(self.staleness.stale_after(), &device_type, state.cooking());
+                self.staleness.pushed_within(&cooker_id, now, limit);
+                self.states.insert(cooker_id.clone(), state.clone());
+                Some(CloudEvent::State { cooker_id, state })
             }
             Err(error) => {
-                tracing::warn!(cooker_id = %event.cooker_id, "ignoring a state push: {error}");
+                tracing::warn!(%cooker_id, "ignoring a state push: {error}");
                 None
             }
         }
@@ -277,7 +350,7 @@ mod tests {
                 CloudEvent::DeviceRemoved { cooker_id } => format!("removed {cooker_id}"),
                 CloudEvent::DeviceListSynced => format!("synced {}", known.join(",")),
                 CloudEvent::State { cooker_id, state } => {
-                    format!("state {cooker_id} {}", state.model)
+                    format!("state {cooker_id} {}", state.model())
                 }
                 CloudEvent::Stale { cooker_id } => format!("stale {cooker_id}"),
                 CloudEvent::Link(link) => format!("link {link:?}"),
@@ -289,7 +362,11 @@ mod tests {
     fn a_fresh_list_adds_removes_and_reannounces_only_changes() {
         let now = Instant::now();
         let mut r = registry();
-        let first = r.device_list(&[entry("a", "a7", "A"), entry("b", "pro", "B")], now);
+        let first = r.device_list(
+            &[entry("a", "a7", "A"), entry("b", "pro", "B")],
+            Kind::Cooker,
+            now,
+        );
         assert_eq!(
             summary(&r, &first),
             ["added a A", "added b B", "synced a,b"]
@@ -301,6 +378,7 @@ mod tests {
                 entry("c", "a6", "C"),
                 entry("a", "a7", "Renamed"),
             ],
+            Kind::Cooker,
             now,
         );
         assert_eq!(
@@ -309,24 +387,68 @@ mod tests {
             "b unchanged is not re-announced"
         );
 
-        let third = r.device_list(&[entry("c", "a6", "C")], now);
+        let third = r.device_list(&[entry("c", "a6", "C")], Kind::Cooker, now);
         assert_eq!(summary(&r, &third), ["removed a", "removed b", "synced c"]);
 
-        let empty = r.device_list(&[], now);
+        let empty = r.device_list(&[], Kind::Cooker, now);
         assert_eq!(summary(&r, &empty), ["removed c", "synced "]);
     }
 
     #[test]
-    fn ovens_are_ignored() {
+    fn each_list_replaces_its_own_family() {
+        let now = Instant::now();
         let mut r = registry();
         let events = r.device_list(
             &[entry("o", "oven_v2", "Oven"), entry("a", "a7", "A")],
-            Instant::now(),
+            Kind::Cooker,
+            now,
         );
         assert_eq!(summary(&r, &events), ["added a A", "synced a"]);
-        assert!(r
-            .device_added(&entry("o2", "oven_v1", "O"), Instant::now())
-            .is_empty());
+        let ovens = r.device_list(&[entry("o", "oven_v2", "Oven")], Kind::Oven, now);
+        assert_eq!(summary(&r, &ovens), ["added o Oven"], "the cooker stays");
+        let cookers = r.device_list(&[], Kind::Cooker, now);
+        assert_eq!(
+            summary(&r, &cookers),
+            ["removed a", "synced o"],
+            "the oven stays"
+        );
+        let ovens = r.device_list(&[], Kind::Oven, now);
+        assert_eq!(summary(&r, &ovens), ["removed o"]);
+        // An oven generation we do not know is not bridged.
+        assert!(r.device_added(&entry("o3", "oven_v3", "O"), now).is_empty());
+    }
+
+    #[test]
+    fn oven_states_are_normalised_and_an_idle_v2_oven_is_stale_late() {
+        let text = include_str!(
+            "../../../tests/fixtures/anova-messages/EVENT_APO_STATE.oven_v2.cooking.real.json"
+        );
+        let Event::ApoState(event) = Event::parse(text).unwrap() else {
+            panic!("not an oven state")
+        };
+        let t0 = Instant::now();
+        let after = Duration::from_secs(300);
+        let mut r = registry();
+        r.device_list(
+            &[entry(&event.cooker_id, "oven_v2", "Oven")],
+            Kind::Oven,
+            t0,
+        );
+        assert_eq!(
+            r.next_stale_deadline(),
+            Some(t0 + after * 5),
+            "idle until it says"
+        );
+        let events = r.state(event.clone(), wall(), t0);
+        assert_eq!(
+            summary(&r, &events),
+            [format!("state {} oven_v2", event.cooker_id)]
+        );
+        assert_eq!(
+            r.next_stale_deadline(),
+            Some(t0 + after),
+            "cooking: the usual limit"
+        );
     }
 
     #[test]
@@ -335,7 +457,7 @@ mod tests {
         let mut r = registry();
         assert!(r.state(state_event(A7_IDLE), wall(), now).is_empty());
         assert!(r.state(state_event(PRO), wall(), now).is_empty());
-        let events = r.device_list(&[entry(A7, "a7", "Mine")], now);
+        let events = r.device_list(&[entry(A7, "a7", "Mine")], Kind::Cooker, now);
         assert_eq!(
             summary(&r, &events),
             [
@@ -354,7 +476,7 @@ mod tests {
     fn an_early_state_waits_for_wifi_added_and_a_new_connection_clears_it() {
         let now = Instant::now();
         let mut r = registry();
-        r.device_list(&[], now);
+        r.device_list(&[], Kind::Cooker, now);
         assert!(r.state(state_event(PRO), wall(), now).is_empty());
         let added = r.device_added(&entry(PRO_ID, "pro", "Pro"), now);
         assert_eq!(
@@ -384,7 +506,7 @@ mod tests {
     fn state_type_falls_back_to_the_registry() {
         let now = Instant::now();
         let mut r = registry();
-        r.device_list(&[entry(A7, "a7", "A7")], now);
+        r.device_list(&[entry(A7, "a7", "A7")], Kind::Cooker, now);
         let mut event = state_event(A7_IDLE);
         event.device_type = None;
         let events = r.state(event, wall(), now);
@@ -395,7 +517,7 @@ mod tests {
     fn removal_mid_session_forgets_the_cooker() {
         let now = Instant::now();
         let mut r = registry();
-        r.device_list(&[entry(A7, "a7", "A7")], now);
+        r.device_list(&[entry(A7, "a7", "A7")], Kind::Cooker, now);
         let removed = r.device_removed(A7);
         assert_eq!(summary(&r, &removed), [format!("removed {A7}")]);
         assert!(
@@ -411,7 +533,7 @@ mod tests {
         let t0 = Instant::now();
         let after = Duration::from_secs(300);
         let mut r = registry();
-        r.device_list(&[entry(A7, "a7", "A7")], t0);
+        r.device_list(&[entry(A7, "a7", "A7")], Kind::Cooker, t0);
         r.state(state_event(A7_IDLE), wall(), t0 + Duration::from_secs(1));
         assert_eq!(
             r.next_stale_deadline(),

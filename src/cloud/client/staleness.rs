@@ -1,13 +1,32 @@
-//! Per-cooker staleness: an unplugged cooker sends no event at all, its pushes simply stop
+//! Per-device staleness: an unplugged device sends no event at all, its pushes simply stop
 //! (`anova-protocol.md` §1.5), so silence is the only signal.
 //!
-//! Each cooker has a deadline `last push + stale_after`. The connection loop sleeps until the
-//! earliest deadline (no polling) and asks which cookers just went stale; each goes stale once
+//! Each device has a deadline `last push + its limit`. The limit is `anova.stale_after`, except
+//! for a Precision Oven 2.0 while idle, which pushes only about every 10 minutes
+//! (`anova-oven.md` §1.12): it gets [`V2_IDLE_FACTOR`] times as long (25 minutes by default),
+//! so it does not go `offline` between two pushes. The connection loop sleeps until the
+//! earliest deadline (no polling) and asks which devices just went stale; each goes stale once
 //! until its next push.
 
+use crate::wire::{DeviceType, Generation};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// How many times `anova.stale_after` an idle Precision Oven 2.0 may stay silent.
+pub(crate) const V2_IDLE_FACTOR: u32 = 5;
+
+/// The silence after which a device of this type, cooking or not, is stale.
+pub(crate) fn limit_for(
+    stale_after: Duration,
+    device_type: &DeviceType,
+    cooking: bool,
+) -> Duration {
+    match device_type.generation() {
+        Generation::OvenV2 if !cooking => stale_after * V2_IDLE_FACTOR,
+        _ => stale_after,
+    }
+}
 
 /// When each cooker last pushed, and whether it has been reported stale since.
 #[derive(Debug)]
@@ -18,7 +37,8 @@ pub(crate) struct Staleness {
 
 #[derive(Debug, Clone, Copy)]
 struct Freshness {
-    last_push: Instant,
+    /// Last push plus the device's limit.
+    deadline: Instant,
     reported_stale: bool,
 }
 
@@ -31,16 +51,27 @@ impl Staleness {
         }
     }
 
-    /// Records a push (or the moment a cooker became known, so a cooker that never pushes
-    /// goes stale too).
+    /// Records a push (or the moment a device became known, so a device that never pushes
+    /// goes stale too), with the default limit.
+    #[cfg(test)]
     pub(crate) fn pushed(&mut self, cooker_id: &str, now: Instant) {
+        self.pushed_within(cooker_id, now, self.stale_after);
+    }
+
+    /// Records a push of a device that must push again within `limit`.
+    pub(crate) fn pushed_within(&mut self, cooker_id: &str, now: Instant, limit: Duration) {
         self.cookers.insert(
             cooker_id.to_owned(),
             Freshness {
-                last_push: now,
+                deadline: now + limit,
                 reported_stale: false,
             },
         );
+    }
+
+    /// The default limit (`anova.stale_after`).
+    pub(crate) fn stale_after(&self) -> Duration {
+        self.stale_after
     }
 
     /// Stops tracking a cooker that left the registry.
@@ -53,7 +84,7 @@ impl Staleness {
         self.cookers
             .values()
             .filter(|f| !f.reported_stale)
-            .map(|f| f.last_push + self.stale_after)
+            .map(|f| f.deadline)
             .min()
     }
 
@@ -62,7 +93,7 @@ impl Staleness {
         let mut stale: Vec<String> = self
             .cookers
             .iter_mut()
-            .filter(|(_, f)| !f.reported_stale && f.last_push + self.stale_after <= now)
+            .filter(|(_, f)| !f.reported_stale && f.deadline <= now)
             .map(|(id, f)| {
                 f.reported_stale = true;
                 id.clone()
@@ -100,6 +131,21 @@ mod tests {
 
         staleness.pushed("b", t0 + after * 3);
         assert_eq!(staleness.next_deadline(), Some(t0 + after * 4));
+    }
+
+    #[test]
+    fn an_idle_v2_oven_may_stay_silent_longer() {
+        let after = Duration::from_secs(300);
+        let v2 = DeviceType::new("oven_v2");
+        assert_eq!(limit_for(after, &v2, false), Duration::from_secs(1500));
+        assert_eq!(limit_for(after, &v2, true), after);
+        assert_eq!(limit_for(after, &DeviceType::new("oven_v1"), false), after);
+        assert_eq!(limit_for(after, &DeviceType::new("a7"), false), after);
+        let t0 = Instant::now();
+        let mut staleness = Staleness::new(after);
+        staleness.pushed_within("oven", t0, limit_for(after, &v2, false));
+        assert!(staleness.expire(t0 + Duration::from_secs(600)).is_empty());
+        assert_eq!(staleness.expire(t0 + Duration::from_secs(1500)), ["oven"]);
     }
 
     #[test]

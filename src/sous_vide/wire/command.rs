@@ -51,16 +51,7 @@ pub enum ApcCommand {
     },
 }
 
-/// `cookerId` and `type`, the address of every APC command.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct CookerRef {
-    /// The cloud's device id.
-    #[serde(rename = "cookerId")]
-    pub cooker_id: String,
-    /// The device's exact type.
-    #[serde(rename = "type")]
-    pub device_type: DeviceType,
-}
+pub use crate::wire::CookerRef;
 
 /// The wire name of each command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

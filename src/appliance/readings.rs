@@ -1,0 +1,76 @@
+//! Small rules every family's normalisation shares: wire timestamps to whole seconds, saturating
+//! second counts, end times that do not wobble, and the climate entity's action words.
+
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+/// How far a recomputed end time may move before we believe it changed: a countdown read at
+/// `now + remaining` wobbles by a second or two from push to push.
+const END_TIME_JITTER: Duration = Duration::seconds(3);
+
+/// What the heater is doing, in Home Assistant's climate words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HvacAction {
+    /// Not cooking.
+    Off,
+    /// Below the target window.
+    Heating,
+    /// Holding at the target.
+    Idle,
+}
+
+/// Drops sub-second precision: every time we publish is whole seconds.
+pub fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
+    t.replace_nanosecond(0).unwrap_or(t)
+}
+
+/// A receive time as we publish it: UTC, whole seconds.
+pub fn utc_seconds(t: OffsetDateTime) -> OffsetDateTime {
+    whole_seconds(t.to_offset(time::UtcOffset::UTC))
+}
+
+/// Parses an ISO 8601 / RFC 3339 timestamp from the wire.
+pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).ok().map(utc_seconds)
+}
+
+/// A non-negative whole number of seconds, saturating.
+pub fn seconds(value: i64) -> u32 {
+    u32::try_from(value.max(0)).unwrap_or(u32::MAX)
+}
+
+/// Whole seconds from `from` to `to` (negative when `to` is earlier).
+pub fn seconds_between(from: OffsetDateTime, to: OffsetDateTime) -> i64 {
+    (to - from).whole_seconds()
+}
+
+/// Keeps a previously published end time when the new estimate only wobbled.
+pub fn steady_end(new: OffsetDateTime, previous: Option<OffsetDateTime>) -> OffsetDateTime {
+    match previous {
+        Some(old) if (new - old).abs() <= END_TIME_JITTER => old,
+        _ => new,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn end_times_hold_against_jitter() {
+        let t = datetime!(2025-01-01 10:00:00 UTC);
+        assert_eq!(steady_end(t + Duration::seconds(2), Some(t)), t);
+        assert_eq!(
+            steady_end(t + Duration::seconds(9), Some(t)),
+            t + Duration::seconds(9)
+        );
+        assert_eq!(seconds(-5), 0);
+        assert_eq!(
+            parse_timestamp("2026-04-09T22:44:29.431Z"),
+            Some(datetime!(2026-04-09 22:44:29 UTC))
+        );
+    }
+}

@@ -1,0 +1,161 @@
+//! The Precision Oven as a device family of the bridge core: each rule lives in its own module
+//! (`command`, `limits`, `plan`, `publish`, `discovery`); this file only connects them.
+
+use super::command::{self, OvenChanges};
+use super::discovery::{oven_config, oven_removal, OvenDiscovery};
+use super::limits::OvenLimits;
+use super::plan::{self, Inputs, OvenExpect, OvenMemory, OvenUpdate};
+use super::publish;
+use super::state::{OvenState, TemperatureMode};
+use crate::appliance::family::{DiscoveryDevice, Family, Plan, PlanInput, Running};
+use crate::appliance::CookEvent;
+use crate::command::{CommandError, MAX_TIMER_S};
+use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
+use crate::wire::{CloudCommand, DeviceType};
+use serde_json::{Map, Value};
+use std::time::Duration;
+
+/// The Precision Oven family (`oven_v1`, `oven_v2`).
+#[derive(Debug)]
+pub(crate) struct Oven;
+
+impl Family for Oven {
+    type State = OvenState;
+    type Changes = OvenChanges;
+    type Memory = OvenMemory;
+    type Update = OvenUpdate;
+    type Expect = OvenExpect;
+    type Limits = OvenLimits;
+
+    const NOUN: &'static str = "oven";
+
+    fn limits(device_type: &DeviceType, ceiling_c: Option<f64>) -> OvenLimits {
+        OvenLimits::of(device_type, ceiling_c)
+    }
+
+    fn parse(fields: &Map<String, Value>) -> Result<OvenChanges, CommandError> {
+        command::parse(fields)
+    }
+
+    fn parse_key(key: &str, text: &str) -> Result<OvenChanges, CommandError> {
+        command::parse_key(key, text)
+    }
+
+    fn plan(input: PlanInput<'_, Self>) -> Result<Plan<Self>, CommandError> {
+        let planned = plan::plan(
+            input.changes,
+            Inputs {
+                state: input.state,
+                memory: input.memory,
+                limits: input.limits,
+                device: input.device,
+                ids: input.ids,
+            },
+        )?;
+        let pending = planned.steps.is_empty()
+            && (planned.update.pending.is_some() || planned.update.pending_stages.is_some());
+        Ok(Plan {
+            steps: planned.steps,
+            expect: planned.expect,
+            update: planned.update,
+            echo: planned.echo,
+            pending,
+            warnings: planned.warnings,
+        })
+    }
+
+    /// An oven command the cloud refuses has no fallback: every change already is a whole
+    /// start, the only change a token may make.
+    fn recover(
+        _refused: &CloudCommand,
+        _text: &str,
+        _running: Running<'_, Self>,
+    ) -> Option<Result<(), CommandError>> {
+        None
+    }
+
+    fn confirmed(expect: &OvenExpect, state: &OvenState) -> bool {
+        expect.met_by(state)
+    }
+
+    fn unmet(expect: &OvenExpect, state: Option<&OvenState>) -> String {
+        expect.describe_unmet(state)
+    }
+
+    /// Twice `anova.confirm_timeout` (30 s by default): a Precision Oven 2.0 pushes about every
+    /// 10 s while cooking, and a start must show in a push after the oven took it up.
+    fn confirm_window(configured: Duration) -> Duration {
+        configured * 2
+    }
+
+    fn remember(memory: &mut OvenMemory, update: OvenUpdate) {
+        plan::remember(memory, update);
+    }
+
+    fn publishable(state: &OvenState, memory: &OvenMemory, online: bool) -> OvenState {
+        publish::publishable(state, memory, online)
+    }
+
+    fn differs(a: &OvenState, b: &OvenState) -> bool {
+        publish::differs(a, b)
+    }
+
+    fn reports_online(state: &OvenState) -> bool {
+        state.reported_online != Some(false)
+    }
+
+    fn cooking(state: &OvenState) -> bool {
+        state.cooking
+    }
+
+    fn firmware(state: &OvenState) -> Option<&str> {
+        state.firmware.as_deref()
+    }
+
+    fn chart(state: &OvenState) -> Option<(f64, Option<f64>)> {
+        state.temperature.map(|t| (t, state.target_temperature))
+    }
+
+    fn events(previous: &OvenState, current: &OvenState) -> Vec<CookEvent> {
+        publish::cook_events(previous, current)
+    }
+
+    fn event_payload(state: &OvenState) -> Map<String, Value> {
+        publish::event_payload(state)
+    }
+
+    fn limits_entry(limits: &OvenLimits) -> Map<String, Value> {
+        let mut map = Map::new();
+        map.insert(
+            "min_temperature_c".into(),
+            Value::from(limits.min_c(TemperatureMode::Dry)),
+        );
+        map.insert(
+            "max_temperature_c".into(),
+            Value::from(limits.max_c(TemperatureMode::Dry)),
+        );
+        map.insert("max_timer_s".into(), Value::from(MAX_TIMER_S));
+        map
+    }
+
+    fn discovery(
+        ctx: &DiscoveryContext<'_>,
+        device: &DiscoveryDevice<'_>,
+        limits: &OvenLimits,
+    ) -> Vec<DiscoveryMessage> {
+        oven_config(
+            ctx,
+            &OvenDiscovery {
+                id: device.id,
+                name: device.name,
+                device_type: device.device_type,
+                firmware: device.firmware,
+                limits: *limits,
+            },
+        )
+    }
+
+    fn removal(ctx: &DiscoveryContext<'_>, id: &str) -> Vec<DiscoveryMessage> {
+        oven_removal(ctx, id)
+    }
+}

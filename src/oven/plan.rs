@@ -1,0 +1,695 @@
+//! Planning an oven command: which `CMD_APO_*` to send, what the state must show before we
+//! answer `ok`, and what the oven remembers for its next start.
+//!
+//! The rules (`interface.md` §5.2):
+//! - While idle, stage keys become *pending* values the next start uses; nothing is sent.
+//! - A start uses the command's stages, else its stage keys over the pending ones, and fills
+//!   the rest with defaults (rear element, fan high, no steam, a timer that starts when
+//!   preheated). A target must be known: an oven is never started at a temperature nobody
+//!   asked for.
+//! - A Personal Access Token may only start, stop and set the unit, so a change to a running
+//!   cook is a complete new start: the running stage as the state shows it, with the change.
+//!   The response says what that means for the timer.
+//! - The oven drops a bad plan without an error, so a start is confirmed only when the state
+//!   shows its `cookId`, a stop when the oven is idle, a unit when the state shows it.
+
+use super::command::{OvenChanges, StageChanges};
+use super::limits::{OvenLimits, ResolvedStage};
+use super::state::{OvenState, TemperatureMode};
+use super::wire::{
+    ApoCommand, CookSpec, Elements, OvenAddress, Setpoint, StageSpec, StageTimer, TimerStart,
+};
+use crate::appliance::family::Ids;
+use crate::command::{check_food_safety, CommandError, Food, Temperature};
+use crate::wire::{CloudCommand, CookerRef, TemperatureUnit};
+use serde_json::{Map, Value};
+use std::collections::VecDeque;
+
+/// Said when a running cook was changed by starting it again.
+pub const RESTART_WARNING: &str = "an oven only takes a whole new cook from this token, so the change was sent as a new cook that replaces the running one: the stage starts again (its timer with the time that was remaining) and later stages of a multi-stage cook are not kept";
+
+/// What an oven remembers between commands.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OvenMemory {
+    /// Stage keys for the next start, given while idle.
+    pub pending: StageChanges,
+    /// Stages for the next start, given while idle.
+    pub pending_stages: Option<Vec<StageChanges>>,
+}
+
+/// A change to [`OvenMemory`], applied when a command succeeds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OvenUpdate {
+    /// A start used the pending values: clear them.
+    pub consumes_pending: bool,
+    /// New pending stage keys, laid over the old ones.
+    pub pending: Option<StageChanges>,
+    /// New pending stages.
+    pub pending_stages: Option<Vec<StageChanges>>,
+}
+
+/// Applies an update.
+pub fn remember(memory: &mut OvenMemory, update: OvenUpdate) {
+    if update.consumes_pending {
+        *memory = OvenMemory::default();
+    }
+    if let Some(stage) = update.pending {
+        memory.pending = memory.pending.overlaid(&stage);
+        // One stage given after stages: the next start is that one stage.
+        memory.pending_stages = None;
+    }
+    if let Some(stages) = update.pending_stages {
+        memory.pending_stages = Some(stages);
+        memory.pending = StageChanges::default();
+    }
+}
+
+/// What the oven's state must show for a command to count as done.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OvenExpect {
+    /// Cooking or not.
+    pub cooking: Option<bool>,
+    /// The cook we started.
+    pub cook_id: Option<String>,
+    /// Display unit.
+    pub display_unit: Option<TemperatureUnit>,
+}
+
+impl OvenExpect {
+    /// True when the state shows every expected value.
+    pub fn met_by(&self, state: &OvenState) -> bool {
+        self.cooking.is_none_or(|c| state.cooking == c)
+            && self
+                .cook_id
+                .as_ref()
+                .is_none_or(|id| state.cook_id.as_ref() == Some(id))
+            && self
+                .display_unit
+                .is_none_or(|u| state.display_unit == Some(u))
+    }
+
+    /// Names what never showed, for `not_confirmed`.
+    pub fn describe_unmet(&self, state: Option<&OvenState>) -> String {
+        let mut parts = Vec::new();
+        if let Some(id) = &self.cook_id {
+            if state.is_none_or(|s| s.cook_id.as_ref() != Some(id)) {
+                parts.push(format!(
+                    "the cook {id} (the oven drops a plan it does not accept without an error)"
+                ));
+            }
+        } else if let Some(c) = self.cooking {
+            if state.is_none_or(|s| s.cooking != c) {
+                parts.push(format!("cooking {c}"));
+            }
+        }
+        if let Some(u) = self.display_unit {
+            if state.is_none_or(|s| s.display_unit != Some(u)) {
+                parts.push(format!("display_unit {u}"));
+            }
+        }
+        parts.join(", ")
+    }
+}
+
+/// A planned oven command.
+#[derive(Debug, Default)]
+pub struct OvenPlan {
+    /// `CMD_APO_*` commands, sent one after the other.
+    pub steps: VecDeque<CloudCommand>,
+    /// The state that confirms them.
+    pub expect: OvenExpect,
+    /// Applied to the memory on success.
+    pub update: OvenUpdate,
+    /// The response's `command`.
+    pub echo: Map<String, Value>,
+    /// Said in the response.
+    pub warnings: Vec<String>,
+}
+
+/// The narrow inputs of [`plan`].
+pub(crate) struct Inputs<'a> {
+    /// The oven's last state.
+    pub(crate) state: &'a OvenState,
+    /// What it remembers.
+    pub(crate) memory: &'a OvenMemory,
+    /// Its limits.
+    pub(crate) limits: &'a OvenLimits,
+    /// Its address.
+    pub(crate) device: &'a CookerRef,
+    /// Fresh ids for the cook and its stages.
+    pub(crate) ids: &'a mut dyn Ids,
+}
+
+/// Plans a command.
+pub(crate) fn plan(changes: &OvenChanges, input: Inputs<'_>) -> Result<OvenPlan, CommandError> {
+    let oven = OvenAddress::of(input.device).ok_or_else(|| {
+        CommandError::invalid(format!(
+            "this gateway does not know how to command an oven of type {}",
+            input.device.device_type
+        ))
+    })?;
+    let state = input.state;
+    let mut plan = OvenPlan {
+        echo: changes.echo(),
+        ..OvenPlan::default()
+    };
+    // Everything is validated before any step is planned.
+    let start = match (changes.cook, state.cooking) {
+        (Some(true), false) => Some(next_start(changes, input.memory)?),
+        (cook, true) if cook != Some(false) && changes.changes_cook() => {
+            Some(running_change(changes, state))
+        }
+        _ => None,
+    };
+    let resolved = match &start {
+        Some(stages) => Some(resolve_all(stages, changes.food, input.limits)?),
+        None => {
+            check_pending(changes, input.memory, input.limits)?;
+            None
+        }
+    };
+    if let Some(unit) = changes.display_unit {
+        if state.display_unit != Some(unit) {
+            plan.steps.push_back(
+                ApoCommand::SetTemperatureUnit {
+                    oven: oven.clone(),
+                    unit,
+                }
+                .into(),
+            );
+            plan.expect.display_unit = Some(unit);
+        }
+    }
+    match (changes.cook, state.cooking, resolved) {
+        (_, _, Some(stages)) => {
+            let cook = spec(&stages, input.ids);
+            plan.echo
+                .insert("cook_id".into(), Value::from(cook.cook_id.as_str()));
+            plan.echo.insert("stages".into(), echo_stages(&stages));
+            plan.expect.cooking = Some(true);
+            plan.expect.cook_id = Some(cook.cook_id.clone());
+            plan.steps.push_back(ApoCommand::start(oven, cook).into());
+            if state.cooking {
+                plan.warnings.push(RESTART_WARNING.into());
+            } else {
+                plan.update.consumes_pending = true;
+            }
+        }
+        (Some(false), true, None) => {
+            plan.steps
+                .push_back(ApoCommand::Stop { oven: oven.clone() }.into());
+            plan.expect.cooking = Some(false);
+            store_pending(changes, &mut plan);
+        }
+        (Some(false), false, None) => {
+            plan.warnings.push("the oven was not cooking".into());
+            store_pending(changes, &mut plan);
+        }
+        (Some(true), true, None) => plan.warnings.push("the oven was already cooking".into()),
+        (_, _, None) => store_pending(changes, &mut plan),
+    }
+    Ok(plan)
+}
+
+/// Idle changes are kept for the next start; nothing is sent for them.
+fn store_pending(changes: &OvenChanges, plan: &mut OvenPlan) {
+    if !changes.stage.is_empty() {
+        plan.update.pending = Some(changes.stage.clone());
+    }
+    if let Some(stages) = &changes.stages {
+        plan.update.pending_stages = Some(stages.clone());
+    }
+}
+
+/// The stages of the next start: the command's stages; else its stage keys over the pending
+/// ones; else the pending stages.
+fn next_start(
+    changes: &OvenChanges,
+    memory: &OvenMemory,
+) -> Result<Vec<StageChanges>, CommandError> {
+    if let Some(stages) = &changes.stages {
+        return Ok(stages.clone());
+    }
+    if changes.stage.is_empty() {
+        if let Some(stages) = &memory.pending_stages {
+            return Ok(stages.clone());
+        }
+    }
+    Ok(vec![memory.pending.overlaid(&changes.stage)])
+}
+
+/// Pending values are checked as far as they can be: as the stage they would start, once a
+/// target is known.
+fn check_pending(
+    changes: &OvenChanges,
+    memory: &OvenMemory,
+    limits: &OvenLimits,
+) -> Result<(), CommandError> {
+    if let Some(stages) = &changes.stages {
+        resolve_all(stages, changes.food, limits)?;
+    } else if !changes.stage.is_empty() {
+        let merged = memory.pending.overlaid(&changes.stage);
+        if merged.target_temperature.is_some() {
+            resolve_all(&[merged], changes.food, limits)?;
+        }
+    }
+    Ok(())
+}
+
+/// The running stage as the state shows it, with the command's changes; or the command's
+/// stages.
+fn running_change(changes: &OvenChanges, state: &OvenState) -> Vec<StageChanges> {
+    if let Some(stages) = &changes.stages {
+        return stages.clone();
+    }
+    let elements = match (state.element_top, state.element_bottom, state.element_rear) {
+        (Some(top), Some(bottom), Some(rear)) => Some(Elements { top, bottom, rear }),
+        _ => None,
+    };
+    let timer = (state.timer_total > 0).then_some(if state.timer_running {
+        state.timer_remaining
+    } else {
+        state.timer_total
+    });
+    let running = StageChanges {
+        temperature_mode: state.temperature_mode,
+        target_temperature: state.target_temperature.map(Temperature::from_celsius),
+        // Whole percent by construction of the state (0–100 from the oven).
+        steam: state
+            .steam_target
+            .map(|s| s.clamp(0.0, 100.0).round() as u8),
+        elements,
+        fan: state.fan_speed,
+        timer,
+        timer_start: state.timer_running.then_some(TimerStart::Immediately),
+        probe_target: state
+            .probe_target
+            .map(|p| Some(Temperature::from_celsius(p))),
+        title: state.stage_title.clone(),
+    };
+    vec![running.overlaid(&changes.stage)]
+}
+
+/// Fills a stage's unset keys with the defaults and checks it.
+fn resolve(
+    stage: &StageChanges,
+    at: &str,
+    food: Option<Food>,
+    limits: &OvenLimits,
+) -> Result<ResolvedStage, CommandError> {
+    let target = stage.target_temperature.ok_or_else(|| {
+        CommandError::invalid(format!(
+            "no target temperature is known for this cook: give {at}target_temperature"
+        ))
+    })?;
+    let resolved = ResolvedStage {
+        mode: stage.temperature_mode.unwrap_or(TemperatureMode::Dry),
+        target,
+        steam: stage.steam.unwrap_or(0),
+        elements: stage.elements.unwrap_or(Elements {
+            top: false,
+            bottom: false,
+            rear: true,
+        }),
+        fan: stage.fan.unwrap_or(100),
+        timer: stage.timer.unwrap_or(0),
+        timer_start: stage.timer_start.unwrap_or(TimerStart::WhenPreheated),
+        probe: stage.probe_target.flatten(),
+        title: stage.title.clone().unwrap_or_default(),
+    };
+    limits.check(&resolved, at)?;
+    if let Some(food) = food {
+        if resolved.mode == TemperatureMode::Wet {
+            let key = format!("{at}target_temperature");
+            check_food_safety(food, &key, target, resolved.timer)?;
+        }
+        if let Some(probe) = resolved.probe {
+            // The stage ends when the probe reaches its target, so nothing is held below it:
+            // only the food's safe minimum applies (a nominal 1 s stands for "no holding").
+            check_food_safety(food, &format!("{at}probe_target"), probe, 1)?;
+        }
+    }
+    Ok(resolved)
+}
+
+fn resolve_all(
+    stages: &[StageChanges],
+    food: Option<Food>,
+    limits: &OvenLimits,
+) -> Result<Vec<ResolvedStage>, CommandError> {
+    let many = stages.len() > 1;
+    stages
+        .iter()
+        .enumerate()
+        .map(|(i, stage)| {
+            let at = if many {
+                format!("stages[{}].", i + 1)
+            } else {
+                String::new()
+            };
+            resolve(stage, &at, food, limits)
+        })
+        .collect()
+}
+
+fn setpoint(t: Temperature) -> Setpoint {
+    // The unit the user gave stays exact; the other is rounded to hundredths as the app does.
+    let round = crate::command::round2;
+    match t.unit {
+        TemperatureUnit::C => Setpoint {
+            celsius: t.value,
+            fahrenheit: round(TemperatureUnit::F.from_celsius(t.value)),
+        },
+        TemperatureUnit::F => Setpoint {
+            celsius: round(t.celsius()),
+            fahrenheit: t.value,
+        },
+    }
+}
+
+/// The cook to send, with fresh ids.
+fn spec(stages: &[ResolvedStage], ids: &mut dyn Ids) -> CookSpec {
+    CookSpec {
+        cook_id: ids.uuid(),
+        stages: stages
+            .iter()
+            .map(|s| StageSpec {
+                id: ids.uuid(),
+                title: s.title.clone(),
+                mode: s.mode.bulb(),
+                target: setpoint(s.target),
+                steam: s.steam,
+                elements: s.elements,
+                fan: s.fan,
+                timer: (s.timer > 0).then_some(StageTimer {
+                    seconds: s.timer,
+                    start: s.timer_start,
+                }),
+                probe: s.probe.map(setpoint),
+            })
+            .collect(),
+    }
+}
+
+/// The stages a start used, as the response echoes them.
+fn echo_stages(stages: &[ResolvedStage]) -> Value {
+    Value::Array(
+        stages
+            .iter()
+            .map(|s| {
+                let mut map = Map::new();
+                StageChanges {
+                    temperature_mode: Some(s.mode),
+                    target_temperature: Some(s.target),
+                    steam: Some(s.steam),
+                    elements: Some(s.elements),
+                    fan: Some(s.fan),
+                    timer: Some(s.timer),
+                    timer_start: (s.timer > 0).then_some(s.timer_start),
+                    probe_target: s.probe.map(Some),
+                    title: (!s.title.is_empty()).then(|| s.title.clone()),
+                }
+                .echo(&mut map);
+                Value::Object(map)
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::ErrorCode;
+    use crate::oven::command::parse;
+    use crate::oven::state::OvenStage;
+    use crate::oven::wire::OvenAddress;
+    use crate::wire::DeviceType;
+    use serde_json::json;
+
+    /// Ids `id-1`, `id-2`, … in order.
+    #[derive(Default)]
+    struct Counter(u32);
+
+    impl Ids for Counter {
+        fn uuid(&mut self) -> String {
+            self.0 += 1;
+            format!("id-{}", self.0)
+        }
+    }
+
+    fn device(t: &str) -> CookerRef {
+        CookerRef {
+            cooker_id: "oven1".into(),
+            device_type: DeviceType::new(t),
+        }
+    }
+
+    fn run(
+        command: Value,
+        state: &OvenState,
+        memory: &OvenMemory,
+    ) -> Result<OvenPlan, CommandError> {
+        let Value::Object(fields) = command else {
+            unreachable!()
+        };
+        let changes = parse(&fields)?;
+        let device = device(&state.model);
+        let limits = OvenLimits::of(&device.device_type, None);
+        plan(
+            &changes,
+            Inputs {
+                state,
+                memory,
+                limits: &limits,
+                device: &device,
+                ids: &mut Counter::default(),
+            },
+        )
+    }
+
+    fn frame(plan: &OvenPlan, i: usize) -> Value {
+        serde_json::from_str(&plan.steps[i].to_frame("r")).unwrap()
+    }
+
+    fn cooking(model: &str) -> OvenState {
+        OvenState {
+            cooking: true,
+            stage: OvenStage::Cooking,
+            target_temperature: Some(200.0),
+            element_top: Some(false),
+            element_bottom: Some(true),
+            element_rear: Some(true),
+            fan_speed: Some(100),
+            timer_running: true,
+            timer_total: 1800,
+            timer_remaining: 600,
+            cook_id: Some("old".into()),
+            ..OvenState::idle_example(model)
+        }
+    }
+
+    #[test]
+    fn idle_keys_are_pending_and_a_start_uses_them() {
+        let idle = OvenState::idle_example("oven_v2");
+        let pending = run(
+            json!({"target_temperature": 180, "timer": 30}),
+            &idle,
+            &OvenMemory::default(),
+        )
+        .unwrap();
+        assert!(pending.steps.is_empty());
+        let mut memory = OvenMemory::default();
+        remember(&mut memory, pending.update);
+        assert_eq!(memory.pending.timer, Some(1800));
+
+        let start = run(json!({"cook": true, "fan": "low"}), &idle, &memory).unwrap();
+        assert_eq!(start.steps.len(), 1);
+        assert_eq!(start.expect.cook_id.as_deref(), Some("id-1"));
+        assert_eq!(start.expect.cooking, Some(true));
+        assert!(start.update.consumes_pending);
+        let f = frame(&start, 0);
+        assert_eq!(f["command"], "CMD_APO_START");
+        assert_eq!(f["payload"]["type"], "CMD_APO_START");
+        let payload = &f["payload"]["payload"];
+        assert_eq!(payload["type"], "oven_v2", "the v2 shape for a v2 oven");
+        assert_eq!(payload["cookId"], "id-1");
+        let stage = &payload["stages"][0];
+        assert_eq!(stage["id"], "id-2");
+        assert_eq!(
+            stage["do"]["temperatureBulbs"],
+            json!({"mode": "dry", "dry": {"setpoint": {"celsius": 180}}})
+        );
+        assert_eq!(stage["do"]["fan"]["speed"], 33);
+        assert_eq!(stage["do"]["timer"]["initial"], 1800);
+        assert_eq!(
+            stage["do"]["timer"]["entry"],
+            json!({"conditions": {"and": {"nodes.temperatureBulbs.dry.current.celsius": {">=": 180}}}}),
+            "the timer waits for the preheat by default"
+        );
+        assert_eq!(
+            Value::Object(start.echo.clone())["stages"][0],
+            json!({"temperature_mode": "dry", "target_temperature": 180, "steam": 0,
+                "elements": ["rear"], "fan": 33, "timer": 1800, "timer_start": "when_preheated"})
+        );
+    }
+
+    #[test]
+    fn a_start_needs_a_target_and_a_valid_plan() {
+        let idle = OvenState::idle_example("oven_v1");
+        let none = OvenMemory::default();
+        let err = run(json!({"cook": true}), &idle, &none).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidValue);
+        assert!(err.message.contains("give target_temperature"));
+        let err = run(
+            json!({"cook": true, "stages": [
+                {"target_temperature": 200, "timer": 10},
+                {"target_temperature": 200, "elements": "bottom"}
+            ]}),
+            &idle,
+            &none,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::OutOfRange);
+        assert!(
+            err.message
+                .starts_with("stages[2].target_temperature 200 °C is above the 180 °C"),
+            "{}",
+            err.message
+        );
+        // A bad pending value is refused at once, not at the next start.
+        let err = run(json!({"target_temperature": 300}), &idle, &none).unwrap_err();
+        assert_eq!(err.code, ErrorCode::OutOfRange);
+    }
+
+    #[test]
+    fn food_rules_apply_to_wet_cooks_and_probe_targets() {
+        let idle = OvenState::idle_example("oven_v2");
+        let none = OvenMemory::default();
+        let err = run(
+            json!({"cook": true, "temperature_mode": "wet", "target_temperature": 55, "steam": 100, "food": "poultry", "timer": 60}),
+            &idle,
+            &none,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unsafe);
+        let err = run(
+            json!({"cook": true, "target_temperature": 180, "probe_target": 50, "food": "poultry"}),
+            &idle,
+            &none,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unsafe);
+        assert!(err.message.starts_with("probe_target"), "{}", err.message);
+        // A dry roast is not a sous-vide hold: the food rules judge its probe only.
+        assert!(run(
+            json!({"cook": true, "target_temperature": 180, "probe_target": 74, "food": "poultry"}),
+            &idle,
+            &none
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn a_change_to_a_running_cook_is_a_whole_new_start() {
+        let state = cooking("oven_v1");
+        let change = run(
+            json!({"target_temperature": 190}),
+            &state,
+            &OvenMemory::default(),
+        )
+        .unwrap();
+        assert_eq!(change.warnings, [RESTART_WARNING]);
+        assert_eq!(change.steps.len(), 1);
+        let f = frame(&change, 0);
+        let payload = &f["payload"]["payload"];
+        assert_eq!(payload["type"], "oven_v1", "the v1 shape for a v1 oven");
+        let stages = payload["stages"].as_array().unwrap();
+        assert_eq!(
+            stages.len(),
+            1,
+            "the timer was running: it goes on at once, no preheat"
+        );
+        let stage = &stages[0];
+        assert_eq!(stage["type"], "cook");
+        assert_eq!(
+            stage["timer"]["initial"], 600,
+            "the time that was remaining"
+        );
+        assert_eq!(
+            stage["temperatureBulbs"]["dry"]["setpoint"],
+            json!({"celsius": 190, "fahrenheit": 374})
+        );
+        assert_eq!(
+            stage["heatingElements"],
+            json!({"top": {"on": false}, "bottom": {"on": true}, "rear": {"on": true}})
+        );
+        assert!(!change.update.consumes_pending);
+        // A stop, and a start of what runs.
+        let stop = run(json!({"cook": false}), &state, &OvenMemory::default()).unwrap();
+        assert_eq!(
+            frame(&stop, 0),
+            json!({"command": "CMD_APO_STOP", "requestId": "r", "payload": {"id": "oven1", "type": "CMD_APO_STOP"}})
+        );
+        assert_eq!(stop.expect.cooking, Some(false));
+        let again = run(json!({"cook": true}), &state, &OvenMemory::default()).unwrap();
+        assert!(again.steps.is_empty());
+        assert_eq!(again.warnings, ["the oven was already cooking"]);
+    }
+
+    #[test]
+    fn confirmation_needs_the_cook_sent() {
+        let expect = OvenExpect {
+            cooking: Some(true),
+            cook_id: Some("id-1".into()),
+            display_unit: None,
+        };
+        let mut state = cooking("oven_v2");
+        assert!(!expect.met_by(&state), "another cook runs");
+        assert!(expect
+            .describe_unmet(Some(&state))
+            .contains("the cook id-1"));
+        state.cook_id = Some("id-1".into());
+        assert!(expect.met_by(&state));
+        let unit = OvenExpect {
+            display_unit: Some(TemperatureUnit::F),
+            ..OvenExpect::default()
+        };
+        assert!(!unit.met_by(&state));
+        assert_eq!(unit.describe_unmet(None), "display_unit F");
+    }
+
+    #[test]
+    fn only_a_known_oven_generation_is_addressed() {
+        assert!(OvenAddress::of(&device("a7")).is_none());
+        assert!(OvenAddress::of(&device("oven_v3")).is_none());
+        assert!(matches!(
+            OvenAddress::of(&device("OVEN_V1")),
+            Some(OvenAddress::V1(_))
+        ));
+        assert!(matches!(
+            OvenAddress::of(&device("oven_v2")),
+            Some(OvenAddress::V2(_))
+        ));
+        let mut state = OvenState::idle_example("oven_v3");
+        state.model = "oven_v3".into();
+        let err = run(
+            json!({"cook": true, "target_temperature": 180}),
+            &state,
+            &OvenMemory::default(),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("oven_v3"));
+    }
+
+    #[test]
+    fn the_display_unit_is_its_own_command() {
+        let idle = OvenState::idle_example("oven_v2");
+        let plan = run(json!({"display_unit": "F"}), &idle, &OvenMemory::default()).unwrap();
+        assert_eq!(
+            frame(&plan, 0),
+            json!({"command": "CMD_APO_SET_TEMPERATURE_UNIT", "requestId": "r", "payload":
+                {"id": "oven1", "type": "CMD_APO_SET_TEMPERATURE_UNIT", "payload": {"temperatureUnit": "F"}}})
+        );
+        assert_eq!(plan.expect.display_unit, Some(TemperatureUnit::F));
+    }
+}

@@ -1,0 +1,371 @@
+//! The `CMD_APO_*` commands the gateway sends: the only three a Personal Access Token may send
+//! an oven (`anova-oven.md` §1.4), in the nested envelope
+//! `{"command", "requestId", "payload": {"id": <oven>, "type": <command>, "payload"?: {…}}}`.
+//!
+//! A start goes out in its generation's own shape, and a plan can never reach an oven of the
+//! other generation: [`OvenV1`] and [`OvenV2`] can only be made from a device of that type
+//! ([`OvenAddress::of`]), and [`ApoCommand::StartV1`] / [`ApoCommand::StartV2`] only take the
+//! matching one. (A v1 plan puts a real v2 oven into an error state until it is power-cycled.)
+//! `CMD_APO_DISCONNECT`, which unpairs the oven, is deliberately not here.
+
+use super::start::{start_v1, start_v2, CookSpec};
+use crate::wire::{CookerRef, Generation, TemperatureUnit};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// The address of a Precision Oven 1.0; only [`OvenAddress::of`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OvenV1(CookerRef);
+
+/// The address of a Precision Oven 2.0; only [`OvenAddress::of`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OvenV2(CookerRef);
+
+/// An oven's address, by generation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OvenAddress {
+    /// `oven_v1`.
+    V1(OvenV1),
+    /// `oven_v2`.
+    V2(OvenV2),
+}
+
+impl OvenAddress {
+    /// The address of a device whose type names an oven generation we know; `None` otherwise.
+    pub fn of(device: &CookerRef) -> Option<Self> {
+        match device.device_type.generation() {
+            Generation::OvenV1 => Some(Self::V1(OvenV1(device.clone()))),
+            Generation::OvenV2 => Some(Self::V2(OvenV2(device.clone()))),
+            _ => None,
+        }
+    }
+
+    /// The `cookerId` and exact `type`.
+    pub fn device(&self) -> &CookerRef {
+        match self {
+            Self::V1(OvenV1(d)) | Self::V2(OvenV2(d)) => d,
+        }
+    }
+}
+
+/// The oven commands the gateway sends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApoCommand {
+    /// `CMD_APO_START` to a Precision Oven 1.0, in the v1 shape.
+    StartV1 {
+        /// The oven.
+        oven: OvenV1,
+        /// The cook.
+        cook: CookSpec,
+    },
+    /// `CMD_APO_START` to a Precision Oven 2.0, in the v2 shape.
+    StartV2 {
+        /// The oven.
+        oven: OvenV2,
+        /// The cook.
+        cook: CookSpec,
+    },
+    /// `CMD_APO_STOP`.
+    Stop {
+        /// The oven.
+        oven: OvenAddress,
+    },
+    /// `CMD_APO_SET_TEMPERATURE_UNIT`: the display only; the wire stays °C.
+    SetTemperatureUnit {
+        /// The oven.
+        oven: OvenAddress,
+        /// The new display unit.
+        unit: TemperatureUnit,
+    },
+}
+
+impl ApoCommand {
+    /// A start in the shape of the oven's generation.
+    pub fn start(oven: OvenAddress, cook: CookSpec) -> Self {
+        match oven {
+            OvenAddress::V1(oven) => Self::StartV1 { oven, cook },
+            OvenAddress::V2(oven) => Self::StartV2 { oven, cook },
+        }
+    }
+
+    /// The `command` text.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::StartV1 { .. } | Self::StartV2 { .. } => "CMD_APO_START",
+            Self::Stop { .. } => "CMD_APO_STOP",
+            Self::SetTemperatureUnit { .. } => "CMD_APO_SET_TEMPERATURE_UNIT",
+        }
+    }
+
+    /// The oven's `cookerId` and `type`.
+    pub fn device(&self) -> &CookerRef {
+        match self {
+            Self::StartV1 {
+                oven: OvenV1(d), ..
+            }
+            | Self::StartV2 {
+                oven: OvenV2(d), ..
+            } => d,
+            Self::Stop { oven } | Self::SetTemperatureUnit { oven, .. } => oven.device(),
+        }
+    }
+
+    /// The inner `payload`, absent for commands without arguments.
+    fn inner(&self) -> Option<Value> {
+        match self {
+            Self::StartV1 {
+                oven: OvenV1(d),
+                cook,
+            } => Some(start_v1(cook, &d.cooker_id, d.device_type.as_str())),
+            Self::StartV2 {
+                oven: OvenV2(d),
+                cook,
+            } => Some(start_v2(cook, &d.cooker_id, d.device_type.as_str())),
+            Self::Stop { .. } => None,
+            Self::SetTemperatureUnit { unit, .. } => {
+                Some(json!({"temperatureUnit": unit.as_str()}))
+            }
+        }
+    }
+
+    /// The whole frame.
+    pub fn to_frame(&self, request_id: &str) -> String {
+        #[derive(Serialize)]
+        struct Envelope<'a> {
+            id: &'a str,
+            #[serde(rename = "type")]
+            command: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            payload: Option<Value>,
+        }
+        #[derive(Serialize)]
+        struct Frame<'a> {
+            command: &'static str,
+            #[serde(rename = "requestId")]
+            request_id: &'a str,
+            payload: Envelope<'a>,
+        }
+        serde_json::to_string(&Frame {
+            command: self.name(),
+            request_id,
+            payload: Envelope {
+                id: &self.device().cooker_id,
+                command: self.name(),
+                payload: self.inner(),
+            },
+        })
+        .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oven::wire::{BulbMode, Elements, Setpoint, StageSpec, StageTimer, TimerStart};
+    use crate::wire::DeviceType;
+
+    const V2_START: &str = include_str!(
+        "../../../tests/fixtures/anova-messages/CMD_APO_START.oven_v2.documented.json"
+    );
+
+    fn address(id: &str, t: &str) -> OvenAddress {
+        OvenAddress::of(&CookerRef {
+            cooker_id: id.into(),
+            device_type: DeviceType::new(t),
+        })
+        .unwrap()
+    }
+
+    fn rear() -> Elements {
+        Elements {
+            top: false,
+            bottom: false,
+            rear: true,
+        }
+    }
+
+    #[test]
+    fn a_v2_start_is_the_documented_example() {
+        let cook = CookSpec {
+            cook_id: "e4f5c1d0-7a32-4b84-8f3e-3a1d2b6c9f00".into(),
+            stages: vec![StageSpec {
+                id: "1d9f6c3e-5b1a-4a9e-9d42-0c7b1f2e3a01".into(),
+                title: String::new(),
+                mode: BulbMode::Wet,
+                target: Setpoint {
+                    celsius: 60.0,
+                    fahrenheit: 140.0,
+                },
+                steam: 100,
+                elements: rear(),
+                fan: 100,
+                timer: Some(StageTimer {
+                    seconds: 5400,
+                    start: TimerStart::Immediately,
+                }),
+                probe: None,
+            }],
+        };
+        let command = ApoCommand::start(address("OVENID0000000000001", "oven_v2"), cook);
+        assert!(matches!(command, ApoCommand::StartV2 { .. }));
+        let ours: Value =
+            serde_json::from_str(&command.to_frame("5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"))
+                .unwrap();
+        let documented: Value = serde_json::from_str(V2_START).unwrap();
+        assert_eq!(ours, documented);
+    }
+
+    /// The first preheat/cook pair of the app's v1 start captured by bogd/anova-oven-api
+    /// (`anova-oven.md` §1.9): our stages carry the same keys and values, with our ids.
+    #[test]
+    fn a_v1_start_pairs_preheat_and_cook_stages() {
+        let cook = CookSpec {
+            cook_id: "cook-1".into(),
+            stages: vec![StageSpec {
+                id: "stage-1".into(),
+                title: "First stage".into(),
+                mode: BulbMode::Dry,
+                target: Setpoint {
+                    celsius: 210.0,
+                    fahrenheit: 410.0,
+                },
+                steam: 0,
+                elements: rear(),
+                fan: 100,
+                timer: Some(StageTimer {
+                    seconds: 1800,
+                    start: TimerStart::WhenPreheated,
+                }),
+                probe: None,
+            }],
+        };
+        let command = ApoCommand::start(address("0123456789abcdef", "oven_v1"), cook);
+        let frame: Value = serde_json::from_str(&command.to_frame("req")).unwrap();
+        let stage = |id: &str, kind: &str| {
+            json!({
+                "stepType": "stage", "id": id, "title": "First stage", "description": "",
+                "type": kind, "userActionRequired": false,
+                "temperatureBulbs": {"dry": {"setpoint": {"fahrenheit": 410, "celsius": 210}}, "mode": "dry"},
+                "heatingElements": {"bottom": {"on": false}, "top": {"on": false}, "rear": {"on": true}},
+                "fan": {"speed": 100}, "vent": {"open": false}, "rackPosition": 3
+            })
+        };
+        let mut cook_stage = stage("stage-1", "cook");
+        cook_stage["timerAdded"] = true.into();
+        cook_stage["probeAdded"] = false.into();
+        cook_stage["timer"] = json!({"initial": 1800});
+        assert_eq!(
+            frame,
+            json!({"command": "CMD_APO_START", "requestId": "req", "payload": {
+            "id": "0123456789abcdef", "type": "CMD_APO_START", "payload": {
+                "cookId": "cook-1", "cookerId": "0123456789abcdef", "cookableId": "",
+                "title": "", "type": "oven_v1", "originSource": "api", "cookableType": "manual",
+                "stages": [stage("stage-1-preheat", "preheat"), cook_stage]
+            }}})
+        );
+    }
+
+    #[test]
+    fn stop_and_unit_are_the_documented_envelopes() {
+        for t in ["oven_v1", "oven_v2"] {
+            let stop = ApoCommand::Stop {
+                oven: address("0123456789abcdef", t),
+            };
+            let frame: Value =
+                serde_json::from_str(&stop.to_frame("1eddc2c8-d1f1-446b-b76d-334221134")).unwrap();
+            assert_eq!(
+                frame,
+                json!({"command": "CMD_APO_STOP", "payload": {"type": "CMD_APO_STOP",
+                    "id": "0123456789abcdef"}, "requestId": "1eddc2c8-d1f1-446b-b76d-334221134"})
+            );
+            let unit = ApoCommand::SetTemperatureUnit {
+                oven: address("o", t),
+                unit: TemperatureUnit::C,
+            };
+            let frame: Value = serde_json::from_str(&unit.to_frame("r")).unwrap();
+            assert_eq!(frame["payload"]["payload"], json!({"temperatureUnit": "C"}));
+            assert_eq!(frame["payload"]["type"], "CMD_APO_SET_TEMPERATURE_UNIT");
+        }
+    }
+
+    #[test]
+    fn v2_stages_encode_preheat_timer_start_and_probe() {
+        let stage = |timer: Option<StageTimer>, probe: Option<f64>| StageSpec {
+            id: "s".into(),
+            title: String::new(),
+            mode: BulbMode::Dry,
+            target: Setpoint {
+                celsius: 200.0,
+                fahrenheit: 392.0,
+            },
+            steam: 30,
+            elements: rear(),
+            fan: 100,
+            timer,
+            probe: probe.map(|c| Setpoint {
+                celsius: c,
+                fahrenheit: 0.0,
+            }),
+        };
+        let frame = |spec: StageSpec| -> Value {
+            let command = ApoCommand::start(
+                address("o", "oven_v2"),
+                CookSpec {
+                    cook_id: "c".into(),
+                    stages: vec![spec],
+                },
+            );
+            let value: Value = serde_json::from_str(&command.to_frame("r")).unwrap();
+            value["payload"]["payload"]["stages"][0].clone()
+        };
+        let preheated = json!({"conditions": {"and": {"nodes.temperatureBulbs.dry.current.celsius": {">=": 200}}}});
+        // The app's two-stage example, stage 1: 200 °C with 30 % steam, 20 min after preheat.
+        let timed = frame(stage(
+            Some(StageTimer {
+                seconds: 1200,
+                start: TimerStart::WhenPreheated,
+            }),
+            None,
+        ));
+        assert_eq!(timed["entry"], preheated);
+        assert_eq!(
+            timed["do"]["timer"],
+            json!({"initial": 1200, "entry": preheated})
+        );
+        assert_eq!(
+            timed["do"]["steamGenerators"],
+            json!({"mode": "steam-percentage", "steamPercentage": {"setpoint": 30}})
+        );
+        assert_eq!(
+            timed["exit"],
+            json!({"conditions": {"and": {"nodes.timer.mode": {"=": "completed"}}}})
+        );
+        let food = frame(stage(
+            Some(StageTimer {
+                seconds: 300,
+                start: TimerStart::OnFoodDetected,
+            }),
+            None,
+        ));
+        assert_eq!(
+            food["do"]["timer"]["entry"],
+            json!({"conditions": {"or": {"userAction": {"=": true}, "nodes.cavityCamera.isEmpty": {"=": false}}}})
+        );
+        let probe = frame(stage(None, Some(57.0)));
+        assert_eq!(
+            probe["do"]["temperatureProbe"],
+            json!({"setpoint": {"celsius": 57}})
+        );
+        assert_eq!(
+            probe["exit"],
+            json!({"conditions": {"and": {"nodes.temperatureProbe.current.celsius": {">=": 57}}}})
+        );
+        assert!(probe["do"].get("timer").is_none());
+        let open = frame(stage(None, None));
+        assert_eq!(
+            open["exit"],
+            json!({"conditions": {"and": {}}}),
+            "until stopped"
+        );
+    }
+}
