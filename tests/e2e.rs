@@ -392,3 +392,96 @@ async fn bridge_requests_and_graceful_stop() {
         .next_matching(WAIT, "offline on stop", |m| m.payload == "offline")
         .await;
 }
+
+/// Issue 14: under `--speed`, times are steady and agree with each other. The simulated world's
+/// clock runs N times faster; the bridge reads a Gen 3 cooker's times on its own clock and a
+/// Gen 2 cooker's on its tick, so the end time holds from push to push, and while maintaining
+/// the end lies before `updated_at` by exactly `time_maintaining`.
+#[tokio::test]
+async fn times_are_steady_and_consistent_at_sixty_times_speed() {
+    use anova2mqtt::simulator::SimCookerSpec;
+    let warm = |spec: SimCookerSpec| SimCookerSpec {
+        water_temperature_c: 60.0,
+        target_temperature_c: 60.0,
+        ..spec
+    };
+    let sim = SimulatorConfig {
+        speed: 60.0,
+        idle_push_interval: Duration::from_millis(200),
+        cooking_push_interval: Duration::from_millis(100),
+        ..SimulatorConfig::for_tests(vec![
+            warm(anova2mqtt::simulator::SimCookerSpec::a7(
+                "A7DEMO000000000001",
+                "a7",
+            )),
+            warm(anova2mqtt::simulator::SimCookerSpec::pro(
+                "PRODEMO00000000001",
+                "pro",
+            )),
+        ])
+    };
+    let mut sys = System::start(sim, |_| {}).await;
+    sys.ready().await;
+    for id in [A7, PRO] {
+        let r = sys
+            .command(
+                &format!("anova2mqtt/{id}/set"),
+                r#"{"cook":true,"target_temperature":60,"timer":"3m"}"#,
+            )
+            .await;
+        assert_eq!(r["status"], "ok", "{r}");
+    }
+    // Three simulated minutes take three real seconds; watch until both maintain a while.
+    for id in [A7, PRO] {
+        let topic = format!("anova2mqtt/{id}/state");
+        sys.watcher
+            .next_matching(Duration::from_secs(8), "maintaining", |m| {
+                m.topic == topic && m.json()["time_maintaining"].as_u64() >= Some(60)
+            })
+            .await;
+    }
+    let parse = |v: &Value| {
+        time::OffsetDateTime::parse(
+            v.as_str().unwrap_or(""),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .ok()
+    };
+    for id in [A7, PRO] {
+        let states: Vec<Value> = sys
+            .watcher
+            .on(&format!("anova2mqtt/{id}/state"))
+            .iter()
+            .map(Msg::json)
+            .filter(|s| s["cooking"] == true)
+            .collect();
+        let ends: Vec<time::OffsetDateTime> = states
+            .iter()
+            .filter(|s| s["stage"] == "cooking" || s["stage"] == "maintaining")
+            .filter_map(|s| parse(&s["cook_ends_at"]))
+            .collect();
+        assert!(ends.len() >= 3, "{id}: {states:#?}");
+        let spread = *ends.iter().max().unwrap() - *ends.iter().min().unwrap();
+        assert!(
+            spread <= time::Duration::seconds(2),
+            "{id}: cook_ends_at moved by {spread} over {} pushes",
+            ends.len()
+        );
+        for s in states.iter().filter(|s| s["stage"] == "maintaining") {
+            let (end, at) = (
+                parse(&s["cook_ends_at"]).unwrap(),
+                parse(&s["updated_at"]).unwrap(),
+            );
+            let maintaining = s["time_maintaining"].as_i64().unwrap_or(-1);
+            assert!(
+                end <= at,
+                "{id}: ends after its own update while maintaining: {s}"
+            );
+            assert!(
+                ((at - end).whole_seconds() - maintaining).abs() <= 2,
+                "{id}: time_maintaining {maintaining} disagrees with {s}"
+            );
+        }
+    }
+    sys.stop().await;
+}

@@ -46,6 +46,16 @@ pub fn seconds_between(from: OffsetDateTime, to: OffsetDateTime) -> i64 {
     (to - from).whole_seconds()
 }
 
+/// The time a state describes: the device's own report time when it has one that is not
+/// behind our receipt, else the receipt time. A live push's `updatedTimestamp` is the device's
+/// report time, within moments of our receipt; following it keeps every derived time (remaining,
+/// end, time maintaining) on the same clock as `updated_at`, including in a time-scaled
+/// simulation whose clock runs faster. A report time behind our receipt (a cached state of a
+/// device that stopped reporting) would make remaining times stale, so receipt wins then.
+pub fn device_now(received: OffsetDateTime, reported: Option<OffsetDateTime>) -> OffsetDateTime {
+    reported.map_or(received, |reported| reported.max(received))
+}
+
 /// Keeps a previously published end time when the new estimate only wobbled.
 pub fn steady_end(new: OffsetDateTime, previous: Option<OffsetDateTime>) -> OffsetDateTime {
     match previous {
@@ -68,6 +78,14 @@ mod tests {
             t + Duration::seconds(9)
         );
         assert_eq!(seconds(-5), 0);
+        let later = t + Duration::seconds(30);
+        assert_eq!(
+            device_now(t, Some(later)),
+            later,
+            "a clock ahead is followed"
+        );
+        assert_eq!(device_now(later, Some(t)), later, "a stale report is not");
+        assert_eq!(device_now(t, None), t);
         assert_eq!(
             parse_timestamp("2026-04-09T22:44:29.431Z"),
             Some(datetime!(2026-04-09 22:44:29 UTC))

@@ -16,7 +16,7 @@ use super::wire::{
     TimerMode,
 };
 use crate::appliance::readings::{
-    parse_timestamp, seconds, seconds_between, steady_end, utc_seconds, HvacAction,
+    device_now, parse_timestamp, seconds, seconds_between, steady_end, utc_seconds, HvacAction,
 };
 use crate::wire::{DeviceType, TemperatureUnit};
 use serde::Serialize;
@@ -465,7 +465,9 @@ impl OvenState {
             if let Some(cook) = &s.cook {
                 out.read_cook_v2(cook);
             }
-            out.read_timer(common.timer, now, previous, TimerClock::StartedAt);
+            // Remaining times on the oven's clock (see `device_now`).
+            let clock = device_now(now, common.updated.and_then(parse_timestamp));
+            out.read_timer(common.timer, clock, previous, TimerClock::StartedAt);
         }
         out
     }
@@ -525,7 +527,9 @@ impl OvenState {
             if let Some(cook) = &s.cook {
                 out.read_cook_v1(cook);
             }
-            out.read_timer(common.timer, now, previous, TimerClock::Elapsed);
+            // Remaining times on the oven's clock (see `device_now`).
+            let clock = device_now(now, common.updated.and_then(parse_timestamp));
+            out.read_timer(common.timer, clock, previous, TimerClock::Elapsed);
         }
         out
     }

@@ -1,15 +1,25 @@
 //! Time scaling. Each device keeps its own simulated clock (seconds since the simulator
-//! started, advanced by `real elapsed × speed`). Every instant it remembers (cook start, stage
-//! start, timer start) is a simulated instant, and is reported as
-//! `wall_now − (simulated_now − simulated_instant)`: clients compute a timer's remaining time
-//! as `initial − (now − startedAtTimestamp)` with their real clock, so this projection makes
-//! them see the scaled countdown; at speed 1 it is the plain truth.
+//! started, advanced by `real elapsed × speed`), and reports every time on the simulated
+//! world's wall clock: `epoch + simulated seconds`, where `epoch` is the real time the simulator
+//! started. At speed 1 that is the real time; at speed N the world's clock runs N times faster,
+//! so every reported time agrees with every reported duration: a timer started at
+//! `startedAtTimestamp` with `initial` seconds ends at `startedAtTimestamp + initial` on the
+//! same clock as `updatedTimestamp`, and end times never move from push to push. Clients that
+//! compute remaining times from the device's `updatedTimestamp` (as a real device's clock)
+//! see the scaled countdown.
 
 use time::{Duration, OffsetDateTime};
 
 /// How long a device that starts unplugged has been away: the real a7 seen offline at connect
 /// reported an `updatedTimestamp` about 18 hours old \[LIVE].
 pub(crate) const OFFLINE_AT_START: Duration = Duration::hours(18);
+
+/// The simulated world's wall clock at simulated second `clock_s`; `epoch` when out of range.
+pub(crate) fn world_now(epoch: OffsetDateTime, clock_s: f64) -> OffsetDateTime {
+    Duration::checked_seconds_f64(clock_s.max(0.0))
+        .and_then(|since| epoch.checked_add(since))
+        .unwrap_or(epoch)
+}
 
 /// The wall time of simulated instant `at_s`, given that simulated second `clock_s` is the
 /// wall time `now`; `now` itself when the result would be out of the calendar's range.

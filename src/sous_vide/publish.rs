@@ -49,6 +49,7 @@ pub fn publishable(state: &CookerState, memory: &CookerMemory, online: bool) -> 
 pub fn differs(a: &CookerState, b: &CookerState) -> bool {
     let mut b = b.clone();
     b.updated_at = a.updated_at;
+    b.clock_anchor = a.clock_anchor;
     *a != b
 }
 

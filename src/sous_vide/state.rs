@@ -9,7 +9,7 @@
 use super::wire::{
     A3State, ApcState, Gen2State, Gen3Mode, Gen3State, JobMode, JobState, StageMode, TimerMode,
 };
-use crate::appliance::readings::{self, seconds, seconds_between, whole_seconds};
+use crate::appliance::readings::{self, device_now, seconds, seconds_between, whole_seconds};
 pub use crate::appliance::readings::{parse_timestamp, HvacAction};
 use crate::wire::{DeviceType, TemperatureUnit};
 use serde::Serialize;
@@ -113,6 +113,51 @@ pub struct CookerState {
     /// `isConnected`); `None` for Gen 2, which has no such flag.
     #[serde(skip)]
     pub reported_online: Option<bool>,
+    /// Gen 2: the device's millisecond tick at a wall time, which makes its tick a clock (Gen 2
+    /// reports no timestamps). Never published.
+    #[serde(skip)]
+    pub(crate) clock_anchor: Option<ClockAnchor>,
+}
+
+/// A device tick (milliseconds since boot) seen at a wall time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ClockAnchor {
+    wall: OffsetDateTime,
+    tick_ms: i64,
+}
+
+/// How far behind our receipt a Gen 2 tick clock may fall before it is anchored again (a
+/// reboot, a frozen tick, a slow crystal).
+const TICK_CLOCK_SLACK: Duration = Duration::seconds(2);
+
+/// The Gen 2 device's time now, from its tick: the anchor's wall time plus the ticks since,
+/// anchored afresh at `received` when there is no usable anchor or the tick clock fell behind.
+fn tick_clock(
+    tick_ms: Option<i64>,
+    received: OffsetDateTime,
+    previous: Option<&CookerState>,
+) -> (OffsetDateTime, Option<ClockAnchor>) {
+    let Some(tick_ms) = tick_ms else {
+        return (received, None);
+    };
+    let fresh = ClockAnchor {
+        wall: received,
+        tick_ms,
+    };
+    match previous.and_then(|p| p.clock_anchor) {
+        Some(anchor) if tick_ms >= anchor.tick_ms => {
+            let device = anchor
+                .wall
+                .checked_add(Duration::milliseconds(tick_ms - anchor.tick_ms));
+            match device {
+                Some(device) if device + TICK_CLOCK_SLACK >= received => {
+                    (whole_seconds(device), Some(anchor))
+                }
+                _ => (received, Some(fresh)),
+            }
+        }
+        _ => (received, Some(fresh)),
+    }
 }
 
 /// Why a state could not be normalised.
@@ -227,6 +272,7 @@ impl CookerState {
             online: true,
             updated_at: now,
             reported_online: None,
+            clock_anchor: None,
         }
     }
 
@@ -238,11 +284,10 @@ impl CookerState {
         let timer = nodes.and_then(|n| n.timer.as_ref());
         let sensor = nodes.and_then(|n| n.water_temperature_sensor.as_ref());
 
-        out.updated_at = s
-            .updated_timestamp
-            .as_deref()
-            .and_then(parse_timestamp)
-            .unwrap_or(now);
+        let reported = s.updated_timestamp.as_deref().and_then(parse_timestamp);
+        out.updated_at = reported.unwrap_or(now);
+        // Remaining and maintaining times on the device's clock (see `device_now`).
+        let now = device_now(now, reported);
         out.water_temperature = sensor.and_then(|w| w.current).and_then(|c| c.celsius);
         out.target_temperature = sensor
             .and_then(|w| w.setpoint)
@@ -348,7 +393,11 @@ impl CookerState {
     }
 
     fn from_gen2(s: &Gen2State, now: OffsetDateTime, previous: Option<&CookerState>) -> Self {
+        // Gen 2 reports only countdowns: its tick is the clock that keeps end times steady and
+        // on the same clock as `updated_at`, at any speed of a simulated world.
+        let (now, anchor) = tick_clock(s.systick(), now, previous);
         let mut out = Self::blank(now);
+        out.clock_anchor = anchor;
         let job = s.job.as_ref();
         let mode = job.and_then(|j| j.mode.clone());
         let job_state = s.job_status.as_ref().and_then(|j| j.state.clone());

@@ -2,7 +2,7 @@
 //! the stage the simulator reports for it, and the one interface both generations' state
 //! machines implement ([`CookerMachine`]).
 
-use crate::simulator::clock::project;
+use crate::simulator::clock::{project, world_now};
 use crate::simulator::thermal::{sensor_noise, WaterBath};
 use crate::simulator::wire::client::ApcCommand;
 use crate::simulator::wire::{round2, DeviceType, TemperatureUnit};
@@ -170,6 +170,8 @@ pub(crate) struct Device {
     pub(crate) last_connected: OffsetDateTime,
     pub(crate) last_disconnected: OffsetDateTime,
     pub(crate) firmware_updated: OffsetDateTime,
+    /// The simulated world's wall clock at simulated second 0 (see [`crate::simulator::clock`]).
+    pub(crate) epoch: OffsetDateTime,
 }
 
 impl Device {
@@ -179,6 +181,11 @@ impl Device {
             .noise_phase
             .map_or(0.0, |phase| sensor_noise(self.clock_s, phase));
         round2(self.water.temperature_c + noise)
+    }
+
+    /// The simulated world's wall clock now.
+    pub(crate) fn world_now(&self) -> OffsetDateTime {
+        world_now(self.epoch, self.clock_s)
     }
 
     /// Projects the simulated instant `at_s` onto the wall clock, given that the simulated now

@@ -165,6 +165,7 @@ impl SimCooker {
                 last_connected,
                 last_disconnected,
                 firmware_updated: started - Duration::days(60),
+                epoch: started,
             },
             machine,
             heat_rate_c_per_s: heat_rate_c_per_min / 60.0,
@@ -288,7 +289,8 @@ impl SimCooker {
     }
 
     /// Unplugs (`silent`) or plugs back the cooker at wall time `now`. Returns true on a change.
-    pub(crate) fn set_silent(&mut self, silent: bool, now: OffsetDateTime) -> bool {
+    pub(crate) fn set_silent(&mut self, silent: bool, _wall: OffsetDateTime) -> bool {
+        let now = self.device.world_now();
         match (silent, self.silent_since) {
             (true, None) => {
                 self.silent_since = Some(now);
@@ -319,8 +321,8 @@ impl SimCooker {
     /// The `EVENT_APC_STATE` frame the cloud holds for this cooker at wall time `now`. For an
     /// unplugged cooker that is the last state it reported, as of when it went silent
     /// (`online:false` and a stale `updatedTimestamp` on Gen 3).
-    pub(crate) fn state_event(&self, now: OffsetDateTime) -> Utf8Bytes {
-        let now = self.silent_since.unwrap_or(now);
+    pub(crate) fn state_event(&self, _wall: OffsetDateTime) -> Utf8Bytes {
+        let now = self.silent_since.unwrap_or_else(|| self.device.world_now());
         wire::state_event(
             EventName::ApcState,
             &self.device.cooker_id,
@@ -439,18 +441,20 @@ mod tests {
     }
 
     #[test]
-    fn gen3_timer_start_is_projected_onto_the_wall_clock() {
+    fn gen3_times_are_on_the_simulated_worlds_clock() {
         let mut cooker = a7();
         cooker.apply(&start(&cooker, 120), "r1");
         // 0.7 °C at 5 °C/min: 8.4 s of preheat, then 100 s of the timer.
         assert!(run(&mut cooker, 108.4));
         let state = state(&cooker, NOW);
         assert_eq!(state["nodes"]["timer"]["mode"], "running");
-        // Started 100 simulated seconds before "now", whatever the speed: 20 s left.
+        // The world's clock started at NOW: the timer started 8.4 simulated seconds in, the
+        // state is 108.4 s in, so 20 s are left on the same clock, whatever the speed.
         assert_eq!(
             state["nodes"]["timer"]["startedAtTimestamp"],
-            "2025-03-01T11:58:20Z"
+            "2025-03-01T12:00:08Z"
         );
+        assert_eq!(state["updatedTimestamp"], "2025-03-01T12:01:48Z");
         assert_eq!(state["cook"]["activeStageMode"], "running");
         assert_eq!(cooker.snapshot().timer_remaining_s, 20);
     }
@@ -550,11 +554,12 @@ mod tests {
     #[test]
     fn a_silent_cooker_is_frozen_and_reports_its_last_state_offline() {
         let mut cooker = a7();
-        let went = NOW - Duration::hours(3);
-        assert!(cooker.set_silent(true, went));
+        run(&mut cooker, 3600.0);
+        assert!(cooker.set_silent(true, NOW));
         assert!(!run(&mut cooker, 600.0));
-        let body = state(&cooker, NOW);
-        assert_eq!(body["updatedTimestamp"], "2025-03-01T09:00:00Z");
+        // Its last report, an hour into the simulated world, whatever the real time.
+        let body = state(&cooker, NOW + Duration::hours(5));
+        assert_eq!(body["updatedTimestamp"], "2025-03-01T13:00:00Z");
         assert_eq!(body["systemInfo"]["online"], false);
         assert!(cooker.set_silent(false, NOW));
         assert_eq!(state(&cooker, NOW)["systemInfo"]["online"], true);

@@ -29,7 +29,7 @@ mod render;
 
 pub use render::WaterTank;
 
-use super::clock::{project, OFFLINE_AT_START};
+use super::clock::{project, world_now, OFFLINE_AT_START};
 use super::config::{OvenGeneration, OvenSettings, SimOvenSpec, SpecError};
 use super::wire::{self, DeviceType, EventName, ListEntry, Millis, TemperatureUnit, Utf8Bytes};
 use cook::{Cook, Sensors, TimerPhase};
@@ -196,6 +196,8 @@ pub(crate) struct SimOven {
     unit: TemperatureUnit,
     processed: VecDeque<String>,
     silent_since: Option<OffsetDateTime>,
+    /// The simulated world's wall clock at simulated second 0 (see [`crate::simulator::clock`]).
+    epoch: OffsetDateTime,
     last_connected: OffsetDateTime,
     last_disconnected: OffsetDateTime,
     firmware_updated: OffsetDateTime,
@@ -257,6 +259,7 @@ impl SimOven {
             unit: spec.display_unit,
             processed,
             silent_since,
+            epoch: started,
             last_connected,
             last_disconnected,
             firmware_updated: started - Duration::days(60),
@@ -453,7 +456,8 @@ impl SimOven {
     }
 
     /// Unplugs (`silent`) or plugs back the oven at wall time `now`; true on a change.
-    pub(crate) fn set_silent(&mut self, silent: bool, now: OffsetDateTime) -> bool {
+    pub(crate) fn set_silent(&mut self, silent: bool, _wall: OffsetDateTime) -> bool {
+        let now = world_now(self.epoch, self.clock_s);
         match (silent, self.silent_since) {
             (true, None) => {
                 self.silent_since = Some(now);
@@ -508,8 +512,10 @@ impl SimOven {
 
     /// The `EVENT_APO_STATE` frame the cloud holds for this oven at wall time `now` (for an
     /// unplugged oven: its last state, `online:false`, as of when it went silent).
-    pub(crate) fn state_event(&self, now: OffsetDateTime) -> Utf8Bytes {
-        let now = self.silent_since.unwrap_or(now);
+    pub(crate) fn state_event(&self, _wall: OffsetDateTime) -> Utf8Bytes {
+        let now = self
+            .silent_since
+            .unwrap_or_else(|| world_now(self.epoch, self.clock_s));
         let drive = self.drive();
         let sensors = self.sensors();
         let elapsed = |since_s: f64| (self.clock_s - since_s).max(0.0) as u64;
@@ -696,9 +702,10 @@ mod tests {
         let running = state(&oven);
         assert_eq!(running["cook"]["activeStageMode"], "running");
         assert_eq!(running["nodes"]["timer"]["mode"], "running");
+        // Three simulated minutes into the world's clock.
         assert_eq!(
             running["nodes"]["timer"]["startedAtTimestamp"],
-            "2025-03-01T12:00:00Z"
+            "2025-03-01T12:03:00Z"
         );
         run(&mut oven, 299.0);
         assert_eq!(oven.snapshot().timer_remaining_s, 1);

@@ -96,6 +96,20 @@ pub struct Gen2State {
 }
 
 impl Gen2State {
+    /// The device's millisecond tick since boot, from the first firmware block that has one.
+    pub fn systick(&self) -> Option<i64> {
+        [
+            &self.system_info,
+            &self.system_info_3220,
+            &self.system_info_2640,
+            &self.system_info_nxp,
+            &self.system_info_details,
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|block| block.systick)
+    }
+
     /// The firmware version from the first firmware block present (`anova-protocol.md` §3.2.2).
     pub fn firmware_version(&self) -> Option<&str> {
         [
