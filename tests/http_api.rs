@@ -691,6 +691,18 @@ fn the_openapi_command_examples_are_valid_cooker_commands() {
         }
     }
     assert!(examples.len() >= 8);
+    // The oven's examples are valid oven commands.
+    let mut ovens: Vec<Value> = doc["components"]["schemas"]["OvenCommand"]["examples"]
+        .as_array()
+        .unwrap()
+        .clone();
+    ovens.push(request["content"]["application/json"]["examples"]["oven"]["value"].clone());
+    for example in ovens {
+        let envelope = anova2mqtt::command::parse_envelope(example.to_string().as_bytes())
+            .unwrap_or_else(|e| panic!("{example}: {e:?}"));
+        let parsed = anova2mqtt::oven::command::parse(&envelope.fields);
+        assert!(parsed.is_ok(), "{example}: {parsed:?}");
+    }
     for example in examples {
         let envelope = anova2mqtt::command::parse_envelope(example.to_string().as_bytes())
             .unwrap_or_else(|e| panic!("{example}: {e:?}"));
