@@ -186,9 +186,11 @@ fn print_banner(config: &Config, host: &str, port: u16, args: &DemoArgs) {
         Some(_) => format!("your MQTT broker {host}:{port}, topics under {base}/"),
         None => format!("an MQTT broker on {host}:{port} (MQTT 3.1.1 and 5)"),
     };
+    let ovens = demo_ovens();
     println!(
-        "anova2mqtt demo: {} simulated cookers, {broker}",
-        cookers.len()
+        "anova2mqtt demo: {} simulated cookers and {} oven(s), {broker}",
+        cookers.len(),
+        ovens.len()
     );
     for c in &cookers {
         println!(
@@ -198,9 +200,9 @@ fn print_banner(config: &Config, host: &str, port: u16, args: &DemoArgs) {
             crate::topics::cooker_topic_id(&c.cooker_id)
         );
     }
-    for oven in demo_ovens() {
+    for oven in ovens {
         println!(
-            "  {:<28} {} (sent to clients that ask for APO) topic {base}/{}",
+            "  {:<28} {:<7} topic {base}/{}",
             oven.name,
             oven.generation.device_type(),
             crate::topics::cooker_topic_id(&oven.cooker_id)
