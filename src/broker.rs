@@ -159,7 +159,7 @@ mod embedded {
     }
 
     /// Starts rumqttd and the front on `listen`; returns once both accept connections.
-    pub fn start(listen: SocketAddr) -> Result<EmbeddedBroker, BrokerError> {
+    pub(super) fn start(listen: SocketAddr) -> Result<EmbeddedBroker, BrokerError> {
         // Bind the user's port first: a clear error when it is taken, and no window in which
         // another process could take it.
         let front = TcpListener::bind(listen).map_err(|source| BrokerError::PortInUse {

@@ -22,12 +22,12 @@ pub enum HvacAction {
 }
 
 /// Drops sub-second precision: every time we publish is whole seconds.
-pub fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
+pub(crate) fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
     t.replace_nanosecond(0).unwrap_or(t)
 }
 
 /// A receive time as we publish it: UTC, whole seconds.
-pub fn utc_seconds(t: OffsetDateTime) -> OffsetDateTime {
+pub(crate) fn utc_seconds(t: OffsetDateTime) -> OffsetDateTime {
     whole_seconds(t.to_offset(time::UtcOffset::UTC))
 }
 
@@ -37,12 +37,12 @@ pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
 }
 
 /// A non-negative whole number of seconds, saturating.
-pub fn seconds(value: i64) -> u32 {
+pub(crate) fn seconds(value: i64) -> u32 {
     u32::try_from(value.max(0)).unwrap_or(u32::MAX)
 }
 
 /// Whole seconds from `from` to `to` (negative when `to` is earlier).
-pub fn seconds_between(from: OffsetDateTime, to: OffsetDateTime) -> i64 {
+pub(crate) fn seconds_between(from: OffsetDateTime, to: OffsetDateTime) -> i64 {
     (to - from).whole_seconds()
 }
 
@@ -52,12 +52,15 @@ pub fn seconds_between(from: OffsetDateTime, to: OffsetDateTime) -> i64 {
 /// end, time maintaining) on the same clock as `updated_at`, including in a time-scaled
 /// simulation whose clock runs faster. A report time behind our receipt (a cached state of a
 /// device that stopped reporting) would make remaining times stale, so receipt wins then.
-pub fn device_now(received: OffsetDateTime, reported: Option<OffsetDateTime>) -> OffsetDateTime {
+pub(crate) fn device_now(
+    received: OffsetDateTime,
+    reported: Option<OffsetDateTime>,
+) -> OffsetDateTime {
     reported.map_or(received, |reported| reported.max(received))
 }
 
 /// Keeps a previously published end time when the new estimate only wobbled.
-pub fn steady_end(new: OffsetDateTime, previous: Option<OffsetDateTime>) -> OffsetDateTime {
+pub(crate) fn steady_end(new: OffsetDateTime, previous: Option<OffsetDateTime>) -> OffsetDateTime {
     match previous {
         Some(old) if (new - old).abs() <= END_TIME_JITTER => old,
         _ => new,

@@ -12,16 +12,21 @@ use std::time::Duration;
 ///
 /// Unlike `humantime_serde`, a bad value gets an error that says what a good one looks like,
 /// and a bare number is refused with a hint to add a unit instead of a cryptic type error.
-pub mod duration {
+pub(crate) mod duration {
     use super::*;
 
     /// Writes `"30s"`-style text.
-    pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(
+        value: &Duration,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&humantime::format_duration(*value))
     }
 
     /// Reads `"30s"`-style text.
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Duration, D::Error> {
         deserializer.deserialize_any(DurationVisitor)
     }
 
@@ -86,14 +91,14 @@ impl From<Text> for String {
 }
 
 /// A text field.
-pub fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+pub(crate) fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     Text::deserialize(deserializer)
         .map(String::from)
         .map_err(|_| de::Error::custom("expected text"))
 }
 
 /// An optional text field.
-pub fn optional_text<'de, D: Deserializer<'de>>(
+pub(crate) fn optional_text<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<String>, D::Error> {
     text(deserializer).map(Some)

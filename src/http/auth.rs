@@ -38,19 +38,19 @@ pub(crate) enum Presented {
 
 impl Auth {
     /// From the configured token.
-    pub fn new(token: Option<&Secret>) -> Self {
+    pub(super) fn new(token: Option<&Secret>) -> Self {
         Self {
             digest: token.map(|token| sha256(token.expose())),
         }
     }
 
     /// True when a token is configured.
-    pub fn required(&self) -> bool {
+    pub(super) fn required(&self) -> bool {
         self.digest.is_some()
     }
 
     /// Compares `candidate` with the token in constant time.
-    pub fn accepts(&self, candidate: &str) -> bool {
+    pub(super) fn accepts(&self, candidate: &str) -> bool {
         match &self.digest {
             None => true,
             Some(expected) => bool::from(sha256(candidate).ct_eq(expected)),
@@ -58,7 +58,7 @@ impl Auth {
     }
 
     /// Checks the token of a request: `Authorization: Bearer …`, else `?access_token=…`.
-    pub fn check(&self, headers: &HeaderMap, uri: &Uri) -> Presented {
+    pub(super) fn check(&self, headers: &HeaderMap, uri: &Uri) -> Presented {
         if !self.required() {
             return Presented::Valid;
         }
@@ -71,7 +71,7 @@ impl Auth {
 
     /// The checks against other web sites: `Origin` must be this server, and without a token
     /// `Host` must be `localhost` or an IP address.
-    pub fn check_site(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+    pub(super) fn check_site(&self, headers: &HeaderMap) -> Result<(), ApiError> {
         let host = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())

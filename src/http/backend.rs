@@ -15,11 +15,11 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// How many requests may wait for the main loop before new ones are refused with `503`.
-pub const DEFAULT_REQUEST_QUEUE: usize = 32;
+pub(super) const DEFAULT_REQUEST_QUEUE: usize = 32;
 
 /// How many stream messages the broadcast channel holds. A client more than this many
 /// messages behind is disconnected (it would otherwise miss some).
-pub const DEFAULT_STREAM_BUFFER: usize = 256;
+pub(super) const DEFAULT_STREAM_BUFFER: usize = 256;
 
 /// What HTTP handlers ask of the daemon's main loop. Answer every request once, through its
 /// `reply`; a dropped `reply` is an error for the caller (`503`), never a hang. The sender may

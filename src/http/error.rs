@@ -22,7 +22,7 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     /// An error without an id.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -32,7 +32,7 @@ impl ApiError {
     }
 
     /// `401`: no token or a wrong one.
-    pub fn unauthorized() -> Self {
+    pub(super) fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
@@ -42,7 +42,7 @@ impl ApiError {
     }
 
     /// `404` for a device id the bridge does not know.
-    pub fn unknown_device(id: &str) -> Self {
+    pub(super) fn unknown_device(id: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "unknown_device",
@@ -54,7 +54,7 @@ impl ApiError {
     }
 
     /// The JSON body.
-    pub fn body(&self) -> serde_json::Value {
+    pub(super) fn body(&self) -> serde_json::Value {
         let mut body = json!({
             "status": "error",
             "error": {"code": self.code, "message": self.message},

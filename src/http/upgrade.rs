@@ -32,7 +32,7 @@ pub(crate) struct Upgrade {
 impl Upgrade {
     /// Checks the handshake headers of `request`; the error says what is missing (answer it
     /// with [`refusal`]).
-    pub fn from_request(mut request: Request) -> Result<Self, ApiError> {
+    pub(super) fn from_request(mut request: Request) -> Result<Self, ApiError> {
         let headers = request.headers();
         if !header_has_token(headers, header::CONNECTION, "upgrade")
             || !header_has_token(headers, header::UPGRADE, "websocket")
@@ -78,7 +78,7 @@ impl Upgrade {
 
     /// The `101 Switching Protocols` response, and a future that completes with the socket
     /// once it has been sent.
-    pub fn accept(
+    pub(super) fn accept(
         self,
     ) -> (
         Response,

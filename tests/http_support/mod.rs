@@ -2,7 +2,7 @@
 //! loop that answers `ApiRequest`s from a small scripted state; a tiny HTTP/1.1 client; and
 //! WebSocket helpers.
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use anova2mqtt::config::Config;
 use anova2mqtt::http::{self, ApiHandle, ApiRequest, CommandReply, Health, Settings};

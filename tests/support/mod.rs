@@ -5,7 +5,7 @@
 //! `ANOVA2MQTT_TEST_BROKER=embedded` uses the embedded broker even where mosquitto is
 //! installed, to check that fallback.
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 pub mod system;
 

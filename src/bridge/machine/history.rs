@@ -8,7 +8,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 /// The most samples kept per device.
-pub const MAX_POINTS: usize = 240;
+pub(super) const MAX_POINTS: usize = 240;
 
 /// The first sampling interval.
 const FIRST_INTERVAL: Duration = Duration::from_secs(10);

@@ -90,7 +90,7 @@ pub struct CookSpec {
 }
 
 /// The cook temperature at which steam is a share of steam rather than a humidity.
-pub const STEAM_PERCENTAGE_FROM_C: f64 = 100.0;
+pub(super) const STEAM_PERCENTAGE_FROM_C: f64 = 100.0;
 
 /// The rack the app assumes.
 const RACK_POSITION: u8 = 3;
