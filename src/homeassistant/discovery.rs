@@ -6,8 +6,8 @@
 //! level is within Home Assistant's `[a-zA-Z0-9_-]`.
 
 use super::schema::{
-    Availability, AvailabilityMode, Components, Device, DevicePayload, Entity, EntityPayload,
-    Origin, Shared,
+    Availability, AvailabilityMode, Components, Device, DevicePayload, Entity, EntityBase,
+    EntityPayload, Origin, Shared,
 };
 use super::DiscoveryMode;
 use crate::topics::Topics;
@@ -186,6 +186,30 @@ pub(crate) fn removals<'a>(
                 DiscoveryMessage::removal(entity_topic(ctx.prefix, platform, node, key))
             })
             .collect(),
+    }
+}
+
+/// The ids and name of one entity of a device: unique id `anova2mqtt_<id>_<key>`, suggested
+/// entity id `<platform>.anova_<id>_<key>`, or `<platform>.anova_<id>` for the device's main
+/// entity (its climate), which also takes the device's name when `name` is `None`.
+pub(crate) fn entity_base(
+    device_id: &str,
+    key: &str,
+    platform: &str,
+    main: bool,
+    name: Option<&'static str>,
+) -> EntityBase {
+    let object_id = if main {
+        format!("anova_{}", entity_id_slug(device_id))
+    } else {
+        format!("anova_{}_{key}", entity_id_slug(device_id))
+    };
+    EntityBase {
+        unique_id: format!("{ID_PREFIX}_{device_id}_{key}"),
+        default_entity_id: format!("{platform}.{object_id}"),
+        name,
+        entity_category: None,
+        enabled_by_default: None,
     }
 }
 

@@ -9,7 +9,7 @@ use crate::homeassistant::discovery::templates::{
     COOK_ENDS_AT, HAS_END_TIME, ON_WHEN_COOKING, TIMER_MINUTES,
 };
 use crate::homeassistant::discovery::{
-    device_shared, entity_id_slug, messages, node, removals, DeviceBlock, ID_PREFIX,
+    device_shared, entity_base, messages, node, removals, DeviceBlock,
 };
 use crate::homeassistant::schema::{
     Availability, BinarySensorConfig, ClimateConfig, Component, Entity, EntityBase, EntityCategory,
@@ -246,18 +246,9 @@ impl OvenEntity {
     }
 
     fn base(self, oven: &OvenDiscovery, name: Option<&'static str>) -> EntityBase {
-        let object_id = match self {
-            // The device's main entity is the oven itself: `climate.anova_<id>`.
-            Self::Climate => format!("anova_{}", entity_id_slug(oven.id)),
-            _ => format!("anova_{}_{}", entity_id_slug(oven.id), self.key()),
-        };
-        EntityBase {
-            unique_id: format!("{ID_PREFIX}_{}_{}", oven.id, self.key()),
-            default_entity_id: format!("{}.{object_id}", self.platform()),
-            name,
-            entity_category: None,
-            enabled_by_default: None,
-        }
+        // The device's main entity is the oven itself: `climate.anova_<id>`.
+        let main = matches!(self, Self::Climate);
+        entity_base(oven.id, self.key(), self.platform(), main, name)
     }
 
     fn component(self, ctx: &DiscoveryContext, oven: &OvenDiscovery) -> Component {

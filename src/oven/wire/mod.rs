@@ -22,6 +22,32 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+/// The state body of an oven; the generations differ in their `nodes` and `cook`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+#[serde(bound(deserialize = "Nodes: serde::de::DeserializeOwned + Default, \
+                             Cook: serde::de::DeserializeOwned + Default"))]
+pub struct OvenBody<Nodes, Cook> {
+    /// Schema version: 1 or 2.
+    #[serde(deserialize_with = "crate::wire::lenient::int")]
+    pub version: Option<i64>,
+    /// When the oven reported.
+    #[serde(deserialize_with = "crate::wire::lenient::loose")]
+    pub updated_timestamp: Option<String>,
+    /// Mode and display unit (and the 2.0's over-temperature flag).
+    #[serde(deserialize_with = "crate::wire::lenient::loose")]
+    pub state: Option<OvenStatus>,
+    /// Firmware and connection.
+    #[serde(deserialize_with = "crate::wire::lenient::loose")]
+    pub system_info: Option<SystemInfo>,
+    /// Sensors and actuators.
+    #[serde(deserialize_with = "crate::wire::lenient::loose")]
+    pub nodes: Option<Nodes>,
+    /// The running cook; absent while idle.
+    #[serde(deserialize_with = "crate::wire::lenient::loose")]
+    pub cook: Option<Cook>,
+}
+
 /// `EVENT_APO_STATE`: `{cookerId, type, state}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApoStateEvent {

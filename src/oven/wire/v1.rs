@@ -3,35 +3,15 @@
 //! flat stages where a preheat stage precedes its cook stage.
 
 use super::nodes::{
-    Door, Fan, HeatingElements, Lamp, OvenStatus, Probe, ProbeTarget, SteamGenerators, SystemInfo,
-    Tank, TemperatureBulbs, Timer,
+    Door, Fan, HeatingElements, Lamp, Probe, ProbeTarget, SteamGenerators, Tank, TemperatureBulbs,
+    Timer,
 };
+use super::OvenBody;
 use crate::wire::{lenient, wire_enum};
 use serde::Deserialize;
 
 /// The state body of an `oven_v1`.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct OvenV1State {
-    /// Schema version: 1.
-    #[serde(deserialize_with = "lenient::int")]
-    pub version: Option<i64>,
-    /// When the oven reported.
-    #[serde(deserialize_with = "lenient::loose")]
-    pub updated_timestamp: Option<String>,
-    /// Mode and display unit.
-    #[serde(deserialize_with = "lenient::loose")]
-    pub state: Option<OvenStatus>,
-    /// Firmware and connection.
-    #[serde(deserialize_with = "lenient::loose")]
-    pub system_info: Option<SystemInfo>,
-    /// Sensors and actuators.
-    #[serde(deserialize_with = "lenient::loose")]
-    pub nodes: Option<NodesV1>,
-    /// The running cook; absent while idle.
-    #[serde(deserialize_with = "lenient::loose")]
-    pub cook: Option<CookV1>,
-}
+pub type OvenV1State = OvenBody<NodesV1, CookV1>;
 
 /// `nodes` of an `oven_v1`.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]

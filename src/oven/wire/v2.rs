@@ -3,35 +3,15 @@
 //! that starts at a timestamp, and a cook of stages with `do`/`entry`/`exit`.
 
 use super::nodes::{
-    Door, Fan, HeatingElements, Lamp, OvenStatus, Probe, ProbeTarget, SteamGenerators, SystemInfo,
-    Tank, TemperatureBulbs, Timer,
+    Door, Fan, HeatingElements, Lamp, Probe, ProbeTarget, SteamGenerators, Tank, TemperatureBulbs,
+    Timer,
 };
+use super::OvenBody;
 use crate::wire::{lenient, wire_enum};
 use serde::Deserialize;
 
 /// The state body of an `oven_v2`.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct OvenV2State {
-    /// Schema version: 2.
-    #[serde(deserialize_with = "lenient::int")]
-    pub version: Option<i64>,
-    /// When the oven reported.
-    #[serde(deserialize_with = "lenient::loose")]
-    pub updated_timestamp: Option<String>,
-    /// Mode, display unit, over-temperature.
-    #[serde(deserialize_with = "lenient::loose")]
-    pub state: Option<OvenStatus>,
-    /// Firmware and connection.
-    #[serde(deserialize_with = "lenient::loose")]
-    pub system_info: Option<SystemInfo>,
-    /// Sensors and actuators.
-    #[serde(deserialize_with = "lenient::loose")]
-    pub nodes: Option<NodesV2>,
-    /// The running cook; absent while idle.
-    #[serde(deserialize_with = "lenient::loose")]
-    pub cook: Option<CookV2>,
-}
+pub type OvenV2State = OvenBody<NodesV2, CookV2>;
 
 /// `nodes` of an `oven_v2`.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
