@@ -1,6 +1,7 @@
 //! Finding the file and layering defaults, file and environment (`interface.md` §1, §2).
 
 use super::env::{self, EnvLayer};
+use super::error::edit_distance;
 use super::secrets::{self, Layer, Provenance};
 use super::{url_credentials, validate, Config, ConfigError, Problem, SecretOrigin, SecretOrigins};
 use figment::error::Kind;
@@ -406,21 +407,6 @@ fn unknown_key_message(field: &str, expected: &[&str]) -> String {
     }
 }
 
-/// Levenshtein distance, for "did you mean" hints on a handful of short words.
-pub(super) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
-
 /// A wrong value as figment would show it, except that text is reduced to "a string".
 fn describe_actual(actual: &figment::error::Actual) -> String {
     match actual {
@@ -435,8 +421,6 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(edit_distance("tokne", "token"), 2);
-        assert_eq!(edit_distance("", "abc"), 3);
         assert!(unknown_key_message("tokne", &["token", "url"]).contains("did you mean `token`"));
         assert!(!unknown_key_message("zzzzzz", &["token", "url"]).contains("did you mean"));
     }

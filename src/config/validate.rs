@@ -257,7 +257,7 @@ pub(crate) fn log_filter(filter: &str) -> Result<(), String> {
             .iter()
             .map(|name| {
                 (
-                    super::load::edit_distance(&level.to_ascii_lowercase(), name),
+                    super::error::edit_distance(&level.to_ascii_lowercase(), name),
                     name,
                 )
             })

@@ -2,8 +2,8 @@
 //! family shares (device lists, account flags). Each family's state body is its own module's.
 
 use super::device::DeviceType;
+use super::payload::{payload_of, ProtocolError};
 use super::response::{Response, ResponsePayload};
-use super::ProtocolError;
 use crate::oven::wire::ApoStateEvent;
 use crate::sous_vide::wire::ApcStateEvent;
 use serde::Deserialize;
@@ -57,17 +57,6 @@ pub(crate) struct RawFrame<'a> {
     pub(crate) payload: Option<&'a RawValue>,
     #[serde(default)]
     pub(crate) error: Option<Value>,
-}
-
-pub(crate) fn payload_of<'a, T: Deserialize<'a>>(
-    command: &str,
-    payload: Option<&'a RawValue>,
-) -> Result<T, ProtocolError> {
-    let raw = payload.map_or("null", RawValue::get);
-    serde_json::from_str(raw).map_err(|source| ProtocolError::InvalidPayload {
-        command: command.to_owned(),
-        source,
-    })
 }
 
 /// Reads an error text that may be a string or a structured value.

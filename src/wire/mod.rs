@@ -14,36 +14,20 @@
 //! module holds the envelope and dispatch ([`event`]), responses, device types and units, and
 //! [`CloudCommand`], the command of any family.
 
-mod device;
+pub(crate) mod device;
 pub(crate) mod event;
 pub(crate) mod lenient;
+pub(crate) mod payload;
 mod response;
 
 pub use device::{Celsius, CookerRef, DeviceType, Generation, TemperatureUnit};
 pub use event::{DeviceListEntry, DeviceRemoved, Event, FirmwareVersion, Subscription, UserState};
-pub(crate) use lenient::wire_enum;
+pub use payload::ProtocolError;
 pub use response::Response;
 
 use crate::oven::wire::ApoCommand;
 use crate::sous_vide::wire::ApcCommand;
 use std::fmt;
-
-/// Why a frame could not be understood.
-#[derive(Debug, thiserror::Error)]
-pub enum ProtocolError {
-    /// The frame is not a JSON object with a string `command`.
-    #[error("frame is not valid JSON with a \"command\": {0}")]
-    InvalidFrame(#[source] serde_json::Error),
-    /// A known command whose payload does not have the documented shape.
-    #[error("{command}: payload does not match the documented shape: {source}")]
-    InvalidPayload {
-        /// The frame's `command`.
-        command: String,
-        /// What serde found wrong.
-        #[source]
-        source: serde_json::Error,
-    },
-}
 
 /// A command for the cloud, of any device family.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,7 +9,7 @@
 //! `CMD_APO_DISCONNECT`, which unpairs the oven, is deliberately not here.
 
 use super::start::{start_v1, start_v2, CookSpec};
-use crate::wire::{CookerRef, Generation, TemperatureUnit};
+use crate::wire::device::{CookerRef, Generation, TemperatureUnit};
 use serde::Serialize;
 use serde_json::{json, Value};
 

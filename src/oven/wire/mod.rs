@@ -16,8 +16,8 @@ pub use start::{CookSpec, Elements, Setpoint, StageSpec, StageTimer, TimerStart}
 pub use v1::*;
 pub use v2::*;
 
-use crate::wire::event::payload_of;
-use crate::wire::{DeviceType, Generation, ProtocolError};
+use crate::wire::device::{DeviceType, Generation};
+use crate::wire::payload::{payload_of, ProtocolError};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};

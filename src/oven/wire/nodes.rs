@@ -2,8 +2,9 @@
 //! optional and read leniently: a node the firmware leaves out, or fills with something new,
 //! costs that field only, never the frame.
 
+use crate::wire::device::TemperatureUnit;
 use crate::wire::lenient;
-use crate::wire::{wire_enum, TemperatureUnit};
+use crate::wire::lenient::wire_enum;
 use serde::Deserialize;
 
 /// A temperature as the oven writes it: v1 `{celsius, fahrenheit}`, v2 `{celsius}`.

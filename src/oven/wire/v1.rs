@@ -7,7 +7,7 @@ use super::nodes::{
     Timer,
 };
 use super::OvenBody;
-use crate::wire::{lenient, wire_enum};
+use crate::wire::lenient::{self, wire_enum};
 use serde::Deserialize;
 
 /// The state body of an `oven_v1`.

@@ -1,7 +1,7 @@
 //! The `CMD_APC_*` commands the gateway sends: a flat payload `{cookerId, type, …}`.
 
+use crate::wire::device::{DeviceType, TemperatureUnit};
 use crate::wire::lenient::{self, compact_float};
-use crate::wire::{DeviceType, TemperatureUnit};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -51,7 +51,7 @@ pub enum ApcCommand {
     },
 }
 
-pub use crate::wire::CookerRef;
+pub use crate::wire::device::CookerRef;
 
 /// The wire name of each command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,7 +1,8 @@
 //! Gen 2 cookers (`a4`, `a5`, `pro`, `honey-badger`): a kebab-case `job` / `job-status` body.
 
+use crate::wire::device::TemperatureUnit;
+use crate::wire::lenient::wire_enum;
 use crate::wire::lenient::{self};
-use crate::wire::{wire_enum, TemperatureUnit};
 use serde::Deserialize;
 
 wire_enum! {

@@ -1,7 +1,8 @@
 //! Gen 3 cookers (`a6`–`a9`): camelCase `SousVideState` with `{celsius}` temperatures.
 
+use crate::wire::device::{Celsius, TemperatureUnit};
+use crate::wire::lenient::wire_enum;
 use crate::wire::lenient::{self};
-use crate::wire::{wire_enum, Celsius, TemperatureUnit};
 use serde::Deserialize;
 use serde_json::Value;
 

@@ -11,8 +11,8 @@ pub use command::*;
 pub use gen2::*;
 pub use gen3::*;
 
-use crate::wire::event::payload_of;
-use crate::wire::{DeviceType, Generation, ProtocolError};
+use crate::wire::device::{DeviceType, Generation};
+use crate::wire::payload::{payload_of, ProtocolError};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
