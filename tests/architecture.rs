@@ -296,10 +296,16 @@ fn the_core_reads_no_clock_and_no_random_source() {
             // `Now::system()` is the drivers' constructor of the time they hand in; it is
             // defined next to `Now` and called only outside the core (checked below).
             let start = text.find("pub fn system()").expect("Now::system in io.rs");
-            let end = text[start..].find("\n    }\n").map_or(text.len(), |e| start + e);
+            let end = text[start..]
+                .find("\n    }\n")
+                .map_or(text.len(), |e| start + e);
             text.replace_range(start..end, "");
         }
-        assert!(!text.contains("Now::system"), "{} reads the clock", path.display());
+        assert!(
+            !text.contains("Now::system"),
+            "{} reads the clock",
+            path.display()
+        );
         for banned in [
             "Instant::now",
             "SystemTime::now",
