@@ -91,7 +91,9 @@ fn main() {
         })),
     );
     let state = CookerState::from_wire(&a7_type, &a7_state, now, None).unwrap();
-    let drain = |bridge: &mut Bridge| while bridge.poll_output().is_some() {};
+    let drain = |bridge: &mut Bridge| {
+        while bridge.poll_output().is_some() || bridge.pull_backlog(Now::system()) {}
+    };
     let push = |bridge: &mut Bridge, state: CookerState| {
         bridge.handle(
             Now::system(),

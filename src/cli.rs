@@ -135,9 +135,12 @@ fn healthcheck(path: Option<PathBuf>) -> ExitCode {
     }
 }
 
+/// One thread runs everything. The daemon's work per message is a few microseconds; on a
+/// multi-threaded runtime most of a push's cost was waking another worker and handing the
+/// message over, and every worker kept its own allocator arenas and stack (measured with
+/// `examples/load.rs`, README "What it costs"). The embedded demo broker has its own threads.
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
 }

@@ -115,11 +115,24 @@ impl Bridge {
     }
 
     pub(super) fn unknown_device(&self, id: &str) -> CommandError {
-        let known: Vec<&str> = self.devices.keys().map(String::as_str).collect();
+        // A large account would make the message as long as its device list.
+        const NAMED: usize = 20;
+        let known: Vec<&str> = self
+            .devices
+            .keys()
+            .take(NAMED)
+            .map(String::as_str)
+            .collect();
+        let more = self.devices.len().saturating_sub(NAMED);
         CommandError::new(
             ErrorCode::DeviceOffline,
             if known.is_empty() {
                 format!("no device {id:?} is known (no devices yet)")
+            } else if more > 0 {
+                format!(
+                    "no device {id:?} is known; the devices are {} and {more} more",
+                    known.join(", ")
+                )
             } else {
                 format!(
                     "no device {id:?} is known; the devices are {}",

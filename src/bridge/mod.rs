@@ -13,6 +13,7 @@
 //! requests, and the deadlines of every device.
 
 mod appliance;
+mod backlog;
 mod deadlines;
 mod discovery;
 mod inbound;
@@ -34,6 +35,7 @@ use crate::cloud::{CloudError, CloudEvent, DeviceState, LinkState};
 use crate::homeassistant::{self, DiscoveryMode};
 use crate::topics::{cooker_topic_id, Topics};
 use appliance::Appliance;
+use backlog::{Backlog, Bulk};
 use deadlines::Deadlines;
 use discovery::DiscoveryBook;
 use link::{Link, LinkEvent};
@@ -51,6 +53,11 @@ pub const HA_REPUBLISH_DELAY: Duration = Duration::from_secs(1);
 /// After a `refresh` request the devices keep their availability this long while the link
 /// reconnects, so a deliberate reconnect does not make them flap `offline`/`online`.
 pub const REFRESH_GRACE: Duration = Duration::from_secs(15);
+
+/// `bridge/devices` is rebuilt at most this often. It lists every device, so rebuilding it for
+/// each device that comes online would make start-up with N devices cost N² (and every push
+/// that changes availability cost N).
+pub const DEVICES_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Home Assistant settings the bridge needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,7 +111,14 @@ pub struct Bridge {
     refresh_grace_until: Option<Instant>,
     last_info: Option<String>,
     last_devices: Option<String>,
+    /// When `bridge/devices` was last rebuilt, and when it is due again after a change.
+    devices_built_at: Option<Instant>,
+    devices_due: Option<Instant>,
+    /// Something `status_line` shows may have changed since the driver last asked.
+    status_dirty: bool,
     deadlines: Deadlines,
+    /// Devices whose bulk publishes wait for room at the broker.
+    backlog: Backlog,
     out: Outbox,
 }
 
@@ -133,7 +147,11 @@ impl Bridge {
             refresh_grace_until: None,
             last_info: None,
             last_devices: None,
+            devices_built_at: None,
+            devices_due: None,
+            status_dirty: true,
             deadlines: Deadlines::default(),
+            backlog: Backlog::default(),
             out,
         }
     }
@@ -143,9 +161,37 @@ impl Bridge {
         &self.topics
     }
 
-    /// The next output to carry out.
+    /// The next output to carry out. Bulk publishes wait in the backlog until
+    /// [`Bridge::pull_backlog`] asks for them.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.out.pop()
+    }
+
+    /// True when devices wait for their bulk publishes (discovery, a full republish).
+    pub fn has_backlog(&self) -> bool {
+        !self.backlog.is_empty()
+    }
+
+    /// Builds the next device's bulk publishes into the outputs; the driver calls it while the
+    /// broker queue has room for them (a device's discovery is a few dozen messages). False
+    /// when nothing waits.
+    pub fn pull_backlog(&mut self, now: Now) -> bool {
+        let Some((id, bulk)) = self.backlog.next() else {
+            return false;
+        };
+        if bulk.discovery {
+            self.publish_device_discovery(&id);
+        }
+        if bulk.retained {
+            self.with_device(now, &id, |d, ctx, out| d.publish(ctx, out, true));
+        }
+        true
+    }
+
+    /// True once after anything `status_line` shows may have changed, so that the driver
+    /// does not rebuild the line (which counts every device) for every push.
+    pub fn take_status_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.status_dirty)
     }
 
     /// When the bridge next needs an [`Input::Tick`], if ever.
@@ -154,6 +200,7 @@ impl Bridge {
             self.deadlines.next(),
             self.republish_at,
             self.refresh_grace_until,
+            self.devices_due,
         ]
         .into_iter()
         .flatten()
@@ -226,9 +273,15 @@ impl Bridge {
     pub fn handle(&mut self, now: Now, input: Input) {
         match input {
             Input::Cloud(event) => self.on_cloud(now, event),
-            Input::MqttConnected => self.on_mqtt_connected(now),
+            Input::MqttConnected => {
+                self.status_dirty = true;
+                self.on_mqtt_connected(now);
+            }
             Input::MqttDisconnected => {
                 self.out.mqtt_connected = false;
+                self.status_dirty = true;
+                // Nothing can be delivered now; the next connect republishes everything.
+                self.backlog.clear();
                 self.reschedule_all();
             }
             Input::Mqtt {
@@ -275,6 +328,29 @@ impl Bridge {
     }
 
     // --- helpers ---------------------------------------------------------------------------
+
+    /// A device came, went, or changed availability or firmware: `bridge/devices` is rebuilt
+    /// now, or within [`DEVICES_INTERVAL`] of the last rebuild.
+    fn devices_changed(&mut self, now: Now) {
+        self.status_dirty = true;
+        if self.devices_due.is_some() {
+            return;
+        }
+        let earliest = self
+            .devices_built_at
+            .map_or(now.instant, |at| at + DEVICES_INTERVAL);
+        if earliest <= now.instant {
+            self.rebuild_devices(now);
+        } else {
+            self.devices_due = Some(earliest);
+        }
+    }
+
+    fn rebuild_devices(&mut self, now: Now) {
+        self.devices_due = None;
+        self.devices_built_at = Some(now.instant);
+        self.publish_devices(false);
+    }
 
     /// The link as availability shows it: up, or reconnecting after a `refresh`.
     fn link_shown_up(&self) -> bool {
@@ -330,8 +406,11 @@ impl Bridge {
             self.refresh_grace_until = None;
             if !self.link.up() {
                 self.each_device(now, |d, ctx, out| d.publish(ctx, out, false));
-                self.publish_devices(false);
+                self.devices_changed(now);
             }
+        }
+        if self.devices_due.is_some_and(|at| at <= now.instant) {
+            self.rebuild_devices(now);
         }
         while let Some(id) = self.deadlines.pop_due(now.instant) {
             self.with_device(now, &id, |d, ctx, out| d.on_tick(ctx, out));
@@ -357,13 +436,13 @@ impl Bridge {
             CloudEvent::DeviceListSynced => {
                 self.synced = true;
                 self.clean_up_previous_run();
-                self.publish_devices(false);
+                self.devices_changed(now);
             }
             CloudEvent::State { cooker_id, state } => self.on_state(now, &cooker_id, state),
             CloudEvent::Stale { cooker_id } => {
                 if let Some(id) = self.ids.get(&cooker_id).cloned() {
                     self.with_device(now, &id, |d, ctx, out| d.on_stale(ctx, out));
-                    self.publish_devices(false);
+                    self.devices_changed(now);
                 }
             }
         }
@@ -390,13 +469,14 @@ impl Bridge {
             // Reconnected: a refresh's grace is over.
             self.refresh_grace_until = None;
         }
+        self.status_dirty = true;
         self.publish_info(false);
         if was_up && !self.link.up() {
             self.each_device(now, |d, ctx, out| d.on_link_down(ctx, out));
         }
         if was_shown != self.link_shown_up() {
             self.each_device(now, |d, ctx, out| d.publish(ctx, out, false));
-            self.publish_devices(false);
+            self.devices_changed(now);
         }
     }
 
@@ -412,8 +492,14 @@ impl Bridge {
                     *device = Appliance::new(info, existing.clone(), &self.settings);
                 }
             }
-            self.publish_device_discovery(&existing);
-            self.publish_devices(false);
+            self.backlog.file(
+                &existing,
+                Bulk {
+                    discovery: true,
+                    retained: false,
+                },
+            );
+            self.devices_changed(now);
             return;
         }
         if self.devices.contains_key(&id) {
@@ -434,10 +520,16 @@ impl Bridge {
         self.devices
             .insert(id.clone(), Appliance::new(info, id.clone(), &self.settings));
         self.bridge_event("device_added", extra);
-        self.publish_device_discovery(&id);
+        self.backlog.file(
+            &id,
+            Bulk {
+                discovery: true,
+                retained: false,
+            },
+        );
         self.with_device(now, &id, |d, ctx, out| d.publish(ctx, out, false));
         self.publish_info(false);
-        self.publish_devices(false);
+        self.devices_changed(now);
     }
 
     fn on_device_removed(&mut self, now: Now, cooker_id: &str) {
@@ -448,13 +540,14 @@ impl Bridge {
         self.with_device(now, &id, |d, ctx, out| d.on_removed(ctx, out));
         self.remove_retained(&id);
         self.devices.remove(&id);
+        self.backlog.remove(&id);
         self.deadlines.set(&id, None);
         let mut extra = Map::new();
         extra.insert("id".into(), Value::from(id.as_str()));
         extra.insert("cooker_id".into(), Value::from(cooker_id));
         self.bridge_event("device_removed", extra);
         self.publish_info(false);
-        self.publish_devices(false);
+        self.devices_changed(now);
     }
 
     fn on_state(&mut self, now: Now, cooker_id: &str, state: DeviceState) {
@@ -470,12 +563,18 @@ impl Bridge {
             return;
         };
         if news.discovery_outdated {
-            self.publish_device_discovery(&id);
+            self.backlog.file(
+                &id,
+                Bulk {
+                    discovery: true,
+                    retained: false,
+                },
+            );
         }
         // `bridge/devices` only changes with a device's availability or firmware; do not
         // rebuild it for every push.
         if news.firmware_news || news.availability_changed {
-            self.publish_devices(false);
+            self.devices_changed(now);
         }
     }
 }

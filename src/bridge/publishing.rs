@@ -2,6 +2,7 @@
 //! `bridge/devices`, bridge events, discovery (with the bookkeeping of `discovery.rs`), the
 //! full republish, and the removal of a device's retained topics.
 
+use super::backlog::Bulk;
 use super::discovery::{other_mode, BRIDGE_NODE};
 use super::io::Now;
 use super::machine::rfc3339;
@@ -112,13 +113,18 @@ impl Bridge {
         self.out
             .publish(self.topics.bridge_state(), "online".into(), true);
         self.publish_bridge_discovery();
-        let ids: Vec<String> = self.devices.keys().cloned().collect();
-        for id in &ids {
-            self.publish_device_discovery(id);
-        }
         self.publish_info(true);
         self.publish_devices(true);
-        self.each_device(now, |d, ctx, out| d.publish(ctx, out, true));
+        self.devices_built_at = Some(now.instant);
+        self.devices_due = None;
+        // Each device's discovery and retained topics as the broker takes them.
+        let bulk = Bulk {
+            discovery: self.config.homeassistant.is_some(),
+            retained: true,
+        };
+        for id in self.devices.keys() {
+            self.backlog.file(id, bulk);
+        }
     }
 
     /// Clears a device's discovery and retained topics.

@@ -92,6 +92,12 @@ impl Driver {
                     let _ = reply.send(());
                     continue;
                 }
+                // The broker queue has room again for the devices still waiting for their
+                // discovery or republish.
+                () = self.mqtt.room(), if self.bridge.has_backlog() && !self.mqtt.has_room() => {
+                    self.carry_out();
+                    continue;
+                }
                 () = sleep_until(deadline) => Input::Tick,
             };
             if let Some(listening) = self.api.listening_changed() {
@@ -118,8 +124,21 @@ impl Driver {
         }
     }
 
-    /// Does what the bridge asked for, without awaiting anything.
+    /// Does what the bridge asked for, without awaiting anything; then builds the backlog's
+    /// bulk publishes while the broker queue has room, so a start-up or republish with
+    /// thousands of devices streams instead of building everything at once.
     pub(super) fn carry_out(&mut self) {
+        loop {
+            self.carry_out_ready();
+            if !(self.bridge.has_backlog() && self.mqtt.has_room())
+                || !self.bridge.pull_backlog(Now::system())
+            {
+                return;
+            }
+        }
+    }
+
+    fn carry_out_ready(&mut self) {
         while let Some(output) = self.bridge.poll_output() {
             match output {
                 Output::Publish(publish) => {
@@ -153,10 +172,21 @@ impl Driver {
         }
     }
 
+    /// The publishes of a stop, each waiting for room in the queue to the broker; anything
+    /// else the bridge still wanted is moot now.
+    pub(super) async fn publish_last_words(&mut self) {
+        while let Some(output) = self.bridge.poll_output() {
+            if let Output::Publish(publish) = output {
+                self.metrics.publish();
+                self.mqtt.publish_waiting(publish).await;
+            }
+        }
+    }
+
     /// Sends `STATUS=` when the line changed (it changes with the links and the devices'
     /// availability, not with every message).
     fn update_status(&mut self) {
-        if !self.notifier.is_enabled() {
+        if !self.notifier.is_enabled() || !self.bridge.take_status_dirty() {
             return;
         }
         let line = self.bridge.status_line();

@@ -30,6 +30,10 @@ use tokio_util::sync::CancellationToken;
 /// How long the cloud client gets to send its close frame at shutdown.
 const CLOUD_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long the publishes of a stop (every device `offline`) may wait for the broker. With
+/// thousands of devices they are more than the queue holds at once.
+const LAST_WORDS_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The cloud client's settings from the configuration.
 pub fn client_config(config: &Config) -> ClientConfig {
     let anova = &config.anova;
@@ -199,7 +203,12 @@ pub async fn run_with(
     driver.commands.abort_all();
     // Nothing retained may say a device is reachable once we are gone.
     driver.bridge.shutdown(options.purge_on_exit);
-    driver.carry_out();
+    if tokio::time::timeout(LAST_WORDS_TIMEOUT, driver.publish_last_words())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the broker did not take every device's last state in time");
+    }
     mqtt.close(offline).await;
     stop.cancel();
     if tokio::time::timeout(CLOUD_CLOSE_TIMEOUT, cloud_task)

@@ -57,6 +57,13 @@ const RECONNECT: BackoffPolicy = BackoffPolicy {
 /// broker stops reading and the connection has not noticed yet.
 const REQUEST_QUEUE: usize = 1024;
 
+/// Bulk publishes (discovery, a republish) are built only while this much of the queue is
+/// free, so the messages of single pushes and command responses always find room.
+const BULK_HEADROOM: usize = 256;
+
+/// The most QoS 1 publishes awaiting the broker's acknowledgement.
+const MAX_INFLIGHT: u16 = 64;
+
 /// How long a graceful close may take before the connection is simply dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -187,6 +194,24 @@ impl MqttHandle {
         self.queue(Request::Subscribe(filters));
     }
 
+    /// True while the queue to the broker has room for a device's bulk publishes.
+    pub fn has_room(&self) -> bool {
+        self.requests.capacity() >= BULK_HEADROOM
+    }
+
+    /// Completes once [`MqttHandle::has_room`] (or the connection stopped).
+    pub async fn room(&self) {
+        // The permits go back at once: this only waits for the publisher task to catch up.
+        let _ = self.requests.reserve_many(BULK_HEADROOM).await;
+    }
+
+    /// Queues a publish, waiting for room (the bounded last words at shutdown).
+    pub async fn publish_waiting(&self, publish: Publish) {
+        if self.requests.send(Request::Publish(publish)).await.is_err() {
+            tracing::debug!("MQTT publish dropped: the broker connection has stopped");
+        }
+    }
+
     fn queue(&self, request: Request) {
         if let Err(e) = self.requests.try_send(request) {
             let (why, request) = match e {
@@ -283,6 +308,10 @@ fn options(settings: &MqttSettings) -> Result<MqttOptions, MqttError> {
     options.set_clean_start(true);
     options.set_max_packet_size(u32::try_from(MAX_INCOMING_PACKET_SIZE).ok());
     options.set_request_channel_capacity(256);
+    // rumqttc allocates one slot per possible in-flight QoS 1 publish up front, and without an
+    // upper limit that is 65,536 slots: 14 MB, most of the daemon's memory at idle. Brokers
+    // grant far fewer (mosquitto: 20), and the smaller of the two is used anyway.
+    options.set_outgoing_inflight_upper_limit(MAX_INFLIGHT);
     options.set_last_will(LastWill::new(
         settings.will_topic.clone(),
         "offline",
@@ -342,12 +371,12 @@ impl MqttConnection {
     /// cleanly, and ends both tasks; drops the connection if that takes too long.
     pub async fn close(self, offline: Publish) {
         if self.handle.is_connected() {
-            if self
-                .handle
-                .requests
-                .try_send(Request::Close(offline))
-                .is_err()
-            {
+            // Behind the last words already queued (every device `offline`).
+            let queued = self.handle.requests.send(Request::Close(offline));
+            if !matches!(
+                tokio::time::timeout(CLOSE_TIMEOUT, queued).await,
+                Ok(Ok(()))
+            ) {
                 // The broker stopped reading: the last will says `offline` for us.
                 self.stop.cancel();
             }

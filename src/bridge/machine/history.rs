@@ -1,25 +1,30 @@
 //! The temperatures of a device's current (or last) cook, for the web page's chart: bounded in
 //! memory whatever the cook's length. Samples are taken at most every `interval`; when the
 //! buffer is full every other sample is dropped and the interval doubles, so a cook of any
-//! length fits in [`MAX_POINTS`] points of a few bytes each.
+//! length fits in [`MAX_POINTS`] points of 8 bytes each: at most 1 KB per device, which
+//! matters for an account of thousands.
 
 use serde_json::{json, Value};
 use std::time::Duration;
 use time::OffsetDateTime;
 
 /// The most samples kept per device.
-pub(super) const MAX_POINTS: usize = 240;
+pub(super) const MAX_POINTS: usize = 128;
 
 /// The first sampling interval.
 const FIRST_INTERVAL: Duration = Duration::from_secs(10);
 
-/// One sample: seconds since the cook started, temperature and target in hundredths of °C.
+/// One sample: seconds since the cook started, temperature and target in hundredths of °C
+/// (±327 °C covers every cooker and oven), [`NO_TARGET`] for none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Point {
     at_s: u32,
-    temperature: i32,
-    target: Option<i32>,
+    temperature: i16,
+    target: i16,
 }
+
+/// A point's target when the state had none.
+const NO_TARGET: i16 = i16::MIN;
 
 /// A cook's temperature history.
 #[derive(Debug, Clone, Default)]
@@ -29,8 +34,11 @@ pub(crate) struct History {
     points: Vec<Point>,
 }
 
-fn centi(celsius: f64) -> i32 {
-    (celsius * 100.0).round().clamp(-1.0e6, 1.0e6) as i32
+fn centi(celsius: f64) -> i16 {
+    // NaN casts to 0; the clamp keeps NO_TARGET for "none".
+    (celsius * 100.0)
+        .round()
+        .clamp(f64::from(i16::MIN + 1), f64::from(i16::MAX)) as i16
 }
 
 impl History {
@@ -65,7 +73,7 @@ impl History {
         self.points.push(Point {
             at_s,
             temperature: centi(temperature),
-            target: target.map(centi),
+            target: target.map_or(NO_TARGET, centi),
         });
     }
 
@@ -78,7 +86,7 @@ impl History {
                 json!([
                     p.at_s,
                     f64::from(p.temperature) / 100.0,
-                    p.target.map(|t| f64::from(t) / 100.0)
+                    (p.target != NO_TARGET).then(|| f64::from(p.target) / 100.0)
                 ])
             })
             .collect();
@@ -117,5 +125,18 @@ mod tests {
         assert_eq!(json["points"][0], json!([0, 20.0, 57.5]));
         h.start(t0);
         assert!(h.points.is_empty());
+        assert_eq!(std::mem::size_of::<Point>(), 8);
+    }
+
+    #[test]
+    fn no_target_and_extreme_readings_survive_the_compact_points() {
+        let t0 = datetime!(2025-01-01 10:00:00 UTC);
+        let mut h = History::default();
+        h.start(t0);
+        h.record(t0, 250.0, None);
+        h.record(t0 + time::Duration::seconds(60), -400.0, Some(1.0e9));
+        let json = h.to_json();
+        assert_eq!(json["points"][0], json!([0, 250.0, null]));
+        assert_eq!(json["points"][1], json!([60, -327.67, 327.67]));
     }
 }

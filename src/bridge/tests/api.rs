@@ -109,7 +109,9 @@ fn stream_messages_only_while_someone_listens() {
     assert!(messages
         .iter()
         .any(|m| m["type"] == "event" && m["event"]["event_type"] == "cook_started"));
-    let messages = stream(&h.cloud(CloudEvent::Link(LinkState::Down { reason: "x".into() })));
+    let mut out = h.cloud(CloudEvent::Link(LinkState::Down { reason: "x".into() }));
+    out.extend(h.advance(DEVICES_INTERVAL));
+    let messages = stream(&out);
     assert!(messages
         .iter()
         .any(|m| m["type"] == "bridge" && m["info"]["cloud"] == "disconnected"));

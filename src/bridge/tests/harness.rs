@@ -111,8 +111,17 @@ impl Harness {
         self.drain()
     }
 
+    /// Every output, the backlog's bulk publishes included (as a driver with room pulls
+    /// them).
     pub(super) fn drain(&mut self) -> Vec<Output> {
-        std::iter::from_fn(|| self.bridge.poll_output()).collect()
+        let now = self.now();
+        let mut all = Vec::new();
+        loop {
+            all.extend(std::iter::from_fn(|| self.bridge.poll_output()));
+            if !self.bridge.pull_backlog(now) {
+                return all;
+            }
+        }
     }
 
     pub(super) fn cloud(&mut self, event: CloudEvent) -> Vec<Output> {

@@ -4,6 +4,7 @@ mod api;
 mod harness;
 mod queue;
 mod rules;
+mod scale;
 
 use super::*;
 use crate::command::ErrorCode;

@@ -189,9 +189,12 @@ fn auth_failure_is_reported_once() {
 #[test]
 fn removed_cookers_lose_discovery_and_retained_topics() {
     let mut h = Harness::ready();
-    let out = h.cloud(CloudEvent::DeviceRemoved {
+    let mut out = h.cloud(CloudEvent::DeviceRemoved {
         cooker_id: PRO.into(),
     });
+    // `bridge/devices` was built a moment ago: the next build is due a second later.
+    assert!(on(&out, "anova2mqtt/bridge/devices").is_empty());
+    out.extend(h.advance(DEVICES_INTERVAL));
     let discovery = on(
         &out,
         &format!("homeassistant/device/anova2mqtt_{PRO_ID}/config"),
@@ -1048,11 +1051,16 @@ fn bridge_devices_changes_only_with_availability_or_firmware() {
     warmer.water_temperature = Some(30.0);
     assert!(on(&h.state(A7, warmer.clone()), "anova2mqtt/bridge/devices").is_empty());
     warmer.firmware = Some("01.02.00".into());
-    let devices = json_on(&h.state(A7, warmer), "anova2mqtt/bridge/devices");
+    let mut out = h.state(A7, warmer);
+    out.extend(h.advance(DEVICES_INTERVAL));
+    let devices = json_on(&out, "anova2mqtt/bridge/devices");
     assert_eq!(devices[0][0]["firmware"], "01.02.00");
+    // Rebuilt at most once per DEVICES_INTERVAL: a change right after waits for it.
     let out = h.cloud(CloudEvent::Stale {
         cooker_id: A7.into(),
     });
+    assert!(on(&out, "anova2mqtt/bridge/devices").is_empty());
+    let out = h.advance(DEVICES_INTERVAL);
     assert_eq!(
         json_on(&out, "anova2mqtt/bridge/devices")[0][0]["online"],
         false

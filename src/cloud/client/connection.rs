@@ -39,9 +39,10 @@ use uuid::Uuid;
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type Writer = SplitSink<Socket, Message>;
 
-/// State frames are a few KB and the device list is smaller; anything near this is not the
-/// Anova cloud talking.
-const MAX_MESSAGE_SIZE: usize = 256 * 1024;
+/// State frames are a few KB. The device list grows by about 100 bytes per device: a large
+/// account (or the load harness's 10,000 cookers, 1 MB) must fit, while one frame still costs
+/// bounded memory.
+const MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
 
 /// The shortest wait between attempts whatever the configuration says, so a zero duration
 /// can never turn into a tight reconnect loop.
