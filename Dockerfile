@@ -14,14 +14,15 @@ RUN mkdir src benches \
  && echo 'fn main() {}' > src/main.rs \
  && touch src/lib.rs \
  && echo 'fn main() {}' > benches/pipeline.rs \
- && cargo build --release --locked \
+ && cargo build --release --locked --no-default-features \
  && rm -rf src
 
+# The daemon as shipped: without the demo's embedded broker (5.7 MB instead of 7.0 MB).
 # Our sources. COPY keeps their old modification times, so touch them to make cargo rebuild
 # the crate instead of reusing the stand-ins.
 COPY src ./src
 RUN touch src/main.rs src/lib.rs \
- && cargo build --release --locked \
+ && cargo build --release --locked --no-default-features \
  && install -m 0755 target/release/anova2mqtt /anova2mqtt
 
 # --- Runtime -----------------------------------------------------------------------------------

@@ -200,6 +200,7 @@ async fn run_fleet(options: &Options, cookers: usize) -> Result<Figures, String>
     mqtt.set_max_packet_size(1 << 20, 1 << 20);
     mqtt.set_keep_alive(Duration::from_secs(30));
     let (client, mut events) = AsyncClient::new(mqtt, 64);
+    events.network_options.set_tcp_nodelay(true);
     client
         .subscribe("anova2mqtt/+/state", QoS::AtMostOnce)
         .await
@@ -365,7 +366,7 @@ impl Mosquitto {
                 &conf,
                 format!(
                     "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
-                     max_queued_messages 0\nlog_dest none\n"
+                     max_queued_messages 0\nlog_dest none\nset_tcp_nodelay true\n"
                 ),
             )
             .map_err(|e| e.to_string())?;

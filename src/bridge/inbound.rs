@@ -73,6 +73,10 @@ impl Bridge {
                 let op = op.to_owned();
                 self.on_bridge_request(now, &op, payload, retained);
             }
+            // Our own list comes back to us (we subscribe for the previous run's): with
+            // thousands of devices it is megabytes, not worth parsing again.
+            Some(Incoming::BridgeDevices)
+                if self.last_devices.as_deref().map(str::as_bytes) == Some(payload) => {}
             Some(Incoming::BridgeDevices) if retained => self.on_previous_devices(payload),
             Some(Incoming::BridgeDevices) => {}
             None => tracing::debug!(

@@ -312,6 +312,11 @@ fn options(settings: &MqttSettings) -> Result<MqttOptions, MqttError> {
     // upper limit that is 65,536 slots: 14 MB, most of the daemon's memory at idle. Brokers
     // grant far fewer (mosquitto: 20), and the smaller of the two is used anyway.
     options.set_outgoing_inflight_upper_limit(MAX_INFLIGHT);
+    // Each publish is written as soon as it is ready; Nagle's algorithm would hold a state
+    // behind the acknowledgement of the one before it.
+    let mut network = rumqttc::NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    options.set_network_options(network);
     options.set_last_will(LastWill::new(
         settings.will_topic.clone(),
         "offline",

@@ -82,7 +82,9 @@ struct Active<F: Family> {
 /// A device's commands.
 #[derive(Debug)]
 pub(super) struct Commands<F: Family> {
-    active: Option<Active<F>>,
+    /// Boxed: most devices run no command most of the time, and a running one is several
+    /// hundred bytes that thousands of idle devices need not carry.
+    active: Option<Box<Active<F>>>,
     waiting: VecDeque<Command<F>>,
     /// When recent cloud-bound commands started (the rate-limit window).
     recent: VecDeque<Instant>,
@@ -236,7 +238,7 @@ impl<F: Family> Commands<F> {
         let deadline = command.caller.arrived
             + settings.command_timeout
             + F::confirm_window(settings.confirm_timeout);
-        self.active = Some(Active {
+        self.active = Some(Box::new(Active {
             command,
             steps: plan.steps,
             sent: None,
@@ -247,7 +249,7 @@ impl<F: Family> Commands<F> {
             warnings: plan.warnings,
             confirm_by: None,
             deadline,
-        });
+        }));
         self.advance(dev, ctx, out);
     }
 
