@@ -46,6 +46,7 @@ pub struct EmbeddedBroker {
     pub addr: SocketAddr,
 }
 
+#[cfg(any(feature = "embedded-broker", test))]
 /// What the first bytes of a connection say about its protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Peek {
@@ -57,10 +58,12 @@ enum Peek {
     NotMqtt,
 }
 
+#[cfg(any(feature = "embedded-broker", test))]
 /// The longest prefix [`peek`] needs: packet type, up to 4 length bytes, the protocol name
 /// (`MQIsdp` is the longest) with its 2-byte length, and the level.
 const PEEK_LEN: usize = 1 + 4 + 2 + 6 + 1;
 
+#[cfg(any(feature = "embedded-broker", test))]
 /// Reads the protocol level from the start of a CONNECT packet.
 fn peek(bytes: &[u8]) -> Peek {
     let Some((&packet_type, rest)) = bytes.split_first() else {

@@ -130,9 +130,10 @@ impl Driver {
     pub(super) fn carry_out(&mut self) {
         loop {
             self.carry_out_ready();
-            if !(self.bridge.has_backlog() && self.mqtt.has_room())
-                || !self.bridge.pull_backlog(Now::system())
-            {
+            let pulled = self.bridge.has_backlog()
+                && self.mqtt.has_room()
+                && self.bridge.pull_backlog(Now::system());
+            if !pulled {
                 return;
             }
         }
