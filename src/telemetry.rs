@@ -73,10 +73,20 @@ pub fn build_filter(rust_log: Option<&str>, level: &str) -> anyhow::Result<EnvFi
         Some(value) if !value.is_empty() => ("RUST_LOG", value),
         _ => ("log.level", level.trim()),
     };
+    let mut filter = normalize_filter(directives);
+    if !filter.contains("rumqttc") {
+        // rumqttc logs its own flow control ("Collision on packet id", when a publish waits
+        // for the broker's acknowledgement of an earlier one) at info: a burst of discovery
+        // would fill the log with it. Its warnings and errors still show.
+        filter.push_str(&format!(",{QUIET_RUMQTTC}"));
+    }
     EnvFilter::builder()
-        .parse(normalize_filter(directives))
+        .parse(filter)
         .with_context(|| format!("{source} = {directives:?} is not a valid log filter"))
 }
+
+/// Added to every filter that does not mention rumqttc itself.
+const QUIET_RUMQTTC: &str = "rumqttc::v5::state=warn";
 
 /// `" info, rumqttc=warn "` → `"info,rumqttc=warn"`: `EnvFilter` takes the spaces around a
 /// directive as part of it, and a space after a comma is what people write.
@@ -212,9 +222,12 @@ mod tests {
         assert!(!filter.contains("info"), "{filter}");
         let filter = shown(None, "info,anova2mqtt::bridge=debug");
         assert!(filter.contains("anova2mqtt::bridge=debug"), "{filter}");
-        assert_eq!(shown(Some("  "), "debug"), "debug");
+        assert_eq!(shown(Some("  "), "debug"), format!("{QUIET_RUMQTTC},debug"));
         let filter = shown(None, " info, rumqttc=warn ");
         assert!(filter.contains("rumqttc=warn"), "{filter}");
+        assert!(!filter.contains(QUIET_RUMQTTC), "{filter}");
+        // rumqttc's flow-control chatter is quiet unless the filter names rumqttc.
+        assert!(shown(None, "info").contains(QUIET_RUMQTTC));
     }
 
     #[test]
