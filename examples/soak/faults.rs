@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::time::{sleep, Instant};
 
 /// The fault kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub(crate) enum FaultKind {
     /// Every cloud connection reset (TCP RST).
     CloudDrop,
@@ -24,7 +24,9 @@ pub(crate) enum FaultKind {
     CloudClose,
     /// Cloud sockets stop moving without closing.
     HalfOpen,
-    /// Every new connection refused as unauthorised, for a while.
+    /// Every new connection refused as unauthorised, for a while; then the user asks for a
+    /// reconnect (`bridge/request/refresh`), since the daemon waits 5 minutes after a refused
+    /// token by design.
     RefuseAuth,
     /// mosquitto killed and started again (every retained message gone).
     BrokerRestart,
@@ -36,7 +38,7 @@ pub(crate) enum FaultKind {
     HaBirth,
 }
 
-const MIX: &[(FaultKind, u32)] = &[
+pub(crate) const MIX: &[(FaultKind, u32)] = &[
     (FaultKind::CloudDrop, 5),
     (FaultKind::CloudClose, 2),
     (FaultKind::HalfOpen, 2),
@@ -81,6 +83,8 @@ pub(crate) struct Injector {
     pub(crate) birth: Publisher,
     /// Seeded choices.
     pub(crate) rng: Rng,
+    /// The faults to pick from, by weight.
+    pub(crate) mix: Vec<(FaultKind, u32)>,
     /// Results.
     pub(crate) stats: FaultStats,
 }
@@ -205,7 +209,7 @@ impl Injector {
 
     /// Injects one random fault, heals it, and checks the recovery.
     pub(crate) async fn one(&mut self) {
-        let kind = self.rng.weighted(MIX);
+        let kind = self.rng.weighted(&self.mix);
         *self.stats.injected.entry(kind).or_default() += 1;
         let fault = |r: Result<(), anova2mqtt::simulator::ControlError>| {
             if let Err(e) = r {
@@ -255,12 +259,29 @@ impl Injector {
                 .await;
             }
             FaultKind::RefuseAuth => {
+                let before = self.reconnects();
                 fault(self.sim.inject(Fault::RefuseAuth(true)));
                 fault(self.sim.inject(Fault::DropConnections));
                 sleep(Duration::from_millis(self.rng.range(1000, 8000))).await;
                 fault(self.sim.inject(Fault::RefuseAuth(false)));
                 let at = Instant::now();
-                self.recovery(kind, at, RECOVERY_BOUND, None, None, None)
+                // After a refused token the daemon retries only after 5 minutes (a revoked
+                // token must not hammer the cloud); a user who fixed things asks for a
+                // reconnect, which must work at once.
+                if !self
+                    .birth
+                    .publish(
+                        &format!("{BASE}/bridge/request/refresh"),
+                        br#"{"id": "soak-refresh"}"#,
+                        false,
+                        Duration::from_secs(2),
+                    )
+                    .await
+                {
+                    self.violations
+                        .add("the refresh request was not acknowledged by the broker".to_owned());
+                }
+                self.recovery(kind, at, RECOVERY_BOUND, None, Some(before), None)
                     .await;
             }
             FaultKind::BrokerRestart => {

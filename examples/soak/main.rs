@@ -56,6 +56,9 @@ struct Args {
     /// The daemon binary (default: built next to this example, same profile).
     #[arg(long)]
     daemon: Option<PathBuf>,
+    /// Only these faults (comma-separated; default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    faults: Vec<faults::FaultKind>,
     /// Keep the working directory (daemon log, configs) even when the soak passes.
     #[arg(long)]
     keep: bool,
@@ -207,6 +210,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         cookers: cookers.clone(),
         birth,
         rng: rng.fork(1),
+        mix: faults::MIX
+            .iter()
+            .filter(|(kind, _)| args.faults.is_empty() || args.faults.contains(kind))
+            .copied()
+            .collect(),
         stats: FaultStats::default(),
     };
     if !injector.ready(Duration::from_secs(30)).await {

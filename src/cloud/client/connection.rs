@@ -343,22 +343,24 @@ impl Worker {
         let now = Instant::now();
         let events = match self.registry.apply(event, OffsetDateTime::now_utc(), now) {
             Ok(events) => events,
-            Err(Event::Response(response)) => {
-                if self.pending.resolve(&response) == Resolution::Unmatched {
-                    tracing::debug!(
-                        request_id = %response.request_id,
-                        "ignoring a RESPONSE no command waits for (unknown, late or duplicate)"
-                    );
+            Err(other) => match *other {
+                Event::Response(response) => {
+                    if self.pending.resolve(&response) == Resolution::Unmatched {
+                        tracing::debug!(
+                            request_id = %response.request_id,
+                            "ignoring a RESPONSE no command waits for (unknown, late or duplicate)"
+                        );
+                    }
+                    Vec::new()
                 }
-                Vec::new()
-            }
-            Err(other) => {
-                tracing::trace!(
-                    command = other.command(),
-                    "ignoring an event the bridge does not use"
-                );
-                Vec::new()
-            }
+                other => {
+                    tracing::trace!(
+                        command = other.command(),
+                        "ignoring an event the bridge does not use"
+                    );
+                    Vec::new()
+                }
+            },
         };
         for event in events {
             self.emit(event).await;

@@ -193,7 +193,7 @@ impl Registry {
         event: Event,
         received_at: OffsetDateTime,
         now: Instant,
-    ) -> Result<Vec<CloudEvent>, Event> {
+    ) -> Result<Vec<CloudEvent>, Box<Event>> {
         Ok(match event {
             Event::ApcWifiList(entries) => self.device_list(&entries, Kind::Cooker, now),
             Event::ApoWifiList(entries) => self.device_list(&entries, Kind::Oven, now),
@@ -205,7 +205,7 @@ impl Registry {
             }
             Event::ApcState(state) => self.state(state, received_at, now),
             Event::ApoState(state) => self.state(state, received_at, now),
-            other => return Err(other),
+            other => return Err(Box::new(other)),
         })
     }
 
