@@ -313,6 +313,15 @@ async fn run(args: Args) -> anyhow::Result<bool> {
 
     let rss = rss.lock().map(|r| r.clone()).unwrap_or_default();
     check_rss(&rss, &violations);
+    // Issue 9: the cloud link is back within 10 s (p95) after each drop.
+    if let Some((_, p95, _)) = stats::percentiles(&injector.stats.link_back) {
+        if p95 > Duration::from_secs(10) {
+            violations.add(format!(
+                "the cloud link came back in {:.1} s (p95) after drops; at most 10 s",
+                p95.as_secs_f64()
+            ));
+        }
+    }
     let ledger = ledger
         .lock()
         .map_err(|_| anyhow::anyhow!("ledger poisoned"))?;

@@ -30,34 +30,93 @@ use std::time::{Duration, Instant};
 
 /// One device per captured state: its frame, with the cookerId replaced.
 const STATES: &[(&str, &str, &str)] = &[
-    ("a7fuzz000000000001", "A7COOKERID000000000001", include_str!("../../tests/fixtures/anova-messages/EVENT_APC_STATE.a7.cooking.real.json")),
-    ("a7fuzz000000000002", "A7COOKERID000000000001", include_str!("../../tests/fixtures/anova-messages/EVENT_APC_STATE.a7.idle.real.json")),
-    ("profuzz00000000003", "", include_str!("../../tests/fixtures/anova-messages/EVENT_APC_STATE.pro.preheating.real.json")),
-    ("a3fuzz000000000004", "", include_str!("../../tests/fixtures/anova-messages/EVENT_APC_STATE.a3.cooking.real.json")),
-    ("ovenv1fuzz00000005", "", include_str!("../../tests/fixtures/anova-messages/EVENT_APO_STATE.oven_v1.idle.real.json")),
-    ("ovenv2fuzz00000006", "", include_str!("../../tests/fixtures/anova-messages/EVENT_APO_STATE.oven_v2.cooking.real.json")),
+    (
+        "a7fuzz000000000001",
+        "A7COOKERID000000000001",
+        include_str!("../../tests/fixtures/anova-messages/EVENT_APC_STATE.a7.cooking.real.json"),
+    ),
+    (
+        "a7fuzz000000000002",
+        "A7COOKERID000000000001",
+        include_str!("../../tests/fixtures/anova-messages/EVENT_APC_STATE.a7.idle.real.json"),
+    ),
+    (
+        "profuzz00000000003",
+        "",
+        include_str!(
+            "../../tests/fixtures/anova-messages/EVENT_APC_STATE.pro.preheating.real.json"
+        ),
+    ),
+    (
+        "a3fuzz000000000004",
+        "",
+        include_str!("../../tests/fixtures/anova-messages/EVENT_APC_STATE.a3.cooking.real.json"),
+    ),
+    (
+        "ovenv1fuzz00000005",
+        "",
+        include_str!("../../tests/fixtures/anova-messages/EVENT_APO_STATE.oven_v1.idle.real.json"),
+    ),
+    (
+        "ovenv2fuzz00000006",
+        "",
+        include_str!(
+            "../../tests/fixtures/anova-messages/EVENT_APO_STATE.oven_v2.cooking.real.json"
+        ),
+    ),
 ];
 
 /// Command keys of both families, and some that are not.
 const KEYS: &[&str] = &[
-    "cook", "mode", "target_temperature", "timer", "display_unit", "food", "stages",
-    "steam", "probe_target", "fan_speed", "elements", "vent", "temprature", "",
+    "cook",
+    "mode",
+    "target_temperature",
+    "timer",
+    "display_unit",
+    "food",
+    "stages",
+    "steam",
+    "probe_target",
+    "fan_speed",
+    "elements",
+    "vent",
+    "temprature",
+    "",
 ];
 
 #[derive(Debug, Arbitrary)]
 enum Op {
     /// A device's state: a capture with up to a few numbers replaced.
-    State { device: u8, edits: Vec<(u8, i32)>, online: bool },
+    State {
+        device: u8,
+        edits: Vec<(u8, i32)>,
+        online: bool,
+    },
     /// Any text as a cloud frame.
     Frame(String),
     /// A device list of a subset of the devices.
     List { mask: u8, ovens: bool },
     /// A command object on `set` or the API.
-    Command { device: u8, fields: Vec<(u8, Val)>, id: IdChoice, retained: bool, api: bool },
+    Command {
+        device: u8,
+        fields: Vec<(u8, Val)>,
+        id: IdChoice,
+        retained: bool,
+        api: bool,
+    },
     /// Raw bytes on `set`.
-    Raw { device: u8, payload: Vec<u8>, retained: bool },
+    Raw {
+        device: u8,
+        payload: Vec<u8>,
+        retained: bool,
+    },
     /// A plain value on `set/<key>`.
-    Plain { device: u8, key: u8, value: String, retained: bool },
+    Plain {
+        device: u8,
+        key: u8,
+        value: String,
+        retained: bool,
+    },
     /// The cloud's answer to one outstanding command.
     Result { which: u8, outcome: u8 },
     /// The link changes (in-flight commands fail as the client fails them).
@@ -67,7 +126,11 @@ enum Op {
     /// Home Assistant's birth.
     Birth,
     /// A bridge request.
-    Request { op: u8, payload: Vec<u8>, retained: bool },
+    Request {
+        op: u8,
+        payload: Vec<u8>,
+        retained: bool,
+    },
     /// Time passes.
     Wait(u16),
 }
@@ -92,7 +155,10 @@ enum IdChoice {
     Bad,
 }
 
-const WORDS: &[&str] = &["on", "off", "heat", "start", "stop", "57.5C", "135F", "90m", "1h30m", "C", "F", "poultry", "beef", "maybe", ""];
+const WORDS: &[&str] = &[
+    "on", "off", "heat", "start", "stop", "57.5C", "135F", "90m", "1h30m", "C", "F", "poultry",
+    "beef", "maybe", "",
+];
 
 fn value(v: &Val) -> Value {
     match v {
@@ -161,12 +227,23 @@ fn list_frame(mask: u8, ovens: bool) -> String {
             json!({"cookerId": id, "type": kind, "name": id})
         })
         .collect();
-    let command = if ovens { "EVENT_APO_WIFI_LIST" } else { "EVENT_APC_WIFI_LIST" };
+    let command = if ovens {
+        "EVENT_APO_WIFI_LIST"
+    } else {
+        "EVENT_APC_WIFI_LIST"
+    };
     json!({"command": command, "payload": entries}).to_string()
 }
 
 /// Codes that mean "refused before anything was sent".
-const VALIDATION: &[&str] = &["invalid_json", "unknown_key", "invalid_value", "out_of_range", "unsafe", "retained_command"];
+const VALIDATION: &[&str] = &[
+    "invalid_json",
+    "unknown_key",
+    "invalid_value",
+    "out_of_range",
+    "unsafe",
+    "retained_command",
+];
 
 struct Harness {
     driver: common::Driver,
@@ -209,20 +286,30 @@ impl Harness {
         let mut sent = false;
         for output in outputs {
             match output {
-                Output::Publish(p) if p.topic.ends_with("/response") && !p.topic.contains("/bridge/") => {
+                Output::Publish(p)
+                    if p.topic.ends_with("/response") && !p.topic.contains("/bridge/") =>
+                {
                     let body: Value = serde_json::from_str(&p.payload).expect("a response is JSON");
                     let answered = body.get("id").or_else(|| body.get("transaction"));
                     self.book(answered, &body, id, &mut codes);
                 }
                 Output::Reply { response, .. } => {
-                    let body: Value = serde_json::from_str(&response.to_json()).expect("a response is JSON");
+                    let body: Value =
+                        serde_json::from_str(&response.to_json()).expect("a response is JSON");
                     let answered = body.get("id").or_else(|| body.get("transaction"));
                     self.book(answered, &body, id, &mut codes);
                 }
-                Output::Cloud { ticket, command, deadline } => {
+                Output::Cloud {
+                    ticket,
+                    command,
+                    deadline,
+                } => {
                     sent = true;
                     check_cloud_command(&command);
-                    assert!(self.in_flight.insert(ticket, deadline).is_none(), "ticket reused");
+                    assert!(
+                        self.in_flight.insert(ticket, deadline).is_none(),
+                        "ticket reused"
+                    );
                 }
                 _ => {}
             }
@@ -230,14 +317,23 @@ impl Harness {
         (codes, sent)
     }
 
-    fn book(&mut self, answered: Option<&Value>, body: &Value, id: Option<&str>, codes: &mut Vec<Option<String>>) {
+    fn book(
+        &mut self,
+        answered: Option<&Value>,
+        body: &Value,
+        id: Option<&str>,
+        codes: &mut Vec<Option<String>>,
+    ) {
         let Some(text) = answered.map(|v| match v {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         }) else {
             panic!("a response without an id: {body}");
         };
-        let code = body.pointer("/error/code").and_then(Value::as_str).map(str::to_owned);
+        let code = body
+            .pointer("/error/code")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         if Some(text.as_str()) == id {
             codes.push(code);
         }
@@ -266,7 +362,11 @@ impl Harness {
         if retained {
             assert!(!sent, "a retained command sent something to the cloud");
             if id.is_some() {
-                assert_eq!(codes, vec![Some("retained_command".to_owned())], "retained command not refused");
+                assert_eq!(
+                    codes,
+                    vec![Some("retained_command".to_owned())],
+                    "retained command not refused"
+                );
             }
         }
         for code in codes.iter().flatten() {
@@ -280,10 +380,21 @@ impl Harness {
     /// The driver reports a cloud command's result at the latest at its deadline.
     fn expire(&mut self) {
         let now = self.driver.instant;
-        let due: Vec<Ticket> = self.in_flight.iter().filter(|(_, d)| **d <= now).map(|(t, _)| *t).collect();
+        let due: Vec<Ticket> = self
+            .in_flight
+            .iter()
+            .filter(|(_, d)| **d <= now)
+            .map(|(t, _)| *t)
+            .collect();
         for ticket in due {
             self.in_flight.remove(&ticket);
-            self.feed(Input::CloudResult { ticket, result: Err(CloudError::Timeout) }, None);
+            self.feed(
+                Input::CloudResult {
+                    ticket,
+                    result: Err(CloudError::Timeout),
+                },
+                None,
+            );
         }
     }
 
@@ -291,11 +402,14 @@ impl Harness {
         let target = self.driver.instant + by;
         // Wake at every deadline on the way, as the daemon's loop does.
         loop {
-            let next = [self.driver.bridge.poll_timeout(), self.in_flight.values().min().copied()]
-                .into_iter()
-                .flatten()
-                .min()
-                .filter(|t| *t <= target);
+            let next = [
+                self.driver.bridge.poll_timeout(),
+                self.in_flight.values().min().copied(),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .filter(|t| *t <= target);
             let Some(at) = next else { break };
             if at > self.driver.instant {
                 let step = at - self.driver.instant;
@@ -303,7 +417,11 @@ impl Harness {
             }
             self.expire();
             self.feed(Input::Tick, None);
-            if self.driver.bridge.poll_timeout().is_some_and(|t| t <= self.driver.instant)
+            if self
+                .driver
+                .bridge
+                .poll_timeout()
+                .is_some_and(|t| t <= self.driver.instant)
                 && self.in_flight.values().all(|d| *d > self.driver.instant)
             {
                 // A deadline that does not move after its tick would loop forever.
@@ -320,7 +438,11 @@ impl Harness {
 
     fn op(&mut self, op: Op) {
         match op {
-            Op::State { device, edits, online } => {
+            Op::State {
+                device,
+                edits,
+                online,
+            } => {
                 let text = state_frame(device, &edits, online);
                 for event in self.reader.frame(&text, self.driver.wall, true) {
                     self.feed(Input::Cloud(event), None);
@@ -337,7 +459,13 @@ impl Harness {
                     self.feed(Input::Cloud(event), None);
                 }
             }
-            Op::Command { device, fields, id, retained, api } => {
+            Op::Command {
+                device,
+                fields,
+                id,
+                retained,
+                api,
+            } => {
                 let mut object = Map::new();
                 for (key, v) in fields.iter().take(6) {
                     object.insert(KEYS[*key as usize % KEYS.len()].to_owned(), value(v));
@@ -368,18 +496,39 @@ impl Harness {
                 let device = device_id(device).to_owned();
                 let input = if api && !retained {
                     self.next_ticket += 1;
-                    Input::ApiCommand { ticket: ApiTicket(self.next_ticket), device, payload }
+                    Input::ApiCommand {
+                        ticket: ApiTicket(self.next_ticket),
+                        device,
+                        payload,
+                    }
                 } else {
-                    Input::Mqtt { topic: format!("anova2mqtt/{device}/set"), payload, retained }
+                    Input::Mqtt {
+                        topic: format!("anova2mqtt/{device}/set"),
+                        payload,
+                        retained,
+                    }
                 };
                 self.command(input, id, retained);
             }
-            Op::Raw { device, payload, retained } => {
+            Op::Raw {
+                device,
+                payload,
+                retained,
+            } => {
                 let device = device_id(device);
-                let input = Input::Mqtt { topic: format!("anova2mqtt/{device}/set"), payload, retained };
+                let input = Input::Mqtt {
+                    topic: format!("anova2mqtt/{device}/set"),
+                    payload,
+                    retained,
+                };
                 self.command(input, None, retained);
             }
-            Op::Plain { device, key, value, retained } => {
+            Op::Plain {
+                device,
+                key,
+                value,
+                retained,
+            } => {
                 let device = device_id(device);
                 let key = KEYS[key as usize % KEYS.len()];
                 let input = Input::Mqtt {
@@ -394,7 +543,9 @@ impl Harness {
                     return;
                 }
                 let n = which as usize % self.in_flight.len();
-                let Some(ticket) = self.in_flight.keys().nth(n).copied() else { return };
+                let Some(ticket) = self.in_flight.keys().nth(n).copied() else {
+                    return;
+                };
                 self.in_flight.remove(&ticket);
                 let result = match outcome % 5 {
                     0 | 1 => Ok(()),
@@ -408,8 +559,12 @@ impl Harness {
                 let link = match state % 4 {
                     0 => LinkState::Up,
                     1 => LinkState::Connecting,
-                    2 => LinkState::Down { reason: "reset".into() },
-                    _ => LinkState::AuthFailed { reason: "401".into() },
+                    2 => LinkState::Down {
+                        reason: "reset".into(),
+                    },
+                    _ => LinkState::AuthFailed {
+                        reason: "401".into(),
+                    },
                 };
                 let fails = link != LinkState::Up && link != LinkState::Connecting;
                 if fails && fail_first {
@@ -430,15 +585,40 @@ impl Harness {
                     self.excused.extend(unanswered.collect::<Vec<_>>());
                 }
                 self.mqtt_up = up;
-                self.feed(if up { Input::MqttConnected } else { Input::MqttDisconnected }, None);
+                self.feed(
+                    if up {
+                        Input::MqttConnected
+                    } else {
+                        Input::MqttDisconnected
+                    },
+                    None,
+                );
             }
             Op::Birth if self.mqtt_up => {
-                self.feed(Input::Mqtt { topic: "homeassistant/status".into(), payload: b"online".to_vec(), retained: false }, None);
+                self.feed(
+                    Input::Mqtt {
+                        topic: "homeassistant/status".into(),
+                        payload: b"online".to_vec(),
+                        retained: false,
+                    },
+                    None,
+                );
             }
             Op::Birth => {}
-            Op::Request { op, payload, retained } if self.mqtt_up => {
+            Op::Request {
+                op,
+                payload,
+                retained,
+            } if self.mqtt_up => {
                 let op = ["health_check", "republish", "refresh", "nothing"][op as usize % 4];
-                self.feed(Input::Mqtt { topic: format!("anova2mqtt/bridge/request/{op}"), payload, retained }, None);
+                self.feed(
+                    Input::Mqtt {
+                        topic: format!("anova2mqtt/bridge/request/{op}"),
+                        payload,
+                        retained,
+                    },
+                    None,
+                );
             }
             Op::Request { .. } => {}
             Op::Wait(ms) => self.wait(Duration::from_millis(u64::from(ms) * 10)),
@@ -448,7 +628,13 @@ impl Harness {
     /// The client fails every in-flight command when its connection ends.
     fn fail_all(&mut self) {
         for ticket in std::mem::take(&mut self.in_flight).into_keys() {
-            self.feed(Input::CloudResult { ticket, result: Err(CloudError::Disconnected) }, None);
+            self.feed(
+                Input::CloudResult {
+                    ticket,
+                    result: Err(CloudError::Disconnected),
+                },
+                None,
+            );
         }
     }
 
@@ -457,7 +643,10 @@ impl Harness {
         self.wait(Duration::from_secs(60));
         for id in self.expected.keys() {
             let n = self.answers.get(id).copied().unwrap_or(0);
-            assert!(n == 1 || (n == 0 && self.excused.contains(id)), "{id} answered {n} times");
+            assert!(
+                n == 1 || (n == 0 && self.excused.contains(id)),
+                "{id} answered {n} times"
+            );
         }
     }
 }
@@ -467,13 +656,23 @@ impl Harness {
 fn check_cloud_command(command: &CloudCommand) {
     if let CloudCommand::Cooker(c) = command {
         match c {
-            ApcCommand::Start { target_temperature, unit, timer, .. } => {
+            ApcCommand::Start {
+                target_temperature,
+                unit,
+                timer,
+                ..
+            } => {
                 check_target(*target_temperature, *unit);
-                assert!(timer.unwrap_or(0) <= 99 * 3600 + 59 * 60, "timer {timer:?} out of range");
+                assert!(
+                    timer.unwrap_or(0) <= 99 * 3600 + 59 * 60,
+                    "timer {timer:?} out of range"
+                );
             }
-            ApcCommand::SetTargetTemp { target_temperature, unit, .. } => {
-                check_target(*target_temperature, *unit)
-            }
+            ApcCommand::SetTargetTemp {
+                target_temperature,
+                unit,
+                ..
+            } => check_target(*target_temperature, *unit),
             ApcCommand::SetTimer { timer, .. } => {
                 assert!(*timer <= 99 * 3600 + 59 * 60, "timer {timer} out of range")
             }
@@ -489,7 +688,10 @@ fn check_cloud_command(command: &CloudCommand) {
 
 fn check_target(t: f64, unit: anova2mqtt::wire::TemperatureUnit) {
     let c = unit.to_celsius(t);
-    assert!(c.is_finite() && (-0.01..=100.01).contains(&c), "target {t} {unit:?} out of range");
+    assert!(
+        c.is_finite() && (-0.01..=100.01).contains(&c),
+        "target {t} {unit:?} out of range"
+    );
 }
 
 fuzz_target!(|ops: Vec<Op>| {

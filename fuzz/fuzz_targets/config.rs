@@ -13,7 +13,9 @@ use std::sync::OnceLock;
 /// One file per fuzzing process, rewritten for every input.
 fn path() -> &'static PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| std::env::temp_dir().join(format!("anova2mqtt-fuzz-{}.toml", std::process::id())))
+    PATH.get_or_init(|| {
+        std::env::temp_dir().join(format!("anova2mqtt-fuzz-{}.toml", std::process::id()))
+    })
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -28,7 +30,11 @@ fuzz_target!(|data: &[u8]| {
         .filter_map(|line| line.split_once('='))
         .map(|(name, value)| {
             // Secret files named here would read the machine's files: keep to the config.
-            let name = if name.starts_with("ANOVA2MQTT_") { name.to_owned() } else { format!("ANOVA2MQTT_{name}") };
+            let name = if name.starts_with("ANOVA2MQTT_") {
+                name.to_owned()
+            } else {
+                format!("ANOVA2MQTT_{name}")
+            };
             (name, value.to_owned())
         })
         .filter(|(name, _)| !name.to_ascii_uppercase().ends_with("_FILE"))

@@ -15,7 +15,8 @@ use anova2mqtt::http::fuzzing::{command_id, stream_command};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
-const A7: &str = include_str!("../../tests/fixtures/anova-messages/EVENT_APC_STATE.a7.idle.real.json");
+const A7: &str =
+    include_str!("../../tests/fixtures/anova-messages/EVENT_APC_STATE.a7.idle.real.json");
 
 /// A bridge with one idle a7 (`a7cookerid000000000001`), link up.
 fn driver() -> common::Driver {
@@ -30,7 +31,10 @@ fn driver() -> common::Driver {
 }
 
 fn reply_id(outputs: &[Output]) -> Option<Value> {
-    let replies: Vec<&Output> = outputs.iter().filter(|o| matches!(o, Output::Reply { .. })).collect();
+    let replies: Vec<&Output> = outputs
+        .iter()
+        .filter(|o| matches!(o, Output::Reply { .. }))
+        .collect();
     assert!(replies.len() <= 1, "more than one reply: {outputs:?}");
     match replies.first() {
         Some(Output::Reply { response, .. }) => {
@@ -42,11 +46,15 @@ fn reply_id(outputs: &[Output]) -> Option<Value> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((mode, body)) = data.split_first() else { return };
+    let Some((mode, body)) = data.split_first() else {
+        return;
+    };
     let (device, payload) = if mode % 2 == 0 {
         ("a7cookerid000000000001".to_owned(), body.to_vec())
     } else {
-        let Ok(text) = std::str::from_utf8(body) else { return };
+        let Ok(text) = std::str::from_utf8(body) else {
+            return;
+        };
         match stream_command(text) {
             Some((device, payload)) => (device, payload.into_bytes()),
             None => return,
@@ -54,7 +62,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let adapter_id = command_id(&payload);
     let mut driver = driver();
-    let outputs = driver.input(Input::ApiCommand { ticket: ApiTicket(1), device: device.clone(), payload });
+    let outputs = driver.input(Input::ApiCommand {
+        ticket: ApiTicket(1),
+        device: device.clone(),
+        payload,
+    });
     let answered = reply_id(&outputs);
     // The adapter's id (for its own errors) is the one the bridge echoes, when it is a string
     // or a number the bridge accepts.
@@ -63,7 +75,13 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(sent, got, "the reply does not carry the caller's id");
         }
     }
-    if adapter_id.is_some() && device == "a7cookerid000000000001" && !outputs.iter().any(|o| matches!(o, Output::Cloud { .. })) {
-        assert!(answered.is_some(), "no reply at once for a command that sent nothing: {outputs:?}");
+    if adapter_id.is_some()
+        && device == "a7cookerid000000000001"
+        && !outputs.iter().any(|o| matches!(o, Output::Cloud { .. }))
+    {
+        assert!(
+            answered.is_some(),
+            "no reply at once for a command that sent nothing: {outputs:?}"
+        );
     }
 });
