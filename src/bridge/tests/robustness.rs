@@ -42,3 +42,30 @@ fn a_command_with_nothing_to_do_is_invalid_value_and_echoes_the_id() {
         }
     }
 }
+
+/// Found by the soak: a target out of range, sent while another command ran, waited its turn
+/// and was answered `timeout` ("waited behind earlier commands"), not `out_of_range`. The
+/// model's ranges do not depend on the state, so it is refused on arrival, and the queue
+/// behind the running command is untouched.
+#[test]
+fn an_out_of_range_value_is_refused_on_arrival_even_behind_a_running_command() {
+    let mut h = Harness::ready();
+    let (ticket, _) =
+        one_command(&h.set(A7_ID, r#"{"id":"run","cook":true,"target_temperature":57}"#));
+    for (payload, id) in [
+        (r#"{"id":"hot","target_temperature":150}"#, "hot"),
+        (r#"{"id":"long","timer":"200h"}"#, "long"),
+    ] {
+        let out = h.set(A7_ID, payload);
+        let response = response(&out, A7_ID);
+        assert_eq!(response["id"], id);
+        assert_eq!(error_code(&response), "out_of_range", "{response}");
+        assert!(cloud_commands(&out).is_empty());
+    }
+    let out = h.set_key(A7_ID, "target_temperature", "300F");
+    assert_eq!(error_code(&response(&out, A7_ID)), "out_of_range");
+    // The running command goes on and is answered once.
+    h.result(ticket, Ok(()));
+    let out = h.state(A7, cooking_state("a7", 57.0, 0, 0));
+    assert_eq!(response(&out, A7_ID)["id"], "run");
+}
