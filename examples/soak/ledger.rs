@@ -355,8 +355,9 @@ impl Ledger {
                 }
             }
             None if name == "CMD_APC_STOP" => {
-                // The oldest stop of this device that has neither run nor been answered.
-                let found = self
+                // The oldest stop of this device that has neither run nor been answered; one
+                // the broker may have lost only when no other qualifies.
+                let candidates: Vec<usize> = self
                     .sent
                     .iter()
                     .enumerate()
@@ -368,7 +369,12 @@ impl Ledger {
                             && received_at.saturating_duration_since(s.sent_at) <= answer_bound()
                     })
                     .map(|(i, _)| i)
-                    .next();
+                    .collect();
+                let found = candidates
+                    .iter()
+                    .copied()
+                    .find(|i| !self.risky(*i))
+                    .or_else(|| candidates.first().copied());
                 match found {
                     Some(index) => index,
                     None => {
@@ -383,18 +389,25 @@ impl Ledger {
             None => return,
         };
         let book_max = self.devices.get(&device).and_then(|b| b.max_executed);
+        // Around a broker restart MQTT may deliver a command late (a client resends it after
+        // reconnecting), after newer ones from other clients: the daemon saw it last, so it
+        // rightly runs last. Such commands are excused from the order checks.
+        let risky = self.risky(index);
+        if risky {
+            self.excused += 1;
+        }
         let sent = &self.sent[index];
         let what = format!("{:?} ({:?}, {name})", sent.id, sent.kind);
         if !sent.kind.valid() {
             v.add(format!("{device}: {what} reached the cloud unvalidated"));
         }
-        if book_max.is_some_and(|max| sent.dev_seq < max) {
+        if !risky && book_max.is_some_and(|max| sent.dev_seq < max) {
             v.add(format!(
                 "{device}: {what} ran after a newer command of the same device had run"
             ));
         }
         let late = received_at.saturating_duration_since(sent.sent_at);
-        if late > answer_bound() && !sent.at_risk {
+        if late > answer_bound() && !risky {
             v.add(format!(
                 "{device}: {what} ran {:.1} s after it was sent",
                 late.as_secs_f64()
@@ -416,7 +429,7 @@ impl Ledger {
                     .any(|a| a.code.is_none() && a.at < received_at)
                 && received_at.saturating_duration_since(s.sent_at) <= answer_bound() * 4
         });
-        if newer_ok {
+        if newer_ok && !risky {
             v.add(format!(
                 "{device}: {what} ran after a newer command for it had been answered ok"
             ));
@@ -425,6 +438,11 @@ impl Ledger {
         if let Some(book) = self.devices.get_mut(&device) {
             book.max_executed = Some(book.max_executed.map_or(dev_seq, |m| m.max(dev_seq)));
         }
+    }
+
+    /// The broker did not acknowledge command `index`, or was down around it.
+    fn risky(&self, index: usize) -> bool {
+        self.sent[index].at_risk || self.at_risk(self.sent[index].sent_at)
     }
 
     fn at_risk(&self, sent_at: Instant) -> bool {
