@@ -47,6 +47,8 @@ pub struct EmbeddedBroker {
 }
 
 /// What the first bytes of a connection say about its protocol.
+// Only the embedded broker peeks (and the tests); without it this is unused.
+#[cfg_attr(not(feature = "embedded-broker"), allow(dead_code))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Peek {
     /// Not enough bytes yet.
@@ -59,9 +61,11 @@ enum Peek {
 
 /// The longest prefix [`peek`] needs: packet type, up to 4 length bytes, the protocol name
 /// (`MQIsdp` is the longest) with its 2-byte length, and the level.
+#[cfg_attr(not(feature = "embedded-broker"), allow(dead_code))]
 const PEEK_LEN: usize = 1 + 4 + 2 + 6 + 1;
 
 /// Reads the protocol level from the start of a CONNECT packet.
+#[cfg_attr(not(feature = "embedded-broker"), allow(dead_code))]
 fn peek(bytes: &[u8]) -> Peek {
     let Some((&packet_type, rest)) = bytes.split_first() else {
         return Peek::NeedMore;
