@@ -66,9 +66,9 @@ for t in "${targets[@]}"; do
   else
     status=CRASHED
     failed+=("$t")
-    grep -E "panicked|ERROR|Test unit written|SUMMARY" "$log" | head -5 || true
+    grep -aE "panicked|ERROR|Test unit written|SUMMARY" "$log" | head -5 || true
   fi
-  last=$(grep -E '^#[0-9]+[[:space:]].*cov: ' "$log" | tail -1 || true)
+  last=$(grep -aE '^#[0-9]+[[:space:]].*cov: ' "$log" | tail -1 || true)
   cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
   ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
   corp=$(sed -nE 's/.* corp: ([0-9]+).*/\1/p' <<<"$last")
