@@ -48,6 +48,7 @@ pub struct EmbeddedBroker {
 
 #[cfg(any(feature = "embedded-broker", test))]
 /// What the first bytes of a connection say about its protocol.
+// Only the embedded broker peeks (and the tests); without it this is unused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Peek {
     /// Not enough bytes yet.

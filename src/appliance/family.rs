@@ -46,6 +46,15 @@ pub(crate) trait Family: Sized + 'static {
     /// Reads the plain value of `<id>/set/<key>`.
     fn parse_key(key: &str, text: &str) -> Result<Self::Changes, CommandError>;
 
+    /// The checks that depend on the device's limits alone, not on its state: made when the
+    /// command arrives, so that a command that can never run is refused at once, naming the
+    /// part, even when it would have waited behind others (and then been answered `timeout`,
+    /// as the soak found). [`Family::plan`] checks again. By default nothing.
+    fn check(changes: &Self::Changes, limits: &Self::Limits) -> Result<(), CommandError> {
+        let _ = (changes, limits);
+        Ok(())
+    }
+
     /// Validates a command against the device and plans it. Every range and safety rule is
     /// checked here, before anything is sent.
     fn plan(input: PlanInput<'_, Self>) -> Result<Plan<Self>, CommandError>;

@@ -21,6 +21,9 @@
 
 mod connection;
 mod endpoint;
+// The fuzz targets' way in (`fuzz/`, built with `--cfg fuzzing` by cargo fuzz only).
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod pending;
 mod registry;
 mod staleness;

@@ -95,9 +95,8 @@ impl Refusal {
 /// Reads the JSON object of `<id>/set` (or an API command body).
 pub fn parse_envelope(payload: &[u8]) -> Result<Envelope, Refusal> {
     if payload.len() > MAX_COMMAND_BYTES {
-        let id = lenient_object(payload).and_then(|o| read_id(&o).ok().flatten());
         return Err(Refusal::new(
-            id.map(bound_id),
+            id_of_object(payload),
             ErrorCode::InvalidJson,
             format!(
                 "the payload of {} bytes is larger than the limit of {} bytes",
@@ -118,9 +117,8 @@ pub fn parse_envelope(payload: &[u8]) -> Result<Envelope, Refusal> {
         }
         Err(e) => {
             // A repeated key is valid JSON to a lenient reader: still echo the id.
-            let id = lenient_object(payload).and_then(|o| read_id(&o).ok().flatten());
             return Err(Refusal::new(
-                id.map(bound_id),
+                id_of_object(payload),
                 ErrorCode::InvalidJson,
                 format!("payload is not valid JSON: {}", bounded(&e.to_string())),
             ));
@@ -167,6 +165,18 @@ pub fn id_of(payload: &[u8]) -> Option<CallerId> {
         Ok(id) => id,
         Err((id, _)) => Some(id),
     })
+}
+
+/// The caller's id of a payload refused as a whole, bounded: an id that is itself bad (too
+/// long, not a string or number) is still echoed, as on every other path (found by the
+/// `mqtt_command` fuzz target: a repeated key and a 140-character id got a generated id).
+fn id_of_object(payload: &[u8]) -> Option<CallerId> {
+    lenient_object(payload)
+        .and_then(|o| match read_id(&o) {
+            Ok(id) => id,
+            Err((id, _)) => Some(id),
+        })
+        .map(bound_id)
 }
 
 fn lenient_object(payload: &[u8]) -> Option<Map<String, Value>> {
@@ -312,6 +322,25 @@ mod tests {
         let id = e.id.unwrap();
         assert_eq!((id.key, id.value), (IdKey::Transaction, json!(7)));
         assert_eq!(envelope(r#"{"cook":true}"#).unwrap().id, None);
+    }
+
+    #[test]
+    fn a_bad_id_is_echoed_bounded_when_the_payload_is_refused_as_a_whole() {
+        let long = "o".repeat(140);
+        for payload in [
+            format!(r#"{{"cook":true,"cook":false,"id":"{long}"}}"#),
+            format!(
+                r#"{{"id":"{long}","x":"{}"}}"#,
+                "y".repeat(MAX_COMMAND_BYTES)
+            ),
+        ] {
+            let r = envelope(&payload).unwrap_err();
+            assert_eq!(r.error.code, ErrorCode::InvalidJson);
+            assert_eq!(r.id.map(|i| i.value), Some(json!("o".repeat(MAX_ID_CHARS))));
+        }
+        let r = envelope(r#"{"cook":1,"cook":2,"transaction":[1]}"#).unwrap_err();
+        let id = r.id.unwrap();
+        assert_eq!((id.key, id.value), (IdKey::Transaction, json!("[1]")));
     }
 
     #[test]

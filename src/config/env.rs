@@ -66,12 +66,24 @@ impl Provider for EnvLayer {
     fn data(&self) -> Result<Map<Profile, Dict>, Error> {
         let mut dict = Dict::new();
         for (key, text) in &self.entries {
-            let Ok(value) = text.parse::<Value>();
+            let value = typed(text);
             let path: Vec<&str> = key.split('.').collect();
             insert(&mut dict, &path, value);
         }
         Ok(Profile::Default.collect(dict))
     }
+}
+
+/// A variable's value typed as figment types it (`5` a number, `true` a bool, `"…"` a string
+/// with escapes), except where figment's unescaping would panic: it slices a quoted string at
+/// a character count, so any non-ASCII character before a backslash crashed the daemon at
+/// startup (found by the `config` fuzz target). Such a value is taken as the plain string it is.
+fn typed(text: &str) -> Value {
+    if !text.is_ascii() && text.contains('\\') {
+        return Value::from(text.to_owned());
+    }
+    let Ok(value) = text.parse::<Value>();
+    value
 }
 
 /// Puts `value` at `path` inside `dict`, creating the tables on the way. A later variable
@@ -134,5 +146,30 @@ mod tests {
         let mqtt = dict["mqtt"].as_dict().unwrap();
         assert_eq!(mqtt["url"].as_str(), Some("mqtt://b"));
         assert_eq!(dict.len(), 2);
+    }
+
+    #[test]
+    fn a_quoted_value_with_non_ascii_before_a_backslash_does_not_panic() {
+        // `"ééé\n"` sliced figment's string at byte 3, inside the second `é`.
+        for text in [
+            r#""ééé\n""#,
+            r#""pässwörd\n""#,
+            r#"["ä\t"]"#,
+            r#""é\u0041""#,
+            "ü\\",
+        ] {
+            let vars = vec![("ANOVA2MQTT_MQTT__PASSWORD".to_owned(), text.to_owned())];
+            let data = EnvLayer::new("ANOVA2MQTT_", &vars).data().unwrap();
+            let mqtt = data[&Profile::Default]["mqtt"].as_dict().unwrap().clone();
+            assert_eq!(mqtt["password"].as_str(), Some(text), "{text}");
+        }
+        // ASCII values keep figment's typing, escapes included.
+        let vars = vec![(
+            "ANOVA2MQTT_MQTT__PASSWORD".to_owned(),
+            r#""a\tb""#.to_owned(),
+        )];
+        let data = EnvLayer::new("ANOVA2MQTT_", &vars).data().unwrap();
+        let mqtt = data[&Profile::Default]["mqtt"].as_dict().unwrap().clone();
+        assert_eq!(mqtt["password"].as_str(), Some("a\tb"));
     }
 }

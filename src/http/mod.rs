@@ -19,6 +19,9 @@
 mod auth;
 mod backend;
 mod error;
+// The fuzz targets' way in (`fuzz/`, built with `--cfg fuzzing` by cargo fuzz only).
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod healthcheck;
 mod ratelimit;
 mod rest;

@@ -227,7 +227,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 /// The `id` (or `transaction`) of a command body, for errors the adapter answers itself:
 /// every response to a command carries its id when it has one.
-fn command_id(payload: &[u8]) -> Option<serde_json::Value> {
+pub(super) fn command_id(payload: &[u8]) -> Option<serde_json::Value> {
     let value: serde_json::Value = serde_json::from_slice(payload).ok()?;
     let id = value.get("id").or_else(|| value.get("transaction"))?;
     match id {

@@ -439,7 +439,7 @@ async fn recv_live(
 
 /// The command as JSON text, with the stream message's `id` added when the command has no
 /// `id` or `transaction` of its own, so the MQTT response and the logs carry it too.
-fn with_command_id(command: &Value, id: Option<&Value>) -> String {
+pub(super) fn with_command_id(command: &Value, id: Option<&Value>) -> String {
     let id = match id {
         Some(Value::String(id)) => Some(id.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),

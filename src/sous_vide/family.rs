@@ -41,6 +41,10 @@ impl Family for SousVide {
         command::parse_key(key, text)
     }
 
+    fn check(changes: &CookerChanges, limits: &CookerLimits) -> Result<(), CommandError> {
+        plan::check(changes, limits)
+    }
+
     fn plan(input: PlanInput<'_, Self>) -> Result<Plan<Self>, CommandError> {
         let planned = plan::plan(
             input.changes,

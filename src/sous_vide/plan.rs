@@ -152,6 +152,18 @@ pub struct CookerPlan {
     pub warnings: Vec<String>,
 }
 
+/// The ranges of the values a command gives (model and configured ceiling): they do not
+/// depend on the cooker's state, so they are checked on arrival too.
+pub fn check(changes: &CookerChanges, limits: &CookerLimits) -> Result<(), CommandError> {
+    if let Some(target) = changes.target_temperature {
+        limits.check_target(target)?;
+    }
+    if let Some(timer) = changes.timer {
+        limits.check_timer(timer)?;
+    }
+    Ok(())
+}
+
 /// Plans a command against a cooker's last state and memory.
 pub fn plan(
     changes: &CookerChanges,
@@ -160,12 +172,7 @@ pub fn plan(
     limits: &CookerLimits,
     cooker: &CookerRef,
 ) -> Result<CookerPlan, CommandError> {
-    if let Some(target) = changes.target_temperature {
-        limits.check_target(target)?;
-    }
-    if let Some(timer) = changes.timer {
-        limits.check_timer(timer)?;
-    }
+    check(changes, limits)?;
     let mut plan = CookerPlan {
         echo: changes.echo(),
         ..CookerPlan::default()

@@ -141,6 +141,8 @@ impl<F: Family> Commands<F> {
             Request::Object(fields) => F::parse(fields),
             Request::Key { key, text } => F::parse_key(key, text),
         };
+        // What can be refused without the state is refused now, not after a wait in the queue.
+        let parsed = parsed.and_then(|changes| F::check(&changes, &dev.limits).map(|()| changes));
         match parsed {
             Ok(changes) => self.submit(dev, ctx, out, Command { caller, changes }),
             Err(error) => Self::answer(dev, ctx, out, caller, Outcome::Failed(error)),

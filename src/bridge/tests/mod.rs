@@ -3,6 +3,7 @@
 mod api;
 mod harness;
 mod queue;
+mod robustness;
 mod rules;
 mod scale;
 

@@ -36,19 +36,20 @@ fn busy(first: &str, waiting: &[&str]) -> (Harness, Ticket) {
 
 #[test]
 fn a_refused_command_starts_the_next_one_in_the_same_step() {
-    // The soak's stall: the command whose turn came was refused (out of range here), and
-    // nothing started the one behind it.
+    // The soak's stall: the command whose turn came was refused (unsafe here: the food rules
+    // need the state, so it waits; an out-of-range value is refused on arrival), and nothing
+    // started the one behind it.
     let (mut h, ticket) = busy(
         r#"{"id":"1","target_temperature":58}"#,
         &[
-            r#"{"id":"2","target_temperature":120}"#,
+            r#"{"id":"2","target_temperature":58,"food":"ground_meat"}"#,
             r#"{"id":"3","target_temperature":59}"#,
         ],
     );
     h.result(ticket, Ok(()));
     let out = h.state(A7, cooking_state("a7", 58.0, 0, 0));
     assert_eq!(ids(&out), ["1", "2"]);
-    assert_eq!(error_code(&responses(&out)[1]), "out_of_range");
+    assert_eq!(error_code(&responses(&out)[1]), "unsafe");
     let (_, command) = one_command(&out);
     assert!(
         matches!(command, ApcCommand::SetTargetTemp { target_temperature, .. } if target_temperature == 59.0),
@@ -140,7 +141,7 @@ fn a_lost_link_answers_every_command_at_once_and_nothing_replays() {
         r#"{"id":"1","cook":true,"target_temperature":59}"#,
         &[
             r#"{"id":"2","cook":true,"target_temperature":59}"#,
-            r#"{"id":"3","target_temperature":-5}"#,
+            r#"{"id":"3","target_temperature":58}"#,
         ],
     );
     let out = h.cloud(CloudEvent::Link(LinkState::Down {

@@ -16,7 +16,6 @@ use super::endpoint::Endpoint;
 use super::pending::{PendingRequests, Resolution};
 use super::registry::Registry;
 use super::{ClientConfig, CommandRequest};
-use crate::appliance::Kind;
 use crate::backoff::{jitter_sample, Backoff};
 use crate::cloud::{CloudError, CloudEvent, LinkState};
 use crate::wire::Event;
@@ -343,33 +342,26 @@ impl Worker {
         };
         tracing::trace!(command = event.command(), "frame from the cloud");
         let now = Instant::now();
-        let events = match event {
-            Event::ApcWifiList(entries) => self.registry.device_list(&entries, Kind::Cooker, now),
-            Event::ApoWifiList(entries) => self.registry.device_list(&entries, Kind::Oven, now),
-            Event::ApcWifiAdded(entry) | Event::ApoWifiAdded(entry) => {
-                self.registry.device_added(&entry, now)
-            }
-            Event::ApcWifiRemoved(removed) | Event::ApoWifiRemoved(removed) => {
-                self.registry.device_removed(&removed.cooker_id)
-            }
-            Event::ApcState(state) => self.registry.state(state, OffsetDateTime::now_utc(), now),
-            Event::ApoState(state) => self.registry.state(state, OffsetDateTime::now_utc(), now),
-            Event::Response(response) => {
-                if self.pending.resolve(&response) == Resolution::Unmatched {
-                    tracing::debug!(
-                        request_id = %response.request_id,
-                        "ignoring a RESPONSE no command waits for (unknown, late or duplicate)"
-                    );
+        let events = match self.registry.apply(event, OffsetDateTime::now_utc(), now) {
+            Ok(events) => events,
+            Err(other) => match *other {
+                Event::Response(response) => {
+                    if self.pending.resolve(&response) == Resolution::Unmatched {
+                        tracing::debug!(
+                            request_id = %response.request_id,
+                            "ignoring a RESPONSE no command waits for (unknown, late or duplicate)"
+                        );
+                    }
+                    Vec::new()
                 }
-                Vec::new()
-            }
-            other => {
-                tracing::trace!(
-                    command = other.command(),
-                    "ignoring an event the bridge does not use"
-                );
-                Vec::new()
-            }
+                other => {
+                    tracing::trace!(
+                        command = other.command(),
+                        "ignoring an event the bridge does not use"
+                    );
+                    Vec::new()
+                }
+            },
         };
         for event in events {
             self.emit(event).await;

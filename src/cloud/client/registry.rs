@@ -19,7 +19,7 @@ use crate::oven::state::OvenState;
 use crate::oven::wire::ApoStateEvent;
 use crate::sous_vide::state::CookerState;
 use crate::sous_vide::wire::ApcStateEvent;
-use crate::wire::{DeviceListEntry, DeviceType};
+use crate::wire::{DeviceListEntry, DeviceType, Event};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -184,6 +184,29 @@ impl Registry {
         } else {
             Vec::new()
         }
+    }
+
+    /// Applies a parsed frame: the events to hand on. Frames that are not the registry's
+    /// business (`RESPONSE`, events the bridge does not use) come back as `Err`.
+    pub(crate) fn apply(
+        &mut self,
+        event: Event,
+        received_at: OffsetDateTime,
+        now: Instant,
+    ) -> Result<Vec<CloudEvent>, Box<Event>> {
+        Ok(match event {
+            Event::ApcWifiList(entries) => self.device_list(&entries, Kind::Cooker, now),
+            Event::ApoWifiList(entries) => self.device_list(&entries, Kind::Oven, now),
+            Event::ApcWifiAdded(entry) | Event::ApoWifiAdded(entry) => {
+                self.device_added(&entry, now)
+            }
+            Event::ApcWifiRemoved(removed) | Event::ApoWifiRemoved(removed) => {
+                self.device_removed(&removed.cooker_id)
+            }
+            Event::ApcState(state) => self.state(state, received_at, now),
+            Event::ApoState(state) => self.state(state, received_at, now),
+            other => return Err(Box::new(other)),
+        })
     }
 
     /// `EVENT_APC_STATE` / `EVENT_APO_STATE`: normalised and handed on, or kept until its

@@ -1,0 +1,71 @@
+//! Rules the fuzzers and the soak (issue 13) hold the bridge to, and the regressions they found.
+
+use super::harness::*;
+use super::*;
+use crate::oven::state::OvenState;
+
+const OVEN: &str = "OVENV2ID0000000001";
+const OVEN_ID: &str = "ovenv2id0000000001";
+
+fn with_oven() -> Harness {
+    let mut h = Harness::ready();
+    h.add(OVEN, "oven_v2", "Oven");
+    h.cloud(CloudEvent::State {
+        cooker_id: OVEN.into(),
+        state: OvenState::idle_example("oven_v2").into(),
+    });
+    h.drain();
+    h
+}
+
+/// A command object with nothing to do is `invalid_value`, says so, and carries the caller's
+/// id (or transaction) — for cookers and ovens alike (issue 9: clients waited forever for it).
+#[test]
+fn a_command_with_nothing_to_do_is_invalid_value_and_echoes_the_id() {
+    let mut h = with_oven();
+    for device in [A7_ID, OVEN_ID] {
+        for (payload, key, id) in [
+            (r#"{"id":"x"}"#, "id", "x"),
+            (r#"{"transaction":"t"}"#, "transaction", "t"),
+        ] {
+            let out = h.set(device, payload);
+            let response = response(&out, device);
+            assert_eq!(response[key], id, "{device} {payload}: {response}");
+            assert_eq!(
+                error_code(&response),
+                "invalid_value",
+                "{device}: {response}"
+            );
+            let message = response["error"]["message"].as_str().unwrap_or_default();
+            assert!(message.contains("does nothing"), "{device}: {message}");
+            assert!(cloud_commands(&out).is_empty());
+        }
+    }
+}
+
+/// Found by the soak: a target out of range, sent while another command ran, waited its turn
+/// and was answered `timeout` ("waited behind earlier commands"), not `out_of_range`. The
+/// model's ranges do not depend on the state, so it is refused on arrival, and the queue
+/// behind the running command is untouched.
+#[test]
+fn an_out_of_range_value_is_refused_on_arrival_even_behind_a_running_command() {
+    let mut h = Harness::ready();
+    let (ticket, _) =
+        one_command(&h.set(A7_ID, r#"{"id":"run","cook":true,"target_temperature":57}"#));
+    for (payload, id) in [
+        (r#"{"id":"hot","target_temperature":150}"#, "hot"),
+        (r#"{"id":"long","timer":"200h"}"#, "long"),
+    ] {
+        let out = h.set(A7_ID, payload);
+        let response = response(&out, A7_ID);
+        assert_eq!(response["id"], id);
+        assert_eq!(error_code(&response), "out_of_range", "{response}");
+        assert!(cloud_commands(&out).is_empty());
+    }
+    let out = h.set_key(A7_ID, "target_temperature", "300F");
+    assert_eq!(error_code(&response(&out, A7_ID)), "out_of_range");
+    // The running command goes on and is answered once.
+    h.result(ticket, Ok(()));
+    let out = h.state(A7, cooking_state("a7", 57.0, 0, 0));
+    assert_eq!(response(&out, A7_ID)["id"], "run");
+}

@@ -1,0 +1,55 @@
+//! The cloud client's frame handling without its socket, for the `cloud_frame` and `bridge`
+//! fuzz targets: a text frame is parsed and applied to the device registry exactly as
+//! `connection` does, and the [`CloudEvent`]s the bridge would get come out.
+
+use super::registry::Registry;
+use crate::cloud::CloudEvent;
+use crate::wire::{DeviceListEntry, DeviceType, Event};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::time::Instant;
+
+/// The client's registry behind the parser.
+#[derive(Debug)]
+pub struct FrameReader {
+    registry: Registry,
+}
+
+impl Default for FrameReader {
+    fn default() -> Self {
+        Self {
+            registry: Registry::new(Duration::from_secs(300)),
+        }
+    }
+}
+
+impl FrameReader {
+    /// One text frame, received at `wall`: the events the bridge gets. With `announce`, a state
+    /// of a device the registry does not know first makes it known (as a device list would),
+    /// so that every state the fuzzer writes is normalised, not kept aside.
+    pub fn frame(&mut self, text: &str, wall: OffsetDateTime, announce: bool) -> Vec<CloudEvent> {
+        let Ok(event) = Event::parse(text) else {
+            return Vec::new();
+        };
+        let now = Instant::now();
+        let mut events = Vec::new();
+        if announce {
+            let device = match &event {
+                Event::ApcState(s) => Some((s.cooker_id.clone(), s.device_type.clone(), "a7")),
+                Event::ApoState(s) => Some((s.cooker_id.clone(), s.device_type.clone(), "oven_v2")),
+                _ => None,
+            };
+            if let Some((cooker_id, device_type, fallback)) = device {
+                let entry = DeviceListEntry {
+                    cooker_id,
+                    device_type: device_type.unwrap_or_else(|| DeviceType::new(fallback)),
+                    name: None,
+                    paired_at: None,
+                };
+                events.extend(self.registry.device_added(&entry, now));
+            }
+        }
+        events.extend(self.registry.apply(event, wall, now).unwrap_or_default());
+        events
+    }
+}
