@@ -348,8 +348,12 @@ impl Bridge {
 
     fn rebuild_devices(&mut self, now: Now) {
         self.devices_due = None;
-        self.devices_built_at = Some(now.instant);
-        self.publish_devices(false);
+        // Before the device list is known nothing is built, and the first real list must not
+        // wait for the interval.
+        if self.synced {
+            self.devices_built_at = Some(now.instant);
+            self.publish_devices(false);
+        }
     }
 
     /// The link as availability shows it: up, or reconnecting after a `refresh`.

@@ -114,9 +114,11 @@ impl Bridge {
             .publish(self.topics.bridge_state(), "online".into(), true);
         self.publish_bridge_discovery();
         self.publish_info(true);
-        self.publish_devices(true);
-        self.devices_built_at = Some(now.instant);
-        self.devices_due = None;
+        if self.synced {
+            self.publish_devices(true);
+            self.devices_built_at = Some(now.instant);
+            self.devices_due = None;
+        }
         // Each device's discovery and retained topics as the broker takes them.
         let bulk = Bulk {
             discovery: self.config.homeassistant.is_some(),

@@ -136,3 +136,17 @@ fn an_unknown_device_error_names_a_bounded_number_of_devices() {
     assert!(message.ends_with("and 10 more"), "{message}");
     assert_eq!(message.matches("loadcooker").count(), 20, "{message}");
 }
+
+#[test]
+fn the_first_device_list_is_published_at_once() {
+    // The broker connects before the cloud's list: nothing to build yet, and the list that
+    // follows goes out at once, not an interval later.
+    let mut h = Harness::new(config());
+    h.input(Input::MqttConnected);
+    h.cloud(CloudEvent::Link(LinkState::Up));
+    h.add(&device_id(1), "a7", "Load");
+    let out = h.cloud(CloudEvent::DeviceListSynced);
+    let devices = json_on(&out, "anova2mqtt/bridge/devices");
+    assert_eq!(devices.len(), 1, "{out:#?}");
+    assert_eq!(devices[0].as_array().map(Vec::len), Some(1));
+}
