@@ -226,7 +226,10 @@ pub(super) fn one_command(outputs: &[Output]) -> (Ticket, ApcCommand) {
         1,
         "expected one cloud command in {outputs:#?}"
     );
-    commands.into_iter().next().unwrap()
+    commands
+        .into_iter()
+        .next()
+        .expect("the assertion above saw exactly one")
 }
 
 pub(super) fn error_code(response: &Value) -> &str {
