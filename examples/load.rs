@@ -264,8 +264,16 @@ async fn run_fleet(options: &Options, cookers: usize) -> Result<Figures, String>
     .map_err(|e| e.to_string())?;
     let log = std::fs::File::create(dir.path().join("daemon.log")).map_err(|e| e.to_string())?;
     let started = Instant::now();
+    let mut command = Command::new(&options.daemon);
+    // `ANOVA2MQTT_*` is the daemon's configuration; a test switch exported in this shell
+    // (`ANOVA2MQTT_REQUIRE_MOSQUITTO`) would be refused as an unknown key.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("ANOVA2MQTT_") {
+            command.env_remove(name);
+        }
+    }
     let daemon = Daemon(
-        Command::new(&options.daemon)
+        command
             .args(["run", "--config"])
             .arg(&config)
             .stdout(Stdio::null())

@@ -100,7 +100,15 @@ impl Daemon {
                 WATCHDOG.as_secs(),
             ),
         )?;
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        // The daemon reads `ANOVA2MQTT_*` as configuration and refuses a key it does not know:
+        // the test switches (`ANOVA2MQTT_REQUIRE_MOSQUITTO`, set by CI) would stop it at once.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("ANOVA2MQTT_") {
+                command.env_remove(name);
+            }
+        }
+        let mut child = command
             .arg("--config")
             .arg(&config)
             .arg("run")
@@ -130,6 +138,13 @@ impl Daemon {
             stats,
             log_path,
         })
+    }
+
+    /// The last `n` lines it logged, to explain an unexpected exit.
+    pub(crate) fn log_tail(&self, n: usize) -> String {
+        let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
     }
 
     /// Its pid.

@@ -220,6 +220,12 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     if !injector.ready(Duration::from_secs(30)).await {
         violations
             .add("the daemon did not show every cooker online within 30 s of its start".into());
+        if let Some(status) = daemon.exited() {
+            violations.add(format!(
+                "the daemon exited at its start: {status}; its last lines:\n{}",
+                daemon.log_tail(10)
+            ));
+        }
     }
     let started = Instant::now();
     println!(
@@ -277,7 +283,10 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         }
         injector.one().await;
         if let Some(status) = daemon.exited() {
-            violations.add(format!("the daemon exited: {status}"));
+            violations.add(format!(
+                "the daemon exited: {status}; its last lines:\n{}",
+                daemon.log_tail(10)
+            ));
             break;
         }
         if Instant::now() >= next_report {
