@@ -18,6 +18,7 @@
 //! - [`simulator`]: a faithful, independent Anova cloud, for `demo`, `simulate` and our tests.
 //! - [`config`], [`telemetry`], [`systemd`]: what the installed daemon needs around that.
 
+mod alarm;
 pub mod appliance;
 pub mod backoff;
 pub mod bridge;
@@ -27,6 +28,7 @@ pub mod cloud;
 pub mod command;
 pub mod config;
 pub mod daemon;
+mod deadlines;
 pub mod demo;
 pub mod homeassistant;
 pub mod http;

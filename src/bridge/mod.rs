@@ -14,7 +14,6 @@
 
 mod appliance;
 mod backlog;
-mod deadlines;
 mod discovery;
 mod inbound;
 mod io;
@@ -32,11 +31,11 @@ pub use machine::{MAX_QUEUED, STATE_REFRESH};
 
 use crate::appliance::DeviceInfo;
 use crate::cloud::{CloudError, CloudEvent, DeviceState, LinkState};
+use crate::deadlines::Deadlines;
 use crate::homeassistant::{self, DiscoveryMode};
 use crate::topics::{cooker_topic_id, Topics};
 use appliance::Appliance;
 use backlog::{Backlog, Bulk};
-use deadlines::Deadlines;
 use discovery::DiscoveryBook;
 use link::{Link, LinkEvent};
 use machine::{Ctx, Settings};
@@ -116,7 +115,7 @@ pub struct Bridge {
     devices_due: Option<Instant>,
     /// Something `status_line` shows may have changed since the driver last asked.
     status_dirty: bool,
-    deadlines: Deadlines,
+    deadlines: Deadlines<Instant>,
     /// Devices whose bulk publishes wait for room at the broker.
     backlog: Backlog,
     out: Outbox,

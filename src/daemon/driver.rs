@@ -4,6 +4,7 @@
 //! on a slow peer.
 
 use super::api::Api;
+use crate::alarm::Alarm;
 use crate::bridge::{Bridge, Input, Now, Output, Ticket};
 use crate::cloud::client::CloudHandle;
 use crate::cloud::{CloudError, CloudEvent, LinkState};
@@ -13,7 +14,6 @@ use crate::mqtt::connection::{MqttEvent, MqttHandle};
 use crate::systemd::Notifier;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
@@ -50,8 +50,9 @@ impl Driver {
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
         tokio::pin!(shutdown);
+        let mut tick = Alarm::new();
         loop {
-            let deadline = self.bridge.poll_timeout();
+            tick.set(self.bridge.poll_timeout().map(Into::into));
             let input = tokio::select! {
                 () = &mut shutdown => return Ok(()),
                 event = sources.cloud.recv() => match event {
@@ -98,7 +99,7 @@ impl Driver {
                     self.carry_out();
                     continue;
                 }
-                () = sleep_until(deadline) => Input::Tick,
+                () = tick.fired() => Input::Tick,
             };
             if let Some(listening) = self.api.listening_changed() {
                 self.bridge
@@ -202,13 +203,6 @@ impl Driver {
 async fn next_request(api: &mut Option<mpsc::Receiver<ApiRequest>>) -> Option<ApiRequest> {
     match api {
         Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
         None => std::future::pending().await,
     }
 }

@@ -16,6 +16,7 @@ use super::endpoint::Endpoint;
 use super::pending::{PendingRequests, Resolution};
 use super::registry::Registry;
 use super::{ClientConfig, CommandRequest};
+use crate::alarm::Alarm;
 use crate::backoff::{jitter_sample, Backoff};
 use crate::cloud::{CloudError, CloudEvent, LinkState};
 use crate::wire::Event;
@@ -205,8 +206,9 @@ impl Worker {
         on_reconnect: OnReconnect,
     ) -> Waited<F::Output> {
         tokio::pin!(work);
+        let mut stale = Alarm::new();
         loop {
-            let stale_at = self.registry.next_stale_deadline();
+            stale.set(self.registry.next_stale_deadline());
             tokio::select! {
                 biased;
                 () = self.channels.shutdown.cancelled() => return Waited::Shutdown,
@@ -219,7 +221,7 @@ impl Worker {
                         return Waited::Reconnect;
                     }
                 }
-                () = sleep_until_some(stale_at) => self.expire_stale().await,
+                () = stale.fired() => self.expire_stale().await,
             }
         }
     }
@@ -237,9 +239,11 @@ impl Worker {
         let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
 
+        let mut stale = Alarm::new();
+        let mut command_expiry = Alarm::new();
         let end = loop {
-            let stale_at = self.registry.next_stale_deadline();
-            let command_expiry = self.pending.next_deadline();
+            stale.set(self.registry.next_stale_deadline());
+            command_expiry.set(self.pending.next_deadline());
             tokio::select! {
                 biased;
                 () = self.channels.shutdown.cancelled() => break SessionEnd::Shutdown,
@@ -289,8 +293,8 @@ impl Worker {
                     );
                     break self.lost(reason, up_since, false);
                 }
-                () = sleep_until_some(stale_at) => self.expire_stale().await,
-                () = sleep_until_some(command_expiry) => {
+                () = stale.fired() => self.expire_stale().await,
+                () = command_expiry.fired() => {
                     let expired = self.pending.expire(Instant::now());
                     tracing::debug!(expired, "commands timed out waiting for a RESPONSE");
                 }
@@ -571,13 +575,6 @@ fn describe_close(close: Option<&CloseFrame>) -> String {
 }
 
 /// Sleeps until `deadline`, or forever when there is none.
-async fn sleep_until_some(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
-    }
-}
-
 /// A duration for logs, to the millisecond (a jittered wait has nanoseconds nobody needs).
 fn format_duration(duration: Duration) -> humantime::FormattedDuration {
     let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);

@@ -8,8 +8,8 @@
 //! earliest deadline (no polling) and asks which devices just went stale; each goes stale once
 //! until its next push.
 
+use crate::deadlines::Deadlines;
 use crate::wire::{DeviceType, Generation};
-use std::collections::HashMap;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -28,18 +28,12 @@ pub(crate) fn limit_for(
     }
 }
 
-/// When each cooker last pushed, and whether it has been reported stale since.
+/// Each cooker's deadline until it goes stale. A cooker reported stale leaves the index until
+/// its next push, so it is reported once; finding the next deadline costs no walk.
 #[derive(Debug)]
 pub(crate) struct Staleness {
     stale_after: Duration,
-    cookers: HashMap<String, Freshness>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Freshness {
-    /// Last push plus the device's limit.
-    deadline: Instant,
-    reported_stale: bool,
+    cookers: Deadlines<Instant>,
 }
 
 impl Staleness {
@@ -47,7 +41,7 @@ impl Staleness {
     pub(crate) fn new(stale_after: Duration) -> Self {
         Self {
             stale_after,
-            cookers: HashMap::new(),
+            cookers: Deadlines::default(),
         }
     }
 
@@ -60,13 +54,7 @@ impl Staleness {
 
     /// Records a push of a device that must push again within `limit`.
     pub(crate) fn pushed_within(&mut self, cooker_id: &str, now: Instant, limit: Duration) {
-        self.cookers.insert(
-            cooker_id.to_owned(),
-            Freshness {
-                deadline: now + limit,
-                reported_stale: false,
-            },
-        );
+        self.cookers.set(cooker_id, Some(now + limit));
     }
 
     /// The default limit (`anova.stale_after`).
@@ -76,29 +64,17 @@ impl Staleness {
 
     /// Stops tracking a cooker that left the registry.
     pub(crate) fn forget(&mut self, cooker_id: &str) {
-        self.cookers.remove(cooker_id);
+        self.cookers.set(cooker_id, None);
     }
 
     /// The earliest moment a cooker that is still fresh goes stale.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.cookers
-            .values()
-            .filter(|f| !f.reported_stale)
-            .map(|f| f.deadline)
-            .min()
+        self.cookers.next()
     }
 
     /// The cookers that went stale by `now`, sorted; each is reported once.
     pub(crate) fn expire(&mut self, now: Instant) -> Vec<String> {
-        let mut stale: Vec<String> = self
-            .cookers
-            .iter_mut()
-            .filter(|(_, f)| !f.reported_stale && f.deadline <= now)
-            .map(|(id, f)| {
-                f.reported_stale = true;
-                id.clone()
-            })
-            .collect();
+        let mut stale: Vec<String> = std::iter::from_fn(|| self.cookers.pop_due(now)).collect();
         stale.sort();
         stale
     }
