@@ -18,9 +18,10 @@ pub use v2::*;
 
 use crate::wire::device::{DeviceType, Generation};
 use crate::wire::payload::{payload_of, ProtocolError};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 /// The state body of an oven; the generations differ in their `nodes` and `cook`.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -78,12 +79,13 @@ impl ApoState {
         #[derive(Deserialize, Default)]
         #[serde(default)]
         struct Landmarks {
+            // Only which keys are there matters: nothing below them is built.
             #[serde(deserialize_with = "crate::wire::lenient::loose")]
-            state: Option<Map<String, Value>>,
+            state: Option<BTreeMap<String, IgnoredAny>>,
             #[serde(deserialize_with = "crate::wire::lenient::int")]
             version: Option<i64>,
             #[serde(deserialize_with = "crate::wire::lenient::loose")]
-            nodes: Option<Value>,
+            nodes: Option<IgnoredAny>,
         }
         let Ok(landmarks) = serde_json::from_str::<Landmarks>(raw.get()) else {
             return Self::Unknown;
