@@ -30,13 +30,7 @@ struct System {
 
 impl System {
     async fn start(confirm_timeout: Duration) -> Self {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| "info".into()),
-            )
-            .with_test_writer()
-            .try_init();
+        support::log_to_test_output();
         let broker = Broker::start();
         let config = SimulatorConfig {
             // A simulated minute per real second, with fast elements and probe: a preheat to

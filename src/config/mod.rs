@@ -24,6 +24,7 @@ mod secrets;
 pub(crate) mod serde_helpers;
 mod url_credentials;
 mod validate;
+pub(crate) use validate::log_filter;
 
 pub use error::{ConfigError, Problem};
 pub use http::{HttpConfig, HTTP_TOKEN_CREDENTIAL};

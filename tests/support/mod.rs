@@ -352,3 +352,21 @@ impl Drop for Watcher {
         self.task.abort();
     }
 }
+
+/// The daemon's logs in the test's output (shown when a test fails), filtered as the daemon
+/// filters them: `RUST_LOG`, else `info`.
+pub fn log_to_test_output() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::Layer as _;
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let filter =
+        anova2mqtt::telemetry::build_filter(rust_log.as_deref(), "info").unwrap_or_default();
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_test_writer()
+                .with_filter(filter),
+        )
+        .try_init();
+}

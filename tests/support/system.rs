@@ -40,13 +40,7 @@ pub fn sim_config() -> SimulatorConfig {
 impl System {
     pub async fn start(sim: SimulatorConfig, tweak: impl FnOnce(&mut Config)) -> Self {
         // The daemon's logs, shown for a failing test (RUST_LOG picks the level).
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| "info".into()),
-            )
-            .with_test_writer()
-            .try_init();
+        super::log_to_test_output();
         let broker = Broker::start();
         let sim = Simulator::start(([127, 0, 0, 1], 0).into(), sim)
             .await
