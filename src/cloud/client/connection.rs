@@ -44,6 +44,11 @@ type Writer = SplitSink<Socket, Message>;
 /// bounded memory.
 const MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
 
+/// tungstenite zero-fills its read buffer up to this size before every read (default 128 KiB):
+/// for a 3 KB state push that was a 128 KiB `memset`, the largest single cost of a push at
+/// 100 pushes a second (perf, `examples/load.rs`). A larger frame still grows the buffer.
+const READ_BUFFER_SIZE: usize = 16 * 1024;
+
 /// The shortest wait between attempts whatever the configuration says, so a zero duration
 /// can never turn into a tight reconnect loop.
 const MIN_RETRY_DELAY: Duration = Duration::from_millis(10);
@@ -530,6 +535,7 @@ async fn connect(
         }
     };
     let limits = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_SIZE)
         .max_message_size(Some(MAX_MESSAGE_SIZE))
         .max_frame_size(Some(MAX_MESSAGE_SIZE));
     let attempt = tokio_tungstenite::connect_async_tls_with_config(
