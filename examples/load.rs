@@ -33,6 +33,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+const USAGE: &str = "usage: load [--cookers N[,N…]] [--seconds S] [--warmup S] \
+                     [--push-interval MS] [--daemon PATH]";
+
 /// The harness's options.
 struct Options {
     fleets: Vec<usize>,
@@ -52,7 +55,9 @@ fn parse_options() -> Result<Options, String> {
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
+        let value = args
+            .next()
+            .ok_or(format!("{flag} needs a value\n{USAGE}"))?;
         let number = |v: &str| v.parse::<u64>().map_err(|e| format!("{flag} {v}: {e}"));
         match flag.as_str() {
             "--cookers" => {
@@ -65,7 +70,7 @@ fn parse_options() -> Result<Options, String> {
             "--warmup" => options.warmup = Duration::from_secs(number(&value)?),
             "--push-interval" => options.push_interval = Duration::from_millis(number(&value)?),
             "--daemon" => options.daemon = PathBuf::from(value),
-            other => return Err(format!("unknown option {other}")),
+            other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
     }
     if !options.daemon.exists() {
@@ -93,6 +98,10 @@ struct Figures {
 }
 
 fn main() {
+    if std::env::args().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return;
+    }
     let options = match parse_options() {
         Ok(o) => o,
         Err(e) => {

@@ -14,9 +14,9 @@ use anyhow::Context as _;
 use std::io::IsTerminal as _;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::MetadataExt as _;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
-use tracing_subscriber::filter::Targets;
 use tracing_subscriber::{Layer, Registry};
 
 /// Where log lines go.

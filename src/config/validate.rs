@@ -467,7 +467,10 @@ mod tests {
         assert!(log_filter("info,=[").is_err());
         assert!(log_filter("info,=debug").unwrap_err().contains("no target"));
         let err = log_filter("info,anova2mqtt[cook{id=1}]=trace").unwrap_err();
-        assert!(err.contains("span and field filters are not supported"), "{err}");
+        assert!(
+            err.contains("span and field filters are not supported"),
+            "{err}"
+        );
     }
 
     #[test]
