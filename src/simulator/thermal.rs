@@ -53,13 +53,20 @@ fn cool(temperature_c: f64, dt_s: f64) -> f64 {
 /// Newton's law: `value` relaxes toward `toward` at `per_s` (fraction of the gap per second,
 /// continuously) for `dt_s` seconds.
 pub(crate) fn newton(value: f64, toward: f64, per_s: f64, dt_s: f64) -> f64 {
-    toward + (value - toward) * (-per_s * dt_s).exp()
+    toward + (value - toward) * decay(per_s * dt_s)
+}
+
+/// `e^-x`. The simulator's two transcendental functions come from the pure-Rust `libm` crate:
+/// `f64::exp`/`sin` would make the daemon load the C math library (0.3 MB of its resident
+/// memory) for the simulator alone.
+pub(crate) fn decay(x: f64) -> f64 {
+    libm::exp(-x)
 }
 
 /// A small deterministic wobble (a few hundredths of a degree) that real sensors show, as a
 /// function of the simulated clock and a per-cooker phase. Only added to reported values.
 pub(crate) fn sensor_noise(clock_s: f64, phase: f64) -> f64 {
-    0.03 * (clock_s * 0.37 + phase).sin()
+    0.03 * libm::sin(clock_s * 0.37 + phase)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 //! Everything is in simulated seconds.
 
 use super::plan::{Bulb, Settings, Steam};
-use crate::simulator::thermal::{newton, AMBIENT_C};
+use crate::simulator::thermal::{decay, newton, AMBIENT_C};
 
 /// Room humidity, %.
 const AMBIENT_HUMIDITY: f64 = 40.0;
@@ -164,7 +164,7 @@ impl Cavity {
             ),
         };
         let dryness = (1.0 - self.humidity / 100.0).clamp(0.0, 1.0);
-        let follow = 1.0 - (-FOLLOW_PER_S * dt_s).exp();
+        let follow = 1.0 - decay(FOLLOW_PER_S * dt_s);
         match bulb {
             Bulb::Dry => {
                 self.dry_c = next;
@@ -186,7 +186,7 @@ impl Cavity {
         self.boiler_c += (boiler_target - self.boiler_c) * follow;
         // The probe: a first-order lag toward the food side, only while it is in the food.
         if probe_in {
-            let k = 1.0 - (-dt_s / rates.probe_time_constant_s.max(1e-9)).exp();
+            let k = 1.0 - decay(dt_s / rates.probe_time_constant_s.max(1e-9));
             let food = self.food_side(drive);
             self.probe_c += (food - self.probe_c) * k;
         }
