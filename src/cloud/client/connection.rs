@@ -45,8 +45,9 @@ type Writer = SplitSink<Socket, Message>;
 const MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
 
 /// tungstenite zero-fills its read buffer up to this size before every read (default 128 KiB):
-/// for a 3 KB state push that was a 128 KiB `memset`, the largest single cost of a push at
-/// 100 pushes a second (perf, `examples/load.rs`). A larger frame still grows the buffer.
+/// for a 3 KB state push that was a 128 KiB `memset`, 3 % of the daemon's CPU at 100 pushes a
+/// second (perf under `examples/load.rs`), and 128 KiB kept resident. A larger frame still
+/// grows the buffer.
 const READ_BUFFER_SIZE: usize = 16 * 1024;
 
 /// The shortest wait between attempts whatever the configuration says, so a zero duration
