@@ -12,13 +12,21 @@ const APC: Accessories = Accessories {
     apc: true,
     apo: false,
 };
+const APO: Accessories = Accessories {
+    apc: false,
+    apo: true,
+};
+const BOTH: Accessories = Accessories {
+    apc: true,
+    apo: true,
+};
 
 fn world() -> World {
     let config = SimulatorConfig {
         noise: false,
         ..SimulatorConfig::default()
     };
-    World::new(&config, NOW, Instant::now()).unwrap()
+    World::new(&config, NOW, Instant::now()).expect("a valid simulator config")
 }
 
 fn texts(outbox: &mut mpsc::Receiver<Outbound>) -> Vec<Value> {
@@ -29,7 +37,7 @@ fn texts(outbox: &mut mpsc::Receiver<Outbound>) -> Vec<Value> {
             Outbound::Response { text, .. } => text,
             Outbound::Binary(_) => continue,
         };
-        frames.push(serde_json::from_str(&text).unwrap());
+        frames.push(serde_json::from_str(&text).expect("the simulator sends JSON"));
     }
     frames
 }
@@ -37,7 +45,12 @@ fn texts(outbox: &mut mpsc::Receiver<Outbound>) -> Vec<Value> {
 fn commands(outbox: &mut mpsc::Receiver<Outbound>) -> Vec<String> {
     texts(outbox)
         .iter()
-        .map(|f| f["command"].as_str().unwrap().to_owned())
+        .map(|f| {
+            f["command"]
+                .as_str()
+                .expect("every frame has a command")
+                .to_owned()
+        })
         .collect()
 }
 
@@ -67,7 +80,7 @@ fn frame(command: &ApcCommand) -> ClientFrame {
         "requestId": "req",
         "payload": payload,
     });
-    ClientFrame::parse(&text.to_string()).unwrap()
+    ClientFrame::parse(&text.to_string()).expect("a frame as the apps send it")
 }
 
 fn a7_ref() -> CookerRef {
@@ -99,20 +112,12 @@ fn connect_sequence() {
             "EVENT_APC_STATE"
         ]
     );
-    let ovens = Accessories {
-        apc: false,
-        apo: true,
-    };
-    let (_, mut ovens) = world.register(ovens, NOW);
+    let (_, mut ovens) = world.register(APO, NOW);
     assert_eq!(
         commands(&mut ovens),
         ["EVENT_APO_WIFI_LIST", "EVENT_USER_STATE", "EVENT_APO_STATE"]
     );
-    let both = Accessories {
-        apc: true,
-        apo: true,
-    };
-    let (_, mut both) = world.register(both, NOW);
+    let (_, mut both) = world.register(BOTH, NOW);
     assert_eq!(
         commands(&mut both),
         [
@@ -134,7 +139,7 @@ fn the_connect_sequence_fits_any_number_of_cookers() {
             .collect(),
         ..SimulatorConfig::for_tests(Vec::new())
     };
-    let mut world = World::new(&config, NOW, Instant::now()).unwrap();
+    let mut world = World::new(&config, NOW, Instant::now()).expect("a valid simulator config");
     let (_, mut outbox) = world.register(APC, NOW);
     assert_eq!(commands(&mut outbox).len(), 3002);
 }
@@ -200,7 +205,7 @@ fn one_long_tick_pushes_every_transition() {
         ..SimulatorConfig::default()
     };
     let t0 = Instant::now();
-    let mut world = World::new(&config, NOW, t0).unwrap();
+    let mut world = World::new(&config, NOW, t0).expect("a valid simulator config");
     let (me, mut outbox) = world.register(APC, NOW);
     world.execute(me, &start(Some(120)), NOW, t0);
     commands(&mut outbox);
@@ -233,7 +238,7 @@ fn periodic_pushes_follow_the_schedule() {
         ..SimulatorConfig::default()
     };
     let t0 = Instant::now();
-    let mut world = World::new(&config, NOW, t0).unwrap();
+    let mut world = World::new(&config, NOW, t0).expect("a valid simulator config");
     let (_, mut outbox) = world.register(APC, NOW);
     commands(&mut outbox);
     world.tick(1.0, NOW, t0 + Duration::from_secs(10));
@@ -262,7 +267,9 @@ fn add_and_remove_announce() {
     let (me, mut outbox) = world.register(APC, NOW);
     commands(&mut outbox);
     let spec = SimCookerSpec::a7("new", "New");
-    world.add_cooker(&spec, true, NOW, Instant::now()).unwrap();
+    world
+        .add_cooker(&spec, true, NOW, Instant::now())
+        .expect("a new cooker id");
     assert_eq!(
         commands(&mut outbox),
         ["EVENT_APC_WIFI_ADDED", "EVENT_APC_STATE"]
@@ -294,7 +301,7 @@ fn load_world(cookers: usize, t0: Instant) -> World {
         load: Some(crate::simulator::config::LoadSpec::a7(cookers)),
         ..SimulatorConfig::for_tests(Vec::new())
     };
-    World::new(&config, NOW, t0).unwrap()
+    World::new(&config, NOW, t0).expect("a valid simulator config")
 }
 
 #[test]
@@ -321,8 +328,13 @@ fn the_load_fleet_pushes_round_robin_with_moving_water() {
             let payload = &f["payload"];
             let water = &payload["state"]["nodes"]["waterTemperatureSensor"]["current"];
             (
-                payload["cookerId"].as_str().unwrap().to_owned(),
-                water["celsius"].as_f64().unwrap(),
+                payload["cookerId"]
+                    .as_str()
+                    .expect("a state names its cooker")
+                    .to_owned(),
+                water["celsius"]
+                    .as_f64()
+                    .expect("a water temperature in °C"),
             )
         })
         .collect();
@@ -339,7 +351,9 @@ fn the_load_fleet_pushes_round_robin_with_moving_water() {
     );
     assert!(((pushes[4].1 - pushes[0].1).abs() - 0.2).abs() < 1e-9);
     assert_eq!(world.load_counters(), (5, 0));
-    let load = world.snapshot("LOAD000001").unwrap();
+    let load = world
+        .snapshot("LOAD000001")
+        .expect("the load cooker exists");
     assert_eq!(load.stage, crate::simulator::CookerStage::Cooking);
     assert_eq!(load.water_temperature_c, pushes[4].1);
 }
