@@ -26,14 +26,24 @@ impl DeviceType {
 
     /// Which state schema this type reports (`anova-protocol.md` §3.2 and §4.5).
     pub fn generation(&self) -> Generation {
-        match self.0.to_ascii_lowercase().as_str() {
-            "a6" | "a7" | "a8" | "a9" => Generation::Gen3,
-            "a4" | "a5" | "pro" | "honey-badger" => Generation::Gen2,
-            "a3" => Generation::A3,
-            "oven_v1" => Generation::OvenV1,
-            "oven_v2" => Generation::OvenV2,
-            _ => Generation::Unknown,
-        }
+        // Read on every push: compared in place rather than through a lower-cased copy.
+        const GENERATIONS: [(&str, Generation); 11] = [
+            ("a7", Generation::Gen3),
+            ("a6", Generation::Gen3),
+            ("a8", Generation::Gen3),
+            ("a9", Generation::Gen3),
+            ("pro", Generation::Gen2),
+            ("a4", Generation::Gen2),
+            ("a5", Generation::Gen2),
+            ("honey-badger", Generation::Gen2),
+            ("a3", Generation::A3),
+            ("oven_v1", Generation::OvenV1),
+            ("oven_v2", Generation::OvenV2),
+        ];
+        GENERATIONS
+            .iter()
+            .find(|(name, _)| self.matches(name))
+            .map_or(Generation::Unknown, |(_, generation)| *generation)
     }
 
     /// True for a Precision Oven type, including generations this version does not know

@@ -76,6 +76,15 @@ fn error_text(value: &Value) -> Option<String> {
 impl Event {
     /// Parses one text frame from the server.
     pub fn parse(text: &str) -> Result<Self, ProtocolError> {
+        // The busiest frame by far, in one pass when it has the usual shape.
+        if let Some(state) = crate::sous_vide::wire::parse_state_frame(text) {
+            return Ok(Self::ApcState(state));
+        }
+        Self::parse_general(text)
+    }
+
+    /// Any frame: the envelope first, then the payload by `command`.
+    pub(crate) fn parse_general(text: &str) -> Result<Self, ProtocolError> {
         let frame: RawFrame<'_> =
             serde_json::from_str(text).map_err(ProtocolError::InvalidFrame)?;
         let command = frame.command.as_ref();

@@ -7,6 +7,7 @@
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serializer};
 use std::fmt;
+use std::marker::PhantomData;
 
 /// Declares a string enum of the wire that keeps values it does not know.
 macro_rules! wire_enum {
@@ -52,9 +53,7 @@ macro_rules! wire_enum {
 
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                deserializer
-                    .deserialize_str($crate::wire::lenient::StrVisitor)
-                    .map(|text| Self::from(text.as_str()))
+                deserializer.deserialize_str($crate::wire::lenient::FromStrVisitor::<Self>::new())
             }
         }
     };
@@ -74,6 +73,40 @@ impl Visitor<'_> for StrVisitor {
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
         Ok(v.to_owned())
+    }
+}
+
+/// Reads a string straight into a type built from `&str`: a known enum value allocates nothing.
+pub(crate) struct FromStrVisitor<T>(PhantomData<T>);
+
+impl<T> FromStrVisitor<T> {
+    pub(crate) fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<T: for<'a> From<&'a str>> Visitor<'_> for FromStrVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        Ok(T::from(v))
+    }
+}
+
+/// A field of the wire the bridge never reads. Declaring it keeps the type a map of the
+/// protocol; its value is skipped while parsing (any shape, nothing allocated: a Gen 3 stage's
+/// condition trees and the cooker's id strings were most of a push's parse), and only whether
+/// it was there is kept. Give the field a real type when something needs to read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Unread;
+
+impl<'de> Deserialize<'de> for Unread {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        de::IgnoredAny::deserialize(d).map(|_| Unread)
     }
 }
 

@@ -22,6 +22,7 @@ mod response;
 
 pub use device::{Celsius, CookerRef, DeviceType, Generation, TemperatureUnit};
 pub use event::{DeviceListEntry, DeviceRemoved, Event, FirmwareVersion, Subscription, UserState};
+pub use lenient::Unread;
 pub use payload::ProtocolError;
 pub use response::Response;
 

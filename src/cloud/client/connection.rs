@@ -44,11 +44,12 @@ type Writer = SplitSink<Socket, Message>;
 /// bounded memory.
 const MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
 
-/// tungstenite zero-fills its read buffer up to this size before every read (default 128 KiB):
-/// for a 3 KB state push that was a 128 KiB `memset`, 3 % of the daemon's CPU at 100 pushes a
-/// second (perf under `examples/load.rs`), and 128 KiB kept resident. A larger frame still
-/// grows the buffer.
-const READ_BUFFER_SIZE: usize = 16 * 1024;
+/// tungstenite zero-fills its read buffer up to this size before every read attempt, the last
+/// one of each push included (it finds the socket empty): with the 128 KiB default that was a
+/// 128 KiB `memset` per attempt for a 1.6 KB push, 3 % of the daemon's CPU at 100 pushes a
+/// second (perf under `examples/load.rs`). 4 KiB holds a cooker's state in one read; a larger frame (an oven's
+/// state, the device list) still grows the buffer, and only a burst pays more reads.
+const READ_BUFFER_SIZE: usize = 4 * 1024;
 
 /// The shortest wait between attempts whatever the configuration says, so a zero duration
 /// can never turn into a tight reconnect loop.

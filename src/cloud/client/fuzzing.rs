@@ -1,6 +1,7 @@
 //! The cloud client's frame handling without its socket, for the `cloud_frame` and `bridge`
 //! fuzz targets: a text frame is parsed and applied to the device registry exactly as
-//! `connection` does, and the [`CloudEvent`]s the bridge would get come out.
+//! `connection` does, and the [`CloudEvent`]s the bridge would get come out. It also checks
+//! that the single pass over a cooker's state agrees with the general parser.
 
 use super::registry::Registry;
 use crate::cloud::CloudEvent;
@@ -28,6 +29,15 @@ impl FrameReader {
     /// of a device the registry does not know first makes it known (as a device list would),
     /// so that every state the fuzzer writes is normalised, not kept aside.
     pub fn frame(&mut self, text: &str, wall: OffsetDateTime, announce: bool) -> Vec<CloudEvent> {
+        // The single pass over a cooker's state answers only where the general path gives the
+        // same event: the fuzzer checks that on every frame it writes.
+        if let Some(fast) = crate::sous_vide::wire::parse_state_frame(text) {
+            let general = Event::parse_general(text);
+            assert!(
+                matches!(&general, Ok(Event::ApcState(g)) if *g == fast),
+                "the single pass read {fast:?}, the general path {general:?}"
+            );
+        }
         let Ok(event) = Event::parse(text) else {
             return Vec::new();
         };

@@ -46,6 +46,13 @@ impl StateEvent {
         }
     }
 
+    fn into_cooker_id(self) -> String {
+        match self {
+            Self::Cooker(e) => e.cooker_id,
+            Self::Oven(e) => e.cooker_id,
+        }
+    }
+
     fn device_type(&self) -> Option<&DeviceType> {
         match self {
             Self::Cooker(e) => e.device_type.as_ref(),
@@ -288,7 +295,7 @@ impl Registry {
         now: Instant,
     ) -> Option<CloudEvent> {
         let info = self.devices.get(event.cooker_id())?;
-        let device_type = event.device_type().unwrap_or(&info.device_type).clone();
+        let device_type = event.device_type().unwrap_or(&info.device_type);
         let previous = self.states.get(event.cooker_id());
         let normalised: Result<DeviceState, String> = match &event {
             StateEvent::Cooker(e) => {
@@ -296,7 +303,7 @@ impl Registry {
                     Some(DeviceState::Cooker(p)) => Some(p),
                     _ => None,
                 };
-                CookerState::from_wire(&device_type, &e.state, received_at, previous)
+                CookerState::from_wire(device_type, &e.state, received_at, previous)
                     .map(DeviceState::from)
                     .map_err(|e| e.to_string())
             }
@@ -305,17 +312,27 @@ impl Registry {
                     Some(DeviceState::Oven(p)) => Some(p.as_ref()),
                     _ => None,
                 };
-                OvenState::from_wire(&device_type, &e.state, received_at, previous)
+                OvenState::from_wire(device_type, &e.state, received_at, previous)
                     .map(DeviceState::from)
                     .map_err(|e| e.to_string())
             }
         };
-        let cooker_id = event.cooker_id().to_owned();
+        let normalised = normalised.map(|state| {
+            let limit = limit_for(self.staleness.stale_after(), device_type, state.cooking());
+            (state, limit)
+        });
+        // Every push of a known device: its id moves out of the event, and the kept state is
+        // overwritten in place (no key copied for a map that already has it).
+        let cooker_id = event.into_cooker_id();
         match normalised {
-            Ok(state) => {
-                let limit = limit_for(self.staleness.stale_after(), &device_type, state.cooking());
+            Ok((state, limit)) => {
                 self.staleness.pushed_within(&cooker_id, now, limit);
-                self.states.insert(cooker_id.clone(), state.clone());
+                match self.states.get_mut(&cooker_id) {
+                    Some(kept) => *kept = state.clone(),
+                    None => {
+                        self.states.insert(cooker_id.clone(), state.clone());
+                    }
+                }
                 Some(CloudEvent::State { cooker_id, state })
             }
             Err(error) => {

@@ -2,9 +2,8 @@
 
 use crate::wire::device::{Celsius, TemperatureUnit};
 use crate::wire::lenient::wire_enum;
-use crate::wire::lenient::{self};
+use crate::wire::lenient::{self, Unread};
 use serde::Deserialize;
-use serde_json::Value;
 
 wire_enum! {
     /// Gen 3 `state.mode`; the alarm modes replace `cook`.
@@ -77,7 +76,7 @@ pub struct Gen3State {
 pub struct Gen3SystemInfo {
     /// Equals the `cookerId`.
     #[serde(default)]
-    pub device_id: Option<String>,
+    pub device_id: Option<Unread>,
     /// Whether the device is connected to the cloud.
     #[serde(default, deserialize_with = "lenient::boolean")]
     pub online: Option<bool>,
@@ -86,25 +85,25 @@ pub struct Gen3SystemInfo {
     pub firmware_version: Option<String>,
     /// For example `1.0.0`.
     #[serde(default)]
-    pub hardware_version: Option<String>,
+    pub hardware_version: Option<Unread>,
     /// For example `production`.
     #[serde(default)]
-    pub release_track: Option<String>,
+    pub release_track: Option<Unread>,
     /// When the firmware was last updated.
     #[serde(default)]
-    pub firmware_updated_timestamp: Option<String>,
+    pub firmware_updated_timestamp: Option<Unread>,
     /// Last connection to the cloud.
     #[serde(default)]
-    pub last_connected_timestamp: Option<String>,
+    pub last_connected_timestamp: Option<Unread>,
     /// Last disconnection from the cloud.
     #[serde(default)]
-    pub last_disconnected_timestamp: Option<String>,
+    pub last_disconnected_timestamp: Option<Unread>,
     /// Hardware fault of the heater triacs.
     #[serde(default, deserialize_with = "lenient::boolean")]
     pub triacs_failed: Option<bool>,
-    /// OTA progress, verbatim.
+    /// OTA progress.
     #[serde(default)]
-    pub ota_update: Option<Value>,
+    pub ota_update: Option<Unread>,
 }
 
 /// Gen 3 `state`.
@@ -119,7 +118,7 @@ pub struct Gen3Status {
     pub temperature_unit: Option<TemperatureUnit>,
     /// Ring of recently applied command ids; churns on its own, so never used for confirmation.
     #[serde(default)]
-    pub processed_command_ids: Option<Vec<String>>,
+    pub processed_command_ids: Option<Unread>,
     /// Preference.
     #[serde(default, deserialize_with = "lenient::boolean")]
     pub resume_after_power_interruption: Option<bool>,
@@ -203,10 +202,10 @@ pub struct ProbeNode {
 pub struct Gen3Cook {
     /// Id of this cook.
     #[serde(default)]
-    pub cook_id: Option<String>,
+    pub cook_id: Option<Unread>,
     /// Id of the active stage.
     #[serde(default)]
-    pub active_stage_id: Option<String>,
+    pub active_stage_id: Option<Unread>,
     /// Index of the active stage.
     #[serde(default, deserialize_with = "lenient::int")]
     pub active_stage_index: Option<i64>,
@@ -215,22 +214,22 @@ pub struct Gen3Cook {
     pub active_stage_mode: Option<StageMode>,
     /// When the active stage started.
     #[serde(default)]
-    pub active_stage_started_timestamp: Option<String>,
+    pub active_stage_started_timestamp: Option<Unread>,
     /// When the cook started.
     #[serde(default)]
-    pub started_timestamp: Option<String>,
+    pub started_timestamp: Option<Unread>,
     /// Waiting for the user to move on.
     #[serde(default, deserialize_with = "lenient::boolean")]
     pub stage_transition_pending_user_action: Option<bool>,
     /// Who started it: `android`, `ios`, `api`, `hardware`, …
     #[serde(default)]
-    pub origin_source: Option<String>,
+    pub origin_source: Option<Unread>,
     /// `manual`, `recipe`, `guide`, `ice-bath`, …
     #[serde(default)]
-    pub cookable_type: Option<String>,
+    pub cookable_type: Option<Unread>,
     /// Recipe or guide id.
     #[serde(default)]
-    pub cookable_id: Option<String>,
+    pub cookable_id: Option<Unread>,
     /// The stage graph.
     #[serde(default)]
     pub stages: Option<Vec<Gen3Stage>>,
@@ -241,19 +240,19 @@ pub struct Gen3Cook {
 pub struct Gen3Stage {
     /// Stage id.
     #[serde(default)]
-    pub id: Option<String>,
+    pub id: Option<Unread>,
     /// Stage title (`Cook Stage`).
     #[serde(default)]
-    pub title: Option<String>,
+    pub title: Option<Unread>,
     /// What the stage does.
     #[serde(default, rename = "do")]
     pub action: Option<Gen3StageAction>,
-    /// Entry condition tree, verbatim.
+    /// Entry condition tree (the ±0.3 °C window; the bridge reads the setpoint instead).
     #[serde(default)]
-    pub entry: Option<Value>,
-    /// Exit condition tree, verbatim.
+    pub entry: Option<Unread>,
+    /// Exit condition tree.
     #[serde(default)]
-    pub exit: Option<Value>,
+    pub exit: Option<Unread>,
 }
 
 /// The `do` block of a Gen 3 stage.
@@ -262,7 +261,7 @@ pub struct Gen3Stage {
 pub struct Gen3StageAction {
     /// `cook` or `stop`.
     #[serde(default, rename = "type")]
-    pub action_type: Option<String>,
+    pub action_type: Option<Unread>,
     /// The stage setpoint.
     #[serde(default)]
     pub water_temperature_sensor: Option<StageSetpoint>,
@@ -287,5 +286,5 @@ pub struct StageTimer {
     pub initial: Option<i64>,
     /// When the timer starts: the ±0.3 °C window.
     #[serde(default)]
-    pub entry: Option<Value>,
+    pub entry: Option<Unread>,
 }

@@ -5,11 +5,13 @@ mod a3;
 mod command;
 mod gen2;
 mod gen3;
+mod single_pass;
 
 pub use a3::*;
 pub use command::*;
 pub use gen2::*;
 pub use gen3::*;
+pub(crate) use single_pass::parse_state_frame;
 
 use crate::wire::device::{DeviceType, Generation};
 use crate::wire::payload::{payload_of, ProtocolError};
@@ -61,7 +63,7 @@ impl ApcState {
                 .ok(),
             _ => None,
         };
-        if let Some(state) = typed.filter(|s| s.fits_content(raw)) {
+        if let Some(state) = typed.filter(Self::has_landmarks) {
             return Ok(state);
         }
         // Content fallback: look at the top-level keys only.
@@ -79,12 +81,12 @@ impl ApcState {
 
     /// A typed parse always succeeds on an empty object (every field is optional), so a body
     /// chosen by `type` is only trusted when it has that generation's landmark keys.
-    fn fits_content(&self, raw: &RawValue) -> bool {
+    fn has_landmarks(&self) -> bool {
         match self {
             Self::Gen3(s) => s.nodes.is_some() || s.state.is_some() || s.system_info.is_some(),
             Self::Gen2(s) => s.job.is_some() || s.job_status.is_some(),
             Self::A3(s) => s.is_cooking.is_some() || s.current_temperature.is_some(),
-            Self::Unknown(_) => raw.get().trim() == "{}",
+            Self::Unknown(_) => false,
         }
     }
 }
