@@ -9,7 +9,8 @@
 //! - start-up: CPU-seconds the daemon spent until every cooker's state was on the broker, and
 //!   how long that took;
 //! - steady state: CPU-seconds per 1,000 pushes over the measuring window, from the daemon's
-//!   `/proc/<pid>/stat` (user + system) and the simulator's count of pushes sent;
+//!   `/proc/<pid>/stat` (user + system) and the simulator's count of pushes sent; beside it the
+//!   broker's, mosquitto being a lean C program that does about the same socket work per push;
 //! - memory: RSS at the end and the peak (`VmHWM`), from `/proc/<pid>/status`;
 //! - latency from the simulator writing a push to the subscriber receiving the daemon's state
 //!   for it (so the broker hop is included), p50 / p99 / max.
@@ -89,6 +90,9 @@ struct Figures {
     startup_cpu_s: f64,
     pushes: u64,
     cpu_s_per_1000: f64,
+    /// The broker's CPU over the same window: a C program doing the same socket work per push
+    /// (read a publish, acknowledge it, forward it), the floor a push costs on this machine.
+    broker_cpu_s_per_1000: f64,
     rss_kib: u64,
     peak_kib: u64,
     p50_ms: f64,
@@ -121,12 +125,13 @@ fn main() {
         options.window
     );
     println!(
-        "{:>7} {:>9} {:>10} {:>9} {:>14} {:>9} {:>9} {:>8} {:>8} {:>8}",
+        "{:>7} {:>9} {:>10} {:>9} {:>14} {:>11} {:>9} {:>9} {:>8} {:>8} {:>8}",
         "cookers",
         "start s",
         "start cpu",
         "pushes",
         "cpu-s/1k push",
+        "broker cpu",
         "rss MB",
         "peak MB",
         "p50 ms",
@@ -137,12 +142,13 @@ fn main() {
     for &cookers in &options.fleets {
         match runtime.block_on(run_fleet(&options, cookers)) {
             Ok(f) => println!(
-                "{:>7} {:>9.2} {:>10.2} {:>9} {:>14.4} {:>9.1} {:>9.1} {:>8.2} {:>8.2} {:>8.1}   ({} latencies)",
+                "{:>7} {:>9.2} {:>10.2} {:>9} {:>14.4} {:>11.4} {:>9.1} {:>9.1} {:>8.2} {:>8.2} {:>8.1}   ({} latencies)",
                 f.cookers,
                 f.startup.as_secs_f64(),
                 f.startup_cpu_s,
                 f.pushes,
                 f.cpu_s_per_1000,
+                f.broker_cpu_s_per_1000,
                 f.rss_kib as f64 / 1024.0,
                 f.peak_kib as f64 / 1024.0,
                 f.p50_ms,
@@ -309,9 +315,18 @@ async fn run_fleet(options: &Options, cookers: usize) -> Result<Figures, String>
 
     tokio::time::sleep(options.warmup).await;
     lock(&latencies).clear();
-    let (cpu0, pushes0) = (cpu_seconds(pid)?, handle.load_pushes().sent);
+    let broker_pid = broker.child.id();
+    let (cpu0, broker0, pushes0) = (
+        cpu_seconds(pid)?,
+        cpu_seconds(broker_pid)?,
+        handle.load_pushes().sent,
+    );
     tokio::time::sleep(options.window).await;
-    let (cpu1, pushes1) = (cpu_seconds(pid)?, handle.load_pushes().sent);
+    let (cpu1, broker1, pushes1) = (
+        cpu_seconds(pid)?,
+        cpu_seconds(broker_pid)?,
+        handle.load_pushes().sent,
+    );
     // Let the last pushes of the window arrive before reading the latencies.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (rss_kib, peak_kib) = memory_kib(pid)?;
@@ -329,6 +344,7 @@ async fn run_fleet(options: &Options, cookers: usize) -> Result<Figures, String>
         startup_cpu_s,
         pushes,
         cpu_s_per_1000: (cpu1 - cpu0) * 1000.0 / pushes.max(1) as f64,
+        broker_cpu_s_per_1000: (broker1 - broker0) * 1000.0 / pushes.max(1) as f64,
         rss_kib,
         peak_kib,
         p50_ms: at(0.50),
@@ -427,7 +443,7 @@ fn free_port() -> u16 {
 /// User + system CPU time of a process, seconds.
 fn cpu_seconds(pid: u32) -> Result<f64, String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map_err(|e| format!("the daemon exited? {e}"))?;
+        .map_err(|e| format!("process {pid} exited? {e}"))?;
     // Fields after the command name, which is in parentheses and may hold spaces.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();

@@ -19,6 +19,18 @@ use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::time::Duration;
 
+/// The limits in a device's `bridge/devices` entry (`interface.md` §3), the same keys for
+/// every family.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct EntryLimits {
+    /// Lowest target temperature, °C.
+    pub min_temperature_c: f64,
+    /// Highest target temperature, °C.
+    pub max_temperature_c: f64,
+    /// Longest timer, seconds.
+    pub max_timer_s: u32,
+}
+
 /// A device family.
 pub(crate) trait Family: Sized + 'static {
     /// The normalised state (°C, whole seconds, RFC 3339), published on `<id>/state`.
@@ -107,8 +119,8 @@ pub(crate) trait Family: Sized + 'static {
     /// The keys every event payload of this family carries (stage, temperatures, timer …).
     fn event_payload(state: &Self::State) -> Map<String, Value>;
 
-    /// The limit keys of the device's `bridge/devices` entry.
-    fn limits_entry(limits: &Self::Limits) -> Map<String, Value>;
+    /// The limits a device's `bridge/devices` entry shows.
+    fn limits_entry(limits: &Self::Limits) -> EntryLimits;
 
     /// The discovery messages that create or update the device and its entities.
     fn discovery(

@@ -2,7 +2,7 @@
 //! [`Machine`]. Adding a family is a variant here and a line in [`each!`].
 
 use super::io::Ticket;
-use super::machine::{Caller, Ctx, Machine, Request, Settings, StateNews};
+use super::machine::{Caller, Ctx, DeviceEntry, Machine, Request, Settings, StateNews};
 use super::outbox::Outbox;
 use crate::appliance::family::Family;
 use crate::appliance::DeviceInfo;
@@ -108,7 +108,7 @@ impl Appliance {
     }
 
     /// See [`Machine::device_entry`].
-    pub(crate) fn device_entry(&self, link_up: bool) -> Value {
+    pub(crate) fn device_entry(&self, link_up: bool) -> DeviceEntry<'_> {
         each!(self, m => m.device_entry(link_up))
     }
 

@@ -35,18 +35,35 @@ impl Bridge {
             return;
         }
         let shown = self.link_shown_up();
-        let devices: Vec<Value> = self
-            .devices
-            .values()
-            .map(|d| d.device_entry(shown))
-            .collect();
-        let devices = Value::Array(devices).to_string();
+        let devices = match self.devices_list(shown) {
+            Ok(devices) => devices,
+            Err(e) => {
+                tracing::error!("bridge/devices not published: {e}");
+                return;
+            }
+        };
         if force || self.last_devices.as_deref() != Some(devices.as_str()) {
             self.out.stream("devices", None, "devices", &devices);
             self.last_devices = Some(devices.clone());
             self.out
                 .publish(self.topics.bridge_devices(), devices, true);
         }
+    }
+
+    /// The `bridge/devices` payload, serialised from the devices as they are into a buffer the
+    /// size of the last list: with thousands of devices, a tree of maps first would cost
+    /// several times the payload, and the peak would stay with the allocator.
+    fn devices_list(&self, shown: bool) -> Result<String, serde_json::Error> {
+        use serde::ser::{SerializeSeq, Serializer};
+        let capacity = self.last_devices.as_ref().map_or(0, |d| d.len() + 256);
+        let mut buffer = Vec::with_capacity(capacity);
+        let mut serializer = serde_json::Serializer::new(&mut buffer);
+        let mut list = serializer.serialize_seq(Some(self.devices.len()))?;
+        for device in self.devices.values() {
+            list.serialize_element(&device.device_entry(shown))?;
+        }
+        list.end()?;
+        String::from_utf8(buffer).map_err(|e| serde::ser::Error::custom(e.to_string()))
     }
 
     pub(super) fn bridge_event(&mut self, event: &str, mut extra: Map<String, Value>) {

@@ -7,7 +7,7 @@ use super::limits::OvenLimits;
 use super::plan::{self, Inputs, OvenExpect, OvenMemory, OvenUpdate};
 use super::publish;
 use super::state::{OvenState, TemperatureMode};
-use crate::appliance::family::{DiscoveryDevice, Family, Plan, PlanInput, Running};
+use crate::appliance::family::{DiscoveryDevice, EntryLimits, Family, Plan, PlanInput, Running};
 use crate::appliance::CookEvent;
 use crate::command::{CommandError, MAX_TIMER_S};
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
@@ -124,18 +124,12 @@ impl Family for Oven {
         publish::event_payload(state)
     }
 
-    fn limits_entry(limits: &OvenLimits) -> Map<String, Value> {
-        let mut map = Map::new();
-        map.insert(
-            "min_temperature_c".into(),
-            Value::from(limits.min_c(TemperatureMode::Dry)),
-        );
-        map.insert(
-            "max_temperature_c".into(),
-            Value::from(limits.max_c(TemperatureMode::Dry)),
-        );
-        map.insert("max_timer_s".into(), Value::from(MAX_TIMER_S));
-        map
+    fn limits_entry(limits: &OvenLimits) -> EntryLimits {
+        EntryLimits {
+            min_temperature_c: limits.min_c(TemperatureMode::Dry),
+            max_temperature_c: limits.max_c(TemperatureMode::Dry),
+            max_timer_s: MAX_TIMER_S,
+        }
     }
 
     fn discovery(

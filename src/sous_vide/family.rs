@@ -6,7 +6,7 @@ use super::discovery::{cooker_config, cooker_removal, CookerDiscovery};
 use super::limits::CookerLimits;
 use super::plan::{self, CookerExpect, CookerMemory, CookerUpdate, Rework};
 use super::publish;
-use crate::appliance::family::{DiscoveryDevice, Family, Plan, PlanInput, Running};
+use crate::appliance::family::{DiscoveryDevice, EntryLimits, Family, Plan, PlanInput, Running};
 use crate::appliance::CookEvent;
 use crate::command::CommandError;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
@@ -130,18 +130,12 @@ impl Family for SousVide {
         publish::event_payload(state)
     }
 
-    fn limits_entry(limits: &CookerLimits) -> Map<String, Value> {
-        let mut map = Map::new();
-        map.insert(
-            "min_temperature_c".into(),
-            Value::from(limits.model.min_temperature_c),
-        );
-        map.insert(
-            "max_temperature_c".into(),
-            Value::from(limits.max_temperature_c()),
-        );
-        map.insert("max_timer_s".into(), Value::from(limits.model.max_timer_s));
-        map
+    fn limits_entry(limits: &CookerLimits) -> EntryLimits {
+        EntryLimits {
+            min_temperature_c: limits.model.min_temperature_c,
+            max_temperature_c: limits.max_temperature_c(),
+            max_timer_s: limits.model.max_timer_s,
+        }
     }
 
     fn discovery(

@@ -8,11 +8,27 @@ use crate::appliance::DeviceInfo;
 use crate::bridge::outbox::Outbox;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
 use crate::sous_vide::wire::CookerRef;
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::time::{Duration, Instant};
 
 /// A device's unchanged state is republished at most this often, to refresh `updated_at`.
 pub const STATE_REFRESH: Duration = Duration::from_secs(60);
+
+/// A device's entry in `bridge/devices` (`interface.md` §3), serialised straight from the
+/// device: a fleet's list is one string, never a tree of maps per device.
+#[derive(Debug, Serialize)]
+pub(crate) struct DeviceEntry<'a> {
+    id: &'a str,
+    cooker_id: &'a str,
+    name: &'a str,
+    model: &'a str,
+    firmware: Option<&'a str>,
+    online: bool,
+    min_temperature_c: f64,
+    max_temperature_c: f64,
+    max_timer_s: u32,
+}
 
 /// What the bridge must follow up after a state push.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -220,19 +236,19 @@ impl<F: Family> Device<F> {
     }
 
     /// The entry of `bridge/devices`.
-    pub(crate) fn device_entry(&self, link_up: bool) -> Value {
-        let mut map = Map::new();
-        map.insert("id".into(), Value::from(self.id.as_str()));
-        map.insert(
-            "cooker_id".into(),
-            Value::from(self.info.cooker_id.as_str()),
-        );
-        map.insert("name".into(), Value::from(self.info.name.as_str()));
-        map.insert("model".into(), Value::from(self.info.device_type.as_str()));
-        map.insert("firmware".into(), self.firmware().into());
-        map.insert("online".into(), Value::from(self.available(link_up)));
-        map.extend(F::limits_entry(&self.limits));
-        Value::Object(map)
+    pub(crate) fn device_entry(&self, link_up: bool) -> DeviceEntry<'_> {
+        let limits = F::limits_entry(&self.limits);
+        DeviceEntry {
+            id: &self.id,
+            cooker_id: &self.info.cooker_id,
+            name: &self.info.name,
+            model: self.info.device_type.as_str(),
+            firmware: self.firmware(),
+            online: self.available(link_up),
+            min_temperature_c: limits.min_temperature_c,
+            max_temperature_c: limits.max_temperature_c,
+            max_timer_s: limits.max_timer_s,
+        }
     }
 
     /// When the unchanged state is due to be republished.
@@ -247,7 +263,7 @@ impl<F: Family> Device<F> {
     /// The device as the API shows it: its `bridge/devices` entry with its `state` (`null`
     /// before the first push).
     pub(crate) fn view(&self, link_up: bool) -> Value {
-        let mut entry = self.device_entry(link_up);
+        let mut entry = serde_json::to_value(self.device_entry(link_up)).unwrap_or(Value::Null);
         let state = self.state.as_ref().and_then(|state| {
             serde_json::to_value(F::publishable(state, &self.memory, self.available(link_up))).ok()
         });

@@ -15,8 +15,8 @@ mod history;
 pub use commands::MAX_QUEUED;
 pub(crate) use commands::{Caller, Request};
 pub(crate) use context::{rfc3339, Ctx, Settings};
-pub(crate) use device::StateNews;
 pub use device::STATE_REFRESH;
+pub(crate) use device::{DeviceEntry, StateNews};
 
 use super::io::Ticket;
 use super::outbox::Outbox;
@@ -94,7 +94,7 @@ impl<F: Family> Machine<F> {
     }
 
     /// See [`Device::device_entry`].
-    pub(crate) fn device_entry(&self, link_up: bool) -> Value {
+    pub(crate) fn device_entry(&self, link_up: bool) -> DeviceEntry<'_> {
         self.device.device_entry(link_up)
     }
 

@@ -64,6 +64,13 @@ fn broker_connect_subscribes_and_publishes_everything_retained() {
         json!({"id": A7_ID, "cooker_id": A7, "name": "Kitchen", "model": "a7", "firmware": "01.01.25",
                "online": true, "min_temperature_c": 0.0, "max_temperature_c": 95.0, "max_timer_s": 359940})
     );
+    // The keys in the order `interface.md` lists them, as consumers reading the text see them.
+    assert_eq!(
+        on(&out, "anova2mqtt/bridge/devices")[0].payload,
+        format!(
+            r#"[{{"id":"{A7_ID}","cooker_id":"{A7}","name":"Kitchen","model":"a7","firmware":"01.01.25","online":true,"min_temperature_c":0.0,"max_temperature_c":95.0,"max_timer_s":359940}}]"#
+        )
+    );
     let info = &json_on(&out, "anova2mqtt/bridge/info")[0];
     assert_eq!(info["cloud"], "connected");
     assert_eq!(info["devices"], 1);
