@@ -410,9 +410,12 @@ async fn publisher(
     mut requests: mpsc::Receiver<Request>,
     stop: CancellationToken,
 ) {
+    // Registered once, not once per message.
+    let stopped = stop.cancelled_owned();
+    tokio::pin!(stopped);
     loop {
         let request = tokio::select! {
-            _ = stop.cancelled() => return,
+            () = &mut stopped => return,
             request = requests.recv() => match request {
                 Some(r) => r,
                 None => return,
@@ -462,9 +465,12 @@ async fn poll_loop(
 ) {
     let mut backoff = Backoff::new(RECONNECT);
     let mut reported_down = false;
+    // Registered once, not once per packet.
+    let stopped = stop.clone().cancelled_owned();
+    tokio::pin!(stopped);
     loop {
         let polled = tokio::select! {
-            _ = stop.cancelled() => return,
+            () = &mut stopped => return,
             polled = eventloop.poll() => polled,
         };
         match polled {
@@ -522,7 +528,7 @@ async fn poll_loop(
                     }
                 }
                 tokio::select! {
-                    _ = stop.cancelled() => return,
+                    () = &mut stopped => return,
                     _ = tokio::time::sleep(delay) => {}
                 }
             }

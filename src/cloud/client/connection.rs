@@ -248,12 +248,15 @@ impl Worker {
 
         let mut stale = Alarm::new();
         let mut command_expiry = Alarm::new();
+        // Registered once, not once per frame.
+        let shutdown = self.channels.shutdown.clone().cancelled_owned();
+        tokio::pin!(shutdown);
         let end = loop {
             stale.set(self.registry.next_stale_deadline());
             command_expiry.set(self.pending.next_deadline());
             tokio::select! {
                 biased;
-                () = self.channels.shutdown.cancelled() => break SessionEnd::Shutdown,
+                () = &mut shutdown => break SessionEnd::Shutdown,
                 frame = reader.next() => {
                     watchdog.as_mut().reset(Instant::now() + self.config.watchdog);
                     match frame {
@@ -496,6 +499,16 @@ impl Worker {
     /// Hands an event to the owner, waiting while the channel is full (but not past
     /// shutdown).
     async fn emit(&self, event: CloudEvent) {
+        // Almost always there is room: then no shutdown waiter is registered and dropped for
+        // each push.
+        let event = match self.channels.events.try_send(event) {
+            Ok(()) => return,
+            Err(mpsc::error::TrySendError::Full(event)) => event,
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                tracing::trace!("nobody listens to cloud events any more");
+                return;
+            }
+        };
         tokio::select! {
             biased;
             () = self.channels.shutdown.cancelled() => {}
