@@ -11,7 +11,7 @@ const V1_IDLE: &str =
     include_str!("../../tests/fixtures/anova-messages/EVENT_APO_STATE.oven_v1.idle.real.json");
 
 pub(crate) fn event(text: &str) -> ApoStateEvent {
-    match Event::parse(text).unwrap() {
+    match Event::parse(text).expect("a capture parses") {
         Event::ApoState(event) => event,
         other => panic!("not an oven state: {other:?}"),
     }
@@ -19,16 +19,16 @@ pub(crate) fn event(text: &str) -> ApoStateEvent {
 
 fn normalise(text: &str, now: OffsetDateTime, previous: Option<&OvenState>) -> OvenState {
     let event = event(text);
-    let device_type = event.device_type.clone().unwrap();
-    OvenState::from_wire(&device_type, &event.state, now, previous).unwrap()
+    let device_type = event.device_type.clone().expect("a capture names its type");
+    OvenState::from_wire(&device_type, &event.state, now, previous).expect("a capture normalises")
 }
 
 /// Replaces a JSON pointer's value in a capture.
 pub(crate) fn edited(text: &str, edits: &[(&str, serde_json::Value)]) -> String {
-    let mut value: serde_json::Value = serde_json::from_str(text).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(text).expect("a capture is JSON");
     for (pointer, new) in edits {
-        let (parent, key) = pointer.rsplit_once('/').unwrap();
-        let parent = value.pointer_mut(parent).unwrap();
+        let (parent, key) = pointer.rsplit_once('/').expect("an edit names a pointer");
+        let parent = value.pointer_mut(parent).expect("an edit's parent exists");
         parent[key] = new.clone();
     }
     value.to_string()
