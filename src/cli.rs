@@ -181,7 +181,7 @@ fn simulate(args: simulator::SimulateArgs) -> ExitCode {
 fn block_on<F, Fut>(config: &Config, main: F) -> ExitCode
 where
     F: FnOnce(Config) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     if let Err(e) = telemetry::init(&config.log) {
         eprintln!("anova2mqtt: logging: {e:#}");
@@ -194,7 +194,15 @@ where
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(main(config.clone())) {
+    // The daemon runs as a spawned task, not as `block_on`'s own future: the runtime polls the
+    // I/O driver once more (a zero-timeout `epoll_wait`) every time `block_on`'s future is
+    // woken, which for the daemon's main loop meant one extra system call per push.
+    let main = runtime.spawn(main(config.clone()));
+    let result = match runtime.block_on(main) {
+        Ok(result) => result,
+        Err(e) => Err(anyhow::anyhow!("the main task failed: {e}")),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");

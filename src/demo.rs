@@ -104,7 +104,7 @@ const EMBEDDED_BROKER_LINGER: std::time::Duration = std::time::Duration::from_mi
 pub async fn run(
     mut config: Config,
     args: DemoArgs,
-    shutdown: impl Future<Output = ()>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 10_000.0) {
         anyhow::bail!("--speed must be a number above 0 and at most 10000");

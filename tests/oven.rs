@@ -67,7 +67,7 @@ impl System {
         config.validate_for_run().expect("valid config");
         let (stop, stopped) = oneshot::channel::<()>();
         let daemon = tokio::spawn(async move {
-            anova2mqtt::daemon::run(&config, async {
+            anova2mqtt::daemon::run(&config, async move {
                 let _ = stopped.await;
             })
             .await

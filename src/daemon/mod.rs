@@ -104,7 +104,10 @@ pub struct RunOptions {
 
 /// Runs the daemon until `shutdown` completes; then publishes `offline`, closes the cloud
 /// socket and returns. An error means a part of the daemon died and systemd should restart us.
-pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     run_with(config, RunOptions::default(), shutdown).await
 }
 
@@ -112,7 +115,7 @@ pub async fn run(config: &Config, shutdown: impl Future<Output = ()>) -> anyhow:
 pub async fn run_with(
     config: &Config,
     options: RunOptions,
-    shutdown: impl Future<Output = ()>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let stop = CancellationToken::new();
     // The API's port first: a taken port is a clear error before anything connects.
@@ -196,7 +199,16 @@ pub async fn run_with(
         probes: probe_rx,
         api: api_requests,
     };
-    let result = driver.run(&mut sources, shutdown).await;
+    // The shutdown future (in the daemon, two signal streams) runs as its own task: the loop
+    // below wakes once per message and would otherwise poll it every time; a join handle is
+    // one atomic load.
+    let mut shutdown = tokio::spawn(shutdown);
+    let result = driver
+        .run(&mut sources, async {
+            let _ = (&mut shutdown).await;
+        })
+        .await;
+    shutdown.abort();
 
     driver.notifier.stopping();
     tracing::info!("stopping: publishing offline and closing the connections");

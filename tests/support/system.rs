@@ -66,7 +66,7 @@ impl System {
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let daemon = tokio::spawn(async move {
-            anova2mqtt::daemon::run_with(&config, options, async {
+            anova2mqtt::daemon::run_with(&config, options, async move {
                 let _ = stopped.await;
             })
             .await
