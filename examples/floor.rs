@@ -8,7 +8,7 @@
 //! exactly that and nothing else: a hand-rolled WebSocket client (plain `ws://`, no TLS), a
 //! hand-rolled MQTT 3.1.1 client, one current-thread tokio task polling both sockets, and a
 //! byte search for the cooker id and the water temperature instead of parsing the frame. It
-//! publishes `{"water_temperature":X}` on `anova2mqtt/<id>/state`, which is all the harness
+//! publishes `{"water_temperature":X}` on `<base>/<id>/state`, which is all the harness
 //! reads. Not a gateway: no validation, no state, no reconnects, no discovery, no HTTP.
 //!
 //! ```sh
@@ -16,45 +16,51 @@
 //! cargo run --release --example load -- --cookers 100,1000 --daemon target/release/examples/floor
 //! ```
 //!
-//! It takes the daemon's command line (`run --config FILE`) and reads `anova.url`,
-//! `anova.token` and `mqtt.url` from that file.
+//! It takes the daemon's command line (`run --config FILE`) and reads the configuration with
+//! the daemon's loader: `anova.url`, `anova.token`, `mqtt.url` (plain `mqtt://` only) and
+//! `mqtt.base_topic`.
 
+use anova2mqtt::topics::{cooker_topic_id, Topics};
 use anyhow::{bail, Context};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let config = args
+    let path = args
         .iter()
         .position(|a| a == "--config")
         .and_then(|i| args.get(i + 1))
         .context("usage: floor run --config FILE")?;
-    let config: toml::Table = std::fs::read_to_string(config)?.parse()?;
-    let key = |section: &str, key: &str| {
-        config
-            .get(section)
-            .and_then(|s| s.get(key))
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-            .with_context(|| format!("{section}.{key} missing"))
-    };
-    let (cloud, token, broker) = (
-        key("anova", "url")?,
-        key("anova", "token")?,
-        key("mqtt", "url")?,
-    );
+    // The daemon's own loader: the same file, defaults and environment as the daemon reads.
+    let config = anova2mqtt::config::load(Some(std::path::Path::new(path)))?.config;
+    let token = config.anova.token.context("anova.token missing")?;
+    let broker = config
+        .mqtt
+        .endpoint()
+        .map_err(|p| anyhow::anyhow!("{}: {}", p.key, p.message))?;
+    if broker.tls {
+        bail!("the floor speaks plain MQTT only");
+    }
+    let topics = Topics::new(config.mqtt.base_topic);
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
-        .block_on(bridge(&cloud, &token, &broker))
+        .block_on(bridge(
+            &config.anova.url,
+            token.expose(),
+            (&*broker.host, broker.port),
+            &topics,
+        ))
 }
 
 /// Connects both sides, then forwards every cooker state until either side closes.
-async fn bridge(cloud: &str, token: &str, broker: &str) -> anyhow::Result<()> {
-    let broker = broker
-        .strip_prefix("mqtt://")
-        .context("mqtt.url must be mqtt://host:port")?;
+async fn bridge(
+    cloud: &str,
+    token: &str,
+    broker: (&str, u16),
+    topics: &Topics,
+) -> anyhow::Result<()> {
     let mut mqtt = TcpStream::connect(broker).await?;
     mqtt.set_nodelay(true)?;
     mqtt.write_all(&connect_packet()).await?;
@@ -79,7 +85,7 @@ async fn bridge(cloud: &str, token: &str, broker: &str) -> anyhow::Result<()> {
     ws.write_all(request.as_bytes()).await?;
     let mut inbox = Vec::with_capacity(64 * 1024);
     let head_end = loop {
-        if let Some(end) = find(&inbox, b"\r\n\r\n") {
+        if let Some(end) = inbox.windows(4).position(|w| w == b"\r\n\r\n") {
             break end + 4;
         }
         if ws.read_buf(&mut inbox).await? == 0 {
@@ -104,7 +110,7 @@ async fn bridge(cloud: &str, token: &str, broker: &str) -> anyhow::Result<()> {
                 1 => {
                     if let Some((id, water)) = cooker_state(payload) {
                         packet_id = packet_id.checked_add(1).unwrap_or(1);
-                        publish_packet(&mut outbox, &id, water, packet_id);
+                        publish_packet(&mut outbox, &topics.state(&id), water, packet_id);
                     }
                 }
                 // A ping: answer with a (masked, zero-key) pong carrying its payload.
@@ -161,23 +167,18 @@ fn next_frame(buffer: &[u8]) -> anyhow::Result<Option<(u8, usize, usize)>> {
 
 /// The cooker's topic id and its water temperature, from an `EVENT_APC_STATE` frame.
 fn cooker_state(frame: &[u8]) -> Option<(String, f64)> {
-    find(frame, b"\"EVENT_APC_STATE\"")?;
-    let id = value_after(frame, b"\"cookerId\":\"", b'"')?;
-    let water = value_after(frame, b"\"current\":{\"celsius\":", b'}')?;
-    let id = anova2mqtt::topics::cooker_topic_id(std::str::from_utf8(id).ok()?);
-    let water = std::str::from_utf8(water).ok()?.trim().parse().ok()?;
-    Some((id, water))
+    // A text frame is UTF-8; `str::find` is std's fast substring search.
+    let frame = std::str::from_utf8(frame).ok()?;
+    frame.find("\"EVENT_APC_STATE\"")?;
+    let id = value_after(frame, "\"cookerId\":\"", '"')?;
+    let water = value_after(frame, "\"current\":{\"celsius\":", '}')?;
+    Some((cooker_topic_id(id), water.trim().parse().ok()?))
 }
 
-/// The bytes after `key` up to `end`.
-fn value_after<'a>(frame: &'a [u8], key: &[u8], end: u8) -> Option<&'a [u8]> {
-    let start = find(frame, key)? + key.len();
-    let length = frame[start..].iter().position(|&b| b == end || b == b',')?;
-    Some(&frame[start..start + length])
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+/// The text after `key` up to `end` or a comma.
+fn value_after<'a>(frame: &'a str, key: &str, end: char) -> Option<&'a str> {
+    let rest = &frame[frame.find(key)? + key.len()..];
+    rest.split([end, ',']).next()
 }
 
 /// MQTT 3.1.1 CONNECT: clean session, keep-alive off, client id `floor`.
@@ -191,9 +192,8 @@ fn connect_packet() -> Vec<u8> {
     packet
 }
 
-/// Appends a QoS 1 retained PUBLISH of `{"water_temperature":X}` on `anova2mqtt/<id>/state`.
-fn publish_packet(out: &mut Vec<u8>, id: &str, water: f64, packet_id: u16) {
-    let topic = format!("anova2mqtt/{id}/state");
+/// Appends a QoS 1 retained PUBLISH of `{"water_temperature":X}` on `topic`.
+fn publish_packet(out: &mut Vec<u8>, topic: &str, water: f64, packet_id: u16) {
     let payload = format!("{{\"water_temperature\":{water}}}");
     out.push(0x33);
     remaining_length(out, 2 + topic.len() + 2 + payload.len());
