@@ -19,11 +19,23 @@
 //! It takes the daemon's command line (`run --config FILE`) and reads the configuration with
 //! the daemon's loader: `anova.url`, `anova.token`, `mqtt.url` (plain `mqtt://` only) and
 //! `mqtt.base_topic`.
+//!
+//! With `FLOOR_STACK=crates` in its environment it does the same work through the crates the
+//! daemon is built on instead of the hand-rolled clients: tokio-tungstenite (with the daemon's
+//! 4 KiB read buffer) for the cloud and rumqttc's MQTT 5 client (its event loop polled in a
+//! second task, as rumqttc requires) for the broker. The difference between the two floors is
+//! what the chosen transport crates cost per push; the daemon's distance from this one is its
+//! own work (parsing, normalising, the bridge, serialising the state).
+//!
+//! ```sh
+//! FLOOR_STACK=crates cargo run --release --example load -- --cookers 100,1000 --daemon target/release/examples/floor
+//! ```
 
 use anova2mqtt::topics::{cooker_topic_id, Topics};
 use anyhow::{bail, Context};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -43,15 +55,81 @@ fn main() -> anyhow::Result<()> {
         bail!("the floor speaks plain MQTT only");
     }
     let topics = Topics::new(config.mqtt.base_topic);
-    tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?
-        .block_on(bridge(
+        .build()?;
+    let broker = (&*broker.host, broker.port);
+    match std::env::var("FLOOR_STACK").as_deref() {
+        Ok("crates") => runtime.block_on(bridge_with_crates(
             &config.anova.url,
             token.expose(),
-            (&*broker.host, broker.port),
+            broker,
             &topics,
-        ))
+        )),
+        Ok("minimal") | Err(_) => {
+            runtime.block_on(bridge(&config.anova.url, token.expose(), broker, &topics))
+        }
+        Ok(other) => bail!("FLOOR_STACK={other}: expected minimal or crates"),
+    }
+}
+
+/// The same work through tokio-tungstenite and rumqttc: one task reads the cloud and
+/// publishes, rumqttc's event loop runs in another.
+async fn bridge_with_crates(
+    cloud: &str,
+    token: &str,
+    broker: (&str, u16),
+    topics: &Topics,
+) -> anyhow::Result<()> {
+    use futures_util::StreamExt;
+    use rumqttc::v5::{mqttbytes::QoS, AsyncClient, MqttOptions};
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, protocol::WebSocketConfig};
+
+    let mut options = MqttOptions::new("floor", broker.0, broker.1);
+    options.set_clean_start(true);
+    options.set_outgoing_inflight_upper_limit(64);
+    let mut network = rumqttc::NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    options.set_network_options(network);
+    let (client, mut eventloop) = AsyncClient::new(options, 256);
+    let mqtt = tokio::spawn(async move {
+        loop {
+            if let Err(e) = eventloop.poll().await {
+                return anyhow::anyhow!("broker: {e}");
+            }
+        }
+    });
+
+    let url = format!(
+        "{}/?token={token}&supportedAccessories=APC&platform=android",
+        cloud.trim_end_matches('/')
+    );
+    let mut request = url.into_client_request()?;
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", "ANOVA_V2".parse()?);
+    let limits = WebSocketConfig::default().read_buffer_size(4096);
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(limits), true).await?;
+    // tungstenite answers the cloud's pings itself, on the next read.
+    while let Some(message) = ws.next().await {
+        if mqtt.is_finished() {
+            break;
+        }
+        let Message::Text(text) = message? else {
+            continue;
+        };
+        if let Some((id, water)) = cooker_state(text.as_bytes()) {
+            let payload = format!("{{\"water_temperature\":{water}}}");
+            client
+                .publish(topics.state(&id), QoS::AtLeastOnce, true, payload)
+                .await?;
+        }
+    }
+    match mqtt.is_finished() {
+        true => Err(mqtt.await?),
+        false => Ok(()),
+    }
 }
 
 /// Connects both sides, then forwards every cooker state until either side closes.
