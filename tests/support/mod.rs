@@ -177,6 +177,13 @@ fn spawn_mosquitto_with(
             return None; // exited: the port was taken
         }
         if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+            // Something answers, but it may be another test's listener that took the port
+            // between `free_port` and this spawn: then our mosquitto exits at once for want
+            // of the port, and a test would talk to a stranger (seen: a reset connection).
+            std::thread::sleep(Duration::from_millis(50));
+            if let Ok(Some(_)) = child.try_wait() {
+                return None;
+            }
             return Some(child);
         }
         std::thread::sleep(Duration::from_millis(10));
