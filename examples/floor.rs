@@ -100,10 +100,7 @@ async fn bridge_with_crates(
         }
     });
 
-    let url = format!(
-        "{}/?token={token}&supportedAccessories=APC&platform=android",
-        cloud.trim_end_matches('/')
-    );
+    let url = format!("{}/?{}", cloud.trim_end_matches('/'), query(token));
     let mut request = url.into_client_request()?;
     request
         .headers_mut()
@@ -119,10 +116,9 @@ async fn bridge_with_crates(
         let Message::Text(text) = message? else {
             continue;
         };
-        if let Some((id, water)) = cooker_state(text.as_bytes()) {
-            let payload = format!("{{\"water_temperature\":{water}}}");
+        if let Some((id, water)) = cooker_state(text.as_str()) {
             client
-                .publish(topics.state(&id), QoS::AtLeastOnce, true, payload)
+                .publish(topics.state(&id), QoS::AtLeastOnce, true, payload(water))
                 .await?;
         }
     }
@@ -155,10 +151,11 @@ async fn bridge(
     let mut ws = TcpStream::connect(host).await?;
     ws.set_nodelay(true)?;
     let request = format!(
-        "GET /?token={token}&supportedAccessories=APC&platform=android HTTP/1.1\r\n\
+        "GET /?{} HTTP/1.1\r\n\
          Host: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Protocol: ANOVA_V2\r\n\r\n"
+         Sec-WebSocket-Protocol: ANOVA_V2\r\n\r\n",
+        query(token)
     );
     ws.write_all(request.as_bytes()).await?;
     let mut inbox = Vec::with_capacity(64 * 1024);
@@ -186,7 +183,9 @@ async fn bridge(
             let payload = &inbox[used + start..used + end];
             match opcode {
                 1 => {
-                    if let Some((id, water)) = cooker_state(payload) {
+                    // A text frame is UTF-8.
+                    let state = std::str::from_utf8(payload).ok().and_then(cooker_state);
+                    if let Some((id, water)) = state {
                         packet_id = packet_id.checked_add(1).unwrap_or(1);
                         publish_packet(&mut outbox, &topics.state(&id), water, packet_id);
                     }
@@ -244,9 +243,8 @@ fn next_frame(buffer: &[u8]) -> anyhow::Result<Option<(u8, usize, usize)>> {
 }
 
 /// The cooker's topic id and its water temperature, from an `EVENT_APC_STATE` frame.
-fn cooker_state(frame: &[u8]) -> Option<(String, f64)> {
-    // A text frame is UTF-8; `str::find` is std's fast substring search.
-    let frame = std::str::from_utf8(frame).ok()?;
+fn cooker_state(frame: &str) -> Option<(String, f64)> {
+    // `str::find` is std's fast substring search.
     frame.find("\"EVENT_APC_STATE\"")?;
     let id = value_after(frame, "\"cookerId\":\"", '"')?;
     let water = value_after(frame, "\"current\":{\"celsius\":", '}')?;
@@ -257,6 +255,16 @@ fn cooker_state(frame: &[u8]) -> Option<(String, f64)> {
 fn value_after<'a>(frame: &'a str, key: &str, end: char) -> Option<&'a str> {
     let rest = &frame[frame.find(key)? + key.len()..];
     rest.split([end, ',']).next()
+}
+
+/// The cloud URL's query, as the daemon sends it for cookers.
+fn query(token: &str) -> String {
+    format!("token={token}&supportedAccessories=APC&platform=android")
+}
+
+/// The state the floor publishes: all the harness reads.
+fn payload(water: f64) -> String {
+    format!("{{\"water_temperature\":{water}}}")
 }
 
 /// MQTT 3.1.1 CONNECT: clean session, keep-alive off, client id `floor`.
@@ -272,7 +280,7 @@ fn connect_packet() -> Vec<u8> {
 
 /// Appends a QoS 1 retained PUBLISH of `{"water_temperature":X}` on `topic`.
 fn publish_packet(out: &mut Vec<u8>, topic: &str, water: f64, packet_id: u16) {
-    let payload = format!("{{\"water_temperature\":{water}}}");
+    let payload = payload(water);
     out.push(0x33);
     remaining_length(out, 2 + topic.len() + 2 + payload.len());
     // Topic ids are short: a cooker id is tens of bytes.
