@@ -5,6 +5,7 @@
 use super::io::{ApiTicket, Now, Origin, Output};
 use super::machine::{Caller, Request};
 use super::requests::{self, BridgeOp};
+use super::timers::Timer;
 use super::{Bridge, HA_REPUBLISH_DELAY, REFRESH_GRACE};
 use crate::appliance::Kind;
 use crate::command::{
@@ -40,7 +41,8 @@ impl Bridge {
             // A retained birth is an old one; we republish on every connect anyway.
             if !retained && payload.trim_ascii().eq_ignore_ascii_case(b"online") {
                 tracing::info!("Home Assistant came online; republishing discovery and state");
-                self.republish_at = Some(now.instant + HA_REPUBLISH_DELAY);
+                self.timers
+                    .set(Timer::Republish, now.instant + HA_REPUBLISH_DELAY);
             }
             return;
         }
@@ -286,7 +288,8 @@ impl Bridge {
                         json!({"cookers": self.devices.len()})
                     }
                     BridgeOp::Refresh => {
-                        self.refresh_grace_until = Some(now.instant + REFRESH_GRACE);
+                        self.timers
+                            .set(Timer::RefreshGrace, now.instant + REFRESH_GRACE);
                         self.out.push(Output::ReconnectCloud);
                         json!({})
                     }

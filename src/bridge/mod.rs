@@ -22,6 +22,7 @@ mod machine;
 mod outbox;
 mod publishing;
 mod requests;
+mod timers;
 
 #[cfg(test)]
 mod tests;
@@ -44,6 +45,7 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
+use timers::{Timer, TimerTable};
 
 /// How long to wait after Home Assistant says `online` before republishing: it has just
 /// subscribed, and several births in a row (restarts) collapse into one republish.
@@ -105,14 +107,13 @@ pub struct Bridge {
     /// The cloud's device list has arrived at least once.
     synced: bool,
     discovery: DiscoveryBook,
-    republish_at: Option<Instant>,
-    /// Until then, a `refresh` is reconnecting: availability holds.
-    refresh_grace_until: Option<Instant>,
+    /// The bridge's own timers; each device's deadlines are in `deadlines`.
+    timers: TimerTable,
     last_info: Option<String>,
     last_devices: Option<String>,
-    /// When `bridge/devices` was last rebuilt, and when it is due again after a change.
+    /// When `bridge/devices` was last rebuilt ([`Timer::DevicesList`] says when it is due
+    /// again after a change).
     devices_built_at: Option<Instant>,
-    devices_due: Option<Instant>,
     /// Something `status_line` shows may have changed since the driver last asked.
     status_dirty: bool,
     deadlines: Deadlines<Instant>,
@@ -142,12 +143,10 @@ impl Bridge {
             link: Link::new(),
             synced: false,
             discovery: DiscoveryBook::default(),
-            republish_at: None,
-            refresh_grace_until: None,
+            timers: TimerTable::default(),
             last_info: None,
             last_devices: None,
             devices_built_at: None,
-            devices_due: None,
             status_dirty: true,
             deadlines: Deadlines::default(),
             backlog: Backlog::default(),
@@ -195,15 +194,10 @@ impl Bridge {
 
     /// When the bridge next needs an [`Input::Tick`], if ever.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [
-            self.deadlines.next(),
-            self.republish_at,
-            self.refresh_grace_until,
-            self.devices_due,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        [self.deadlines.next(), self.timers.next_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// True when the cloud link is up.
@@ -332,7 +326,7 @@ impl Bridge {
     /// now, or within [`DEVICES_INTERVAL`] of the last rebuild.
     fn devices_changed(&mut self, now: Now) {
         self.status_dirty = true;
-        if self.devices_due.is_some() {
+        if self.timers.is_set(Timer::DevicesList) {
             return;
         }
         let earliest = self
@@ -341,12 +335,12 @@ impl Bridge {
         if earliest <= now.instant {
             self.rebuild_devices(now);
         } else {
-            self.devices_due = Some(earliest);
+            self.timers.set(Timer::DevicesList, earliest);
         }
     }
 
     fn rebuild_devices(&mut self, now: Now) {
-        self.devices_due = None;
+        self.timers.stop(Timer::DevicesList);
         // Before the device list is known nothing is built, and the first real list must not
         // wait for the interval.
         if self.synced {
@@ -357,7 +351,7 @@ impl Bridge {
 
     /// The link as availability shows it: up, or reconnecting after a `refresh`.
     fn link_shown_up(&self) -> bool {
-        self.link.up() || self.refresh_grace_until.is_some()
+        self.link.up() || self.timers.is_set(Timer::RefreshGrace)
     }
 
     /// Runs `f` on one device's machine, then files its next deadline.
@@ -370,7 +364,7 @@ impl Bridge {
         let ctx = Ctx {
             now,
             link_up: self.link.up(),
-            link_shown_up: self.link.up() || self.refresh_grace_until.is_some(),
+            link_shown_up: self.link_shown_up(),
             topics: &self.topics,
             settings: &self.settings,
         };
@@ -399,24 +393,30 @@ impl Bridge {
         }
     }
 
-    /// Ticks the devices whose deadline passed, and the bridge's own timers.
+    /// Fires the bridge's own timers that expired, in [`Timer::VALUES`] order (each at most
+    /// once per step), then ticks the devices whose deadline passed.
     fn run_due(&mut self, now: Now) {
-        if self.republish_at.is_some_and(|at| at <= now.instant) {
-            self.republish_at = None;
-            self.republish_all(now);
-        }
-        if self.refresh_grace_until.is_some_and(|at| at <= now.instant) {
-            self.refresh_grace_until = None;
-            if !self.link.up() {
-                self.each_device(now, |d, ctx, out| d.publish(ctx, out, false));
-                self.devices_changed(now);
+        for timer in Timer::VALUES {
+            if self.timers.take_expired(timer, now.instant) {
+                self.on_timer(now, timer);
             }
-        }
-        if self.devices_due.is_some_and(|at| at <= now.instant) {
-            self.rebuild_devices(now);
         }
         while let Some(id) = self.deadlines.pop_due(now.instant) {
             self.with_device(now, &id, |d, ctx, out| d.on_tick(ctx, out));
+        }
+    }
+
+    /// One of the bridge's own timers fired.
+    fn on_timer(&mut self, now: Now, timer: Timer) {
+        match timer {
+            Timer::Republish => self.republish_all(now),
+            Timer::RefreshGrace => {
+                if !self.link.up() {
+                    self.each_device(now, |d, ctx, out| d.publish(ctx, out, false));
+                    self.devices_changed(now);
+                }
+            }
+            Timer::DevicesList => self.rebuild_devices(now),
         }
     }
 
@@ -470,7 +470,7 @@ impl Bridge {
         }
         if self.link.up() {
             // Reconnected: a refresh's grace is over.
-            self.refresh_grace_until = None;
+            self.timers.stop(Timer::RefreshGrace);
         }
         self.status_dirty = true;
         self.publish_info(false);

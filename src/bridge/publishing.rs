@@ -6,6 +6,7 @@ use super::backlog::Bulk;
 use super::discovery::{other_mode, BRIDGE_NODE};
 use super::io::Now;
 use super::machine::rfc3339;
+use super::timers::Timer;
 use super::Bridge;
 use crate::homeassistant::{self, DiscoveryContext};
 use serde_json::{json, Map, Value};
@@ -134,7 +135,7 @@ impl Bridge {
         if self.synced {
             self.publish_devices(true);
             self.devices_built_at = Some(now.instant);
-            self.devices_due = None;
+            self.timers.stop(Timer::DevicesList);
         }
         // Each device's discovery and retained topics as the broker takes them.
         let bulk = Bulk {
