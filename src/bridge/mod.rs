@@ -4,8 +4,9 @@
 //!
 //! Nothing in here touches a socket, sleeps, or reads a clock or a random source: the driver
 //! (`crate::daemon`) feeds [`Input`]s with the current time, drains [`Output`]s with
-//! [`Bridge::poll_output`], and wakes the bridge again at [`Bridge::poll_timeout`]. That makes
-//! every rule of `interface.md` a fast, deterministic unit test (`tests/`).
+//! [`Bridge::poll_output`], and wakes the bridge again at [`Bridge::poll_timeout`] (the whole
+//! calling contract is on [`Bridge`]). That makes every rule of `interface.md` a fast,
+//! deterministic unit test (`tests/`).
 //!
 //! The bridge routes; each device's life (state, command queue, publish memo) is its own
 //! machine (`machine`), of the family its type names (`appliance`). The bridge keeps what is
@@ -93,6 +94,61 @@ pub struct BridgeConfig {
 }
 
 /// The bridge state machine.
+///
+/// # The calling contract
+///
+/// The bridge does no I/O and keeps no clock: whoever owns it (the *driver*,
+/// `crate::daemon`'s main loop, or a test) feeds it inputs, polls it for outputs and carries
+/// them out, and wakes it when it asked to be woken. Every call takes the current time as a
+/// [`Now`] read by the driver just before the call; `Now::instant` must never go backwards.
+///
+/// **Inputs** change the bridge and may queue outputs:
+/// - [`handle`](Self::handle) with one [`Input`]: a cloud event, a broker (dis)connect, an
+///   MQTT message, an API command, the result of a cloud command, a change of stream
+///   listeners, or a [`Tick`](Input::Tick) when the timeout passed. Inputs are fed in the order
+///   they happened; every call also fires the timers that are due, so a `Tick` is only a
+///   wake-up.
+/// - [`pull_backlog`](Self::pull_backlog): builds the next device's bulk publishes (see
+///   below).
+/// - [`shutdown`](Self::shutdown): the last input, before the daemon stops.
+///
+/// **Polls** read what the inputs left; after each input a driver polls in this order:
+/// 1. [`poll_output`](Self::poll_output) until it returns `None`, carrying out each
+///    [`Output`] without waiting on a peer:
+///    - [`Publish`](Output::Publish) and [`Subscribe`](Output::Subscribe): to the broker's
+///      queue, in order. (The bridge only makes them while the broker is connected; a publish
+///      lost with the connection is made again after [`Input::MqttConnected`].)
+///    - [`Cloud`](Output::Cloud): send the command, then feed its result back as
+///      [`Input::CloudResult`] with the same ticket, once, at the latest at its `deadline`
+///      ([`CloudError::Timeout`] then). A result that never comes is not fatal: the bridge
+///      answers the command at the deadline anyway.
+///    - [`Reply`](Output::Reply): the one response to the API command with that ticket.
+///    - [`Stream`](Output::Stream): to every live-stream listener, as is.
+///    - [`CommandDone`](Output::CommandDone): for metrics only.
+///    - [`ReconnectCloud`](Output::ReconnectCloud): drop the cloud connection and reconnect;
+///      the link changes come back as cloud inputs.
+/// 2. The backlog: while [`has_backlog`](Self::has_backlog) and the broker's queue has room
+///    for a device's worth of messages, call [`pull_backlog`](Self::pull_backlog) and go back
+///    to step 1. When the queue is full, wait for room, not for the next input: a broker
+///    connect with thousands of devices streams this way instead of building every message at
+///    once.
+/// 3. The status line: when [`take_status_dirty`](Self::take_status_dirty) is true, rebuild
+///    [`status_line`](Self::status_line) (for systemd's `STATUS=`).
+/// 4. [`poll_timeout`](Self::poll_timeout): when to feed the next [`Input::Tick`] if nothing
+///    else arrives first. It moves with every input, so ask again after each one.
+///
+/// Before an input, a driver that serves the live stream feeds
+/// [`Input::StreamListeners`] when listeners came or went, so that the input's stream
+/// messages are made only when someone listens.
+///
+/// **Queries** ([`device_views`](Self::device_views), [`device_view`](Self::device_view),
+/// [`device_history`](Self::device_history), [`health_summary`](Self::health_summary),
+/// [`has_device`](Self::has_device), …) read the bridge at any time and change nothing.
+///
+/// At the end, [`shutdown`](Self::shutdown) queues the last publishes (every device
+/// `offline`, or removals for the demo); the driver drains [`poll_output`](Self::poll_output)
+/// once more and carries out the publishes only, waiting for room at the broker: nothing
+/// else can matter any more.
 #[derive(Debug)]
 pub struct Bridge {
     config: BridgeConfig,

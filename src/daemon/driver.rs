@@ -1,7 +1,8 @@
-//! The main loop: the one task that owns the [`Bridge`]. It turns cloud events, MQTT events,
-//! finished cloud commands, API requests and the bridge's deadlines into inputs, and carries
-//! out the outputs without awaiting anything, so no lock is needed anywhere and nothing waits
-//! on a slow peer.
+//! The main loop: the one task that owns the [`Bridge`] and keeps its calling contract (written
+//! on [`Bridge`]: inputs, then outputs, the backlog, the status line, the timeout). It turns
+//! cloud events, MQTT events, finished cloud commands, API requests and the bridge's deadlines
+//! into inputs, and carries out the outputs without awaiting anything, so no lock is needed
+//! anywhere and nothing waits on a slow peer.
 
 use super::api::Api;
 use crate::alarm::Alarm;
