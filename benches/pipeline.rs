@@ -85,7 +85,7 @@ fn main() {
     bridge.handle(
         Now::system(),
         Input::Cloud(CloudEvent::DeviceAdded(DeviceInfo {
-            cooker_id: "A7COOKERID000000000001".into(),
+            cloud_id: "A7COOKERID000000000001".into(),
             device_type: a7_type.clone(),
             name: "Kitchen".into(),
         })),
@@ -98,7 +98,7 @@ fn main() {
         bridge.handle(
             Now::system(),
             Input::Cloud(CloudEvent::State {
-                cooker_id: "A7COOKERID000000000001".into(),
+                cloud_id: "A7COOKERID000000000001".into(),
                 state: state.into(),
             }),
         );

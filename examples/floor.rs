@@ -31,7 +31,8 @@
 //! FLOOR_STACK=crates cargo run --release --example load -- --cookers 100,1000 --daemon target/release/examples/floor
 //! ```
 
-use anova2mqtt::topics::{cooker_topic_id, Topics};
+use anova2mqtt::ids::{CloudId, TopicId};
+use anova2mqtt::topics::Topics;
 use anyhow::{bail, Context};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -243,12 +244,12 @@ fn next_frame(buffer: &[u8]) -> anyhow::Result<Option<(u8, usize, usize)>> {
 }
 
 /// The cooker's topic id and its water temperature, from an `EVENT_APC_STATE` frame.
-fn cooker_state(frame: &str) -> Option<(String, f64)> {
+fn cooker_state(frame: &str) -> Option<(TopicId, f64)> {
     // `str::find` is std's fast substring search.
     frame.find("\"EVENT_APC_STATE\"")?;
     let id = value_after(frame, "\"cookerId\":\"", '"')?;
     let water = value_after(frame, "\"current\":{\"celsius\":", '}')?;
-    Some((cooker_topic_id(id), water.trim().parse().ok()?))
+    Some((TopicId::of(&CloudId::from(id)), water.trim().parse().ok()?))
 }
 
 /// The text after `key` up to `end` or a comma.

@@ -200,7 +200,7 @@ async fn run_fleet(options: &Options, cookers: usize) -> Result<Figures, String>
             while let Some(push) = pushes.recv().await {
                 if let Some(water) = push.water_temperature_c {
                     // The daemon's topic id is the cooker id in lower case.
-                    let id = anova2mqtt::topics::cooker_topic_id(&push.cooker_id);
+                    let id = anova2mqtt::ids::topic_safe(&push.cooker_id);
                     let key = (Arc::from(id), (water * 100.0).round() as i64);
                     lock(&pending).insert(key, push.written_at);
                 }

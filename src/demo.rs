@@ -12,6 +12,7 @@
 
 use crate::config::{self, Config, ConfigError};
 use crate::daemon::RunOptions;
+use crate::ids::{CloudId, TopicId};
 use crate::secret::Secret;
 use crate::simulator::{demo_cookers, demo_ovens, Simulator, SimulatorConfig};
 use anyhow::Context;
@@ -169,12 +170,17 @@ pub async fn run(
     result
 }
 
+/// The topic id of a simulated device (the simulator names its devices in its own types).
+fn topic_id(cloud_id: &str) -> String {
+    TopicId::of(&CloudId::from(cloud_id)).into()
+}
+
 fn print_banner(config: &Config, host: &str, port: u16, args: &DemoArgs) {
     let base = &config.mqtt.base_topic;
     let cookers = demo_cookers();
     let first = cookers
         .first()
-        .map(|c| crate::topics::cooker_topic_id(&c.cooker_id))
+        .map(|c| topic_id(&c.cooker_id))
         .unwrap_or_default();
     let creds = match &config.mqtt.username {
         Some(user) => format!(" -u {user} -P '…'"),
@@ -197,7 +203,7 @@ fn print_banner(config: &Config, host: &str, port: u16, args: &DemoArgs) {
             "  {:<28} {:<4} topic {base}/{}",
             c.name,
             c.device_type,
-            crate::topics::cooker_topic_id(&c.cooker_id)
+            topic_id(&c.cooker_id)
         );
     }
     for oven in ovens {
@@ -205,7 +211,7 @@ fn print_banner(config: &Config, host: &str, port: u16, args: &DemoArgs) {
             "  {:<28} {:<7} topic {base}/{}",
             oven.name,
             oven.generation.device_type(),
-            crate::topics::cooker_topic_id(&oven.cooker_id)
+            topic_id(&oven.cooker_id)
         );
     }
     println!();

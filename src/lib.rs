@@ -17,6 +17,7 @@
 //!   ([`daemon`]).
 //! - [`simulator`]: a faithful, independent Anova cloud, for `demo`, `simulate` and our tests.
 //! - [`config`], [`telemetry`], [`systemd`]: what the installed daemon needs around that.
+//! - [`ids`]: a device's cloud id and topic id, as types that cannot be mixed up.
 
 mod alarm;
 pub mod appliance;
@@ -32,6 +33,7 @@ mod deadlines;
 pub mod demo;
 pub mod homeassistant;
 pub mod http;
+pub mod ids;
 pub mod metrics;
 pub mod mqtt;
 pub mod oven;

@@ -70,7 +70,7 @@ impl Notifier {
     }
 
     /// `STATUS=…`: one line for `systemctl status`, such as `cloud connected, broker
-    /// connected, 2 cookers`.
+    /// connected, 2 devices`.
     pub fn status(&self, text: &str) {
         // The protocol is line-based; a newline would start a bogus assignment.
         let line = text.replace(['\n', '\r'], " ");

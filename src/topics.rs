@@ -1,23 +1,9 @@
 //! The MQTT topic tree of `interface.md` §3, in one place: builders for every topic we publish,
 //! and a parser for every topic we subscribe to.
 
-/// The sanitised id of a cooker in topics: its `cookerId` lower-cased, with every character
-/// outside `[a-z0-9_-]` replaced by `_`. It never changes when the user renames the cooker.
-pub fn cooker_topic_id(cooker_id: &str) -> String {
-    cooker_id
-        .chars()
-        .map(|c| {
-            let c = c.to_ascii_lowercase();
-            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
+use crate::ids::TopicId;
 
-/// The level under `<base>` that holds the bridge's own topics; never a cooker id.
+/// The level under `<base>` that holds the bridge's own topics; never a device id.
 pub const BRIDGE: &str = "bridge";
 
 /// Builds and parses topics under one base topic.
@@ -31,13 +17,13 @@ pub struct Topics {
 pub enum Incoming<'a> {
     /// `<base>/<id>/set`: a JSON command.
     Set {
-        /// The cooker's topic id.
+        /// The device's topic id, as the topic spells it.
         id: &'a str,
     },
     /// `<base>/<id>/set/<key>`: one plain value. The key is everything after `set/`, so a
     /// malformed one (`""`, `cook/`) reaches the device's response topic as an unknown key.
     SetKey {
-        /// The cooker's topic id.
+        /// The device's topic id, as the topic spells it.
         id: &'a str,
         /// The command key.
         key: &'a str,
@@ -97,7 +83,8 @@ impl Topics {
 
     /// `<base>/<id>/<leaf>`, concatenated: the state topic is built for every push, and
     /// `format!` costs several times as much.
-    fn device_topic(&self, id: &str, leaf: &str) -> String {
+    fn device_topic(&self, id: &TopicId, leaf: &str) -> String {
+        let id = id.as_str();
         let mut topic = String::with_capacity(self.base.len() + id.len() + leaf.len() + 2);
         topic.push_str(&self.base);
         topic.push('/');
@@ -108,32 +95,32 @@ impl Topics {
     }
 
     /// `<base>/<id>/availability`.
-    pub fn availability(&self, id: &str) -> String {
+    pub fn availability(&self, id: &TopicId) -> String {
         self.device_topic(id, "availability")
     }
 
     /// `<base>/<id>/state`.
-    pub fn state(&self, id: &str) -> String {
+    pub fn state(&self, id: &TopicId) -> String {
         self.device_topic(id, "state")
     }
 
     /// `<base>/<id>/set`.
-    pub fn set(&self, id: &str) -> String {
+    pub fn set(&self, id: &TopicId) -> String {
         self.device_topic(id, "set")
     }
 
     /// `<base>/<id>/set/<key>`.
-    pub fn set_key(&self, id: &str, key: &str) -> String {
+    pub fn set_key(&self, id: &TopicId, key: &str) -> String {
         format!("{}/{id}/set/{key}", self.base)
     }
 
     /// `<base>/<id>/response`.
-    pub fn response(&self, id: &str) -> String {
+    pub fn response(&self, id: &TopicId) -> String {
         self.device_topic(id, "response")
     }
 
     /// `<base>/<id>/event`.
-    pub fn event(&self, id: &str) -> String {
+    pub fn event(&self, id: &TopicId) -> String {
         self.device_topic(id, "event")
     }
 
@@ -177,19 +164,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sanitises_cooker_ids() {
-        assert_eq!(
-            cooker_topic_id("anova f56-A021bded770"),
-            "anova_f56-a021bded770"
-        );
-        assert_eq!(cooker_topic_id("A7COOKER/ID+#"), "a7cooker_id__");
-        assert_eq!(cooker_topic_id("é_x"), "__x");
-    }
-
-    #[test]
     fn builds_and_parses() {
         let t = Topics::new("anova2mqtt/");
-        assert_eq!(t.state("abc"), "anova2mqtt/abc/state");
+        assert_eq!(t.state(&TopicId::from("abc")), "anova2mqtt/abc/state");
         assert_eq!(
             t.parse("anova2mqtt/abc/set"),
             Some(Incoming::Set { id: "abc" })

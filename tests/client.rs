@@ -13,7 +13,7 @@ use anova2mqtt::cloud::{CloudError, CloudEvent, LinkState};
 use anova2mqtt::secret::Secret;
 use anova2mqtt::simulator::{self as sim, ClientCommand, ClientFrame};
 use anova2mqtt::simulator::{AuthFailureMode, Fault, SimCookerSpec, Simulator, SimulatorConfig};
-use anova2mqtt::sous_vide::wire::{ApcCommand, CookerRef};
+use anova2mqtt::sous_vide::wire::{ApcCommand, DeviceRef};
 use anova2mqtt::wire::{DeviceType, TemperatureUnit};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -214,9 +214,9 @@ fn response_error(request_id: &str, text: &str) -> Value {
     json!({"command": "RESPONSE", "requestId": request_id, "payload": {"status": "error", "error": text}})
 }
 
-fn a7_ref() -> CookerRef {
-    CookerRef {
-        cooker_id: A7.to_owned(),
+fn a7_ref() -> DeviceRef {
+    DeviceRef {
+        cloud_id: A7.into(),
         device_type: DeviceType::new("a7"),
     }
 }
@@ -279,10 +279,10 @@ impl Client {
             .expect("the client ended");
         match &event {
             CloudEvent::DeviceAdded(info) => {
-                self.known.insert(info.cooker_id.clone());
+                self.known.insert(info.cloud_id.to_string());
             }
-            CloudEvent::DeviceRemoved { cooker_id } => {
-                self.known.remove(cooker_id);
+            CloudEvent::DeviceRemoved { cloud_id } => {
+                self.known.remove(cloud_id.as_str());
             }
             _ => {}
         }
@@ -347,14 +347,14 @@ fn summary(known: &std::collections::BTreeSet<String>, event: &CloudEvent) -> St
         CloudEvent::Link(LinkState::Down { .. }) => "down".to_owned(),
         CloudEvent::Link(LinkState::AuthFailed { .. }) => "auth failed".to_owned(),
         CloudEvent::Link(link) => format!("{link:?}").to_lowercase(),
-        CloudEvent::DeviceAdded(info) => format!("added {} {}", info.cooker_id, info.device_type),
-        CloudEvent::DeviceRemoved { cooker_id } => format!("removed {cooker_id}"),
+        CloudEvent::DeviceAdded(info) => format!("added {} {}", info.cloud_id, info.device_type),
+        CloudEvent::DeviceRemoved { cloud_id } => format!("removed {cloud_id}"),
         CloudEvent::DeviceListSynced => {
             let known: Vec<&str> = known.iter().map(String::as_str).collect();
             format!("synced {}", known.join(","))
         }
-        CloudEvent::State { cooker_id, state } => format!("state {cooker_id} {}", state.model()),
-        CloudEvent::Stale { cooker_id } => format!("stale {cooker_id}"),
+        CloudEvent::State { cloud_id, state } => format!("state {cloud_id} {}", state.model()),
+        CloudEvent::Stale { cloud_id } => format!("stale {cloud_id}"),
     }
 }
 
@@ -1080,9 +1080,9 @@ async fn simulator(adjust: impl FnOnce(&mut SimulatorConfig)) -> Simulator {
         .unwrap()
 }
 
-fn sim_a7_ref() -> CookerRef {
-    CookerRef {
-        cooker_id: SIM_A7.to_owned(),
+fn sim_a7_ref() -> DeviceRef {
+    DeviceRef {
+        cloud_id: SIM_A7.into(),
         device_type: DeviceType::new("a7"),
     }
 }
@@ -1093,8 +1093,8 @@ async fn until_both_states(client: &mut Client) -> Vec<String> {
     let mut states = std::collections::BTreeSet::new();
     while states.len() < 2 {
         let event = client.next().await;
-        if let CloudEvent::State { cooker_id, .. } = &event {
-            states.insert(cooker_id.clone());
+        if let CloudEvent::State { cloud_id, .. } = &event {
+            states.insert(cloud_id.clone());
         }
         seen.push(summary(&client.known, &event));
     }
@@ -1152,7 +1152,7 @@ async fn simulator_both_cookers_are_discovered_and_pairing_changes_follow() {
     // Announced mid-session.
     cloud.remove_cooker("simNewCooker000000001", true).unwrap();
     client
-        .until(|e| matches!(e, CloudEvent::DeviceRemoved { cooker_id } if cooker_id == "simNewCooker000000001"))
+        .until(|e| matches!(e, CloudEvent::DeviceRemoved { cloud_id } if cloud_id == "simNewCooker000000001"))
         .await;
     client.stop().await;
     sim.shutdown().await;
@@ -1243,7 +1243,7 @@ async fn simulator_drops_half_open_sockets_and_silent_cookers() {
         })
         .unwrap();
     client
-        .until(|e| matches!(e, CloudEvent::Stale { cooker_id } if cooker_id == SIM_A7))
+        .until(|e| matches!(e, CloudEvent::Stale { cloud_id } if cloud_id == SIM_A7))
         .await;
     cloud
         .inject(Fault::Silent {
@@ -1252,7 +1252,7 @@ async fn simulator_drops_half_open_sockets_and_silent_cookers() {
         })
         .unwrap();
     client
-        .until(|e| matches!(e, CloudEvent::State { cooker_id, .. } if cooker_id == SIM_A7))
+        .until(|e| matches!(e, CloudEvent::State { cloud_id, .. } if cloud_id == SIM_A7))
         .await;
     client.stop().await;
     sim.shutdown().await;

@@ -5,12 +5,13 @@ use anova2mqtt::homeassistant::{
     bridge_config, bridge_identifier, bridge_removal, DiscoveryContext, DiscoveryMessage,
     DiscoveryMode,
 };
+use anova2mqtt::ids::{CloudId, TopicId};
 use anova2mqtt::sous_vide::discovery::{
     cooker_config, cooker_removal, CookerDiscovery, EVENT_TYPES,
 };
 use anova2mqtt::sous_vide::models::limits;
 use anova2mqtt::sous_vide::state::CookerState;
-use anova2mqtt::topics::{cooker_topic_id, Topics};
+use anova2mqtt::topics::Topics;
 use anova2mqtt::wire::{DeviceType, Event};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -38,7 +39,8 @@ fn cooker<'a>(
 ) -> CookerDiscovery<'a> {
     let limits = limits(device_type);
     CookerDiscovery {
-        id,
+        // Leaked: a test's few topic ids live as long as the test anyway.
+        id: Box::leak(Box::new(TopicId::from(id))),
         name,
         device_type,
         firmware,
@@ -394,13 +396,13 @@ fn removal_clears_every_topic_the_config_used() {
             .into_iter()
             .map(|m| m.topic)
             .collect();
-        let removal = cooker_removal(&ctx, PRO_ID);
+        let removal = cooker_removal(&ctx, &TopicId::from(PRO_ID));
         assert!(removal.iter().all(DiscoveryMessage::is_removal));
         let removed: BTreeSet<String> = removal.into_iter().map(|m| m.topic).collect();
         assert_eq!(removed, configured, "{mode:?}");
     }
     assert_eq!(
-        cooker_removal(&ctx(&topics, DiscoveryMode::Device), PRO_ID).len(),
+        cooker_removal(&ctx(&topics, DiscoveryMode::Device), &TopicId::from(PRO_ID)).len(),
         1
     );
 }
@@ -610,7 +612,7 @@ fn the_bridge_identifier_includes_a_custom_base_topic() {
 // Material for trying the payloads on a real Home Assistant
 // ---------------------------------------------------------------------------------------------
 
-fn fixture_state(name: &str) -> (String, DeviceType, CookerState) {
+fn fixture_state(name: &str) -> (CloudId, DeviceType, CookerState) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/anova-messages")
         .join(name);
@@ -621,7 +623,7 @@ fn fixture_state(name: &str) -> (String, DeviceType, CookerState) {
     let device_type = event.device_type.clone().unwrap();
     let state = CookerState::from_wire(&device_type, &event.state, OffsetDateTime::now_utc(), None)
         .unwrap();
-    (event.cooker_id, device_type, state)
+    (event.cloud_id, device_type, state)
 }
 
 /// Writes `topic<TAB>payload` lines to `$ANOVA2MQTT_DISCOVERY_DUMP`: the retained messages a
@@ -655,8 +657,8 @@ fn dump_for_home_assistant() {
         ("EVENT_APC_STATE.a7.cooking.real.json", "Kitchen"),
         ("EVENT_APC_STATE.pro.preheating.real.json", "Garage"),
     ] {
-        let (cooker_id, device_type, state) = fixture_state(fixture);
-        let id = cooker_topic_id(&cooker_id);
+        let (cloud_id, device_type, state) = fixture_state(fixture);
+        let id = TopicId::of(&cloud_id);
         let limits = limits(&device_type);
         let cooker = CookerDiscovery {
             id: &id,

@@ -1,6 +1,7 @@
 //! The shipped examples stay true: the Node-RED flow uses our topics and sends valid commands.
 
 use anova2mqtt::command::{parse_envelope, parse_plain};
+use anova2mqtt::ids::{CloudId, TopicId};
 use anova2mqtt::simulator::demo_cookers;
 use anova2mqtt::sous_vide::command::{parse, parse_key};
 use anova2mqtt::topics::{Incoming, Topics};
@@ -11,7 +12,7 @@ fn the_node_red_flow_speaks_our_topics() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/node-red-flow.json");
     let flow: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let topics = Topics::new("anova2mqtt");
-    let cooker = &demo_cookers()[0].cooker_id;
+    let cooker = &TopicId::of(&CloudId::from(demo_cookers()[0].cooker_id.as_str()));
     let by_id = |id: &str| flow.iter().find(|n| n["id"] == id).cloned();
     let mut outs = 0;
     for node in &flow {
@@ -29,12 +30,12 @@ fn the_node_red_flow_speaks_our_topics() {
                     let payload = inject["payload"].as_str().unwrap();
                     let parsed = match topics.parse(topic) {
                         Some(Incoming::Set { id }) => {
-                            assert_eq!(id, cooker);
+                            assert_eq!(id, cooker.as_str());
                             let envelope = parse_envelope(payload.as_bytes()).unwrap();
                             parse(&envelope.fields)
                         }
                         Some(Incoming::SetKey { id, key }) => {
-                            assert_eq!(id, cooker);
+                            assert_eq!(id, cooker.as_str());
                             let text = parse_plain(key, payload.as_bytes()).unwrap();
                             parse_key(key, &text)
                         }

@@ -3,7 +3,7 @@
 
 use anova2mqtt::simulator::{self as sim, ClientCommand, ClientFrame};
 use anova2mqtt::sous_vide::state::{CookerState, HvacAction, Stage};
-use anova2mqtt::sous_vide::wire::{ApcCommand, ApcState, CookerRef};
+use anova2mqtt::sous_vide::wire::{ApcCommand, ApcState, DeviceRef};
 use anova2mqtt::wire::{DeviceType, Event, TemperatureUnit};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -74,8 +74,8 @@ fn every_capture_parses() {
 
 /// The product's command for what the simulator's (independent) parser read.
 fn ours(command: &sim::ApcCommand) -> ApcCommand {
-    let cooker = |c: &sim::CookerRef| CookerRef {
-        cooker_id: c.cooker_id.clone(),
+    let cooker = |c: &sim::CookerRef| DeviceRef {
+        cloud_id: c.cooker_id.as_str().into(),
         device_type: DeviceType::new(c.device_type.as_str()),
     };
     let unit = |u: sim::TemperatureUnit| match u {
@@ -164,7 +164,7 @@ fn start_command_values() {
     else {
         panic!()
     };
-    assert_eq!(cooker.cooker_id, "A7COOKERID000000000001");
+    assert_eq!(cooker.cloud_id, "A7COOKERID000000000001");
     assert_eq!(cooker.device_type, DeviceType::new("a7"));
     assert_eq!(
         (target_temperature, unit, timer),
@@ -211,7 +211,7 @@ fn device_list() {
         panic!()
     };
     assert_eq!(list.len(), 2);
-    assert_eq!(list[0].cooker_id, "A4COOKERID000000000001");
+    assert_eq!(list[0].cloud_id, "A4COOKERID000000000001");
     assert_eq!(list[0].device_type, DeviceType::new("a4"));
     assert_eq!(list[1].name.as_deref(), Some("Anova Precision Cooker 3.0"));
     assert_eq!(
@@ -238,7 +238,7 @@ fn oven_messages_parse() {
     let Event::ApoState(oven) = event else {
         panic!()
     };
-    assert_eq!(oven.cooker_id, "OVENID0000000000001");
+    assert_eq!(oven.cloud_id, "OVENID0000000000001");
     let frame = ClientFrame::parse(&read("CMD_APO_START.oven_v2.documented.json")).unwrap();
     let ClientCommand::Apo(envelope) = frame.body else {
         panic!("not an oven envelope")

@@ -10,7 +10,7 @@ use anova2mqtt::simulator::{
     SimulatorHandle, WaterTank,
 };
 use anova2mqtt::sous_vide::state::{CookerState, Stage};
-use anova2mqtt::sous_vide::wire::{ApcCommand, ApcState, CookerRef};
+use anova2mqtt::sous_vide::wire::{ApcCommand, ApcState, DeviceRef};
 use anova2mqtt::wire::{DeviceType, Event, Response, TemperatureUnit};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -51,21 +51,21 @@ fn url(simulator: &Simulator, token: &str) -> String {
     )
 }
 
-fn a7_ref() -> CookerRef {
-    CookerRef {
-        cooker_id: A7.into(),
+fn a7_ref() -> DeviceRef {
+    DeviceRef {
+        cloud_id: A7.into(),
         device_type: DeviceType::new("a7"),
     }
 }
 
-fn pro_ref() -> CookerRef {
-    CookerRef {
-        cooker_id: PRO.into(),
+fn pro_ref() -> DeviceRef {
+    DeviceRef {
+        cloud_id: PRO.into(),
         device_type: DeviceType::new("pro"),
     }
 }
 
-fn start_cook(cooker: CookerRef, target: f64, timer: Option<u32>) -> ApcCommand {
+fn start_cook(cooker: DeviceRef, target: f64, timer: Option<u32>) -> ApcCommand {
     ApcCommand::Start {
         cooker,
         target_temperature: target,
@@ -181,7 +181,7 @@ fn states_of<'a>(events: &'a [Event], cooker_id: &str) -> Vec<&'a ApcState> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::ApcState(s) if s.cooker_id == cooker_id => Some(&s.state),
+            Event::ApcState(s) if s.cloud_id == cooker_id => Some(&s.state),
             _ => None,
         })
         .collect()
@@ -217,7 +217,7 @@ impl StageLog {
 
     fn observe(&mut self, event: &Event) {
         if let Event::ApcState(s) = event {
-            if s.cooker_id == self.cooker_id {
+            if s.cloud_id == self.cooker_id {
                 let state = normalise(self.device_type, &s.state, self.last.as_ref());
                 if self.stages.last() != Some(&state.stage) {
                     self.stages.push(state.stage);
@@ -417,7 +417,7 @@ fn cook_config() -> SimulatorConfig {
     }
 }
 
-async fn whole_cook(cooker: CookerRef, cooker_id: &'static str, device_type: &'static str) {
+async fn whole_cook(cooker: DeviceRef, cooker_id: &'static str, device_type: &'static str) {
     let simulator = start(cook_config()).await;
     let (mut client, connect) = Client::connect_and_settle(&url(&simulator, "anova-x"), 2).await;
     let mut log = StageLog::new(cooker_id, device_type);
@@ -592,12 +592,12 @@ async fn connect_sequence_is_list_user_state_then_states() {
     let Event::ApcWifiList(list) = &events[0] else {
         panic!()
     };
-    let ids: Vec<&str> = list.iter().map(|e| e.cooker_id.as_str()).collect();
+    let ids: Vec<&str> = list.iter().map(|e| e.cloud_id.as_str()).collect();
     assert_eq!(ids, [A7, PRO]);
     assert_eq!(list[0].name.as_deref(), Some("Anova Precision Cooker 3.0"));
     assert!(list[1].paired_at.is_some());
-    assert!(matches!(&events[2], Event::ApcState(s) if s.cooker_id == A7));
-    assert!(matches!(&events[3], Event::ApcState(s) if s.cooker_id == PRO));
+    assert!(matches!(&events[2], Event::ApcState(s) if s.cloud_id == A7));
+    assert!(matches!(&events[3], Event::ApcState(s) if s.cloud_id == PRO));
     simulator.shutdown().await;
 }
 
@@ -1042,8 +1042,8 @@ async fn a_silent_cooker_stops_pushing_and_comes_back() {
     let mut pro_pushes = 0;
     while pro_pushes < 10 {
         match client.event().await {
-            Event::ApcState(s) if s.cooker_id == PRO => pro_pushes += 1,
-            Event::ApcState(s) => panic!("{} pushed while unplugged", s.cooker_id),
+            Event::ApcState(s) if s.cloud_id == PRO => pro_pushes += 1,
+            Event::ApcState(s) => panic!("{} pushed while unplugged", s.cloud_id),
             _ => {}
         }
     }
@@ -1059,7 +1059,7 @@ async fn a_silent_cooker_stops_pushing_and_comes_back() {
         .unwrap();
     loop {
         if let Event::ApcState(s) = client.event().await {
-            if s.cooker_id == A7 {
+            if s.cloud_id == A7 {
                 assert!(normalise("a7", &s.state, None).online);
                 break;
             }
@@ -1091,10 +1091,10 @@ async fn added_and_removed_cookers() {
         .add_cooker(SimCookerSpec::pro("loudnew00000000001", "Loud"), true)
         .unwrap();
     let heard = client.barrier().await;
-    assert!(matches!(&heard[0], Event::ApcWifiAdded(e) if e.cooker_id == "loudnew00000000001"));
+    assert!(matches!(&heard[0], Event::ApcWifiAdded(e) if e.cloud_id == "loudnew00000000001"));
     handle.remove_cooker("loudnew00000000001", true).unwrap();
     assert!(
-        matches!(&client.barrier().await[0], Event::ApcWifiRemoved(r) if r.cooker_id == "loudnew00000000001")
+        matches!(&client.barrier().await[0], Event::ApcWifiRemoved(r) if r.cloud_id == "loudnew00000000001")
     );
 
     handle.remove_cooker(A7, false).unwrap();
@@ -1103,7 +1103,7 @@ async fn added_and_removed_cookers() {
     let Event::ApcWifiList(list) = &events[0] else {
         panic!()
     };
-    let ids: Vec<&str> = list.iter().map(|e| e.cooker_id.as_str()).collect();
+    let ids: Vec<&str> = list.iter().map(|e| e.cloud_id.as_str()).collect();
     assert_eq!(ids, [PRO, "quietnew0000000001"]);
     simulator.shutdown().await;
 }
@@ -1198,7 +1198,7 @@ async fn the_load_generator_spreads_its_pushes_and_moves_every_cookers_water() {
         panic!("a device list first")
     };
     assert_eq!(list.len(), COOKERS);
-    assert_eq!(list[0].cooker_id, "LOAD000001");
+    assert_eq!(list[0].cloud_id, "LOAD000001");
     assert_eq!(list[1].device_type.as_str(), "pro");
 
     // 1.5 pushes per cooker: 750 pushes, about 1.5 s.
@@ -1214,17 +1214,17 @@ async fn the_load_generator_spreads_its_pushes_and_moves_every_cookers_water() {
         last = Some(now);
         let device_type = push.device_type.as_ref().unwrap().as_str().to_owned();
         let state = normalise(&device_type, &push.state, None);
-        assert!(state.cooking, "{}: {state:?}", push.cooker_id);
+        assert!(state.cooking, "{}: {state:?}", push.cloud_id);
         let celsius = state.water_temperature.unwrap();
-        if let Some(before) = water.insert(push.cooker_id.clone(), celsius) {
+        if let Some(before) = water.insert(push.cloud_id.to_string(), celsius) {
             // Every push of a cooker moves its water by 0.2 °C: no push was lost.
             assert!(
                 ((celsius - before).abs() - 0.2).abs() < 1e-6,
                 "{}: {before} → {celsius}",
-                push.cooker_id
+                push.cloud_id
             );
         }
-        received.push((push.cooker_id.clone(), celsius));
+        received.push((push.cloud_id.to_string(), celsius));
     }
     // Round robin over the fleet, in id order (from wherever the fleet was when we connected).
     let offset: usize = received[0].0[4..].parse::<usize>().unwrap() - 1;

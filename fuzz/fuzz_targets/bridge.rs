@@ -498,7 +498,7 @@ impl Harness {
                     self.next_ticket += 1;
                     Input::ApiCommand {
                         ticket: ApiTicket(self.next_ticket),
-                        device,
+                        device: device.into(),
                         payload,
                     }
                 } else {
@@ -680,7 +680,7 @@ fn check_cloud_command(command: &CloudCommand) {
         }
     }
     assert!(
-        STATES.iter().any(|(id, ..)| *id == command.device_id()),
+        STATES.iter().any(|(id, ..)| command.device_id() == id),
         "a command for an unknown device {:?}",
         command.device_id()
     );

@@ -64,7 +64,7 @@ fuzz_target!(|data: &[u8]| {
     let mut driver = driver();
     let outputs = driver.input(Input::ApiCommand {
         ticket: ApiTicket(1),
-        device: device.clone(),
+        device: device.clone().into(),
         payload,
     });
     let answered = reply_id(&outputs);

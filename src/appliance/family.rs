@@ -10,8 +10,9 @@
 use super::event::CookEvent;
 use crate::command::CommandError;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
+use crate::ids::TopicId;
 use crate::wire::CloudCommand;
-use crate::wire::CookerRef;
+use crate::wire::DeviceRef;
 use crate::wire::DeviceType;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -130,14 +131,14 @@ pub(crate) trait Family: Sized + 'static {
     ) -> Vec<DiscoveryMessage>;
 
     /// The messages that remove the device from Home Assistant.
-    fn removal(ctx: &DiscoveryContext<'_>, id: &str) -> Vec<DiscoveryMessage>;
+    fn removal(ctx: &DiscoveryContext<'_>, id: &TopicId) -> Vec<DiscoveryMessage>;
 }
 
 /// What discovery needs to know about a device besides its limits.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DiscoveryDevice<'a> {
     /// The topic id.
-    pub(crate) id: &'a str,
+    pub(crate) id: &'a TopicId,
     /// The name from the Anova app.
     pub(crate) name: &'a str,
     /// The exact Anova `type`.
@@ -164,7 +165,7 @@ pub(crate) struct PlanInput<'a, F: Family> {
     /// Its limits.
     pub(crate) limits: &'a F::Limits,
     /// Its address on the cloud (`cookerId` and exact `type`).
-    pub(crate) device: &'a CookerRef,
+    pub(crate) device: &'a DeviceRef,
     /// Fresh identifiers.
     pub(crate) ids: &'a mut dyn Ids,
 }
@@ -201,5 +202,5 @@ pub(crate) struct Running<'a, F: Family> {
     /// What the device remembers (a family may note the refusal).
     pub(crate) memory: &'a mut F::Memory,
     /// The device's address.
-    pub(crate) device: &'a CookerRef,
+    pub(crate) device: &'a DeviceRef,
 }

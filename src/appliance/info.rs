@@ -1,12 +1,13 @@
 //! A paired device, from the cloud's device list.
 
+use crate::ids::CloudId;
 use crate::wire::{DeviceListEntry, DeviceType};
 
 /// A paired device, from the device list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceInfo {
-    /// The cloud's `cookerId`, verbatim.
-    pub cooker_id: String,
+    /// The cloud's id of the device (`cookerId`), verbatim.
+    pub cloud_id: CloudId,
     /// The exact device type.
     pub device_type: DeviceType,
     /// The name from the Anova app (the product name when the list has none).
@@ -26,7 +27,7 @@ impl DeviceInfo {
                 str::to_owned,
             );
         Self {
-            cooker_id: entry.cooker_id.clone(),
+            cloud_id: entry.cloud_id.clone(),
             device_type: entry.device_type.clone(),
             name,
         }

@@ -10,6 +10,7 @@ use crate::appliance::Kind;
 use crate::cloud::CloudError;
 use crate::cloud::DeviceState;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
+use crate::ids::TopicId;
 use crate::oven::Oven;
 use crate::sous_vide::SousVide;
 use serde_json::Value;
@@ -36,7 +37,7 @@ macro_rules! each {
 
 impl Appliance {
     /// A newly listed device of the family its type names.
-    pub(crate) fn new(info: DeviceInfo, id: String, settings: &Settings) -> Self {
+    pub(crate) fn new(info: DeviceInfo, id: TopicId, settings: &Settings) -> Self {
         match Kind::of(&info.device_type) {
             Some(Kind::Oven) => Self::Oven(Box::new(Machine::new(info, id, settings))),
             _ => Self::Cooker(Box::new(Machine::new(info, id, settings))),
@@ -100,7 +101,11 @@ impl Appliance {
     }
 
     /// The messages that remove this device from Home Assistant.
-    pub(crate) fn removal(&self, ctx: &DiscoveryContext<'_>, id: &str) -> Vec<DiscoveryMessage> {
+    pub(crate) fn removal(
+        &self,
+        ctx: &DiscoveryContext<'_>,
+        id: &TopicId,
+    ) -> Vec<DiscoveryMessage> {
         match self {
             Self::Cooker(_) => SousVide::removal(ctx, id),
             Self::Oven(_) => Oven::removal(ctx, id),

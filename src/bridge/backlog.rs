@@ -5,6 +5,7 @@
 //! broker. Instead the bridge files device ids here and builds one device's messages whenever
 //! the driver has room for them ([`Bridge::pull_backlog`](super::Bridge::pull_backlog)).
 
+use crate::ids::TopicId;
 use std::collections::{HashMap, VecDeque};
 
 /// What one device still has to publish.
@@ -20,27 +21,27 @@ pub(crate) struct Bulk {
 /// merges into its place in the line.
 #[derive(Debug, Default)]
 pub(crate) struct Backlog {
-    order: VecDeque<String>,
-    waiting: HashMap<String, Bulk>,
+    order: VecDeque<TopicId>,
+    waiting: HashMap<TopicId, Bulk>,
 }
 
 impl Backlog {
     /// Files `bulk` for device `id`.
-    pub(crate) fn file(&mut self, id: &str, bulk: Bulk) {
+    pub(crate) fn file(&mut self, id: &TopicId, bulk: Bulk) {
         match self.waiting.get_mut(id) {
             Some(waiting) => {
                 waiting.discovery |= bulk.discovery;
                 waiting.retained |= bulk.retained;
             }
             None => {
-                self.waiting.insert(id.to_owned(), bulk);
-                self.order.push_back(id.to_owned());
+                self.waiting.insert(id.clone(), bulk);
+                self.order.push_back(id.clone());
             }
         }
     }
 
     /// The next device and what it has to publish.
-    pub(crate) fn next(&mut self) -> Option<(String, Bulk)> {
+    pub(crate) fn next(&mut self) -> Option<(TopicId, Bulk)> {
         let id = self.order.pop_front()?;
         let bulk = self.waiting.remove(&id).unwrap_or_default();
         Some((id, bulk))
@@ -60,7 +61,7 @@ impl Backlog {
     }
 
     /// Forgets one device (it left the account).
-    pub(crate) fn remove(&mut self, id: &str) {
+    pub(crate) fn remove(&mut self, id: &TopicId) {
         if self.waiting.remove(id).is_some() {
             self.order.retain(|waiting| waiting != id);
         }
@@ -70,6 +71,10 @@ impl Backlog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn id(text: &str) -> TopicId {
+        TopicId::from(text)
+    }
 
     const DISCOVERY: Bulk = Bulk {
         discovery: true,
@@ -83,9 +88,9 @@ mod tests {
     #[test]
     fn devices_come_out_in_filing_order_and_refiling_merges() {
         let mut backlog = Backlog::default();
-        backlog.file("a", DISCOVERY);
-        backlog.file("b", RETAINED);
-        backlog.file("a", RETAINED);
+        backlog.file(&id("a"), DISCOVERY);
+        backlog.file(&id("b"), RETAINED);
+        backlog.file(&id("a"), RETAINED);
         assert_eq!(
             backlog.next(),
             Some((
@@ -96,7 +101,7 @@ mod tests {
                 }
             ))
         );
-        assert_eq!(backlog.next(), Some(("b".into(), RETAINED)));
+        assert_eq!(backlog.next(), Some((id("b"), RETAINED)));
         assert_eq!(backlog.next(), None);
         assert!(backlog.is_empty());
     }
@@ -104,11 +109,11 @@ mod tests {
     #[test]
     fn removed_and_cleared_devices_are_gone() {
         let mut backlog = Backlog::default();
-        backlog.file("a", DISCOVERY);
-        backlog.file("b", DISCOVERY);
-        backlog.remove("a");
-        assert_eq!(backlog.next(), Some(("b".into(), DISCOVERY)));
-        backlog.file("c", DISCOVERY);
+        backlog.file(&id("a"), DISCOVERY);
+        backlog.file(&id("b"), DISCOVERY);
+        backlog.remove(&id("a"));
+        assert_eq!(backlog.next(), Some((id("b"), DISCOVERY)));
+        backlog.file(&id("c"), DISCOVERY);
         backlog.clear();
         assert!(backlog.is_empty());
         assert_eq!(backlog.next(), None);

@@ -5,6 +5,7 @@
 use super::io::Output;
 use super::outbox::Outbox;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage, DiscoveryMode};
+use crate::ids::CloudId;
 use std::collections::BTreeSet;
 
 /// The node used for the bridge's own device in the bookkeeping.
@@ -19,9 +20,9 @@ pub(crate) struct DiscoveryBook {
     /// Entity mode: the device-mode topics we watch for a stale retained config (since the
     /// last broker connect; subscriptions do not survive a reconnect).
     device_topics_watched: BTreeSet<String>,
-    /// Devices (`cookerId`s) our retained `bridge/devices` listed in an earlier run, until
+    /// Devices (cloud ids) our retained `bridge/devices` listed in an earlier run, until
     /// cleaned up.
-    pub(crate) previous_run: Option<BTreeSet<String>>,
+    pub(crate) previous_run: Option<BTreeSet<CloudId>>,
 }
 
 impl DiscoveryBook {

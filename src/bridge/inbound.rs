@@ -12,7 +12,8 @@ use crate::command::{
     id_of, parse_envelope, parse_plain, CallerId, CommandError, ErrorCode, Outcome, Response,
     RETAINED_REFUSAL,
 };
-use crate::topics::{cooker_topic_id, Incoming};
+use crate::ids::{CloudId, TopicId};
+use crate::topics::Incoming;
 use crate::wire::DeviceType;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -64,11 +65,11 @@ impl Bridge {
         }
         match incoming {
             Some(Incoming::Set { id }) => {
-                let id = id.to_owned();
+                let id = TopicId::from(id);
                 self.on_json_command(now, &id, Origin::Mqtt, payload, retained);
             }
             Some(Incoming::SetKey { id, key }) => {
-                let (id, key) = (id.to_owned(), key.to_owned());
+                let (id, key) = (TopicId::from(id), key.to_owned());
                 self.on_key_command(now, &id, &key, payload, retained);
             }
             Some(Incoming::BridgeRequest { op }) => {
@@ -92,7 +93,7 @@ impl Bridge {
         &mut self,
         now: Now,
         ticket: ApiTicket,
-        device: &str,
+        device: &TopicId,
         payload: &[u8],
     ) {
         self.on_json_command(now, device, Origin::Api(ticket), payload, false);
@@ -102,7 +103,7 @@ impl Bridge {
     pub(super) fn refuse(
         &mut self,
         now: Now,
-        device: &str,
+        device: &TopicId,
         origin: Origin,
         id: Option<CallerId>,
         error: CommandError,
@@ -110,7 +111,7 @@ impl Bridge {
         let id = id.unwrap_or_else(|| {
             CallerId::generated(self.out.ids.command_id(now.wall.unix_timestamp()))
         });
-        tracing::info!(device, id = %id.text(), code = %error.code, "command refused: {}", error.message);
+        tracing::info!(%device, id = %id.text(), code = %error.code, "command refused: {}", error.message);
         let response = Response::failed(id, error);
         self.out.respond(
             origin,
@@ -120,14 +121,15 @@ impl Bridge {
         );
     }
 
-    pub(super) fn unknown_device(&self, id: &str) -> CommandError {
+    pub(super) fn unknown_device(&self, id: &TopicId) -> CommandError {
+        let id = id.as_str();
         // A large account would make the message as long as its device list.
         const NAMED: usize = 20;
         let known: Vec<&str> = self
             .devices
             .keys()
             .take(NAMED)
-            .map(String::as_str)
+            .map(TopicId::as_str)
             .collect();
         let more = self.devices.len().saturating_sub(NAMED);
         CommandError::new(
@@ -151,7 +153,7 @@ impl Bridge {
     pub(super) fn on_json_command(
         &mut self,
         now: Now,
-        device: &str,
+        device: &TopicId,
         origin: Origin,
         payload: &[u8],
         retained: bool,
@@ -185,7 +187,7 @@ impl Bridge {
     pub(super) fn on_key_command(
         &mut self,
         now: Now,
-        device: &str,
+        device: &TopicId,
         key: &str,
         payload: &[u8],
         retained: bool,
@@ -222,30 +224,30 @@ impl Bridge {
         let Ok(Value::Array(entries)) = serde_json::from_slice::<Value>(payload) else {
             return;
         };
-        let ids: BTreeSet<String> = entries
+        let ids: BTreeSet<CloudId> = entries
             .iter()
             .filter_map(|e| e.get("cooker_id").and_then(Value::as_str))
-            .map(str::to_owned)
+            .map(CloudId::from)
             .collect();
         // The cooker list's sync decides what left the account; an oven of an earlier run is
         // only marked offline (no sync says that the oven list is complete).
-        let cookers: BTreeSet<String> = entries
+        let cookers: BTreeSet<CloudId> = entries
             .iter()
             .filter(|e| {
                 let model = e.get("model").and_then(Value::as_str).unwrap_or_default();
                 Kind::of(&DeviceType::new(model)) != Some(Kind::Oven)
             })
             .filter_map(|e| e.get("cooker_id").and_then(Value::as_str))
-            .map(str::to_owned)
+            .map(CloudId::from)
             .collect();
         if self.synced {
             self.discovery.previous_run = Some(cookers);
             self.clean_up_previous_run();
             return;
         }
-        for cooker_id in &ids {
-            if !self.ids.contains_key(cooker_id) {
-                let id = cooker_topic_id(cooker_id);
+        for cloud_id in &ids {
+            if !self.ids.contains_key(cloud_id) {
+                let id = TopicId::of(cloud_id);
                 self.out
                     .publish(self.topics.availability(&id), "offline".into(), true);
             }
@@ -257,13 +259,13 @@ impl Bridge {
         let Some(previous) = self.discovery.previous_run.take() else {
             return;
         };
-        for cooker_id in previous {
-            if !self.ids.contains_key(&cooker_id) {
+        for cloud_id in previous {
+            if !self.ids.contains_key(&cloud_id) {
                 tracing::info!(
-                    cooker_id,
+                    %cloud_id,
                     "removing a device that left the account while we were away"
                 );
-                self.remove_retained(&cooker_topic_id(&cooker_id));
+                self.remove_retained(&TopicId::of(&cloud_id));
             }
         }
     }
@@ -285,7 +287,9 @@ impl Bridge {
                     BridgeOp::HealthCheck => self.health(now),
                     BridgeOp::Republish => {
                         self.republish_all(now);
-                        json!({"cookers": self.devices.len()})
+                        // `cookers` is what earlier releases answered (it counted ovens
+                        // too); it stays beside `devices` for whoever reads it.
+                        json!({"devices": self.devices.len(), "cookers": self.devices.len()})
                     }
                     BridgeOp::Refresh => {
                         self.timers

@@ -3,6 +3,7 @@
 
 use crate::cloud::{CloudError, CloudEvent};
 use crate::command::{ErrorCode, Response};
+use crate::ids::TopicId;
 use crate::wire::CloudCommand;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -68,7 +69,7 @@ pub enum Input {
         /// Correlates the response.
         ticket: ApiTicket,
         /// The device's topic id.
-        device: String,
+        device: TopicId,
         /// The command object.
         payload: Vec<u8>,
     },

@@ -35,7 +35,8 @@ use crate::appliance::DeviceInfo;
 use crate::cloud::{CloudError, CloudEvent, DeviceState, LinkState};
 use crate::deadlines::Deadlines;
 use crate::homeassistant::{self, DiscoveryMode};
-use crate::topics::{cooker_topic_id, Topics};
+use crate::ids::{CloudId, TopicId};
+use crate::topics::Topics;
 use appliance::Appliance;
 use backlog::{Backlog, Bulk};
 use discovery::DiscoveryBook;
@@ -156,9 +157,9 @@ pub struct Bridge {
     topics: Topics,
     started_at: OffsetDateTime,
     /// Devices by topic id; a `BTreeMap` so output order is stable.
-    devices: BTreeMap<String, Appliance>,
-    /// `cookerId` → topic id.
-    ids: HashMap<String, String>,
+    devices: BTreeMap<TopicId, Appliance>,
+    /// Cloud id → topic id.
+    ids: HashMap<CloudId, TopicId>,
     link: Link,
     /// The cloud's device list has arrived at least once.
     synced: bool,
@@ -172,7 +173,7 @@ pub struct Bridge {
     devices_built_at: Option<Instant>,
     /// Something `status_line` shows may have changed since the driver last asked.
     status_dirty: bool,
-    deadlines: Deadlines<Instant>,
+    deadlines: Deadlines<TopicId, Instant>,
     /// Devices whose bulk publishes wait for room at the broker.
     backlog: Backlog,
     out: Outbox,
@@ -273,7 +274,7 @@ impl Bridge {
     }
 
     /// True for a known device (topic id).
-    pub fn has_device(&self, id: &str) -> bool {
+    pub fn has_device(&self, id: &TopicId) -> bool {
         self.devices.contains_key(id)
     }
 
@@ -291,13 +292,13 @@ impl Bridge {
     }
 
     /// One device as the API shows it; `None` for an unknown topic id.
-    pub fn device_view(&self, id: &str) -> Option<Value> {
+    pub fn device_view(&self, id: &TopicId) -> Option<Value> {
         let shown = self.link_shown_up();
         self.devices.get(id).map(|d| d.view(shown))
     }
 
     /// The current (or last) cook's temperatures of one device, for the web page's chart.
-    pub fn device_history(&self, id: &str) -> Option<Value> {
+    pub fn device_history(&self, id: &TopicId) -> Option<Value> {
         self.devices.get(id).map(Appliance::history)
     }
 
@@ -306,7 +307,7 @@ impl Bridge {
         let shown = self.link_shown_up();
         let online = self.devices.values().filter(|d| d.available(shown)).count();
         format!(
-            "cloud {}, broker {}, {} cooker(s), {} online",
+            "cloud {}, broker {}, {} device(s), {} online",
             self.link.status.as_str(),
             if self.out.mqtt_connected {
                 "connected"
@@ -354,7 +355,7 @@ impl Bridge {
     /// `offline`, so nothing retained says a device is reachable; with `purge` (the demo),
     /// every retained topic and discovery config this bridge published is removed instead.
     pub fn shutdown(&mut self, purge: bool) {
-        let ids: Vec<String> = self.devices.keys().cloned().collect();
+        let ids: Vec<TopicId> = self.devices.keys().cloned().collect();
         if purge {
             for id in &ids {
                 self.remove_retained(id);
@@ -414,7 +415,7 @@ impl Bridge {
     fn with_device<R>(
         &mut self,
         now: Now,
-        id: &str,
+        id: &TopicId,
         f: impl FnOnce(&mut Appliance, Ctx<'_>, &mut Outbox) -> R,
     ) -> Option<R> {
         let ctx = Ctx {
@@ -433,7 +434,7 @@ impl Bridge {
 
     /// Runs `f` on every device (link changes, republishing).
     fn each_device(&mut self, now: Now, mut f: impl FnMut(&mut Appliance, Ctx<'_>, &mut Outbox)) {
-        let ids: Vec<String> = self.devices.keys().cloned().collect();
+        let ids: Vec<TopicId> = self.devices.keys().cloned().collect();
         for id in ids {
             self.with_device(now, &id, |d, ctx, out| f(d, ctx, out));
         }
@@ -491,15 +492,15 @@ impl Bridge {
         match event {
             CloudEvent::Link(link) => self.on_link(now, link),
             CloudEvent::DeviceAdded(info) => self.on_device_added(now, info),
-            CloudEvent::DeviceRemoved { cooker_id } => self.on_device_removed(now, &cooker_id),
+            CloudEvent::DeviceRemoved { cloud_id } => self.on_device_removed(now, &cloud_id),
             CloudEvent::DeviceListSynced => {
                 self.synced = true;
                 self.clean_up_previous_run();
                 self.devices_changed(now);
             }
-            CloudEvent::State { cooker_id, state } => self.on_state(now, &cooker_id, state),
-            CloudEvent::Stale { cooker_id } => {
-                if let Some(id) = self.ids.get(&cooker_id).cloned() {
+            CloudEvent::State { cloud_id, state } => self.on_state(now, &cloud_id, state),
+            CloudEvent::Stale { cloud_id } => {
+                if let Some(id) = self.ids.get(&cloud_id).cloned() {
                     self.with_device(now, &id, |d, ctx, out| d.on_stale(ctx, out));
                     self.devices_changed(now);
                 }
@@ -540,8 +541,8 @@ impl Bridge {
     }
 
     fn on_device_added(&mut self, now: Now, info: DeviceInfo) {
-        let id = cooker_topic_id(&info.cooker_id);
-        if let Some(existing) = self.ids.get(&info.cooker_id).cloned() {
+        let id = TopicId::of(&info.cloud_id);
+        if let Some(existing) = self.ids.get(&info.cloud_id).cloned() {
             // A rename or a type change: keep the state, refresh discovery (a device that
             // changed family starts anew).
             if let Some(device) = self.devices.get_mut(&existing) {
@@ -563,8 +564,8 @@ impl Bridge {
         }
         if self.devices.contains_key(&id) {
             tracing::warn!(
-                cooker_id = info.cooker_id,
-                topic_id = id,
+                cloud_id = %info.cloud_id,
+                topic_id = %id,
                 "two devices share one topic id; ignoring the second"
             );
             return;
@@ -572,10 +573,10 @@ impl Bridge {
         tracing::info!(device = %id, name = info.name, model = %info.device_type, "device added");
         let mut extra = Map::new();
         extra.insert("id".into(), Value::from(id.as_str()));
-        extra.insert("cooker_id".into(), Value::from(info.cooker_id.as_str()));
+        extra.insert("cooker_id".into(), Value::from(info.cloud_id.as_str()));
         extra.insert("name".into(), Value::from(info.name.as_str()));
         extra.insert("model".into(), Value::from(info.device_type.as_str()));
-        self.ids.insert(info.cooker_id.clone(), id.clone());
+        self.ids.insert(info.cloud_id.clone(), id.clone());
         self.devices
             .insert(id.clone(), Appliance::new(info, id.clone(), &self.settings));
         self.bridge_event("device_added", extra);
@@ -591,8 +592,8 @@ impl Bridge {
         self.devices_changed(now);
     }
 
-    fn on_device_removed(&mut self, now: Now, cooker_id: &str) {
-        let Some(id) = self.ids.remove(cooker_id) else {
+    fn on_device_removed(&mut self, now: Now, cloud_id: &CloudId) {
+        let Some(id) = self.ids.remove(cloud_id) else {
             return;
         };
         tracing::info!(device = %id, "device removed from the account");
@@ -603,16 +604,16 @@ impl Bridge {
         self.deadlines.set(&id, None);
         let mut extra = Map::new();
         extra.insert("id".into(), Value::from(id.as_str()));
-        extra.insert("cooker_id".into(), Value::from(cooker_id));
+        extra.insert("cooker_id".into(), Value::from(cloud_id.as_str()));
         self.bridge_event("device_removed", extra);
         self.publish_info(false);
         self.devices_changed(now);
     }
 
-    fn on_state(&mut self, now: Now, cooker_id: &str, state: DeviceState) {
-        let Some(id) = self.ids.get(cooker_id).cloned() else {
+    fn on_state(&mut self, now: Now, cloud_id: &CloudId, state: DeviceState) {
+        let Some(id) = self.ids.get(cloud_id).cloned() else {
             tracing::debug!(
-                cooker_id,
+                %cloud_id,
                 "state for a device not in the device list; ignored"
             );
             return;

@@ -5,6 +5,7 @@
 use super::io::{Origin, Output, Publish, Qos, Ticket};
 use crate::appliance::family::Ids;
 use crate::command::Response;
+use crate::ids::TopicId;
 use crate::wire::CloudCommand;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -71,8 +72,8 @@ pub(crate) struct Outbox {
     /// every retained topic is republished on the next connect, and the rest is moot by then.
     pub(crate) mqtt_connected: bool,
     next_ticket: u64,
-    /// Cloud commands in flight → the device (topic id) whose command sent it.
-    in_flight: HashMap<Ticket, String>,
+    /// Cloud commands in flight → the device whose command sent it.
+    in_flight: HashMap<Ticket, TopicId>,
     /// Generated ids.
     pub(crate) ids: IdSource,
     /// Someone listens to the live stream.
@@ -116,12 +117,12 @@ impl Outbox {
 
     /// A message for the live stream, when someone listens: `{"type": kind, key: json}` with
     /// `json` already serialised, plus the device's id when there is one.
-    pub(crate) fn stream(&mut self, kind: &str, device: Option<&str>, key: &str, json: &str) {
+    pub(crate) fn stream(&mut self, kind: &str, device: Option<&TopicId>, key: &str, json: &str) {
         if !self.stream {
             return;
         }
         let device = device
-            .map(|d| format!(",\"device\":{}", serde_json::Value::from(d)))
+            .map(|d| format!(",\"device\":{}", serde_json::Value::from(d.as_str())))
             .unwrap_or_default();
         let text = format!("{{\"type\":\"{kind}\"{device},\"{key}\":{json}}}");
         self.queue.push_back(Output::Stream(text.into()));
@@ -130,13 +131,13 @@ impl Outbox {
     /// Sends a command to the cloud for `device`; its result comes back with the ticket.
     pub(crate) fn send(
         &mut self,
-        device: &str,
+        device: &TopicId,
         command: CloudCommand,
         deadline: Instant,
     ) -> Ticket {
         let ticket = Ticket(self.next_ticket);
         self.next_ticket += 1;
-        self.in_flight.insert(ticket, device.to_owned());
+        self.in_flight.insert(ticket, device.clone());
         self.queue.push_back(Output::Cloud {
             ticket,
             command,
@@ -146,7 +147,7 @@ impl Outbox {
     }
 
     /// The device a ticket belongs to; the ticket is spent.
-    pub(crate) fn take_ticket(&mut self, ticket: Ticket) -> Option<String> {
+    pub(crate) fn take_ticket(&mut self, ticket: Ticket) -> Option<TopicId> {
         self.in_flight.remove(&ticket)
     }
 

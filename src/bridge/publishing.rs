@@ -9,6 +9,7 @@ use super::machine::rfc3339;
 use super::timers::Timer;
 use super::Bridge;
 use crate::homeassistant::{self, DiscoveryContext};
+use crate::ids::TopicId;
 use serde_json::{json, Map, Value};
 
 impl Bridge {
@@ -105,7 +106,7 @@ impl Bridge {
     }
 
     /// Publishes one device's discovery.
-    pub(super) fn publish_device_discovery(&mut self, id: &str) {
+    pub(super) fn publish_device_discovery(&mut self, id: &TopicId) {
         let Some(ha) = &self.config.homeassistant else {
             return;
         };
@@ -118,7 +119,9 @@ impl Bridge {
             topics: &self.topics,
         };
         let other = device.removal(&other_mode(&ctx), id);
-        let mut all = self.discovery.prepare(&ctx, &mut self.out, id, other);
+        let mut all = self
+            .discovery
+            .prepare(&ctx, &mut self.out, id.as_str(), other);
         all.extend(device.discovery(&ctx, self.out.mqtt_connected));
         for m in all {
             self.out.publish(m.topic, m.payload, true);
@@ -148,7 +151,7 @@ impl Bridge {
     }
 
     /// Clears a device's discovery and retained topics.
-    pub(super) fn remove_retained(&mut self, id: &str) {
+    pub(super) fn remove_retained(&mut self, id: &TopicId) {
         if let Some(ctx) = self.discovery_context() {
             // Any family's removal names every entity topic a device of that family has;
             // a device we no longer know is removed as a cooker (the family of every earlier

@@ -8,7 +8,7 @@
 //!   jitter, reconnect, and re-read the device list;
 //! - a watchdog drops a socket on which nothing at all has arrived for a while, because the
 //!   cloud has been seen leaving TCP connections half-open;
-//! - a cooker that stops pushing (unplugged cookers send nothing, not even an event) is
+//! - a device that stops pushing (unplugged devices send nothing, not even an event) is
 //!   reported [`CloudEvent::Stale`];
 //! - a refused token is [`LinkState::AuthFailed`] and retried slowly, never in a tight loop;
 //! - nothing is ever queued or re-sent on its own: a command either reaches the cloud now or
@@ -59,7 +59,7 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// How long a command waits for its `RESPONSE`.
     pub command_timeout: Duration,
-    /// A cooker with no state push for this long is reported [`CloudEvent::Stale`].
+    /// A device with no state push for this long is reported [`CloudEvent::Stale`].
     pub stale_after: Duration,
     /// The connection is presumed dead when no frame at all arrives for this long.
     pub watchdog: Duration,
@@ -120,7 +120,7 @@ impl CloudHandle {
     /// Sends a command and waits for the cloud's `RESPONSE` (at most `command_timeout`).
     ///
     /// Fails at once with [`CloudError::NotConnected`] when the link is not up; nothing is
-    /// ever queued for later. Success means the cloud acknowledged it, not that the cooker
+    /// ever queued for later. Success means the cloud acknowledged it, not that the device
     /// applied it: confirm through the next state.
     pub async fn send(&self, command: CloudCommand) -> Result<(), CloudError> {
         if self.shutdown.is_cancelled() {

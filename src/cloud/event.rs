@@ -2,6 +2,7 @@
 //! from the async client so the core depends on these types only.
 
 use crate::appliance::DeviceInfo;
+use crate::ids::CloudId;
 use crate::oven::state::OvenState;
 use crate::sous_vide::state::CookerState;
 
@@ -53,24 +54,24 @@ pub enum CloudEvent {
     DeviceAdded(DeviceInfo),
     /// A device was unpaired (or vanished from a fresh device list).
     DeviceRemoved {
-        /// The cloud's `cookerId`.
-        cooker_id: String,
+        /// The cloud's id of the device.
+        cloud_id: CloudId,
     },
     /// After each device list: the registry is now authoritative (lets the bridge clean up
-    /// cookers that vanished while we were down).
+    /// devices that vanished while we were down).
     DeviceListSynced,
     /// A device pushed its state.
     State {
-        /// The cloud's `cookerId`.
-        cooker_id: String,
+        /// The cloud's id of the device.
+        cloud_id: CloudId,
         /// The normalised state.
         state: DeviceState,
     },
     /// No push from this device for its staleness limit; its next State means it is fresh
     /// again.
     Stale {
-        /// The cloud's `cookerId`.
-        cooker_id: String,
+        /// The cloud's id of the device.
+        cloud_id: CloudId,
     },
 }
 

@@ -5,6 +5,7 @@
 use crate::bridge::{ApiTicket, Bridge, Input};
 use crate::command::Response;
 use crate::http::{ApiHandle, ApiRequest, CommandReply, Health, StreamItem};
+use crate::ids::TopicId;
 use std::collections::HashMap;
 use tokio::sync::oneshot;
 
@@ -37,10 +38,10 @@ impl Api {
                 let _ = reply.send(bridge.device_views());
             }
             ApiRequest::Device { id, reply } => {
-                let _ = reply.send(bridge.device_view(&id));
+                let _ = reply.send(bridge.device_view(&TopicId::from(id)));
             }
             ApiRequest::History { id, reply } => {
-                let _ = reply.send(bridge.device_history(&id));
+                let _ = reply.send(bridge.device_history(&TopicId::from(id)));
             }
             ApiRequest::Health { reply } => {
                 let (cloud, mqtt_connected, devices, online) = bridge.health_summary();
@@ -56,6 +57,8 @@ impl Api {
                 payload,
                 reply,
             } => {
+                // The path names a device by its topic id.
+                let device = TopicId::from(device);
                 if !bridge.has_device(&device) {
                     let _ = reply.send(None);
                     return None;

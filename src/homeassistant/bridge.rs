@@ -8,7 +8,8 @@ use super::schema::{
     Availability, BinarySensorConfig, ButtonConfig, Component, Device, Entity, EntityBase,
     EntityCategory, Origin, SensorConfig, Shared,
 };
-use crate::topics::{cooker_topic_id, Topics};
+use crate::ids::topic_safe;
+use crate::topics::Topics;
 
 /// The base topic for which the bridge keeps the short identifier `anova2mqtt_bridge`.
 const DEFAULT_BASE_TOPIC: &str = "anova2mqtt";
@@ -20,7 +21,7 @@ pub fn bridge_identifier(topics: &Topics) -> String {
     if topics.base() == DEFAULT_BASE_TOPIC {
         format!("{ID_PREFIX}_bridge")
     } else {
-        format!("{ID_PREFIX}_bridge_{}", cooker_topic_id(topics.base()))
+        format!("{ID_PREFIX}_bridge_{}", topic_safe(topics.base()))
     }
 }
 

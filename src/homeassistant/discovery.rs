@@ -10,6 +10,7 @@ use super::schema::{
     EntityPayload, Origin, Shared,
 };
 use super::DiscoveryMode;
+use crate::ids::TopicId;
 use crate::topics::Topics;
 use serde::Serialize;
 
@@ -52,7 +53,7 @@ impl DiscoveryMessage {
 pub(crate) const ID_PREFIX: &str = "anova2mqtt";
 
 /// `anova2mqtt_<id>`: a device's identifier and the node level of its topics.
-pub(crate) fn node(id: &str) -> String {
+pub(crate) fn node(id: &TopicId) -> String {
     format!("{ID_PREFIX}_{id}")
 }
 
@@ -60,7 +61,7 @@ pub(crate) fn node(id: &str) -> String {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DeviceBlock<'a> {
     /// The topic id.
-    pub(crate) id: &'a str,
+    pub(crate) id: &'a TopicId,
     /// The name from the Anova app ("Anova <product>" when empty).
     pub(crate) name: &'a str,
     /// The product name ("Precision Cooker 3.0", "Precision Oven 2.0").
@@ -193,16 +194,16 @@ pub(crate) fn removals<'a>(
 /// entity id `<platform>.anova_<id>_<key>`, or `<platform>.anova_<id>` for the device's main
 /// entity (its climate), which also takes the device's name when `name` is `None`.
 pub(crate) fn entity_base(
-    device_id: &str,
+    device_id: &TopicId,
     key: &str,
     platform: &str,
     main: bool,
     name: Option<&'static str>,
 ) -> EntityBase {
     let object_id = if main {
-        format!("anova_{}", entity_id_slug(device_id))
+        format!("anova_{}", entity_id_slug(device_id.as_str()))
     } else {
-        format!("anova_{}_{key}", entity_id_slug(device_id))
+        format!("anova_{}_{key}", entity_id_slug(device_id.as_str()))
     };
     EntityBase {
         unique_id: format!("{ID_PREFIX}_{device_id}_{key}"),

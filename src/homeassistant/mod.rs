@@ -1,11 +1,11 @@
 //! Home Assistant MQTT discovery (`interface.md` §4).
 //!
-//! Pure builders: given a cooker (or the bridge) they return the retained discovery messages to
+//! Pure builders: given a device (or the bridge) they return the retained discovery messages to
 //! publish, in the configured [`DiscoveryMode`]. Nothing here does I/O.
 //!
 //! - [`schema`]: one typed struct per Home Assistant platform.
 //! - each family's own entities: `crate::sous_vide::discovery`.
-//! - [`bridge_config`]: the bridge's own device, parent of every cooker.
+//! - [`bridge_config`]: the bridge's own device, parent of every device.
 
 mod bridge;
 pub(crate) mod discovery;

@@ -16,6 +16,7 @@ use crate::homeassistant::schema::{
     EventConfig, NumberConfig, NumberMode, SelectConfig, SensorConfig, SwitchConfig,
 };
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
+use crate::ids::TopicId;
 use crate::wire::DeviceType;
 
 /// The `event_type`s published on an oven's `<base>/<id>/event`.
@@ -42,7 +43,7 @@ pub fn product_name(generation: OvenGeneration) -> &'static str {
 #[derive(Debug, Clone, Copy)]
 pub struct OvenDiscovery<'a> {
     /// The topic id.
-    pub id: &'a str,
+    pub id: &'a TopicId,
     /// The name from the Anova app.
     pub name: &'a str,
     /// The exact Anova `type`.
@@ -80,7 +81,7 @@ pub fn oven_config(ctx: &DiscoveryContext, oven: &OvenDiscovery) -> Vec<Discover
 }
 
 /// The discovery messages that remove an oven's device and entities.
-pub fn oven_removal(ctx: &DiscoveryContext, id: &str) -> Vec<DiscoveryMessage> {
+pub fn oven_removal(ctx: &DiscoveryContext, id: &TopicId) -> Vec<DiscoveryMessage> {
     removals(
         ctx,
         &node(id),
@@ -500,9 +501,11 @@ mod tests {
     use crate::topics::Topics;
     use serde_json::Value;
 
+    static OVEN1: std::sync::LazyLock<TopicId> = std::sync::LazyLock::new(|| "oven1".into());
+
     fn oven<'a>(device_type: &'a DeviceType) -> OvenDiscovery<'a> {
         OvenDiscovery {
-            id: "oven1",
+            id: &OVEN1,
             name: "",
             device_type,
             firmware: Some("2.1.7"),
@@ -572,7 +575,7 @@ mod tests {
         assert!(messages
             .iter()
             .any(|m| m.topic == "homeassistant/select/anova2mqtt_oven1/temperature_mode/config"));
-        let removal = oven_removal(&ctx, "oven1");
+        let removal = oven_removal(&ctx, &OVEN1);
         assert_eq!(removal.len(), OvenEntity::ALL.len());
         assert!(removal.iter().all(DiscoveryMessage::is_removal));
     }

@@ -11,6 +11,7 @@ use crate::appliance::family::{DiscoveryDevice, EntryLimits, Family, Plan, PlanI
 use crate::appliance::CookEvent;
 use crate::command::{CommandError, MAX_TIMER_S};
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
+use crate::ids::TopicId;
 use crate::wire::{CloudCommand, DeviceType};
 use serde_json::{Map, Value};
 use std::time::Duration;
@@ -149,7 +150,7 @@ impl Family for Oven {
         )
     }
 
-    fn removal(ctx: &DiscoveryContext<'_>, id: &str) -> Vec<DiscoveryMessage> {
+    fn removal(ctx: &DiscoveryContext<'_>, id: &TopicId) -> Vec<DiscoveryMessage> {
         oven_removal(ctx, id)
     }
 }

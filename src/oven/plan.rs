@@ -21,7 +21,7 @@ use super::wire::{
 };
 use crate::appliance::family::Ids;
 use crate::command::{check_food_safety, CommandError, Food, Temperature};
-use crate::wire::{CloudCommand, CookerRef, TemperatureUnit};
+use crate::wire::{CloudCommand, DeviceRef, TemperatureUnit};
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
 
@@ -135,7 +135,7 @@ pub(crate) struct Inputs<'a> {
     /// Its limits.
     pub(crate) limits: &'a OvenLimits,
     /// Its address.
-    pub(crate) device: &'a CookerRef,
+    pub(crate) device: &'a DeviceRef,
     /// Fresh ids for the cook and its stages.
     pub(crate) ids: &'a mut dyn Ids,
 }
@@ -437,9 +437,9 @@ mod tests {
         }
     }
 
-    fn device(t: &str) -> CookerRef {
-        CookerRef {
-            cooker_id: "oven1".into(),
+    fn device(t: &str) -> DeviceRef {
+        DeviceRef {
+            cloud_id: "oven1".into(),
             device_type: DeviceType::new(t),
         }
     }

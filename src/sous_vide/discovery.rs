@@ -16,6 +16,7 @@ use crate::homeassistant::schema::{
     EventConfig, NumberConfig, NumberMode, SelectConfig, SensorConfig, Shared, SwitchConfig,
 };
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
+use crate::ids::TopicId;
 use crate::sous_vide::models::product_name;
 use crate::wire::DeviceType;
 
@@ -33,7 +34,7 @@ pub const EVENT_TYPES: [&str; 6] = [
 #[derive(Debug, Clone, Copy)]
 pub struct CookerDiscovery<'a> {
     /// The cooker's topic id (`cooker_topic_id` of its `cookerId`).
-    pub id: &'a str,
+    pub id: &'a TopicId,
     /// The name from the Anova app.
     pub name: &'a str,
     /// The exact Anova `type`.
@@ -62,7 +63,7 @@ pub fn cooker_config(ctx: &DiscoveryContext, cooker: &CookerDiscovery) -> Vec<Di
 }
 
 /// The discovery messages that remove a cooker's device and entities from Home Assistant.
-pub fn cooker_removal(ctx: &DiscoveryContext, id: &str) -> Vec<DiscoveryMessage> {
+pub fn cooker_removal(ctx: &DiscoveryContext, id: &TopicId) -> Vec<DiscoveryMessage> {
     removals(
         ctx,
         &node(id),
@@ -348,7 +349,7 @@ mod tests {
         };
         let device_type = DeviceType::new("a7");
         let cooker = CookerDiscovery {
-            id: "x",
+            id: &TopicId::from("x"),
             name: "X",
             device_type: &device_type,
             firmware: None,

@@ -10,6 +10,7 @@ use crate::appliance::family::{DiscoveryDevice, EntryLimits, Family, Plan, PlanI
 use crate::appliance::CookEvent;
 use crate::command::CommandError;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
+use crate::ids::TopicId;
 use crate::sous_vide::state::CookerState;
 use crate::wire::CloudCommand;
 use crate::wire::DeviceType;
@@ -157,7 +158,7 @@ impl Family for SousVide {
         )
     }
 
-    fn removal(ctx: &DiscoveryContext<'_>, id: &str) -> Vec<DiscoveryMessage> {
+    fn removal(ctx: &DiscoveryContext<'_>, id: &TopicId) -> Vec<DiscoveryMessage> {
         cooker_removal(ctx, id)
     }
 }

@@ -14,7 +14,7 @@ use crate::command::{
     check_food_safety, json_number, round2, CommandError, ErrorCode, Temperature,
 };
 use crate::sous_vide::state::CookerState;
-use crate::sous_vide::wire::{ApcCommand, CommandName, CookerRef};
+use crate::sous_vide::wire::{ApcCommand, CommandName, DeviceRef};
 use crate::wire::CloudCommand;
 use crate::wire::TemperatureUnit;
 use serde_json::{Map, Value};
@@ -170,7 +170,7 @@ pub fn plan(
     state: &CookerState,
     memory: &CookerMemory,
     limits: &CookerLimits,
-    cooker: &CookerRef,
+    cooker: &DeviceRef,
 ) -> Result<CookerPlan, CommandError> {
     check(changes, limits)?;
     let mut plan = CookerPlan {
@@ -241,7 +241,7 @@ fn plan_start(
     state: &CookerState,
     memory: &CookerMemory,
     limits: &CookerLimits,
-    cooker: &CookerRef,
+    cooker: &DeviceRef,
     plan: &mut CookerPlan,
 ) -> Result<(), CommandError> {
     let (target, timer) = next_start(changes, state, memory);
@@ -296,7 +296,7 @@ fn plan_running_change(
     changes: &CookerChanges,
     state: &CookerState,
     memory: &CookerMemory,
-    cooker: &CookerRef,
+    cooker: &DeviceRef,
     plan: &mut CookerPlan,
 ) -> Result<(), CommandError> {
     if changes.target_temperature.is_none() && changes.timer.is_none() {
@@ -365,7 +365,7 @@ fn check_food(
 fn restart(
     changes: &CookerChanges,
     state: &CookerState,
-    cooker: &CookerRef,
+    cooker: &DeviceRef,
 ) -> Result<(CloudCommand, CookerExpect), CommandError> {
     let target = changes
         .target_temperature
@@ -412,7 +412,7 @@ pub fn recover(
     text: &str,
     changes: &CookerChanges,
     state: &CookerState,
-    cooker: &CookerRef,
+    cooker: &DeviceRef,
     rework: Rework<'_>,
 ) -> Option<Result<(), CommandError>> {
     let CloudCommand::Cooker(refused) = refused else {
@@ -427,7 +427,7 @@ pub fn recover(
         _ => rework.memory.refusals.set_timer = true,
     }
     tracing::info!(
-        cooker = cooker.cooker_id,
+        cooker = %cooker.cloud_id,
         "the cloud refused {name} ({text}); restarting the cook instead"
     );
     let (start, restart_expect) = match restart(changes, state, cooker) {

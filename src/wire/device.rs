@@ -1,6 +1,7 @@
 //! Device types, generations and temperature units as the cloud writes them.
 
 use super::lenient::{self, StrVisitor};
+use crate::ids::CloudId;
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
@@ -67,10 +68,10 @@ impl fmt::Display for DeviceType {
 /// `cookerId` and `type`: a device's address on the cloud, whatever its family (the flat
 /// payload of every APC command; ovens make their generation's address from it).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct CookerRef {
+pub struct DeviceRef {
     /// The cloud's device id.
     #[serde(rename = "cookerId")]
-    pub cooker_id: String,
+    pub cloud_id: CloudId,
     /// The device's exact type.
     #[serde(rename = "type")]
     pub device_type: DeviceType,

@@ -4,6 +4,7 @@
 use super::device::DeviceType;
 use super::payload::{payload_of, ProtocolError};
 use super::response::{Response, ResponsePayload};
+use crate::ids::CloudId;
 use crate::oven::wire::ApoStateEvent;
 use crate::sous_vide::wire::ApcStateEvent;
 use serde::Deserialize;
@@ -152,7 +153,7 @@ impl Event {
 pub struct DeviceListEntry {
     /// The cloud's opaque device id.
     #[serde(rename = "cookerId")]
-    pub cooker_id: String,
+    pub cloud_id: CloudId,
     /// The device type (`a7`, `pro`, …).
     #[serde(rename = "type")]
     pub device_type: DeviceType,
@@ -169,7 +170,7 @@ pub struct DeviceListEntry {
 pub struct DeviceRemoved {
     /// The device that was unpaired.
     #[serde(rename = "cookerId")]
-    pub cooker_id: String,
+    pub cloud_id: CloudId,
 }
 
 /// One entry of `EVENT_APC_WIFI_VERSION`.
@@ -177,7 +178,7 @@ pub struct DeviceRemoved {
 pub struct FirmwareVersion {
     /// The device.
     #[serde(rename = "cookerId")]
-    pub cooker_id: String,
+    pub cloud_id: CloudId,
     /// The installed version.
     #[serde(default)]
     pub version: Option<String>,

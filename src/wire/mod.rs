@@ -20,7 +20,8 @@ pub(crate) mod lenient;
 pub(crate) mod payload;
 mod response;
 
-pub use device::{Celsius, CookerRef, DeviceType, Generation, TemperatureUnit};
+pub use crate::ids::CloudId;
+pub use device::{Celsius, DeviceRef, DeviceType, Generation, TemperatureUnit};
 pub use event::{DeviceListEntry, DeviceRemoved, Event, FirmwareVersion, Subscription, UserState};
 pub use lenient::Unread;
 pub use payload::ProtocolError;
@@ -49,10 +50,10 @@ impl CloudCommand {
     }
 
     /// The device this command addresses (`cookerId`).
-    pub fn device_id(&self) -> &str {
+    pub fn device_id(&self) -> &CloudId {
         match self {
-            Self::Cooker(c) => &c.cooker().cooker_id,
-            Self::Oven(c) => &c.device().cooker_id,
+            Self::Cooker(c) => &c.cooker().cloud_id,
+            Self::Oven(c) => &c.device().cloud_id,
         }
     }
 

@@ -7,7 +7,8 @@ use crate::appliance::family::{DiscoveryDevice, Family};
 use crate::appliance::DeviceInfo;
 use crate::bridge::outbox::Outbox;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
-use crate::sous_vide::wire::CookerRef;
+use crate::ids::{CloudId, TopicId};
+use crate::wire::DeviceRef;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::time::{Duration, Instant};
@@ -19,8 +20,10 @@ pub const STATE_REFRESH: Duration = Duration::from_secs(60);
 /// device: a fleet's list is one string, never a tree of maps per device.
 #[derive(Debug, Serialize)]
 pub(crate) struct DeviceEntry<'a> {
-    id: &'a str,
-    cooker_id: &'a str,
+    id: &'a TopicId,
+    /// Named `cooker_id` in the published contract, for ovens too.
+    #[serde(rename = "cooker_id")]
+    cloud_id: &'a CloudId,
     name: &'a str,
     model: &'a str,
     firmware: Option<&'a str>,
@@ -70,9 +73,9 @@ pub(crate) struct Device<F: Family> {
     /// Identity from the device list.
     pub(super) info: DeviceInfo,
     /// The sanitised id used in topics.
-    pub(super) id: String,
+    pub(super) id: TopicId,
     /// The cloud address of its commands.
-    pub(super) address: CookerRef,
+    pub(super) address: DeviceRef,
     pub(super) limits: F::Limits,
     /// The last state the cloud pushed.
     pub(super) state: Option<F::State>,
@@ -86,10 +89,10 @@ pub(crate) struct Device<F: Family> {
 
 impl<F: Family> Device<F> {
     /// A newly listed device.
-    pub(crate) fn new(info: DeviceInfo, id: String, settings: &Settings) -> Self {
+    pub(crate) fn new(info: DeviceInfo, id: TopicId, settings: &Settings) -> Self {
         let limits = F::limits(&info.device_type, settings.max_temperature_c);
-        let address = CookerRef {
-            cooker_id: info.cooker_id.clone(),
+        let address = DeviceRef {
+            cloud_id: info.cloud_id.clone(),
             device_type: info.device_type.clone(),
         };
         Self {
@@ -240,7 +243,7 @@ impl<F: Family> Device<F> {
         let limits = F::limits_entry(&self.limits);
         DeviceEntry {
             id: &self.id,
-            cooker_id: &self.info.cooker_id,
+            cloud_id: &self.info.cloud_id,
             name: &self.info.name,
             model: self.info.device_type.as_str(),
             firmware: self.firmware(),

@@ -24,6 +24,7 @@ use crate::appliance::family::Family;
 use crate::appliance::DeviceInfo;
 use crate::cloud::CloudError;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
+use crate::ids::TopicId;
 use commands::{Commands, Failure};
 use device::Device;
 use serde_json::Value;
@@ -38,7 +39,7 @@ pub(crate) struct Machine<F: Family> {
 
 impl<F: Family> Machine<F> {
     /// A newly listed device.
-    pub(crate) fn new(info: DeviceInfo, id: String, settings: &Settings) -> Self {
+    pub(crate) fn new(info: DeviceInfo, id: TopicId, settings: &Settings) -> Self {
         Self {
             device: Device::new(info, id, settings),
             commands: Commands::default(),

@@ -128,17 +128,17 @@ impl Harness {
         self.input(Input::Cloud(event))
     }
 
-    pub(super) fn add(&mut self, cooker_id: &str, model: &str, name: &str) -> Vec<Output> {
+    pub(super) fn add(&mut self, cloud_id: &str, model: &str, name: &str) -> Vec<Output> {
         self.cloud(CloudEvent::DeviceAdded(DeviceInfo {
-            cooker_id: cooker_id.into(),
+            cloud_id: cloud_id.into(),
             device_type: DeviceType::new(model),
             name: name.into(),
         }))
     }
 
-    pub(super) fn state(&mut self, cooker_id: &str, state: CookerState) -> Vec<Output> {
+    pub(super) fn state(&mut self, cloud_id: &str, state: CookerState) -> Vec<Output> {
         self.cloud(CloudEvent::State {
-            cooker_id: cooker_id.into(),
+            cloud_id: cloud_id.into(),
             state: state.into(),
         })
     }

@@ -251,7 +251,7 @@ fn every_error_class_echoes_the_callers_id() {
         "rejected",
     );
     h.cloud(CloudEvent::Stale {
-        cooker_id: A7.into(),
+        cloud_id: A7.into(),
     });
     check(
         h.set(A7_ID, r#"{"id":"o","cook":true}"#),
@@ -292,7 +292,7 @@ fn rate_limited_and_offline_answers_keep_the_id_too() {
     );
     // A device that goes silent answers what it was asked.
     let out = h.cloud(CloudEvent::Stale {
-        cooker_id: A7.into(),
+        cloud_id: A7.into(),
     });
     let mut answered = ids(&out);
     answered.sort();

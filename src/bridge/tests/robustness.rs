@@ -11,7 +11,7 @@ fn with_oven() -> Harness {
     let mut h = Harness::ready();
     h.add(OVEN, "oven_v2", "Oven");
     h.cloud(CloudEvent::State {
-        cooker_id: OVEN.into(),
+        cloud_id: OVEN.into(),
         state: OvenState::idle_example("oven_v2").into(),
     });
     h.drain();

@@ -116,7 +116,7 @@ fn availability_follows_link_cooker_flag_and_staleness() {
     let mut h = Harness::ready();
     let topic = format!("anova2mqtt/{A7_ID}/availability");
     let out = h.cloud(CloudEvent::Stale {
-        cooker_id: A7.into(),
+        cloud_id: A7.into(),
     });
     assert_eq!(on(&out, &topic)[0].payload, "offline");
     assert_eq!(
@@ -197,7 +197,7 @@ fn auth_failure_is_reported_once() {
 fn removed_cookers_lose_discovery_and_retained_topics() {
     let mut h = Harness::ready();
     let mut out = h.cloud(CloudEvent::DeviceRemoved {
-        cooker_id: PRO.into(),
+        cloud_id: PRO.into(),
     });
     // `bridge/devices` was built a moment ago: the next build is due a second later.
     assert!(on(&out, "anova2mqtt/bridge/devices").is_empty());
@@ -480,7 +480,7 @@ fn retained_commands_are_refused() {
 fn offline_cooker_and_cloud_down_are_answered_at_once() {
     let mut h = Harness::ready();
     h.cloud(CloudEvent::Stale {
-        cooker_id: A7.into(),
+        cloud_id: A7.into(),
     });
     let out = h.set_key(A7_ID, "cook", "ON");
     assert!(cloud_commands(&out).is_empty());
@@ -569,7 +569,7 @@ fn pending_target_and_timer_then_start() {
     else {
         panic!("not a start: {command:?}");
     };
-    assert_eq!(cooker.cooker_id, A7);
+    assert_eq!(cooker.cloud_id, A7);
     assert_eq!(cooker.device_type.as_str(), "a7");
     assert_eq!(
         (target_temperature, unit, timer),
@@ -798,7 +798,7 @@ fn a_removed_cooker_answers_its_waiting_commands() {
     one_command(&h.set_key(A7_ID, "cook", "ON"));
     h.set_key(A7_ID, "cook", "OFF");
     let out = h.cloud(CloudEvent::DeviceRemoved {
-        cooker_id: A7.into(),
+        cloud_id: A7.into(),
     });
     let responses = json_on(&out, &format!("anova2mqtt/{A7_ID}/response"));
     assert_eq!(responses.len(), 2);
@@ -824,10 +824,10 @@ fn bridge_requests() {
     assert_eq!(r["data"]["devices"], 2);
 
     let out = h.mqtt("anova2mqtt/bridge/request/republish", "", false);
-    assert_eq!(
-        json_on(&out, "anova2mqtt/bridge/response/republish")[0]["status"],
-        "ok"
-    );
+    let r = &json_on(&out, "anova2mqtt/bridge/response/republish")[0];
+    assert_eq!(r["status"], "ok");
+    // `devices` counts ovens too; `cookers`, its old name, stays for whoever reads it.
+    assert_eq!(r["data"], json!({"devices": 2, "cookers": 2}));
     assert_eq!(on(&out, &format!("anova2mqtt/{PRO_ID}/state")).len(), 1);
 
     let out = h.mqtt(
@@ -864,7 +864,7 @@ fn status_line_for_systemd() {
     let h = Harness::ready();
     assert_eq!(
         h.bridge.status_line(),
-        "cloud connected, broker connected, 2 cooker(s), 2 online"
+        "cloud connected, broker connected, 2 device(s), 2 online"
     );
 }
 
@@ -1064,7 +1064,7 @@ fn bridge_devices_changes_only_with_availability_or_firmware() {
     assert_eq!(devices[0][0]["firmware"], "01.02.00");
     // Rebuilt at most once per DEVICES_INTERVAL: a change right after waits for it.
     let out = h.cloud(CloudEvent::Stale {
-        cooker_id: A7.into(),
+        cloud_id: A7.into(),
     });
     assert!(on(&out, "anova2mqtt/bridge/devices").is_empty());
     let out = h.advance(DEVICES_INTERVAL);

@@ -69,7 +69,7 @@ fn a_lost_broker_drops_the_backlog_and_the_next_connect_refills_it() {
     h.bridge.handle(
         now,
         Input::Cloud(CloudEvent::DeviceAdded(crate::appliance::DeviceInfo {
-            cooker_id: device_id(1),
+            cloud_id: device_id(1).into(),
             device_type: crate::wire::DeviceType::new("a7"),
             name: "Load".into(),
         })),

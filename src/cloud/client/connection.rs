@@ -397,7 +397,7 @@ impl Worker {
         tracing::debug!(
             %request_id,
             command = %request.command.name(),
-            cooker_id = %request.command.device_id(),
+            cloud_id = %request.command.device_id(),
             "sending a command"
         );
         let deadline = Instant::now() + self.config.command_timeout;
@@ -488,9 +488,9 @@ impl Worker {
 
     async fn expire_stale(&mut self) {
         for event in self.registry.expire_stale(Instant::now()) {
-            if let CloudEvent::Stale { cooker_id } = &event {
+            if let CloudEvent::Stale { cloud_id } = &event {
                 let silence = format_duration(self.config.stale_after);
-                tracing::info!(%cooker_id, "no state push from the cooker for {silence}");
+                tracing::info!(%cloud_id, "no state push from the device for {silence}");
             }
             self.emit(event).await;
         }

@@ -45,13 +45,13 @@ impl FrameReader {
         let mut events = Vec::new();
         if announce {
             let device = match &event {
-                Event::ApcState(s) => Some((s.cooker_id.clone(), s.device_type.clone(), "a7")),
-                Event::ApoState(s) => Some((s.cooker_id.clone(), s.device_type.clone(), "oven_v2")),
+                Event::ApcState(s) => Some((s.cloud_id.clone(), s.device_type.clone(), "a7")),
+                Event::ApoState(s) => Some((s.cloud_id.clone(), s.device_type.clone(), "oven_v2")),
                 _ => None,
             };
-            if let Some((cooker_id, device_type, fallback)) = device {
+            if let Some((cloud_id, device_type, fallback)) = device {
                 let entry = DeviceListEntry {
-                    cooker_id,
+                    cloud_id,
                     device_type: device_type.unwrap_or_else(|| DeviceType::new(fallback)),
                     name: None,
                     paired_at: None,

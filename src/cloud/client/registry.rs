@@ -15,6 +15,7 @@
 use super::staleness::{limit_for, Staleness};
 use crate::appliance::{DeviceInfo, Kind};
 use crate::cloud::{CloudEvent, DeviceState};
+use crate::ids::CloudId;
 use crate::oven::state::OvenState;
 use crate::oven::wire::ApoStateEvent;
 use crate::sous_vide::state::CookerState;
@@ -25,8 +26,8 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
-/// How many unknown cookers may have a state waiting for their device list entry. An account
-/// has a handful of cookers; the bound only guards against a misbehaving server.
+/// How many unknown devices may have a state waiting for their device list entry. An account
+/// has a handful of devices; the bound only guards against a misbehaving server.
 const MAX_EARLY_STATES: usize = 32;
 
 /// A state event of either family.
@@ -39,17 +40,17 @@ pub(crate) enum StateEvent {
 }
 
 impl StateEvent {
-    fn cooker_id(&self) -> &str {
+    fn cloud_id(&self) -> &CloudId {
         match self {
-            Self::Cooker(e) => &e.cooker_id,
-            Self::Oven(e) => &e.cooker_id,
+            Self::Cooker(e) => &e.cloud_id,
+            Self::Oven(e) => &e.cloud_id,
         }
     }
 
-    fn into_cooker_id(self) -> String {
+    fn into_cloud_id(self) -> CloudId {
         match self {
-            Self::Cooker(e) => e.cooker_id,
-            Self::Oven(e) => e.cooker_id,
+            Self::Cooker(e) => e.cloud_id,
+            Self::Oven(e) => e.cloud_id,
         }
     }
 
@@ -80,16 +81,16 @@ struct EarlyState {
     received_at: OffsetDateTime,
 }
 
-/// Known cookers and what we last heard from them.
+/// Known devices and what we last heard from them.
 #[derive(Debug)]
 pub(crate) struct Registry {
-    /// Keyed by `cookerId`; ordered so events come out in a stable order.
-    devices: BTreeMap<String, DeviceInfo>,
+    /// Keyed by cloud id; ordered so events come out in a stable order.
+    devices: BTreeMap<CloudId, DeviceInfo>,
     /// The last normalised state of each device: `from_wire` needs it for timer ends and
     /// steady end times. Kept across reconnects.
-    states: HashMap<String, DeviceState>,
-    /// States waiting for their cooker to become known.
-    early: BTreeMap<String, EarlyState>,
+    states: HashMap<CloudId, DeviceState>,
+    /// States waiting for their device to become known.
+    early: BTreeMap<CloudId, EarlyState>,
     staleness: Staleness,
 }
 
@@ -118,12 +119,12 @@ impl Registry {
         family: Kind,
         now: Instant,
     ) -> Vec<CloudEvent> {
-        let fresh: BTreeMap<String, DeviceInfo> = entries
+        let fresh: BTreeMap<CloudId, DeviceInfo> = entries
             .iter()
             .filter(|entry| Kind::of(&entry.device_type) == Some(family))
-            .map(|entry| (entry.cooker_id.clone(), DeviceInfo::from_entry(entry)))
+            .map(|entry| (entry.cloud_id.clone(), DeviceInfo::from_entry(entry)))
             .collect();
-        let gone: Vec<String> = self
+        let gone: Vec<CloudId> = self
             .devices
             .iter()
             .filter(|(id, info)| {
@@ -132,9 +133,9 @@ impl Registry {
             .map(|(id, _)| id.clone())
             .collect();
         let mut events = Vec::new();
-        for cooker_id in gone {
-            self.forget(&cooker_id);
-            events.push(CloudEvent::DeviceRemoved { cooker_id });
+        for cloud_id in gone {
+            self.forget(&cloud_id);
+            events.push(CloudEvent::DeviceRemoved { cloud_id });
         }
         for info in fresh.into_values() {
             events.extend(self.upsert(info, now));
@@ -144,17 +145,17 @@ impl Registry {
         }
         // The list is authoritative for its family: early states of its devices that it does
         // not name are dropped.
-        for (cooker_id, early) in std::mem::take(&mut self.early) {
+        for (cloud_id, early) in std::mem::take(&mut self.early) {
             let of_family = match &early.event {
                 StateEvent::Cooker(_) => Kind::Cooker,
                 StateEvent::Oven(_) => Kind::Oven,
             };
-            if self.devices.contains_key(&cooker_id) {
+            if self.devices.contains_key(&cloud_id) {
                 events.extend(self.normalise(early.event, early.received_at, now));
             } else if of_family == family {
-                tracing::debug!(%cooker_id, "dropping a state of a device the device list lacks");
+                tracing::debug!(%cloud_id, "dropping a state of a device the device list lacks");
             } else {
-                self.early.insert(cooker_id, early);
+                self.early.insert(cloud_id, early);
             }
         }
         events
@@ -174,19 +175,19 @@ impl Registry {
             .upsert(DeviceInfo::from_entry(entry), now)
             .into_iter()
             .collect();
-        if let Some(early) = self.early.remove(&entry.cooker_id) {
+        if let Some(early) = self.early.remove(&entry.cloud_id) {
             events.extend(self.normalise(early.event, early.received_at, now));
         }
         events
     }
 
     /// `EVENT_APC_WIFI_REMOVED` / `EVENT_APO_WIFI_REMOVED`: a device unpaired mid-session.
-    pub(crate) fn device_removed(&mut self, cooker_id: &str) -> Vec<CloudEvent> {
-        self.early.remove(cooker_id);
-        if self.devices.contains_key(cooker_id) {
-            self.forget(cooker_id);
+    pub(crate) fn device_removed(&mut self, cloud_id: &CloudId) -> Vec<CloudEvent> {
+        self.early.remove(cloud_id);
+        if self.devices.contains_key(cloud_id) {
+            self.forget(cloud_id);
             vec![CloudEvent::DeviceRemoved {
-                cooker_id: cooker_id.to_owned(),
+                cloud_id: cloud_id.clone(),
             }]
         } else {
             Vec::new()
@@ -208,7 +209,7 @@ impl Registry {
                 self.device_added(&entry, now)
             }
             Event::ApcWifiRemoved(removed) | Event::ApoWifiRemoved(removed) => {
-                self.device_removed(&removed.cooker_id)
+                self.device_removed(&removed.cloud_id)
             }
             Event::ApcState(state) => self.state(state, received_at, now),
             Event::ApoState(state) => self.state(state, received_at, now),
@@ -228,63 +229,63 @@ impl Registry {
         if event.device_type().is_some_and(|t| Kind::of(t).is_none()) {
             return Vec::new();
         }
-        if self.devices.contains_key(event.cooker_id()) {
+        if self.devices.contains_key(event.cloud_id()) {
             return self
                 .normalise(event, received_at, now)
                 .into_iter()
                 .collect();
         }
-        let cooker_id = event.cooker_id().to_owned();
-        if self.early.len() < MAX_EARLY_STATES || self.early.contains_key(&cooker_id) {
-            tracing::debug!(%cooker_id, "state before the cooker's device list entry; keeping it");
+        let cloud_id = event.cloud_id().clone();
+        if self.early.len() < MAX_EARLY_STATES || self.early.contains_key(&cloud_id) {
+            tracing::debug!(%cloud_id, "state before the device's device list entry; keeping it");
             self.early
-                .insert(cooker_id, EarlyState { event, received_at });
+                .insert(cloud_id, EarlyState { event, received_at });
         } else {
-            tracing::debug!(%cooker_id, "too many states for unknown cookers; dropping one");
+            tracing::debug!(%cloud_id, "too many states for unknown devices; dropping one");
         }
         Vec::new()
     }
 
-    /// The cookers that went stale by `now`.
+    /// The devices that went stale by `now`.
     pub(crate) fn expire_stale(&mut self, now: Instant) -> Vec<CloudEvent> {
         self.staleness
             .expire(now)
             .into_iter()
-            .map(|cooker_id| CloudEvent::Stale { cooker_id })
+            .map(|cloud_id| CloudEvent::Stale { cloud_id })
             .collect()
     }
 
-    /// When the next cooker goes stale, if any is still fresh.
+    /// When the next device goes stale, if any is still fresh.
     pub(crate) fn next_stale_deadline(&self) -> Option<Instant> {
         self.staleness.next_deadline()
     }
 
-    /// Adds or updates a cooker; announces it when it is new or its name or type changed.
+    /// Adds or updates a device; announces it when it is new or its name or type changed.
     fn upsert(&mut self, info: DeviceInfo, now: Instant) -> Option<CloudEvent> {
-        match self.devices.get(&info.cooker_id) {
+        match self.devices.get(&info.cloud_id) {
             Some(known) if *known == info => None,
             Some(known) => {
                 // A state of another type is no useful `previous` for the new one.
                 if known.device_type != info.device_type {
-                    self.states.remove(&info.cooker_id);
+                    self.states.remove(&info.cloud_id);
                 }
-                self.devices.insert(info.cooker_id.clone(), info.clone());
+                self.devices.insert(info.cloud_id.clone(), info.clone());
                 Some(CloudEvent::DeviceAdded(info))
             }
             None => {
                 // The staleness clock starts now, so a device that never pushes goes stale too.
                 let limit = limit_for(self.staleness.stale_after(), &info.device_type, false);
-                self.staleness.pushed_within(&info.cooker_id, now, limit);
-                self.devices.insert(info.cooker_id.clone(), info.clone());
+                self.staleness.pushed_within(&info.cloud_id, now, limit);
+                self.devices.insert(info.cloud_id.clone(), info.clone());
                 Some(CloudEvent::DeviceAdded(info))
             }
         }
     }
 
-    fn forget(&mut self, cooker_id: &str) {
-        self.devices.remove(cooker_id);
-        self.states.remove(cooker_id);
-        self.staleness.forget(cooker_id);
+    fn forget(&mut self, cloud_id: &CloudId) {
+        self.devices.remove(cloud_id);
+        self.states.remove(cloud_id);
+        self.staleness.forget(cloud_id);
     }
 
     /// Normalises a state of a known device: the state's own `type`, else the registry's.
@@ -294,9 +295,9 @@ impl Registry {
         received_at: OffsetDateTime,
         now: Instant,
     ) -> Option<CloudEvent> {
-        let info = self.devices.get(event.cooker_id())?;
+        let info = self.devices.get(event.cloud_id())?;
         let device_type = event.device_type().unwrap_or(&info.device_type);
-        let previous = self.states.get(event.cooker_id());
+        let previous = self.states.get(event.cloud_id());
         let normalised: Result<DeviceState, String> = match &event {
             StateEvent::Cooker(e) => {
                 let previous = match previous {
@@ -323,20 +324,20 @@ impl Registry {
         });
         // Every push of a known device: its id moves out of the event, and the kept state is
         // overwritten in place (no key copied for a map that already has it).
-        let cooker_id = event.into_cooker_id();
+        let cloud_id = event.into_cloud_id();
         match normalised {
             Ok((state, limit)) => {
-                self.staleness.pushed_within(&cooker_id, now, limit);
-                match self.states.get_mut(&cooker_id) {
+                self.staleness.pushed_within(&cloud_id, now, limit);
+                match self.states.get_mut(&cloud_id) {
                     Some(kept) => *kept = state.clone(),
                     None => {
-                        self.states.insert(cooker_id.clone(), state.clone());
+                        self.states.insert(cloud_id.clone(), state.clone());
                     }
                 }
-                Some(CloudEvent::State { cooker_id, state })
+                Some(CloudEvent::State { cloud_id, state })
             }
             Err(error) => {
-                tracing::warn!(%cooker_id, "ignoring a state push: {error}");
+                tracing::warn!(%cloud_id, "ignoring a state push: {error}");
                 None
             }
         }
@@ -358,7 +359,7 @@ mod tests {
 
     fn entry(id: &str, device_type: &str, name: &str) -> DeviceListEntry {
         DeviceListEntry {
-            cooker_id: id.to_owned(),
+            cloud_id: id.into(),
             device_type: DeviceType::new(device_type),
             name: Some(name.to_owned()),
             paired_at: None,
@@ -382,17 +383,17 @@ mod tests {
 
     /// One line per event; a sync lists the devices the registry then knows.
     fn summary(r: &Registry, events: &[CloudEvent]) -> Vec<String> {
-        let known: Vec<&str> = r.devices.keys().map(String::as_str).collect();
+        let known: Vec<&str> = r.devices.keys().map(CloudId::as_str).collect();
         events
             .iter()
             .map(|e| match e {
-                CloudEvent::DeviceAdded(info) => format!("added {} {}", info.cooker_id, info.name),
-                CloudEvent::DeviceRemoved { cooker_id } => format!("removed {cooker_id}"),
+                CloudEvent::DeviceAdded(info) => format!("added {} {}", info.cloud_id, info.name),
+                CloudEvent::DeviceRemoved { cloud_id } => format!("removed {cloud_id}"),
                 CloudEvent::DeviceListSynced => format!("synced {}", known.join(",")),
-                CloudEvent::State { cooker_id, state } => {
-                    format!("state {cooker_id} {}", state.model())
+                CloudEvent::State { cloud_id, state } => {
+                    format!("state {cloud_id} {}", state.model())
                 }
-                CloudEvent::Stale { cooker_id } => format!("stale {cooker_id}"),
+                CloudEvent::Stale { cloud_id } => format!("stale {cloud_id}"),
                 CloudEvent::Link(link) => format!("link {link:?}"),
             })
             .collect()
@@ -470,7 +471,7 @@ mod tests {
         let after = Duration::from_secs(300);
         let mut r = registry();
         r.device_list(
-            &[entry(&event.cooker_id, "oven_v2", "Oven")],
+            &[entry(event.cloud_id.as_str(), "oven_v2", "Oven")],
             Kind::Oven,
             t0,
         );
@@ -482,7 +483,7 @@ mod tests {
         let events = r.state(event.clone(), wall(), t0);
         assert_eq!(
             summary(&r, &events),
-            [format!("state {} oven_v2", event.cooker_id)]
+            [format!("state {} oven_v2", event.cloud_id)]
         );
         assert_eq!(
             r.next_stale_deadline(),
@@ -536,7 +537,7 @@ mod tests {
         let mut r = registry();
         for i in 0..(MAX_EARLY_STATES + 10) {
             let mut event = state_event(A7_IDLE);
-            event.cooker_id = format!("cooker{i:03}");
+            event.cloud_id = format!("cooker{i:03}").into();
             r.state(event, wall(), now);
         }
         assert_eq!(r.early.len(), MAX_EARLY_STATES);
@@ -558,10 +559,10 @@ mod tests {
         let now = Instant::now();
         let mut r = registry();
         r.device_list(&[entry(A7, "a7", "A7")], Kind::Cooker, now);
-        let removed = r.device_removed(A7);
+        let removed = r.device_removed(&A7.into());
         assert_eq!(summary(&r, &removed), [format!("removed {A7}")]);
         assert!(
-            r.device_removed(A7).is_empty(),
+            r.device_removed(&A7.into()).is_empty(),
             "unknown: nothing to report"
         );
         assert_eq!(r.next_stale_deadline(), None);

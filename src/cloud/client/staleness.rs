@@ -9,6 +9,7 @@
 //! until its next push.
 
 use crate::deadlines::Deadlines;
+use crate::ids::CloudId;
 use crate::wire::{DeviceType, Generation};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -28,12 +29,12 @@ pub(crate) fn limit_for(
     }
 }
 
-/// Each cooker's deadline until it goes stale. A cooker reported stale leaves the index until
+/// Each device's deadline until it goes stale. A device reported stale leaves the index until
 /// its next push, so it is reported once; finding the next deadline costs no walk.
 #[derive(Debug)]
 pub(crate) struct Staleness {
     stale_after: Duration,
-    cookers: Deadlines<Instant>,
+    devices: Deadlines<CloudId, Instant>,
 }
 
 impl Staleness {
@@ -41,20 +42,20 @@ impl Staleness {
     pub(crate) fn new(stale_after: Duration) -> Self {
         Self {
             stale_after,
-            cookers: Deadlines::default(),
+            devices: Deadlines::default(),
         }
     }
 
     /// Records a push (or the moment a device became known, so a device that never pushes
     /// goes stale too), with the default limit.
     #[cfg(test)]
-    pub(crate) fn pushed(&mut self, cooker_id: &str, now: Instant) {
-        self.pushed_within(cooker_id, now, self.stale_after);
+    pub(crate) fn pushed(&mut self, cloud_id: &CloudId, now: Instant) {
+        self.pushed_within(cloud_id, now, self.stale_after);
     }
 
     /// Records a push of a device that must push again within `limit`.
-    pub(crate) fn pushed_within(&mut self, cooker_id: &str, now: Instant, limit: Duration) {
-        self.cookers.set(cooker_id, Some(now + limit));
+    pub(crate) fn pushed_within(&mut self, cloud_id: &CloudId, now: Instant, limit: Duration) {
+        self.devices.set(cloud_id, Some(now + limit));
     }
 
     /// The default limit (`anova.stale_after`).
@@ -62,19 +63,19 @@ impl Staleness {
         self.stale_after
     }
 
-    /// Stops tracking a cooker that left the registry.
-    pub(crate) fn forget(&mut self, cooker_id: &str) {
-        self.cookers.set(cooker_id, None);
+    /// Stops tracking a device that left the registry.
+    pub(crate) fn forget(&mut self, cloud_id: &CloudId) {
+        self.devices.set(cloud_id, None);
     }
 
-    /// The earliest moment a cooker that is still fresh goes stale.
+    /// The earliest moment a device that is still fresh goes stale.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.cookers.next()
+        self.devices.next()
     }
 
-    /// The cookers that went stale by `now`, sorted; each is reported once.
-    pub(crate) fn expire(&mut self, now: Instant) -> Vec<String> {
-        let mut stale: Vec<String> = std::iter::from_fn(|| self.cookers.pop_due(now)).collect();
+    /// The devices that went stale by `now`, sorted; each is reported once.
+    pub(crate) fn expire(&mut self, now: Instant) -> Vec<CloudId> {
+        let mut stale: Vec<CloudId> = std::iter::from_fn(|| self.devices.pop_due(now)).collect();
         stale.sort();
         stale
     }
@@ -89,8 +90,8 @@ mod tests {
         let t0 = Instant::now();
         let after = Duration::from_secs(300);
         let mut staleness = Staleness::new(after);
-        staleness.pushed("b", t0);
-        staleness.pushed("a", t0 + Duration::from_secs(10));
+        staleness.pushed(&"b".into(), t0);
+        staleness.pushed(&"a".into(), t0 + Duration::from_secs(10));
         assert_eq!(staleness.next_deadline(), Some(t0 + after));
 
         assert!(staleness
@@ -105,7 +106,7 @@ mod tests {
         assert!(staleness.expire(t0 + after * 3).is_empty(), "reported once");
         assert_eq!(staleness.next_deadline(), None);
 
-        staleness.pushed("b", t0 + after * 3);
+        staleness.pushed(&"b".into(), t0 + after * 3);
         assert_eq!(staleness.next_deadline(), Some(t0 + after * 4));
     }
 
@@ -119,7 +120,7 @@ mod tests {
         assert_eq!(limit_for(after, &DeviceType::new("a7"), false), after);
         let t0 = Instant::now();
         let mut staleness = Staleness::new(after);
-        staleness.pushed_within("oven", t0, limit_for(after, &v2, false));
+        staleness.pushed_within(&"oven".into(), t0, limit_for(after, &v2, false));
         assert!(staleness.expire(t0 + Duration::from_secs(600)).is_empty());
         assert_eq!(staleness.expire(t0 + Duration::from_secs(1500)), ["oven"]);
     }
@@ -128,8 +129,8 @@ mod tests {
     fn forgotten_cookers_never_go_stale() {
         let t0 = Instant::now();
         let mut staleness = Staleness::new(Duration::from_secs(1));
-        staleness.pushed("a", t0);
-        staleness.forget("a");
+        staleness.pushed(&"a".into(), t0);
+        staleness.forget(&"a".into());
         assert_eq!(staleness.next_deadline(), None);
         assert!(staleness.expire(t0 + Duration::from_secs(5)).is_empty());
     }

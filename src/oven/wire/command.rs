@@ -9,17 +9,17 @@
 //! `CMD_APO_DISCONNECT`, which unpairs the oven, is deliberately not here.
 
 use super::start::{start_v1, start_v2, CookSpec};
-use crate::wire::device::{CookerRef, Generation, TemperatureUnit};
+use crate::wire::device::{DeviceRef, Generation, TemperatureUnit};
 use serde::Serialize;
 use serde_json::{json, Value};
 
 /// The address of a Precision Oven 1.0; only [`OvenAddress::of`] makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OvenV1(CookerRef);
+pub struct OvenV1(DeviceRef);
 
 /// The address of a Precision Oven 2.0; only [`OvenAddress::of`] makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OvenV2(CookerRef);
+pub struct OvenV2(DeviceRef);
 
 /// An oven's address, by generation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub enum OvenAddress {
 
 impl OvenAddress {
     /// The address of a device whose type names an oven generation we know; `None` otherwise.
-    pub fn of(device: &CookerRef) -> Option<Self> {
+    pub fn of(device: &DeviceRef) -> Option<Self> {
         match device.device_type.generation() {
             Generation::OvenV1 => Some(Self::V1(OvenV1(device.clone()))),
             Generation::OvenV2 => Some(Self::V2(OvenV2(device.clone()))),
@@ -41,7 +41,7 @@ impl OvenAddress {
     }
 
     /// The `cookerId` and exact `type`.
-    pub fn device(&self) -> &CookerRef {
+    pub fn device(&self) -> &DeviceRef {
         match self {
             Self::V1(OvenV1(d)) | Self::V2(OvenV2(d)) => d,
         }
@@ -98,7 +98,7 @@ impl ApoCommand {
     }
 
     /// The oven's `cookerId` and `type`.
-    pub fn device(&self) -> &CookerRef {
+    pub fn device(&self) -> &DeviceRef {
         match self {
             Self::StartV1 {
                 oven: OvenV1(d), ..
@@ -116,11 +116,11 @@ impl ApoCommand {
             Self::StartV1 {
                 oven: OvenV1(d),
                 cook,
-            } => Some(start_v1(cook, &d.cooker_id, d.device_type.as_str())),
+            } => Some(start_v1(cook, d.cloud_id.as_str(), d.device_type.as_str())),
             Self::StartV2 {
                 oven: OvenV2(d),
                 cook,
-            } => Some(start_v2(cook, &d.cooker_id, d.device_type.as_str())),
+            } => Some(start_v2(cook, d.cloud_id.as_str(), d.device_type.as_str())),
             Self::Stop { .. } => None,
             Self::SetTemperatureUnit { unit, .. } => {
                 Some(json!({"temperatureUnit": unit.as_str()}))
@@ -149,7 +149,7 @@ impl ApoCommand {
             command: self.name(),
             request_id,
             payload: Envelope {
-                id: &self.device().cooker_id,
+                id: self.device().cloud_id.as_str(),
                 command: self.name(),
                 payload: self.inner(),
             },
@@ -169,8 +169,8 @@ mod tests {
     );
 
     fn address(id: &str, t: &str) -> OvenAddress {
-        OvenAddress::of(&CookerRef {
-            cooker_id: id.into(),
+        OvenAddress::of(&DeviceRef {
+            cloud_id: id.into(),
             device_type: DeviceType::new(t),
         })
         .unwrap()

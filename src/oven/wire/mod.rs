@@ -16,6 +16,7 @@ pub use start::{CookSpec, Elements, Setpoint, StageSpec, StageTimer, TimerStart}
 pub use v1::*;
 pub use v2::*;
 
+use crate::ids::CloudId;
 use crate::wire::device::{DeviceType, Generation};
 use crate::wire::payload::{payload_of, ProtocolError};
 use serde::de::IgnoredAny;
@@ -53,7 +54,7 @@ pub struct OvenBody<Nodes, Cook> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApoStateEvent {
     /// The oven.
-    pub cooker_id: String,
+    pub cloud_id: CloudId,
     /// `oven_v1` / `oven_v2`, when given.
     pub device_type: Option<DeviceType>,
     /// The generation's body.
@@ -114,7 +115,7 @@ impl ApoStateEvent {
         #[derive(Deserialize)]
         struct Header<'a> {
             #[serde(rename = "cookerId")]
-            cooker_id: String,
+            cloud_id: CloudId,
             #[serde(default, rename = "type")]
             device_type: Option<DeviceType>,
             #[serde(borrow, default)]
@@ -125,7 +126,7 @@ impl ApoStateEvent {
             ApoState::parse(header.device_type.as_ref(), raw)
         });
         Ok(Self {
-            cooker_id: header.cooker_id,
+            cloud_id: header.cloud_id,
             device_type: header.device_type,
             state,
         })

@@ -13,7 +13,7 @@ pub enum ApcCommand {
     /// timer in seconds (0 = none).
     Start {
         /// Target cooker.
-        cooker: CookerRef,
+        cooker: DeviceRef,
         /// Target, in `unit`.
         target_temperature: f64,
         /// Unit of `target_temperature`.
@@ -24,12 +24,12 @@ pub enum ApcCommand {
     /// `CMD_APC_STOP`.
     Stop {
         /// Target cooker.
-        cooker: CookerRef,
+        cooker: DeviceRef,
     },
     /// `CMD_APC_SET_TARGET_TEMP` (undocumented; changes a running cook).
     SetTargetTemp {
         /// Target cooker.
-        cooker: CookerRef,
+        cooker: DeviceRef,
         /// Target, in `unit`.
         target_temperature: f64,
         /// Unit of `target_temperature`.
@@ -38,20 +38,20 @@ pub enum ApcCommand {
     /// `CMD_APC_SET_TIMER` (undocumented).
     SetTimer {
         /// Target cooker.
-        cooker: CookerRef,
+        cooker: DeviceRef,
         /// Timer in seconds.
         timer: u32,
     },
     /// `CMD_APC_SET_TEMPERATURE_UNIT`: the display unit only.
     SetTemperatureUnit {
         /// Target cooker.
-        cooker: CookerRef,
+        cooker: DeviceRef,
         /// New display unit.
         unit: TemperatureUnit,
     },
 }
 
-pub use crate::wire::device::CookerRef;
+pub use crate::wire::device::DeviceRef;
 
 /// The wire name of each command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -140,7 +140,7 @@ impl ApcCommand {
     }
 
     /// The cooker this command addresses.
-    pub fn cooker(&self) -> &CookerRef {
+    pub fn cooker(&self) -> &DeviceRef {
         match self {
             Self::Start { cooker, .. }
             | Self::Stop { cooker }
@@ -153,7 +153,7 @@ impl ApcCommand {
     pub(crate) fn flat_payload(&self) -> FlatPayload {
         let cooker = self.cooker();
         let mut payload = FlatPayload {
-            cooker_id: cooker.cooker_id.clone(),
+            cooker_id: cooker.cloud_id.to_string(),
             device_type: Some(cooker.device_type.clone()),
             ..FlatPayload::default()
         };
@@ -206,9 +206,9 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    fn cooker() -> CookerRef {
-        CookerRef {
-            cooker_id: "A7COOKERID000000000001".into(),
+    fn cooker() -> DeviceRef {
+        DeviceRef {
+            cloud_id: "A7COOKERID000000000001".into(),
             device_type: DeviceType::new("a7"),
         }
     }

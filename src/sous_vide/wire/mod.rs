@@ -13,6 +13,7 @@ pub use gen2::*;
 pub use gen3::*;
 pub(crate) use single_pass::parse_state_frame;
 
+use crate::ids::CloudId;
 use crate::wire::device::{DeviceType, Generation};
 use crate::wire::payload::{payload_of, ProtocolError};
 use serde::Deserialize;
@@ -23,7 +24,7 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApcStateEvent {
     /// The cooker.
-    pub cooker_id: String,
+    pub cloud_id: CloudId,
     /// Its type; missing in some captures (then the device list's type applies).
     pub device_type: Option<DeviceType>,
     /// The generation-specific body.
@@ -96,7 +97,7 @@ impl ApcStateEvent {
         #[derive(Deserialize)]
         struct Header<'a> {
             #[serde(rename = "cookerId")]
-            cooker_id: String,
+            cloud_id: CloudId,
             #[serde(default, rename = "type")]
             device_type: Option<DeviceType>,
             #[serde(borrow)]
@@ -111,7 +112,7 @@ impl ApcStateEvent {
                 }
             })?;
         Ok(Self {
-            cooker_id: header.cooker_id,
+            cloud_id: header.cloud_id,
             device_type: header.device_type,
             state,
         })

@@ -12,6 +12,7 @@
 //! in the envelope) it gives up and the general path decides, errors included.
 
 use super::{A3State, ApcState, ApcStateEvent, Gen2State, Gen3State};
+use crate::ids::CloudId;
 use crate::wire::device::{DeviceType, Generation};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use std::fmt;
@@ -83,12 +84,12 @@ impl<'de> Visitor<'de> for PayloadSeed {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ApcStateEvent, A::Error> {
-        let mut cooker_id: Option<String> = None;
+        let mut cloud_id: Option<CloudId> = None;
         let mut device_type: Option<DeviceType> = None;
         let mut state = None;
         while let Some(key) = map.next_key::<&'de str>()? {
             match key {
-                "cookerId" if cooker_id.is_none() => cooker_id = Some(map.next_value()?),
+                "cookerId" if cloud_id.is_none() => cloud_id = Some(map.next_value()?),
                 "type" if device_type.is_none() && state.is_none() => {
                     device_type = Some(
                         map.next_value::<Option<DeviceType>>()?
@@ -114,9 +115,9 @@ impl<'de> Visitor<'de> for PayloadSeed {
                 }
             }
         }
-        match (cooker_id, state) {
-            (Some(cooker_id), Some(state)) if state.has_landmarks() => Ok(ApcStateEvent {
-                cooker_id,
+        match (cloud_id, state) {
+            (Some(cloud_id), Some(state)) if state.has_landmarks() => Ok(ApcStateEvent {
+                cloud_id,
                 device_type,
                 state,
             }),
