@@ -187,6 +187,7 @@ where
         eprintln!("anova2mqtt: logging: {e:#}");
         return ExitCode::from(EXIT_CONFIG);
     }
+    crate::descriptors::raise_and_log();
     let runtime = match runtime() {
         Ok(r) => r,
         Err(e) => {

@@ -31,6 +31,7 @@ pub mod config;
 pub mod daemon;
 mod deadlines;
 pub mod demo;
+pub mod descriptors;
 pub mod homeassistant;
 pub mod http;
 pub mod ids;

@@ -49,7 +49,7 @@ struct QueueLabel {
 /// `{reason="…"}`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabel {
-    /// Why a stream client was disconnected.
+    /// Why a stream client was disconnected, or an HTTP connection refused or closed.
     reason: &'static str,
 }
 
@@ -108,6 +108,9 @@ pub struct Metrics {
     http_responses: Family<CodeLabel, Counter>,
     stream_clients: Gauge,
     stream_clients_dropped: Family<ReasonLabel, Counter>,
+    http_connections: Gauge,
+    http_connections_refused: Family<ReasonLabel, Counter>,
+    http_connections_closed: Family<ReasonLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -138,6 +141,9 @@ impl Metrics {
         let http_responses = Family::<CodeLabel, Counter>::default();
         let stream_clients = Gauge::default();
         let stream_clients_dropped = Family::<ReasonLabel, Counter>::default();
+        let http_connections = Gauge::default();
+        let http_connections_refused = Family::<ReasonLabel, Counter>::default();
+        let http_connections_closed = Family::<ReasonLabel, Counter>::default();
 
         registry.register(
             "build",
@@ -204,6 +210,24 @@ impl Metrics {
             "Stream clients disconnected by the bridge, by reason",
             stream_clients_dropped.clone(),
         );
+        registry.register(
+            "http_connections",
+            "Open connections to the local HTTP API (stream clients not counted)",
+            http_connections.clone(),
+        );
+        registry.register(
+            "http_connections_refused",
+            "Connections to the local HTTP API refused at once, by reason (limit: every \
+             connection was in a request; descriptors: the process ran out of file descriptors)",
+            http_connections_refused.clone(),
+        );
+        registry.register(
+            "http_connections_closed",
+            "Connections to the local HTTP API closed by the bridge, by reason (evicted: the \
+             longest idle one, to make room; header_timeout: no complete request in time; \
+             write_timeout: the client stopped reading)",
+            http_connections_closed.clone(),
+        );
         Self {
             registry,
             cloud_connected,
@@ -218,6 +242,9 @@ impl Metrics {
             http_responses,
             stream_clients,
             stream_clients_dropped,
+            http_connections,
+            http_connections_refused,
+            http_connections_closed,
         }
     }
 
@@ -287,10 +314,31 @@ impl Metrics {
             .inc();
     }
 
+    /// Connections open to the HTTP API.
+    pub(crate) fn http_connections(&self, open: usize) {
+        self.http_connections
+            .set(i64::try_from(open).unwrap_or(i64::MAX));
+    }
+
+    /// A connection to the HTTP API was refused at once (`reason`: `limit`, `descriptors`).
+    pub(crate) fn http_connection_refused(&self, reason: &'static str) {
+        self.http_connections_refused
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
+    }
+
+    /// The bridge closed a connection to the HTTP API (`reason`: `evicted`,
+    /// `header_timeout`, `write_timeout`).
+    pub(crate) fn http_connection_closed(&self, reason: &'static str) {
+        self.http_connections_closed
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
+    }
+
     /// The whole exposition: the daemon-wide metrics, then one series per device from
     /// `devices` (the JSON array of `ApiRequest::Devices`; `None` when the main loop did not
     /// answer, which leaves the device series out rather than failing the scrape).
-    pub(crate) fn render(&self, devices: Option<&Value>) -> String {
+    pub fn render(&self, devices: Option<&Value>) -> String {
         let mut out = String::with_capacity(4096);
         // Writing into a String cannot fail; the Results only exist for other writers.
         let _ = text::encode_registry(&mut out, &self.registry);

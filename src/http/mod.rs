@@ -23,6 +23,8 @@ mod error;
 #[cfg(fuzzing)]
 pub mod fuzzing;
 mod healthcheck;
+mod io;
+mod listener;
 mod ratelimit;
 mod rest;
 mod stream;
@@ -42,7 +44,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use error::ApiError;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,6 +84,15 @@ pub struct Settings {
     pub max_pending_commands: usize,
     /// After shutdown, how long requests in flight may still finish.
     pub shutdown_grace: Duration,
+    /// Connections open at once (stream clients not counted: they have their own slots).
+    /// When all are open, a new one closes the longest idle; when all are in a request, it
+    /// is refused at once with `503`.
+    pub max_connections: usize,
+    /// How long a connection has to send a request's headers, from when it opened or its
+    /// previous response was written; also how long a keep-alive connection may stay idle.
+    pub header_timeout: Duration,
+    /// A client that takes nothing of a response for this long is disconnected.
+    pub write_timeout: Duration,
 }
 
 impl Settings {
@@ -105,6 +116,9 @@ impl Settings {
             stream_rate: RateLimit::default(),
             max_pending_commands: 8,
             shutdown_grace: Duration::from_secs(3),
+            max_connections: crate::descriptors::http_connection_budget(),
+            header_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -181,22 +195,35 @@ pub async fn serve(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!("HTTP API and web page on http://{addr}/");
     }
-    let signal = {
-        let stop = stop.clone();
-        async move {
-            shutdown.await;
-            stop.cancel();
-        }
+    let limits = listener::Limits {
+        max_connections: app.settings.max_connections,
+        header_timeout: app.settings.header_timeout,
+        write_timeout: app.settings.write_timeout,
     };
-    let server = axum::serve(listener, router(app.clone())).with_graceful_shutdown(signal);
-    let result = tokio::select! {
-        result = server.into_future() => result,
-        // A command may wait many seconds for its confirmation; shutdown does not.
-        () = async { stop.cancelled().await; tokio::time::sleep(grace).await } => Ok(()),
-    };
+    let connections = TaskTracker::new();
+    let accept = listener::accept_loop(
+        listener,
+        router(app.clone()),
+        limits,
+        app.handle.metrics().clone(),
+        connections.clone(),
+        stop.clone(),
+    );
+    tokio::select! {
+        () = accept => {}
+        () = shutdown => stop.cancel(),
+    }
+    stop.cancel();
+    // Requests in flight may finish (a command may wait many seconds for its confirmation;
+    // shutdown does not), and stream clients get their close frame.
+    connections.close();
     app.tasks.close();
-    let _ = tokio::time::timeout(grace, app.tasks.wait()).await;
-    result
+    let _ = tokio::time::timeout(grace, async {
+        connections.wait().await;
+        app.tasks.wait().await;
+    })
+    .await;
+    Ok(())
 }
 
 /// Every route. `/healthz` and the page are public; `/api/v1/stream` checks its own token

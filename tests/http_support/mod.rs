@@ -52,6 +52,13 @@ pub struct FakeState {
     parked: Vec<ApiRequest>,
 }
 
+impl FakeState {
+    /// Requests the fake main loop holds without answering.
+    pub fn parked_requests(&self) -> usize {
+        self.parked.len()
+    }
+}
+
 /// Two cookers (an `a7` cooking, an idle `pro`) and an oven preheating: the contract's
 /// state fields (interface §3.1, §5.1).
 pub fn fake_devices() -> Value {
