@@ -282,6 +282,12 @@ impl Harness {
     /// `id`, and whether a cloud command went out.
     fn feed(&mut self, input: Input, id: Option<&str>) -> (Vec<Option<String>>, bool) {
         let outputs = self.driver.input(input);
+        // The online count is kept as devices change, not counted: it must match a count.
+        let views = self.driver.bridge.device_views();
+        let counted = views
+            .as_array()
+            .map_or(0, |all| all.iter().filter(|d| d["online"] == true).count());
+        assert_eq!(self.driver.bridge.health().online, counted, "online count drifted");
         let mut codes = Vec::new();
         let mut sent = false;
         for output in outputs {

@@ -284,7 +284,10 @@ impl Bridge {
             requests::check_payload(payload)
                 .and_then(|()| BridgeOp::parse(op))
                 .map(|op| match op {
-                    BridgeOp::HealthCheck => self.health(now),
+                    BridgeOp::HealthCheck => {
+                        let uptime_s = (now.wall - self.started_at).whole_seconds().max(0);
+                        serde_json::to_value(self.health().check(uptime_s)).unwrap_or(Value::Null)
+                    }
                     BridgeOp::Republish => {
                         self.republish_all(now);
                         // `cookers` is what earlier releases answered (it counted ovens
@@ -305,19 +308,5 @@ impl Bridge {
         };
         let response = Response { id, outcome };
         self.out.publish(topic, response.to_json(), false);
-    }
-
-    pub(super) fn health(&self, now: Now) -> Value {
-        let shown = self.link_shown_up();
-        json!({
-            "healthy": self.link.up() && self.out.mqtt_connected,
-            "cloud": self.link.status.as_str(),
-            "mqtt": if self.out.mqtt_connected { "connected" } else { "disconnected" },
-            "devices": self.devices.len(),
-            "online": self.devices.values().filter(|d| d.available(shown)).count(),
-            "uptime_s": (now.wall - self.started_at).whole_seconds().max(0),
-            "reconnects": self.link.reconnects,
-            "last_error": self.link.last_error,
-        })
     }
 }

@@ -2,24 +2,36 @@
 //! `last_error`, and the bridge events of §3.
 
 use crate::cloud::LinkState;
+use serde::{Serialize, Serializer};
 
 /// The cloud link as `bridge/info` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CloudStatus {
+pub enum CloudStatus {
+    /// Not connected yet, or reconnecting.
     Connecting,
+    /// The cloud talks to us.
     Connected,
+    /// The cloud refuses the token (kept while we retry).
     AuthFailed,
+    /// The link dropped; a reconnect waits.
     Disconnected,
 }
 
 impl CloudStatus {
-    pub(crate) fn as_str(self) -> &'static str {
+    /// The name `bridge/info`, the health check and `/healthz` use.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Connecting => "connecting",
             Self::Connected => "connected",
             Self::AuthFailed => "auth_failed",
             Self::Disconnected => "disconnected",
         }
+    }
+}
+
+impl Serialize for CloudStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 

@@ -16,6 +16,7 @@
 mod appliance;
 mod backlog;
 mod discovery;
+mod health;
 mod inbound;
 mod io;
 mod link;
@@ -28,7 +29,9 @@ mod timers;
 #[cfg(test)]
 mod tests;
 
+pub use health::Health;
 pub use io::{ApiTicket, Input, Now, Origin, Output, Publish, Qos, Ticket};
+pub use link::CloudStatus;
 pub use machine::{MAX_QUEUED, STATE_REFRESH};
 
 use crate::appliance::DeviceInfo;
@@ -143,7 +146,7 @@ pub struct BridgeConfig {
 /// messages are made only when someone listens.
 ///
 /// **Queries** ([`device_views`](Self::device_views), [`device_view`](Self::device_view),
-/// [`device_history`](Self::device_history), [`health_summary`](Self::health_summary),
+/// [`device_history`](Self::device_history), [`health`](Self::health),
 /// [`has_device`](Self::has_device), …) read the bridge at any time and change nothing.
 ///
 /// At the end, [`shutdown`](Self::shutdown) queues the last publishes (every device
@@ -160,6 +163,9 @@ pub struct Bridge {
     devices: BTreeMap<TopicId, Appliance>,
     /// Cloud id → topic id.
     ids: HashMap<CloudId, TopicId>,
+    /// Devices that are available while the link is shown up (the online count of
+    /// [`Health`], kept as devices change instead of counted by a walk).
+    reachable: usize,
     link: Link,
     /// The cloud's device list has arrived at least once.
     synced: bool,
@@ -197,6 +203,7 @@ impl Bridge {
             started_at: now.wall,
             devices: BTreeMap::new(),
             ids: HashMap::new(),
+            reachable: 0,
             link: Link::new(),
             synced: false,
             discovery: DiscoveryBook::default(),
@@ -278,19 +285,6 @@ impl Bridge {
         self.devices.contains_key(id)
     }
 
-    /// The cloud link as `bridge/info` names it, whether the broker is connected, and how many
-    /// devices are known and available: what `/healthz` reports.
-    pub fn health_summary(&self) -> (&'static str, bool, usize, usize) {
-        let shown = self.link_shown_up();
-        let online = self.devices.values().filter(|d| d.available(shown)).count();
-        (
-            self.link.status.as_str(),
-            self.out.mqtt_connected,
-            self.devices.len(),
-            online,
-        )
-    }
-
     /// One device as the API shows it; `None` for an unknown topic id.
     pub fn device_view(&self, id: &TopicId) -> Option<Value> {
         let shown = self.link_shown_up();
@@ -302,21 +296,9 @@ impl Bridge {
         self.devices.get(id).map(Appliance::history)
     }
 
-    /// A one-line status for systemd's `STATUS=`.
+    /// A one-line status for systemd's `STATUS=` ([`Health::status_line`]).
     pub fn status_line(&self) -> String {
-        let shown = self.link_shown_up();
-        let online = self.devices.values().filter(|d| d.available(shown)).count();
-        format!(
-            "cloud {}, broker {}, {} device(s), {} online",
-            self.link.status.as_str(),
-            if self.out.mqtt_connected {
-                "connected"
-            } else {
-                "disconnected"
-            },
-            self.devices.len(),
-            online
-        )
+        self.health().status_line()
     }
 
     /// Feeds one input.
@@ -349,6 +331,10 @@ impl Bridge {
             Input::Tick => {}
         }
         self.run_due(now);
+        // The unit tests check after every input that the kept online count is the counted
+        // one (`health` asserts it under `cfg(test)`).
+        #[cfg(test)]
+        let _ = self.health();
     }
 
     /// Everything to publish before the daemon stops: every device's availability
@@ -426,8 +412,14 @@ impl Bridge {
             settings: &self.settings,
         };
         let device = self.devices.get_mut(id)?;
+        let was_reachable = device.available(true);
         let result = f(device, ctx, &mut self.out);
         let next = device.next_deadline(&self.settings, self.out.mqtt_connected);
+        match (was_reachable, device.available(true)) {
+            (false, true) => self.reachable += 1,
+            (true, false) => self.reachable -= 1,
+            _ => {}
+        }
         self.deadlines.set(id, next);
         Some(result)
     }
@@ -549,6 +541,10 @@ impl Bridge {
                 if device.fits(&info) {
                     device.rename(info, &self.settings);
                 } else {
+                    // Made anew, without a state: not reachable until it pushes one.
+                    if device.available(true) {
+                        self.reachable -= 1;
+                    }
                     *device = Appliance::new(info, existing.clone(), &self.settings);
                 }
             }
@@ -599,7 +595,9 @@ impl Bridge {
         tracing::info!(device = %id, "device removed from the account");
         self.with_device(now, &id, |d, ctx, out| d.on_removed(ctx, out));
         self.remove_retained(&id);
-        self.devices.remove(&id);
+        if self.devices.remove(&id).is_some_and(|d| d.available(true)) {
+            self.reachable -= 1;
+        }
         self.backlog.remove(&id);
         self.deadlines.set(&id, None);
         let mut extra = Map::new();

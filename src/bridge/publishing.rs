@@ -5,24 +5,23 @@
 use super::backlog::Bulk;
 use super::discovery::{other_mode, BRIDGE_NODE};
 use super::io::Now;
-use super::machine::rfc3339;
 use super::timers::Timer;
 use super::Bridge;
 use crate::homeassistant::{self, DiscoveryContext};
 use crate::ids::TopicId;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 impl Bridge {
     pub(super) fn publish_info(&mut self, force: bool) {
-        let info = json!({
-            "version": self.config.version,
-            "started_at": rfc3339(self.started_at),
-            "cloud": self.link.status.as_str(),
-            "devices": self.devices.len(),
-            "reconnects": self.link.reconnects,
-            "last_error": self.link.last_error,
-        })
-        .to_string();
+        let health = self.health();
+        let info = match serde_json::to_string(&health.info(&self.config.version, self.started_at))
+        {
+            Ok(info) => info,
+            Err(e) => {
+                tracing::error!("bridge/info not published: {e}");
+                return;
+            }
+        };
         if force || self.last_info.as_deref() != Some(info.as_str()) {
             self.out.stream("bridge", None, "info", &info);
             self.last_info = Some(info.clone());

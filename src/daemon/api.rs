@@ -44,12 +44,12 @@ impl Api {
                 let _ = reply.send(bridge.device_history(&TopicId::from(id)));
             }
             ApiRequest::Health { reply } => {
-                let (cloud, mqtt_connected, devices, online) = bridge.health_summary();
+                let health = bridge.health();
                 let _ = reply.send(Health {
-                    cloud: cloud.to_owned(),
-                    mqtt_connected,
-                    devices,
-                    online,
+                    cloud: health.cloud.as_str().to_owned(),
+                    mqtt_connected: health.broker_connected,
+                    devices: health.devices,
+                    online: health.online,
                 });
             }
             ApiRequest::Command {
