@@ -676,7 +676,7 @@ print("valid; instances and", examples, "examples match")
 /// by the bridge's real command parser.
 #[test]
 fn the_openapi_command_examples_are_valid_cooker_commands() {
-    let doc: Value = serde_json::from_str(anova2mqtt::http::OPENAPI).unwrap();
+    let doc: Value = serde_json::from_str(anova2mqtt::http::openapi_document()).unwrap();
     let mut examples: Vec<Value> = doc["components"]["schemas"]["CookerCommand"]["examples"]
         .as_array()
         .unwrap()

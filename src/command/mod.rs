@@ -4,6 +4,7 @@
 
 mod error;
 mod food;
+pub mod keys;
 mod request;
 mod response;
 mod values;

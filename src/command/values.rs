@@ -74,6 +74,20 @@ impl Food {
         Food::Vegetables,
     ];
 
+    /// What the food covers, for people and language models choosing one.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Food::Poultry => "chicken, turkey, duck and other birds",
+            Food::GroundMeat => "minced meat of any animal: burgers, sausages, meatballs",
+            Food::Pork => "whole cuts of pork",
+            Food::Beef => "whole cuts of beef: steaks, roasts",
+            Food::Lamb => "whole cuts of lamb",
+            Food::Fish => "fish and seafood",
+            Food::Eggs => "eggs in the shell",
+            Food::Vegetables => "vegetables and fruit",
+        }
+    }
+
     /// The key used in commands.
     pub fn as_str(self) -> &'static str {
         match self {

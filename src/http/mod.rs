@@ -25,6 +25,7 @@ pub mod fuzzing;
 mod healthcheck;
 mod io;
 mod listener;
+mod openapi;
 mod ratelimit;
 mod rest;
 mod stream;
@@ -32,8 +33,8 @@ mod upgrade;
 
 pub use backend::{ApiHandle, ApiRequest, CommandReply, Health, StreamItem};
 pub use healthcheck::healthcheck;
+pub use openapi::document as openapi_document;
 pub use ratelimit::RateLimit;
-pub use rest::OPENAPI;
 
 use crate::config::{Config, HttpConfig};
 use auth::{Auth, Presented};

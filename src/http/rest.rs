@@ -11,9 +11,6 @@ use axum::response::Response;
 use serde_json::json;
 use std::sync::Arc;
 
-/// The OpenAPI 3.1 description of this API.
-pub const OPENAPI: &str = include_str!("openapi.json");
-
 /// The web page, one file with its styles and script.
 const PAGE: &str = include_str!("page.html");
 
@@ -241,7 +238,7 @@ pub(super) fn command_id(payload: &[u8]) -> Option<serde_json::Value> {
 
 /// `GET /api/v1/openapi.json`.
 pub(crate) async fn openapi() -> Response {
-    json_response(StatusCode::OK, OPENAPI)
+    json_response(StatusCode::OK, super::openapi::document())
 }
 
 /// `GET /`: the web page. It holds no data and needs no token: its script asks for the token

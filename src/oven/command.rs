@@ -1,49 +1,25 @@
 //! An oven command: the keys of `interface.md` §5.2, read from a command object or from the
 //! plain payload of `<id>/set/<key>`. Reading only checks that each value is well formed;
 //! ranges and the oven's rules are checked when the command is planned (`validate`).
+//!
+//! The keys are two tables (`command::keys`): [`STAGE_KEYS`], the keys of one stage (the top
+//! level of a one-stage cook, or an entry of `stages`), and [`KEYS`], the rest. The parser,
+//! the OpenAPI document and the MCP tools all read them.
 
-use super::wire::{Elements, TimerStart};
-use crate::command::{
-    describe, json_number, merge_mode, parse_cook, parse_display_unit, parse_food, parse_mode,
-    parse_temperature, parse_timer, round2, CommandError, ErrorCode, Food, Temperature,
+use super::limits::OvenGeneration;
+use super::limits::{
+    DRY_C, PROBE_C, PROOFING_MAX_C, WET_C, WET_MAX_WITHOUT_STEAM_C, WET_MAX_WITH_STEAM_C,
 };
-use crate::wire::TemperatureUnit;
-use serde_json::{Map, Value};
-
 use super::state::TemperatureMode;
+use super::wire::{Elements, TimerStart};
+use crate::command::keys::{self, find, Key, Plain, Role};
+use crate::command::{
+    describe, merge_mode, parse_cook, parse_display_unit, parse_food, parse_mode,
+    parse_temperature, parse_timer, trim, CommandError, ErrorCode, Temperature,
+};
+use serde_json::{json, Map, Value};
 
-/// The command keys of an oven, for error messages.
-pub const KEYS: [&str; 16] = [
-    "cook",
-    "mode",
-    "temperature_mode",
-    "target_temperature",
-    "steam",
-    "elements",
-    "fan",
-    "timer",
-    "timer_start",
-    "probe_target",
-    "title",
-    "stages",
-    "display_unit",
-    "food",
-    "id",
-    "transaction",
-];
-
-/// The keys of one stage (the top level of a one-stage cook, or an entry of `stages`).
-pub const STAGE_KEYS: [&str; 9] = [
-    "temperature_mode",
-    "target_temperature",
-    "steam",
-    "elements",
-    "fan",
-    "timer",
-    "timer_start",
-    "probe_target",
-    "title",
-];
+pub use super::changes::{element_names, timer_start_name, OvenChanges, StageChanges};
 
 /// The most stages one cook may have. The app builds a handful; the bound keeps a command and
 /// its start payload small.
@@ -52,202 +28,269 @@ pub const MAX_STAGES: usize = 10;
 /// The longest stage title accepted.
 const MAX_TITLE_CHARS: usize = 60;
 
-/// What one stage asks for; every key optional (the rest comes from pending values and
-/// defaults when the cook starts).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct StageChanges {
-    /// The bulb the stage controls.
-    pub temperature_mode: Option<TemperatureMode>,
-    /// The bulb's target.
-    pub target_temperature: Option<Temperature>,
-    /// Steam, 0–100 %.
-    pub steam: Option<u8>,
-    /// Elements.
-    pub elements: Option<Elements>,
-    /// Fan, 0–100.
-    pub fan: Option<u8>,
-    /// Timer, seconds (0 = none).
-    pub timer: Option<u32>,
-    /// When the timer starts.
-    pub timer_start: Option<TimerStart>,
-    /// Probe target; `Some(None)` clears it.
-    pub probe_target: Option<Option<Temperature>>,
-    /// Title.
-    pub title: Option<String>,
+/// Said of every key that changes a cook: an oven takes no change to a running cook from a
+/// Personal Access Token, so the bridge starts it again.
+const RESTARTS: &str = "While a cook runs, changing it restarts the cook with a complete new \
+    start command (the response says so in `warnings`); while idle it becomes the pending value \
+    the next start uses.";
+
+/// The keys of one stage.
+pub static STAGE_KEYS: &[Key<StageChanges>] = &[
+    Key::new(
+        "temperature_mode",
+        Role::Cook,
+        || {
+            keys::described(
+                json!({"type": "string", "enum": ["dry", "wet"]}),
+                "Which bulb the stage controls: dry (the air temperature: roasting, baking) or \
+                 wet (the wet-bulb temperature: the oven's sous-vide mode, for food in bags or \
+                 gentle cooking with steam).",
+            )
+        },
+        |s, key, v| keys::set(&mut s.temperature_mode, parse_temperature_mode(key, v)),
+    ),
+    Key::new(
+        "target_temperature",
+        Role::Cook,
+        || {
+            keys::temperature(format!(
+                "The controlled bulb's target, in °C (or a text with a unit, such as \"400F\"): \
+                 dry {}–{} °C; wet {}–{} °C, at most {} °C without steam and {} °C with. {RESTARTS}",
+                trim(DRY_C.0),
+                trim(DRY_C.1),
+                trim(WET_C.0),
+                trim(WET_C.1),
+                trim(WET_MAX_WITHOUT_STEAM_C),
+                trim(WET_MAX_WITH_STEAM_C),
+            ))
+        },
+        |s, key, v| keys::set(&mut s.target_temperature, parse_temperature(key, v)),
+    ),
+    Key::new(
+        "steam",
+        Role::Cook,
+        || {
+            keys::described(
+                json!({"type": "number", "minimum": 0, "maximum": 100}),
+                "Steam, 0–100: the relative humidity in % below 100 °C, the steam percentage \
+                 from 100 °C; 0 = off.",
+            )
+        },
+        |s, key, v| keys::set(&mut s.steam, parse_steam(key, v)),
+    ),
+    Key::new(
+        "elements",
+        Role::Cook,
+        || {
+            keys::described(
+                json!({"oneOf": [
+                    {
+                        "type": "array",
+                        "items": {"type": "string", "enum": ["top", "bottom", "rear"]},
+                        "minItems": 1,
+                        "uniqueItems": true
+                    },
+                    {"type": "string", "description": "comma-separated: \"top,rear\""}
+                ]}),
+                format!(
+                    "The heating elements that are on: top, bottom, rear (at least one; a \
+                     Precision Oven 1.0 takes at most two). The bottom element alone heats to \
+                     {} °C on a Precision Oven 1.0 and {} °C on a 2.0. Rear alone is the usual \
+                     choice for even roasting.",
+                    trim(OvenGeneration::V1.bottom_only_max_c()),
+                    trim(OvenGeneration::V2.bottom_only_max_c()),
+                ),
+            )
+        },
+        |s, key, v| keys::set(&mut s.elements, parse_elements(key, v)),
+    ),
+    Key::new(
+        "fan",
+        Role::Cook,
+        || {
+            keys::described(
+                json!({"oneOf": [
+                    {"type": "string", "enum": ["off", "low", "medium", "high"]},
+                    {"type": "number", "minimum": 0, "maximum": 100}
+                ]}),
+                format!(
+                    "Fan speed: off, low, medium, high, or 0–100. Off only for proofing (dry \
+                     bulb, bottom element alone, at most {} °C).",
+                    trim(PROOFING_MAX_C)
+                ),
+            )
+        },
+        |s, key, v| keys::set(&mut s.fan, parse_fan(key, v)),
+    ),
+    Key::new(
+        "timer",
+        Role::Cook,
+        || {
+            keys::timer(
+                "The stage's timer: minutes as a number (90) or a duration (\"1h30m\"); a stage \
+                 ends on its timer or on its probe target, not both.",
+            )
+        },
+        |s, key, v| keys::set(&mut s.timer, parse_timer(key, v)),
+    ),
+    Key::new(
+        "timer_start",
+        Role::Cook,
+        || {
+            keys::described(
+                json!({"type": "string", "enum":
+                    ["immediately", "when_preheated", "on_food_detected", "manually"]}),
+                "When the stage's timer starts: immediately, when_preheated (once the oven is at \
+                 temperature), on_food_detected (food seen by the camera of a Precision Oven \
+                 2.0) or manually (from the oven or the app).",
+            )
+        },
+        |s, key, v| keys::set(&mut s.timer_start, parse_timer_start(key, v)),
+    ),
+    Key::new(
+        "probe_target",
+        Role::Cook,
+        || {
+            keys::described(
+                json!({"type": "number", "minimum": 0, "maximum": PROBE_C.1}),
+                format!(
+                    "End the stage when the food probe reaches this temperature, °C ({}–{}); 0 \
+                     clears it. It replaces a timer: a stage ends on one or the other. With \
+                     `food`, it must be at least the food's safe minimum.",
+                    trim(PROBE_C.0),
+                    trim(PROBE_C.1)
+                ),
+            )
+        },
+        |s, key, v| keys::set(&mut s.probe_target, parse_probe(key, v)),
+    ),
+    Key::new(
+        "title",
+        Role::Cook,
+        || {
+            keys::described(
+                json!({"type": "string", "maxLength": MAX_TITLE_CHARS}),
+                "A name for the stage, shown as `stage_title` in the state.",
+            )
+        },
+        |s, key, v| keys::set(&mut s.title, parse_title(key, v)),
+    ),
+];
+
+/// An oven command while it is read: the changes, and `mode` until it is merged into `cook`.
+#[derive(Debug, Default)]
+pub struct Draft {
+    changes: OvenChanges,
+    mode: Option<bool>,
 }
 
-impl StageChanges {
-    /// True when no key is given.
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
+/// The keys of an oven command besides [`STAGE_KEYS`].
+pub static KEYS: &[Key<Draft>] = &[
+    Key::new(
+        "cook",
+        Role::Action,
+        || {
+            keys::cook(
+                "true starts a cook with the keys of this command (else the pending ones); \
+                 false stops the running cook.",
+            )
+        },
+        |d, _, v| keys::set(&mut d.changes.cook, parse_cook(v)),
+    ),
+    Key::new(
+        "mode",
+        Role::Action,
+        || keys::mode("The same as `cook`, in a thermostat's words: heat starts, off stops."),
+        |d, _, v| keys::set(&mut d.mode, parse_mode(v)),
+    ),
+    Key::new(
+        "stages",
+        Role::Cook,
+        || {
+            json!({
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_STAGES,
+                "items": stage_schema(),
+                "description": format!(
+                    "A multi-stage cook, run in order (1 to {MAX_STAGES} stages), each an object \
+                     with the stage keys ({}). Give the stage keys either here or at the top \
+                     level (a one-stage cook), not both. {RESTARTS}",
+                    STAGE_KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+                ),
+            })
+        },
+        |d: &mut Draft, _, v| keys::set(&mut d.changes.stages, parse_stages(v)),
+    )
+    .plain_json(),
+    Key::new(
+        "display_unit",
+        Role::Setting,
+        || {
+            keys::display_unit(
+                "The unit the oven's own display shows. Commands and state are always °C.",
+            )
+        },
+        |d, _, v| keys::set(&mut d.changes.display_unit, parse_display_unit(v)),
+    ),
+    Key::new(
+        "food",
+        Role::Qualifier,
+        || keys::food(" of a wet (sous-vide) cook and of `probe_target`"),
+        |d, _, v| {
+            d.changes.food = parse_food(v)?;
+            Ok(())
+        },
+    ),
+];
 
-    /// `self` with the keys `over` gives laid over it. A stage ends on its timer or on its
-    /// probe, so a probe target given alone replaces an earlier timer, and a timer given alone
-    /// replaces an earlier probe target.
-    pub fn overlaid(&self, over: &StageChanges) -> StageChanges {
-        let probe_given = matches!(over.probe_target, Some(Some(_)));
-        let timer_given = over.timer.is_some_and(|t| t > 0);
-        let base = StageChanges {
-            timer: if probe_given && over.timer.is_none() {
-                None
-            } else {
-                self.timer
-            },
-            probe_target: if timer_given && over.probe_target.is_none() {
-                None
-            } else {
-                self.probe_target
-            },
-            ..self.clone()
-        };
-        let this = &base;
-        StageChanges {
-            temperature_mode: over.temperature_mode.or(this.temperature_mode),
-            target_temperature: over.target_temperature.or(this.target_temperature),
-            steam: over.steam.or(this.steam),
-            elements: over.elements.or(this.elements),
-            fan: over.fan.or(this.fan),
-            timer: over.timer.or(this.timer),
-            timer_start: over.timer_start.or(this.timer_start),
-            probe_target: over.probe_target.or(this.probe_target),
-            title: over.title.clone().or_else(|| this.title.clone()),
-        }
-    }
-
-    /// The stage as the response echoes it: °C, seconds, words.
-    pub fn echo(&self, map: &mut Map<String, Value>) {
-        if let Some(mode) = self.temperature_mode {
-            map.insert("temperature_mode".into(), Value::from(mode.as_str()));
-        }
-        if let Some(t) = self.target_temperature {
-            map.insert(
-                "target_temperature".into(),
-                json_number(round2(t.celsius())),
-            );
-        }
-        if let Some(steam) = self.steam {
-            map.insert("steam".into(), Value::from(steam));
-        }
-        if let Some(e) = self.elements {
-            map.insert("elements".into(), Value::from(element_names(e)));
-        }
-        if let Some(fan) = self.fan {
-            map.insert("fan".into(), Value::from(fan));
-        }
-        if let Some(timer) = self.timer {
-            map.insert("timer".into(), Value::from(timer));
-        }
-        if let Some(start) = self.timer_start {
-            map.insert("timer_start".into(), Value::from(timer_start_name(start)));
-        }
-        if let Some(probe) = self.probe_target {
-            let value = probe.map_or(Value::from(0), |p| json_number(round2(p.celsius())));
-            map.insert("probe_target".into(), value);
-        }
-        if let Some(title) = &self.title {
-            map.insert("title".into(), Value::from(title.as_str()));
-        }
-    }
-}
-
-/// What an oven command asks for.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct OvenChanges {
-    /// Start (`true`) or stop (`false`); `mode` maps here too.
-    pub cook: Option<bool>,
-    /// The keys of a one-stage cook, given at the top level.
-    pub stage: StageChanges,
-    /// A multi-stage cook.
-    pub stages: Option<Vec<StageChanges>>,
-    /// New display unit.
-    pub display_unit: Option<TemperatureUnit>,
-    /// Turns on the food-safety rules.
-    pub food: Option<Food>,
-}
-
-impl OvenChanges {
-    /// True when it changes nothing.
-    pub fn is_empty(&self) -> bool {
-        self.cook.is_none()
-            && self.stage.is_empty()
-            && self.stages.is_none()
-            && self.display_unit.is_none()
-    }
-
-    /// True when it changes what a cook does (a stage key or `stages`).
-    pub fn changes_cook(&self) -> bool {
-        !self.stage.is_empty() || self.stages.is_some()
-    }
-
-    /// The command as the response echoes it.
-    pub fn echo(&self) -> Map<String, Value> {
-        let mut map = Map::new();
-        if let Some(cook) = self.cook {
-            map.insert("cook".into(), Value::Bool(cook));
-        }
-        self.stage.echo(&mut map);
-        if let Some(stages) = &self.stages {
-            let list = stages
-                .iter()
-                .map(|s| {
-                    let mut m = Map::new();
-                    s.echo(&mut m);
-                    Value::Object(m)
-                })
-                .collect();
-            map.insert("stages".into(), Value::Array(list));
-        }
-        if let Some(unit) = self.display_unit {
-            map.insert("display_unit".into(), Value::from(unit.as_str()));
-        }
-        if let Some(food) = self.food {
-            map.insert("food".into(), Value::from(food.as_str()));
-        }
-        map
-    }
-
-    fn checked(self) -> Result<Self, CommandError> {
-        if self.is_empty() {
-            return Err(CommandError::invalid(
-                "the command does nothing: give cook, mode, a stage key, stages or display_unit",
-            ));
-        }
-        if self.stages.is_some() && !self.stage.is_empty() {
-            return Err(CommandError::invalid(
-                "give the stage keys either at the top level (one stage) or inside stages, not both",
-            ));
-        }
-        Ok(self)
-    }
-}
-
-/// The names of the elements that are on, in a fixed order.
-pub fn element_names(e: Elements) -> Vec<&'static str> {
-    [("top", e.top), ("bottom", e.bottom), ("rear", e.rear)]
-        .into_iter()
-        .filter_map(|(name, on)| on.then_some(name))
+/// Every key's name, for error messages.
+fn names() -> Vec<&'static str> {
+    KEYS.iter()
+        .map(|key| key.name)
+        .chain(STAGE_KEYS.iter().map(|key| key.name))
+        .chain(keys::ENVELOPE_KEYS)
         .collect()
 }
 
-/// The key's word for a timer start.
-pub fn timer_start_name(start: TimerStart) -> &'static str {
-    match start {
-        TimerStart::Immediately => "immediately",
-        TimerStart::WhenPreheated => "when_preheated",
-        TimerStart::Manually => "manually",
-        TimerStart::OnFoodDetected => "on_food_detected",
-    }
+fn stage_names() -> Vec<&'static str> {
+    STAGE_KEYS.iter().map(|key| key.name).collect()
 }
 
-fn unknown(key: &str, keys: &[&str]) -> CommandError {
-    CommandError::new(
-        ErrorCode::UnknownKey,
-        format!(
-            "unknown key {}; the keys are {}",
-            describe(&Value::String(key.to_owned())),
-            keys.join(", ")
-        ),
+/// The JSON Schema of one stage (`OvenStage` in the OpenAPI document).
+pub fn stage_schema() -> Value {
+    json!({
+        "title": "Oven stage",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": keys::properties(STAGE_KEYS),
+    })
+}
+
+/// The JSON Schema of an oven command object (`OvenCommand` in the OpenAPI document).
+pub fn schema() -> Value {
+    let mut properties = keys::properties(STAGE_KEYS);
+    properties.extend(keys::properties(KEYS));
+    keys::command_object(
+        "Oven command",
+        "A command for an Anova Precision Oven (models oven_v1, oven_v2), the same object as on \
+         `<base>/<id>/set`. Any of the keys; with `stages`, a multi-stage cook run in order. A \
+         Personal Access Token can only start, stop and set the unit of an oven, so every \
+         change to a running cook is sent as a complete new start: the cook restarts with the \
+         new settings, and the response says so in `warnings`. The response is ok only once \
+         the oven's state shows the cook as sent.",
+        properties,
+        json!([
+            {"cook": true, "temperature_mode": "dry", "target_temperature": 200,
+             "elements": ["bottom", "rear"], "fan": "high", "timer": "30m", "id": "roast-1"},
+            {"cook": true, "stages": [
+                {"title": "Sear", "temperature_mode": "dry", "target_temperature": 230,
+                 "elements": ["top", "rear"], "fan": "high", "timer": "10m"},
+                {"title": "Finish", "temperature_mode": "wet", "target_temperature": 56,
+                 "steam": 100, "timer": "45m", "timer_start": "when_preheated"}
+            ]},
+            {"cook": false}
+        ]),
     )
 }
 
@@ -377,29 +420,6 @@ fn parse_title(key: &str, value: &Value) -> Result<String, CommandError> {
     }
 }
 
-/// Reads one stage key into `stage`; `false` when `key` is not a stage key. `path` names the
-/// key in errors (`stages[2].fan`).
-fn read_stage_key(
-    stage: &mut StageChanges,
-    key: &str,
-    path: &str,
-    value: &Value,
-) -> Result<bool, CommandError> {
-    match key {
-        "temperature_mode" => stage.temperature_mode = Some(parse_temperature_mode(path, value)?),
-        "target_temperature" => stage.target_temperature = Some(parse_temperature(path, value)?),
-        "steam" => stage.steam = Some(parse_steam(path, value)?),
-        "elements" => stage.elements = Some(parse_elements(path, value)?),
-        "fan" => stage.fan = Some(parse_fan(path, value)?),
-        "timer" => stage.timer = Some(parse_timer(path, value)?),
-        "timer_start" => stage.timer_start = Some(parse_timer_start(path, value)?),
-        "probe_target" => stage.probe_target = Some(parse_probe(path, value)?),
-        "title" => stage.title = Some(parse_title(path, value)?),
-        _ => return Ok(false),
-    }
-    Ok(true)
-}
-
 fn parse_stages(value: &Value) -> Result<Vec<StageChanges>, CommandError> {
     let Value::Array(items) = value else {
         return Err(CommandError::invalid(format!(
@@ -428,63 +448,59 @@ fn parse_stages(value: &Value) -> Result<Vec<StageChanges>, CommandError> {
                 )));
             };
             let mut stage = StageChanges::default();
-            for (key, value) in fields {
-                let path = format!("stages[{}].{key}", i + 1);
-                if !read_stage_key(&mut stage, key, &path, value)? {
-                    return Err(unknown(&path, &STAGE_KEYS));
-                }
+            for (name, value) in fields {
+                let path = format!("stages[{}].{name}", i + 1);
+                let key = find(STAGE_KEYS, name)
+                    .ok_or_else(|| keys::unknown_key(&path, &stage_names()))?;
+                (key.read)(&mut stage, &path, value)?;
             }
             Ok(stage)
         })
         .collect()
 }
 
-/// Reads a command object; the first bad key fails it.
-pub fn parse(fields: &Map<String, Value>) -> Result<OvenChanges, CommandError> {
-    let mut changes = OvenChanges::default();
-    let mut mode = None;
-    for (key, value) in fields {
-        if read_stage_key(&mut changes.stage, key, key, value)? {
-            continue;
-        }
-        match key.as_str() {
-            "cook" => changes.cook = Some(parse_cook(value)?),
-            "mode" => mode = Some(parse_mode(value)?),
-            "stages" => changes.stages = Some(parse_stages(value)?),
-            "display_unit" => changes.display_unit = Some(parse_display_unit(value)?),
-            "food" => changes.food = parse_food(value)?,
-            other => return Err(unknown(other, &KEYS)),
-        }
+/// Reads one key of a command into `draft`.
+fn read(draft: &mut Draft, name: &str, value: &Value) -> Result<(), CommandError> {
+    if let Some(key) = find(STAGE_KEYS, name) {
+        return (key.read)(&mut draft.changes.stage, name, value);
     }
-    changes.cook = merge_mode(changes.cook, mode)?;
+    let key = find(KEYS, name).ok_or_else(|| keys::unknown_key(name, &names()))?;
+    (key.read)(draft, name, value)
+}
+
+fn finish(draft: Draft) -> Result<OvenChanges, CommandError> {
+    let mut changes = draft.changes;
+    changes.cook = merge_mode(changes.cook, draft.mode)?;
     changes.checked()
 }
 
+/// Reads a command object; the first bad key fails it.
+pub fn parse(fields: &Map<String, Value>) -> Result<OvenChanges, CommandError> {
+    let mut draft = Draft::default();
+    for (name, value) in fields {
+        read(&mut draft, name, value)?;
+    }
+    finish(draft)
+}
+
 /// Reads the plain value of `<id>/set/<key>`.
-pub fn parse_key(key: &str, text: &str) -> Result<OvenChanges, CommandError> {
-    let value = Value::String(text.to_owned());
-    let mut changes = OvenChanges::default();
-    if read_stage_key(&mut changes.stage, key, key, &value)? {
-        return changes.checked();
+pub fn parse_key(name: &str, text: &str) -> Result<OvenChanges, CommandError> {
+    if keys::ENVELOPE_KEYS.contains(&name) {
+        return Err(keys::qualifier_alone(name));
     }
-    match key {
-        "cook" => changes.cook = Some(parse_cook(&value)?),
-        "mode" => changes.cook = Some(parse_mode(&value)?),
-        "display_unit" => changes.display_unit = Some(parse_display_unit(&value)?),
-        "stages" => {
-            let parsed: Value = serde_json::from_str(text).map_err(|_| {
-                CommandError::invalid("stages: give a JSON array of stage objects")
-            })?;
-            changes.stages = Some(parse_stages(&parsed)?);
-        }
-        "food" | "id" | "transaction" => {
-            return Err(CommandError::invalid(format!(
-                "{key} only qualifies a command; send it together with what to do on the JSON topic …/set"
-            )))
-        }
-        other => return Err(unknown(other, &KEYS)),
-    }
-    changes.checked()
+    let plain = find(STAGE_KEYS, name)
+        .map(|key| key.plain)
+        .or_else(|| find(KEYS, name).map(|key| key.plain))
+        .ok_or_else(|| keys::unknown_key(name, &names()))?;
+    let value = match plain {
+        Plain::Refused => return Err(keys::qualifier_alone(name)),
+        Plain::Text => Value::String(text.to_owned()),
+        Plain::Json => serde_json::from_str(text)
+            .map_err(|_| CommandError::invalid(format!("{name}: give the value as JSON")))?,
+    };
+    let mut draft = Draft::default();
+    read(&mut draft, name, &value)?;
+    finish(draft)
 }
 
 #[cfg(test)]

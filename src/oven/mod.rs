@@ -2,6 +2,7 @@
 //! its protocol ([`wire`]), normalised state, command keys, limits, planning, what is
 //! published, Home Assistant entities, and the glue to the bridge core ([`Oven`]).
 
+mod changes;
 pub mod command;
 pub mod discovery;
 mod family;

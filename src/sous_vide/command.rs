@@ -1,24 +1,120 @@
 //! A cooker command: the keys of `interface.md` §3.2, read from a command object or from the
 //! plain payload of `<id>/set/<key>`.
 
+use crate::command::keys::{self, find, Key, Plain, Role};
 use crate::command::{
     json_number, merge_mode, parse_cook, parse_display_unit, parse_food, parse_mode,
-    parse_temperature, parse_timer, round2, CommandError, ErrorCode, Food, Temperature,
+    parse_temperature, parse_timer, round2, CommandError, Food, Temperature,
 };
 use crate::wire::TemperatureUnit;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
-/// The command keys of a cooker, for error messages.
-pub const KEYS: [&str; 8] = [
-    "cook",
-    "mode",
-    "target_temperature",
-    "timer",
-    "display_unit",
-    "food",
-    "id",
-    "transaction",
+/// A cooker command while it is read: the changes, and `mode` until it is merged into `cook`.
+#[derive(Debug, Default)]
+pub struct Draft {
+    changes: CookerChanges,
+    mode: Option<bool>,
+}
+
+/// The keys of a cooker command (`interface.md` §3.2), the one list the parser, the OpenAPI
+/// document and the MCP tools read (`command::keys`).
+pub static KEYS: &[Key<Draft>] = &[
+    Key::new(
+        "cook",
+        Role::Action,
+        || {
+            keys::cook(
+                "true starts a cook with the target and timer of this command (else the \
+                 pending ones); false stops the running cook.",
+            )
+        },
+        |d, _, v| keys::set(&mut d.changes.cook, parse_cook(v)),
+    ),
+    Key::new(
+        "mode",
+        Role::Action,
+        || keys::mode("The same as `cook`, in a thermostat's words: heat starts, off stops."),
+        |d, _, v| keys::set(&mut d.mode, parse_mode(v)),
+    ),
+    Key::new(
+        "target_temperature",
+        Role::Cook,
+        || {
+            keys::temperature(
+                "The water temperature to hold, in °C (or a text with a unit, such as \
+                 \"135F\"). While cooking it changes the running cook; while idle it becomes \
+                 the target the next start uses. From 0 °C up to the model's maximum \
+                 (`max_temperature_c` in the device list) and the household's ceiling; out of \
+                 range is refused (`out_of_range`), never clamped.",
+            )
+        },
+        |d, key, v| keys::set(&mut d.changes.target_temperature, parse_temperature(key, v)),
+    ),
+    Key::new(
+        "timer",
+        Role::Cook,
+        || {
+            keys::timer(
+                "How long to cook: minutes as a number (90) or a duration (\"1h30m\"). While \
+                 cooking it changes the running cook's timer; while idle it becomes the pending \
+                 timer.",
+            )
+        },
+        |d, key, v| keys::set(&mut d.changes.timer, parse_timer(key, v)),
+    ),
+    Key::new(
+        "display_unit",
+        Role::Setting,
+        || {
+            keys::display_unit(
+                "The unit the cooker's own display shows. Commands and state are always °C.",
+            )
+        },
+        |d, _, v| keys::set(&mut d.changes.display_unit, parse_display_unit(v)),
+    ),
+    Key::new(
+        "food",
+        Role::Qualifier,
+        || keys::food(""),
+        |d, _, v| {
+            d.changes.food = parse_food(v)?;
+            Ok(())
+        },
+    ),
 ];
+
+/// The examples of the cooker's command schema; `tests/http_api.rs` checks that the parser
+/// accepts each.
+fn examples() -> Value {
+    json!([
+        {"cook": true, "target_temperature": 57.5, "timer": "1h30m", "id": "steak-1"},
+        {"cook": false},
+        {"target_temperature": "135F"},
+        {"cook": true, "target_temperature": 63, "timer": 120, "food": "poultry"}
+    ])
+}
+
+/// The JSON Schema of a cooker command object (`CookerCommand` in the OpenAPI document).
+pub fn schema() -> Value {
+    keys::command_object(
+        "Cooker command",
+        "A command for a sous-vide cooker (models a3, a6, a7, pro, …), the same object as on \
+         the MQTT topic `<base>/<id>/set`. Give any of the keys; everything is validated \
+         before anything is sent, and a command with any bad part sends nothing and is \
+         answered with one error naming the part. Out-of-range values are refused, never \
+         clamped.",
+        keys::properties(KEYS),
+        examples(),
+    )
+}
+
+/// Every key's name, for error messages.
+fn names() -> Vec<&'static str> {
+    KEYS.iter()
+        .map(|key| key.name)
+        .chain(keys::ENVELOPE_KEYS)
+        .collect()
+}
 
 /// What a cooker command asks for; every part optional, at least one that does something.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -78,62 +174,40 @@ impl CookerChanges {
     }
 }
 
-fn unknown(key: &str) -> CommandError {
-    CommandError::new(
-        ErrorCode::UnknownKey,
-        format!(
-            "unknown key {}; the keys are {}",
-            crate::command::describe(&Value::String(key.to_owned())),
-            KEYS.join(", ")
-        ),
-    )
-}
-
 /// Reads a command object; the first bad key fails it.
 pub fn parse(fields: &Map<String, Value>) -> Result<CookerChanges, CommandError> {
-    let mut changes = CookerChanges::default();
-    let mut mode = None;
-    for (key, value) in fields {
-        match key.as_str() {
-            "cook" => changes.cook = Some(parse_cook(value)?),
-            "mode" => mode = Some(parse_mode(value)?),
-            "target_temperature" => {
-                changes.target_temperature = Some(parse_temperature(key, value)?)
-            }
-            "timer" => changes.timer = Some(parse_timer(key, value)?),
-            "display_unit" => changes.display_unit = Some(parse_display_unit(value)?),
-            "food" => changes.food = parse_food(value)?,
-            other => return Err(unknown(other)),
-        }
+    let mut draft = Draft::default();
+    for (name, value) in fields {
+        let key = find(KEYS, name).ok_or_else(|| keys::unknown_key(name, &names()))?;
+        (key.read)(&mut draft, name, value)?;
     }
-    changes.cook = merge_mode(changes.cook, mode)?;
+    let mut changes = draft.changes;
+    changes.cook = merge_mode(changes.cook, draft.mode)?;
     changes.checked()
 }
 
 /// Reads the plain value of `<id>/set/<key>`.
-pub fn parse_key(key: &str, text: &str) -> Result<CookerChanges, CommandError> {
-    let value = Value::String(text.to_owned());
-    let mut changes = CookerChanges::default();
-    match key {
-        "cook" => changes.cook = Some(parse_cook(&value)?),
-        "mode" => changes.cook = Some(parse_mode(&value)?),
-        "target_temperature" => changes.target_temperature = Some(parse_temperature(key, &value)?),
-        "timer" => changes.timer = Some(parse_timer(key, &value)?),
-        "display_unit" => changes.display_unit = Some(parse_display_unit(&value)?),
-        "food" | "id" | "transaction" => {
-            return Err(CommandError::invalid(format!(
-                "{key} only qualifies a command; send it together with what to do on the JSON topic …/set"
-            )))
-        }
-        other => return Err(unknown(other)),
+pub fn parse_key(name: &str, text: &str) -> Result<CookerChanges, CommandError> {
+    if keys::ENVELOPE_KEYS.contains(&name) {
+        return Err(keys::qualifier_alone(name));
     }
+    let key = find(KEYS, name).ok_or_else(|| keys::unknown_key(name, &names()))?;
+    let value = match key.plain {
+        Plain::Refused => return Err(keys::qualifier_alone(name)),
+        // No cooker key takes JSON; text is what the readers take.
+        Plain::Text | Plain::Json => Value::String(text.to_owned()),
+    };
+    let mut draft = Draft::default();
+    (key.read)(&mut draft, name, &value)?;
+    let mut changes = draft.changes;
+    changes.cook = merge_mode(changes.cook, draft.mode)?;
     changes.checked()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::command::ErrorCode;
 
     fn json(value: Value) -> Result<CookerChanges, CommandError> {
         match value {
