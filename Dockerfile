@@ -23,7 +23,8 @@ RUN mkdir src benches \
 COPY src ./src
 RUN touch src/main.rs src/lib.rs \
  && cargo build --release --locked --no-default-features \
- && install -m 0755 target/release/anova2mqtt /anova2mqtt
+ && install -m 0755 target/release/anova2mqtt /anova2mqtt \
+ && install -d -m 0700 /data
 
 # --- Runtime -----------------------------------------------------------------------------------
 # glibc and libgcc only, no shell; runs as the unprivileged user "nonroot" (uid 65532).
@@ -33,6 +34,11 @@ LABEL org.opencontainers.image.title="anova2mqtt" \
       org.opencontainers.image.source="https://github.com/anova2mqtt/anova2mqtt" \
       org.opencontainers.image.licenses="MIT OR Apache-2.0"
 COPY --from=builder /anova2mqtt /usr/local/bin/anova2mqtt
+# The cook history lives in the /data volume, owned by the user the daemon runs as (the image
+# has no shell to make it, so the builder's empty directory is copied).
+COPY --from=builder --chown=65532:65532 /data /data
+ENV ANOVA2MQTT_HISTORY__PATH=/data/history.sqlite3
+VOLUME ["/data"]
 USER nonroot:nonroot
 # With the working directory at /, the default config search also finds
 # /config/anova2mqtt.toml (as ./config/anova2mqtt.toml) when run without --config.

@@ -119,9 +119,16 @@ pub async fn run(
         None
     };
     let http_addr = http_listener.as_ref().and_then(|l| l.local_addr().ok());
+    // The demo's cooks are make-believe: kept in memory, unless the config names a file.
+    let history = config
+        .history
+        .path
+        .is_none()
+        .then(|| crate::store::Settings::new(None, config.history.retention));
     let options = RunOptions {
         purge_on_exit: args.mqtt.is_some(),
         http_listener,
+        history,
     };
     let (host, port) = match &args.mqtt {
         Some(url) => {

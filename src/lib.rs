@@ -41,6 +41,7 @@ pub mod oven;
 pub mod secret;
 pub mod simulator;
 pub mod sous_vide;
+pub mod store;
 pub mod systemd;
 pub mod telemetry;
 pub mod tls;

@@ -111,6 +111,8 @@ pub struct Metrics {
     http_connections: Gauge,
     http_connections_refused: Family<ReasonLabel, Counter>,
     http_connections_closed: Family<ReasonLabel, Counter>,
+    history_write_errors: Counter,
+    history_records_dropped: Counter,
 }
 
 impl Default for Metrics {
@@ -144,6 +146,8 @@ impl Metrics {
         let http_connections = Gauge::default();
         let http_connections_refused = Family::<ReasonLabel, Counter>::default();
         let http_connections_closed = Family::<ReasonLabel, Counter>::default();
+        let history_write_errors = Counter::default();
+        let history_records_dropped = Counter::default();
 
         registry.register(
             "build",
@@ -228,6 +232,17 @@ impl Metrics {
              write_timeout: the client stopped reading)",
             http_connections_closed.clone(),
         );
+        registry.register(
+            "history_write_errors",
+            "Failed attempts to open or write the cook history database (it is retried)",
+            history_write_errors.clone(),
+        );
+        registry.register(
+            "history_records_dropped",
+            "Cook history records not written: the store's queue was full, or the database \
+             failed for longer than its backlog holds",
+            history_records_dropped.clone(),
+        );
         Self {
             registry,
             cloud_connected,
@@ -245,7 +260,19 @@ impl Metrics {
             http_connections,
             http_connections_refused,
             http_connections_closed,
+            history_write_errors,
+            history_records_dropped,
         }
+    }
+
+    /// The history database could not be opened or written.
+    pub fn history_write_error(&self) {
+        self.history_write_errors.inc();
+    }
+
+    /// `n` history records were dropped.
+    pub fn history_dropped(&self, n: u64) {
+        self.history_records_dropped.inc_by(n);
     }
 
     /// The Anova cloud link went up (connected and authenticated) or down.

@@ -50,7 +50,16 @@ async fn healthz_follows_the_links() {
     assert_eq!(healthy.status, 200);
     assert_eq!(
         healthy.json(),
-        json!({"status": "ok", "cloud": "connected", "mqtt": "connected", "devices": 3, "online": 3})
+        json!({"status": "ok", "cloud": "connected", "mqtt": "connected", "devices": 3, "online": 3, "history": "ok"})
+    );
+
+    // A broken history database is said, but the bridge is still healthy.
+    server.fake.lock().unwrap().health.history = "history database: disk I/O error".to_owned();
+    let degraded = get(server.addr, "/healthz", &[]).await;
+    assert_eq!(degraded.status, 200);
+    assert_eq!(
+        degraded.json()["history"],
+        "history database: disk I/O error"
     );
 
     server.fake.lock().unwrap().health.cloud = "connecting".to_owned();
@@ -521,7 +530,12 @@ async fn serve_returns_after_shutdown_even_with_a_command_in_flight() {
 /// and the real answers (and the document's own examples) match its schemas.
 #[tokio::test]
 async fn the_openapi_document_is_valid_and_matches_the_answers() {
-    let server = TestServer::start(quick_settings()).await;
+    let history = http_support::history_with_a_cook().await;
+    let server = TestServer::start(anova2mqtt::http::Settings {
+        history: Some(history),
+        ..quick_settings()
+    })
+    .await;
     let reply = get(server.addr, "/api/v1/openapi.json", &[]).await;
     assert_eq!(reply.status, 200);
     let doc = reply.json();
@@ -537,6 +551,10 @@ async fn the_openapi_document_is_valid_and_matches_the_answers() {
         ("/api/v1/openapi.json", "get"),
         ("/api/v1/stream", "get"),
         ("/", "get"),
+        ("/api/v1/cooks", "get"),
+        ("/api/v1/cooks/{cook_id}", "get"),
+        ("/api/v1/cooks/{cook_id}", "delete"),
+        ("/api/v1/cooks/{cook_id}/samples.csv", "get"),
     ] {
         let operation = &doc["paths"][path][method];
         assert!(operation.is_object(), "{method} {path} is not described");
@@ -576,6 +594,22 @@ async fn the_openapi_document_is_valid_and_matches_the_answers() {
                 .json(),
         ),
         ("Health", get(addr, "/healthz", &[]).await.json()),
+        ("CookPage", get(addr, "/api/v1/cooks", &[]).await.json()),
+        (
+            "Cook",
+            get(
+                addr,
+                &format!("/api/v1/cooks/{}", http_support::COOK_ID),
+                &[],
+            )
+            .await
+            .json(),
+        ),
+        ("Error", get(addr, "/api/v1/cooks/nope", &[]).await.json()),
+        (
+            "Error",
+            get(addr, "/api/v1/cooks?limit=0", &[]).await.json(),
+        ),
         (
             "CommandResponse",
             post_json(addr, &command, &[], "{\"cook\":true,\"id\":\"a\"}")

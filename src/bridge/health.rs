@@ -27,6 +27,9 @@ pub struct Health {
     pub reconnects: u64,
     /// Why the cloud link last failed.
     pub last_error: Option<String>,
+    /// The cook history: `ok`, `disabled`, `opening`, or the error (`interface.md` §7). It
+    /// does not make the bridge unhealthy: a broken disk degrades history only.
+    pub history: String,
 }
 
 impl Health {
@@ -67,6 +70,7 @@ impl Health {
             uptime_s,
             reconnects: self.reconnects,
             last_error: self.last_error.as_deref(),
+            history: &self.history,
         }
     }
 
@@ -79,6 +83,7 @@ impl Health {
             devices: self.devices,
             reconnects: self.reconnects,
             last_error: self.last_error.as_deref(),
+            history: &self.history,
         }
     }
 }
@@ -92,6 +97,7 @@ pub(crate) struct Info<'a> {
     devices: usize,
     reconnects: u64,
     last_error: Option<&'a str>,
+    history: &'a str,
 }
 
 /// The `health_check` answer's `data` (`interface.md` §3).
@@ -105,6 +111,7 @@ pub(crate) struct HealthCheck<'a> {
     uptime_s: i64,
     reconnects: u64,
     last_error: Option<&'a str>,
+    history: &'a str,
 }
 
 impl Bridge {
@@ -128,6 +135,7 @@ impl Bridge {
             online,
             reconnects: self.link.reconnects,
             last_error: self.link.last_error.clone(),
+            history: self.history.clone(),
         }
     }
 }
@@ -145,6 +153,7 @@ mod tests {
             online: 2,
             reconnects: 1,
             last_error: Some("reset".into()),
+            history: "ok".into(),
         };
         assert!(!health.healthy());
         assert_eq!(
@@ -154,12 +163,13 @@ mod tests {
         assert_eq!(
             serde_json::to_value(health.check(42)).unwrap(),
             serde_json::json!({"healthy": false, "cloud": "connected", "mqtt": "disconnected",
-                "devices": 3, "online": 2, "uptime_s": 42, "reconnects": 1, "last_error": "reset"})
+                "devices": 3, "online": 2, "uptime_s": 42, "reconnects": 1, "last_error": "reset",
+                "history": "ok"})
         );
         let started = time::macros::datetime!(2025-01-01 10:00:00.5 UTC);
         assert_eq!(
             serde_json::to_string(&health.info("1.2.3", started)).unwrap(),
-            r#"{"version":"1.2.3","started_at":"2025-01-01T10:00:00Z","cloud":"connected","devices":3,"reconnects":1,"last_error":"reset"}"#
+            r#"{"version":"1.2.3","started_at":"2025-01-01T10:00:00Z","cloud":"connected","devices":3,"reconnects":1,"last_error":"reset","history":"ok"}"#
         );
     }
 }

@@ -83,6 +83,9 @@ pub enum Input {
     /// Whether anyone listens to the live stream (the local API's WebSocket): only then are
     /// [`Output::Stream`] messages made.
     StreamListeners(bool),
+    /// How the cook history is doing (`ok`, `disabled`, `opening`, or the error), for
+    /// `bridge/info` and `/healthz` (`interface.md` §7).
+    History(String),
     /// Time passed (wake-ups at the bridge's `poll_timeout`).
     Tick,
 }
@@ -137,6 +140,9 @@ pub enum Output {
     /// A message for the live stream's listeners, serialised once:
     /// `{"type":"state"|"event"|"bridge"|"devices", …}`.
     Stream(Arc<str>),
+    /// Something to remember in the cook history (`interface.md` §7); the driver hands it
+    /// to the store without waiting.
+    Record(super::record::Record),
     /// A command was answered (for metrics): its error code, `None` for ok, and how long it
     /// took from its arrival.
     CommandDone {

@@ -23,6 +23,7 @@ mod link;
 mod machine;
 mod outbox;
 mod publishing;
+mod record;
 mod requests;
 mod timers;
 
@@ -33,6 +34,7 @@ pub use health::Health;
 pub use io::{ApiTicket, Input, Now, Origin, Output, Publish, Qos, Ticket};
 pub use link::CloudStatus;
 pub use machine::{MAX_QUEUED, STATE_REFRESH};
+pub use record::{CookOpened, CookOutcome, CookSummary, CurvePoint, Record, ResumedCook, Source};
 
 use crate::appliance::DeviceInfo;
 use crate::cloud::{CloudError, CloudEvent, DeviceState, LinkState};
@@ -179,6 +181,8 @@ pub struct Bridge {
     devices_built_at: Option<Instant>,
     /// Something `status_line` shows may have changed since the driver last asked.
     status_dirty: bool,
+    /// The cook history's status, as `bridge/info` shows it.
+    history: String,
     deadlines: Deadlines<TopicId, Instant>,
     /// Devices whose bulk publishes wait for room at the broker.
     backlog: Backlog,
@@ -212,6 +216,7 @@ impl Bridge {
             last_devices: None,
             devices_built_at: None,
             status_dirty: true,
+            history: "disabled".to_owned(),
             deadlines: Deadlines::default(),
             backlog: Backlog::default(),
             out,
@@ -285,6 +290,11 @@ impl Bridge {
         self.devices.contains_key(id)
     }
 
+    /// The cook history's status: `ok`, `disabled`, `opening`, or the error.
+    pub fn history_status(&self) -> &str {
+        &self.history
+    }
+
     /// One device as the API shows it; `None` for an unknown topic id.
     pub fn device_view(&self, id: &TopicId) -> Option<Value> {
         let shown = self.link_shown_up();
@@ -328,6 +338,12 @@ impl Bridge {
             } => self.on_api_command(now, ticket, &device, &payload),
             Input::CloudResult { ticket, result } => self.on_cloud_result(now, ticket, result),
             Input::StreamListeners(listening) => self.out.stream = listening,
+            Input::History(status) => {
+                if status != self.history {
+                    self.history = status;
+                    self.publish_info(false);
+                }
+            }
             Input::Tick => {}
         }
         self.run_due(now);

@@ -17,6 +17,7 @@
 
 mod env;
 mod error;
+mod history;
 mod http;
 mod load;
 mod render;
@@ -27,6 +28,7 @@ mod validate;
 pub(crate) use validate::log_filter;
 
 pub use error::{ConfigError, Problem};
+pub use history::{HistoryConfig, HISTORY_FILE};
 pub use http::{HttpConfig, HTTP_TOKEN_CREDENTIAL};
 pub use load::{
     default_config_paths, load, load_from, process_env, LoadedConfig, CREDENTIALS_DIRECTORY,
@@ -60,6 +62,8 @@ pub struct Config {
     pub log: LogConfig,
     /// The local HTTP API, metrics and web page.
     pub http: HttpConfig,
+    /// The cook history database.
+    pub history: HistoryConfig,
 }
 
 /// `[anova]`: the Anova cloud WebSocket.

@@ -17,6 +17,17 @@ pub fn render_effective(loaded: &LoadedConfig) -> String {
     let _ = writeln!(out, "# anova.token: {}", loaded.secrets.anova_token);
     let _ = writeln!(out, "# mqtt.password: {}", loaded.secrets.mqtt_password);
     let _ = writeln!(out, "# http.token: {}", loaded.secrets.http_token);
+    let history = &loaded.config.history;
+    if history.enabled && history.path.is_none() {
+        match history.effective_path(|name| std::env::var(name).ok()) {
+            Some(path) => {
+                let _ = writeln!(out, "# history.path: default, {}", path.display());
+            }
+            None => out.push_str(
+                "# history.path: no default here (no $STATE_DIRECTORY, $XDG_STATE_HOME or $HOME): set it\n",
+            ),
+        }
+    }
     for note in &loaded.notes {
         let _ = writeln!(out, "# note: {note}");
     }

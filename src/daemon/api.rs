@@ -50,6 +50,7 @@ impl Api {
                     mqtt_connected: health.broker_connected,
                     devices: health.devices,
                     online: health.online,
+                    history: health.history.clone(),
                 });
             }
             ApiRequest::Command {

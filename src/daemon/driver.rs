@@ -12,10 +12,11 @@ use crate::cloud::{CloudError, CloudEvent, LinkState};
 use crate::http::ApiRequest;
 use crate::metrics::Metrics;
 use crate::mqtt::connection::{MqttEvent, MqttHandle};
+use crate::store::{HistoryStatus, Store};
 use crate::systemd::Notifier;
 use std::future::Future;
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
 /// The loop's state besides the bridge.
@@ -33,6 +34,8 @@ pub(super) struct Driver {
     pub(super) last_status: String,
     /// The cloud link has been up before (a later `Up` is a reconnect).
     pub(super) cloud_was_up: bool,
+    /// The cook history, when on: records go there without waiting.
+    pub(super) history: Option<Store>,
 }
 
 /// Where the inputs come from.
@@ -41,6 +44,8 @@ pub(super) struct Sources {
     pub(super) cloud: mpsc::Receiver<CloudEvent>,
     pub(super) probes: mpsc::Receiver<oneshot::Sender<()>>,
     pub(super) api: Option<mpsc::Receiver<ApiRequest>>,
+    /// The cook history's status, when history is on.
+    pub(super) history: Option<watch::Receiver<HistoryStatus>>,
 }
 
 impl Driver {
@@ -52,6 +57,10 @@ impl Driver {
     ) -> anyhow::Result<()> {
         tokio::pin!(shutdown);
         let mut tick = Alarm::new();
+        if let Some(status) = &mut sources.history {
+            let text = status.borrow_and_update().as_text().to_owned();
+            self.bridge.handle(Now::system(), Input::History(text));
+        }
         loop {
             tick.set(self.bridge.poll_timeout().map(Into::into));
             let input = tokio::select! {
@@ -100,6 +109,7 @@ impl Driver {
                     self.carry_out();
                     continue;
                 }
+                Some(status) = history_changed(&mut sources.history) => Input::History(status),
                 () = tick.fired() => Input::Tick,
             };
             if let Some(listening) = self.api.listening_changed() {
@@ -164,6 +174,11 @@ impl Driver {
                 }
                 Output::Reply { ticket, response } => self.api.reply(ticket, &response),
                 Output::Stream(item) => self.api.broadcast(item),
+                Output::Record(record) => {
+                    if let Some(history) = &self.history {
+                        history.record(record);
+                    }
+                }
                 Output::CommandDone { code, took } => self
                     .metrics
                     .command_finished(code.map(|c| c.as_str()), took),
@@ -196,6 +211,21 @@ impl Driver {
         if line != self.last_status {
             self.notifier.status(&line);
             self.last_status = line;
+        }
+    }
+}
+
+/// The cook history's status when it changes; never ready when history is off. A store whose
+/// thread ended is reported once, then no longer watched.
+async fn history_changed(status: &mut Option<watch::Receiver<HistoryStatus>>) -> Option<String> {
+    let Some(rx) = status else {
+        return std::future::pending().await;
+    };
+    match rx.changed().await {
+        Ok(()) => Some(rx.borrow_and_update().as_text().to_owned()),
+        Err(_) => {
+            *status = None;
+            Some("the history store stopped".to_owned())
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::http::{self, ApiHandle};
 use crate::metrics::Metrics;
 use crate::mqtt::connection::{MqttConnection, MqttSettings, TlsFiles};
+use crate::store::{self, HistoryStatus, Store};
 use crate::systemd::{Notifier, Watchdog};
 use crate::topics::Topics;
 use anyhow::Context;
@@ -23,12 +24,15 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// How long the cloud client gets to send its close frame at shutdown.
 const CLOUD_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long the cook history gets to write its last batch at shutdown.
+const HISTORY_CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How long the publishes of a stop (every device `offline`) may wait for the broker. With
 /// thousands of devices they are more than the queue holds at once.
@@ -100,6 +104,40 @@ pub struct RunOptions {
     /// The local HTTP API's listener, when the caller opened it already (the demo, to print
     /// its address); else `[http]` is bound here when enabled.
     pub http_listener: Option<TcpListener>,
+    /// The cook history's settings when they do not come from `[history]`: the demo keeps
+    /// its history in memory unless its config file names a path; tests stand in a full disk.
+    pub history: Option<store::Settings>,
+}
+
+/// Starts the cook history of `[history]` (or `history`, see [`RunOptions::history`]); `None` when it is off or
+/// its thread cannot be started (said in the log; the bridge runs without).
+fn start_history(
+    config: &Config,
+    history: Option<store::Settings>,
+    metrics: &Arc<Metrics>,
+) -> Option<(Store, watch::Receiver<HistoryStatus>)> {
+    if !config.history.enabled {
+        return None;
+    }
+    let settings = history.unwrap_or_else(|| {
+        let path = config
+            .history
+            .effective_path(|name| std::env::var(name).ok());
+        if path.is_none() {
+            tracing::warn!(
+                "no directory for the cook history ($STATE_DIRECTORY, $XDG_STATE_HOME and \
+                 $HOME are unset): it is kept in memory only; set history.path"
+            );
+        }
+        store::Settings::new(path, config.history.retention)
+    });
+    match Store::start(settings, Some(metrics.clone())) {
+        Ok(started) => Some(started),
+        Err(e) => {
+            tracing::error!("cannot start the cook history's thread: {e}; running without it");
+            None
+        }
+    }
 }
 
 /// Runs the daemon until `shutdown` completes; then publishes `offline`, closes the cloud
@@ -125,12 +163,17 @@ pub async fn run_with(
         None => None,
     };
     let metrics = Arc::new(Metrics::new());
+    let (history, history_status) = start_history(config, options.history, &metrics).unzip();
     let (api, api_requests) = match http_listener {
         Some(listener) => {
             let (handle, requests) = ApiHandle::new(metrics.clone());
+            let settings = http::Settings {
+                history: history.clone(),
+                ..http::Settings::new(config)
+            };
             tokio::spawn(http::serve(
                 listener,
-                http::Settings::new(config),
+                settings,
                 handle.clone(),
                 stop.clone().cancelled_owned(),
             ));
@@ -174,6 +217,7 @@ pub async fn run_with(
         ready: false,
         last_status: String::new(),
         cloud_was_up: false,
+        history: history.clone(),
     };
 
     // The watchdog only pings while the loop below answers its probes.
@@ -198,6 +242,7 @@ pub async fn run_with(
         cloud: cloud_events,
         probes: probe_rx,
         api: api_requests,
+        history: history_status,
     };
     // The shutdown future (in the daemon, two signal streams) runs as its own task: the loop
     // below wakes once per message and would otherwise poll it every time; a join handle is
@@ -222,6 +267,9 @@ pub async fn run_with(
         tracing::warn!("the broker did not take every device's last state in time");
     }
     mqtt.close(offline).await;
+    if let Some(history) = &history {
+        history.stop(HISTORY_CLOSE_TIMEOUT).await;
+    }
     stop.cancel();
     if tokio::time::timeout(CLOUD_CLOSE_TIMEOUT, cloud_task)
         .await

@@ -127,7 +127,7 @@ fn query_token(uri: &Uri) -> Option<String> {
 
 /// Decodes `%XX` escapes and `+` (a space in a query); `None` for bad escapes or bytes that
 /// are not UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
+pub(super) fn percent_decode(text: &str) -> Option<String> {
     let mut bytes = Vec::with_capacity(text.len());
     let mut rest = text.bytes();
     while let Some(byte) = rest.next() {

@@ -79,6 +79,9 @@ pub struct Health {
     pub devices: usize,
     /// Devices available (the rule of `<base>/<id>/availability`).
     pub online: usize,
+    /// The cook history: `ok`, `disabled`, `opening`, or the error (`interface.md` §7). It
+    /// does not make the daemon unhealthy: a broken disk degrades history, not the bridge.
+    pub history: String,
 }
 
 /// The answer to a command.

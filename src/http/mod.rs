@@ -18,6 +18,7 @@
 
 mod auth;
 mod backend;
+mod cooks;
 mod error;
 // The fuzz targets' way in (`fuzz/`, built with `--cfg fuzzing` by cargo fuzz only).
 #[cfg(fuzzing)]
@@ -94,6 +95,8 @@ pub struct Settings {
     pub header_timeout: Duration,
     /// A client that takes nothing of a response for this long is disconnected.
     pub write_timeout: Duration,
+    /// The cook history (`/api/v1/cooks…`); `None` when `history.enabled` is false.
+    pub history: Option<crate::store::Store>,
 }
 
 impl Settings {
@@ -120,6 +123,7 @@ impl Settings {
             max_connections: crate::descriptors::http_connection_budget(),
             header_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(10),
+            history: None,
         }
     }
 }
@@ -236,6 +240,15 @@ fn router(app: Arc<App>) -> Router {
         .route("/api/v1/devices/{id}", get(rest::device))
         .route("/api/v1/devices/{id}/history", get(rest::history))
         .route("/api/v1/devices/{id}/command", post(rest::command))
+        .route("/api/v1/cooks", get(cooks::list))
+        .route(
+            "/api/v1/cooks/{cook_id}",
+            get(cooks::cook).delete(cooks::delete),
+        )
+        .route(
+            "/api/v1/cooks/{cook_id}/samples.csv",
+            get(cooks::samples_csv),
+        )
         .route("/api/v1/openapi.json", get(rest::openapi))
         .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
     Router::new()

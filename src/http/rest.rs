@@ -28,7 +28,7 @@ pub(crate) async fn healthz(State(app): State<Arc<App>>) -> Response {
             let err = ApiError::from(err);
             let body = json!({
                 "status": "unavailable", "cloud": "unknown", "mqtt": "unknown",
-                "devices": 0, "online": 0, "error": {"code": err.code, "message": err.message},
+                "devices": 0, "online": 0, "history": "unknown", "error": {"code": err.code, "message": err.message},
             });
             json_response(StatusCode::SERVICE_UNAVAILABLE, body.to_string())
         }
@@ -43,6 +43,7 @@ fn health_response(health: &Health) -> Response {
         "mqtt": if health.mqtt_connected { "connected" } else { "disconnected" },
         "devices": health.devices,
         "online": health.online,
+        "history": health.history,
     });
     let status = if healthy {
         StatusCode::OK

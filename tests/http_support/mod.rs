@@ -214,6 +214,7 @@ impl TestServer {
                 mqtt_connected: true,
                 devices: 3,
                 online: 3,
+                history: "ok".to_owned(),
             },
             histories: [A7, PRO, OVEN]
                 .into_iter()
@@ -584,4 +585,97 @@ pub fn metric(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
         .and_then(|value| value.parse().ok())
+}
+
+/// The cook [`history_with_a_cook`] records.
+pub const COOK_ID: &str = "2f1c4e36-0b7a-4a57-9d55-8c9b1f0e6a01";
+
+/// An in-memory cook history holding one finished cooker cook ([`COOK_ID`], on the a7) with
+/// events, a command and a short curve, and one running oven cook.
+pub async fn history_with_a_cook() -> anova2mqtt::store::Store {
+    use anova2mqtt::bridge::{CookOpened, CookOutcome, CookSummary, CurvePoint, Record, Source};
+    use anova2mqtt::store::{Settings, Store};
+    let (store, _status) =
+        Store::start(Settings::new(None, Duration::from_secs(86400 * 365)), None).unwrap();
+    let t0 = time::macros::datetime!(2026-11-29 18:20:00 UTC);
+    let at = |s: i64| t0 + time::Duration::seconds(s);
+    store.record(Record::CookOpened(Box::new(CookOpened {
+        cook_id: COOK_ID.into(),
+        device: A7.into(),
+        model: "a7".into(),
+        family: "cooker",
+        source: Source::Mqtt,
+        started_at: t0,
+        plan: json!({"target_temperature": 57.0, "timer": 5400}).to_string(),
+    })));
+    store.record(Record::Command {
+        device: A7.into(),
+        cook_id: Some(COOK_ID.into()),
+        at: at(1),
+        source: Source::Mqtt,
+        request: json!({"cook": true, "target_temperature": 57, "timer": 90}).to_string(),
+        response: json!({"id": "1", "status": "ok", "command": {"cook": true, "target_temperature": 57.0, "timer": 5400}}).to_string(),
+    });
+    for (kind, s) in [
+        ("cook_started", 0),
+        ("preheat_complete", 900),
+        ("timer_finished", 6300),
+        ("cook_stopped", 6312),
+    ] {
+        store.record(Record::Event {
+            cook_id: COOK_ID.into(),
+            at: at(s),
+            kind,
+            payload: json!({"event_type": kind, "cook_id": COOK_ID, "at": format!("{}", at(s).format(&time::format_description::well_known::Rfc3339).unwrap())}).to_string(),
+        });
+    }
+    for (s, t) in [
+        (0, 20.4),
+        (10, 20.9),
+        (900, 57.0),
+        (3000, 56.9),
+        (6300, 57.2),
+    ] {
+        store.record(Record::Sample {
+            cook_id: COOK_ID.into(),
+            at: at(s),
+            point: CurvePoint {
+                temperature: Some(t),
+                target: Some(57.0),
+                ..CurvePoint::default()
+            },
+        });
+    }
+    store.record(Record::CookClosed {
+        cook_id: COOK_ID.into(),
+        ended_at: at(6312),
+        summary: CookSummary {
+            outcome: CookOutcome::Completed,
+            duration_s: 6312,
+            time_to_target_s: Some(900),
+            min_c: Some(56.9),
+            max_c: Some(57.2),
+        },
+    });
+    store.record(Record::CookOpened(Box::new(CookOpened {
+        cook_id: "oven-cook".into(),
+        device: OVEN.into(),
+        model: "oven_v2".into(),
+        family: "oven",
+        source: Source::Device,
+        started_at: at(7000),
+        plan: json!({"temperature_mode": "dry", "target_temperature": 200.0}).to_string(),
+    })));
+    store.record(Record::Sample {
+        cook_id: "oven-cook".into(),
+        at: at(7000),
+        point: CurvePoint {
+            temperature: Some(21.5),
+            target: Some(200.0),
+            probe: None,
+            humidity: Some(40.0),
+        },
+    });
+    store.flush().await.expect("the history is written");
+    store
 }

@@ -63,6 +63,7 @@ impl System {
         let options = RunOptions {
             purge_on_exit: false,
             http_listener: Some(listener),
+            ..RunOptions::default()
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let daemon = tokio::spawn(async move {
