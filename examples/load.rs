@@ -270,10 +270,12 @@ async fn run_fleet(options: &Options, cookers: usize) -> Result<Figures, String>
         format!(
             "[anova]\nurl = \"{}\"\ntoken = \"anova-load-harness\"\n\
              [mqtt]\nurl = \"mqtt://127.0.0.1:{}\"\nclient_id = \"anova2mqtt-load-daemon\"\n\
-             [http]\nlisten = \"127.0.0.1:{}\"\n[log]\nlevel = \"warn\"\n",
+             [http]\nlisten = \"127.0.0.1:{}\"\n[log]\nlevel = \"warn\"\n\
+             [history]\npath = \"{}\"\n",
             sim.url(),
             broker.port,
-            free_port()
+            free_port(),
+            dir.path().join("history.sqlite3").display()
         ),
     )
     .map_err(|e| e.to_string())?;

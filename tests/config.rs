@@ -870,6 +870,7 @@ fn the_example_file_uncommented_is_the_defaults() {
         "client_key_file",
         "client_id",
         "max_temperature_c",
+        "path",
     ];
     let uncommented: String = example
         .lines()

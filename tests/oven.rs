@@ -66,8 +66,16 @@ impl System {
         config.http.listen = "127.0.0.1:0".into();
         config.validate_for_run().expect("valid config");
         let (stop, stopped) = oneshot::channel::<()>();
+        // The cook history in memory, never in the developer's home.
+        let options = anova2mqtt::daemon::RunOptions {
+            history: Some(anova2mqtt::store::Settings::new(
+                None,
+                config.history.retention,
+            )),
+            ..anova2mqtt::daemon::RunOptions::default()
+        };
         let daemon = tokio::spawn(async move {
-            anova2mqtt::daemon::run(&config, async move {
+            anova2mqtt::daemon::run_with(&config, options, async move {
                 let _ = stopped.await;
             })
             .await

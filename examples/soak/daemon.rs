@@ -93,11 +93,13 @@ impl Daemon {
                  [mqtt]\nurl = \"{mqtt_url}\"\nclient_id = \"anova2mqtt-soak\"\nkeepalive = \"5s\"\n\n\
                  [limits]\ncommands_per_minute = {COMMANDS_PER_MINUTE}\n\n\
                  [http]\nenabled = false\n\n\
+                 [history]\npath = \"{}\"\n\n\
                  [log]\nlevel = \"info\"\nformat = \"text\"\n",
                 COMMAND_TIMEOUT.as_secs(),
                 CONFIRM_TIMEOUT.as_secs(),
                 STALE_AFTER.as_secs(),
                 WATCHDOG.as_secs(),
+                dir.join("history.sqlite3").display(),
             ),
         )?;
         let mut command = Command::new(binary);

@@ -63,7 +63,13 @@ impl System {
         let options = RunOptions {
             purge_on_exit: false,
             http_listener: Some(listener),
-            ..RunOptions::default()
+            // The cook history in memory unless the test names a file; never in the
+            // developer's home.
+            history: config
+                .history
+                .path
+                .is_none()
+                .then(|| anova2mqtt::store::Settings::new(None, config.history.retention)),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let daemon = tokio::spawn(async move {
