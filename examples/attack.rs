@@ -41,6 +41,9 @@ struct Args {
 enum Attack {
     /// 500 slowloris and 500 silent sockets; then 1,100 idle connections and `/healthz`.
     Connections,
+    /// 40 stream upgrades that never authenticate, then a valid client (token in the request)
+    /// and a page-like one (token as the first message), again and again.
+    Stream,
 }
 
 /// The HTTP token the daemon runs with.
@@ -273,6 +276,87 @@ async fn connections(daemon: &Daemon) {
     }
 }
 
+/// Opens the stream, with the token in the request or as the first message; how long until
+/// the `devices` snapshot arrived, or why not.
+async fn stream_client(addr: SocketAddr, by_header: bool) -> Result<Duration, String> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+    let start = Instant::now();
+    let mut request = format!("ws://{addr}/api/v1/stream")
+        .into_client_request()
+        .map_err(|e| e.to_string())?;
+    if by_header {
+        let bearer = format!("Bearer {TOKEN}").parse().map_err(|_| "header")?;
+        request.headers_mut().insert("authorization", bearer);
+    }
+    let (mut ws, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .map_err(|e| e.to_string())?;
+    if !by_header {
+        let auth = format!("{{\"type\":\"auth\",\"token\":\"{TOKEN}\"}}");
+        ws.send(Message::text(auth))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    while let Some(frame) = ws.next().await {
+        match frame.map_err(|e| e.to_string())? {
+            Message::Text(text) if text.contains("\"type\":\"devices\"") => {
+                return Ok(start.elapsed())
+            }
+            Message::Close(frame) => return Err(format!("closed: {frame:?}")),
+            _ => {}
+        }
+    }
+    Err("ended".to_owned())
+}
+
+async fn stream(daemon: &Daemon) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let addr = daemon.addr;
+    for round in 1..=3 {
+        let mut waiting = Vec::new();
+        for _ in 0..40 {
+            let request = format!("ws://{addr}/api/v1/stream").into_client_request();
+            if let Ok((ws, _)) = tokio_tungstenite::connect_async(request.expect("url")).await {
+                waiting.push(ws);
+            }
+        }
+        let header = stream_client(addr, true).await;
+        let message = stream_client(addr, false).await;
+        let shown = |r: &Result<Duration, String>| match r {
+            Ok(took) => format!(
+                "admitted, snapshot after {:.1} ms",
+                took.as_secs_f64() * 1000.0
+            ),
+            Err(why) => format!("NOT admitted: {why}"),
+        };
+        println!(
+            "round {round}: {} unauthenticated upgrades open; token in the request: {}; token as \
+             the first message: {}",
+            waiting.len(),
+            shown(&header),
+            shown(&message)
+        );
+    }
+    let metrics = {
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let request = format!(
+            "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\
+             Connection: close\r\n\r\n"
+        );
+        let _ = stream.write_all(request.as_bytes()).await;
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw).await;
+        String::from_utf8_lossy(&raw).into_owned()
+    };
+    for line in metrics
+        .lines()
+        .filter(|l| l.starts_with("anova2mqtt_stream_clients"))
+    {
+        println!("{line}");
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -298,6 +382,7 @@ async fn main() -> anyhow::Result<()> {
     }
     match args.attack {
         Attack::Connections => connections(&daemon).await,
+        Attack::Stream => stream(&daemon).await,
     }
     Ok(())
 }

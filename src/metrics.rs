@@ -80,6 +80,8 @@ pub(crate) enum DropReason {
     RateLimit,
     /// No valid token in time.
     Auth,
+    /// Waiting to authenticate, it was closed to make room for a newer connection.
+    AuthCrowded,
 }
 
 impl DropReason {
@@ -88,6 +90,7 @@ impl DropReason {
             Self::Slow => "slow",
             Self::RateLimit => "rate_limit",
             Self::Auth => "auth",
+            Self::AuthCrowded => "auth_crowded",
         }
     }
 }

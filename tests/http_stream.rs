@@ -441,6 +441,87 @@ async fn the_connection_cap_refuses_with_503() {
 }
 
 #[tokio::test]
+async fn a_valid_client_is_admitted_at_once_while_40_unauthenticated_upgrades_wait() {
+    let mut settings = with_token();
+    // Long enough that none of them gives up by itself during the test.
+    settings.auth_deadline = Duration::from_secs(30);
+    let server = TestServer::start(settings).await;
+    let url = server.ws_url("/api/v1/stream");
+    let mut waiting = Vec::new();
+    for _ in 0..40 {
+        waiting.push(
+            ws_connect(&url, &[])
+                .await
+                .expect("an upgrade without a token"),
+        );
+    }
+
+    // A client with the token in its request, and one that sends it first thing (the page).
+    let start = Instant::now();
+    let bearer = format!("Bearer {TOKEN}");
+    let mut by_header = ws_connect(&url, &[("Authorization", &bearer)])
+        .await
+        .expect("admitted at once");
+    next_of(&mut by_header, "devices").await;
+    let mut by_message = ws_connect(&url, &[]).await.unwrap();
+    send_json(&mut by_message, json!({"type": "auth", "token": TOKEN})).await;
+    next_of(&mut by_message, "devices").await;
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+
+    // At most 8 wait at once: each newcomer closed the one that had waited longest (the page
+    // client's own upgrade closed one more), with 1013 "try again later".
+    for ws in &mut waiting[..33] {
+        match closing(ws).await {
+            Received::Closed(1013, _) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    until_metrics(&server, "two clients, 33 closed waiting", |text| {
+        metric(text, "anova2mqtt_stream_clients") == Some(2.0)
+            && metric(
+                text,
+                "anova2mqtt_stream_clients_dropped_total{reason=\"auth_crowded\"}",
+            ) == Some(33.0)
+    })
+    .await;
+    // The seven newest still wait, and may still authenticate.
+    let last = waiting.last_mut().unwrap();
+    send_json(last, json!({"type": "auth", "token": TOKEN})).await;
+    next_of(last, "devices").await;
+}
+
+#[tokio::test]
+async fn a_client_authenticating_by_message_needs_a_free_client_place() {
+    let mut settings = with_token();
+    settings.max_stream_clients = 1;
+    let server = TestServer::start(settings).await;
+    let url = server.ws_url("/api/v1/stream");
+    let bearer = format!("Bearer {TOKEN}");
+    let mut first = ws_connect(&url, &[("Authorization", &bearer)])
+        .await
+        .unwrap();
+    next_of(&mut first, "devices").await;
+    assert_eq!(
+        ws_connect(&url, &[("Authorization", &bearer)]).await.err(),
+        Some(503)
+    );
+    let mut second = ws_connect(&url, &[]).await.unwrap();
+    send_json(&mut second, json!({"type": "auth", "token": TOKEN})).await;
+    assert_eq!(
+        next_of(&mut second, "error").await["error"]["code"],
+        "too_many_clients"
+    );
+    assert!(matches!(
+        closing(&mut second).await,
+        Received::Closed(1013, _)
+    ));
+}
+
+#[tokio::test]
 async fn other_sites_cannot_open_the_stream() {
     let server = TestServer::start(quick_settings()).await;
     let url = server.ws_url("/api/v1/stream");

@@ -29,6 +29,7 @@ mod listener;
 mod openapi;
 mod ratelimit;
 mod rest;
+mod slots;
 mod stream;
 mod upgrade;
 
@@ -51,7 +52,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -72,8 +72,12 @@ pub struct Settings {
     pub heartbeat: Duration,
     /// How long a stream client without a token in its request has to send `auth`.
     pub auth_deadline: Duration,
-    /// Stream clients at once; more are refused with `503`.
+    /// Authenticated stream clients at once; more are refused with `503`.
     pub max_stream_clients: usize,
+    /// Stream connections waiting to authenticate (no token in the upgrade request) at once;
+    /// when all are taken, the one that has waited longest is closed for a newcomer. They do
+    /// not count towards [`Settings::max_stream_clients`].
+    pub max_pending_auth: usize,
     /// Answers, errors and heartbeats waiting for one stream client; a client this far
     /// behind is disconnected. (Live messages wait in the broadcast buffer, see
     /// [`ApiHandle::with_capacity`].)
@@ -113,8 +117,9 @@ impl Settings {
                 + Duration::from_secs(5),
             max_body_bytes: 64 * 1024,
             heartbeat: Duration::from_secs(15),
-            auth_deadline: Duration::from_secs(10),
+            auth_deadline: Duration::from_secs(5),
             max_stream_clients: 32,
+            max_pending_auth: 8,
             stream_queue: 32,
             stream_write_timeout: Duration::from_secs(10),
             stream_rate: RateLimit::default(),
@@ -137,8 +142,8 @@ pub(crate) struct App {
     stop: CancellationToken,
     /// The stream clients' tasks, awaited (briefly) at shutdown.
     tasks: TaskTracker,
-    /// One permit per stream client.
-    stream_slots: Arc<Semaphore>,
+    /// The stream's places: authenticated clients, and connections waiting to authenticate.
+    stream_slots: Arc<slots::StreamSlots>,
 }
 
 /// Why the listener could not be opened.
@@ -191,7 +196,10 @@ pub async fn serve(
     let grace = settings.shutdown_grace;
     let app = Arc::new(App {
         auth: Auth::new(settings.token.as_ref()),
-        stream_slots: Arc::new(Semaphore::new(settings.max_stream_clients)),
+        stream_slots: slots::StreamSlots::new(
+            settings.max_stream_clients,
+            settings.max_pending_auth,
+        ),
         settings,
         handle,
         stop: stop.clone(),

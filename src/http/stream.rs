@@ -19,6 +19,7 @@
 use super::auth::Presented;
 use super::backend::{ApiRequest, BackendError, CommandReply, StreamItem};
 use super::ratelimit::{TokenBucket, Verdict};
+use super::slots::Pending;
 use super::upgrade::{self, ServerSocket, Upgrade};
 use super::{error::ApiError, App};
 use crate::metrics::DropReason;
@@ -37,6 +38,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
 
 /// How long a closing client gets to receive its last frames.
 const CLOSE_FLUSH: Duration = Duration::from_secs(1);
@@ -56,25 +58,45 @@ pub(crate) async fn stream(State(app): State<Arc<App>>, request: Request) -> Res
         Ok(upgrade) => upgrade,
         Err(err) => return upgrade::refusal(err),
     };
-    let Ok(permit) = app.stream_slots.clone().try_acquire_owned() else {
-        return ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too_many_clients",
-            format!(
-                "the stream already has {} clients, its maximum",
-                app.settings.max_stream_clients
-            ),
-        )
-        .into_response();
+    // Only a connection that presented the token takes a client's place now; one that will
+    // send it as its first message waits apart (`slots.rs`).
+    let admission = if authenticated {
+        match app.stream_slots.client() {
+            Some(place) => Admission::Client { _place: place },
+            None => return too_many_clients(&app).into_response(),
+        }
+    } else {
+        Admission::Pending(app.stream_slots.pending())
     };
     let (response, socket) = upgrade.accept();
     let tracked = app.clone();
     app.tasks.spawn(async move {
         if let Some(socket) = socket.await {
-            run(tracked, socket, authenticated, permit).await;
+            run(tracked, socket, admission).await;
         }
     });
     response
+}
+
+/// `503 too_many_clients`.
+fn too_many_clients(app: &App) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "too_many_clients",
+        format!(
+            "the stream already has {} clients, its maximum",
+            app.settings.max_stream_clients
+        ),
+    )
+}
+
+/// The place a connection holds.
+enum Admission {
+    /// An authenticated client's (counted in `anova2mqtt_stream_clients`), held until the
+    /// session ends.
+    Client { _place: OwnedSemaphorePermit },
+    /// Waiting for the `auth` message.
+    Pending(Pending),
 }
 
 /// How a session ended.
@@ -98,17 +120,11 @@ enum Outgoing {
 }
 
 /// One client, from the upgrade to the close.
-async fn run(
-    app: Arc<App>,
-    socket: ServerSocket,
-    authenticated: bool,
-    _permit: OwnedSemaphorePermit,
-) {
-    app.handle.metrics().stream_client(1);
+async fn run(app: Arc<App>, socket: ServerSocket, admission: Admission) {
     let (sink, mut incoming) = socket.split();
     let (queue, outgoing) = mpsc::channel(app.settings.stream_queue.max(1));
     let mut writer = std::pin::pin!(write_all(sink, outgoing, app.settings.stream_write_timeout));
-    let mut session = Session::new(app.clone(), queue, authenticated);
+    let mut session = Session::new(app.clone(), queue, admission);
 
     let end = tokio::select! {
         end = session.run(&mut incoming) => end,
@@ -138,7 +154,14 @@ async fn run(
             }
         }
     }
-    app.handle.metrics().stream_client(-1);
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if self.authenticated() {
+            self.app.handle.metrics().stream_client(-1);
+        }
+    }
 }
 
 /// Writes the queued frames and, once handed over, the broadcast, until the queue closes or
@@ -189,8 +212,8 @@ struct Session {
     app: Arc<App>,
     /// Frames for the writer.
     queue: mpsc::Sender<Outgoing>,
-    /// The token was accepted (or none is needed).
-    authenticated: bool,
+    /// A client's place once the token was accepted (or none is needed).
+    admission: Admission,
     /// The client's message budget.
     bucket: TokenBucket,
     /// Commands sent to the daemon and not answered yet.
@@ -198,15 +221,23 @@ struct Session {
 }
 
 impl Session {
-    fn new(app: Arc<App>, queue: mpsc::Sender<Outgoing>, authenticated: bool) -> Self {
+    fn new(app: Arc<App>, queue: mpsc::Sender<Outgoing>, admission: Admission) -> Self {
         let bucket = TokenBucket::new(app.settings.stream_rate, std::time::Instant::now());
+        if matches!(admission, Admission::Client { .. }) {
+            app.handle.metrics().stream_client(1);
+        }
         Self {
             app,
             queue,
-            authenticated,
+            admission,
             bucket,
             pending: FuturesUnordered::new(),
         }
+    }
+
+    /// The token was accepted (or none is needed).
+    fn authenticated(&self) -> bool {
+        matches!(self.admission, Admission::Client { .. })
     }
 
     /// Runs until the client leaves or must go.
@@ -215,10 +246,15 @@ impl Session {
         let stop = self.app.stop.clone();
         let auth_deadline = tokio::time::sleep(self.app.settings.auth_deadline);
         tokio::pin!(auth_deadline);
+        // Cancelled when a newer connection waiting to authenticate took this one's place.
+        let evicted = match &self.admission {
+            Admission::Pending(pending) => pending.evicted.clone(),
+            Admission::Client { .. } => CancellationToken::new(),
+        };
         let mut heartbeat = tokio::time::interval_at(Instant::now() + every, every);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
-        if self.authenticated {
+        if self.authenticated() {
             if let Err(end) = self.start_live().await {
                 return end;
             }
@@ -226,9 +262,13 @@ impl Session {
         loop {
             let result = tokio::select! {
                 () = stop.cancelled() => Err(End::Close(CloseCode::Away, "the bridge is shutting down", None)),
-                () = &mut auth_deadline, if !self.authenticated => {
+                () = &mut auth_deadline, if !self.authenticated() => {
                     self.send(error_message(None, "unauthorized", "no auth message in time"));
                     Err(End::Close(CloseCode::Policy, "authentication required", Some(DropReason::Auth)))
+                }
+                () = evicted.cancelled(), if !self.authenticated() => {
+                    self.send(error_message(None, "unauthorized", "too many connections are waiting to authenticate; send the token sooner"));
+                    Err(End::Close(CloseCode::Again, "too many connections waiting to authenticate", Some(DropReason::AuthCrowded)))
                 }
                 frame = incoming.next() => match frame {
                     Some(Ok(Message::Text(text))) => self.on_client_message(Some(text.as_str())).await,
@@ -237,7 +277,7 @@ impl Session {
                     // Pings are answered by tungstenite itself.
                     Some(Ok(_)) => Ok(()),
                 },
-                _ = heartbeat.tick(), if self.authenticated => {
+                _ = heartbeat.tick(), if self.authenticated() => {
                     self.push(heartbeat_message(every))
                 }
                 Some(message) = self.pending.next() => self.push(Message::text(message.to_string())),
@@ -324,7 +364,7 @@ impl Session {
         let id = message.get("id").cloned();
         match message.get("type").and_then(Value::as_str) {
             Some("auth") => self.on_auth(&message).await,
-            _ if !self.authenticated => {
+            _ if !self.authenticated() => {
                 self.send(error_message(
                     id.as_ref(),
                     "unauthorized",
@@ -349,7 +389,7 @@ impl Session {
     }
 
     async fn on_auth(&mut self, message: &Value) -> Result<(), End> {
-        if self.authenticated {
+        if self.authenticated() {
             return self.push(Message::text(
                 json!({"type": "auth", "status": "ok"}).to_string(),
             ));
@@ -366,7 +406,13 @@ impl Session {
                 Some(DropReason::Auth),
             ));
         }
-        self.authenticated = true;
+        let Some(permit) = self.app.stream_slots.client() else {
+            let err = too_many_clients(&self.app);
+            self.send(error_message(None, err.code, &err.message));
+            return Err(End::Close(CloseCode::Again, "too many clients", None));
+        };
+        self.admission = Admission::Client { _place: permit };
+        self.app.handle.metrics().stream_client(1);
         self.push(Message::text(
             json!({"type": "auth", "status": "ok"}).to_string(),
         ))?;
