@@ -183,7 +183,13 @@ where
     F: FnOnce(Config) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
 {
-    if let Err(e) = telemetry::init(&config.log) {
+    let secrets = [
+        config.anova.token.as_ref(),
+        config.mqtt.password.as_ref(),
+        config.http.token.as_ref(),
+    ];
+    let secrets: Vec<_> = secrets.into_iter().flatten().collect();
+    if let Err(e) = telemetry::init(&config.log, &secrets) {
         eprintln!("anova2mqtt: logging: {e:#}");
         return ExitCode::from(EXIT_CONFIG);
     }

@@ -8,13 +8,22 @@
 //! is then a terminal, so the comparison fails and we write text.
 //!
 //! Nothing here logs configuration values, so no secret can reach a log line from this module.
+//!
+//! No level and no filter can make a secret appear in the log (issue 26): the libraries under
+//! us write raw traffic at `trace` (tungstenite the cloud's upgrade request, token included, and
+//! every frame, a stream client's `auth` message included), so every target but our own is
+//! capped at `debug` whatever `log.level` or `RUST_LOG` ask ([`dependency_cap`]); and the text
+//! and JSON outputs replace any secret that still shows up with `[redacted]` ([`Redacting`]).
 
 use crate::config::{LogConfig, LogFormat};
+use crate::secret::{Secret, REDACTED};
 use anyhow::Context as _;
 use std::io::IsTerminal as _;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::MetadataExt as _;
-use tracing_subscriber::filter::Targets;
+use std::sync::Arc;
+use tracing_subscriber::filter::{FilterExt as _, LevelFilter, Targets};
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{Layer, Registry};
@@ -105,14 +114,25 @@ pub(crate) fn normalize_filter(directives: &str) -> String {
         .join(",")
 }
 
-/// Installs the global subscriber as `log` asks. Call once, early in `main`; fails when the
-/// filter is invalid, when `format = "journald"` and the journal cannot be reached, or when a
-/// subscriber is already installed.
-pub fn init(log: &LogConfig) -> anyhow::Result<()> {
+/// The most any target but ours may log, whatever the filter: the libraries' `trace` output is
+/// raw traffic (tungstenite logs the cloud's upgrade request with the token in its URL, and
+/// every frame it reads, a stream client's `auth` message included).
+pub fn dependency_cap() -> Targets {
+    Targets::new()
+        .with_default(LevelFilter::DEBUG)
+        .with_target(env!("CARGO_CRATE_NAME"), LevelFilter::TRACE)
+}
+
+/// Installs the global subscriber as `log` asks. `secrets` (the tokens and the password) are
+/// replaced with `[redacted]` wherever they would appear in text or JSON output. Call once,
+/// early in `main`; fails when the filter is invalid, when `format = "journald"` and the
+/// journal cannot be reached, or when a subscriber is already installed.
+pub fn init(log: &LogConfig, secrets: &[&Secret]) -> anyhow::Result<()> {
     let journal_stream = std::env::var("JOURNAL_STREAM").ok();
     let stderr_id = dev_ino(std::io::stderr().as_fd());
     let rust_log = std::env::var("RUST_LOG").ok();
     let filter = build_filter(rust_log.as_deref(), &log.level)?;
+    let stderr = Redacting::new(secrets);
 
     let to_journal = stderr_is_journal(journal_stream.as_deref(), stderr_id);
     let mut fallback_reason = None;
@@ -126,24 +146,93 @@ pub fn init(log: &LogConfig) -> anyhow::Result<()> {
                 // stderr goes to the journal anyway, so text loses only the structure.
                 Err(err) => {
                     fallback_reason = Some(format!("{err:#}"));
-                    text_layer(to_journal)
+                    text_layer(to_journal, stderr)
                 }
             },
-            Output::Text => text_layer(to_journal),
-            Output::Json => Box::new(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_writer(std::io::stderr),
-            ),
+            Output::Text => text_layer(to_journal, stderr),
+            Output::Json => Box::new(tracing_subscriber::fmt::layer().json().with_writer(stderr)),
         };
     tracing_subscriber::registry()
-        .with(layer.with_filter(filter))
+        .with(layer.with_filter(filter.and(dependency_cap())))
         .try_init()
         .context("cannot install the log subscriber")?;
     if let Some(reason) = fallback_reason {
         tracing::warn!("cannot log to the journal ({reason}); writing text to stderr instead");
     }
     Ok(())
+}
+
+/// stderr, with every secret replaced by `[redacted]`. The formatter hands each log line over
+/// in one write, so a secret is never split between two.
+#[derive(Clone)]
+pub struct Redacting {
+    /// The secrets worth looking for: a very short one would redact ordinary words (and a
+    /// short token is refused off loopback anyway).
+    secrets: Arc<[String]>,
+}
+
+impl Redacting {
+    /// The shortest secret looked for.
+    const MIN_LEN: usize = 4;
+
+    /// A writer that hides `secrets`.
+    pub fn new(secrets: &[&Secret]) -> Self {
+        let secrets: Vec<String> = secrets
+            .iter()
+            .map(|secret| secret.expose().to_owned())
+            .filter(|secret| secret.len() >= Self::MIN_LEN)
+            .collect();
+        Self {
+            secrets: secrets.into(),
+        }
+    }
+
+    /// `line` with every secret replaced; `None` when it holds none.
+    pub fn redact(&self, line: &[u8]) -> Option<Vec<u8>> {
+        let text = String::from_utf8_lossy(line);
+        if !self
+            .secrets
+            .iter()
+            .any(|secret| text.contains(secret.as_str()))
+        {
+            return None;
+        }
+        let mut text = text.into_owned();
+        for secret in self.secrets.iter() {
+            text = text.replace(secret.as_str(), REDACTED);
+        }
+        Some(text.into_bytes())
+    }
+}
+
+/// The writer of one log line.
+pub struct RedactingWriter {
+    redacting: Redacting,
+}
+
+impl std::io::Write for RedactingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut stderr = std::io::stderr().lock();
+        match self.redacting.redact(buf) {
+            Some(redacted) => stderr.write_all(&redacted)?,
+            None => stderr.write_all(buf)?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+impl<'a> MakeWriter<'a> for Redacting {
+    type Writer = RedactingWriter;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        RedactingWriter {
+            redacting: self.clone(),
+        }
+    }
 }
 
 /// The journal layer, with `INFO` mapped to the journal's `info` priority so that
@@ -163,9 +252,9 @@ fn journald_layer() -> anyhow::Result<Box<dyn Layer<Registry> + Send + Sync>> {
 
 /// Text on stderr: colours only on a terminal, and no timestamp when the journal (which adds
 /// its own) is reading stderr.
-fn text_layer(to_journal: bool) -> Box<dyn Layer<Registry> + Send + Sync> {
+fn text_layer(to_journal: bool, stderr: Redacting) -> Box<dyn Layer<Registry> + Send + Sync> {
     let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(stderr)
         .with_ansi(std::io::stderr().is_terminal());
     if to_journal {
         Box::new(layer.without_time())
@@ -238,6 +327,59 @@ mod tests {
         assert!(!filter.contains(QUIET_RUMQTTC), "{filter}");
         // rumqttc's flow-control chatter is quiet unless the filter names rumqttc.
         assert!(shown(None, "info").contains(QUIET_RUMQTTC));
+    }
+
+    #[test]
+    fn secrets_are_redacted_from_every_line() {
+        let token = Secret::new("anova-abcdef");
+        let short = Secret::new("pw");
+        let redacting = Redacting::new(&[&token, &short]);
+        assert_eq!(
+            redacting.redact(b"GET /?token=anova-abcdef&x=anova-abcdef HTTP/1.1"),
+            Some(b"GET /?token=[redacted]&x=[redacted] HTTP/1.1".to_vec())
+        );
+        assert_eq!(redacting.redact(b"a pwd and a pw"), None);
+    }
+
+    #[test]
+    fn dependencies_are_capped_below_trace_whatever_the_filter() {
+        let lines = Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        let sink = lines.clone();
+        let writer = move || CapturedLine(sink.clone());
+        let filter = build_filter(Some("trace,tungstenite=trace,rumqttc=trace"), "info").unwrap();
+        let subscriber = tracing_subscriber::registry().with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_filter(filter.and(dependency_cap())),
+        );
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::trace!(target: "tungstenite::handshake::client", "raw request");
+            tracing::trace!(target: "rumqttc::v5::state", "raw packet");
+            tracing::debug!(target: "tungstenite::protocol", "close frame");
+            tracing::trace!(target: "anova2mqtt::cloud", "our own trace");
+        });
+        let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+        assert!(
+            !text.contains("raw request") && !text.contains("raw packet"),
+            "{text}"
+        );
+        assert!(
+            text.contains("close frame") && text.contains("our own trace"),
+            "{text}"
+        );
+    }
+
+    struct CapturedLine(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for CapturedLine {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 
     #[test]
