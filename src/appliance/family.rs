@@ -43,7 +43,9 @@ pub(crate) trait Family: Sized + 'static {
     /// A change to the memory, applied when a command succeeds.
     type Update: Default + Debug;
     /// What the state must show for a command to count as done.
-    type Expect: Debug;
+    type Expect: Debug + Default;
+    /// A command as its response echoes it (°C, seconds), with the values a start used.
+    type Echo: Debug + Default + Serialize;
     /// One device's effective limits (its model's, lowered by the configured ceiling).
     type Limits: Clone + Debug;
 
@@ -170,7 +172,7 @@ pub(crate) struct PlanInput<'a, F: Family> {
     pub(crate) ids: &'a mut dyn Ids,
 }
 
-/// What a command will do.
+/// What a command will do: each family's planner builds one.
 #[derive(Debug)]
 pub(crate) struct Plan<F: Family> {
     /// Cloud commands, sent one after the other; empty when nothing goes to the cloud.
@@ -180,11 +182,25 @@ pub(crate) struct Plan<F: Family> {
     /// Applied to the memory on success (at once for a plan without steps).
     pub(crate) update: F::Update,
     /// The command as the response echoes it (°C, seconds), with the values a start used.
-    pub(crate) echo: Map<String, Value>,
+    pub(crate) echo: F::Echo,
     /// Only stores values for the next start (`"pending": true` in the response).
     pub(crate) pending: bool,
     /// Said in the response.
     pub(crate) warnings: Vec<String>,
+}
+
+impl<F: Family> Plan<F> {
+    /// A plan that does nothing yet and echoes `echo`.
+    pub(crate) fn echoing(echo: F::Echo) -> Self {
+        Self {
+            steps: VecDeque::new(),
+            expect: F::Expect::default(),
+            update: F::Update::default(),
+            echo,
+            pending: false,
+            warnings: Vec::new(),
+        }
+    }
 }
 
 /// The parts of a running command a family may rework in [`Family::recover`].

@@ -19,5 +19,5 @@ pub use response::{Outcome, Response};
 pub use values::{
     bounded, describe, json_number, merge_mode, parse_cook, parse_display_unit, parse_food,
     parse_mode, parse_temperature, parse_timer, round2, show_duration, show_temperature, trim,
-    Food, Temperature, MAX_TIMER_S,
+    Celsius2, Food, Temperature, MAX_TIMER_S,
 };

@@ -11,8 +11,9 @@ pub enum Outcome {
     /// Done: the command as understood (°C, seconds), whether it only stored values for the
     /// next start, and anything worth saying.
     Done {
-        /// The normalised command, including the values a start used.
-        command: Map<String, Value>,
+        /// The normalised command, including the values a start used (a family's echo,
+        /// serialised).
+        command: Value,
         /// Stored for the next start; nothing was sent.
         pending: bool,
         /// Said in the response.
@@ -62,7 +63,7 @@ impl Response {
                 warnings,
             } => {
                 map.insert("status".into(), Value::from("ok"));
-                map.insert("command".into(), Value::Object(command.clone()));
+                map.insert("command".into(), command.clone());
                 if *pending {
                     map.insert("pending".into(), Value::Bool(true));
                 }
@@ -101,12 +102,10 @@ mod tests {
             key: IdKey::Transaction,
             value: json!(7),
         };
-        let mut command = Map::new();
-        command.insert("cook".into(), json!(true));
         let ok = Response {
             id: id.clone(),
             outcome: Outcome::Done {
-                command,
+                command: json!({"cook": true}),
                 pending: true,
                 warnings: vec!["w".into()],
             },

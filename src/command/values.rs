@@ -113,6 +113,16 @@ pub fn round2(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
 }
 
+/// A temperature as responses echo it: °C to 2 decimals, whole numbers without a fraction.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Celsius2(pub Temperature);
+
+impl serde::Serialize for Celsius2 {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        json_number(round2(self.0.celsius())).serialize(serializer)
+    }
+}
+
 /// A JSON number, whole numbers without a fraction.
 pub fn json_number(value: f64) -> Value {
     if value.fract() == 0.0 && value.abs() < 1e15 {

@@ -3,9 +3,9 @@
 
 use super::state::TemperatureMode;
 use super::wire::{Elements, TimerStart};
-use crate::command::{json_number, round2, CommandError, Food, Temperature};
+use crate::command::{Celsius2, CommandError, Food, Temperature};
 use crate::wire::TemperatureUnit;
-use serde_json::{Map, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// What one stage asks for; every key optional (the rest comes from pending values and
 /// defaults when the cook starts).
@@ -70,39 +70,83 @@ impl StageChanges {
         }
     }
 
-    /// The stage as the response echoes it: °C, seconds, words.
-    pub fn echo(&self, map: &mut Map<String, Value>) {
+    /// The stage's keys as the response echoes them (°C, seconds, words), into `map`: the
+    /// top level of a one-stage command, or one entry of `stages`.
+    fn echo_into<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
         if let Some(mode) = self.temperature_mode {
-            map.insert("temperature_mode".into(), Value::from(mode.as_str()));
+            map.serialize_entry("temperature_mode", mode.as_str())?;
         }
         if let Some(t) = self.target_temperature {
-            map.insert(
-                "target_temperature".into(),
-                json_number(round2(t.celsius())),
-            );
+            map.serialize_entry("target_temperature", &Celsius2(t))?;
         }
         if let Some(steam) = self.steam {
-            map.insert("steam".into(), Value::from(steam));
+            map.serialize_entry("steam", &steam)?;
         }
         if let Some(e) = self.elements {
-            map.insert("elements".into(), Value::from(element_names(e)));
+            map.serialize_entry("elements", &element_names(e))?;
         }
         if let Some(fan) = self.fan {
-            map.insert("fan".into(), Value::from(fan));
+            map.serialize_entry("fan", &fan)?;
         }
         if let Some(timer) = self.timer {
-            map.insert("timer".into(), Value::from(timer));
+            map.serialize_entry("timer", &timer)?;
         }
         if let Some(start) = self.timer_start {
-            map.insert("timer_start".into(), Value::from(timer_start_name(start)));
+            map.serialize_entry("timer_start", timer_start_name(start))?;
         }
-        if let Some(probe) = self.probe_target {
-            let value = probe.map_or(Value::from(0), |p| json_number(round2(p.celsius())));
-            map.insert("probe_target".into(), value);
+        match self.probe_target {
+            Some(Some(p)) => map.serialize_entry("probe_target", &Celsius2(p))?,
+            // `0` clears the probe target.
+            Some(None) => map.serialize_entry("probe_target", &0)?,
+            None => {}
         }
         if let Some(title) = &self.title {
-            map.insert("title".into(), Value::from(title.as_str()));
+            map.serialize_entry("title", title)?;
         }
+        Ok(())
+    }
+}
+
+/// One stage serialises as the response echoes it.
+impl Serialize for StageChanges {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        self.echo_into(&mut map)?;
+        map.end()
+    }
+}
+
+/// An oven command as the response echoes it (`interface.md` §5.2): the keys given (°C,
+/// seconds, words), with the stages a start used and the cook it started.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OvenEcho {
+    /// What was asked; a start's plan puts the stages it used in `stages`.
+    pub changes: OvenChanges,
+    /// The cook a start began.
+    pub cook_id: Option<String>,
+}
+
+impl Serialize for OvenEcho {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let changes = &self.changes;
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(cook) = changes.cook {
+            map.serialize_entry("cook", &cook)?;
+        }
+        changes.stage.echo_into(&mut map)?;
+        if let Some(stages) = &changes.stages {
+            map.serialize_entry("stages", stages)?;
+        }
+        if let Some(unit) = changes.display_unit {
+            map.serialize_entry("display_unit", &unit)?;
+        }
+        if let Some(food) = changes.food {
+            map.serialize_entry("food", food.as_str())?;
+        }
+        if let Some(cook_id) = &self.cook_id {
+            map.serialize_entry("cook_id", cook_id)?;
+        }
+        map.end()
     }
 }
 
@@ -133,33 +177,6 @@ impl OvenChanges {
     /// True when it changes what a cook does (a stage key or `stages`).
     pub fn changes_cook(&self) -> bool {
         !self.stage.is_empty() || self.stages.is_some()
-    }
-
-    /// The command as the response echoes it.
-    pub fn echo(&self) -> Map<String, Value> {
-        let mut map = Map::new();
-        if let Some(cook) = self.cook {
-            map.insert("cook".into(), Value::Bool(cook));
-        }
-        self.stage.echo(&mut map);
-        if let Some(stages) = &self.stages {
-            let list = stages
-                .iter()
-                .map(|s| {
-                    let mut m = Map::new();
-                    s.echo(&mut m);
-                    Value::Object(m)
-                })
-                .collect();
-            map.insert("stages".into(), Value::Array(list));
-        }
-        if let Some(unit) = self.display_unit {
-            map.insert("display_unit".into(), Value::from(unit.as_str()));
-        }
-        if let Some(food) = self.food {
-            map.insert("food".into(), Value::from(food.as_str()));
-        }
-        map
     }
 
     /// `self`, or `invalid_value` when it does nothing or mixes stage keys and `stages`.

@@ -19,7 +19,7 @@ use crate::command::{
 };
 use serde_json::{json, Map, Value};
 
-pub use super::changes::{element_names, timer_start_name, OvenChanges, StageChanges};
+pub use super::changes::{element_names, timer_start_name, OvenChanges, OvenEcho, StageChanges};
 
 /// The most stages one cook may have. The app builds a handful; the bound keeps a command and
 /// its start payload small.
@@ -542,7 +542,11 @@ mod tests {
         assert_eq!(c.stage.timer, Some(3600));
         assert_eq!(c.stage.timer_start, Some(TimerStart::WhenPreheated));
         assert_eq!(
-            Value::Object(c.echo()),
+            serde_json::to_value(OvenEcho {
+                changes: c,
+                cook_id: None
+            })
+            .unwrap(),
             json!({"cook": true, "temperature_mode": "dry", "target_temperature": 204.44,
                 "steam": 30, "elements": ["bottom", "rear"], "fan": 67, "timer": 3600,
                 "timer_start": "when_preheated", "title": "Roast"})

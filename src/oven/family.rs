@@ -1,7 +1,7 @@
 //! The Precision Oven as a device family of the bridge core: each rule lives in its own module
 //! (`command`, `limits`, `plan`, `publish`, `discovery`); this file only connects them.
 
-use super::command::{self, OvenChanges};
+use super::command::{self, OvenChanges, OvenEcho};
 use super::discovery::{oven_config, oven_removal, OvenDiscovery};
 use super::limits::OvenLimits;
 use super::plan::{self, Inputs, OvenExpect, OvenMemory, OvenUpdate};
@@ -26,6 +26,7 @@ impl Family for Oven {
     type Memory = OvenMemory;
     type Update = OvenUpdate;
     type Expect = OvenExpect;
+    type Echo = OvenEcho;
     type Limits = OvenLimits;
 
     const NOUN: &'static str = "oven";
@@ -43,7 +44,7 @@ impl Family for Oven {
     }
 
     fn plan(input: PlanInput<'_, Self>) -> Result<Plan<Self>, CommandError> {
-        let planned = plan::plan(
+        plan::plan(
             input.changes,
             Inputs {
                 state: input.state,
@@ -52,17 +53,7 @@ impl Family for Oven {
                 device: input.device,
                 ids: input.ids,
             },
-        )?;
-        let pending = planned.steps.is_empty()
-            && (planned.update.pending.is_some() || planned.update.pending_stages.is_some());
-        Ok(Plan {
-            steps: planned.steps,
-            expect: planned.expect,
-            update: planned.update,
-            echo: planned.echo,
-            pending,
-            warnings: planned.warnings,
-        })
+        )
     }
 
     /// An oven command the cloud refuses has no fallback: every change already is a whole

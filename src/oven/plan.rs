@@ -13,17 +13,16 @@
 //! - The oven drops a bad plan without an error, so a start is confirmed only when the state
 //!   shows its `cookId`, a stop when the oven is idle, a unit when the state shows it.
 
-use super::command::{OvenChanges, StageChanges};
+use super::command::{OvenChanges, OvenEcho, StageChanges};
 use super::limits::{OvenLimits, ResolvedStage};
 use super::state::{OvenState, TemperatureMode};
 use super::wire::{
     ApoCommand, CookSpec, Elements, OvenAddress, Setpoint, StageSpec, StageTimer, TimerStart,
 };
-use crate::appliance::family::Ids;
+use super::Oven;
+use crate::appliance::family::{Ids, Plan};
 use crate::command::{check_food_safety, CommandError, Food, Temperature};
-use crate::wire::{CloudCommand, DeviceRef, TemperatureUnit};
-use serde_json::{Map, Value};
-use std::collections::VecDeque;
+use crate::wire::{DeviceRef, TemperatureUnit};
 
 /// Said when a running cook was changed by starting it again.
 pub const RESTART_WARNING: &str = "an oven only takes a whole new cook from this token, so the change was sent as a new cook that replaces the running one: the stage starts again (its timer with the time that was remaining) and later stages of a multi-stage cook are not kept";
@@ -111,21 +110,6 @@ impl OvenExpect {
     }
 }
 
-/// A planned oven command.
-#[derive(Debug, Default)]
-pub struct OvenPlan {
-    /// `CMD_APO_*` commands, sent one after the other.
-    pub steps: VecDeque<CloudCommand>,
-    /// The state that confirms them.
-    pub expect: OvenExpect,
-    /// Applied to the memory on success.
-    pub update: OvenUpdate,
-    /// The response's `command`.
-    pub echo: Map<String, Value>,
-    /// Said in the response.
-    pub warnings: Vec<String>,
-}
-
 /// The narrow inputs of [`plan`].
 pub(crate) struct Inputs<'a> {
     /// The oven's last state.
@@ -141,7 +125,7 @@ pub(crate) struct Inputs<'a> {
 }
 
 /// Plans a command.
-pub(crate) fn plan(changes: &OvenChanges, input: Inputs<'_>) -> Result<OvenPlan, CommandError> {
+pub(crate) fn plan(changes: &OvenChanges, input: Inputs<'_>) -> Result<Plan<Oven>, CommandError> {
     let oven = OvenAddress::of(input.device).ok_or_else(|| {
         CommandError::invalid(format!(
             "this gateway does not know how to command an oven of type {}",
@@ -149,10 +133,10 @@ pub(crate) fn plan(changes: &OvenChanges, input: Inputs<'_>) -> Result<OvenPlan,
         ))
     })?;
     let state = input.state;
-    let mut plan = OvenPlan {
-        echo: changes.echo(),
-        ..OvenPlan::default()
-    };
+    let mut plan: Plan<Oven> = Plan::echoing(OvenEcho {
+        changes: changes.clone(),
+        cook_id: None,
+    });
     // Everything is validated before any step is planned.
     let start = match (changes.cook, state.cooking) {
         (Some(true), false) => Some(next_start(changes, input.memory)?),
@@ -183,9 +167,8 @@ pub(crate) fn plan(changes: &OvenChanges, input: Inputs<'_>) -> Result<OvenPlan,
     match (changes.cook, state.cooking, resolved) {
         (_, _, Some(stages)) => {
             let cook = spec(&stages, input.ids);
-            plan.echo
-                .insert("cook_id".into(), Value::from(cook.cook_id.as_str()));
-            plan.echo.insert("stages".into(), echo_stages(&stages));
+            plan.echo.cook_id = Some(cook.cook_id.clone());
+            plan.echo.changes.stages = Some(echo_stages(&stages));
             plan.expect.cooking = Some(true);
             plan.expect.cook_id = Some(cook.cook_id.clone());
             plan.steps.push_back(ApoCommand::start(oven, cook).into());
@@ -208,11 +191,13 @@ pub(crate) fn plan(changes: &OvenChanges, input: Inputs<'_>) -> Result<OvenPlan,
         (Some(true), true, None) => plan.warnings.push("the oven was already cooking".into()),
         (_, _, None) => store_pending(changes, &mut plan),
     }
+    plan.pending = plan.steps.is_empty()
+        && (plan.update.pending.is_some() || plan.update.pending_stages.is_some());
     Ok(plan)
 }
 
 /// Idle changes are kept for the next start; nothing is sent for them.
-fn store_pending(changes: &OvenChanges, plan: &mut OvenPlan) {
+fn store_pending(changes: &OvenChanges, plan: &mut Plan<Oven>) {
     if !changes.stage.is_empty() {
         plan.update.pending = Some(changes.stage.clone());
     }
@@ -392,28 +377,21 @@ fn spec(stages: &[ResolvedStage], ids: &mut dyn Ids) -> CookSpec {
 }
 
 /// The stages a start used, as the response echoes them.
-fn echo_stages(stages: &[ResolvedStage]) -> Value {
-    Value::Array(
-        stages
-            .iter()
-            .map(|s| {
-                let mut map = Map::new();
-                StageChanges {
-                    temperature_mode: Some(s.mode),
-                    target_temperature: Some(s.target),
-                    steam: Some(s.steam),
-                    elements: Some(s.elements),
-                    fan: Some(s.fan),
-                    timer: Some(s.timer),
-                    timer_start: (s.timer > 0).then_some(s.timer_start),
-                    probe_target: s.probe.map(Some),
-                    title: (!s.title.is_empty()).then(|| s.title.clone()),
-                }
-                .echo(&mut map);
-                Value::Object(map)
-            })
-            .collect(),
-    )
+fn echo_stages(stages: &[ResolvedStage]) -> Vec<StageChanges> {
+    stages
+        .iter()
+        .map(|s| StageChanges {
+            temperature_mode: Some(s.mode),
+            target_temperature: Some(s.target),
+            steam: Some(s.steam),
+            elements: Some(s.elements),
+            fan: Some(s.fan),
+            timer: Some(s.timer),
+            timer_start: (s.timer > 0).then_some(s.timer_start),
+            probe_target: s.probe.map(Some),
+            title: (!s.title.is_empty()).then(|| s.title.clone()),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -424,7 +402,7 @@ mod tests {
     use crate::oven::state::OvenStage;
     use crate::oven::wire::OvenAddress;
     use crate::wire::DeviceType;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     /// Ids `id-1`, `id-2`, … in order.
     #[derive(Default)]
@@ -448,7 +426,7 @@ mod tests {
         command: Value,
         state: &OvenState,
         memory: &OvenMemory,
-    ) -> Result<OvenPlan, CommandError> {
+    ) -> Result<Plan<Oven>, CommandError> {
         let Value::Object(fields) = command else {
             unreachable!()
         };
@@ -467,7 +445,7 @@ mod tests {
         )
     }
 
-    fn frame(plan: &OvenPlan, i: usize) -> Value {
+    fn frame(plan: &Plan<Oven>, i: usize) -> Value {
         serde_json::from_str(&plan.steps[i].to_frame("r")).unwrap()
     }
 
@@ -527,7 +505,7 @@ mod tests {
             "the timer waits for the preheat by default"
         );
         assert_eq!(
-            Value::Object(start.echo.clone())["stages"][0],
+            serde_json::to_value(&start.echo).unwrap()["stages"][0],
             json!({"temperature_mode": "dry", "target_temperature": 180, "steam": 0,
                 "elements": ["rear"], "fan": 33, "timer": 1800, "timer_start": "when_preheated"})
         );

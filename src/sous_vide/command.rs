@@ -3,10 +3,11 @@
 
 use crate::command::keys::{self, find, Key, Plain, Role};
 use crate::command::{
-    json_number, merge_mode, parse_cook, parse_display_unit, parse_food, parse_mode,
-    parse_temperature, parse_timer, round2, CommandError, Food, Temperature,
+    merge_mode, parse_cook, parse_display_unit, parse_food, parse_mode, parse_temperature,
+    parse_timer, Celsius2, CommandError, Food, Temperature,
 };
 use crate::wire::TemperatureUnit;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
 /// A cooker command while it is read: the changes, and `mode` until it is merged into `cook`.
@@ -117,6 +118,9 @@ fn names() -> Vec<&'static str> {
 }
 
 /// What a cooker command asks for; every part optional, at least one that does something.
+///
+/// It serialises as the response echoes it (`interface.md` §3.3): the keys given, in °C and
+/// seconds; a start's plan fills in the target and timer it used.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CookerChanges {
     /// Start (`true`) or stop (`false`) a cook; `mode` maps here too.
@@ -131,6 +135,28 @@ pub struct CookerChanges {
     pub food: Option<Food>,
 }
 
+impl Serialize for CookerChanges {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(cook) = self.cook {
+            map.serialize_entry("cook", &cook)?;
+        }
+        if let Some(t) = self.target_temperature {
+            map.serialize_entry("target_temperature", &Celsius2(t))?;
+        }
+        if let Some(timer) = self.timer {
+            map.serialize_entry("timer", &timer)?;
+        }
+        if let Some(unit) = self.display_unit {
+            map.serialize_entry("display_unit", &unit)?;
+        }
+        if let Some(food) = self.food {
+            map.serialize_entry("food", food.as_str())?;
+        }
+        map.end()
+    }
+}
+
 impl CookerChanges {
     /// True when the command would change nothing (only `food`, or nothing at all).
     pub fn is_empty(&self) -> bool {
@@ -138,30 +164,6 @@ impl CookerChanges {
             && self.target_temperature.is_none()
             && self.timer.is_none()
             && self.display_unit.is_none()
-    }
-
-    /// The command as the response echoes it: °C, seconds.
-    pub fn echo(&self) -> Map<String, Value> {
-        let mut map = Map::new();
-        if let Some(cook) = self.cook {
-            map.insert("cook".into(), Value::Bool(cook));
-        }
-        if let Some(t) = self.target_temperature {
-            map.insert(
-                "target_temperature".into(),
-                json_number(round2(t.celsius())),
-            );
-        }
-        if let Some(timer) = self.timer {
-            map.insert("timer".into(), Value::from(timer));
-        }
-        if let Some(unit) = self.display_unit {
-            map.insert("display_unit".into(), Value::from(unit.as_str()));
-        }
-        if let Some(food) = self.food {
-            map.insert("food".into(), Value::from(food.as_str()));
-        }
-        map
     }
 
     fn checked(self) -> Result<Self, CommandError> {
@@ -227,7 +229,7 @@ mod tests {
         assert_eq!(c.cook, Some(true));
         assert_eq!(c.timer, Some(5400));
         assert_eq!(
-            Value::Object(c.echo()),
+            serde_json::to_value(&c).unwrap(),
             json!({"cook": true, "target_temperature": 57.22, "timer": 5400})
         );
         assert_eq!(

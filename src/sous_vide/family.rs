@@ -4,7 +4,7 @@
 use super::command::{self, CookerChanges};
 use super::discovery::{cooker_config, cooker_removal, CookerDiscovery};
 use super::limits::CookerLimits;
-use super::plan::{self, CookerExpect, CookerMemory, CookerUpdate, Rework};
+use super::plan::{self, CookerExpect, CookerMemory, CookerUpdate};
 use super::publish;
 use crate::appliance::family::{DiscoveryDevice, EntryLimits, Family, Plan, PlanInput, Running};
 use crate::appliance::CookEvent;
@@ -26,6 +26,7 @@ impl Family for SousVide {
     type Memory = CookerMemory;
     type Update = CookerUpdate;
     type Expect = CookerExpect;
+    type Echo = CookerChanges;
     type Limits = CookerLimits;
 
     const NOUN: &'static str = "cooker";
@@ -47,22 +48,13 @@ impl Family for SousVide {
     }
 
     fn plan(input: PlanInput<'_, Self>) -> Result<Plan<Self>, CommandError> {
-        let planned = plan::plan(
+        plan::plan(
             input.changes,
             input.state,
             input.memory,
             input.limits,
             input.device,
-        )?;
-        let pending = planned.update.stores_pending();
-        Ok(Plan {
-            steps: planned.steps,
-            expect: planned.expect,
-            update: planned.update,
-            echo: planned.echo,
-            pending,
-            warnings: planned.warnings,
-        })
+        )
     }
 
     fn recover(
@@ -70,19 +62,7 @@ impl Family for SousVide {
         text: &str,
         running: Running<'_, Self>,
     ) -> Option<Result<(), CommandError>> {
-        plan::recover(
-            refused,
-            text,
-            running.changes,
-            running.state,
-            running.device,
-            Rework {
-                steps: running.steps,
-                expect: running.expect,
-                warnings: running.warnings,
-                memory: running.memory,
-            },
-        )
+        plan::recover(refused, text, running)
     }
 
     fn confirmed(expect: &CookerExpect, state: &CookerState) -> bool {

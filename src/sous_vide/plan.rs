@@ -10,15 +10,13 @@
 
 use super::command::CookerChanges;
 use super::limits::CookerLimits;
-use crate::command::{
-    check_food_safety, json_number, round2, CommandError, ErrorCode, Temperature,
-};
+use super::SousVide;
+use crate::appliance::family::{Plan, Running};
+use crate::command::{check_food_safety, round2, CommandError, ErrorCode, Temperature};
 use crate::sous_vide::state::CookerState;
 use crate::sous_vide::wire::{ApcCommand, CommandName, DeviceRef};
 use crate::wire::CloudCommand;
 use crate::wire::TemperatureUnit;
-use serde_json::{Map, Value};
-use std::collections::VecDeque;
 
 /// How close the reported target must be to what we asked for (the cooker keeps hundredths).
 const TARGET_TOLERANCE_C: f64 = 0.05;
@@ -137,21 +135,6 @@ impl CookerExpect {
     }
 }
 
-/// A planned cooker command.
-#[derive(Debug, Default)]
-pub struct CookerPlan {
-    /// Anova commands, sent one after the other.
-    pub steps: VecDeque<CloudCommand>,
-    /// The state that confirms them.
-    pub expect: CookerExpect,
-    /// Applied to the memory on success.
-    pub update: CookerUpdate,
-    /// The response's `command`.
-    pub echo: Map<String, Value>,
-    /// Said in the response.
-    pub warnings: Vec<String>,
-}
-
 /// The ranges of the values a command gives (model and configured ceiling): they do not
 /// depend on the cooker's state, so they are checked on arrival too.
 pub fn check(changes: &CookerChanges, limits: &CookerLimits) -> Result<(), CommandError> {
@@ -165,18 +148,15 @@ pub fn check(changes: &CookerChanges, limits: &CookerLimits) -> Result<(), Comma
 }
 
 /// Plans a command against a cooker's last state and memory.
-pub fn plan(
+pub(crate) fn plan(
     changes: &CookerChanges,
     state: &CookerState,
     memory: &CookerMemory,
     limits: &CookerLimits,
     cooker: &DeviceRef,
-) -> Result<CookerPlan, CommandError> {
+) -> Result<Plan<SousVide>, CommandError> {
     check(changes, limits)?;
-    let mut plan = CookerPlan {
-        echo: changes.echo(),
-        ..CookerPlan::default()
-    };
+    let mut plan: Plan<SousVide> = Plan::echoing(changes.clone());
     if let Some(unit) = changes.display_unit {
         if state.display_unit != Some(unit) {
             plan.steps.push_back(
@@ -214,6 +194,7 @@ pub fn plan(
         }
         (None, false) => plan_pending(changes, state, memory, &mut plan)?,
     }
+    plan.pending = plan.update.stores_pending();
     Ok(plan)
 }
 
@@ -242,7 +223,7 @@ fn plan_start(
     memory: &CookerMemory,
     limits: &CookerLimits,
     cooker: &DeviceRef,
-    plan: &mut CookerPlan,
+    plan: &mut Plan<SousVide>,
 ) -> Result<(), CommandError> {
     let (target, timer) = next_start(changes, state, memory);
     let target = target.ok_or_else(|| {
@@ -266,11 +247,8 @@ fn plan_start(
     plan.expect.cooking = Some(true);
     plan.expect.target_c = Some(target.celsius());
     plan.update.consumes_pending = true;
-    plan.echo.insert(
-        "target_temperature".into(),
-        json_number(round2(target.celsius())),
-    );
-    plan.echo.insert("timer".into(), Value::from(timer));
+    plan.echo.target_temperature = Some(target);
+    plan.echo.timer = Some(timer);
     Ok(())
 }
 
@@ -279,7 +257,7 @@ fn plan_pending(
     changes: &CookerChanges,
     state: &CookerState,
     memory: &CookerMemory,
-    plan: &mut CookerPlan,
+    plan: &mut Plan<SousVide>,
 ) -> Result<(), CommandError> {
     if changes.target_temperature.is_none() && changes.timer.is_none() {
         return Ok(());
@@ -297,7 +275,7 @@ fn plan_running_change(
     state: &CookerState,
     memory: &CookerMemory,
     cooker: &DeviceRef,
-    plan: &mut CookerPlan,
+    plan: &mut Plan<SousVide>,
 ) -> Result<(), CommandError> {
     if changes.target_temperature.is_none() && changes.timer.is_none() {
         return Ok(());
@@ -392,29 +370,15 @@ fn restart(
     Ok((start.into(), expect))
 }
 
-/// The parts of a running command [`recover`] may rework.
-pub struct Rework<'a> {
-    /// The steps not sent yet.
-    pub steps: &'a mut VecDeque<CloudCommand>,
-    /// What confirms the command.
-    pub expect: &'a mut CookerExpect,
-    /// Said in the response.
-    pub warnings: &'a mut Vec<String>,
-    /// What the cooker remembers (the refusal is noted there).
-    pub memory: &'a mut CookerMemory,
-}
-
 /// The cloud refused a step. A refused `SET_TARGET_TEMP`/`SET_TIMER` during a cook is
 /// remembered (later changes go straight to a restart) and the remaining SET steps are
 /// replaced by a START with the new values and the remaining time. Anything else simply fails.
-pub fn recover(
+pub(crate) fn recover(
     refused: &CloudCommand,
     text: &str,
-    changes: &CookerChanges,
-    state: &CookerState,
-    cooker: &DeviceRef,
-    rework: Rework<'_>,
+    rework: Running<'_, SousVide>,
 ) -> Option<Result<(), CommandError>> {
+    let (changes, state, cooker) = (rework.changes, rework.state, rework.device);
     let CloudCommand::Cooker(refused) = refused else {
         return None;
     };

@@ -70,7 +70,7 @@ struct Active<F: Family> {
     sent: Option<(Ticket, CloudCommand)>,
     expect: F::Expect,
     update: F::Update,
-    echo: Map<String, Value>,
+    echo: F::Echo,
     pending: bool,
     warnings: Vec<String>,
     /// Set once every step was acknowledged: answer `not_confirmed` after this.
@@ -223,7 +223,7 @@ impl<F: Family> Commands<F> {
             F::remember(&mut dev.memory, plan.update);
             dev.publish(ctx, out, false);
             let outcome = Outcome::Done {
-                command: plan.echo,
+                command: echo_json(&plan.echo),
                 pending: plan.pending,
                 warnings: plan.warnings,
             };
@@ -326,7 +326,7 @@ impl<F: Family> Commands<F> {
             Ok(()) => {
                 F::remember(&mut dev.memory, active.update);
                 Outcome::Done {
-                    command: active.echo,
+                    command: echo_json(&active.echo),
                     pending: active.pending,
                     warnings: active.warnings,
                 }
@@ -517,4 +517,13 @@ impl<F: Family> Commands<F> {
             Self::answer(dev, ctx, out, command.caller, Outcome::Failed(error));
         }
     }
+}
+
+/// A family's echo as the response's `command`. Echoes are maps of numbers and strings,
+/// which always serialise; should one ever fail, the response says `null` rather than nothing.
+fn echo_json(echo: &impl serde::Serialize) -> Value {
+    serde_json::to_value(echo).unwrap_or_else(|e| {
+        tracing::error!("a command's echo did not serialise: {e}");
+        Value::Null
+    })
 }
