@@ -2,6 +2,7 @@
 //! `last_error`, and the bridge events of §3.
 
 use crate::cloud::LinkState;
+use crate::ids::{CloudId, TopicId};
 use serde::{Serialize, Serializer};
 
 /// The cloud link as `bridge/info` reports it.
@@ -35,12 +36,42 @@ impl Serialize for CloudStatus {
     }
 }
 
-/// A bridge event (`<base>/bridge/event`) the link produces.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum LinkEvent {
-    Connected,
-    Disconnected { reason: String },
-    AuthFailed { reason: String },
+/// A bridge event (`<base>/bridge/event`, `interface.md` §3): `{"event": "<name>", …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub(crate) enum BridgeEvent {
+    /// The cloud link came up.
+    CloudConnected,
+    /// The cloud link dropped.
+    CloudDisconnected {
+        /// Why (never the token).
+        reason: String,
+    },
+    /// The cloud refused the token.
+    AuthFailed {
+        /// What the cloud did.
+        reason: String,
+    },
+    /// A device appeared on the account.
+    DeviceAdded {
+        /// Its topic id.
+        id: TopicId,
+        /// Its cloud id, named as in `bridge/devices`.
+        #[serde(rename = "cooker_id")]
+        cloud_id: CloudId,
+        /// Its name.
+        name: String,
+        /// Its exact type.
+        model: String,
+    },
+    /// A device left the account.
+    DeviceRemoved {
+        /// Its topic id.
+        id: TopicId,
+        /// Its cloud id, named as in `bridge/devices`.
+        #[serde(rename = "cooker_id")]
+        cloud_id: CloudId,
+    },
 }
 
 /// What the bridge knows about its cloud link.
@@ -68,7 +99,7 @@ impl Link {
     }
 
     /// Applies a link change; returns the bridge event it is worth, if any.
-    pub(crate) fn change(&mut self, link: LinkState) -> Option<LinkEvent> {
+    pub(crate) fn change(&mut self, link: LinkState) -> Option<BridgeEvent> {
         let before = self.status;
         match link {
             LinkState::Connecting => {
@@ -84,17 +115,18 @@ impl Link {
                     self.reconnects += 1;
                 }
                 self.ever_connected = true;
-                Some(LinkEvent::Connected)
+                Some(BridgeEvent::CloudConnected)
             }
             LinkState::Down { reason } => {
                 self.status = CloudStatus::Disconnected;
                 self.last_error = Some(reason.clone());
-                (before == CloudStatus::Connected).then_some(LinkEvent::Disconnected { reason })
+                (before == CloudStatus::Connected)
+                    .then_some(BridgeEvent::CloudDisconnected { reason })
             }
             LinkState::AuthFailed { reason } => {
                 self.status = CloudStatus::AuthFailed;
                 self.last_error = Some(reason.clone());
-                (before != CloudStatus::AuthFailed).then_some(LinkEvent::AuthFailed { reason })
+                (before != CloudStatus::AuthFailed).then_some(BridgeEvent::AuthFailed { reason })
             }
         }
     }

@@ -45,10 +45,10 @@ use crate::topics::Topics;
 use appliance::Appliance;
 use backlog::{Backlog, Bulk};
 use discovery::DiscoveryBook;
-use link::{Link, LinkEvent};
+use link::{BridgeEvent, Link};
 use machine::{Ctx, Settings};
 use outbox::Outbox;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
@@ -519,19 +519,8 @@ impl Bridge {
     fn on_link(&mut self, now: Now, link: LinkState) {
         let was_up = self.link.up();
         let was_shown = self.link_shown_up();
-        match self.link.change(link) {
-            Some(LinkEvent::Connected) => self.bridge_event("cloud_connected", Map::new()),
-            Some(LinkEvent::Disconnected { reason }) => {
-                let mut extra = Map::new();
-                extra.insert("reason".into(), Value::from(reason));
-                self.bridge_event("cloud_disconnected", extra);
-            }
-            Some(LinkEvent::AuthFailed { reason }) => {
-                let mut extra = Map::new();
-                extra.insert("reason".into(), Value::from(reason));
-                self.bridge_event("auth_failed", extra);
-            }
-            None => {}
+        if let Some(event) = self.link.change(link) {
+            self.bridge_event(&event);
         }
         if self.link.up() {
             // Reconnected: a refresh's grace is over.
@@ -583,15 +572,16 @@ impl Bridge {
             return;
         }
         tracing::info!(device = %id, name = info.name, model = %info.device_type, "device added");
-        let mut extra = Map::new();
-        extra.insert("id".into(), Value::from(id.as_str()));
-        extra.insert("cooker_id".into(), Value::from(info.cloud_id.as_str()));
-        extra.insert("name".into(), Value::from(info.name.as_str()));
-        extra.insert("model".into(), Value::from(info.device_type.as_str()));
+        let event = BridgeEvent::DeviceAdded {
+            id: id.clone(),
+            cloud_id: info.cloud_id.clone(),
+            name: info.name.clone(),
+            model: info.device_type.as_str().to_owned(),
+        };
         self.ids.insert(info.cloud_id.clone(), id.clone());
         self.devices
             .insert(id.clone(), Appliance::new(info, id.clone(), &self.settings));
-        self.bridge_event("device_added", extra);
+        self.bridge_event(&event);
         self.backlog.file(
             &id,
             Bulk {
@@ -616,10 +606,10 @@ impl Bridge {
         }
         self.backlog.remove(&id);
         self.deadlines.set(&id, None);
-        let mut extra = Map::new();
-        extra.insert("id".into(), Value::from(id.as_str()));
-        extra.insert("cooker_id".into(), Value::from(cloud_id.as_str()));
-        self.bridge_event("device_removed", extra);
+        self.bridge_event(&BridgeEvent::DeviceRemoved {
+            id,
+            cloud_id: cloud_id.clone(),
+        });
         self.publish_info(false);
         self.devices_changed(now);
     }

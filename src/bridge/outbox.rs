@@ -7,6 +7,7 @@ use crate::appliance::family::Ids;
 use crate::command::Response;
 use crate::ids::TopicId;
 use crate::wire::CloudCommand;
+use serde_json::value::RawValue;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -64,6 +65,47 @@ impl Ids for IdSource {
     }
 }
 
+/// A message of the live stream (`interface.md` §6), carrying the JSON the bridge made for
+/// MQTT as it is: `{"type": …, "device"?: …, <key>: <json>}`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum StreamMessage<'a> {
+    /// `{"type":"state","device":…,"state":{…}}`: a device's published state.
+    State(&'a TopicId, &'a str),
+    /// `{"type":"event","device":…,"event":{…}}`: a device's cook event.
+    Event(&'a TopicId, &'a str),
+    /// `{"type":"bridge","info":{…}}`: `bridge/info`.
+    BridgeInfo(&'a str),
+    /// `{"type":"bridge","event":{…}}`: a bridge event.
+    BridgeEvent(&'a str),
+    /// `{"type":"devices","devices":[…]}`: `bridge/devices`.
+    Devices(&'a str),
+}
+
+impl StreamMessage<'_> {
+    /// The message's text; the embedded JSON is written as it is, not parsed into a tree.
+    fn to_text(self) -> Result<String, serde_json::Error> {
+        use serde::ser::{SerializeMap, Serializer};
+        let (kind, device, key, json) = match self {
+            Self::State(device, json) => ("state", Some(device), "state", json),
+            Self::Event(device, json) => ("event", Some(device), "event", json),
+            Self::BridgeInfo(json) => ("bridge", None, "info", json),
+            Self::BridgeEvent(json) => ("bridge", None, "event", json),
+            Self::Devices(json) => ("devices", None, "devices", json),
+        };
+        let raw: &RawValue = serde_json::from_str(json)?;
+        let mut text = Vec::with_capacity(json.len() + 64);
+        let mut serializer = serde_json::Serializer::new(&mut text);
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("type", kind)?;
+        if let Some(device) = device {
+            map.serialize_entry("device", device)?;
+        }
+        map.serialize_entry(key, raw)?;
+        map.end()?;
+        String::from_utf8(text).map_err(|e| serde::ser::Error::custom(e.to_string()))
+    }
+}
+
 /// The outputs of the core and what they need.
 #[derive(Debug)]
 pub(crate) struct Outbox {
@@ -115,17 +157,15 @@ impl Outbox {
         }
     }
 
-    /// A message for the live stream, when someone listens: `{"type": kind, key: json}` with
-    /// `json` already serialised, plus the device's id when there is one.
-    pub(crate) fn stream(&mut self, kind: &str, device: Option<&TopicId>, key: &str, json: &str) {
+    /// A message for the live stream, when someone listens.
+    pub(crate) fn stream(&mut self, message: StreamMessage<'_>) {
         if !self.stream {
             return;
         }
-        let device = device
-            .map(|d| format!(",\"device\":{}", serde_json::Value::from(d.as_str())))
-            .unwrap_or_default();
-        let text = format!("{{\"type\":\"{kind}\"{device},\"{key}\":{json}}}");
-        self.queue.push_back(Output::Stream(text.into()));
+        match message.to_text() {
+            Ok(text) => self.queue.push_back(Output::Stream(text.into())),
+            Err(e) => tracing::error!("a stream message was not made: {e}"),
+        }
     }
 
     /// Sends a command to the cloud for `device`; its result comes back with the ticket.
@@ -186,5 +226,29 @@ mod tests {
         let parsed = uuid::Uuid::parse_str(&uuid).unwrap();
         assert_eq!(parsed.get_version_num(), 4);
         assert!(a.command_id(1700000000).starts_with("1700000000-"));
+    }
+
+    #[test]
+    fn stream_messages_embed_the_json_as_it_is() {
+        let id = TopicId::from("a\"7");
+        assert_eq!(
+            StreamMessage::State(&id, r#"{"x": 1.50}"#)
+                .to_text()
+                .unwrap(),
+            r#"{"type":"state","device":"a\"7","state":{"x": 1.50}}"#
+        );
+        assert_eq!(
+            StreamMessage::BridgeEvent(r#"{"event":"cloud_connected"}"#)
+                .to_text()
+                .unwrap(),
+            r#"{"type":"bridge","event":{"event":"cloud_connected"}}"#
+        );
+        assert_eq!(
+            StreamMessage::Devices("[]").to_text().unwrap(),
+            r#"{"type":"devices","devices":[]}"#
+        );
+        let mut out = Outbox::new(1);
+        out.stream(StreamMessage::Devices("[]"));
+        assert_eq!(out.pop(), None, "nobody listens");
     }
 }

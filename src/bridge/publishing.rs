@@ -5,11 +5,12 @@
 use super::backlog::Bulk;
 use super::discovery::{other_mode, BRIDGE_NODE};
 use super::io::Now;
+use super::link::BridgeEvent;
+use super::outbox::StreamMessage;
 use super::timers::Timer;
 use super::Bridge;
 use crate::homeassistant::{self, DiscoveryContext};
 use crate::ids::TopicId;
-use serde_json::{Map, Value};
 
 impl Bridge {
     pub(super) fn publish_info(&mut self, force: bool) {
@@ -23,7 +24,7 @@ impl Bridge {
             }
         };
         if force || self.last_info.as_deref() != Some(info.as_str()) {
-            self.out.stream("bridge", None, "info", &info);
+            self.out.stream(StreamMessage::BridgeInfo(&info));
             self.last_info = Some(info.clone());
             self.out.publish(self.topics.bridge_info(), info, true);
         }
@@ -44,7 +45,7 @@ impl Bridge {
             }
         };
         if force || self.last_devices.as_deref() != Some(devices.as_str()) {
-            self.out.stream("devices", None, "devices", &devices);
+            self.out.stream(StreamMessage::Devices(&devices));
             self.last_devices = Some(devices.clone());
             self.out
                 .publish(self.topics.bridge_devices(), devices, true);
@@ -67,10 +68,15 @@ impl Bridge {
         String::from_utf8(buffer).map_err(|e| serde::ser::Error::custom(e.to_string()))
     }
 
-    pub(super) fn bridge_event(&mut self, event: &str, mut extra: Map<String, Value>) {
-        extra.insert("event".into(), Value::from(event));
-        let payload = Value::Object(extra).to_string();
-        self.out.stream("bridge", None, "event", &payload);
+    pub(super) fn bridge_event(&mut self, event: &BridgeEvent) {
+        let payload = match serde_json::to_string(event) {
+            Ok(payload) => payload,
+            Err(e) => {
+                tracing::error!("a bridge event was not published: {e}");
+                return;
+            }
+        };
+        self.out.stream(StreamMessage::BridgeEvent(&payload));
         self.out.publish(self.topics.bridge_event(), payload, false);
     }
 

@@ -5,7 +5,7 @@ use super::context::{rfc3339, Ctx, Settings};
 use super::history::History;
 use crate::appliance::family::{DiscoveryDevice, Family};
 use crate::appliance::DeviceInfo;
-use crate::bridge::outbox::Outbox;
+use crate::bridge::outbox::{Outbox, StreamMessage};
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
 use crate::ids::{CloudId, TopicId};
 use crate::wire::DeviceRef;
@@ -160,7 +160,7 @@ impl<F: Family> Device<F> {
                 payload.extend(event.details);
                 tracing::info!(device = %self.id, "cook event {}", event.kind.as_str());
                 let payload = Value::Object(payload).to_string();
-                out.stream("event", Some(&self.id), "event", &payload);
+                out.stream(StreamMessage::Event(&self.id, &payload));
                 out.publish(ctx.topics.event(&self.id), payload, false);
             }
         }
@@ -204,7 +204,7 @@ impl<F: Family> Device<F> {
             // published, because an empty payload on a retained topic would delete it.
             match serde_json::to_string(&state) {
                 Ok(payload) => {
-                    out.stream("state", Some(&self.id), "state", &payload);
+                    out.stream(StreamMessage::State(&self.id, &payload));
                     out.publish(ctx.topics.state(&self.id), payload, true);
                 }
                 Err(e) => tracing::error!(device = %self.id, "state not published: {e}"),
