@@ -15,17 +15,14 @@ pub struct DeviceInfo {
 }
 
 impl DeviceInfo {
-    /// From a device list entry.
-    pub fn from_entry(entry: &DeviceListEntry) -> Self {
+    /// From a device list entry; a device the app left unnamed is called `Anova <product>`.
+    pub fn from_entry(entry: &DeviceListEntry, product: &str) -> Self {
         let name = entry
             .name
             .as_deref()
             .map(str::trim)
             .filter(|n| !n.is_empty())
-            .map_or_else(
-                || format!("Anova {}", super::product_name(&entry.device_type)),
-                str::to_owned,
-            );
+            .map_or_else(|| format!("Anova {product}"), str::to_owned);
         Self {
             cloud_id: entry.cloud_id.clone(),
             device_type: entry.device_type.clone(),

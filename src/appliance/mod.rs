@@ -23,25 +23,32 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The family a device is taken for when nothing says otherwise, the one assumption every
+    /// "else" below relies on: a type this version does not know that does not name an oven
+    /// (`a10` is bridged as a cooker), and a device known only from an earlier run's retained
+    /// `bridge/devices` or topics (every release before ovens bridged cookers only).
+    pub const DEFAULT: Kind = Kind::Cooker;
+
     /// The family of a device type; `None` for an oven generation this version does not know
     /// (a start in the wrong shape can put an oven into an error state, so it is not bridged).
-    /// Cookers of an unknown type are bridged as cookers.
+    /// Any other unknown type is of the [`DEFAULT`](Self::DEFAULT) family.
     pub fn of(device_type: &DeviceType) -> Option<Self> {
         match device_type.generation() {
             Generation::OvenV1 | Generation::OvenV2 => Some(Self::Oven),
             _ if device_type.is_oven() => None,
-            _ => Some(Self::Cooker),
+            _ => Some(Self::DEFAULT),
         }
     }
-}
 
-/// The product name of a device type, for a device the app left unnamed.
-pub fn product_name(device_type: &DeviceType) -> &'static str {
-    match Kind::of(device_type) {
-        Some(Kind::Oven) => crate::oven::discovery::product_name(
-            crate::oven::limits::OvenGeneration::of(device_type),
-        ),
-        _ if device_type.is_oven() => "Precision Oven",
-        _ => crate::sous_vide::models::product_name(device_type),
+    /// True for the family whose device list, once it arrived, says which devices the account
+    /// has ([`CloudEvent::DeviceListSynced`](crate::cloud::CloudEvent::DeviceListSynced)): the
+    /// cookers' list is sent on every connect, as before ovens were bridged. Only then does the
+    /// bridge remove what an earlier run published for devices that left the account; an oven
+    /// of an earlier run is only marked offline.
+    pub fn list_completes_sync(self) -> bool {
+        match self {
+            Self::Cooker => true,
+            Self::Oven => false,
+        }
     }
 }

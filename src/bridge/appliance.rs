@@ -36,19 +36,27 @@ macro_rules! each {
 }
 
 impl Appliance {
-    /// A newly listed device of the family its type names.
+    /// A newly listed device of the family its type names ([`Kind::DEFAULT`] when it names
+    /// none).
     pub(crate) fn new(info: DeviceInfo, id: TopicId, settings: &Settings) -> Self {
-        match Kind::of(&info.device_type) {
-            Some(Kind::Oven) => Self::Oven(Box::new(Machine::new(info, id, settings))),
-            _ => Self::Cooker(Box::new(Machine::new(info, id, settings))),
+        match family_of(&info) {
+            Kind::Cooker => Self::Cooker(Box::new(Machine::new(info, id, settings))),
+            Kind::Oven => Self::Oven(Box::new(Machine::new(info, id, settings))),
+        }
+    }
+
+    /// The device's family.
+    pub(crate) fn kind(&self) -> Kind {
+        match self {
+            Self::Cooker(_) => Kind::Cooker,
+            Self::Oven(_) => Kind::Oven,
         }
     }
 
     /// True when a device of this type belongs to this appliance's family (a device whose
     /// type changed family is made anew).
     pub(crate) fn fits(&self, info: &DeviceInfo) -> bool {
-        let oven = Kind::of(&info.device_type) == Some(Kind::Oven);
-        matches!(self, Self::Oven(_)) == oven
+        self.kind() == family_of(info)
     }
 
     /// A new name or type from the device list.
@@ -106,10 +114,7 @@ impl Appliance {
         ctx: &DiscoveryContext<'_>,
         id: &TopicId,
     ) -> Vec<DiscoveryMessage> {
-        match self {
-            Self::Cooker(_) => SousVide::removal(ctx, id),
-            Self::Oven(_) => Oven::removal(ctx, id),
-        }
+        removal(self.kind(), ctx, id)
     }
 
     /// See [`Machine::device_entry`].
@@ -171,5 +176,24 @@ impl Appliance {
         result: Result<(), CloudError>,
     ) {
         each!(self, m => m.on_result(ctx, out, ticket, result))
+    }
+}
+
+/// The family a listed device is bridged as.
+fn family_of(info: &DeviceInfo) -> Kind {
+    Kind::of(&info.device_type).unwrap_or(Kind::DEFAULT)
+}
+
+/// The messages that remove a device of family `kind` from Home Assistant; for a device the
+/// bridge no longer knows, [`Kind::DEFAULT`]'s (any family's removal names every entity topic
+/// a device of that family has).
+pub(crate) fn removal(
+    kind: Kind,
+    ctx: &DiscoveryContext<'_>,
+    id: &TopicId,
+) -> Vec<DiscoveryMessage> {
+    match kind {
+        Kind::Cooker => SousVide::removal(ctx, id),
+        Kind::Oven => Oven::removal(ctx, id),
     }
 }

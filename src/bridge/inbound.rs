@@ -229,19 +229,21 @@ impl Bridge {
             .filter_map(|e| e.get("cooker_id").and_then(Value::as_str))
             .map(CloudId::from)
             .collect();
-        // The cooker list's sync decides what left the account; an oven of an earlier run is
-        // only marked offline (no sync says that the oven list is complete).
-        let cookers: BTreeSet<CloudId> = entries
+        // Only the family whose list completes the sync can say what left the account; an oven
+        // of an earlier run is only marked offline (`Kind::list_completes_sync`).
+        let synced: BTreeSet<CloudId> = entries
             .iter()
             .filter(|e| {
                 let model = e.get("model").and_then(Value::as_str).unwrap_or_default();
-                Kind::of(&DeviceType::new(model)) != Some(Kind::Oven)
+                Kind::of(&DeviceType::new(model))
+                    .unwrap_or(Kind::DEFAULT)
+                    .list_completes_sync()
             })
             .filter_map(|e| e.get("cooker_id").and_then(Value::as_str))
             .map(CloudId::from)
             .collect();
         if self.synced {
-            self.discovery.previous_run = Some(cookers);
+            self.discovery.previous_run = Some(synced);
             self.clean_up_previous_run();
             return;
         }
@@ -252,7 +254,7 @@ impl Bridge {
                     .publish(self.topics.availability(&id), "offline".into(), true);
             }
         }
-        self.discovery.previous_run = Some(cookers);
+        self.discovery.previous_run = Some(synced);
     }
 
     pub(super) fn clean_up_previous_run(&mut self) {

@@ -2,6 +2,7 @@
 //! `bridge/devices`, bridge events, discovery (with the bookkeeping of `discovery.rs`), the
 //! full republish, and the removal of a device's retained topics.
 
+use super::appliance::{removal, Appliance};
 use super::backlog::Bulk;
 use super::discovery::{other_mode, BRIDGE_NODE};
 use super::io::Now;
@@ -9,6 +10,7 @@ use super::link::BridgeEvent;
 use super::outbox::StreamMessage;
 use super::timers::Timer;
 use super::Bridge;
+use crate::appliance::Kind;
 use crate::homeassistant::{self, DiscoveryContext};
 use crate::ids::TopicId;
 
@@ -158,13 +160,9 @@ impl Bridge {
     /// Clears a device's discovery and retained topics.
     pub(super) fn remove_retained(&mut self, id: &TopicId) {
         if let Some(ctx) = self.discovery_context() {
-            // Any family's removal names every entity topic a device of that family has;
-            // a device we no longer know is removed as a cooker (the family of every earlier
-            // release).
-            let messages = match self.devices.get(id) {
-                Some(device) => device.removal(&ctx, id),
-                None => crate::sous_vide::discovery::cooker_removal(&ctx, id),
-            };
+            // A device we no longer know (an earlier run's) is removed as the default family.
+            let kind = self.devices.get(id).map_or(Kind::DEFAULT, Appliance::kind);
+            let messages = removal(kind, &ctx, id);
             for m in messages {
                 self.out.publish(m.topic, m.payload, true);
             }

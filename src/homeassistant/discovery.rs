@@ -7,7 +7,7 @@
 
 use super::schema::{
     Availability, AvailabilityMode, Components, Device, DevicePayload, Entity, EntityBase,
-    EntityPayload, Origin, Shared,
+    EntityCategory, EntityPayload, Origin, SensorConfig, Shared,
 };
 use super::DiscoveryMode;
 use crate::ids::TopicId;
@@ -99,6 +99,98 @@ pub(crate) fn device_shared(ctx: &DiscoveryContext, block: &DeviceBlock) -> Shar
         ],
         availability_mode: Some(AvailabilityMode::All),
         qos: 1,
+    }
+}
+
+/// A measured value as its sensor shows it: what it measures, its unit, and the step the
+/// bridge publishes it at (each family's `publish.rs` rounds to that step).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Reading {
+    /// Home Assistant's device class.
+    pub(crate) device_class: &'static str,
+    /// The unit.
+    pub(crate) unit: &'static str,
+    /// The resolution of the published value.
+    pub(crate) step: f64,
+}
+
+impl Reading {
+    /// A temperature in °C, published to `step`.
+    pub(crate) const fn celsius(step: f64) -> Self {
+        Self {
+            device_class: "temperature",
+            unit: "°C",
+            step,
+        }
+    }
+
+    /// A relative humidity in %, published to `step`.
+    pub(crate) const fn humidity(step: f64) -> Self {
+        Self {
+            device_class: "humidity",
+            unit: "%",
+            step,
+        }
+    }
+
+    /// The decimals of the step: 0.1 → 1, 1 → 0.
+    fn decimals(self) -> u8 {
+        let mut decimals = 0;
+        let mut step = self.step;
+        while step.fract().abs() > 1e-9 && decimals < 6 {
+            step *= 10.0;
+            decimals += 1;
+        }
+        decimals
+    }
+}
+
+/// A sensor of `value_template` on `state_topic`, with nothing else said about the value.
+pub(crate) fn sensor(
+    base: EntityBase,
+    state_topic: String,
+    value_template: &'static str,
+) -> SensorConfig {
+    SensorConfig {
+        base,
+        state_topic,
+        value_template,
+        device_class: None,
+        state_class: None,
+        unit_of_measurement: None,
+        suggested_display_precision: None,
+        options: None,
+    }
+}
+
+/// A sensor of a measured value: Home Assistant keeps its statistics (`measurement`), and its
+/// display precision is the decimals of the step the bridge publishes it at, so the value is
+/// shown as published: a tenth is never hidden, and a whole degree is not padded to `81.0`.
+/// One rule for every family (the cooker's and the oven's builders had drifted: the oven gave
+/// every temperature one decimal, whole-degree diagnostics included; the cooker only its
+/// water temperature).
+pub(crate) fn reading_sensor(
+    base: EntityBase,
+    state_topic: String,
+    value_template: &'static str,
+    reading: Reading,
+) -> SensorConfig {
+    SensorConfig {
+        device_class: Some(reading.device_class),
+        state_class: Some("measurement"),
+        unit_of_measurement: Some(reading.unit),
+        suggested_display_precision: Some(reading.decimals()),
+        ..sensor(base, state_topic, value_template)
+    }
+}
+
+/// `base` as an internal for troubleshooting: listed under diagnostics and, with `hidden`,
+/// disabled until the user enables it.
+pub(crate) fn diagnostic(base: EntityBase, hidden: bool) -> EntityBase {
+    EntityBase {
+        entity_category: Some(EntityCategory::Diagnostic),
+        enabled_by_default: hidden.then_some(false).or(base.enabled_by_default),
+        ..base
     }
 }
 
@@ -233,4 +325,37 @@ fn to_json(payload: &impl Serialize) -> String {
     // Discovery payloads are structs of strings, numbers and string-keyed maps, which
     // serde_json always serialises (non-finite numbers become `null`), so this cannot fail.
     serde_json::to_string(payload).expect("discovery payloads always serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reading_shows_the_decimals_it_is_published_with() {
+        assert_eq!(Reading::celsius(0.1).decimals(), 1);
+        assert_eq!(Reading::celsius(1.0).decimals(), 0);
+        assert_eq!(Reading::humidity(0.5).decimals(), 1);
+        assert_eq!(Reading::celsius(0.01).decimals(), 2);
+        let base = EntityBase {
+            unique_id: "u".into(),
+            default_entity_id: "sensor.u".into(),
+            name: Some("Boiler"),
+            entity_category: None,
+            enabled_by_default: None,
+        };
+        let config = reading_sensor(
+            diagnostic(base, true),
+            "t".into(),
+            "{{ value_json.x }}",
+            Reading::celsius(1.0),
+        );
+        assert_eq!(config.suggested_display_precision, Some(0));
+        assert_eq!(config.state_class, Some("measurement"));
+        assert_eq!(
+            config.base.entity_category,
+            Some(EntityCategory::Diagnostic)
+        );
+        assert_eq!(config.base.enabled_by_default, Some(false));
+    }
 }

@@ -4,12 +4,14 @@
 //! templates, and controls publish plain values on `<base>/<id>/set/<key>`.
 
 use super::limits::{OvenGeneration, OvenLimits, PROBE_C};
+use super::publish::{COARSE_STEP, TEMPERATURE_STEP_C};
 use super::state::{OvenStage, TemperatureMode};
 use crate::homeassistant::discovery::templates::{
     COOK_ENDS_AT, HAS_END_TIME, ON_WHEN_COOKING, TIMER_MINUTES,
 };
 use crate::homeassistant::discovery::{
-    device_shared, entity_base, messages, node, removals, DeviceBlock,
+    device_shared, diagnostic, entity_base, messages, node, reading_sensor, removals, sensor,
+    DeviceBlock, Reading,
 };
 use crate::homeassistant::schema::{
     Availability, BinarySensorConfig, ClimateConfig, Component, Entity, EntityBase, EntityCategory,
@@ -257,22 +259,16 @@ impl OvenEntity {
         let state = || topics.state(oven.id);
         let set = |key: &str| topics.set_key(oven.id, key);
         let limits = &oven.limits;
-        let sensor = |name: &'static str, value_template: &'static str| SensorConfig {
-            base: self.base(oven, Some(name)),
-            state_topic: state(),
-            value_template,
-            device_class: None,
-            state_class: None,
-            unit_of_measurement: None,
-            suggested_display_precision: None,
-            options: None,
+        let sensor = |name: &'static str, value_template: &'static str| {
+            sensor(self.base(oven, Some(name)), state(), value_template)
         };
-        let temperature = |name: &'static str, value_template: &'static str| SensorConfig {
-            device_class: Some("temperature"),
-            state_class: Some("measurement"),
-            unit_of_measurement: Some("°C"),
-            suggested_display_precision: Some(1),
-            ..sensor(name, value_template)
+        let temperature = |name: &'static str, value_template: &'static str| {
+            reading_sensor(
+                self.base(oven, Some(name)),
+                state(),
+                value_template,
+                Reading::celsius(TEMPERATURE_STEP_C),
+            )
         };
         let binary = |name: &'static str, value_template: &'static str, class: &'static str| {
             BinarySensorConfig {
@@ -283,9 +279,9 @@ impl OvenEntity {
             }
         };
         // Internals for troubleshooting: listed under diagnostics.
-        let diagnostic = |mut config: BinarySensorConfig| {
-            config.base.entity_category = Some(EntityCategory::Diagnostic);
-            config
+        let diagnostic_binary = |config: BinarySensorConfig| BinarySensorConfig {
+            base: diagnostic(config.base, false),
+            ..config
         };
         let number =
             |name: &'static str, key: &'static str, value_template: &'static str| NumberConfig {
@@ -424,12 +420,12 @@ impl OvenEntity {
                 "Probe temperature",
                 "{{ value_json.probe_temperature }}",
             )),
-            Self::Humidity => Component::Sensor(SensorConfig {
-                device_class: Some("humidity"),
-                state_class: Some("measurement"),
-                unit_of_measurement: Some("%"),
-                ..sensor("Humidity", "{{ value_json.humidity }}")
-            }),
+            Self::Humidity => Component::Sensor(reading_sensor(
+                self.base(oven, Some("Humidity")),
+                state(),
+                "{{ value_json.humidity }}",
+                Reading::humidity(COARSE_STEP),
+            )),
             Self::Stage => Component::Sensor(SensorConfig {
                 device_class: Some("enum"),
                 options: Some(OvenStage::ALL.iter().map(|s| s.as_str()).collect()),
@@ -447,13 +443,13 @@ impl OvenEntity {
                 device_class: Some("timestamp"),
                 ..sensor("Cook ends at", COOK_ENDS_AT)
             }),
-            Self::BoilerTemperature => {
-                let mut config =
-                    temperature("Boiler temperature", "{{ value_json.boiler_temperature }}");
-                config.base.entity_category = Some(EntityCategory::Diagnostic);
-                config.base.enabled_by_default = Some(false);
-                Component::Sensor(config)
-            }
+            // Published to the whole degree; an internal, hidden until enabled.
+            Self::BoilerTemperature => Component::Sensor(reading_sensor(
+                diagnostic(self.base(oven, Some("Boiler temperature")), true),
+                state(),
+                "{{ value_json.boiler_temperature }}",
+                Reading::celsius(COARSE_STEP),
+            )),
             Self::Cooking => Component::BinarySensor(binary("Cooking", ON_WHEN_COOKING, "running")),
             Self::Door => Component::BinarySensor(binary("Door", flag!("door_open"), "door")),
             Self::WaterTankEmpty => Component::BinarySensor(binary(
@@ -464,27 +460,31 @@ impl OvenEntity {
             Self::ProbeConnected => {
                 Component::BinarySensor(binary("Probe connected", flag!("probe_connected"), "plug"))
             }
-            Self::Lamp => {
-                Component::BinarySensor(diagnostic(binary("Lamp", flag!("lamp_on"), "light")))
-            }
-            Self::ElementTop => Component::BinarySensor(diagnostic(binary(
+            Self::Lamp => Component::BinarySensor(diagnostic_binary(binary(
+                "Lamp",
+                flag!("lamp_on"),
+                "light",
+            ))),
+            Self::ElementTop => Component::BinarySensor(diagnostic_binary(binary(
                 "Top element",
                 flag!("element_top"),
                 "heat",
             ))),
-            Self::ElementBottom => Component::BinarySensor(diagnostic(binary(
+            Self::ElementBottom => Component::BinarySensor(diagnostic_binary(binary(
                 "Bottom element",
                 flag!("element_bottom"),
                 "heat",
             ))),
-            Self::ElementRear => Component::BinarySensor(diagnostic(binary(
+            Self::ElementRear => Component::BinarySensor(diagnostic_binary(binary(
                 "Rear element",
                 flag!("element_rear"),
                 "heat",
             ))),
-            Self::Vent => {
-                Component::BinarySensor(diagnostic(binary("Vent", flag!("vent_open"), "opening")))
-            }
+            Self::Vent => Component::BinarySensor(diagnostic_binary(binary(
+                "Vent",
+                flag!("vent_open"),
+                "opening",
+            ))),
             Self::Events => Component::Event(EventConfig {
                 base: self.base(oven, Some("Cook events")),
                 state_topic: topics.event(oven.id),

@@ -4,12 +4,14 @@
 //! controls publish plain values on `<base>/<id>/set/<key>`. A template renders `None` where
 //! the state has `null`, which Home Assistant shows as "unknown".
 
+use super::publish::{DIAGNOSTIC_STEP_C, WATER_STEP_C};
 use super::state::Stage;
 use crate::homeassistant::discovery::templates::{
     COOK_ENDS_AT, HAS_END_TIME, ON_WHEN_COOKING, TIMER_MINUTES,
 };
 use crate::homeassistant::discovery::{
-    device_shared, entity_base, messages, node, removals, DeviceBlock,
+    device_shared, diagnostic, entity_base, messages, node, reading_sensor, removals, sensor,
+    DeviceBlock, Reading,
 };
 use crate::homeassistant::schema::{
     Availability, BinarySensorConfig, ClimateConfig, Component, Entity, EntityBase, EntityCategory,
@@ -195,28 +197,18 @@ impl CookerEntity {
         let topics = ctx.topics;
         let state = || topics.state(cooker.id);
         let set = |key: &str| topics.set_key(cooker.id, key);
-        let sensor = |name: &'static str, value_template: &'static str| SensorConfig {
-            base: self.base(cooker, Some(name)),
-            state_topic: state(),
-            value_template,
-            device_class: None,
-            state_class: None,
-            unit_of_measurement: None,
-            suggested_display_precision: None,
-            options: None,
+        let sensor = |name: &'static str, value_template: &'static str| {
+            sensor(self.base(cooker, Some(name)), state(), value_template)
         };
-        let temperature_sensor = |name: &'static str, value_template: &'static str| SensorConfig {
-            device_class: Some("temperature"),
-            state_class: Some("measurement"),
-            unit_of_measurement: Some("°C"),
-            ..sensor(name, value_template)
-        };
-        // Internals for troubleshooting: hidden until the user enables them.
+        // Internals for troubleshooting, published to the whole degree: hidden until the user
+        // enables them.
         let diagnostic_temperature = |name: &'static str, value_template: &'static str| {
-            let mut sensor = temperature_sensor(name, value_template);
-            sensor.base.entity_category = Some(EntityCategory::Diagnostic);
-            sensor.base.enabled_by_default = Some(false);
-            sensor
+            reading_sensor(
+                diagnostic(self.base(cooker, Some(name)), true),
+                state(),
+                value_template,
+                Reading::celsius(DIAGNOSTIC_STEP_C),
+            )
         };
         let binary_sensor =
             |name: &'static str, value_template: &'static str, device_class: &'static str| {
@@ -291,10 +283,12 @@ impl CookerEntity {
                 value_template: "{{ value_json.display_unit }}",
                 options: &["C", "F"],
             }),
-            Self::WaterTemperature => Component::Sensor(SensorConfig {
-                suggested_display_precision: Some(1),
-                ..temperature_sensor("Water temperature", "{{ value_json.water_temperature }}")
-            }),
+            Self::WaterTemperature => Component::Sensor(reading_sensor(
+                self.base(cooker, Some("Water temperature")),
+                state(),
+                "{{ value_json.water_temperature }}",
+                Reading::celsius(WATER_STEP_C),
+            )),
             Self::Stage => Component::Sensor(SensorConfig {
                 device_class: Some("enum"),
                 options: Some(Stage::ALL.iter().map(|s| s.as_str()).collect()),

@@ -30,6 +30,23 @@ use tokio::time::Instant;
 /// has a handful of devices; the bound only guards against a misbehaving server.
 const MAX_EARLY_STATES: usize = 32;
 
+/// A listed device as the bridge knows it.
+fn device_info(entry: &DeviceListEntry) -> DeviceInfo {
+    DeviceInfo::from_entry(entry, product_name(&entry.device_type))
+}
+
+/// The product name of a device type, for a device the app left unnamed.
+fn product_name(device_type: &DeviceType) -> &'static str {
+    match Kind::of(device_type) {
+        Some(Kind::Oven) => crate::oven::discovery::product_name(
+            crate::oven::limits::OvenGeneration::of(device_type),
+        ),
+        Some(Kind::Cooker) => crate::sous_vide::models::product_name(device_type),
+        // An oven generation this version does not know.
+        None => "Precision Oven",
+    }
+}
+
 /// A state event of either family.
 #[derive(Debug)]
 pub(crate) enum StateEvent {
@@ -122,7 +139,7 @@ impl Registry {
         let fresh: BTreeMap<CloudId, DeviceInfo> = entries
             .iter()
             .filter(|entry| Kind::of(&entry.device_type) == Some(family))
-            .map(|entry| (entry.cloud_id.clone(), DeviceInfo::from_entry(entry)))
+            .map(|entry| (entry.cloud_id.clone(), device_info(entry)))
             .collect();
         let gone: Vec<CloudId> = self
             .devices
@@ -140,7 +157,7 @@ impl Registry {
         for info in fresh.into_values() {
             events.extend(self.upsert(info, now));
         }
-        if family == Kind::Cooker {
+        if family.list_completes_sync() {
             events.push(CloudEvent::DeviceListSynced);
         }
         // The list is authoritative for its family: early states of its devices that it does
@@ -171,10 +188,8 @@ impl Registry {
         if Kind::of(&entry.device_type).is_none() {
             return Vec::new();
         }
-        let mut events: Vec<CloudEvent> = self
-            .upsert(DeviceInfo::from_entry(entry), now)
-            .into_iter()
-            .collect();
+        let mut events: Vec<CloudEvent> =
+            self.upsert(device_info(entry), now).into_iter().collect();
         if let Some(early) = self.early.remove(&entry.cloud_id) {
             events.extend(self.normalise(early.event, early.received_at, now));
         }
