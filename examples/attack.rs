@@ -44,6 +44,9 @@ enum Attack {
     /// 40 stream upgrades that never authenticate, then a valid client (token in the request)
     /// and a page-like one (token as the first message), again and again.
     Stream,
+    /// 64 keep-alive clients asking `/healthz` as fast as they can for 10 s, while a client
+    /// with the token asks `GET /api/v1/devices`.
+    Health,
 }
 
 /// The HTTP token the daemon runs with.
@@ -357,6 +360,105 @@ async fn stream(daemon: &Daemon) {
     }
 }
 
+/// Sends `request` on one keep-alive connection, again and again until `until` (at least
+/// once), counting the answers' statuses.
+async fn hammer(addr: SocketAddr, request: String, until: Instant) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    let Ok(mut stream) = TcpStream::connect(addr).await else {
+        return statuses;
+    };
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        if stream.write_all(request.as_bytes()).await.is_err() {
+            break;
+        }
+        // One answer: the head, then as much body as Content-Length says.
+        let mut raw = Vec::new();
+        let status = loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break None,
+                Ok(n) => raw.extend_from_slice(&buf[..n]),
+            }
+            let text = String::from_utf8_lossy(&raw);
+            let Some((head, body)) = text.split_once("\r\n\r\n") else {
+                continue;
+            };
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if body.len() >= length {
+                break head.split_whitespace().nth(1).and_then(|c| c.parse().ok());
+            }
+        };
+        match status {
+            Some(status) => statuses.push(status),
+            None => break,
+        }
+        if Instant::now() >= until {
+            break;
+        }
+    }
+    statuses
+}
+
+fn tally(statuses: &[u16]) -> String {
+    let mut counts = std::collections::BTreeMap::new();
+    for status in statuses {
+        *counts.entry(*status).or_insert(0u64) += 1;
+    }
+    let parts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} x {s}")).collect();
+    parts.join(", ")
+}
+
+async fn health(daemon: &Daemon) {
+    let addr = daemon.addr;
+    let until = Instant::now() + Duration::from_secs(10);
+    let probe = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".to_owned();
+    let flood: Vec<_> = (0..64)
+        .map(|_| tokio::spawn(hammer(addr, probe.clone(), until)))
+        .collect();
+    let devices = format!(
+        "GET /api/v1/devices HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
+    );
+    // Clients with the token, each asking about 20 times a second on fresh connections.
+    let api: Vec<_> = (0..4)
+        .map(|_| {
+            let devices = devices.clone();
+            tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                while Instant::now() < until {
+                    statuses.extend(hammer(addr, devices.clone(), Instant::now()).await);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                statuses
+            })
+        })
+        .collect();
+    let mut probes = Vec::new();
+    for task in flood {
+        probes.extend(task.await.unwrap_or_default());
+    }
+    let mut answers = Vec::new();
+    for task in api {
+        answers.extend(task.await.unwrap_or_default());
+    }
+    println!(
+        "10 s of 64 keep-alive /healthz clients: {} answers ({})",
+        probes.len(),
+        tally(&probes)
+    );
+    println!(
+        "meanwhile GET /api/v1/devices with the token: {} answers ({})",
+        answers.len(),
+        tally(&answers)
+    );
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -383,6 +485,7 @@ async fn main() -> anyhow::Result<()> {
     match args.attack {
         Attack::Connections => connections(&daemon).await,
         Attack::Stream => stream(&daemon).await,
+        Attack::Health => health(&daemon).await,
     }
     Ok(())
 }

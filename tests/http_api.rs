@@ -54,7 +54,7 @@ async fn healthz_follows_the_links() {
     );
 
     // A broken history database is said, but the bridge is still healthy.
-    server.fake.lock().unwrap().health.history = "history database: disk I/O error".to_owned();
+    server.set_health(|health| health.history = "history database: disk I/O error".to_owned());
     let degraded = get(server.addr, "/healthz", &[]).await;
     assert_eq!(degraded.status, 200);
     assert_eq!(
@@ -62,27 +62,83 @@ async fn healthz_follows_the_links() {
         "history database: disk I/O error"
     );
 
-    server.fake.lock().unwrap().health.cloud = "connecting".to_owned();
+    server.set_health(|health| health.cloud = "connecting".to_owned());
     let cloud_down = get(server.addr, "/healthz", &[]).await;
     assert_eq!(cloud_down.status, 503);
     assert_eq!(cloud_down.json()["status"], "unavailable");
     assert_eq!(cloud_down.json()["cloud"], "connecting");
 
-    {
-        let mut fake = server.fake.lock().unwrap();
-        fake.health.cloud = "connected".to_owned();
-        fake.health.mqtt_connected = false;
-    }
+    server.set_health(|health| {
+        health.cloud = "connected".to_owned();
+        health.mqtt_connected = false;
+    });
     let mqtt_down = get(server.addr, "/healthz", &[]).await;
     assert_eq!(mqtt_down.status, 503);
     assert_eq!(mqtt_down.json()["mqtt"], "disconnected");
+}
 
-    server.set_mode(Mode::Silent);
+#[tokio::test]
+async fn health_answers_at_once_while_the_main_loop_is_stalled_and_its_queue_full() {
+    let server = TestServer::start_with(quick_settings(), 2, 16).await;
+    // The loop takes one request and stops reading; two more fill its queue.
+    server.set_mode(Mode::Stalled);
+    let waiting: Vec<_> = (0..3)
+        .map(|_| tokio::spawn(get(server.addr, "/api/v1/devices", &[])))
+        .collect();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let reply = get(server.addr, "/api/v1/devices", &[]).await;
+        if reply.status == 503 && reply.json()["error"]["code"] == "busy" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the queue never filled: {reply:?}"
+        );
+    }
     let started = Instant::now();
-    let silent = get(server.addr, "/healthz", &[]).await;
-    assert_eq!(silent.status, 503);
-    assert_eq!(silent.json()["error"]["code"], "backend_timeout");
-    assert!(started.elapsed() < Duration::from_secs(3));
+    let health = get(server.addr, "/healthz", &[]).await;
+    assert_eq!(health.status, 200, "{health:?}");
+    assert_eq!(health.json()["cloud"], "connected");
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    server.set_mode(Mode::Answer);
+    for request in waiting {
+        let _ = request.await;
+    }
+}
+
+#[tokio::test]
+async fn one_connection_hammering_the_api_is_limited_and_the_others_are_not() {
+    let server = TestServer::start(quick_settings()).await;
+    let burst = anova2mqtt::http::RateLimit::REQUESTS.burst as usize;
+    // One keep-alive connection sends twice its burst at once.
+    let mut flood = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let requests = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".repeat(burst * 2);
+    tokio::io::AsyncWriteExt::write_all(&mut flood, requests.as_bytes())
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    let mut buf = [0; 8192];
+    while String::from_utf8_lossy(&raw).matches("HTTP/1.1 ").count() < burst * 2 {
+        let read = tokio::time::timeout(WAIT, tokio::io::AsyncReadExt::read(&mut flood, &mut buf))
+            .await
+            .expect("every request is answered")
+            .unwrap();
+        assert!(read > 0, "closed early");
+        raw.extend_from_slice(&buf[..read]);
+    }
+    let text = String::from_utf8_lossy(&raw);
+    assert_eq!(text.matches("HTTP/1.1 200").count(), burst, "{text}");
+    assert_eq!(text.matches("HTTP/1.1 429").count(), burst, "{text}");
+    assert!(
+        text.contains("\"rate_limited\"") && text.to_ascii_lowercase().contains("retry-after: 1")
+    );
+    // Another client is not affected.
+    assert_eq!(get(server.addr, "/api/v1/devices", &[]).await.status, 200);
 }
 
 #[tokio::test]
@@ -639,7 +695,7 @@ async fn the_openapi_document_is_valid_and_matches_the_answers() {
     {
         instances.push(("Device", device.clone()));
     }
-    server.set_mode(Mode::Silent);
+    server.set_health(|health| health.cloud = "connecting".to_owned());
     instances.push(("Health", get(addr, "/healthz", &[]).await.json()));
     validate_with_python(&doc, &instances);
 }

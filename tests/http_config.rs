@@ -224,7 +224,7 @@ async fn healthcheck_asks_healthz() {
     let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(body["status"], "ok");
 
-    server.fake.lock().unwrap().health.cloud = "auth_failed".to_owned();
+    server.set_health(|health| health.cloud = "auth_failed".to_owned());
     let out = run(config.clone()).await.unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);

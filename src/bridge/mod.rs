@@ -138,8 +138,8 @@ pub struct BridgeConfig {
 ///    to step 1. When the queue is full, wait for room, not for the next input: a broker
 ///    connect with thousands of devices streams this way instead of building every message at
 ///    once.
-/// 3. The status line: when [`take_status_dirty`](Self::take_status_dirty) is true, rebuild
-///    [`status_line`](Self::status_line) (for systemd's `STATUS=`).
+/// 3. The health: when [`take_status_dirty`](Self::take_status_dirty) is true, read
+///    [`health`](Self::health) again (systemd's `STATUS=` line, the local API's `/healthz`).
 /// 4. [`poll_timeout`](Self::poll_timeout): when to feed the next [`Input::Tick`] if nothing
 ///    else arrives first. It moves with every input, so ask again after each one.
 ///
@@ -255,8 +255,9 @@ impl Bridge {
         true
     }
 
-    /// True once after anything `status_line` shows may have changed, so that the driver
-    /// does not rebuild the line (which counts every device) for every push.
+    /// True once after anything [`health`](Self::health) shows may have changed, so that the
+    /// driver rebuilds the status line and republishes the health for `/healthz` only then,
+    /// not for every push.
     pub fn take_status_dirty(&mut self) -> bool {
         std::mem::take(&mut self.status_dirty)
     }
@@ -341,6 +342,7 @@ impl Bridge {
             Input::History(status) => {
                 if status != self.history {
                     self.history = status;
+                    self.status_dirty = true;
                     self.publish_info(false);
                 }
             }

@@ -43,16 +43,6 @@ impl Api {
             ApiRequest::History { id, reply } => {
                 let _ = reply.send(bridge.device_history(&TopicId::from(id)));
             }
-            ApiRequest::Health { reply } => {
-                let health = bridge.health();
-                let _ = reply.send(Health {
-                    cloud: health.cloud.as_str().to_owned(),
-                    mqtt_connected: health.broker_connected,
-                    devices: health.devices,
-                    online: health.online,
-                    history: health.history.clone(),
-                });
-            }
             ApiRequest::Command {
                 device,
                 payload,
@@ -75,6 +65,19 @@ impl Api {
             }
         }
         None
+    }
+
+    /// Publishes the bridge's health for `/healthz`.
+    pub(super) fn publish_health(&self, health: &crate::bridge::Health) {
+        if let Some(handle) = &self.handle {
+            handle.publish_health(Health {
+                cloud: health.cloud.as_str().to_owned(),
+                mqtt_connected: health.broker_connected,
+                devices: health.devices,
+                online: health.online,
+                history: health.history.clone(),
+            });
+        }
     }
 
     /// The bridge answered an API command.

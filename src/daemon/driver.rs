@@ -57,6 +57,7 @@ impl Driver {
     ) -> anyhow::Result<()> {
         tokio::pin!(shutdown);
         let mut tick = Alarm::new();
+        self.update_status();
         if let Some(status) = &mut sources.history {
             let text = status.borrow_and_update().as_text().to_owned();
             self.bridge.handle(Now::system(), Input::History(text));
@@ -201,13 +202,19 @@ impl Driver {
         }
     }
 
-    /// Sends `STATUS=` when the line changed (it changes with the links and the devices'
-    /// availability, not with every message).
+    /// Publishes the health for `/healthz`, and sends `STATUS=` when the line changed, after
+    /// anything they show may have changed (the links, the devices' availability, the
+    /// history), not after every message.
     fn update_status(&mut self) {
-        if !self.notifier.is_enabled() || !self.bridge.take_status_dirty() {
+        if !self.bridge.take_status_dirty() {
             return;
         }
-        let line = self.bridge.status_line();
+        let health = self.bridge.health();
+        self.api.publish_health(&health);
+        if !self.notifier.is_enabled() {
+            return;
+        }
+        let line = health.status_line();
         if line != self.last_status {
             self.notifier.status(&line);
             self.last_status = line;

@@ -8,11 +8,15 @@
 //!
 //! Every wait on the main loop is bounded: a full request queue is answered at once (`503`),
 //! an answer that does not come in time is a `504`, never a hung request.
+//!
+//! `/healthz` does not ask at all: the main loop publishes its [`Health`] whenever something in
+//! it changes ([`ApiHandle::publish_health`]), and the handler reads the last one, so a crowd
+//! of unauthenticated probes never takes a place in the request queue from an API client.
 
 use crate::metrics::Metrics;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// How many requests may wait for the main loop before new ones are refused with `503`.
 pub(super) const DEFAULT_REQUEST_QUEUE: usize = 32;
@@ -50,11 +54,6 @@ pub enum ApiRequest {
         /// Where the history goes.
         reply: oneshot::Sender<Option<serde_json::Value>>,
     },
-    /// Link health, for `/healthz`.
-    Health {
-        /// Where the health goes.
-        reply: oneshot::Sender<Health>,
-    },
     /// A command body exactly as on `<base>/<id>/set`, to run through the same validation,
     /// queue, rate limit and confirmation as MQTT commands. The reply is the same response
     /// object as on `<base>/<id>/response`; `None` when `device` is not a known device.
@@ -68,7 +67,7 @@ pub enum ApiRequest {
     },
 }
 
-/// The links' health, for `/healthz`.
+/// The links' health, for `/healthz`: what the main loop last published.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Health {
     /// `connected`, `connecting`, `auth_failed` or `disconnected` (as in `bridge/info`).
@@ -82,6 +81,19 @@ pub struct Health {
     /// The cook history: `ok`, `disabled`, `opening`, or the error (`interface.md` §7). It
     /// does not make the daemon unhealthy: a broken disk degrades history, not the bridge.
     pub history: String,
+}
+
+impl Default for Health {
+    /// Before the main loop published anything: nothing is connected yet.
+    fn default() -> Self {
+        Self {
+            cloud: "connecting".to_owned(),
+            mqtt_connected: false,
+            devices: 0,
+            online: 0,
+            history: "opening".to_owned(),
+        }
+    }
 }
 
 /// The answer to a command.
@@ -109,6 +121,8 @@ pub struct ApiHandle {
     stream: broadcast::Sender<StreamItem>,
     /// The daemon's metrics, rendered by `/metrics`.
     metrics: Arc<Metrics>,
+    /// The links' health as the main loop last published it.
+    health: watch::Sender<Health>,
 }
 
 /// Why the main loop gave no answer.
@@ -141,6 +155,7 @@ impl ApiHandle {
             requests: request_tx,
             stream: stream_tx,
             metrics,
+            health: watch::Sender::new(Health::default()),
         };
         (handle, request_rx)
     }
@@ -155,6 +170,23 @@ impl ApiHandle {
     /// items otherwise.
     pub fn has_stream_clients(&self) -> bool {
         self.stream.receiver_count() > 0
+    }
+
+    /// Publishes the links' health for `/healthz` (the main loop calls it whenever something
+    /// in it may have changed; an unchanged health wakes nobody).
+    pub fn publish_health(&self, health: Health) {
+        self.health.send_if_modified(|current| {
+            let changed = *current != health;
+            if changed {
+                *current = health;
+            }
+            changed
+        });
+    }
+
+    /// The health last published.
+    pub(crate) fn health(&self) -> Health {
+        self.health.borrow().clone()
     }
 
     /// The daemon's metrics.
@@ -215,10 +247,14 @@ mod tests {
 
         // Nobody reads: the first request waits in the queue and times out; the second finds
         // the queue full.
-        let first = handle.ask(|reply| ApiRequest::Health { reply }, wait).await;
+        let first = handle
+            .ask(|reply| ApiRequest::Devices { reply }, wait)
+            .await;
         assert_eq!(first.unwrap_err(), BackendError::NoAnswer);
         assert_eq!(handle.waiting_requests(), 1);
-        let second = handle.ask(|reply| ApiRequest::Health { reply }, wait).await;
+        let second = handle
+            .ask(|reply| ApiRequest::Devices { reply }, wait)
+            .await;
         assert_eq!(second.unwrap_err(), BackendError::Busy);
 
         // The loop drops a request without answering.
@@ -244,8 +280,26 @@ mod tests {
 
         // The loop is gone.
         drop(requests);
-        let gone = handle.ask(|reply| ApiRequest::Health { reply }, wait).await;
+        let gone = handle
+            .ask(|reply| ApiRequest::Devices { reply }, wait)
+            .await;
         assert_eq!(gone.unwrap_err(), BackendError::Gone);
+    }
+
+    #[test]
+    fn health_is_read_without_asking_the_main_loop() {
+        let (handle, _requests) = ApiHandle::with_capacity(Arc::new(Metrics::new()), 1, 4);
+        assert_eq!(handle.health(), Health::default());
+        let healthy = Health {
+            cloud: "connected".to_owned(),
+            mqtt_connected: true,
+            devices: 2,
+            online: 2,
+            history: "ok".to_owned(),
+        };
+        handle.publish_health(healthy.clone());
+        assert_eq!(handle.clone().health(), healthy);
+        assert_eq!(handle.waiting_requests(), 0);
     }
 
     #[test]

@@ -20,11 +20,14 @@
 //! `anova2mqtt_http_connections_closed_total`) and logged, at most one line per
 //! [`PRESSURE_LOG_INTERVAL`].
 
+use super::error::ApiError;
 use super::io::StallGuard;
+use super::ratelimit::{RateLimit, TokenBucket, Verdict};
 use crate::metrics::Metrics;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::response::Response;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse as _, Response};
 use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -59,6 +62,8 @@ pub(super) struct Limits {
     pub header_timeout: Duration,
     /// How long one write to the client may make no progress.
     pub write_timeout: Duration,
+    /// Requests one connection may make; more are answered `429` without reaching a handler.
+    pub request_rate: RateLimit,
 }
 
 /// The open connections, for the cap and for choosing which idle one to close.
@@ -317,7 +322,7 @@ async fn serve_connection(
     ticket: Ticket,
     router: Router,
     limits: Limits,
-    metrics: &Metrics,
+    metrics: &Arc<Metrics>,
     stop: CancellationToken,
 ) {
     let _ = stream.set_nodelay(true);
@@ -326,6 +331,11 @@ async fn serve_connection(
         inner: TowerToHyperService::new(router),
         entry: ticket.entry.clone(),
         connections: ticket.connections.clone(),
+        bucket: Mutex::new(TokenBucket::new(
+            limits.request_rate,
+            std::time::Instant::now(),
+        )),
+        metrics: metrics.clone(),
     };
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -371,11 +381,37 @@ fn is_write_timeout(err: &hyper::Error) -> bool {
 }
 
 /// The router, marking its connection busy while a request is in progress, so that it is not
-/// taken for idle and closed to make room.
+/// taken for idle and closed to make room; and the connection's request budget, so that one
+/// client hammering the API is answered `429` at once instead of crowding out the others.
 struct Tracked {
     inner: TowerToHyperService<Router>,
     entry: Arc<Entry>,
     connections: Arc<Connections>,
+    bucket: Mutex<TokenBucket>,
+    metrics: Arc<Metrics>,
+}
+
+impl Tracked {
+    /// `429 rate_limited` for a request over the connection's budget; with `close`, the
+    /// connection is closed after it (the client kept going while limited).
+    fn limited(&self, retry_after: Duration, close: bool) -> Response {
+        let seconds = retry_after.as_secs_f64();
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many requests on this connection; wait {seconds:.1} s"),
+        )
+        .into_response();
+        let headers = response.headers_mut();
+        let whole = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(whole.max(1)));
+        if close {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        self.metrics
+            .http_response(StatusCode::TOO_MANY_REQUESTS.as_u16());
+        response
+    }
 }
 
 /// Marks a connection idle again when the request's future is done or dropped.
@@ -399,6 +435,22 @@ impl hyper::service::Service<Request<Incoming>> for Tracked {
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
+        let (verdict, retry_after) = {
+            let mut bucket = self.bucket.lock().unwrap_or_else(PoisonError::into_inner);
+            let verdict = bucket.take(std::time::Instant::now());
+            (verdict, bucket.retry_after())
+        };
+        match verdict {
+            Verdict::Allow => {}
+            Verdict::Limit => {
+                let response = self.limited(retry_after, false);
+                return Box::pin(std::future::ready(Ok(response)));
+            }
+            Verdict::Close => {
+                let response = self.limited(retry_after, true);
+                return Box::pin(std::future::ready(Ok(response)));
+            }
+        }
         self.entry.in_request.fetch_add(1, Ordering::Relaxed);
         let busy = InRequest {
             entry: self.entry.clone(),

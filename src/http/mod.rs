@@ -99,6 +99,10 @@ pub struct Settings {
     pub header_timeout: Duration,
     /// A client that takes nothing of a response for this long is disconnected.
     pub write_timeout: Duration,
+    /// Requests one connection may make (a client is a connection: HTTP/1.1 clients keep
+    /// theirs open); more are answered `429 rate_limited` at once, and a connection that
+    /// keeps going is closed.
+    pub request_rate: RateLimit,
     /// The cook history (`/api/v1/cooks…`); `None` when `history.enabled` is false.
     pub history: Option<crate::store::Store>,
 }
@@ -128,6 +132,7 @@ impl Settings {
             max_connections: crate::descriptors::http_connection_budget(),
             header_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(10),
+            request_rate: RateLimit::REQUESTS,
             history: None,
         }
     }
@@ -212,6 +217,7 @@ pub async fn serve(
         max_connections: app.settings.max_connections,
         header_timeout: app.settings.header_timeout,
         write_timeout: app.settings.write_timeout,
+        request_rate: app.settings.request_rate,
     };
     let connections = TaskTracker::new();
     let accept = listener::accept_loop(

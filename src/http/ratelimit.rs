@@ -1,9 +1,9 @@
-//! The per-connection limit on stream clients' messages: a token bucket, I/O-free (the caller
-//! passes the time), so its arithmetic is tested without sleeping.
+//! The per-connection limits on requests and on stream clients' messages: a token bucket,
+//! I/O-free (the caller passes the time), so its arithmetic is tested without sleeping.
 
 use std::time::{Duration, Instant};
 
-/// How many messages a stream client may send.
+/// How many messages a stream client, or requests a connection, may send.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimit {
     /// Messages that may arrive at once.
@@ -12,6 +12,16 @@ pub struct RateLimit {
     pub per_second: f64,
     /// Over-limit messages in a row after which the connection is closed.
     pub strikes: u32,
+}
+
+impl RateLimit {
+    /// The requests one HTTP connection may make: bursts of 40, 20 a second (a page load or a
+    /// script is far below; a loop hammering the API is not).
+    pub const REQUESTS: Self = Self {
+        burst: 40,
+        per_second: 20.0,
+        strikes: 100,
+    };
 }
 
 impl Default for RateLimit {

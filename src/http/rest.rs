@@ -15,24 +15,10 @@ use std::sync::Arc;
 const PAGE: &str = include_str!("page.html");
 
 /// `GET /healthz`: `200` when the cloud and the broker are connected, else `503`, both with
-/// the same JSON. It needs no token, so probes and load balancers can use it.
+/// the same JSON. It needs no token, so probes and load balancers can use it, and it does not
+/// ask the main loop: it reads the health the loop last published.
 pub(crate) async fn healthz(State(app): State<Arc<App>>) -> Response {
-    let wait = app.settings.request_timeout;
-    match app
-        .handle
-        .ask(|reply| ApiRequest::Health { reply }, wait)
-        .await
-    {
-        Ok(health) => health_response(&health),
-        Err(err) => {
-            let err = ApiError::from(err);
-            let body = json!({
-                "status": "unavailable", "cloud": "unknown", "mqtt": "unknown",
-                "devices": 0, "online": 0, "history": "unknown", "error": {"code": err.code, "message": err.message},
-            });
-            json_response(StatusCode::SERVICE_UNAVAILABLE, body.to_string())
-        }
-    }
+    health_response(&app.handle.health())
 }
 
 fn health_response(health: &Health) -> Response {

@@ -223,6 +223,7 @@ impl TestServer {
             parked: Vec::new(),
         }));
         let (commands_tx, commands) = mpsc::unbounded_channel();
+        handle.publish_health(fake.lock().unwrap().health.clone());
         tokio::spawn(fake_main_loop(requests, fake.clone(), commands_tx));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -243,6 +244,13 @@ impl TestServer {
             shutdown: Some(shutdown),
             server: Some(server),
         }
+    }
+
+    /// Changes the health the fake main loop publishes for `/healthz`.
+    pub fn set_health(&self, change: impl FnOnce(&mut Health)) {
+        let mut fake = self.fake.lock().unwrap();
+        change(&mut fake.health);
+        self.handle.publish_health(fake.health.clone());
     }
 
     pub fn set_mode(&self, mode: Mode) {
@@ -313,9 +321,6 @@ async fn fake_main_loop(
             }
             ApiRequest::History { id, reply } => {
                 let _ = reply.send(find(&id).and(state.histories.get(&id).cloned()));
-            }
-            ApiRequest::Health { reply } => {
-                let _ = reply.send(state.health.clone());
             }
             ApiRequest::Command {
                 device,
