@@ -124,6 +124,12 @@ impl Topics {
         self.device_topic(id, "event")
     }
 
+    /// `<base>/<id>/last_cook`: the retained summary of the device's last finished cook (Home
+    /// Assistant's "Last cook" sensor).
+    pub fn last_cook(&self, id: &TopicId) -> String {
+        self.device_topic(id, "last_cook")
+    }
+
     /// The filters the bridge subscribes to (besides Home Assistant's status topic).
     pub fn subscriptions(&self) -> Vec<String> {
         vec![

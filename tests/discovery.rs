@@ -242,8 +242,8 @@ fn unique_ids_are_unique_and_named_after_the_cooker_and_key() {
                 assert!(seen.insert(unique_id.clone()), "duplicate {unique_id}");
             }
         }
-        // 15 entities per cooker and 3 for the bridge.
-        assert_eq!(seen.len(), 33, "{mode:?}");
+        // 16 entities per cooker and 3 for the bridge.
+        assert_eq!(seen.len(), 35, "{mode:?}");
     }
 }
 
@@ -357,7 +357,7 @@ fn device_mode_is_one_message_per_device_and_entity_mode_one_per_entity() {
     );
     let payload = parse(&device[0]);
     let components = payload["components"].as_object().unwrap();
-    assert_eq!(components.len(), 15);
+    assert_eq!(components.len(), 16);
     for (key, options) in components {
         assert!(options["platform"].is_string(), "{key}");
         assert!(options.get("device").is_none(), "{key}");
@@ -370,7 +370,7 @@ fn device_mode_is_one_message_per_device_and_entity_mode_one_per_entity() {
     }
 
     let entity = cooker_config(&ctx(&topics, DiscoveryMode::Entity), &a7);
-    assert_eq!(entity.len(), 15);
+    assert_eq!(entity.len(), 16);
     for message in &entity {
         let levels: Vec<&str> = message.topic.split('/').collect();
         assert_eq!(levels[0], "homeassistant");
@@ -491,6 +491,20 @@ fn commands_go_to_plain_set_topics_and_state_comes_from_the_state_topic() {
         if key == "event" {
             assert_eq!(options["state_topic"], format!("anova2mqtt/{A7_ID}/event"));
             assert_eq!(options["event_types"], json!(EVENT_TYPES));
+        } else if key == "last_cook" {
+            let last = format!("anova2mqtt/{A7_ID}/last_cook");
+            assert_eq!(options["state_topic"], last);
+            assert_eq!(options["json_attributes_topic"], last);
+            assert_eq!(
+                options["options"],
+                json!([
+                    "completed",
+                    "stopped",
+                    "stopped_on_device",
+                    "failed",
+                    "unknown"
+                ])
+            );
         } else if key == "climate" {
             for t in [
                 "mode_state_topic",
@@ -512,6 +526,7 @@ fn event_types_are_in_interface_order() {
         EVENT_TYPES,
         [
             "cook_started",
+            "cook_changed",
             "preheat_complete",
             "timer_finished",
             "cook_stopped",

@@ -10,7 +10,7 @@ use support::system::{sim_config, System, A7, PRO};
 use support::{Msg, Watcher, WAIT};
 
 /// The keys of `interface.md` §4, per cooker.
-const COOKER_ENTITIES: [(&str, &str); 15] = [
+const COOKER_ENTITIES: [(&str, &str); 16] = [
     ("climate", "climate"),
     ("cook", "switch"),
     ("target_temperature", "number"),
@@ -25,6 +25,7 @@ const COOKER_ENTITIES: [(&str, &str); 15] = [
     ("cooking", "binary_sensor"),
     ("low_water", "binary_sensor"),
     ("alarm", "binary_sensor"),
+    ("last_cook", "sensor"),
     ("event", "event"),
 ];
 

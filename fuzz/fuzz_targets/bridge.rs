@@ -504,6 +504,7 @@ impl Harness {
                     self.next_ticket += 1;
                     Input::ApiCommand {
                         ticket: ApiTicket(self.next_ticket),
+                        source: anova2mqtt::bridge::Source::Http,
                         device: device.into(),
                         payload,
                     }

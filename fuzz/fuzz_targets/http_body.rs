@@ -64,6 +64,7 @@ fuzz_target!(|data: &[u8]| {
     let mut driver = driver();
     let outputs = driver.input(Input::ApiCommand {
         ticket: ApiTicket(1),
+        source: anova2mqtt::bridge::Source::Http,
         device: device.clone().into(),
         payload,
     });

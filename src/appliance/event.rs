@@ -8,6 +8,9 @@ use serde_json::{Map, Value};
 pub enum CookEventKind {
     /// A cook began.
     CookStarted,
+    /// The running cook was changed (a new target or timer, an oven's new cook in its place,
+    /// or the restart a Personal Access Token needs): the same cook goes on.
+    CookChanged,
     /// The device reached its target (or a stage's entry condition).
     PreheatComplete,
     /// A multi-stage cook moved to another stage (ovens).
@@ -33,6 +36,7 @@ impl CookEventKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::CookStarted => "cook_started",
+            Self::CookChanged => "cook_changed",
             Self::PreheatComplete => "preheat_complete",
             Self::StageChanged => "stage_changed",
             Self::TimerFinished => "timer_finished",

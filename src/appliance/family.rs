@@ -8,6 +8,7 @@
 //! static dispatch; `bridge::appliance::Appliance` is the one enum that picks the family.
 
 use super::event::CookEvent;
+use crate::appliance::record::CurvePoint;
 use crate::command::CommandError;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
 use crate::ids::TopicId;
@@ -113,11 +114,24 @@ pub(crate) trait Family: Sized + 'static {
     /// The firmware version the state reports.
     fn firmware(state: &Self::State) -> Option<&str>;
 
-    /// The temperature and target to chart, when there are readings.
-    fn chart(state: &Self::State) -> Option<(f64, Option<f64>)>;
-
-    /// The cook events between two consecutive states.
+    /// The cook events between two consecutive states. A running cook replaced by another
+    /// without a pause is not an event here: the core calls it a change ([`Family::cook_changed`]).
     fn events(previous: &Self::State, current: &Self::State) -> Vec<CookEvent>;
+
+    /// The readings of a cook's curve (`interface.md` §7): cookers the water and the target,
+    /// ovens the controlling bulb, target, probe and humidity.
+    fn curve_point(state: &Self::State) -> CurvePoint;
+
+    /// What the running cook was asked to do, as the state shows it (target, timer, mode …):
+    /// the plan recorded with it.
+    fn plan_of(state: &Self::State) -> Map<String, Value>;
+
+    /// True when the running cook changed between two states that both cook: a new target or
+    /// timer, or (ovens) a new cook in place of the running one.
+    fn cook_changed(previous: &Self::State, current: &Self::State) -> bool;
+
+    /// True when the state shows an alarm or fault (a cook that ends so has `failed`).
+    fn faulted(state: &Self::State) -> bool;
 
     /// The keys every event payload of this family carries (stage, temperatures, timer …).
     fn event_payload(state: &Self::State) -> Map<String, Value>;

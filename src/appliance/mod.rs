@@ -6,6 +6,7 @@ pub(crate) mod event;
 pub(crate) mod family;
 mod info;
 pub(crate) mod readings;
+pub mod record;
 
 pub use event::{CookEvent, CookEventKind};
 pub use info::DeviceInfo;

@@ -5,6 +5,7 @@ use super::io::Ticket;
 use super::machine::{Caller, Ctx, DeviceEntry, Machine, Request, Settings, StateNews};
 use super::outbox::Outbox;
 use crate::appliance::family::Family;
+use crate::appliance::record::ResumedCook;
 use crate::appliance::DeviceInfo;
 use crate::appliance::Kind;
 use crate::cloud::CloudError;
@@ -125,6 +126,17 @@ impl Appliance {
     /// See [`Machine::view`].
     pub(crate) fn view(&self, link_up: bool) -> Value {
         each!(self, m => m.view(link_up))
+    }
+
+    /// See [`Machine::resume`].
+    pub(crate) fn resume(&mut self, cook: ResumedCook) {
+        each!(self, m => m.resume(cook))
+    }
+
+    /// See [`Machine::current_cook`].
+    #[cfg(test)]
+    pub(crate) fn current_cook(&self) -> Option<String> {
+        each!(self, m => m.current_cook())
     }
 
     /// See [`Machine::history`].

@@ -7,6 +7,7 @@ use super::machine::{Caller, Request};
 use super::requests::{self, BridgeOp};
 use super::timers::Timer;
 use super::{Bridge, HA_REPUBLISH_DELAY, REFRESH_GRACE};
+use crate::appliance::record::Source;
 use crate::appliance::Kind;
 use crate::command::{
     id_of, parse_envelope, parse_plain, CallerId, CommandError, ErrorCode, Outcome, Response,
@@ -93,10 +94,11 @@ impl Bridge {
         &mut self,
         now: Now,
         ticket: ApiTicket,
+        source: Source,
         device: &TopicId,
         payload: &[u8],
     ) {
-        self.on_json_command(now, device, Origin::Api(ticket), payload, false);
+        self.on_json_command(now, device, Origin::Api(ticket, source), payload, false);
     }
 
     /// A failure answered before any device looked at the command.
@@ -178,6 +180,8 @@ impl Bridge {
             id,
             origin,
             arrived: now.instant,
+            source: origin.source(),
+            request: Value::Object(envelope.fields.clone()).to_string().into(),
         };
         self.with_device(now, device, |d, ctx, out| {
             d.on_command(ctx, out, caller, request)
@@ -207,10 +211,14 @@ impl Bridge {
         }
         let id = CallerId::generated(self.out.ids.command_id(now.wall.unix_timestamp()));
         let request = Request::Key { key, text: &text };
+        let mut echo = serde_json::Map::new();
+        echo.insert(key.to_owned(), Value::from(text.as_str()));
         let caller = Caller {
             id,
             origin,
             arrived: now.instant,
+            source: origin.source(),
+            request: Value::Object(echo).to_string().into(),
         };
         self.with_device(now, device, |d, ctx, out| {
             d.on_command(ctx, out, caller, request)

@@ -1,6 +1,7 @@
 //! What goes into the bridge core and what comes out of it. Plain data: the driver turns
 //! sockets into [`Input`]s and [`Output`]s into socket writes.
 
+use crate::appliance::record::{ResumedCook, Source};
 use crate::cloud::{CloudError, CloudEvent};
 use crate::command::{ErrorCode, Response};
 use crate::ids::TopicId;
@@ -42,8 +43,19 @@ pub struct ApiTicket(pub u64);
 pub enum Origin {
     /// `<base>/<id>/set…`: answered on `<base>/<id>/response`.
     Mqtt,
-    /// The local HTTP API or its stream: answered with [`Output::Reply`].
-    Api(ApiTicket),
+    /// The local API (HTTP, its stream, or the MCP server through it): answered with
+    /// [`Output::Reply`]; the source says which door, for the cook history.
+    Api(ApiTicket, Source),
+}
+
+impl Origin {
+    /// Who sent a command that came this way.
+    pub fn source(self) -> Source {
+        match self {
+            Self::Mqtt => Source::Mqtt,
+            Self::Api(_, source) => source,
+        }
+    }
 }
 
 /// Something that happened.
@@ -68,6 +80,9 @@ pub enum Input {
     ApiCommand {
         /// Correlates the response.
         ticket: ApiTicket,
+        /// Which door it came through: `http` (the REST API and the stream), `mcp`,
+        /// `schedule` (a plan whose time came).
+        source: Source,
         /// The device's topic id.
         device: TopicId,
         /// The command object.
@@ -86,6 +101,10 @@ pub enum Input {
     /// How the cook history is doing (`ok`, `disabled`, `opening`, or the error), for
     /// `bridge/info` and `/healthz` (`interface.md` §7).
     History(String),
+    /// The cooks the store says were running when the daemon last stopped (read once at
+    /// start, before the cloud's first state): each device's first state continues its cook or
+    /// closes it as `unknown`.
+    ResumeCooks(Vec<ResumedCook>),
     /// Time passed (wake-ups at the bridge's `poll_timeout`).
     Tick,
 }
@@ -142,7 +161,7 @@ pub enum Output {
     Stream(Arc<str>),
     /// Something to remember in the cook history (`interface.md` §7); the driver hands it
     /// to the store without waiting.
-    Record(super::record::Record),
+    Record(crate::appliance::record::Record),
     /// A command was answered (for metrics): its error code, `None` for ok, and how long it
     /// took from its arrival.
     CommandDone {

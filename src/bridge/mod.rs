@@ -23,18 +23,19 @@ mod link;
 mod machine;
 mod outbox;
 mod publishing;
-mod record;
 mod requests;
 mod timers;
 
 #[cfg(test)]
 mod tests;
 
+pub use crate::appliance::record::{
+    CookOpened, CookOutcome, CookSummary, CurvePoint, Record, ResumedCook, Source,
+};
 pub use health::Health;
 pub use io::{ApiTicket, Input, Now, Origin, Output, Publish, Qos, Ticket};
 pub use link::CloudStatus;
 pub use machine::{MAX_QUEUED, STATE_REFRESH};
-pub use record::{CookOpened, CookOutcome, CookSummary, CurvePoint, Record, ResumedCook, Source};
 
 use crate::appliance::DeviceInfo;
 use crate::cloud::{CloudError, CloudEvent, DeviceState, LinkState};
@@ -163,6 +164,8 @@ pub struct Bridge {
     started_at: OffsetDateTime,
     /// Devices by topic id; a `BTreeMap` so output order is stable.
     devices: BTreeMap<TopicId, Appliance>,
+    /// Cooks of the last run whose device has not been listed yet.
+    resumed: HashMap<TopicId, ResumedCook>,
     /// Cloud id → topic id.
     ids: HashMap<CloudId, TopicId>,
     /// Devices that are available while the link is shown up (the online count of
@@ -206,6 +209,7 @@ impl Bridge {
             topics,
             started_at: now.wall,
             devices: BTreeMap::new(),
+            resumed: HashMap::new(),
             ids: HashMap::new(),
             reachable: 0,
             link: Link::new(),
@@ -334,12 +338,15 @@ impl Bridge {
             } => self.on_mqtt(now, &topic, &payload, retained),
             Input::ApiCommand {
                 ticket,
+                source,
                 device,
                 payload,
-            } => self.on_api_command(now, ticket, &device, &payload),
+            } => self.on_api_command(now, ticket, source, &device, &payload),
+            Input::ResumeCooks(cooks) => self.resume_cooks(cooks),
             Input::CloudResult { ticket, result } => self.on_cloud_result(now, ticket, result),
             Input::StreamListeners(listening) => self.out.stream = listening,
             Input::History(status) => {
+                self.out.recording = status != "disabled";
                 if status != self.history {
                     self.history = status;
                     self.status_dirty = true;
@@ -378,6 +385,41 @@ impl Bridge {
                 self.out
                     .publish(self.topics.availability(id), "offline".into(), true);
             }
+        }
+    }
+
+    /// The cooks of the last run: each goes to its device (now, or when it is listed).
+    fn resume_cooks(&mut self, cooks: Vec<ResumedCook>) {
+        for cook in cooks {
+            let id = TopicId::from(cook.device.clone());
+            match self.devices.get_mut(&id) {
+                Some(device) => device.resume(cook),
+                None => {
+                    self.resumed.insert(id, cook);
+                }
+            }
+        }
+    }
+
+    /// Cooks of the last run on devices the account no longer lists: nobody saw how they
+    /// ended (`unknown`), at their last recorded moment.
+    fn close_orphaned_cooks(&mut self) {
+        for (_, cook) in self.resumed.drain() {
+            let summary = CookSummary {
+                outcome: CookOutcome::Unknown,
+                duration_s: u64::try_from((cook.last_seen - cook.started_at).whole_seconds())
+                    .unwrap_or(0),
+                time_to_target_s: cook
+                    .reached_at
+                    .map(|at| u64::try_from((at - cook.started_at).whole_seconds()).unwrap_or(0)),
+                min_c: cook.min_c,
+                max_c: cook.max_c,
+            };
+            self.out.record(|| Record::CookClosed {
+                cook_id: cook.cook_id,
+                ended_at: cook.last_seen,
+                summary,
+            });
         }
     }
 
@@ -505,6 +547,7 @@ impl Bridge {
             CloudEvent::DeviceRemoved { cloud_id } => self.on_device_removed(now, &cloud_id),
             CloudEvent::DeviceListSynced => {
                 self.synced = true;
+                self.close_orphaned_cooks();
                 self.clean_up_previous_run();
                 self.devices_changed(now);
             }
@@ -581,8 +624,11 @@ impl Bridge {
             model: info.device_type.as_str().to_owned(),
         };
         self.ids.insert(info.cloud_id.clone(), id.clone());
-        self.devices
-            .insert(id.clone(), Appliance::new(info, id.clone(), &self.settings));
+        let mut device = Appliance::new(info, id.clone(), &self.settings);
+        if let Some(cook) = self.resumed.remove(&id) {
+            device.resume(cook);
+        }
+        self.devices.insert(id.clone(), device);
         self.bridge_event(&event);
         self.backlog.file(
             &id,

@@ -120,6 +120,8 @@ pub(crate) struct Outbox {
     pub(crate) ids: IdSource,
     /// Someone listens to the live stream.
     pub(crate) stream: bool,
+    /// The cook history is on: [`Output::Record`]s are made.
+    pub(crate) recording: bool,
 }
 
 impl Outbox {
@@ -132,6 +134,7 @@ impl Outbox {
             in_flight: HashMap::new(),
             ids: IdSource::new(seed),
             stream: false,
+            recording: false,
         }
     }
 
@@ -165,6 +168,13 @@ impl Outbox {
         match message.to_text() {
             Ok(text) => self.queue.push_back(Output::Stream(text.into())),
             Err(e) => tracing::error!("a stream message was not made: {e}"),
+        }
+    }
+
+    /// Something for the cook history, built only while history is on.
+    pub(crate) fn record(&mut self, make: impl FnOnce() -> crate::appliance::record::Record) {
+        if self.recording {
+            self.queue.push_back(Output::Record(make()));
         }
     }
 
@@ -206,7 +216,7 @@ impl Outbox {
         });
         match origin {
             Origin::Mqtt => self.publish(response_topic, response.to_json(), false),
-            Origin::Api(ticket) => self.queue.push_back(Output::Reply { ticket, response }),
+            Origin::Api(ticket, _) => self.queue.push_back(Output::Reply { ticket, response }),
         }
     }
 }

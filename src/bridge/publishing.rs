@@ -170,5 +170,7 @@ impl Bridge {
         self.out.publish(self.topics.state(id), String::new(), true);
         self.out
             .publish(self.topics.availability(id), String::new(), true);
+        self.out
+            .publish(self.topics.last_cook(id), String::new(), true);
     }
 }

@@ -44,6 +44,7 @@ impl Api {
                 let _ = reply.send(bridge.device_history(&TopicId::from(id)));
             }
             ApiRequest::Command {
+                source,
                 device,
                 payload,
                 reply,
@@ -59,6 +60,7 @@ impl Api {
                 self.pending.insert(ticket, reply);
                 return Some(Input::ApiCommand {
                     ticket,
+                    source,
                     device,
                     payload: payload.to_vec(),
                 });

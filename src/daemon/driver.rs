@@ -62,6 +62,7 @@ impl Driver {
             let text = status.borrow_and_update().as_text().to_owned();
             self.bridge.handle(Now::system(), Input::History(text));
         }
+        self.resume_cooks().await;
         loop {
             tick.set(self.bridge.poll_timeout().map(Into::into));
             let input = tokio::select! {
@@ -120,6 +121,23 @@ impl Driver {
             self.bridge.handle(Now::system(), input);
             self.carry_out();
             self.update_status();
+        }
+    }
+
+    /// Hands the bridge the cooks that were running when the daemon last stopped, before
+    /// the cloud's first state (cloud events wait in their channel meanwhile). A history that
+    /// cannot be read only costs that: the cooks of the last run stay open in it.
+    async fn resume_cooks(&mut self) {
+        let Some(history) = &self.history else {
+            return;
+        };
+        match history.open_cooks().await {
+            Ok(cooks) if cooks.is_empty() => {}
+            Ok(cooks) => {
+                tracing::info!("{} cook(s) of the last run to continue", cooks.len());
+                self.bridge.handle(Now::system(), Input::ResumeCooks(cooks));
+            }
+            Err(e) => tracing::warn!("the cooks of the last run cannot be read: {e}"),
         }
     }
 

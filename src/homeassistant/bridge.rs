@@ -95,6 +95,7 @@ pub fn bridge_config(ctx: &DiscoveryContext) -> Vec<DiscoveryMessage> {
                 unit_of_measurement: None,
                 suggested_display_precision: None,
                 options: None,
+                json_attributes_topic: None,
             }),
         ),
         Entity::new(

@@ -160,6 +160,7 @@ pub(crate) fn sensor(
         unit_of_measurement: None,
         suggested_display_precision: None,
         options: None,
+        json_attributes_topic: None,
     }
 }
 
@@ -303,6 +304,27 @@ pub(crate) fn entity_base(
         name,
         entity_category: None,
         enabled_by_default: None,
+    }
+}
+
+/// How a cook can end (`interface.md` §7, `outcome`): the states of the "Last cook" sensor.
+pub(crate) const COOK_OUTCOMES: [&str; 5] = [
+    "completed",
+    "stopped",
+    "stopped_on_device",
+    "failed",
+    "unknown",
+];
+
+/// The "Last cook" sensor of a device (`interface.md` §7): the outcome of its last finished
+/// cook as the state, the summary (times, duration, time to reach the target, min/max, plan)
+/// as attributes, both from the retained `<base>/<id>/last_cook`.
+pub(crate) fn last_cook_sensor(base: EntityBase, topic: String) -> SensorConfig {
+    SensorConfig {
+        device_class: Some("enum"),
+        options: Some(COOK_OUTCOMES.to_vec()),
+        json_attributes_topic: Some(topic.clone()),
+        ..sensor(base, topic, "{{ value_json.outcome }}")
     }
 }
 

@@ -239,6 +239,9 @@ pub struct SensorConfig {
     /// The possible values of an `enum` sensor.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<&'static str>>,
+    /// A JSON object whose keys become the entity's attributes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub json_attributes_topic: Option<String>,
 }
 
 /// `binary_sensor`; the state template yields Home Assistant's default `ON`/`OFF` (or `None`

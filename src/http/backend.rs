@@ -58,6 +58,9 @@ pub enum ApiRequest {
     /// queue, rate limit and confirmation as MQTT commands. The reply is the same response
     /// object as on `<base>/<id>/response`; `None` when `device` is not a known device.
     Command {
+        /// Who sends it: `http` for the REST API and the stream; the MCP server says `mcp`,
+        /// plans `schedule` (recorded with the command and a cook it starts).
+        source: crate::appliance::record::Source,
         /// The device id.
         device: String,
         /// The body as received (not checked here: the bridge answers `invalid_json`).

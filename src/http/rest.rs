@@ -157,6 +157,7 @@ pub(crate) async fn command(
         .handle
         .ask(
             |reply| ApiRequest::Command {
+                source: crate::appliance::record::Source::Http,
                 device,
                 payload,
                 reply,

@@ -447,6 +447,7 @@ impl Session {
         let payload = with_command_id(command, id.as_ref());
         let device = device.to_owned();
         let answer = self.app.handle.send(|reply| ApiRequest::Command {
+            source: crate::appliance::record::Source::Http,
             device: device.clone(),
             payload: payload.into(),
             reply,

@@ -10,7 +10,7 @@ use crate::homeassistant::discovery::templates::{
     COOK_ENDS_AT, HAS_END_TIME, ON_WHEN_COOKING, TIMER_MINUTES,
 };
 use crate::homeassistant::discovery::{
-    device_shared, diagnostic, entity_base, messages, node, reading_sensor, removals, sensor,
+    device_shared, diagnostic, entity_base, last_cook_sensor, messages, node, reading_sensor, removals, sensor,
     DeviceBlock, Reading,
 };
 use crate::homeassistant::schema::{
@@ -22,8 +22,9 @@ use crate::ids::TopicId;
 use crate::wire::DeviceType;
 
 /// The `event_type`s published on an oven's `<base>/<id>/event`.
-pub const EVENT_TYPES: [&str; 8] = [
+pub const EVENT_TYPES: [&str; 9] = [
     "cook_started",
+    "cook_changed",
     "preheat_complete",
     "stage_changed",
     "timer_finished",
@@ -124,6 +125,7 @@ enum OvenEntity {
     ElementBottom,
     ElementRear,
     Vent,
+    LastCook,
     Events,
 }
 
@@ -145,7 +147,7 @@ const FAN_WORD: &str = "{% set f = value_json.fan_speed %}{{ 'None' if f is none
     ('off' if f == 0 else ('low' if f <= 40 else ('medium' if f <= 75 else 'high'))) }}";
 
 impl OvenEntity {
-    const ALL: [OvenEntity; 31] = [
+    const ALL: [OvenEntity; 32] = [
         Self::Climate,
         Self::Cook,
         Self::TargetTemperature,
@@ -176,6 +178,7 @@ impl OvenEntity {
         Self::ElementBottom,
         Self::ElementRear,
         Self::Vent,
+        Self::LastCook,
         Self::Events,
     ];
 
@@ -212,6 +215,7 @@ impl OvenEntity {
             Self::ElementBottom => "element_bottom",
             Self::ElementRear => "element_rear",
             Self::Vent => "vent",
+            Self::LastCook => "last_cook",
             Self::Events => "event",
         }
     }
@@ -234,7 +238,8 @@ impl OvenEntity {
             | Self::StageNumber
             | Self::TimeRemaining
             | Self::CookEndsAt
-            | Self::BoilerTemperature => "sensor",
+            | Self::BoilerTemperature
+            | Self::LastCook => "sensor",
             Self::Cooking
             | Self::Door
             | Self::WaterTankEmpty
@@ -485,6 +490,10 @@ impl OvenEntity {
                 flag!("vent_open"),
                 "opening",
             ))),
+            Self::LastCook => Component::Sensor(last_cook_sensor(
+                self.base(oven, Some("Last cook")),
+                topics.last_cook(oven.id),
+            )),
             Self::Events => Component::Event(EventConfig {
                 base: self.base(oven, Some("Cook events")),
                 state_topic: topics.event(oven.id),
@@ -562,7 +571,15 @@ mod tests {
         );
         assert_eq!(
             components["event"]["event_types"].as_array().unwrap().len(),
-            8
+            9
+        );
+        assert_eq!(
+            components["last_cook"]["value_template"],
+            "{{ value_json.outcome }}"
+        );
+        assert_eq!(
+            components["last_cook"]["json_attributes_topic"],
+            "anova2mqtt/oven1/last_cook"
         );
         assert!(components["cook_ends_at"]["availability"].is_array());
 

@@ -8,6 +8,7 @@ use super::plan::{self, Inputs, OvenExpect, OvenMemory, OvenUpdate};
 use super::publish;
 use super::state::{OvenState, TemperatureMode};
 use crate::appliance::family::{DiscoveryDevice, EntryLimits, Family, Plan, PlanInput, Running};
+use crate::appliance::record::CurvePoint;
 use crate::appliance::CookEvent;
 use crate::command::{CommandError, MAX_TIMER_S};
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
@@ -104,16 +105,33 @@ impl Family for Oven {
         state.firmware.as_deref()
     }
 
-    fn chart(state: &OvenState) -> Option<(f64, Option<f64>)> {
-        state.temperature.map(|t| (t, state.target_temperature))
-    }
-
     fn events(previous: &OvenState, current: &OvenState) -> Vec<CookEvent> {
         publish::cook_events(previous, current)
     }
 
     fn event_payload(state: &OvenState) -> Map<String, Value> {
         publish::event_payload(state)
+    }
+
+    fn curve_point(state: &OvenState) -> CurvePoint {
+        CurvePoint {
+            temperature: state.temperature,
+            target: state.target_temperature,
+            probe: state.probe_temperature,
+            humidity: state.humidity,
+        }
+    }
+
+    fn plan_of(state: &OvenState) -> Map<String, Value> {
+        publish::plan_of(state)
+    }
+
+    fn cook_changed(previous: &OvenState, current: &OvenState) -> bool {
+        previous.cook_id != current.cook_id
+    }
+
+    fn faulted(state: &OvenState) -> bool {
+        state.stage == crate::oven::state::OvenStage::Alarm
     }
 
     fn limits_entry(limits: &OvenLimits) -> EntryLimits {

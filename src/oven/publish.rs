@@ -93,12 +93,9 @@ fn became(previous: Option<bool>, current: Option<bool>) -> bool {
 pub fn cook_events(previous: &OvenState, current: &OvenState) -> Vec<CookEvent> {
     let mut events = Vec::new();
     let same_cook = previous.cooking && current.cooking && previous.cook_id == current.cook_id;
-    // A new cook that replaced the running one: the old one stopped first.
-    let replaced = previous.cooking && current.cooking && !same_cook;
-    if replaced {
-        events.push(CookEvent::new(CookEventKind::CookStopped));
-    }
-    if current.cooking && !same_cook {
+    // A new cook in place of the running one (how every change to an oven's cook is made) is
+    // not a stop and a start: the core reports it as one change (`interface.md` §7).
+    if current.cooking && !previous.cooking {
         events.push(CookEvent::new(CookEventKind::CookStarted));
     }
     let same_stage = same_cook && previous.stage_index == current.stage_index;
@@ -151,6 +148,26 @@ pub fn cook_events(previous: &OvenState, current: &OvenState) -> Vec<CookEvent> 
         events.push(CookEvent::new(CookEventKind::DoorOpened));
     }
     events
+}
+
+/// What the running cook was asked to do, as the state shows it: the stage's mode, target,
+/// steam, probe target and timer, and where it is in a multi-stage cook.
+pub fn plan_of(state: &OvenState) -> Map<String, Value> {
+    let mut map = Map::new();
+    map.insert(
+        "temperature_mode".into(),
+        state.temperature_mode.map(|m| m.as_str()).into(),
+    );
+    map.insert(
+        "target_temperature".into(),
+        state.target_temperature.map(round2).into(),
+    );
+    map.insert("steam".into(), state.steam_target.into());
+    map.insert("probe_target".into(), state.probe_target.map(round2).into());
+    map.insert("timer".into(), Value::from(state.timer_total));
+    map.insert("stage_count".into(), state.stage_count.into());
+    map.insert("stage_title".into(), state.stage_title.clone().into());
+    map
 }
 
 /// The keys of every oven event payload.
@@ -223,13 +240,10 @@ mod tests {
         early.cook_ends_at = Some(cook.updated_at + Duration::seconds(600));
         early.timer_remaining = 600;
         assert_eq!(kinds(cook_events(&early, &idle)), ["cook_stopped"]);
-        // A new cook in place of the running one.
+        // A new cook in place of the running one is a change, made by the core.
         let mut other = cook.clone();
         other.cook_id = Some("c2".into());
-        assert_eq!(
-            kinds(cook_events(&cook, &other)),
-            ["cook_stopped", "cook_started"]
-        );
+        assert!(kinds(cook_events(&cook, &other)).is_empty());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::homeassistant::discovery::templates::{
     COOK_ENDS_AT, HAS_END_TIME, ON_WHEN_COOKING, TIMER_MINUTES,
 };
 use crate::homeassistant::discovery::{
-    device_shared, diagnostic, entity_base, messages, node, reading_sensor, removals, sensor,
+    device_shared, diagnostic, entity_base, last_cook_sensor, messages, node, reading_sensor, removals, sensor,
     DeviceBlock, Reading,
 };
 use crate::homeassistant::schema::{
@@ -23,8 +23,9 @@ use crate::sous_vide::models::product_name;
 use crate::wire::DeviceType;
 
 /// The `event_type`s published on `<base>/<id>/event`.
-pub const EVENT_TYPES: [&str; 6] = [
+pub const EVENT_TYPES: [&str; 7] = [
     "cook_started",
+    "cook_changed",
     "preheat_complete",
     "timer_finished",
     "cook_stopped",
@@ -103,6 +104,7 @@ enum CookerEntity {
     Cooking,
     LowWater,
     Alarm,
+    LastCook,
     Events,
 }
 
@@ -115,7 +117,7 @@ const ALARM: &str = "{{ 'ON' if value_json.stage == 'alarm' or value_json.water_
     or value_json.triac_failed else 'OFF' }}";
 
 impl CookerEntity {
-    const ALL: [CookerEntity; 15] = [
+    const ALL: [CookerEntity; 16] = [
         Self::Climate,
         Self::Cook,
         Self::TargetTemperature,
@@ -130,6 +132,7 @@ impl CookerEntity {
         Self::Cooking,
         Self::LowWater,
         Self::Alarm,
+        Self::LastCook,
         Self::Events,
     ];
 
@@ -150,6 +153,7 @@ impl CookerEntity {
             Self::Cooking => "cooking",
             Self::LowWater => "low_water",
             Self::Alarm => "alarm",
+            Self::LastCook => "last_cook",
             Self::Events => "event",
         }
     }
@@ -166,7 +170,8 @@ impl CookerEntity {
             | Self::TimeRemaining
             | Self::CookEndsAt
             | Self::HeaterTemperature
-            | Self::TriacTemperature => "sensor",
+            | Self::TriacTemperature
+            | Self::LastCook => "sensor",
             Self::Cooking | Self::LowWater | Self::Alarm => "binary_sensor",
             Self::Events => "event",
         }
@@ -318,6 +323,10 @@ impl CookerEntity {
                 Component::BinarySensor(binary_sensor("Low water", LOW_WATER, "problem"))
             }
             Self::Alarm => Component::BinarySensor(binary_sensor("Alarm", ALARM, "problem")),
+            Self::LastCook => Component::Sensor(last_cook_sensor(
+                self.base(cooker, Some("Last cook")),
+                topics.last_cook(cooker.id),
+            )),
             Self::Events => Component::Event(EventConfig {
                 base: self.base(cooker, Some("Cook events")),
                 state_topic: topics.event(cooker.id),

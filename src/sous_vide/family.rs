@@ -7,6 +7,7 @@ use super::limits::CookerLimits;
 use super::plan::{self, CookerExpect, CookerMemory, CookerUpdate};
 use super::publish;
 use crate::appliance::family::{DiscoveryDevice, EntryLimits, Family, Plan, PlanInput, Running};
+use crate::appliance::record::CurvePoint;
 use crate::appliance::CookEvent;
 use crate::command::CommandError;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
@@ -97,18 +98,32 @@ impl Family for SousVide {
         state.firmware.as_deref()
     }
 
-    fn chart(state: &CookerState) -> Option<(f64, Option<f64>)> {
-        state
-            .water_temperature
-            .map(|water| (water, state.target_temperature))
-    }
-
     fn events(previous: &CookerState, current: &CookerState) -> Vec<CookEvent> {
         publish::cook_events(previous, current)
     }
 
     fn event_payload(state: &CookerState) -> Map<String, Value> {
         publish::event_payload(state)
+    }
+
+    fn curve_point(state: &CookerState) -> CurvePoint {
+        CurvePoint {
+            temperature: state.water_temperature,
+            target: state.target_temperature,
+            ..CurvePoint::default()
+        }
+    }
+
+    fn plan_of(state: &CookerState) -> Map<String, Value> {
+        publish::plan_of(state)
+    }
+
+    fn cook_changed(previous: &CookerState, current: &CookerState) -> bool {
+        publish::cook_changed(previous, current)
+    }
+
+    fn faulted(state: &CookerState) -> bool {
+        state.stage == crate::sous_vide::state::Stage::Alarm
     }
 
     fn limits_entry(limits: &CookerLimits) -> EntryLimits {

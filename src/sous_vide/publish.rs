@@ -104,6 +104,25 @@ pub fn cook_events(previous: &CookerState, current: &CookerState) -> Vec<CookEve
     events
 }
 
+/// What the running cook was asked to do, as the state shows it: its target and timer.
+pub fn plan_of(state: &CookerState) -> Map<String, Value> {
+    let mut map = Map::new();
+    map.insert(
+        "target_temperature".into(),
+        state.target_temperature.map(round2).into(),
+    );
+    map.insert("timer".into(), Value::from(state.timer_total));
+    map
+}
+
+/// True when a running cook got a new target or timer: what a change to it looks like,
+/// including the restart a Personal Access Token needs (which starts the timer anew with the
+/// time that was remaining).
+pub fn cook_changed(previous: &CookerState, current: &CookerState) -> bool {
+    let target = |s: &CookerState| s.target_temperature.map(|t| (t * 100.0).round() as i64);
+    target(previous) != target(current) || previous.timer_total != current.timer_total
+}
+
 /// The keys of every cooker event payload.
 pub fn event_payload(state: &CookerState) -> Map<String, Value> {
     let mut map = Map::new();

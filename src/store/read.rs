@@ -367,9 +367,36 @@ pub(super) fn open_cooks(conn: &Connection) -> Result<Vec<ResumedCook>, StoreErr
             min_c: min_c.map(|c| c as f64 / 100.0),
             max_c: max_c.map(|c| c as f64 / 100.0),
             last_seen: from_unix(last_seen),
+            points: chart_points(conn, id)?,
         });
     }
     Ok(cooks)
+}
+
+/// The most points a resumed cook brings back for the web page's live chart.
+const CHART_POINTS: usize = 128;
+
+/// A running cook's curve so far, evenly thinned to [`CHART_POINTS`]: time, temperature,
+/// target.
+fn chart_points(
+    conn: &Connection,
+    id: i64,
+) -> Result<Vec<(OffsetDateTime, f64, Option<f64>)>, StoreError> {
+    let all = samples(conn, id)?;
+    let step = all.len().div_ceil(CHART_POINTS).max(1);
+    Ok(all
+        .iter()
+        .step_by(step)
+        .filter_map(|(at, [t, target, ..])| {
+            t.map(|t| {
+                (
+                    from_unix(*at),
+                    t as f64 / 100.0,
+                    target.map(|c| c as f64 / 100.0),
+                )
+            })
+        })
+        .collect())
 }
 
 /// How fast this device's past cooks heated, newest first (at most `limit`): from the first

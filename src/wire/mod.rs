@@ -49,6 +49,17 @@ impl CloudCommand {
         }
     }
 
+    /// True for a start (`CMD_APC_START`, `CMD_APO_START`): it begins a cook, or begins the
+    /// running one again with new values.
+    pub fn starts_a_cook(&self) -> bool {
+        matches!(self.name(), "CMD_APC_START" | "CMD_APO_START")
+    }
+
+    /// True for a stop (`CMD_APC_STOP`, `CMD_APO_STOP`).
+    pub fn stops_a_cook(&self) -> bool {
+        matches!(self.name(), "CMD_APC_STOP" | "CMD_APO_STOP")
+    }
+
     /// The device this command addresses (`cookerId`).
     pub fn device_id(&self) -> &CloudId {
         match self {

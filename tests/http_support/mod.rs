@@ -326,6 +326,7 @@ async fn fake_main_loop(
                 device,
                 payload,
                 reply,
+                ..
             } => {
                 let text = String::from_utf8_lossy(&payload).into_owned();
                 let _ = commands.send((device.clone(), text.clone()));

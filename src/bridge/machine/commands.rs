@@ -9,8 +9,10 @@
 //! once and is gone. So a command can never run after one that arrived later.
 
 use super::context::{Ctx, Settings};
+use super::cook::Meta;
 use super::device::Device;
 use crate::appliance::family::{Family, PlanInput, Running};
+use crate::appliance::record::Source;
 use crate::bridge::io::{Origin, Ticket};
 use crate::bridge::outbox::Outbox;
 use crate::cloud::CloudError;
@@ -49,6 +51,10 @@ pub(crate) struct Caller {
     pub(crate) origin: Origin,
     /// When the command arrived.
     pub(crate) arrived: Instant,
+    /// Who sent it, for the cook history.
+    pub(crate) source: Source,
+    /// The command as received (JSON), for the cook history.
+    pub(crate) request: Box<str>,
 }
 
 /// A parsed command for one device.
@@ -285,6 +291,9 @@ impl<F: Family> Commands<F> {
             return;
         };
         if let Some(step) = active.steps.pop_front() {
+            let cooking = dev.state.as_ref().is_some_and(F::cooking);
+            dev.cook
+                .step_sent(&step, cooking, active.command.caller.source, &active.echo);
             let ticket = out.send(&dev.id, step.clone(), active.deadline);
             active.sent = Some((ticket, step));
             return;
@@ -335,16 +344,30 @@ impl<F: Family> Commands<F> {
         };
         // State before the response: whoever reacts to the response reads the new state.
         dev.publish(ctx, out, false);
+        let meta = Meta {
+            id: &dev.id,
+            model: dev.info.device_type.as_str(),
+        };
+        dev.cook
+            .command_ended::<F>(ctx, out, meta, dev.state.as_ref());
         let command = active.command;
         Self::answer(dev, ctx, out, command.caller, outcome);
     }
 
     /// Sends one response where the command came from.
-    fn answer(dev: &Device<F>, ctx: Ctx<'_>, out: &mut Outbox, caller: Caller, outcome: Outcome) {
+    fn answer(
+        dev: &mut Device<F>,
+        ctx: Ctx<'_>,
+        out: &mut Outbox,
+        caller: Caller,
+        outcome: Outcome,
+    ) {
         let Caller {
             id,
             origin,
             arrived,
+            source,
+            request,
         } = caller;
         match &outcome {
             Outcome::Failed(error) => tracing::info!(
@@ -357,6 +380,20 @@ impl<F: Family> Commands<F> {
             _ => tracing::info!(device = %dev.id, id = %id.text(), "command done"),
         }
         let response = Response { id, outcome };
+        if out.recording {
+            let meta = Meta {
+                id: &dev.id,
+                model: dev.info.device_type.as_str(),
+            };
+            dev.cook.command_answered(
+                out,
+                meta,
+                ctx.now.wall,
+                source,
+                &request,
+                &response.to_json(),
+            );
+        }
         let took = ctx.now.instant.saturating_duration_since(arrived);
         out.respond(origin, ctx.topics.response(&dev.id), response, took);
     }

@@ -1,8 +1,8 @@
 //! What a device is apart from its commands: its identity, last state, memory, availability,
 //! what was last published for it, and its cook's chart.
 
-use super::context::{rfc3339, Ctx, Settings};
-use super::history::History;
+use super::context::{Ctx, Settings};
+use super::cook::{CookTracker, Meta};
 use crate::appliance::family::{DiscoveryDevice, Family};
 use crate::appliance::DeviceInfo;
 use crate::bridge::outbox::{Outbox, StreamMessage};
@@ -10,7 +10,7 @@ use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
 use crate::ids::{CloudId, TopicId};
 use crate::wire::DeviceRef;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// A device's unchanged state is republished at most this often, to refresh `updated_at`.
@@ -83,8 +83,8 @@ pub(crate) struct Device<F: Family> {
     /// No push for `anova.stale_after`.
     pub(super) stale: bool,
     memo: Memo<F::State>,
-    /// The current (or last) cook's temperatures, for the web page's chart.
-    history: History,
+    /// Its cooks: what one is, what is recorded, the web page's chart.
+    pub(super) cook: CookTracker,
 }
 
 impl<F: Family> Device<F> {
@@ -104,7 +104,7 @@ impl<F: Family> Device<F> {
             memory: F::Memory::default(),
             stale: false,
             memo: Memo::default(),
-            history: History::default(),
+            cook: CookTracker::default(),
         }
     }
 
@@ -141,28 +141,14 @@ impl<F: Family> Device<F> {
             .state
             .as_ref()
             .is_none_or(|p| F::firmware(p) != F::firmware(&state));
-        let was_cooking = self.state.as_ref().is_some_and(F::cooking);
-        if F::cooking(&state) {
-            if !was_cooking {
-                self.history.start(ctx.now.wall);
-            }
-            if let Some((temperature, target)) = F::chart(&state) {
-                self.history.record(ctx.now.wall, temperature, target);
-            }
-        }
         let previous = self.state.replace(state);
-        if let (Some(previous), Some(current)) = (&previous, &self.state) {
-            for event in F::events(previous, current) {
-                let mut payload = Map::new();
-                payload.insert("event_type".into(), Value::from(event.kind.as_str()));
-                payload.extend(F::event_payload(current));
-                payload.insert("at".into(), Value::from(rfc3339(ctx.now.wall)));
-                payload.extend(event.details);
-                tracing::info!(device = %self.id, "cook event {}", event.kind.as_str());
-                let payload = Value::Object(payload).to_string();
-                out.stream(StreamMessage::Event(&self.id, &payload));
-                out.publish(ctx.topics.event(&self.id), payload, false);
-            }
+        if let Some(current) = &self.state {
+            let meta = Meta {
+                id: &self.id,
+                model: self.info.device_type.as_str(),
+            };
+            self.cook
+                .on_state::<F>(ctx, out, meta, previous.as_ref(), current, was_available);
         }
         StateNews {
             was_available,
@@ -272,14 +258,22 @@ impl<F: Family> Device<F> {
         });
         if let Value::Object(map) = &mut entry {
             map.insert("state".into(), state.unwrap_or(Value::Null));
+            map.insert(
+                "cook_id".into(),
+                self.cook.current().map_or(Value::Null, Value::from),
+            );
         }
         entry
     }
 
     /// The current (or last) cook's temperatures.
     pub(crate) fn history(&self) -> Value {
-        let mut json = self.history.to_json();
+        let mut json = self.cook.chart.to_json();
         if let Value::Object(map) = &mut json {
+            map.insert(
+                "cook_id".into(),
+                self.cook.current().map_or(Value::Null, Value::from),
+            );
             map.insert("device".into(), Value::from(self.id.as_str()));
         }
         json

@@ -9,6 +9,7 @@
 
 mod commands;
 mod context;
+mod cook;
 mod device;
 mod history;
 
@@ -21,6 +22,7 @@ pub(crate) use device::{DeviceEntry, StateNews};
 use super::io::Ticket;
 use super::outbox::Outbox;
 use crate::appliance::family::Family;
+use crate::appliance::record::ResumedCook;
 use crate::appliance::DeviceInfo;
 use crate::cloud::CloudError;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
@@ -75,6 +77,7 @@ impl<F: Family> Machine<F> {
     /// No push for `anova.stale_after`: offline, and whatever it was asked is answered.
     pub(crate) fn on_stale(&mut self, ctx: Ctx<'_>, out: &mut Outbox) {
         self.device.mark_stale();
+        self.device.cook.lost_sight();
         self.commands
             .fail_all(&mut self.device, ctx, out, Failure::DeviceOffline);
         self.device.publish(ctx, out, false);
@@ -102,6 +105,18 @@ impl<F: Family> Machine<F> {
     /// See [`Device::view`].
     pub(crate) fn view(&self, link_up: bool) -> Value {
         self.device.view(link_up)
+    }
+
+    /// A cook the store says was running on this device when the daemon last stopped: the
+    /// device's first state continues or closes it.
+    pub(crate) fn resume(&mut self, cook: ResumedCook) {
+        self.device.cook.resume(cook);
+    }
+
+    /// The running cook's id.
+    #[cfg(test)]
+    pub(crate) fn current_cook(&self) -> Option<String> {
+        self.device.cook.current().map(str::to_owned)
     }
 
     /// See [`Device::history`].
@@ -132,6 +147,7 @@ impl<F: Family> Machine<F> {
 
     /// The cloud link dropped: every command, running or waiting, is answered and gone.
     pub(crate) fn on_link_down(&mut self, ctx: Ctx<'_>, out: &mut Outbox) {
+        self.device.cook.lost_sight();
         self.commands
             .fail_all(&mut self.device, ctx, out, Failure::LinkLost);
     }

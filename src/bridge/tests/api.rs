@@ -31,6 +31,7 @@ fn stream(outputs: &[Output]) -> Vec<Value> {
 fn api(h: &mut Harness, ticket: u64, body: &str) -> Vec<Output> {
     h.input(Input::ApiCommand {
         ticket: ApiTicket(ticket),
+        source: crate::appliance::record::Source::Http,
         device: A7_ID.into(),
         payload: body.as_bytes().to_vec(),
     })

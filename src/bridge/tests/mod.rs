@@ -1,6 +1,7 @@
 //! The bridge's tests: every rule of the contract as inputs in, outputs checked.
 
 mod api;
+mod cooks;
 mod harness;
 mod queue;
 mod robustness;

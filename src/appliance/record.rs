@@ -1,6 +1,6 @@
 //! What the core asks to be remembered (`interface.md` §7): the life of every cook, its
 //! events, the commands sent during it and its temperature curve. The core decides *what* is
-//! recorded and emits it as [`Output::Record`](super::Output::Record); the store
+//! recorded and emits it as [`Output::Record`](crate::bridge::Output::Record); the store
 //! (`crate::store`) decides *how*, on its own thread, and never delays a push.
 //!
 //! Plain data, like the rest of the core's outputs. Times are wall-clock times as the core
@@ -202,7 +202,7 @@ pub enum Record {
 }
 
 /// A cook that was still running when the daemon last stopped, as the store remembers it:
-/// handed to the bridge at start ([`Input::ResumeCooks`](super::Input::ResumeCooks)) so the
+/// handed to the bridge at start ([`Input::ResumeCooks`](crate::bridge::Input::ResumeCooks)) so the
 /// first state of its device can continue it instead of opening a second one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResumedCook {
@@ -224,6 +224,8 @@ pub struct ResumedCook {
     pub max_c: Option<f64>,
     /// Its last recorded time (the last sample or event), for an end seen only after a gap.
     pub last_seen: OffsetDateTime,
+    /// Its curve so far, thinned to a chart's worth: time, temperature, target.
+    pub points: Vec<(OffsetDateTime, f64, Option<f64>)>,
 }
 
 #[cfg(test)]
