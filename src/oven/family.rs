@@ -114,12 +114,7 @@ impl Family for Oven {
     }
 
     fn curve_point(state: &OvenState) -> CurvePoint {
-        CurvePoint {
-            temperature: state.temperature,
-            target: state.target_temperature,
-            probe: state.probe_temperature,
-            humidity: state.humidity,
-        }
+        publish::curve_point(state)
     }
 
     fn plan_of(state: &OvenState) -> Map<String, Value> {

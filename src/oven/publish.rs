@@ -150,6 +150,16 @@ pub fn cook_events(previous: &OvenState, current: &OvenState) -> Vec<CookEvent> 
     events
 }
 
+/// The readings of the cook's curve, rounded as published.
+pub fn curve_point(state: &OvenState) -> crate::appliance::record::CurvePoint {
+    crate::appliance::record::CurvePoint {
+        temperature: rounded(state.temperature, TEMPERATURE_STEP_C),
+        target: state.target_temperature.map(round2),
+        probe: rounded(state.probe_temperature, TEMPERATURE_STEP_C),
+        humidity: rounded(state.humidity, COARSE_STEP),
+    }
+}
+
 /// What the running cook was asked to do, as the state shows it: the stage's mode, target,
 /// steam, probe target and timer, and where it is in a multi-stage cook.
 pub fn plan_of(state: &OvenState) -> Map<String, Value> {

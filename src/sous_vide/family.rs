@@ -107,9 +107,12 @@ impl Family for SousVide {
     }
 
     fn curve_point(state: &CookerState) -> CurvePoint {
+        // As published: the curve matches what MQTT and the page showed.
         CurvePoint {
-            temperature: state.water_temperature,
-            target: state.target_temperature,
+            temperature: state
+                .water_temperature
+                .map(|t| publish::round_to(t, publish::WATER_STEP_C)),
+            target: state.target_temperature.map(crate::command::round2),
             ..CurvePoint::default()
         }
     }

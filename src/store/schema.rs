@@ -126,12 +126,12 @@ pub(super) fn open(path: Option<&Path>, max_pages: Option<u32>) -> Result<Connec
         None => Connection::open_in_memory()?,
     };
     configure(&conn)?;
-    migrate(&conn)?;
     if let Some(pages) = max_pages {
         let _: i64 = conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
             r.get(0)
         })?;
     }
+    migrate(&conn)?;
     Ok(conn)
 }
 

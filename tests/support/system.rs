@@ -26,6 +26,8 @@ pub struct System {
     pub http: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     daemon: Option<JoinHandle<anyhow::Result<()>>>,
+    /// What the daemon was started with, for [`System::restart_daemon`].
+    config: Config,
 }
 
 /// Quick pushes, the demo cookers.
@@ -39,6 +41,16 @@ pub fn sim_config() -> SimulatorConfig {
 
 impl System {
     pub async fn start(sim: SimulatorConfig, tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::start_with_history(sim, tweak, None).await
+    }
+
+    /// As [`System::start`], with the cook history's settings (`None`: in memory, unless the
+    /// config names a file).
+    pub async fn start_with_history(
+        sim: SimulatorConfig,
+        tweak: impl FnOnce(&mut Config),
+        history: Option<anova2mqtt::store::Settings>,
+    ) -> Self {
         // The daemon's logs, shown for a failing test (RUST_LOG picks the level).
         super::log_to_test_output();
         let broker = Broker::start();
@@ -58,26 +70,16 @@ impl System {
         config.http.listen = "127.0.0.1:0".into();
         tweak(&mut config);
         config.validate_for_run().expect("valid config");
-        let listener = anova2mqtt::http::bind(&config.http).await.expect("http");
-        let http = listener.local_addr().expect("http address");
-        let options = RunOptions {
-            purge_on_exit: false,
-            http_listener: Some(listener),
+        let history = history.or_else(|| {
             // The cook history in memory unless the test names a file; never in the
             // developer's home.
-            history: config
+            config
                 .history
                 .path
                 .is_none()
-                .then(|| anova2mqtt::store::Settings::new(None, config.history.retention)),
-        };
-        let (stop, stopped) = oneshot::channel::<()>();
-        let daemon = tokio::spawn(async move {
-            anova2mqtt::daemon::run_with(&config, options, async move {
-                let _ = stopped.await;
-            })
-            .await
+                .then(|| anova2mqtt::store::Settings::new(None, config.history.retention))
         });
+        let (http, stop, daemon) = Self::spawn_daemon(&config, history).await;
         Self {
             broker,
             sim,
@@ -85,6 +87,56 @@ impl System {
             http,
             stop: Some(stop),
             daemon: Some(daemon),
+            config,
+        }
+    }
+
+    async fn spawn_daemon(
+        config: &Config,
+        history: Option<anova2mqtt::store::Settings>,
+    ) -> (
+        SocketAddr,
+        oneshot::Sender<()>,
+        JoinHandle<anyhow::Result<()>>,
+    ) {
+        let listener = anova2mqtt::http::bind(&config.http).await.expect("http");
+        let http = listener.local_addr().expect("http address");
+        let options = RunOptions {
+            purge_on_exit: false,
+            http_listener: Some(listener),
+            history,
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let config = config.clone();
+        let daemon = tokio::spawn(async move {
+            anova2mqtt::daemon::run_with(&config, options, async move {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        (http, stop, daemon)
+    }
+
+    /// Stops the daemon and starts it again with the same configuration (the cook history in
+    /// its file), against the same broker and simulator.
+    pub async fn restart_daemon(&mut self) {
+        self.stop_daemon().await;
+        let (http, stop, daemon) = Self::spawn_daemon(&self.config, None).await;
+        self.http = http;
+        self.stop = Some(stop);
+        self.daemon = Some(daemon);
+    }
+
+    async fn stop_daemon(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(daemon) = self.daemon.take() {
+            let result = tokio::time::timeout(Duration::from_secs(5), daemon).await;
+            result
+                .expect("the daemon stops within 5 s")
+                .expect("join")
+                .expect("clean exit");
         }
     }
 
@@ -123,15 +175,6 @@ impl System {
     }
 
     pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(daemon) = self.daemon.take() {
-            let result = tokio::time::timeout(Duration::from_secs(5), daemon).await;
-            result
-                .expect("the daemon stops within 5 s")
-                .expect("join")
-                .expect("clean exit");
-        }
+        self.stop_daemon().await;
     }
 }
