@@ -23,7 +23,7 @@ use crate::appliance::record::{
     CookOpened, CookOutcome, CookSummary, CurvePoint, Record, ResumedCook, Source,
 };
 use crate::appliance::{CookEvent, CookEventKind};
-use crate::bridge::outbox::Outbox;
+use crate::bridge::outbox::{Outbox, StreamMessage};
 use crate::ids::TopicId;
 use crate::wire::CloudCommand;
 use serde_json::{Map, Value};
@@ -31,6 +31,9 @@ use time::OffsetDateTime;
 
 /// At most one curve point per this many seconds.
 const SAMPLE_INTERVAL_S: i64 = 10;
+
+/// What of the command that started a cook its plan keeps besides what the state shows.
+const PLAN_FROM_COMMAND: [&str; 2] = ["food", "stages"];
 
 /// A reading must move at least this much (°C, or % humidity) for a new point.
 const SAMPLE_STEP: f64 = 0.1;
@@ -91,8 +94,9 @@ pub(crate) struct CookTracker {
     open: Option<Box<OpenCook>>,
     /// A cook of the last run, waiting for the device's first state.
     resume: Option<Box<ResumedCook>>,
-    /// Our command sent a start while the device was idle: who asked, and its food.
-    starting: Option<(Source, Option<Value>)>,
+    /// Our command sent a start while the device was idle: who asked, and what of the
+    /// command goes into the plan.
+    starting: Option<(Source, Map<String, Value>)>,
     /// Our command is starting the running cook again (a change): who asked.
     restarting: Option<Source>,
     /// Our command sent a stop.
@@ -131,20 +135,30 @@ impl CookTracker {
         self.gap = true;
     }
 
-    /// One of our commands sends `step` (`cooking`: the device's last state cooks).
-    pub(crate) fn step_sent(
+    /// One of our commands sends `step` (`cooking`: the device's last state cooks); `echo`
+    /// is the command as its response echoes it (a start's food and oven stages go into the
+    /// cook's plan).
+    pub(crate) fn step_sent<E: serde::Serialize>(
         &mut self,
         step: &CloudCommand,
         cooking: bool,
         source: Source,
-        echo: &Map<String, Value>,
+        echo: &E,
     ) {
         self.commanding = Some(source);
         if step.starts_a_cook() {
             if cooking {
                 self.restarting = Some(source);
             } else {
-                self.starting = Some((source, echo.get("food").cloned()));
+                let mut asked = Map::new();
+                if let Ok(Value::Object(echo)) = serde_json::to_value(echo) {
+                    for key in PLAN_FROM_COMMAND {
+                        if let Some(value) = echo.get(key).filter(|v| !v.is_null()) {
+                            asked.insert(key.to_owned(), value.clone());
+                        }
+                    }
+                }
+                self.starting = Some((source, asked));
             }
         } else if step.stops_a_cook() {
             self.stopping = true;
@@ -323,11 +337,9 @@ impl CookTracker {
         current: &F::State,
     ) {
         let now = ctx.now.wall;
-        let (source, food) = self.starting.take().unwrap_or((Source::Device, None));
+        let (source, asked) = self.starting.take().unwrap_or((Source::Device, Map::new()));
         let mut plan = F::plan_of(current);
-        if let Some(food) = food {
-            plan.insert("food".into(), food);
-        }
+        plan.extend(asked);
         let id = out.ids.uuid();
         tracing::info!(device = %meta.id, cook = id, source = source.as_str(), "cook started");
         out.record(|| {
@@ -406,7 +418,7 @@ impl CookTracker {
         payload.insert("at".into(), Value::from(rfc3339(ctx.now.wall)));
         payload.extend(details.clone());
         let payload = Value::Object(payload).to_string();
-        out.stream("event", Some(meta.id), "event", &payload);
+        out.stream(StreamMessage::Event(meta.id, &payload));
         out.publish(ctx.topics.event(meta.id), payload.clone(), false);
         let id = cook.id.clone();
         out.record(|| Record::Event {
@@ -486,7 +498,7 @@ impl CookTracker {
         payload.extend(event.details);
         tracing::info!(device = %meta.id, "cook event {kind}");
         let payload = Value::Object(payload).to_string();
-        out.stream("event", Some(meta.id), "event", &payload);
+        out.stream(StreamMessage::Event(meta.id, &payload));
         out.publish(ctx.topics.event(meta.id), payload.clone(), false);
         if let Some(open) = self.open.as_deref_mut() {
             if open.recorded < MAX_RECORDED_PER_COOK {
