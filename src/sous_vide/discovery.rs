@@ -10,8 +10,8 @@ use crate::homeassistant::discovery::templates::{
     COOK_ENDS_AT, HAS_END_TIME, ON_WHEN_COOKING, TIMER_MINUTES,
 };
 use crate::homeassistant::discovery::{
-    device_shared, diagnostic, entity_base, last_cook_sensor, messages, node, reading_sensor, removals, sensor,
-    DeviceBlock, Reading,
+    device_shared, diagnostic, entity_base, last_cook_sensor, messages, node, reading_sensor,
+    removals, sensor, DeviceBlock, Reading,
 };
 use crate::homeassistant::schema::{
     Availability, BinarySensorConfig, ClimateConfig, Component, Entity, EntityBase, EntityCategory,
