@@ -18,21 +18,28 @@ const A7: &str = "a7demo000000000001";
 const WAIT: Duration = Duration::from_secs(10);
 
 fn tools_present() -> bool {
-    let found = ["bash", "mosquitto_pub", "mosquitto_sub", "curl", "jq"]
-        .iter()
-        .all(|tool| {
-            Command::new("sh")
-                .args(["-c", &format!("command -v {tool}")])
-                .stdout(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        });
+    let found = [
+        "bash",
+        "mosquitto_pub",
+        "mosquitto_sub",
+        "curl",
+        "jq",
+        "sqlite3",
+    ]
+    .iter()
+    .all(|tool| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
     if !found {
         assert!(
             std::env::var("ANOVA2MQTT_REQUIRE_MOSQUITTO").as_deref() != Ok("1"),
-            "bash, mosquitto clients, curl and jq are required for the README examples"
+            "bash, mosquitto clients, curl, jq and sqlite3 are required for the README examples"
         );
-        eprintln!("skipped: bash, mosquitto clients, curl or jq missing");
+        eprintln!("skipped: bash, mosquitto clients, curl, jq or sqlite3 missing");
     }
     found
 }
@@ -94,9 +101,24 @@ struct Demo {
 
 impl Demo {
     fn start(speed: &str) -> Self {
+        Self::start_with(speed, None)
+    }
+
+    /// A demo with `config` as its `--config` file.
+    fn start_with(speed: &str, config: Option<&str>) -> Self {
         let (mqtt, http) = (free_port(), free_port());
         let dir = tempfile::tempdir().expect("a scratch directory");
-        let child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        if let Some(config) = config {
+            let path = dir.path().join("demo.toml");
+            std::fs::write(
+                &path,
+                config.replace("$DIR", &dir.path().display().to_string()),
+            )
+            .expect("the demo's config");
+            command.arg("--config").arg(path);
+        }
+        let child = command
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .current_dir(dir.path())
@@ -129,8 +151,11 @@ impl Demo {
 
     /// The README's ports replaced by this demo's.
     fn localize(&self, text: &str) -> String {
+        let dir = self.dir.path().display().to_string();
         text.replace("-p 1883", &format!("-p {}", self.mqtt))
             .replace("localhost:8770", &format!("localhost:{}", self.http))
+            .replace("/var/lib/anova2mqtt/", &format!("{dir}/"))
+            .replace("/root/", &format!("{dir}/"))
     }
 
     /// Runs shell text with bash and returns its standard output; it must succeed.
@@ -392,4 +417,52 @@ fn the_state_examples_print_the_state() {
     assert!(parts[0].ends_with('Z'), "{line}");
     assert!(parts[1].parse::<f64>().is_ok(), "{line}");
     assert_eq!(parts[2..], ["°C", "idle"], "{line}");
+}
+
+#[test]
+fn the_history_examples_work() {
+    if !tools_present() {
+        return;
+    }
+    let demo = Demo::start_with("60", Some("[history]\npath = \"$DIR/history.sqlite3\"\n"));
+    let curl = commands(&block("curl -s localhost:8770/healthz"));
+    let start: Value = serde_json::from_str(&demo.sh(&curl[3])).expect("JSON");
+    assert_eq!(start["status"], "ok", "{start}");
+    let stop: Value = serde_json::from_str(&demo.sh(&curl[4])).expect("JSON");
+    assert_eq!(stop["status"], "ok", "{stop}");
+
+    let lines = commands(&block("/api/v1/cooks?device="));
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    let json = |text: String| -> Value {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    };
+    let list = json(demo.sh(&lines[0]));
+    assert_eq!(list["cooks"][0]["device"], A7, "{list}");
+    assert_eq!(list["cooks"][0]["outcome"], "stopped", "{list}");
+    let cook = json(demo.sh(&lines[1]));
+    assert_eq!(cook["cook_id"], list["cooks"][0]["cook_id"]);
+    assert!(
+        cook["events"].as_array().is_some_and(|e| e.len() >= 2),
+        "{cook}"
+    );
+    let csv = demo.sh(&lines[2]);
+    assert!(
+        csv.starts_with("time,water_temperature_c,target_temperature_c"),
+        "{csv}"
+    );
+
+    let backup = commands(&block(".backup"));
+    demo.sh(&backup[0]);
+    let copy = demo.dir.path().join("anova2mqtt-history.sqlite3");
+    assert!(copy.exists(), "the backup was written");
+    let queries = commands(&block("sqlite3 -readonly"));
+    assert_eq!(queries.len(), 2, "{queries:#?}");
+    let cooks = demo.sh(&queries[0]);
+    assert!(
+        cooks.contains(list["cooks"][0]["cook_id"].as_str().unwrap()),
+        "{cooks}"
+    );
+    let curve = demo.sh(&queries[1]);
+    assert!(curve.starts_with("time,temperature_c,target_c"), "{curve}");
+    assert!(curve.lines().count() >= 2, "{curve}");
 }
