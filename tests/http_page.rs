@@ -497,3 +497,80 @@ async fn screenshots() {
         .screenshot(&docs.join("web-page-phone.png"), 390, 844, true, true)
         .await;
 }
+
+/// The history view: a device's recorded cooks, and a past cook's chart with its target line,
+/// its events as markers and a CSV download.
+#[tokio::test]
+async fn the_history_view_lists_cooks_and_draws_a_past_cook() {
+    let history = history_with_a_cook().await;
+    let server = TestServer::start(Settings {
+        history: Some(history),
+        ..quick_settings()
+    })
+    .await;
+    let Some(mut browser) = Browser::launch().await else {
+        return;
+    };
+    browser.open(&format!("http://{}/", server.addr)).await;
+    let details = card(A7, "details.history").replace('\'', "\\'");
+    browser
+        .wait_for(&format!("!!document.querySelector('{details}')"))
+        .await;
+    browser
+        .eval(&format!(
+            "document.querySelector('{details}').open = true; true"
+        ))
+        .await;
+    let item = format!("{details} .cooks button[data-cook=\"{COOK_ID}\"]").replace('"', "\\\"");
+    browser
+        .wait_for(&format!("!!document.querySelector(\"{item}\")"))
+        .await;
+    let listed = browser.text(&card(A7, "details.history .cooks")).await;
+    assert!(listed.contains("completed"), "{listed}");
+    assert!(listed.contains("57.0 °C"), "{listed}");
+    browser
+        .eval(&format!("document.querySelector(\"{item}\").click(); true"))
+        .await;
+    for part in [
+        "svg.past-chart path.water",
+        "svg.past-chart path.goal",
+        "svg.past-chart line.mark[data-event=preheat_complete]",
+        "svg.past-chart line.mark[data-event=cook_stopped]",
+    ] {
+        let selector = card(A7, part).replace('\'', "\\'");
+        browser
+            .wait_for(&format!("!!document.querySelector('{selector}')"))
+            .await;
+    }
+    let summary = browser.text(&card(A7, ".past .summary")).await;
+    assert!(summary.contains("started by mqtt"), "{summary}");
+    assert!(summary.contains("56.9–57.2 °C"), "{summary}");
+    let href = browser
+        .eval(&format!(
+            "document.querySelector('{}').getAttribute('href')",
+            card(A7, ".past a.csv").replace('\'', "\\'")
+        ))
+        .await;
+    assert_eq!(
+        href,
+        json!(format!("api/v1/cooks/{COOK_ID}/samples.csv")),
+        "the CSV download"
+    );
+    // The oven's card has no cooks of its own but a running one.
+    let oven = card(OVEN, "details.history").replace('\'', "\\'");
+    browser
+        .eval(&format!(
+            "document.querySelector('{oven}').open = true; true"
+        ))
+        .await;
+    browser
+        .wait_for(&format!(
+            "document.querySelector('{oven} .cooks').textContent.includes('running')"
+        ))
+        .await;
+    assert!(
+        browser.exceptions.is_empty(),
+        "the page threw: {:?}",
+        browser.exceptions
+    );
+}
