@@ -1,5 +1,6 @@
-//! The reconnect policy: exponential backoff with jitter, reset once a connection has proven
-//! stable. Both links use it: the Anova cloud and the MQTT broker.
+//! The reconnect policy: exponential backoff with jitter, reset by the caller once a
+//! connection got through (the cloud: once it talked on the link; the broker: once it accepted
+//! us). Both links use it: the Anova cloud and the MQTT broker.
 //!
 //! The Anova cloud drops connections routinely and rate-limits clients that reconnect too
 //! eagerly (`anova-protocol.md` §1.5; Home Assistant saw 825 failed attempts in 15 h at a fixed
@@ -15,12 +16,10 @@ use std::time::Duration;
 /// How long to wait between connection attempts.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BackoffPolicy {
-    /// The wait after the first failure (and after a stable connection ends).
+    /// The wait after the first failure (and after a connection that got through ends).
     pub initial: Duration,
     /// The longest wait.
     pub max: Duration,
-    /// A connection that lasted this long resets the wait to `initial`.
-    pub stable_after: Duration,
     /// Each failure multiplies the wait by this.
     pub factor: u32,
     /// The wait is spread uniformly over ±`jitter` of its nominal value (0.2 = ±20 %).
@@ -32,7 +31,6 @@ impl Default for BackoffPolicy {
         Self {
             initial: Duration::from_secs(5),
             max: Duration::from_secs(5 * 60),
-            stable_after: Duration::from_secs(60),
             factor: 2,
             jitter: 0.2,
         }
@@ -90,13 +88,6 @@ impl Backoff {
         self.failures = 0;
     }
 
-    /// Records that a connection ended after `lasted`; a stable one resets the backoff.
-    pub fn connection_ended(&mut self, lasted: Duration) {
-        if lasted >= self.policy.stable_after {
-            self.reset();
-        }
-    }
-
     /// Failures counted since the last reset.
     pub fn failures(&self) -> u32 {
         self.failures
@@ -119,7 +110,6 @@ mod tests {
         BackoffPolicy {
             initial: Duration::from_secs(5),
             max: Duration::from_secs(300),
-            stable_after: Duration::from_secs(60),
             factor: 2,
             jitter: 0.2,
         }
@@ -158,14 +148,14 @@ mod tests {
     }
 
     #[test]
-    fn a_stable_connection_resets_a_short_one_does_not() {
+    fn a_reset_starts_again_from_the_first_wait() {
         let mut backoff = Backoff::new(policy());
         for _ in 0..4 {
             backoff.next_delay(0.5);
         }
-        backoff.connection_ended(Duration::from_secs(10));
         assert_eq!(backoff.next_delay(0.5), Duration::from_secs(80));
-        backoff.connection_ended(Duration::from_secs(60));
+        backoff.reset();
+        assert_eq!(backoff.failures(), 0);
         assert_eq!(backoff.next_delay(0.5), Duration::from_secs(5));
     }
 

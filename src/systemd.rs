@@ -32,7 +32,8 @@ impl Notifier {
         }
     }
 
-    /// A notifier for a given socket path; for tests and embedding.
+    /// A notifier for a given socket path.
+    #[cfg(test)]
     pub fn to_socket(path: impl Into<OsString>) -> Self {
         Self {
             socket: Some(path.into()),

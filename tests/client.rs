@@ -238,7 +238,6 @@ fn config(url: &str) -> ClientConfig {
         backoff: BackoffPolicy {
             initial: Duration::from_millis(50),
             max: Duration::from_millis(400),
-            stable_after: Duration::from_secs(5),
             factor: 2,
             jitter: 0.2,
         },
@@ -820,7 +819,6 @@ fn scaled(url: &str) -> ClientConfig {
         backoff: BackoffPolicy {
             initial: defaults.backoff.initial / 60,
             max: defaults.backoff.max / 60,
-            stable_after: defaults.backoff.stable_after / 60,
             ..defaults.backoff
         },
         auth_retry: defaults.auth_retry / 60,

@@ -17,17 +17,12 @@ use std::time::{Duration, Instant};
 pub(crate) struct IdSource {
     /// SplitMix64 state.
     state: u64,
-    /// Commands that needed a generated id so far.
-    generated: u64,
 }
 
 impl IdSource {
     /// A source seeded by the driver.
     pub(crate) fn new(seed: u64) -> Self {
-        Self {
-            state: seed,
-            generated: 0,
-        }
+        Self { state: seed }
     }
 
     /// The next pseudo-random 64 bits (SplitMix64: tiny, fast, and good enough to keep ids of
@@ -43,7 +38,6 @@ impl IdSource {
     /// An id for a command that came without one: `<unix seconds>-<8 hex>`, sortable by time
     /// and unique within the process.
     pub(crate) fn command_id(&mut self, unix_seconds: i64) -> String {
-        self.generated += 1;
         format!("{unix_seconds}-{:08x}", self.next() as u32)
     }
 }

@@ -44,6 +44,7 @@ impl DiscoveryMessage {
     }
 
     /// True for a removal.
+    #[cfg(test)]
     pub fn is_removal(&self) -> bool {
         self.payload.is_empty()
     }

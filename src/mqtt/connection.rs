@@ -47,7 +47,6 @@ pub const MAX_INCOMING_PACKET_SIZE: usize = 4 * 1024 * 1024;
 const RECONNECT: BackoffPolicy = BackoffPolicy {
     initial: Duration::from_secs(1),
     max: Duration::from_secs(30),
-    stable_after: Duration::ZERO,
     factor: 2,
     jitter: 0.2,
 };

@@ -111,25 +111,6 @@ pub enum ConfigError {
 pub const MAX_SPEED: f64 = 1.0e6;
 
 impl SimulatorConfig {
-    /// A configuration for tests: fast ticks (10 ms) and responses (10 ms), no noise, the
-    /// given cookers and no ovens, real-time speed (set `speed` to run cooks faster).
-    pub fn for_tests(cookers: Vec<SimCookerSpec>) -> Self {
-        Self {
-            tick_interval: Duration::from_millis(10),
-            response_delay: Duration::from_millis(10),
-            noise: false,
-            cookers,
-            ovens: Vec::new(),
-            ..Self::default()
-        }
-    }
-
-    /// Sets the accepted token.
-    pub fn with_token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(Secret::new(token));
-        self
-    }
-
     /// Checks the values before anything starts.
     pub fn validate(&self) -> Result<(), ConfigError> {
         for (name, value) in [

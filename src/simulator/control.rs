@@ -175,7 +175,7 @@ impl Shared {
 /// The control handle: cheap to clone, `Send + Sync`; no lock is held across an `.await`.
 #[derive(Clone)]
 pub struct SimulatorHandle {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
 }
 
 impl SimulatorHandle {
@@ -312,12 +312,6 @@ impl SimulatorHandle {
     pub fn commands(&self) -> Vec<ReceivedCommand> {
         self.shared
             .read(|w| w.commands.retained().cloned().collect())
-    }
-
-    /// Removes and returns the recorded commands, so a long run can check them as it goes.
-    /// [`Self::commands_received`] still counts them.
-    pub fn drain_commands(&self) -> Vec<ReceivedCommand> {
-        self.shared.update(|w| w.commands.drain())
     }
 
     /// How many commands were received since the start, drained or forgotten ones included.

@@ -67,6 +67,7 @@ mod record;
 mod request_line;
 mod routing;
 mod server;
+mod testing;
 mod thermal;
 mod wire;
 mod world;
