@@ -415,6 +415,59 @@ async fn other_web_sites_are_refused_without_a_token() {
             .status,
         200
     );
+
+    // The page and the health say nothing to a foreign name (DNS rebinding) or site either.
+    for path in ["/", "/healthz"] {
+        let reply = get(addr, path, &[("Host", "attacker.example:8770")]).await;
+        reply.assert_error(403, "forbidden_host");
+        assert!(!reply.body.contains("devices") && !reply.body.contains("cloud"));
+        get(addr, path, &[("Origin", "https://attacker.example")])
+            .await
+            .assert_error(403, "forbidden_origin");
+        assert_eq!(
+            get(addr, path, &[("Host", "localhost:8770")]).await.status,
+            200
+        );
+    }
+}
+
+#[tokio::test]
+async fn with_a_token_the_health_answers_any_host_name_but_no_other_site() {
+    let server = TestServer::start(with_token()).await;
+    let addr = server.addr;
+    assert_eq!(
+        get(addr, "/healthz", &[("Host", "kitchen.lan:8770")])
+            .await
+            .status,
+        200
+    );
+    get(addr, "/healthz", &[("Origin", "https://attacker.example")])
+        .await
+        .assert_error(403, "forbidden_origin");
+}
+
+#[tokio::test]
+async fn no_answer_is_sniffed() {
+    let server = TestServer::start(with_token()).await;
+    let addr = server.addr;
+    let bearer = format!("Bearer {TOKEN}");
+    let auth = [("Authorization", bearer.as_str())];
+    for (path, headers) in [
+        ("/healthz", &[][..]),
+        ("/api/v1/devices", &auth[..]),
+        ("/api/v1/devices", &[][..]),
+        ("/api/v1/openapi.json", &auth[..]),
+        ("/metrics", &auth[..]),
+        ("/nowhere", &auth[..]),
+        ("/", &[][..]),
+    ] {
+        let reply = get(addr, path, headers).await;
+        assert_eq!(
+            reply.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}: {reply:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -521,6 +574,21 @@ async fn the_page_is_self_contained() {
     assert_eq!(page.status, 200);
     let csp = page.header("content-security-policy").unwrap();
     assert!(csp.contains("default-src 'none'"), "{csp}");
+    // Scripts only by the hash of each of the page's own (Chromium runs them in
+    // tests/http_page.rs under this header, so the hashes are right).
+    let scripts = csp
+        .split(';')
+        .map(str::trim)
+        .find_map(|directive| directive.strip_prefix("script-src "))
+        .unwrap_or_else(|| panic!("no script-src: {csp}"));
+    let sources: Vec<&str> = scripts.split_whitespace().collect();
+    assert!(
+        sources
+            .iter()
+            .all(|source| source.starts_with("'sha256-") && source.ends_with("='")),
+        "{csp}"
+    );
+    assert_eq!(sources.len(), page.body.matches("<script").count(), "{csp}");
     assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
     // No external assets: the only absolute URL is the SVG namespace.
     assert_eq!(

@@ -109,9 +109,16 @@ impl IntoResponse for ApiError {
 pub(crate) fn json_response(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
     let mut response = Response::new(body.into());
     *response.status_mut() = status;
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
+    );
+    // A browser must not take the JSON for anything else (a user-chosen device name or
+    // command id inside it could otherwise be read as HTML or script).
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
     response
 }

@@ -27,6 +27,7 @@ mod healthcheck;
 mod io;
 mod listener;
 mod openapi;
+mod page;
 mod ratelimit;
 mod rest;
 mod slots;
@@ -267,7 +268,7 @@ fn router(app: Arc<App>) -> Router {
         .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
     Router::new()
         .route("/healthz", get(rest::healthz))
-        .route("/", get(rest::page))
+        .route("/", get(page::page))
         .route("/api/v1/stream", get(stream::stream))
         .merge(protected)
         .fallback(rest::not_found)
@@ -291,7 +292,13 @@ async fn require_token(State(app): State<Arc<App>>, request: Request, next: Next
 async fn observe(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = error::truncate(request.uri().path(), 200).to_owned();
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    // Every answer is what its Content-Type says, never sniffed (JSON, metrics text, CSV, the
+    // page).
+    response.headers_mut().insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
     let status = response.status();
     app.handle.metrics().http_response(status.as_u16());
     if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {

@@ -1,5 +1,5 @@
-//! The request/response endpoints: health, metrics, devices, history, commands, and the two
-//! embedded documents (the OpenAPI description and the web page).
+//! The request/response endpoints: health, metrics, devices, history, commands, and the
+//! OpenAPI description (the web page is `page.rs`).
 
 use super::backend::{ApiRequest, CommandReply, Health};
 use super::error::{json_response, truncate, ApiError};
@@ -7,17 +7,19 @@ use super::App;
 use axum::body::{to_bytes, Body};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use serde_json::json;
 use std::sync::Arc;
 
-/// The web page, one file with its styles and script.
-const PAGE: &str = include_str!("page.html");
-
 /// `GET /healthz`: `200` when the cloud and the broker are connected, else `503`, both with
 /// the same JSON. It needs no token, so probes and load balancers can use it, and it does not
-/// ask the main loop: it reads the health the loop last published.
-pub(crate) async fn healthz(State(app): State<Arc<App>>) -> Response {
+/// ask the main loop: it reads the health the loop last published. Like the API, it answers
+/// nothing to another web site (`Origin`) or, without a token, to a `Host` that is a foreign
+/// name (DNS rebinding).
+pub(crate) async fn healthz(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    if let Err(err) = app.auth.check_site(&headers) {
+        return err.into_response();
+    }
     health_response(&app.handle.health())
 }
 
@@ -227,38 +229,6 @@ pub(super) fn command_id(payload: &[u8]) -> Option<serde_json::Value> {
 /// `GET /api/v1/openapi.json`.
 pub(crate) async fn openapi() -> Response {
     json_response(StatusCode::OK, super::openapi::document())
-}
-
-/// `GET /`: the web page. It holds no data and needs no token: its script asks for the token
-/// when the API wants one, and sends it with every call.
-pub(crate) async fn page() -> Response {
-    let mut response = Response::new(Body::from(PAGE));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    // Everything is inline and same-origin; nothing may load from elsewhere, and the page may
-    // not be framed by another site.
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
-             img-src data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
-             form-action 'none'",
-        ),
-    );
-    // A token in the address bar (?access_token=) never leaves in a Referer.
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
 }
 
 /// Any other path.
