@@ -111,6 +111,9 @@ fn load_for_run(path: Option<PathBuf>) -> Result<config::LoadedConfig, ExitCode>
 fn check_config(path: Option<PathBuf>) -> ExitCode {
     match load_for_run(path) {
         Ok(loaded) => {
+            for warning in &loaded.warnings {
+                eprintln!("anova2mqtt: warning: {warning}");
+            }
             print!("{}", config::render_effective(&loaded));
             ExitCode::SUCCESS
         }
@@ -153,6 +156,9 @@ fn run(path: Option<PathBuf>) -> ExitCode {
     block_on(&loaded.config, |config| async move {
         if let Some(source) = &loaded.source {
             tracing::info!("configuration from {}", source.display());
+        }
+        for warning in &loaded.warnings {
+            tracing::warn!("configuration: {warning}");
         }
         for note in &loaded.notes {
             tracing::debug!("configuration: {note}");

@@ -389,6 +389,103 @@ fn bad_url_schemes_are_named() {
 }
 
 #[test]
+fn ws_is_only_for_this_machine() {
+    for url in [
+        "ws://devices.anovaculinary.io",
+        "ws://192.168.1.5:8080",
+        "ws://[fe80::1]:80",
+    ] {
+        let text = error_of(&with_token(&format!("url = \"{url}\"\n")), &[]);
+        assert!(text.contains("anova.url"), "{text}");
+        assert!(
+            text.contains("unencrypted") && text.contains("wss://"),
+            "{text}"
+        );
+    }
+    for url in [
+        "ws://127.0.0.1:8080",
+        "ws://localhost:8080",
+        "ws://[::1]:8080",
+    ] {
+        assert!(
+            load(&with_token(&format!("url = \"{url}\"\n")), &[]).is_ok(),
+            "{url}"
+        );
+    }
+}
+
+#[test]
+fn a_toml_syntax_error_never_shows_a_secret_on_the_quoted_line() {
+    for broken in [
+        format!("[anova]\ntoken = \"{TOKEN}\n"),
+        format!("[anova]\ntoken = {TOKEN}\n"),
+        format!("anova = {{ token = \"{TOKEN}\", url = 5\n"),
+        format!("[anova]\ntoken = \"\"\"\n{TOKEN}\n"),
+    ] {
+        let text = error_of(&broken, &[]);
+        assert!(text.contains("TOML parse error"), "{text}");
+        assert!(text.contains("[redacted]"), "{text}");
+    }
+    let text = error_of("[mqtt]\npassword = s3cret-pw-\"x\n", &[]);
+    assert!(!text.contains("s3cret-pw"), "{text}");
+    // Other lines are shown as they are.
+    let text = error_of("[mqtt]\nbase_topic = \"home\n", &[]);
+    assert!(text.contains("base_topic = \"home"), "{text}");
+}
+
+#[test]
+fn a_broker_password_without_tls_to_another_machine_is_a_warning() {
+    let config = |url: &str| {
+        with_token(&format!(
+            "[mqtt]\nurl = \"{url}\"\nusername = \"u\"\npassword = \"pw-123\"\n"
+        ))
+    };
+    let loaded = load(&config("mqtt://broker.lan:1883"), &[]).unwrap();
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert!(
+        loaded.warnings[0].starts_with("mqtt.password:"),
+        "{:?}",
+        loaded.warnings
+    );
+    assert!(loaded.warnings[0].contains("mqtts://"));
+    assert!(!loaded.warnings[0].contains("pw-123"));
+    let rendered = render_effective(&loaded);
+    assert!(rendered.contains("# warning: mqtt.password:"), "{rendered}");
+    for quiet in [
+        "mqtts://broker.lan",
+        "mqtt://127.0.0.1:1883",
+        "mqtt://localhost",
+    ] {
+        assert!(
+            load(&config(quiet), &[]).unwrap().warnings.is_empty(),
+            "{quiet}"
+        );
+    }
+}
+
+#[test]
+fn a_secret_file_everyone_can_read_is_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let scratch = Scratch::new();
+    std::fs::set_permissions(scratch.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let token = scratch.write("token", &format!("{TOKEN}\n"));
+    let config = scratch.write(
+        "config.toml",
+        &format!("[anova]\ntoken_file = \"{}\"\n", token.display()),
+    );
+    let load = || load_from(Some(&config), &[], env(&[])).unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let warnings = load().warnings;
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("anova.token_file:") && warnings[0].contains("chmod 600"),
+        "{warnings:?}"
+    );
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(load().warnings.is_empty());
+}
+
+#[test]
 fn all_problems_are_reported_together() {
     let err = load(
         r#"[anova]

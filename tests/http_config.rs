@@ -82,6 +82,10 @@ fn a_public_listen_address_needs_a_token() {
     }
     let with_token = format!("[http]\nlisten = \"0.0.0.0:8770\"\ntoken = \"{TOKEN}\"\n");
     assert!(load(&with_token, &[]).is_ok());
+    // A token anyone could guess is no better than none.
+    let text = error_of("[http]\nlisten = \"0.0.0.0:8770\"\ntoken = \"a\"\n", &[]);
+    assert!(text.contains("http.token: is too weak"), "{text}");
+    assert!(load("[http]\nlisten = \"127.0.0.1:8770\"\ntoken = \"a\"\n", &[]).is_ok());
     // Not listening at all needs no token.
     assert!(load("[http]\nenabled = false\nlisten = \"0.0.0.0:8770\"\n", &[]).is_ok());
     // The environment variable names the source of the bad value.

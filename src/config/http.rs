@@ -58,6 +58,26 @@ fn listen_addr(listen: &str) -> Result<SocketAddr, String> {
     })
 }
 
+/// True for a host name or address only this machine can reach: `localhost` (and names
+/// under it) or a loopback address.
+pub(super) fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(is_loopback)
+}
+
+/// The shortest token accepted for a listener other machines can reach.
+const MIN_TOKEN_CHARS: usize = 16;
+
+/// The fewest different characters such a token must have (`aaaaaaaaaaaaaaaa` is long and
+/// still guessed at once).
+const MIN_TOKEN_DISTINCT: usize = 8;
+
 /// True for addresses only this machine can reach.
 fn is_loopback(ip: IpAddr) -> bool {
     match ip {
@@ -84,6 +104,22 @@ pub(super) fn problems(config: &HttpConfig, out: &mut Vec<Problem>) {
                 "http.token",
                 "may only contain visible ASCII characters (no spaces), as it is sent in an \
                  HTTP header",
+            ));
+        }
+    }
+    if let Some(token) = config.token.as_ref().filter(|_| config.enabled) {
+        let text = token.expose();
+        let distinct = text
+            .chars()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let weak = text.chars().count() < MIN_TOKEN_CHARS || distinct < MIN_TOKEN_DISTINCT;
+        if weak && !is_loopback(addr.ip()) {
+            out.push(Problem::new(
+                "http.token",
+                format!(
+                    "is too weak for http.listen ({addr}), which other machines can reach: use at least {MIN_TOKEN_CHARS} characters with at least {MIN_TOKEN_DISTINCT} different ones, such as the output of `openssl rand -hex 24`"
+                ),
             ));
         }
     }
@@ -133,7 +169,53 @@ mod tests {
             let out = problems_of(listen, None);
             assert_eq!(out.len(), 1, "{listen}");
             assert_eq!(out[0].key, "http.token");
-            assert!(problems_of(listen, Some("s3cret-token")).is_empty());
+            assert!(problems_of(listen, Some("0f8e1c2b7a5d4e3f9a6b")).is_empty());
+        }
+    }
+
+    #[test]
+    fn off_loopback_a_token_must_be_strong() {
+        for weak in [
+            "a",
+            "s3cret-token",
+            "aaaaaaaaaaaaaaaaaaaaaaaa",
+            "abababababababababab",
+        ] {
+            let out = problems_of("0.0.0.0:8770", Some(weak));
+            assert_eq!(out.len(), 1, "{weak}");
+            assert!(out[0].message.contains("too weak"), "{}", out[0].message);
+            assert!(
+                weak.len() < 4 || !out[0].message.contains(weak),
+                "{}",
+                out[0].message
+            );
+            // Loopback only: any token will do.
+            assert!(problems_of("127.0.0.1:8770", Some(weak)).is_empty());
+        }
+        assert!(problems_of("[::]:1", Some("correct-horse-battery")).is_empty());
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for host in [
+            "localhost",
+            "LOCALHOST.",
+            "a.localhost",
+            "127.0.0.1",
+            "127.8.9.1",
+            "::1",
+            "[::1]",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "broker.lan",
+            "192.168.1.2",
+            "::",
+            "0.0.0.0",
+            "localhost.example",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
         }
     }
 

@@ -37,6 +37,10 @@ pub struct LoadedConfig {
     /// removed from a token. Never contains a secret. `check-config` prints them; `run` logs
     /// them at debug.
     pub notes: Vec<String>,
+    /// What is allowed but risky (a broker password without TLS to another machine, a secret
+    /// file anyone can read). Never contains a secret. `check-config` prints them; `run` logs
+    /// them at WARN.
+    pub warnings: Vec<String>,
 }
 
 /// Loads the configuration the way the installed daemon does: `explicit` (from `--config`)
@@ -147,11 +151,13 @@ pub fn load_from(
         })
         .collect();
     ConfigError::from_problems(problems)?;
+    let warnings = super::warnings::warnings(&config, &secrets);
     Ok(LoadedConfig {
         config,
         source,
         secrets,
         notes,
+        warnings,
     })
 }
 
@@ -160,10 +166,16 @@ pub fn load_from(
 /// rest read again; the keys taken out keep their defaults, and the rules that [`load_from`]
 /// checks next see every other value. Only a file that is not TOML at all stops early.
 fn extract(figment: &Figment, file: Option<&Path>) -> Result<(Config, Vec<Problem>), ConfigError> {
-    // Only the file can fail to read (its TOML syntax); say which file.
-    let in_file = |problem: Problem| match (file, &problem.origin) {
-        (Some(path), None) => problem.with_origin(format!("file {}", path.display())),
-        _ => problem,
+    // Only the file can fail to read (its TOML syntax); say which file, and never show a
+    // secret on the line the parser quotes.
+    let in_file = |mut problem: Problem| {
+        if let Some(text) = file.and_then(|path| std::fs::read_to_string(path).ok()) {
+            problem.message = super::redact::toml_error(&problem.message, &text);
+        }
+        match (file, &problem.origin) {
+            (Some(path), None) => problem.with_origin(format!("file {}", path.display())),
+            _ => problem,
+        }
     };
     let mut data = figment
         .data()

@@ -20,11 +20,13 @@ mod error;
 mod history;
 mod http;
 mod load;
+mod redact;
 mod render;
 mod secrets;
 pub(crate) mod serde_helpers;
 mod url_credentials;
 mod validate;
+mod warnings;
 pub(crate) use validate::log_filter;
 
 pub use error::{ConfigError, Problem};
@@ -75,7 +77,7 @@ pub struct AnovaConfig {
     pub token: Option<Secret>,
     /// A file holding the token (Docker secrets, systemd credentials by path).
     pub token_file: Option<PathBuf>,
-    /// The cloud endpoint; `ws://` is allowed for the simulator and tests.
+    /// The cloud endpoint; `ws://` is allowed to this machine only (the simulator, tests).
     pub url: String,
     /// Device families requested from the cloud: `APC` cookers, `APO` ovens.
     pub accessories: Vec<String>,

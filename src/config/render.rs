@@ -28,6 +28,9 @@ pub fn render_effective(loaded: &LoadedConfig) -> String {
             ),
         }
     }
+    for warning in &loaded.warnings {
+        let _ = writeln!(out, "# warning: {warning}");
+    }
     for note in &loaded.notes {
         let _ = writeln!(out, "# note: {note}");
     }

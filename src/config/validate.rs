@@ -351,7 +351,14 @@ fn url_parts(url: &str, schemes: &str) -> Result<UrlParts, String> {
 pub(super) fn cloud_url(url: &str) -> Result<(), String> {
     let parts = url_parts(url, "wss:// (or ws:// for the simulator)")?;
     match parts.scheme.as_str() {
-        "ws" | "wss" => Ok(()),
+        "wss" => Ok(()),
+        "ws" if super::http::is_loopback_host(&parts.host) => Ok(()),
+        // The token travels in the URL: over ws:// anyone on the way reads it.
+        "ws" => Err(format!(
+            "ws:// would send the Anova token unencrypted to {}; it is only allowed to this \
+             machine (127.0.0.1, ::1, localhost: the simulator, tests). Use wss://",
+            parts.host
+        )),
         other => Err(format!(
             "scheme {other}:// is not supported; expected wss:// (or ws:// for the simulator)"
         )),
@@ -435,6 +442,14 @@ mod tests {
     fn cloud_urls() {
         assert!(cloud_url("wss://devices.anovaculinary.io").is_ok());
         assert!(cloud_url("ws://127.0.0.1:8080/").is_ok());
+        assert!(cloud_url("ws://localhost:8080").is_ok());
+        assert!(cloud_url("ws://[::1]:8080").is_ok());
+        let err = cloud_url("ws://devices.anovaculinary.io").unwrap_err();
+        assert!(
+            err.contains("unencrypted") && err.contains("wss://"),
+            "{err}"
+        );
+        assert!(cloud_url("ws://192.168.1.5:8080").is_err());
         assert!(cloud_url("https://devices.anovaculinary.io").is_err());
         assert!(cloud_url("devices.anovaculinary.io").is_err());
     }
