@@ -76,6 +76,7 @@ fn main() {
         confirm_timeout: Duration::from_secs(15),
         commands_per_minute: 30,
         max_temperature_c: None,
+        oven_max_temperature_c: None,
         version: "bench".into(),
         seed: 1,
     };

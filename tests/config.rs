@@ -154,6 +154,7 @@ commands_per_minute = 5
 
 [safety]
 max_temperature_c = 80
+oven_max_temperature_c = 230
 
 [log]
 level = "info,anova2mqtt::bridge=debug"
@@ -187,6 +188,7 @@ format = "json"
     assert_eq!(c.homeassistant.discovery_prefix, "ha");
     assert_eq!(c.limits.commands_per_minute, 7);
     assert_eq!(c.safety.max_temperature_c, Some(80.0));
+    assert_eq!(c.safety.oven_max_temperature_c, Some(230.0));
     assert_eq!(c.log.format, LogFormat::Json);
     assert_eq!(c.log.level, "info,anova2mqtt::bridge=debug");
     let endpoint = c.mqtt.endpoint().unwrap();
@@ -517,6 +519,32 @@ max_temperature_c = 120
             "safety.max_temperature_c",
         ]
     );
+}
+
+/// A cooker ceiling cannot be raised to oven temperatures; the error points to the oven's own
+/// key, which has the ovens' range (issue 27 item 3).
+#[test]
+fn the_safety_ceilings_are_per_family_with_their_own_ranges() {
+    let text = error_of("[safety]\nmax_temperature_c = 250\n", &[]);
+    assert!(text.contains("safety.max_temperature_c"), "{text}");
+    assert!(
+        text.contains("ovens have safety.oven_max_temperature_c"),
+        "{text}"
+    );
+    for bad in ["20", "260"] {
+        let text = error_of(&format!("[safety]\noven_max_temperature_c = {bad}\n"), &[]);
+        assert!(
+            text.contains("safety.oven_max_temperature_c") && text.contains("25 to 250 °C"),
+            "{text}"
+        );
+    }
+    let loaded = load(
+        "[safety]\nmax_temperature_c = 85\n",
+        &[("ANOVA2MQTT_SAFETY__OVEN_MAX_TEMPERATURE_C", "220")],
+    )
+    .unwrap();
+    assert_eq!(loaded.config.safety.max_temperature_c, Some(85.0));
+    assert_eq!(loaded.config.safety.oven_max_temperature_c, Some(220.0));
 }
 
 #[test]
@@ -967,6 +995,7 @@ fn the_example_file_uncommented_is_the_defaults() {
         "client_key_file",
         "client_id",
         "max_temperature_c",
+        "oven_max_temperature_c",
         "path",
     ];
     let uncommented: String = example

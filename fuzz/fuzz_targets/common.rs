@@ -21,6 +21,7 @@ pub fn config() -> BridgeConfig {
         confirm_timeout: Duration::from_secs(15),
         commands_per_minute: 30,
         max_temperature_c: None,
+        oven_max_temperature_c: None,
         version: "fuzz".to_owned(),
         seed: 7,
     }

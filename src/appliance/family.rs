@@ -33,6 +33,17 @@ pub(crate) struct EntryLimits {
     pub max_timer_s: u32,
 }
 
+/// The household's ceilings on target temperatures (`safety.max_temperature_c` for cookers,
+/// `safety.oven_max_temperature_c` for ovens): one per family, since a household that caps its
+/// cooker still roasts.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Ceilings {
+    /// Cookers, °C.
+    pub cooker_c: Option<f64>,
+    /// Ovens, °C.
+    pub oven_c: Option<f64>,
+}
+
 /// A device family.
 pub(crate) trait Family: Sized + 'static {
     /// The normalised state (°C, whole seconds, RFC 3339), published on `<id>/state`.
@@ -53,8 +64,8 @@ pub(crate) trait Family: Sized + 'static {
     /// The device in messages: `cooker`, `oven`.
     const NOUN: &'static str;
 
-    /// The limits of a device type under a configured ceiling (`safety.max_temperature_c`).
-    fn limits(device_type: &DeviceType, ceiling_c: Option<f64>) -> Self::Limits;
+    /// The limits of a device type under the family's configured ceiling (`safety.*`).
+    fn limits(device_type: &DeviceType, ceilings: Ceilings) -> Self::Limits;
 
     /// Reads a command object (the caller's id already taken out).
     fn parse(fields: &Map<String, Value>) -> Result<Self::Changes, CommandError>;

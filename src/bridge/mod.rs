@@ -37,6 +37,7 @@ pub use io::{ApiTicket, Input, Now, Origin, Output, Publish, Qos, Ticket};
 pub use link::CloudStatus;
 pub use machine::{MAX_QUEUED, STATE_REFRESH};
 
+use crate::appliance::family::Ceilings;
 use crate::appliance::DeviceInfo;
 use crate::cloud::{CloudError, CloudEvent, DeviceState, LinkState};
 use crate::deadlines::Deadlines;
@@ -92,8 +93,10 @@ pub struct BridgeConfig {
     pub confirm_timeout: Duration,
     /// `limits.commands_per_minute`.
     pub commands_per_minute: u32,
-    /// `safety.max_temperature_c`.
+    /// `safety.max_temperature_c`: the cookers' ceiling.
     pub max_temperature_c: Option<f64>,
+    /// `safety.oven_max_temperature_c`: the ovens' ceiling.
+    pub oven_max_temperature_c: Option<f64>,
     /// Our version, for `bridge/info`.
     pub version: String,
     /// Seeds the ids the bridge generates (the driver picks it at random; tests fix it).
@@ -200,7 +203,10 @@ impl Bridge {
             command_timeout: config.command_timeout,
             confirm_timeout: config.confirm_timeout,
             commands_per_minute: config.commands_per_minute,
-            max_temperature_c: config.max_temperature_c,
+            ceilings: Ceilings {
+                cooker_c: config.max_temperature_c,
+                oven_c: config.oven_max_temperature_c,
+            },
         };
         let out = Outbox::new(config.seed);
         Self {

@@ -224,9 +224,12 @@ impl Default for LimitsConfig {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SafetyConfig {
-    /// A ceiling for target temperatures below the model's own maximum, in °C; `None` leaves
-    /// the model's maximum.
+    /// A ceiling for cookers' target temperatures below the model's own maximum, in °C;
+    /// `None` leaves the model's maximum.
     pub max_temperature_c: Option<f64>,
+    /// The same for ovens (each bulb's target and the probe's): a household that caps its
+    /// cooker still roasts.
+    pub oven_max_temperature_c: Option<f64>,
 }
 
 /// `[log]`.

@@ -13,6 +13,11 @@ use tracing_subscriber::filter::LevelFilter;
 /// the ceiling.
 const HIGHEST_COOKER_TEMPERATURE_C: f64 = 99.5;
 
+/// The range of a Precision Oven's targets (°C, the dry bulb's; `anova-oven.md` §1.11):
+/// `safety.oven_max_temperature_c` may only lower the top, and below the bottom no cook could
+/// start at all.
+const OVEN_TEMPERATURE_C: (f64, f64) = (25.0, 250.0);
+
 /// Every problem that holds whatever the command.
 pub(super) fn problems(config: &Config) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -31,18 +36,37 @@ pub(super) fn problems(config: &Config) -> Vec<Problem> {
             "must be at least 1",
         ));
     }
-    if let Some(max) = config.safety.max_temperature_c {
-        if !(0.0..=HIGHEST_COOKER_TEMPERATURE_C).contains(&max) {
-            out.push(Problem::new(
-                "safety.max_temperature_c",
-                format!("{max} °C is outside 0 to {HIGHEST_COOKER_TEMPERATURE_C} °C"),
-            ));
-        }
-    }
+    safety(config, &mut out);
     log_level(&config.log.level, &mut out);
     super::http::problems(&config.http, &mut out);
     super::history::problems(&config.history, &mut out);
     out
+}
+
+/// The household ceilings: each within what its family's devices accept.
+fn safety(config: &Config, out: &mut Vec<Problem>) {
+    if let Some(max) = config.safety.max_temperature_c {
+        if !(0.0..=HIGHEST_COOKER_TEMPERATURE_C).contains(&max) {
+            let hint = if max > HIGHEST_COOKER_TEMPERATURE_C {
+                " (it caps sous-vide cookers; ovens have safety.oven_max_temperature_c)"
+            } else {
+                ""
+            };
+            out.push(Problem::new(
+                "safety.max_temperature_c",
+                format!("{max} °C is outside 0 to {HIGHEST_COOKER_TEMPERATURE_C} °C{hint}"),
+            ));
+        }
+    }
+    if let Some(max) = config.safety.oven_max_temperature_c {
+        let (low, high) = OVEN_TEMPERATURE_C;
+        if !(low..=high).contains(&max) {
+            out.push(Problem::new(
+                "safety.oven_max_temperature_c",
+                format!("{max} °C is outside {low} to {high} °C, the ovens' range"),
+            ));
+        }
+    }
 }
 
 /// What only the daemon needs on top of [`problems`].

@@ -88,6 +88,7 @@ pub fn bridge_config(config: &Config) -> BridgeConfig {
         confirm_timeout: config.anova.confirm_timeout,
         commands_per_minute: config.limits.commands_per_minute,
         max_temperature_c: config.safety.max_temperature_c,
+        oven_max_temperature_c: config.safety.oven_max_temperature_c,
         version: env!("CARGO_PKG_VERSION").to_owned(),
         // Only keeps generated ids of one run apart; any value works.
         seed: uuid::Uuid::new_v4().as_u64_pair().0,

@@ -7,7 +7,9 @@ use super::limits::OvenLimits;
 use super::plan::{self, Inputs, OvenExpect, OvenMemory, OvenUpdate};
 use super::publish;
 use super::state::{OvenState, TemperatureMode};
-use crate::appliance::family::{DiscoveryDevice, EntryLimits, Family, Plan, PlanInput, Running};
+use crate::appliance::family::{
+    Ceilings, DiscoveryDevice, EntryLimits, Family, Plan, PlanInput, Running,
+};
 use crate::appliance::record::CurvePoint;
 use crate::appliance::CookEvent;
 use crate::command::{CommandError, MAX_TIMER_S};
@@ -32,8 +34,8 @@ impl Family for Oven {
 
     const NOUN: &'static str = "oven";
 
-    fn limits(device_type: &DeviceType, ceiling_c: Option<f64>) -> OvenLimits {
-        OvenLimits::of(device_type, ceiling_c)
+    fn limits(device_type: &DeviceType, ceilings: Ceilings) -> OvenLimits {
+        OvenLimits::of(device_type, ceilings.oven_c)
     }
 
     fn parse(fields: &Map<String, Value>) -> Result<OvenChanges, CommandError> {

@@ -61,7 +61,7 @@ impl OvenGeneration {
 pub struct OvenLimits {
     /// Its generation.
     pub generation: OvenGeneration,
-    /// `safety.max_temperature_c`, when configured.
+    /// `safety.oven_max_temperature_c`, when configured.
     pub ceiling_c: Option<f64>,
 }
 
@@ -139,7 +139,7 @@ impl OvenLimits {
         if let Some(ceiling) = self.ceiling_c {
             if c > ceiling + 1e-9 {
                 return Err(out_of_range(format!(
-                    "{key} {shown} is above the configured safety.max_temperature_c of {} °C",
+                    "{key} {shown} is above the configured safety.oven_max_temperature_c of {} °C",
                     trim(ceiling)
                 )));
             }
@@ -366,7 +366,7 @@ mod tests {
                     ..V2
                 },
                 stage(Dry, 210.0),
-                Some("safety.max_temperature_c of 200 °C"),
+                Some("safety.oven_max_temperature_c of 200 °C"),
             ),
         ];
         for (limits, stage, expected) in rows {

@@ -6,7 +6,9 @@ use super::discovery::{cooker_config, cooker_removal, CookerDiscovery};
 use super::limits::CookerLimits;
 use super::plan::{self, CookerExpect, CookerMemory, CookerUpdate};
 use super::publish;
-use crate::appliance::family::{DiscoveryDevice, EntryLimits, Family, Plan, PlanInput, Running};
+use crate::appliance::family::{
+    Ceilings, DiscoveryDevice, EntryLimits, Family, Plan, PlanInput, Running,
+};
 use crate::appliance::record::CurvePoint;
 use crate::appliance::CookEvent;
 use crate::command::CommandError;
@@ -32,8 +34,8 @@ impl Family for SousVide {
 
     const NOUN: &'static str = "cooker";
 
-    fn limits(device_type: &DeviceType, ceiling_c: Option<f64>) -> CookerLimits {
-        CookerLimits::of(device_type, ceiling_c)
+    fn limits(device_type: &DeviceType, ceilings: Ceilings) -> CookerLimits {
+        CookerLimits::of(device_type, ceilings.cooker_c)
     }
 
     fn parse(fields: &Map<String, Value>) -> Result<CookerChanges, CommandError> {

@@ -1,5 +1,6 @@
 //! What every part of a device machine needs for one step: the settings and the surroundings.
 
+use crate::appliance::family::Ceilings;
 use crate::bridge::io::Now;
 use crate::topics::Topics;
 use std::time::Duration;
@@ -15,8 +16,8 @@ pub(crate) struct Settings {
     pub(crate) confirm_timeout: Duration,
     /// `limits.commands_per_minute`.
     pub(crate) commands_per_minute: u32,
-    /// `safety.max_temperature_c`.
-    pub(crate) max_temperature_c: Option<f64>,
+    /// `safety.max_temperature_c` and `safety.oven_max_temperature_c`.
+    pub(crate) ceilings: Ceilings,
 }
 
 /// What a machine needs to know about its surroundings for one step.

@@ -90,7 +90,7 @@ pub(crate) struct Device<F: Family> {
 impl<F: Family> Device<F> {
     /// A newly listed device.
     pub(crate) fn new(info: DeviceInfo, id: TopicId, settings: &Settings) -> Self {
-        let limits = F::limits(&info.device_type, settings.max_temperature_c);
+        let limits = F::limits(&info.device_type, settings.ceilings);
         let address = DeviceRef {
             cloud_id: info.cloud_id.clone(),
             device_type: info.device_type.clone(),
@@ -110,7 +110,7 @@ impl<F: Family> Device<F> {
 
     /// A new name or type from the device list.
     pub(crate) fn rename(&mut self, info: DeviceInfo, settings: &Settings) {
-        self.limits = F::limits(&info.device_type, settings.max_temperature_c);
+        self.limits = F::limits(&info.device_type, settings.ceilings);
         self.address.device_type = info.device_type.clone();
         self.info = info;
     }

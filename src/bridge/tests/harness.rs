@@ -32,6 +32,7 @@ pub(super) fn config() -> BridgeConfig {
         confirm_timeout: Duration::from_secs(15),
         commands_per_minute: 30,
         max_temperature_c: None,
+        oven_max_temperature_c: None,
         version: "0.1.0".into(),
         seed: 1,
     }

@@ -424,6 +424,70 @@ fn the_safety_ceiling_applies_to_commands_and_starts() {
     assert_eq!(error_code(&response(&out, A7_ID)), "out_of_range");
 }
 
+/// One ceiling per family (issue 27 item 3): a household that caps its cooker at 70 °C still
+/// roasts at 200 °C, and an oven ceiling caps only ovens, naming its own key.
+#[test]
+fn each_family_has_its_own_safety_ceiling() {
+    use crate::oven::state::OvenState;
+    const OVEN: &str = "OVENV2ID0000000001";
+    const OVEN_ID: &str = "ovenv2id0000000001";
+    let ready = |config: BridgeConfig| {
+        let mut h = Harness::new(config);
+        h.input(Input::MqttConnected);
+        h.cloud(CloudEvent::Link(LinkState::Up));
+        h.add(A7, "a7", "Kitchen");
+        h.add(OVEN, "oven_v2", "Oven");
+        h.cloud(CloudEvent::DeviceListSynced);
+        h.state(A7, idle_state("a7"));
+        h.cloud(CloudEvent::State {
+            cloud_id: OVEN.into(),
+            state: OvenState::idle_example("oven_v2").into(),
+        });
+        let mut outputs = h.drain();
+        outputs.extend(h.advance(Duration::from_secs(2)));
+        (h, outputs)
+    };
+    let roast = r#"{"id":"roast","target_temperature":200}"#;
+
+    let (mut h, outputs) = ready(BridgeConfig {
+        max_temperature_c: Some(70.0),
+        ..config()
+    });
+    let r = response(&h.set(OVEN_ID, roast), OVEN_ID);
+    assert_eq!(r["status"], "ok", "{r}");
+    let r = response(&h.set_key(A7_ID, "target_temperature", "75"), A7_ID);
+    assert!(r["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("safety.max_temperature_c of 70 °C"));
+    // bridge/devices shows each device's own maximum.
+    let lists = json_on(&outputs, "anova2mqtt/bridge/devices");
+    let list = lists.last().expect("bridge/devices");
+    let max = |id: &str| {
+        list.as_array()
+            .and_then(|l| l.iter().find(|d| d["id"] == id))
+            .map(|d| d["max_temperature_c"].clone())
+    };
+    assert_eq!(max(A7_ID), Some(json!(70.0)));
+    assert_eq!(max(OVEN_ID), Some(json!(250.0)));
+
+    let (mut h, _) = ready(BridgeConfig {
+        oven_max_temperature_c: Some(180.0),
+        ..config()
+    });
+    let r = response(&h.set(OVEN_ID, roast), OVEN_ID);
+    assert_eq!(error_code(&r), "out_of_range");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("safety.oven_max_temperature_c of 180 °C"),
+        "{r}"
+    );
+    let r = response(&h.set_key(A7_ID, "target_temperature", "90"), A7_ID);
+    assert_eq!(r["status"], "ok", "{r}");
+}
+
 #[test]
 fn food_safety_says_why_and_what_is_safe() {
     let mut h = Harness::ready();
