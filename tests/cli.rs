@@ -112,6 +112,18 @@ fn check_config_names_the_key_of_each_error() {
             "log.level",
         ),
         (
+            "the README's placeholder token",
+            "",
+            &[("ANOVA2MQTT_ANOVA__TOKEN", "anova-…")],
+            "anova.token: is the placeholder",
+        ),
+        (
+            "a RUST_LOG that run would refuse",
+            "[anova]\ntoken = \"anova-x\"\n",
+            &[("RUST_LOG", "debgu")],
+            "RUST_LOG: \"debgu\" is not a level (did you mean `debug`?)",
+        ),
+        (
             "a huge duration",
             "[anova]\ntoken = \"anova-x\"\nstale_after = \"1000000000000h\"\n",
             &[],
@@ -129,6 +141,44 @@ fn check_config_names_the_key_of_each_error() {
         assert!(stderr.contains(key), "{what}: {key} not named in: {stderr}");
         assert!(out.stdout.is_empty(), "{what}: printed a config anyway");
     }
+}
+
+/// `check-config` and `run` judge `RUST_LOG` alike: both exit 78 with the same words (issue 27
+/// item 4: check-config passed `RUST_LOG=debgu`, run refused it).
+#[test]
+fn check_config_and_run_refuse_the_same_rust_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "config.toml", "[anova]\ntoken = \"anova-x\"\n");
+    let mut outputs = Vec::new();
+    for command in ["check-config", "run"] {
+        let out = anova2mqtt(dir.path())
+            .arg(command)
+            .arg("--config")
+            .arg(&path)
+            .env("RUST_LOG", "info,anova2mqtt=debgu")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(78), "{command}: {stderr}");
+        assert!(
+            stderr.contains("RUST_LOG: \"debgu\" in"),
+            "{command}: {stderr}"
+        );
+        outputs.push(stderr);
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    // A valid RUST_LOG passes both ways (run then goes on to connect; check-config is enough).
+    let out = anova2mqtt(dir.path())
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .env("RUST_LOG", "info,anova2mqtt=debug")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

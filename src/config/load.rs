@@ -61,7 +61,7 @@ pub fn process_env() -> impl Iterator<Item = (String, String)> {
 
 /// [`load`] with the default file candidates and the environment given, so tests never
 /// depend on `/etc` or the process environment. `env` holds every variable (the
-/// `ANOVA2MQTT_` ones and `CREDENTIALS_DIRECTORY`); others are ignored.
+/// `ANOVA2MQTT_` ones, `CREDENTIALS_DIRECTORY` and `RUST_LOG`); others are ignored.
 ///
 /// Errors: [`ConfigError::File`] when `explicit` cannot be read; otherwise
 /// [`ConfigError::Invalid`] listing every problem found: every unknown key, every value that
@@ -131,6 +131,7 @@ pub fn load_from(
         http_token,
     };
     problems.extend(validate::problems(&config));
+    problems.extend(rust_log_problem(&vars));
     let problems = problems
         .into_iter()
         .map(|problem| {
@@ -159,6 +160,19 @@ pub fn load_from(
         notes,
         warnings,
     })
+}
+
+/// `RUST_LOG`, which wins over `log.level` when set (`telemetry::build_filter`), checked by
+/// the same rule, so `check-config` refuses what `run` would refuse.
+fn rust_log_problem(vars: &[(String, String)]) -> Option<Problem> {
+    let (_, value) = vars
+        .iter()
+        .find(|(name, value)| name == "RUST_LOG" && !value.trim().is_empty())?;
+    let message = validate::log_filter(value).err()?;
+    Some(
+        Problem::new("RUST_LOG", message)
+            .with_origin("the environment; when set, it wins over log.level"),
+    )
 }
 
 /// The layers as a [`Config`], with a problem for every unknown key and every value that
@@ -245,7 +259,11 @@ fn remove_unknown_keys(
             format!("{prefix}.{key}")
         };
         let Some(schema) = known.get(key) else {
-            let problem = Problem::new(&path, unknown_key_message(key, &expected));
+            let message = match (prefix.is_empty(), section_and_key(key, known)) {
+                (true, Some(meant)) => misplaced_key_message(&meant),
+                _ => unknown_key_message(key, &expected),
+            };
+            let problem = Problem::new(&path, message);
             problems.push(match origin_of(figment, &path) {
                 Some(origin) => problem.with_origin(origin),
                 None => problem,
@@ -378,7 +396,11 @@ fn figment_problems(err: figment::Error, figment: &Figment) -> Vec<Problem> {
                 // Only the type of a wrong value, never its text: a token put under the wrong
                 // key must not end up in the error.
                 Kind::InvalidType(actual, expected) => {
-                    format!("expected {expected}, found {}", describe_actual(actual))
+                    format!(
+                        "must be {}, not {}",
+                        describe_expected(expected),
+                        describe_actual(actual)
+                    )
                 }
                 Kind::UnknownVariant(value, expected) => format!(
                     "unknown value {value:?}; expected one of: {}",
@@ -402,6 +424,30 @@ fn figment_problems(err: figment::Error, figment: &Figment) -> Vec<Problem> {
         .collect()
 }
 
+/// A top-level key that is a section and one of its keys joined by `_`: `anova_token`, which
+/// is what `ANOVA2MQTT_ANOVA_TOKEN` (one underscore too few) becomes. `anova.token` then.
+fn section_and_key(
+    key: &str,
+    sections: &serde_json::Map<String, serde_json::Value>,
+) -> Option<String> {
+    key.match_indices('_').find_map(|(at, _)| {
+        let (section, rest) = (&key[..at], &key[at + 1..]);
+        let keys = sections.get(section)?.as_object()?;
+        keys.contains_key(rest).then(|| format!("{section}.{rest}"))
+    })
+}
+
+/// What to write instead of a section and key run together.
+fn misplaced_key_message(meant: &str) -> String {
+    format!(
+        "unknown key; did you mean `{meant}`? In the environment that is {}: two underscores \
+         between the section and the key. In the file, `{}` under `[{}]`",
+        super::env::var_name(ENV_PREFIX, meant),
+        meant.split_once('.').map_or(meant, |(_, key)| key),
+        meant.split_once('.').map_or("", |(section, _)| section),
+    )
+}
+
 /// "unknown key; did you mean `token`?" with the known keys listed.
 fn unknown_key_message(field: &str, expected: &[&str]) -> String {
     let closest = expected
@@ -419,11 +465,36 @@ fn unknown_key_message(field: &str, expected: &[&str]) -> String {
     }
 }
 
-/// A wrong value as figment would show it, except that text is reduced to "a string".
+/// A wrong value in a user's words, never its text: "text", "a number (2.5)", "a list".
 fn describe_actual(actual: &figment::error::Actual) -> String {
+    use figment::error::Actual;
     match actual {
-        figment::error::Actual::Str(_) => "a string".to_owned(),
+        Actual::Str(_) | Actual::Char(_) => "text".to_owned(),
+        Actual::Bool(b) => format!("{b}"),
+        Actual::Unsigned(n) => format!("the number {n}"),
+        Actual::Signed(n) => format!("the number {n}"),
+        Actual::Float(n) => format!("the number {n}"),
+        Actual::Seq => "a list".to_owned(),
+        Actual::Map => "a table".to_owned(),
+        Actual::Unit | Actual::Option => "empty".to_owned(),
         other => other.to_string(),
+    }
+}
+
+/// What serde expected, in a user's words rather than Rust's (`u32` → "a whole number").
+fn describe_expected(expected: &str) -> String {
+    let range = |max: u64| format!("a whole number from 0 to {max}, such as 30 (without quotes)");
+    match expected {
+        "u8" => range(u8::MAX.into()),
+        "u16" => range(u16::MAX.into()),
+        "u32" => range(u32::MAX.into()),
+        "u64" | "usize" => range(u64::MAX),
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number (without quotes)".to_owned(),
+        "f32" | "f64" => "a number such as 85 or 85.5 (without quotes)".to_owned(),
+        "a boolean" => "true or false (without quotes)".to_owned(),
+        "a string" => "text (in quotes in the file)".to_owned(),
+        "a sequence" => "a list, such as [\"APC\", \"APO\"]".to_owned(),
+        other => other.to_owned(),
     }
 }
 

@@ -285,6 +285,16 @@ fn trimmed(spec: SecretSpec, secret: Secret, ctx: &mut Context<'_>) -> Result<Se
     }
     let text = secret.expose();
     let inner = text.trim();
+    if inner.is_empty() {
+        return Err(Problem::new(spec.value_key, "is only whitespace"));
+    }
+    if is_placeholder(inner) {
+        return Err(Problem::new(
+            spec.value_key,
+            "is the placeholder from the README or the example config (`anova-…`, `...`), \
+             not a token: put your own in its place",
+        ));
+    }
     if inner.contains(char::is_whitespace) {
         return Err(Problem::new(
             spec.value_key,
@@ -292,8 +302,16 @@ fn trimmed(spec: SecretSpec, secret: Secret, ctx: &mut Context<'_>) -> Result<Se
              so part of it was probably lost or doubled when it was pasted",
         ));
     }
-    if inner.is_empty() {
-        return Err(Problem::new(spec.value_key, "is only whitespace"));
+    if let Some(c) = inner.chars().find(|c| !c.is_ascii()) {
+        // One character of a token is no secret, and it is not part of a real one anyway.
+        return Err(Problem::new(
+            spec.value_key,
+            format!(
+                "contains {c:?} (U+{:04X}), which no token has (they are plain ASCII): an \
+                 editor or a web page may have replaced part of it when it was copied",
+                u32::from(c)
+            ),
+        ));
     }
     if inner.len() == text.len() {
         return Ok(secret);
@@ -303,6 +321,15 @@ fn trimmed(spec: SecretSpec, secret: Secret, ctx: &mut Context<'_>) -> Result<Se
         spec.value_key
     ));
     Ok(Secret::new(inner))
+}
+
+/// The placeholders of the README (`anova-…your token…`) and the example config (`anova-...`,
+/// `...`): an ellipsis, in one character or three, where the token should be.
+fn is_placeholder(token: &str) -> bool {
+    let rest = token.strip_prefix("anova-").unwrap_or(token);
+    rest.starts_with('…')
+        || rest.starts_with("...")
+        || rest.to_ascii_lowercase().contains("your token")
 }
 
 /// Reads a secret file, dropping the line ending editors and `echo` add.
@@ -391,6 +418,27 @@ mod tests {
             );
             assert_eq!(problem.origin, Some(at(layer).described));
         }
+    }
+
+    /// Issue 27 item 11: the README's placeholder passed check-config.
+    #[test]
+    fn placeholders_and_non_ascii_tokens_are_refused_without_showing_them() {
+        for (token, expected) in [
+            ("anova-…your token…", "placeholder"),
+            ("anova-…", "placeholder"),
+            ("anova-...", "placeholder"),
+            ("...", "placeholder"),
+            ("anova-AbC\u{2013}dEf", "'–' (U+2013)"),
+            ("anova-x\u{e9}y", "U+00E9"),
+        ] {
+            let (origin, _, _) = resolve(Some((token, Layer::File)), None);
+            let text = origin.unwrap_err().to_string();
+            assert!(text.starts_with("anova.token: "), "{text}");
+            assert!(text.contains(expected), "{token}: {text}");
+            assert!(!text.contains("AbC") && !text.contains("dEf"), "{text}");
+        }
+        let (origin, _, _) = resolve(Some(("anova-AbC.dEf...x", Layer::File)), None);
+        assert!(origin.is_ok(), "dots inside a token are not a placeholder");
     }
 
     #[test]

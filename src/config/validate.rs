@@ -211,8 +211,18 @@ fn duration(key: &str, value: Duration, max: Duration, out: &mut Vec<Problem>) {
     } else if value > max {
         out.push(Problem::new(
             key,
-            format!("must be at most {}", humantime::format_duration(max)),
+            format!("must be at most {}", show_limit(max)),
         ));
+    }
+}
+
+/// A limit as the README writes it: `24h`, `10m`, `90s` (humantime would say `1day`).
+fn show_limit(limit: Duration) -> String {
+    let seconds = limit.as_secs();
+    match seconds {
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
     }
 }
 
