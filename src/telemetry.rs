@@ -88,7 +88,7 @@ pub fn build_filter(rust_log: Option<&str>, level: &str) -> anyhow::Result<Targe
     crate::config::log_filter(directives)
         .map_err(anyhow::Error::msg)
         .with_context(|| format!("{source} = {directives:?} is not a valid log filter"))?;
-    let mut filter = normalize_filter(directives);
+    let mut filter = crate::config::normalize_filter(directives);
     if !filter.contains("rumqttc") {
         // rumqttc logs its own flow control ("Collision on packet id", when a publish waits
         // for the broker's acknowledgement of an earlier one) at info: a burst of discovery
@@ -102,17 +102,6 @@ pub fn build_filter(rust_log: Option<&str>, level: &str) -> anyhow::Result<Targe
 
 /// Added to every filter that does not mention rumqttc itself.
 const QUIET_RUMQTTC: &str = "rumqttc::v5::state=warn";
-
-/// `" info, rumqttc=warn "` → `"info,rumqttc=warn"`: the filter parser takes the spaces around
-/// a directive as part of it, and a space after a comma is what people write.
-pub(crate) fn normalize_filter(directives: &str) -> String {
-    directives
-        .split(',')
-        .map(str::trim)
-        .filter(|directive| !directive.is_empty())
-        .collect::<Vec<_>>()
-        .join(",")
-}
 
 /// The most any target but ours may log, whatever the filter: the libraries' `trace` output is
 /// raw traffic (tungstenite logs the cloud's upgrade request with the token in its URL, and

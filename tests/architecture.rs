@@ -3,8 +3,9 @@
 //! ancestors' items: that is how Rust modules nest), the simulator stays independent of the
 //! product's rules, and the sans-IO core reads no clock and no random source.
 //!
-//! Imports are read from the text (`crate::…`, `super::…`, `self::…` paths, one level of
-//! braces expanded), comments and test modules left out; a path counts for the deepest file it
+//! Imports are read from the text (`crate::…`, `super::…`, `self::…` paths, and bare paths
+//! through a child module such as a `mod.rs`'s `pub use child::…`; one level of braces
+//! expanded), comments and test modules left out; a path counts for the deepest file it
 //! names.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -54,25 +55,35 @@ fn code(text: &str) -> String {
         .join("\n")
 }
 
-/// Every `crate::`/`super::`/`self::` path in `code`, braces expanded one level.
+/// Every path in `code` that may name a module of ours, braces expanded one level: the ones
+/// that start with `crate::`, `super::` or `self::`, and bare ones (`kind` `"bare"`, such as
+/// `validate::log_filter`), which name a child module when their first segment is one.
 fn paths(code: &str) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     let bytes: Vec<char> = code.chars().collect();
+    let ident = |c: &char| c.is_alphanumeric() || *c == '_';
     let mut i = 0;
     while i < bytes.len() {
-        let rest: String = bytes[i..bytes.len().min(i + 6)].iter().collect();
-        let starts = ["crate:", "super:", "self::"]
-            .iter()
-            .find(|k| rest.starts_with(*k))
-            .copied();
-        let boundary = i == 0 || !(bytes[i - 1].is_alphanumeric() || bytes[i - 1] == '_');
-        let Some(kind) = starts.filter(|_| boundary) else {
-            i += 1;
+        // A path starts at an identifier followed by `::` that does not continue a path.
+        let boundary = i == 0 || !(ident(&bytes[i - 1]) || bytes[i - 1] == ':');
+        let end = (i..bytes.len())
+            .find(|&j| !ident(&bytes[j]))
+            .unwrap_or(bytes.len());
+        let starts_path = boundary
+            && end > i
+            && !bytes[i].is_ascii_digit()
+            && bytes.get(end) == Some(&':')
+            && bytes.get(end + 1) == Some(&':');
+        if !starts_path {
+            i = if end > i { end } else { i + 1 };
             continue;
+        }
+        let first: String = bytes[i..end].iter().collect();
+        let (kind, mut segments) = match first.as_str() {
+            "crate" | "super" | "self" => (first, Vec::new()),
+            _ => ("bare".to_owned(), vec![first]),
         };
-        let kind = kind.trim_end_matches(':').to_owned();
-        i += kind.len();
-        let mut segments = Vec::new();
+        i = end;
         while bytes.get(i) == Some(&':') && bytes.get(i + 1) == Some(&':') {
             i += 2;
             if bytes.get(i) == Some(&'{') {
@@ -100,10 +111,7 @@ fn paths(code: &str) -> Vec<(String, Vec<String>)> {
                 break;
             }
             let start = i;
-            while bytes
-                .get(i)
-                .is_some_and(|c| c.is_alphanumeric() || *c == '_')
-            {
+            while bytes.get(i).is_some_and(ident) {
                 i += 1;
             }
             segments.push(bytes[start..i].iter().collect());
@@ -140,6 +148,15 @@ fn graph() -> BTreeMap<Module, BTreeSet<Module>> {
         for (kind, segments) in paths(&code(&text)) {
             let full: Module = match kind.as_str() {
                 "crate" => segments,
+                // A bare path names one of our modules only through a child module.
+                "bare" => {
+                    let mut full = module.clone();
+                    full.extend(segments);
+                    if !modules.contains_key(&full[..module.len() + 1]) {
+                        continue;
+                    }
+                    full
+                }
                 "self" => {
                     let mut base = if is_dir {
                         module.clone()
@@ -261,6 +278,13 @@ fn the_reader_sees_a_circle() {
     )));
     assert!(parsed.contains(&("crate".into(), vec!["wire".into(), "lenient".into()])));
     assert!(parsed.contains(&("super".into(), vec!["super".into(), "y".into(), "z".into()])));
+    // A bare path (a child module's item, as `mod.rs` re-exports it) is read too; the rest of
+    // a path is not read as another path.
+    let parsed = paths("pub(crate) use validate::{log_filter, normalize_filter};\nKind::Oven");
+    assert!(parsed.contains(&("bare".into(), vec!["validate".into(), "log_filter".into()])));
+    assert!(!parsed
+        .iter()
+        .any(|(_, p)| p.first().is_some_and(|s| s == "Oven")));
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! (a bounded part of) what was sent.
 
 use super::error::CommandError;
-use crate::wire::TemperatureUnit;
+use crate::wire::device::TemperatureUnit;
 use serde_json::Value;
 use std::time::Duration;
 

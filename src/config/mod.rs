@@ -27,7 +27,7 @@ pub(crate) mod serde_helpers;
 mod url_credentials;
 mod validate;
 mod warnings;
-pub(crate) use validate::log_filter;
+pub(crate) use validate::{log_filter, normalize_filter};
 
 pub use error::{ConfigError, Problem};
 pub use history::{HistoryConfig, HISTORY_FILE};

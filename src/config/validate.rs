@@ -275,6 +275,18 @@ fn log_level(level: &str, out: &mut Vec<Problem>) {
     }
 }
 
+/// `" info, rumqttc=warn "` → `"info,rumqttc=warn"`: the filter parser takes the spaces around
+/// a directive as part of it, and a space after a comma is what people write. The log filter
+/// is read here, on the configuration's side; `telemetry` only installs it.
+pub(crate) fn normalize_filter(directives: &str) -> String {
+    directives
+        .split(',')
+        .map(str::trim)
+        .filter(|directive| !directive.is_empty())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Checks a `log.level` value; the error says what is wrong and what would be right.
 pub(crate) fn log_filter(filter: &str) -> Result<(), String> {
     if filter.trim().is_empty() {
@@ -323,7 +335,7 @@ pub(crate) fn log_filter(filter: &str) -> Result<(), String> {
             ),
         });
     }
-    crate::telemetry::normalize_filter(filter)
+    normalize_filter(filter)
         .parse::<tracing_subscriber::filter::Targets>()
         .map(drop)
         .map_err(|err| {
