@@ -343,3 +343,165 @@ fn the_core_reads_no_clock_and_no_random_source() {
         }
     }
 }
+
+/// One row of `ARCHITECTURE.md`'s import table: its modules (top level) and what they may
+/// import (`None`: everything), each a path of a module or a subtree of one.
+struct Row {
+    modules: Vec<String>,
+    may_import: Option<Vec<Module>>,
+}
+
+/// The text between backticks in `cell`.
+fn ticked(cell: &str) -> Vec<&str> {
+    cell.split('`').skip(1).step_by(2).collect()
+}
+
+/// The import table of `ARCHITECTURE.md`.
+fn import_table() -> Vec<Row> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md");
+    let text = std::fs::read_to_string(path).expect("ARCHITECTURE.md is readable");
+    let section = text
+        .split("## Modules and what each may import")
+        .nth(1)
+        .expect("the import table's section")
+        .split("\n## ")
+        .next()
+        .unwrap_or_default();
+    section
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            assert_eq!(cells.len(), 5, "three cells: {line}");
+            let modules = ticked(cells[1])
+                .iter()
+                .map(|m| m.trim_end_matches('/').trim_end_matches(".rs").to_owned())
+                .collect();
+            let may_import = match cells[3] {
+                "everything" => None,
+                "nothing" => Some(Vec::new()),
+                cell => {
+                    let listed: Vec<Module> = ticked(cell)
+                        .iter()
+                        .map(|t| t.split("::").map(str::to_owned).collect())
+                        .collect();
+                    assert!(!listed.is_empty(), "no imports read from {cell:?}");
+                    Some(listed)
+                }
+            };
+            Row {
+                modules,
+                may_import,
+            }
+        })
+        .collect()
+}
+
+/// True when `target` is what `rule` allows: the module or subtree it names, or the module
+/// the subtree is reached through (`cloud::event` allows `cloud/event` and `cloud`).
+fn allows(rule: &[String], target: &[String]) -> bool {
+    target.starts_with(rule) || (rule.len() > 1 && target == &rule[..1])
+}
+
+/// The imports between rows: (importing file, imported file), tests left out.
+fn cross_row_edges(edges: &BTreeMap<Module, BTreeSet<Module>>) -> Vec<(Module, Module)> {
+    edges
+        .iter()
+        .filter(|(module, _)| !module.iter().any(|m| m == "tests"))
+        .flat_map(|(module, targets)| targets.iter().map(move |t| (module.clone(), t.clone())))
+        .filter(|(module, target)| module.first() != target.first())
+        .collect()
+}
+
+#[test]
+fn the_import_table_is_the_code() {
+    let table = import_table();
+    let edges = graph();
+    let mut problems = Vec::new();
+    // Every module has exactly one row.
+    let top: BTreeSet<String> = edges.keys().filter_map(|m| m.first().cloned()).collect();
+    for module in &top {
+        let rows = table.iter().filter(|r| r.modules.contains(module)).count();
+        if rows != 1 {
+            problems.push(format!("{module} has {rows} rows in the table"));
+        }
+    }
+    for row in &table {
+        for module in &row.modules {
+            if !top.contains(module) {
+                problems.push(format!("the table names {module}, which is not in src/"));
+            }
+        }
+    }
+    let cross = cross_row_edges(&edges);
+    // Every import is allowed.
+    for (module, target) in &cross {
+        let Some(row) = table.iter().find(|r| r.modules.contains(&module[0])) else {
+            continue;
+        };
+        let Some(allowed) = &row.may_import else {
+            continue;
+        };
+        if !allowed.iter().any(|rule| allows(rule, target)) {
+            problems.push(format!(
+                "{} imports {}, which its row does not list",
+                module.join("/"),
+                target.join("/")
+            ));
+        }
+    }
+    // Every listed import is used, and names a module that exists.
+    for row in &table {
+        for rule in row.may_import.iter().flatten() {
+            if !edges.contains_key(rule) {
+                problems.push(format!("the table lists {}, not a module", rule.join("::")));
+            }
+            let used = cross
+                .iter()
+                .any(|(module, target)| row.modules.contains(&module[0]) && allows(rule, target));
+            if !used {
+                problems.push(format!(
+                    "{} may import {}, but none does",
+                    row.modules.join(", "),
+                    rule.join("::")
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "ARCHITECTURE.md's table: {problems:#?}"
+    );
+}
+
+#[test]
+fn only_the_appliance_enum_names_a_family_in_the_core() {
+    let edges = graph();
+    for (module, targets) in &edges {
+        if module.first().is_some_and(|m| m == "bridge")
+            && !module.iter().any(|m| m == "tests")
+            && module != &["bridge", "appliance"]
+        {
+            for target in targets {
+                assert!(
+                    !target
+                        .first()
+                        .is_some_and(|t| t == "sous_vide" || t == "oven"),
+                    "{} imports {}: the core reaches the families through bridge/appliance.rs",
+                    module.join("/"),
+                    target.join("/")
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_table_reader_reads_rules() {
+    let cloud_event: Module = vec!["cloud".into(), "event".into()];
+    assert!(allows(&cloud_event, &["cloud".into(), "event".into()]));
+    assert!(allows(&cloud_event, &["cloud".into()]));
+    assert!(!allows(&cloud_event, &["cloud".into(), "client".into()]));
+    assert_eq!(ticked("`a`, `b::c` and d"), ["a", "b::c"]);
+    assert!(import_table().len() > 10, "the table is read");
+}

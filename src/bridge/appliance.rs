@@ -1,5 +1,5 @@
 //! The one enum that picks a device's family: every call is delegated to the family's
-//! [`Machine`]. Adding a family is a variant here and a line in [`each!`].
+//! [`Machine`]. The families are listed once, in [`with_families!`].
 
 use super::io::Ticket;
 use super::machine::{Caller, Ctx, DeviceEntry, Machine, Request, Settings, StateNews};
@@ -17,43 +17,81 @@ use crate::sous_vide::SousVide;
 use serde_json::Value;
 use std::time::Instant;
 
-/// A device of any family.
-#[derive(Debug)]
-pub(crate) enum Appliance {
-    /// A sous-vide cooker.
-    Cooker(Box<Machine<SousVide>>),
-    /// A Precision Oven.
-    Oven(Box<Machine<Oven>>),
+/// The families the core bridges, the one list of them: each family's variant of
+/// [`Appliance`], its [`Kind`] and its [`Family`] type. Calls `$callback!` with the list (and
+/// `$args` in brackets before it), so each use below is generated from this one line per
+/// family. Adding a family to the core is a line here; the compiler then asks for its arm in
+/// [`Appliance::on_state`] (a new `DeviceState` variant) and nowhere else in `bridge/`.
+macro_rules! with_families {
+    ($callback:ident $($args:tt)*) => {
+        $callback! {
+            [$($args)*]
+            Cooker(SousVide) = Kind::Cooker, "A sous-vide cooker.";
+            Oven(Oven) = Kind::Oven, "A Precision Oven.";
+        }
+    };
+}
+
+/// Declares [`Appliance`] from the list.
+macro_rules! declare_appliance {
+    ([] $($variant:ident($family:ty) = $kind:path, $doc:literal;)*) => {
+        /// A device of any family.
+        #[derive(Debug)]
+        pub(crate) enum Appliance {
+            $(#[doc = $doc] $variant(Box<Machine<$family>>),)*
+        }
+
+        impl Appliance {
+            /// A newly listed device of the family its type names ([`Kind::DEFAULT`] when it
+            /// names none).
+            pub(crate) fn new(info: DeviceInfo, id: TopicId, settings: &Settings) -> Self {
+                match family_of(&info) {
+                    $($kind => Self::$variant(Box::new(Machine::new(info, id, settings))),)*
+                }
+            }
+
+            /// The device's family.
+            pub(crate) fn kind(&self) -> Kind {
+                match self {
+                    $(Self::$variant(_) => $kind,)*
+                }
+            }
+        }
+
+        /// The messages that remove a device of family `kind` from Home Assistant; for a
+        /// device the bridge no longer knows, [`Kind::DEFAULT`]'s (any family's removal names
+        /// every entity topic a device of that family has).
+        pub(crate) fn removal(
+            kind: Kind,
+            ctx: &DiscoveryContext<'_>,
+            id: &TopicId,
+        ) -> Vec<DiscoveryMessage> {
+            match kind {
+                $($kind => <$family>::removal(ctx, id),)*
+            }
+        }
+    };
+}
+
+with_families!(declare_appliance);
+
+/// The arms of [`each!`].
+macro_rules! each_arm {
+    ([$appliance:expr, $m:ident, $body:expr] $($variant:ident($family:ty) = $kind:path, $doc:literal;)*) => {
+        match $appliance {
+            $(Appliance::$variant($m) => $body,)*
+        }
+    };
 }
 
 /// Runs `$body` with `$m` bound to the family's machine.
 macro_rules! each {
     ($appliance:expr, $m:ident => $body:expr) => {
-        match $appliance {
-            Appliance::Cooker($m) => $body,
-            Appliance::Oven($m) => $body,
-        }
+        with_families!(each_arm $appliance, $m, $body)
     };
 }
 
 impl Appliance {
-    /// A newly listed device of the family its type names ([`Kind::DEFAULT`] when it names
-    /// none).
-    pub(crate) fn new(info: DeviceInfo, id: TopicId, settings: &Settings) -> Self {
-        match family_of(&info) {
-            Kind::Cooker => Self::Cooker(Box::new(Machine::new(info, id, settings))),
-            Kind::Oven => Self::Oven(Box::new(Machine::new(info, id, settings))),
-        }
-    }
-
-    /// The device's family.
-    pub(crate) fn kind(&self) -> Kind {
-        match self {
-            Self::Cooker(_) => Kind::Cooker,
-            Self::Oven(_) => Kind::Oven,
-        }
-    }
-
     /// True when a device of this type belongs to this appliance's family (a device whose
     /// type changed family is made anew).
     pub(crate) fn fits(&self, info: &DeviceInfo) -> bool {
@@ -77,16 +115,21 @@ impl Appliance {
         out: &mut Outbox,
         state: DeviceState,
     ) -> StateNews {
-        match (self, state) {
-            (Self::Cooker(m), DeviceState::Cooker(state)) => m.on_state(ctx, out, state),
-            (Self::Oven(m), DeviceState::Oven(state)) => m.on_state(ctx, out, *state),
-            (_, state) => {
-                tracing::debug!(
-                    model = state.model(),
-                    "a state of another device family; ignored"
-                );
-                StateNews::default()
-            }
+        // One arm per kind of state (the match is exhaustive, so a new family's state needs
+        // its arm); a state of another family than the device's is ignored.
+        let ignored = |model: &str| {
+            tracing::debug!(model, "a state of another device family; ignored");
+            StateNews::default()
+        };
+        match state {
+            DeviceState::Cooker(state) => match self {
+                Self::Cooker(m) => m.on_state(ctx, out, state),
+                _ => ignored(&state.model),
+            },
+            DeviceState::Oven(state) => match self {
+                Self::Oven(m) => m.on_state(ctx, out, *state),
+                _ => ignored(&state.model),
+            },
         }
     }
 
@@ -194,18 +237,4 @@ impl Appliance {
 /// The family a listed device is bridged as.
 fn family_of(info: &DeviceInfo) -> Kind {
     Kind::of(&info.device_type).unwrap_or(Kind::DEFAULT)
-}
-
-/// The messages that remove a device of family `kind` from Home Assistant; for a device the
-/// bridge no longer knows, [`Kind::DEFAULT`]'s (any family's removal names every entity topic
-/// a device of that family has).
-pub(crate) fn removal(
-    kind: Kind,
-    ctx: &DiscoveryContext<'_>,
-    id: &TopicId,
-) -> Vec<DiscoveryMessage> {
-    match kind {
-        Kind::Cooker => SousVide::removal(ctx, id),
-        Kind::Oven => Oven::removal(ctx, id),
-    }
 }
