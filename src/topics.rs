@@ -144,10 +144,9 @@ impl Topics {
     /// Decodes a topic we subscribed to; `None` for anything else.
     pub fn parse<'a>(&self, topic: &'a str) -> Option<Incoming<'a>> {
         let rest = topic.strip_prefix(self.base.as_str())?.strip_prefix('/')?;
+        // An empty id (`<base>//set`) is still a command: it is answered (on
+        // `<base>//response`) that it names no device, rather than left without a word.
         let (first, rest) = rest.split_once('/')?;
-        if first.is_empty() {
-            return None;
-        }
         if first == BRIDGE {
             return match rest.split_once('/') {
                 Some(("request", op)) if !op.is_empty() && !op.contains('/') => {
@@ -210,7 +209,12 @@ mod tests {
             })
         );
         assert_eq!(t.parse("anova2mqtt/bridge/request/a/b"), None);
-        assert_eq!(t.parse("anova2mqtt//set"), None);
+        // No id: still a command, to be answered that it names no device.
+        assert_eq!(t.parse("anova2mqtt//set"), Some(Incoming::Set { id: "" }));
+        assert_eq!(
+            t.response(&crate::ids::TopicId::from("")),
+            "anova2mqtt//response"
+        );
         assert_eq!(
             t.parse("anova2mqtt/abc/set/"),
             Some(Incoming::SetKey { id: "abc", key: "" })

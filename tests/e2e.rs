@@ -167,6 +167,62 @@ async fn out_of_range_sends_nothing_to_the_cloud() {
     sys.stop().await;
 }
 
+/// Issue 26, finding 9, over the broker: every badly formed command is answered once, with
+/// the caller's id wherever the payload has a readable one.
+#[tokio::test]
+async fn badly_formed_commands_are_answered_with_the_callers_id() {
+    let mut sys = System::start(sim_config(), |_| {}).await;
+    sys.ready().await;
+    let set = format!("anova2mqtt/{A7}/set");
+    for (payload, id) in [
+        (
+            r#"{"id":"nan","target_temperature":NaN,"cook":true}"#,
+            "nan",
+        ),
+        (r#"{"id":"inf","timer":Infinity}"#, "inf"),
+        (r#"{"id":"huge","target_temperature":1e309}"#, "huge"),
+        (r#"{"id":"one","cook":true,"id":"two"}"#, "one"),
+    ] {
+        let r = sys.command(&set, payload).await;
+        assert_eq!(r["error"]["code"], "invalid_json", "{payload}");
+        assert_eq!(r["id"], id, "{payload}");
+    }
+    let deep = format!(
+        "{{\"id\":\"deep\",\"cook\":{}true{}}}",
+        "[".repeat(500),
+        "]".repeat(500)
+    );
+    let r = sys.command(&set, &deep).await;
+    assert_eq!(
+        (r["error"]["code"].as_str(), r["id"].as_str()),
+        (Some("invalid_json"), Some("deep"))
+    );
+
+    let response_topic = format!("anova2mqtt/{A7}/response");
+    sys.watcher.drain();
+    let mut not_utf8 = br#"{"id":"bytes","cook":"on"#.to_vec();
+    not_utf8.extend_from_slice(&[0xc3, 0x28, b'"', b'}']);
+    sys.watcher.publish_bytes(&set, &not_utf8).await;
+    let r = sys
+        .watcher
+        .next_matching(WAIT, "a response", |m| m.topic == response_topic)
+        .await
+        .json();
+    assert_eq!(
+        (r["error"]["code"].as_str(), r["id"].as_str()),
+        (Some("invalid_json"), Some("bytes"))
+    );
+
+    // No device id in the topic: answered on <base>//response, not ignored.
+    let r = sys
+        .command("anova2mqtt//set", r#"{"id":"who","cook":true}"#)
+        .await;
+    assert_eq!(r["id"], "who");
+    assert_eq!(r["error"]["code"], "device_offline");
+    assert!(sys.handle().commands().is_empty());
+    sys.stop().await;
+}
+
 #[tokio::test]
 async fn a_retained_command_is_refused() {
     let mut sys = System::start(sim_config(), |_| {}).await;

@@ -125,6 +125,16 @@ impl Bridge {
 
     pub(super) fn unknown_device(&self, id: &TopicId) -> CommandError {
         let id = id.as_str();
+        if id.is_empty() {
+            return CommandError::new(
+                ErrorCode::DeviceOffline,
+                format!(
+                    "the topic names no device ({base}//set); publish to {base}/<id>/set with \
+                     an id from {base}/bridge/devices",
+                    base = self.topics.base()
+                ),
+            );
+        }
         // A large account would make the message as long as its device list.
         const NAMED: usize = 20;
         let known: Vec<&str> = self

@@ -161,28 +161,165 @@ pub fn id_of(payload: &[u8]) -> Option<CallerId> {
     if payload.len() > MAX_COMMAND_BYTES * 64 {
         return None;
     }
-    lenient_object(payload).and_then(|o| match read_id(&o) {
-        Ok(id) => id,
-        Err((id, _)) => Some(id),
-    })
+    id_of_object(payload)
 }
 
 /// The caller's id of a payload refused as a whole, bounded: an id that is itself bad (too
 /// long, not a string or number) is still echoed, as on every other path (found by the
 /// `mqtt_command` fuzz target: a repeated key and a 140-character id got a generated id).
+///
+/// Read by [`scan_id`], not a JSON parser: the payload is refused precisely because a parser
+/// would not take it (`NaN`, `1e309`, bytes that are not UTF-8, nesting deeper than the
+/// parser's limit, a repeated key), and its `id` is usually readable all the same.
 fn id_of_object(payload: &[u8]) -> Option<CallerId> {
-    lenient_object(payload)
-        .and_then(|o| match read_id(&o) {
-            Ok(id) => id,
-            Err((id, _)) => Some(id),
-        })
-        .map(bound_id)
+    scan_id(payload).map(bound_id)
 }
 
-fn lenient_object(payload: &[u8]) -> Option<Map<String, Value>> {
-    match serde_json::from_slice::<Value>(payload) {
-        Ok(Value::Object(object)) => Some(object),
-        _ => None,
+/// A tolerant reading of the top-level `id` (else `transaction`) of a JSON object that may be
+/// broken elsewhere: the object's keys are walked without building values, and of a repeated
+/// key the first is taken (what the strict reader refuses, the response echoes as sent first).
+/// A string id is unescaped (kept raw when that fails); any other value is echoed as its text,
+/// `null` as no id. `None` when the payload is not an object or breaks before an id.
+pub(crate) fn scan_id(payload: &[u8]) -> Option<CallerId> {
+    let mut scan = Scanner {
+        bytes: payload,
+        at: 0,
+    };
+    scan.skip_space();
+    if !scan.eat(b'{') {
+        return None;
+    }
+    let (mut id, mut transaction) = (None, None);
+    loop {
+        scan.skip_space();
+        let Some(key) = scan.string() else { break };
+        scan.skip_space();
+        if !scan.eat(b':') {
+            break;
+        }
+        scan.skip_space();
+        let start = scan.at;
+        if !scan.skip_value() {
+            break;
+        }
+        let slot = match key {
+            b"\"id\"" => &mut id,
+            b"\"transaction\"" => &mut transaction,
+            _ => &mut None,
+        };
+        if slot.is_none() {
+            *slot = Some(id_value(&payload[start..scan.at]));
+        }
+        scan.skip_space();
+        if !scan.eat(b',') {
+            break;
+        }
+    }
+    let (key, value) = match (id, transaction) {
+        (Some(value), _) => (IdKey::Id, value),
+        (None, Some(value)) => (IdKey::Transaction, value),
+        (None, None) => return None,
+    };
+    (!value.is_null()).then_some(CallerId { key, value })
+}
+
+/// An id's raw JSON text as the value to echo.
+fn id_value(raw: &[u8]) -> Value {
+    if let Ok(value @ (Value::String(_) | Value::Number(_) | Value::Null)) =
+        serde_json::from_slice::<Value>(raw)
+    {
+        return value;
+    }
+    let text = raw
+        .strip_prefix(b"\"")
+        .and_then(|inner| inner.strip_suffix(b"\""))
+        .unwrap_or(raw);
+    Value::String(bounded(&String::from_utf8_lossy(text)))
+}
+
+/// A cursor over a JSON text that skips values without reading them.
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        let found = self.peek() == Some(byte);
+        self.at += usize::from(found);
+        found
+    }
+
+    fn skip_space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    /// A string with its quotes, as raw bytes; `None` when there is none here or it never
+    /// ends.
+    fn string(&mut self) -> Option<&'a [u8]> {
+        let start = self.at;
+        if !self.eat(b'"') {
+            return None;
+        }
+        while let Some(byte) = self.peek() {
+            self.at += 1;
+            match byte {
+                b'\\' => self.at += 1,
+                b'"' => return self.bytes.get(start..self.at),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Skips one value of any kind, nested ones included (counted, not recursed into, so no
+    /// depth is too deep); false when the text ends or breaks first.
+    fn skip_value(&mut self) -> bool {
+        match self.peek() {
+            Some(b'"') => self.string().is_some(),
+            Some(b'{' | b'[') => {
+                let mut depth = 0usize;
+                while let Some(byte) = self.peek() {
+                    match byte {
+                        b'"' => {
+                            if self.string().is_none() {
+                                return false;
+                            }
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.at += 1;
+                                return true;
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.at += 1;
+                }
+                false
+            }
+            // A number, a literal, or a bare word a parser would refuse (`NaN`, `Infinity`).
+            Some(_) => {
+                let start = self.at;
+                while let Some(byte) = self.peek() {
+                    if matches!(byte, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                        break;
+                    }
+                    self.at += 1;
+                }
+                self.at > start
+            }
+            None => false,
+        }
     }
 }
 
@@ -384,6 +521,63 @@ mod tests {
         assert_eq!(r.error.code, ErrorCode::InvalidJson);
         assert!(r.error.message.contains("larger than the limit"));
         assert_eq!(r.id.unwrap().value, json!("big"));
+    }
+
+    #[test]
+    fn the_id_is_read_from_payloads_a_json_parser_refuses() {
+        let deep = format!(
+            "{{\"id\":\"deep\",\"x\":{}1{}}}",
+            "[".repeat(300),
+            "]".repeat(300)
+        );
+        let mut invalid_utf8 = br#"{"id":"utf","cook":""#.to_vec();
+        invalid_utf8.extend_from_slice(&[0xff, 0xfe]);
+        invalid_utf8.extend_from_slice(br#""}"#);
+        for (payload, id) in [
+            (
+                br#"{"id":"nan","target_temperature":NaN}"#.to_vec(),
+                json!("nan"),
+            ),
+            (
+                br#"{"target_temperature":Infinity,"id":7}"#.to_vec(),
+                json!(7),
+            ),
+            (
+                br#"{"id":"big","target_temperature":1e309}"#.to_vec(),
+                json!("big"),
+            ),
+            (invalid_utf8, json!("utf")),
+            (deep.into_bytes(), json!("deep")),
+            (
+                br#"{"id":"first","cook":true,"id":"second"}"#.to_vec(),
+                json!("first"),
+            ),
+            (
+                br#"{"x":"a \"quoted\" id","id":"q\"1","y":NaN}"#.to_vec(),
+                json!("q\"1"),
+            ),
+            (br#"{"transaction":"t","cook":NaN}"#.to_vec(), json!("t")),
+            (
+                br#"{"transaction":"t","id":"i","cook":NaN}"#.to_vec(),
+                json!("i"),
+            ),
+        ] {
+            let refusal = parse_envelope(&payload).unwrap_err();
+            assert_eq!(refusal.error.code, ErrorCode::InvalidJson, "{payload:?}");
+            assert_eq!(refusal.id.map(|i| i.value), Some(id), "{payload:?}");
+        }
+        // Nothing readable: no id (a generated one is answered).
+        for payload in [
+            &b"{nope"[..],
+            b"[{\"id\":1}]",
+            b"{\"id\":null,\"x\":NaN}",
+            b"{\"x\":NaN,",
+        ] {
+            assert_eq!(parse_envelope(payload).unwrap_err().id, None, "{payload:?}");
+        }
+        // An id that is itself a broken value is echoed as its text, bounded.
+        let r = parse_envelope(br#"{"id":NaN,"cook":true}"#).unwrap_err();
+        assert_eq!(r.id.map(|i| i.value), Some(json!("NaN")));
     }
 
     #[test]

@@ -278,6 +278,14 @@ impl Watcher {
             .expect("publish");
     }
 
+    /// Publishes raw bytes (which need not be UTF-8).
+    pub async fn publish_bytes(&self, topic: &str, payload: &[u8]) {
+        self.client
+            .publish(topic, QoS::AtLeastOnce, false, payload.to_vec())
+            .await
+            .expect("publish");
+    }
+
     /// Waits for a message (already seen or new) matching `pred`.
     pub async fn wait_for(&mut self, what: &str, pred: impl Fn(&Msg) -> bool) -> Msg {
         self.wait_for_within(WAIT, what, pred).await

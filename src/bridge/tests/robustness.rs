@@ -69,3 +69,36 @@ fn an_out_of_range_value_is_refused_on_arrival_even_behind_a_running_command() {
     let out = h.state(A7, cooking_state("a7", 57.0, 0, 0));
     assert_eq!(response(&out, A7_ID)["id"], "run");
 }
+
+/// Issue 26, finding 9: payloads a JSON parser refuses still get the caller's id, a repeated
+/// `id` is refused echoing the first, and a command on `<base>//set` (no device id) is
+/// answered on `<base>//response`.
+#[test]
+fn badly_formed_commands_keep_the_callers_id_and_none_goes_unanswered() {
+    let mut h = Harness::ready();
+    for (payload, id) in [
+        (r#"{"id":"n1","target_temperature":NaN}"#, "n1"),
+        (r#"{"id":"n2","target_temperature":-Infinity}"#, "n2"),
+        (r#"{"id":"n3","timer":1e309}"#, "n3"),
+        (r#"{"id":"first","cook":true,"id":"second"}"#, "first"),
+    ] {
+        let out = h.set(A7_ID, payload);
+        let r = response(&out, A7_ID);
+        assert_eq!(error_code(&r), "invalid_json", "{payload}");
+        assert_eq!(r["id"], id, "{payload}");
+        assert!(cloud_commands(&out).is_empty());
+    }
+    let out = h.mqtt("anova2mqtt//set", r#"{"id":"nobody","cook":true}"#, false);
+    let r = &json_on(&out, "anova2mqtt//response")[0];
+    assert_eq!(r["id"], "nobody");
+    assert_eq!(error_code(r), "device_offline");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("names no device")),
+        "{r}"
+    );
+    let out = h.mqtt("anova2mqtt//set/cook", "ON", false);
+    assert_eq!(json_on(&out, "anova2mqtt//response").len(), 1);
+    assert!(cloud_commands(&out).is_empty());
+}
