@@ -1,5 +1,6 @@
 //! The command line (`interface.md` §1): `run` (the default), `demo`, `simulate`,
-//! `check-config`, and `--config` (before or after the command, except for `simulate`).
+//! `check-config`, `healthcheck`, `mcp`, and `--config` (before or after the command, except
+//! for `simulate` and `mcp`, which read no config file).
 
 use crate::config::{self, Config};
 use crate::{daemon, demo, simulator, telemetry};
@@ -37,6 +38,10 @@ pub enum Command {
     CheckConfig(ConfigArg),
     /// Ask the running daemon's GET /healthz (for Docker's healthcheck): exit 0 when healthy.
     Healthcheck(ConfigArg),
+    /// A Model Context Protocol server on stdin/stdout for assistants (Claude Desktop, Claude
+    /// Code, …), driving a running daemon through its HTTP API. The token comes from
+    /// ANOVA2MQTT_HTTP__TOKEN or --token-file. It reads no config file.
+    Mcp(crate::mcp::McpArgs),
 }
 
 /// `--config FILE` for the commands that read the configuration. It is not global, so that
@@ -71,6 +76,16 @@ pub fn main() -> ExitCode {
                 );
             }
             simulate(args)
+        }
+        Command::Mcp(args) => {
+            if cli.config.is_some() {
+                usage_error(
+                    "mcp reads no config file, so --config has no effect on it; give the \
+                     daemon's address with --url and its token in ANOVA2MQTT_HTTP__TOKEN or \
+                     --token-file (see `anova2mqtt mcp --help`)",
+                );
+            }
+            mcp(args)
         }
     }
 }
@@ -180,6 +195,18 @@ fn simulate(args: simulator::SimulateArgs) -> ExitCode {
     block_on(&config, |_| async move {
         let listen = args.listen;
         simulator::serve_until(listen, args.into_config(), shutdown_signal()).await
+    })
+}
+
+fn mcp(args: crate::mcp::McpArgs) -> ExitCode {
+    // Logs go to stderr (the client's log); stdout is the protocol.
+    let config = Config::default();
+    let token = std::env::var(crate::mcp::TOKEN_VARIABLE).ok();
+    block_on(&config, |_| async move {
+        tokio::select! {
+            result = crate::mcp::serve_stdio(args, token) => result,
+            () = shutdown_signal() => Ok(()),
+        }
     })
 }
 

@@ -13,7 +13,7 @@
 //! - [`bridge`]: the sans-IO core. Cloud events, MQTT messages, API commands and clock ticks in;
 //!   publishes, cloud commands and replies out; one state machine per device.
 //! - adapters: [`mqtt`] and [`topics`], [`homeassistant`] discovery, [`http`] (API, stream,
-//!   page) and [`metrics`], the daemon driver
+//!   page) and [`metrics`], [`mcp`] (the Model Context Protocol server), the daemon driver
 //!   ([`daemon`]).
 //! - [`simulator`]: a faithful, independent Anova cloud, for `demo`, `simulate` and our tests.
 //! - [`config`], [`telemetry`], [`systemd`]: what the installed daemon needs around that.
@@ -35,6 +35,7 @@ pub mod descriptors;
 pub mod homeassistant;
 pub mod http;
 pub mod ids;
+pub mod mcp;
 pub mod metrics;
 pub mod mqtt;
 pub mod oven;

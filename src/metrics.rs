@@ -53,6 +53,15 @@ struct ReasonLabel {
     reason: &'static str,
 }
 
+/// `{tool="…",outcome="…"}`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ToolLabels {
+    /// The MCP tool's name (`unknown` for a name that is not a tool).
+    tool: String,
+    /// `ok` or the error code of the answer.
+    outcome: String,
+}
+
 /// `{device="…"}`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DeviceLabel {
@@ -116,6 +125,8 @@ pub struct Metrics {
     http_connections_closed: Family<ReasonLabel, Counter>,
     history_write_errors: Counter,
     history_records_dropped: Counter,
+    mcp_tool_calls: Family<ToolLabels, Counter>,
+    mcp_sessions: Gauge,
 }
 
 impl Default for Metrics {
@@ -151,6 +162,8 @@ impl Metrics {
         let http_connections_closed = Family::<ReasonLabel, Counter>::default();
         let history_write_errors = Counter::default();
         let history_records_dropped = Counter::default();
+        let mcp_tool_calls = Family::<ToolLabels, Counter>::default();
+        let mcp_sessions = Gauge::default();
 
         registry.register(
             "build",
@@ -246,6 +259,16 @@ impl Metrics {
              failed for longer than its backlog holds",
             history_records_dropped.clone(),
         );
+        registry.register(
+            "mcp_tool_calls",
+            "MCP tool calls, by tool and outcome (ok or the error code of the answer)",
+            mcp_tool_calls.clone(),
+        );
+        registry.register(
+            "mcp_sessions",
+            "Open streamable-HTTP sessions of the MCP server",
+            mcp_sessions.clone(),
+        );
         Self {
             registry,
             cloud_connected,
@@ -265,6 +288,8 @@ impl Metrics {
             http_connections_closed,
             history_write_errors,
             history_records_dropped,
+            mcp_tool_calls,
+            mcp_sessions,
         }
     }
 
@@ -363,6 +388,22 @@ impl Metrics {
         self.http_connections_closed
             .get_or_create(&ReasonLabel { reason })
             .inc();
+    }
+
+    /// An MCP tool was called; `outcome` is `ok` or the error code of its answer.
+    pub(crate) fn mcp_tool_call(&self, tool: &str, outcome: &str) {
+        self.mcp_tool_calls
+            .get_or_create(&ToolLabels {
+                tool: tool.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Streamable-HTTP sessions of the MCP server open now.
+    pub(crate) fn mcp_sessions(&self, open: usize) {
+        self.mcp_sessions
+            .set(i64::try_from(open).unwrap_or(i64::MAX));
     }
 
     /// The whole exposition: the daemon-wide metrics, then one series per device from

@@ -95,6 +95,10 @@ pub fn build_filter(rust_log: Option<&str>, level: &str) -> anyhow::Result<Targe
         // would fill the log with it. Its warnings and errors still show.
         filter.push_str(&format!(",{QUIET_RUMQTTC}"));
     }
+    if !filter.contains("rmcp") {
+        // rmcp logs every MCP session's handshake and end at info; ours says what matters.
+        filter.push_str(&format!(",{QUIET_RMCP}"));
+    }
     filter
         .parse()
         .with_context(|| format!("{source} = {directives:?} is not a valid log filter"))
@@ -102,6 +106,9 @@ pub fn build_filter(rust_log: Option<&str>, level: &str) -> anyhow::Result<Targe
 
 /// Added to every filter that does not mention rumqttc itself.
 const QUIET_RUMQTTC: &str = "rumqttc::v5::state=warn";
+
+/// Added to every filter that does not mention rmcp itself.
+const QUIET_RMCP: &str = "rmcp=warn";
 
 /// The most any target but ours may log, whatever the filter: the libraries' `trace` output is
 /// raw traffic (tungstenite logs the cloud's upgrade request with the token in its URL, and
@@ -316,6 +323,8 @@ mod tests {
         assert!(!filter.contains(QUIET_RUMQTTC), "{filter}");
         // rumqttc's flow-control chatter is quiet unless the filter names rumqttc.
         assert!(shown(None, "info").contains(QUIET_RUMQTTC));
+        assert!(shown(None, "info").contains(QUIET_RMCP));
+        assert!(!shown(None, "info,rmcp=debug").contains(QUIET_RMCP));
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod error;
 mod history;
 mod http;
 mod load;
+mod mcp;
 mod redact;
 mod render;
 mod secrets;
@@ -36,7 +37,9 @@ pub use load::{
     default_config_paths, load, load_from, process_env, LoadedConfig, CREDENTIALS_DIRECTORY,
     ENV_PREFIX,
 };
+pub use mcp::{McpConfig, McpMode};
 pub use render::render_effective;
+pub(crate) use secrets::read_secret_file;
 pub use secrets::{SecretOrigin, SecretOrigins, ANOVA_TOKEN_CREDENTIAL, MQTT_PASSWORD_CREDENTIAL};
 pub use url_credentials::{split_url_credentials, UrlCredentials};
 
@@ -66,6 +69,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// The cook history database.
     pub history: HistoryConfig,
+    /// The MCP server at `/mcp`.
+    pub mcp: McpConfig,
 }
 
 /// `[anova]`: the Anova cloud WebSocket.

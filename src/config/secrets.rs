@@ -333,7 +333,7 @@ fn is_placeholder(token: &str) -> bool {
 }
 
 /// Reads a secret file, dropping the line ending editors and `echo` add.
-fn read_secret_file(path: &Path) -> Result<Secret, String> {
+pub(crate) fn read_secret_file(path: &Path) -> Result<Secret, String> {
     let text = std::fs::read_to_string(path).map_err(|err| describe_read_error(path, &err))?;
     let text = text.trim_end_matches(['\n', '\r']);
     if text.is_empty() {

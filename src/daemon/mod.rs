@@ -12,6 +12,7 @@ use crate::bridge::{Bridge, BridgeConfig, HomeAssistant, Now, Publish, Qos};
 use crate::cloud::client::{self, ClientConfig};
 use crate::config::Config;
 use crate::http::{self, ApiHandle};
+use crate::mcp;
 use crate::metrics::Metrics;
 use crate::mqtt::connection::{MqttConnection, MqttSettings, TlsFiles};
 use crate::store::{self, HistoryStatus, Store};
@@ -141,6 +142,31 @@ fn start_history(
     }
 }
 
+/// The HTTP adapter's settings for `config`, with the MCP server at `/mcp` when
+/// `mcp.enabled`; cancelling `stop` ends its sessions.
+pub fn http_settings(
+    config: &Config,
+    handle: &ApiHandle,
+    stop: &CancellationToken,
+) -> http::Settings {
+    let mut settings = http::Settings::new(config);
+    if config.mcp.enabled {
+        let backend = mcp::Local::new(
+            handle.clone(),
+            settings.request_timeout,
+            settings.command_timeout,
+        );
+        settings.mcp = Some(mcp::router(
+            backend,
+            config.mcp.mode,
+            mcp::McpLimits::default(),
+            handle.metrics().clone(),
+            stop.child_token(),
+        ));
+    }
+    settings
+}
+
 /// Runs the daemon until `shutdown` completes; then publishes `offline`, closes the cloud
 /// socket and returns. An error means a part of the daemon died and systemd should restart us.
 pub async fn run(
@@ -170,7 +196,7 @@ pub async fn run_with(
             let (handle, requests) = ApiHandle::new(metrics.clone());
             let settings = http::Settings {
                 history: history.clone(),
-                ..http::Settings::new(config)
+                ..http_settings(config, &handle, &stop)
             };
             tokio::spawn(http::serve(
                 listener,

@@ -34,10 +34,13 @@ mod slots;
 mod stream;
 mod upgrade;
 
+pub(crate) use backend::BackendError;
 pub use backend::{ApiHandle, ApiRequest, CommandReply, Health, StreamItem};
+pub(crate) use error::ApiError;
 pub use healthcheck::healthcheck;
 pub use openapi::document as openapi_document;
 pub use ratelimit::RateLimit;
+pub(crate) use ratelimit::{TokenBucket, Verdict};
 
 use crate::config::{Config, HttpConfig};
 use auth::{Auth, Presented};
@@ -47,7 +50,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use error::ApiError;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -106,6 +108,9 @@ pub struct Settings {
     pub request_rate: RateLimit,
     /// The cook history (`/api/v1/cooks…`); `None` when `history.enabled` is false.
     pub history: Option<crate::store::Store>,
+    /// The MCP server's router (`/mcp`, see `crate::mcp`), served behind the token and the
+    /// site checks like every protected endpoint; `None` when `mcp.enabled` is false.
+    pub mcp: Option<Router>,
 }
 
 impl Settings {
@@ -135,6 +140,7 @@ impl Settings {
             write_timeout: Duration::from_secs(10),
             request_rate: RateLimit::REQUESTS,
             history: None,
+            mcp: None,
         }
     }
 }
@@ -249,7 +255,11 @@ pub async fn serve(
 /// Every route. `/healthz` and the page are public; `/api/v1/stream` checks its own token
 /// (it may arrive as the first message); everything else needs the token.
 fn router(app: Arc<App>) -> Router {
-    let protected = Router::new()
+    let mut protected = Router::new();
+    if let Some(mcp) = app.settings.mcp.clone() {
+        protected = protected.route_service("/mcp", mcp);
+    }
+    let protected = protected
         .route("/metrics", get(rest::metrics))
         .route("/api/v1/devices", get(rest::devices))
         .route("/api/v1/devices/{id}", get(rest::device))

@@ -59,7 +59,7 @@ pub(crate) struct TokenBucket {
 
 impl TokenBucket {
     /// A full bucket.
-    pub(super) fn new(limit: RateLimit, now: Instant) -> Self {
+    pub(crate) fn new(limit: RateLimit, now: Instant) -> Self {
         Self {
             limit,
             tokens: f64::from(limit.burst),
@@ -69,7 +69,7 @@ impl TokenBucket {
     }
 
     /// Takes one token for a message arriving at `now`.
-    pub(super) fn take(&mut self, now: Instant) -> Verdict {
+    pub(crate) fn take(&mut self, now: Instant) -> Verdict {
         let elapsed = now.saturating_duration_since(self.updated);
         self.updated = now;
         let refill = elapsed.as_secs_f64() * self.limit.per_second.max(0.0);
@@ -88,7 +88,7 @@ impl TokenBucket {
     }
 
     /// How long until the next message would be allowed, for the error message.
-    pub(super) fn retry_after(&self) -> Duration {
+    pub(crate) fn retry_after(&self) -> Duration {
         if self.tokens >= 1.0 || self.limit.per_second <= 0.0 {
             return Duration::ZERO;
         }

@@ -204,8 +204,38 @@ impl TestServer {
 
     /// As [`TestServer::start`], with the handle's queue sizes.
     pub async fn start_with(settings: Settings, requests: usize, stream: usize) -> Self {
+        Self::start_full(settings, requests, stream, |_| None).await
+    }
+
+    /// As [`TestServer::start`], with the MCP server at `/mcp` over the fake main loop.
+    pub async fn start_mcp(
+        settings: Settings,
+        mode: anova2mqtt::config::McpMode,
+        limits: anova2mqtt::mcp::McpLimits,
+    ) -> Self {
+        let (read, command) = (settings.request_timeout, settings.command_timeout);
+        Self::start_full(settings, 32, 256, |handle| {
+            let backend = anova2mqtt::mcp::Local::new(handle.clone(), read, command);
+            Some(anova2mqtt::mcp::router(
+                backend,
+                mode,
+                limits,
+                handle.metrics().clone(),
+                tokio_util::sync::CancellationToken::new(),
+            ))
+        })
+        .await
+    }
+
+    async fn start_full(
+        mut settings: Settings,
+        requests: usize,
+        stream: usize,
+        mcp: impl FnOnce(&ApiHandle) -> Option<axum::Router>,
+    ) -> Self {
         let (handle, requests) =
             ApiHandle::with_capacity(Arc::new(Metrics::new()), requests, stream);
+        settings.mcp = mcp(&handle);
         let fake = Arc::new(Mutex::new(FakeState {
             mode: Mode::Answer,
             devices: fake_devices(),

@@ -1087,7 +1087,7 @@ fn every_command_gets_exactly_one_response() {
                 )
             }
         };
-        let retained = rng.next() % 10 == 0;
+        let retained = rng.next().is_multiple_of(10);
         let mut out = h.mqtt(&topic, &payload, retained);
         let commands = cloud_commands(&out);
         if let Some((ticket, _)) = commands.first() {

@@ -1,0 +1,170 @@
+//! Where the tools get their answers: the daemon's main loop, reached in-process through the
+//! HTTP adapter's [`ApiHandle`] ([`Local`], for `/mcp`), or a running daemon's HTTP API
+//! ([`super::remote::Remote`], for `anova2mqtt mcp` on stdio). The tools are written once
+//! against [`Backend`]; both ways end in the same bridge input as an HTTP command, with the
+//! same validation, queue, confirmation and response.
+
+use crate::http::{ApiError, ApiHandle, ApiRequest};
+use serde_json::{json, Map, Value};
+use std::future::Future;
+use std::time::Duration;
+
+/// Why a backend gave no answer of the gateway's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// No device has this id.
+    UnknownDevice(String),
+    /// The gateway could not be asked (busy, gone, unreachable, the token refused …).
+    Gateway {
+        /// A stable code (`busy`, `unavailable`, `no_daemon`, `unauthorized`, …).
+        code: String,
+        /// What happened and what to do.
+        message: String,
+    },
+}
+
+impl Failure {
+    /// A gateway failure.
+    pub fn gateway(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Gateway {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The code.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::UnknownDevice(_) => "unknown_device",
+            Self::Gateway { code, .. } => code,
+        }
+    }
+
+    /// The answer a tool gives for it: the shape of a command's error response.
+    pub fn body(&self, id: Option<&Value>) -> Value {
+        let message = match self {
+            Self::UnknownDevice(device) => format!(
+                "no device with id {:?}; list_devices gives the ids",
+                crate::command::bounded(device)
+            ),
+            Self::Gateway { message, .. } => message.clone(),
+        };
+        error_body(self.code(), &message, id)
+    }
+}
+
+/// `{"id": …, "status": "error", "error": {"code": …, "message": …}}`, the shape of every
+/// error the gateway answers (`interface.md` §3.3); `id` only when given.
+pub(super) fn error_body(code: &str, message: &str, id: Option<&Value>) -> Value {
+    let mut body = Map::new();
+    if let Some(id) = id {
+        body.insert("id".into(), id.clone());
+    }
+    body.insert("status".into(), json!("error"));
+    body.insert("error".into(), json!({"code": code, "message": message}));
+    Value::Object(body)
+}
+
+/// What the tools need of the gateway. Each call is answered once; an answer that does not
+/// come in time is a [`Failure`], never a hang.
+pub trait Backend: Send + Sync + 'static {
+    /// Every device as in `GET /api/v1/devices` (a JSON array).
+    fn devices(&self) -> impl Future<Output = Result<Value, Failure>> + Send;
+
+    /// One device as in `GET /api/v1/devices/{id}`.
+    fn device(&self, id: &str) -> impl Future<Output = Result<Value, Failure>> + Send;
+
+    /// Runs a command object on a device, as `POST /api/v1/devices/{id}/command`, marked as
+    /// coming from MCP. `Ok` holds the response object, whether its `status` is ok or error.
+    fn command(
+        &self,
+        id: &str,
+        command: Map<String, Value>,
+    ) -> impl Future<Output = Result<Value, Failure>> + Send;
+}
+
+/// The daemon's own main loop, for `/mcp`.
+#[derive(Clone)]
+pub struct Local {
+    handle: ApiHandle,
+    /// How long a read may wait for the main loop.
+    read_wait: Duration,
+    /// How long a command may wait for its response (longer than the bridge's own timeouts,
+    /// so the bridge's `timeout`/`not_confirmed` comes first).
+    command_wait: Duration,
+}
+
+impl Local {
+    /// The backend behind `handle`, waiting as the HTTP API does.
+    pub fn new(handle: ApiHandle, read_wait: Duration, command_wait: Duration) -> Self {
+        Self {
+            handle,
+            read_wait,
+            command_wait,
+        }
+    }
+}
+
+fn gateway(err: crate::http::BackendError) -> Failure {
+    let err = ApiError::from(err);
+    Failure::gateway(err.code, err.message)
+}
+
+impl Backend for Local {
+    async fn devices(&self) -> Result<Value, Failure> {
+        self.handle
+            .ask(|reply| ApiRequest::Devices { reply }, self.read_wait)
+            .await
+            .map_err(gateway)
+    }
+
+    async fn device(&self, id: &str) -> Result<Value, Failure> {
+        let asked = id.to_owned();
+        self.handle
+            .ask(
+                |reply| ApiRequest::Device { id: asked, reply },
+                self.read_wait,
+            )
+            .await
+            .map_err(gateway)?
+            .ok_or_else(|| Failure::UnknownDevice(id.to_owned()))
+    }
+
+    async fn command(&self, id: &str, command: Map<String, Value>) -> Result<Value, Failure> {
+        let payload = bytes::Bytes::from(Value::Object(command).to_string());
+        let device = id.to_owned();
+        let reply = self
+            .handle
+            .ask(
+                |reply| ApiRequest::Command {
+                    device,
+                    payload,
+                    reply,
+                },
+                self.command_wait,
+            )
+            .await
+            .map_err(gateway)?
+            .ok_or_else(|| Failure::UnknownDevice(id.to_owned()))?;
+        serde_json::from_str(&reply.body)
+            .map_err(|_| Failure::gateway("unavailable", "the bridge's response was not JSON"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_have_the_shape_of_a_command_error() {
+        let body = Failure::UnknownDevice("oven".into()).body(Some(&json!("x")));
+        assert_eq!(
+            body,
+            json!({"id": "x", "status": "error", "error": {"code": "unknown_device",
+                "message": "no device with id \"oven\"; list_devices gives the ids"}})
+        );
+        let body = Failure::gateway("busy", "later").body(None);
+        assert_eq!(body["error"]["code"], "busy");
+        assert!(body.get("id").is_none());
+    }
+}

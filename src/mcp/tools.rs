@@ -1,0 +1,453 @@
+//! The tools (`interface.md` §9): their names, descriptions and annotations, and their input
+//! schemas, built from the families' command key tables (`command::keys`) so that a key added
+//! there is offered to language models with the same schema and description as in the OpenAPI
+//! document. Also how a call's arguments become a command object.
+//!
+//! One `start_cook`/`change_cook` serves every device: its schema is the union of the
+//! cookers' and the ovens' keys, each described for the family (or families) that take it.
+
+use crate::command::keys::{self, Key, Role};
+use crate::config::McpMode;
+use crate::{oven, sous_vide};
+use serde_json::{json, Map, Value};
+
+/// A tool, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ToolName {
+    /// Every device with its state.
+    ListDevices,
+    /// One device with its state.
+    GetDevice,
+    /// `cook: true` with the cook's keys.
+    StartCook,
+    /// The cook's keys, without `cook`.
+    ChangeCook,
+    /// `cook: false`.
+    StopCook,
+}
+
+impl ToolName {
+    /// Every tool, in the order they are listed.
+    pub const ALL: [ToolName; 5] = [
+        Self::ListDevices,
+        Self::GetDevice,
+        Self::StartCook,
+        Self::ChangeCook,
+        Self::StopCook,
+    ];
+
+    /// The tool's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ListDevices => "list_devices",
+            Self::GetDevice => "get_device",
+            Self::StartCook => "start_cook",
+            Self::ChangeCook => "change_cook",
+            Self::StopCook => "stop_cook",
+        }
+    }
+
+    /// The tool called `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|tool| tool.as_str() == name)
+    }
+
+    /// True for the tools that only read.
+    pub fn reads_only(self) -> bool {
+        matches!(self, Self::ListDevices | Self::GetDevice)
+    }
+
+    /// True when `mode` offers the tool.
+    pub fn offered_in(self, mode: McpMode) -> bool {
+        mode == McpMode::Control || self.reads_only()
+    }
+}
+
+/// What a client learns about a tool (`tools/list`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolSpec {
+    /// Which tool.
+    pub name: ToolName,
+    /// A human title.
+    pub title: &'static str,
+    /// What it does and how to use it, for a model.
+    pub description: String,
+    /// The JSON Schema of its arguments.
+    pub input_schema: Map<String, Value>,
+    /// `readOnlyHint`.
+    pub read_only: bool,
+    /// `destructiveHint` (meaningful only when not read-only).
+    pub destructive: bool,
+    /// `idempotentHint`.
+    pub idempotent: bool,
+    /// `openWorldHint`: it acts on the world outside the gateway (a real device).
+    pub open_world: bool,
+}
+
+/// The tools `mode` offers, in order.
+pub fn offered(mode: McpMode) -> Vec<ToolSpec> {
+    ToolName::ALL
+        .into_iter()
+        .filter(|tool| tool.offered_in(mode))
+        .map(spec)
+        .collect()
+}
+
+/// What every answer looks like, for the descriptions.
+const ANSWER: &str = "The answer is the gateway's response object: `status` ok with the \
+    command as carried out (°C, seconds) and any `warnings`, or `status` error with an \
+    `error` `code` and a `message` that says what would be accepted; read it, correct the call \
+    and try again. Codes: invalid_value, unknown_key, out_of_range, unsafe (refused by the \
+    food-safety rules), rate_limited, device_offline, cloud_unavailable, rejected, timeout, \
+    not_confirmed (the device never showed the change), unknown_device.";
+
+/// The spec of one tool.
+pub(super) fn spec(name: ToolName) -> ToolSpec {
+    let device_only = object(device_property(), &["device"]);
+    match name {
+        ToolName::ListDevices => ToolSpec {
+            name,
+            title: "List devices",
+            description: "Lists every Anova device the gateway knows, sous-vide cookers and \
+                Precision Ovens: its `id` (use it in the other tools), name, `model` (oven_v1 \
+                and oven_v2 are ovens, anything else a cooker), whether it is `online`, its \
+                limits (`min_temperature_c`, `max_temperature_c`, `max_timer_s`) and its current \
+                `state` (temperatures in °C, durations in seconds, times in UTC). Call it first."
+                .to_owned(),
+            input_schema: object(Map::new(), &[]),
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: false,
+        },
+        ToolName::GetDevice => ToolSpec {
+            name,
+            title: "Get a device",
+            description: "One device with its current state: whether it is `cooking`, the \
+                `stage` (idle, preheating, cooking = at temperature, maintaining = timer done \
+                and still holding, alarm), the temperatures and the target in °C, the timer \
+                (`timer_total`, `timer_remaining` in seconds, `cook_ends_at`), alarms such as \
+                `low_water`, and for ovens the bulbs, steam, elements, fan, probe and stages. \
+                While idle, the target and timer are what the next start will use."
+                .to_owned(),
+            input_schema: device_only,
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: false,
+        },
+        ToolName::StartCook => ToolSpec {
+            name,
+            title: "Start a cook",
+            description: format!(
+                "Starts a cook on a device and waits (up to about half a minute) until the \
+                 device shows it. Cookers: give `target_temperature` (°C, the water temperature) \
+                 and usually `timer`. Ovens: `temperature_mode`, `target_temperature`, \
+                 `elements`, `fan`, `steam`, `timer` or `probe_target`, or `stages` for a \
+                 multi-stage cook. Keys not given come from the device's pending values. When \
+                 food is in it, give `food`: the food-safety rules then refuse a plan that \
+                 would leave it unsafe. Everything is checked before anything is sent; nothing \
+                 reaches the device if any part is wrong. To change a running cook use \
+                 change_cook. {ANSWER}"
+            ),
+            input_schema: object(command_properties(), &["device"]),
+            read_only: false,
+            // It switches a heater on and replaces the settings of a cook already running.
+            destructive: true,
+            idempotent: false,
+            open_world: true,
+        },
+        ToolName::ChangeCook => ToolSpec {
+            name,
+            title: "Change a cook",
+            description: format!(
+                "Changes the running cook (target temperature, timer, the oven's settings or \
+                 stages, the display unit) and waits until the device shows the change; while \
+                 the device is idle the values become the pending ones the next start uses. An \
+                 oven takes no change to a running cook, so the gateway restarts it with a \
+                 complete new start (the answer says so in `warnings`). Give only what \
+                 changes. {ANSWER}"
+            ),
+            input_schema: object(command_properties(), &["device"]),
+            read_only: false,
+            destructive: true,
+            // A second identical change restarts an oven's cook once more.
+            idempotent: false,
+            open_world: true,
+        },
+        ToolName::StopCook => ToolSpec {
+            name,
+            title: "Stop a cook",
+            description: format!(
+                "Stops the running cook on a device and waits until the device shows it \
+                 idle: the heater goes off and the food is no longer kept at temperature. \
+                 {ANSWER}"
+            ),
+            input_schema: object(
+                {
+                    let mut properties = device_property();
+                    properties.insert("id".into(), id_property());
+                    properties
+                },
+                &["device"],
+            ),
+            read_only: false,
+            destructive: true,
+            idempotent: true,
+            open_world: true,
+        },
+    }
+}
+
+/// An object schema of `properties`, nothing else allowed.
+fn object(properties: Map<String, Value>, required: &[&str]) -> Map<String, Value> {
+    let mut schema = Map::new();
+    schema.insert("type".into(), json!("object"));
+    schema.insert("properties".into(), Value::Object(properties));
+    if !required.is_empty() {
+        schema.insert("required".into(), json!(required));
+    }
+    schema.insert("additionalProperties".into(), json!(false));
+    schema
+}
+
+fn device_property() -> Map<String, Value> {
+    let mut map = Map::new();
+    map.insert(
+        "device".into(),
+        json!({
+            "type": "string",
+            "description": "The device's `id`, as list_devices gives it (not its name)."
+        }),
+    );
+    map
+}
+
+fn id_property() -> Value {
+    json!({
+        "type": "string",
+        "description": "Any text, echoed in the answer and recorded in the history; generated \
+            when absent."
+    })
+}
+
+/// Whether the cook tools take a key of this role: `cook`/`mode` are the tool's own.
+fn taken(role: Role) -> bool {
+    role != Role::Action
+}
+
+/// Adds the taken keys of `table` to `into`, each with the family's schema.
+fn collect<T>(
+    into: &mut Vec<(&'static str, Vec<(&'static str, Value)>)>,
+    family: &'static str,
+    table: &[Key<T>],
+) {
+    for key in table.iter().filter(|key| taken(key.role)) {
+        let schema = (key.schema)();
+        match into.iter_mut().find(|(name, _)| *name == key.name) {
+            Some((_, schemas)) => schemas.push((family, schema)),
+            None => into.push((key.name, vec![(family, schema)])),
+        }
+    }
+}
+
+/// `schema` without its description: what a value must look like.
+pub(super) fn shape(schema: &Value) -> Value {
+    let mut shape = schema.clone();
+    if let Value::Object(map) = &mut shape {
+        map.remove("description");
+    }
+    shape
+}
+
+/// The keys of `start_cook` and `change_cook`: the device, then every key the families take
+/// (but `cook` and `mode`), then `id`. A key of one family says so; a key both take has one
+/// schema (the tables agree on it) and both families' descriptions.
+pub fn command_properties() -> Map<String, Value> {
+    let mut keys: Vec<(&'static str, Vec<(&'static str, Value)>)> = Vec::new();
+    collect(&mut keys, "Cookers", sous_vide::command::KEYS);
+    collect(&mut keys, "Ovens", oven::command::STAGE_KEYS);
+    collect(&mut keys, "Ovens", oven::command::KEYS);
+    let mut properties = device_property();
+    for (name, schemas) in keys {
+        let schema = match schemas.as_slice() {
+            [(family, schema)] => {
+                let text = schema["description"].as_str().unwrap_or_default();
+                keys::described(shape(schema), format!("{family} only. {text}"))
+            }
+            many => {
+                let text: Vec<String> = many
+                    .iter()
+                    .map(|(family, schema)| {
+                        format!(
+                            "{family}: {}",
+                            schema["description"].as_str().unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                keys::described(shape(&many[0].1), text.join(" "))
+            }
+        };
+        properties.insert(name.to_owned(), schema);
+    }
+    properties.insert("id".into(), id_property());
+    properties
+}
+
+/// Why a call's arguments cannot become a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct BadArguments(pub String);
+
+/// The device a call names.
+pub(super) fn device_of(arguments: &Map<String, Value>) -> Result<String, BadArguments> {
+    match arguments.get("device") {
+        Some(Value::String(id)) if !id.trim().is_empty() => Ok(id.trim().to_owned()),
+        Some(other) => Err(BadArguments(format!(
+            "device {}: give the device's id as a string, as list_devices gives it",
+            crate::command::describe(other)
+        ))),
+        None => Err(BadArguments(
+            "device is required: give the device's id, as list_devices gives it".to_owned(),
+        )),
+    }
+}
+
+/// The command object a cook tool sends for `arguments` (the device left out). `cook` and
+/// `mode` are the tool's own: `start_cook` and `stop_cook` set them, `change_cook` never does.
+pub(super) fn command_of(
+    tool: ToolName,
+    arguments: &Map<String, Value>,
+) -> Result<Map<String, Value>, BadArguments> {
+    let mut command = Map::new();
+    match tool {
+        ToolName::StartCook => {
+            command.insert("cook".into(), Value::Bool(true));
+        }
+        ToolName::StopCook => {
+            command.insert("cook".into(), Value::Bool(false));
+        }
+        _ => {}
+    }
+    for (key, value) in arguments {
+        match key.as_str() {
+            "device" => {}
+            "cook" | "mode" => {
+                return Err(BadArguments(format!(
+                    "{key} is not an argument of {}: start_cook starts, stop_cook stops, \
+                     change_cook changes",
+                    tool.as_str()
+                )))
+            }
+            "id" | "transaction" => {
+                command.insert(key.clone(), value.clone());
+            }
+            // stop_cook takes nothing else; the other keys go to the bridge, which answers
+            // an unknown one with `unknown_key` and its list of keys.
+            _ if tool == ToolName::StopCook => {
+                return Err(BadArguments(format!(
+                    "{key} is not an argument of stop_cook: it takes device and id"
+                )))
+            }
+            _ => {
+                command.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    Ok(command)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_offers_only_the_reading_tools() {
+        let names = |mode| -> Vec<&str> { offered(mode).iter().map(|t| t.name.as_str()).collect() };
+        assert_eq!(names(McpMode::ReadOnly), ["list_devices", "get_device"]);
+        assert_eq!(names(McpMode::Control).len(), ToolName::ALL.len());
+        for tool in ToolName::ALL {
+            assert_eq!(ToolName::parse(tool.as_str()), Some(tool));
+            let spec = spec(tool);
+            assert_eq!(spec.read_only, tool.reads_only());
+            assert!(spec.description.len() > 80, "{}", tool.as_str());
+        }
+    }
+
+    /// Every key a family takes (but `cook`/`mode`) is a property of the cook tools, with the
+    /// family's value schema; every property but `device` is a key of some family or the
+    /// envelope.
+    #[test]
+    fn the_cook_tools_take_every_key_of_the_tables() {
+        let properties = command_properties();
+        let family_keys = sous_vide::command::KEYS
+            .iter()
+            .map(|k| (k.name, k.role, (k.schema)()))
+            .chain(
+                oven::command::STAGE_KEYS
+                    .iter()
+                    .map(|k| (k.name, k.role, (k.schema)())),
+            )
+            .chain(
+                oven::command::KEYS
+                    .iter()
+                    .map(|k| (k.name, k.role, (k.schema)())),
+            );
+        for (name, role, schema) in family_keys {
+            if role == Role::Action {
+                assert!(!properties.contains_key(name), "{name}");
+            } else {
+                assert_eq!(shape(&properties[name]), shape(&schema), "{name}");
+            }
+        }
+        for name in properties.keys() {
+            let known = name == "device"
+                || keys::ENVELOPE_KEYS.contains(&name.as_str())
+                || keys::find(sous_vide::command::KEYS, name).is_some()
+                || keys::find(oven::command::STAGE_KEYS, name).is_some()
+                || keys::find(oven::command::KEYS, name).is_some();
+            assert!(known, "{name}");
+        }
+        assert!(properties["stages"]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Ovens only."));
+        let target = properties["target_temperature"]["description"]
+            .as_str()
+            .unwrap();
+        assert!(
+            target.starts_with("Cookers: ") && target.contains("Ovens: "),
+            "{target}"
+        );
+        assert!(target.contains("restarts the cook"), "{target}");
+    }
+
+    #[test]
+    fn arguments_become_a_command() {
+        let args = |v: Value| v.as_object().unwrap().clone();
+        let start = command_of(
+            ToolName::StartCook,
+            &args(json!({"device": "a7", "target_temperature": 57, "food": "beef"})),
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(start),
+            json!({"cook": true, "target_temperature": 57, "food": "beef"})
+        );
+        let stop = command_of(
+            ToolName::StopCook,
+            &args(json!({"device": "a7", "id": "x"})),
+        );
+        assert_eq!(
+            Value::Object(stop.unwrap()),
+            json!({"cook": false, "id": "x"})
+        );
+        assert!(command_of(ToolName::StopCook, &args(json!({"timer": 1}))).is_err());
+        assert!(command_of(ToolName::ChangeCook, &args(json!({"cook": false}))).is_err());
+        assert_eq!(
+            device_of(&args(json!({"device": " a7 "}))),
+            Ok("a7".to_owned())
+        );
+        assert!(device_of(&args(json!({"device": 7}))).is_err());
+        assert!(device_of(&args(json!({}))).is_err());
+    }
+}

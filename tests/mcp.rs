@@ -1,0 +1,517 @@
+//! The MCP server with an independent client (`interface.md` §9): the official MCP Python SDK
+//! (`tests/mcp_client.py`) drives the real binary, in front of the simulator and a real
+//! mosquitto, over both transports: streamable HTTP at `/mcp` (with the handshake revisions'
+//! session and with the sessionless 2026-07-28 revision) and `anova2mqtt mcp` on stdio. Also
+//! `/mcp`'s token, `Host` and `Origin` rules, with raw HTTP.
+//!
+//! The SDK is required when `ANOVA2MQTT_REQUIRE_HTTP_TOOLS=1` (CI installs it); elsewhere a
+//! missing SDK skips the tests that need it.
+
+mod support;
+
+use anova2mqtt::simulator::{demo_cookers, demo_ovens, Simulator, SimulatorConfig};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::Broker;
+
+const BIN: &str = env!("CARGO_BIN_EXE_anova2mqtt");
+const TOKEN: &str = "mcp-test-token-0123456789";
+const A7: &str = "a7demo000000000001";
+
+/// The real daemon, with its HTTP API on a free port.
+struct Daemon {
+    child: Child,
+    dir: tempfile::TempDir,
+    http: SocketAddr,
+}
+
+impl Daemon {
+    /// `anova2mqtt run` against `broker` and `sim`, with the API token and `extra` config.
+    fn start(broker: &Broker, sim: &Simulator, extra: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let token_file = dir.path().join("anova-token");
+        std::fs::write(&token_file, "anova-mcp-test-token\n").unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[anova]\nurl = \"{}\"\ntoken_file = \"{}\"\ncommand_timeout = \"3s\"\n\
+                 confirm_timeout = \"4s\"\n[mqtt]\nurl = \"{}\"\nclient_id = \"mcp-{}\"\n\
+                 [http]\nlisten = \"127.0.0.1:0\"\ntoken = \"{TOKEN}\"\n[history]\n\
+                 path = \"{}\"\n{extra}",
+                sim.url(),
+                token_file.display(),
+                broker.url(),
+                uuid::Uuid::new_v4().simple(),
+                dir.path().join("history.sqlite3").display(),
+            ),
+        )
+        .unwrap();
+        let stderr = dir.path().join("stderr.log");
+        let child = Command::new(BIN)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .args(["run", "--config"])
+            .arg(&config)
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        let http = wait_for_address(&stderr);
+        Self { child, dir, http }
+    }
+
+    fn mcp_url(&self) -> String {
+        format!("http://{}/mcp", self.http)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The API's address, from the daemon's log line `HTTP API and web page on http://ADDR/`.
+fn wait_for_address(log: &Path) -> SocketAddr {
+    let start = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(rest) = text.split("web page on http://").nth(1) {
+            if let Some(addr) = rest.split('/').next().and_then(|a| a.parse().ok()) {
+                return addr;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the daemon did not open its API:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+async fn simulator() -> Simulator {
+    let config = SimulatorConfig {
+        idle_push_interval: Duration::from_millis(200),
+        cooking_push_interval: Duration::from_millis(100),
+        ovens: demo_ovens(),
+        log_commands: true,
+        ..SimulatorConfig::for_tests(demo_cookers())
+    };
+    Simulator::start(([127, 0, 0, 1], 0).into(), config)
+        .await
+        .unwrap()
+}
+
+/// Waits until the daemon lists the three demo devices online.
+async fn ready(daemon: &Daemon) {
+    let start = Instant::now();
+    loop {
+        let reply = http(
+            daemon.http,
+            "GET",
+            "/api/v1/devices",
+            &[("Authorization", &format!("Bearer {TOKEN}"))],
+            None,
+        )
+        .await;
+        if reply.0 == 200 {
+            let devices: Value = serde_json::from_str(&reply.1).unwrap_or_default();
+            let online = devices
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|d| d["online"] == true && d["state"].is_object())
+                .count();
+            if online == 3 {
+                return;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "devices not online: {}\n{}",
+            reply.1,
+            daemon.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// True when python3 can import the SDK; fails the test instead when CI requires it.
+fn sdk_available() -> bool {
+    let available = Command::new("python3")
+        .args(["-c", "import mcp, jsonschema, httpx2"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !available {
+        assert!(
+            std::env::var("ANOVA2MQTT_REQUIRE_HTTP_TOOLS").as_deref() != Ok("1"),
+            "python3 with the MCP SDK is required (ANOVA2MQTT_REQUIRE_HTTP_TOOLS=1): pip install mcp"
+        );
+        eprintln!("the MCP Python SDK is not installed: test skipped");
+    }
+    available
+}
+
+/// Runs `tests/mcp_client.py` with the sessions of `jobs` (see the script) and the API token
+/// in the environment, in one interpreter (importing the SDK takes seconds); their reports.
+async fn client(jobs: Value) -> Vec<Value> {
+    tokio::task::spawn_blocking(move || run_client(&jobs.to_string()))
+        .await
+        .unwrap()
+}
+
+fn run_client(jobs: &str) -> Vec<Value> {
+    let script: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "mcp_client.py"]
+        .iter()
+        .collect();
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(jobs)
+        .env("ANOVA2MQTT_HTTP__TOKEN", TOKEN)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the MCP client failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not a report ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// The report's answer to call number `n`.
+fn answer(report: &Value, n: usize) -> &Value {
+    &report["calls"][n]["result"]
+}
+
+/// The error code a tool error carries, in its structured content and its text alike.
+fn error_code(result: &Value) -> &str {
+    assert_eq!(result["is_error"], true, "{result}");
+    assert_eq!(result["structured"], result["text"], "{result}");
+    assert_eq!(result["structured"]["status"], "error", "{result}");
+    result["structured"]["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+fn ok(result: &Value) -> &Value {
+    assert_eq!(result["is_error"], false, "{result}");
+    assert_eq!(result["structured"], result["text"], "{result}");
+    &result["structured"]
+}
+
+/// What every full scenario must show, whatever the transport.
+fn check_full(report: &Value) {
+    let names: Vec<&str> = report["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "list_devices",
+            "get_device",
+            "start_cook",
+            "change_cook",
+            "stop_cook"
+        ]
+    );
+    for tool in report["tools"].as_array().unwrap() {
+        assert_eq!(tool["schema_error"], Value::Null, "{tool}");
+        assert_eq!(tool["schema"]["type"], "object", "{tool}");
+        let read_only = tool["annotations"]["readOnlyHint"] == true;
+        assert_eq!(
+            read_only,
+            tool["name"] == "list_devices" || tool["name"] == "get_device"
+        );
+        if !read_only {
+            assert_eq!(tool["annotations"]["destructiveHint"], true, "{tool}");
+            assert_eq!(tool["annotations"]["openWorldHint"], true, "{tool}");
+        }
+    }
+    // The cook tools take the command keys, described for a model.
+    let start = &report["tools"][2]["schema"]["properties"];
+    for key in [
+        "device",
+        "target_temperature",
+        "timer",
+        "food",
+        "stages",
+        "steam",
+    ] {
+        assert!(
+            start[key]["description"]
+                .as_str()
+                .is_some_and(|d| d.len() > 20),
+            "{key}"
+        );
+    }
+    assert!(start.get("cook").is_none());
+
+    let devices = ok(answer(report, 0))["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 3);
+    assert_eq!(ok(answer(report, 1))["id"], A7);
+    assert_eq!(error_code(answer(report, 2)), "unknown_device");
+    assert_eq!(error_code(answer(report, 3)), "out_of_range");
+    let unsafe_ = answer(report, 4);
+    assert_eq!(error_code(unsafe_), "unsafe");
+    let message = unsafe_["structured"]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("safe minimum of 57 °C for poultry"),
+        "{message}"
+    );
+    let started = ok(answer(report, 5));
+    assert_eq!(started["id"], "mcp-start");
+    assert_eq!(started["command"]["cook"], true);
+    assert_eq!(started["command"]["target_temperature"], 63);
+    assert_eq!(ok(answer(report, 6))["command"]["timer"], 7200);
+    assert_eq!(ok(answer(report, 7))["command"]["cook"], false);
+    assert_eq!(ok(answer(report, 8))["command"]["temperature_mode"], "dry");
+    assert_eq!(ok(answer(report, 9))["command"]["cook"], false);
+    assert!(
+        answer(report, 10)["protocol_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no_such_tool")),
+        "an unknown tool is a protocol error: {}",
+        answer(report, 10)
+    );
+    assert_eq!(report["resources"].as_array().unwrap().len(), 3);
+    assert_eq!(report["resource"]["id"], A7);
+    assert!(report["resource"]["state"].is_object());
+}
+
+/// The simulator received the start with the target the model asked for: the device, not
+/// only the bridge, carried it out.
+fn check_device_saw(sim: &Simulator) {
+    let starts: Vec<String> = sim
+        .handle()
+        .commands()
+        .iter()
+        .filter(|c| c.frame.command == "CMD_APC_START")
+        .map(|c| format!("{:?}", c.frame.body))
+        .filter(|body| body.contains(A7))
+        .collect();
+    assert!(!starts.is_empty(), "no start reached the simulated a7");
+    assert!(starts.iter().any(|c| c.contains("63")), "{starts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streamable_http_with_the_official_sdk() {
+    if !sdk_available() {
+        return;
+    }
+    let broker = Broker::start();
+    let sim = simulator().await;
+    let daemon = Daemon::start(&broker, &sim, "");
+    ready(&daemon).await;
+    let url = daemon.mcp_url();
+    // The handshake revisions with a session, then the 2026-07-28 revision (server/discover,
+    // no session).
+    let reports = client(json!([
+        {"transport": "http", "target": url, "mode": "legacy", "scenario": "full"},
+        {"transport": "http", "target": url, "mode": "auto", "scenario": "full"},
+    ]))
+    .await;
+    for report in &reports {
+        check_full(report);
+    }
+    check_device_saw(&sim);
+    // Every call was counted by tool and outcome.
+    let metrics = http(
+        daemon.http,
+        "GET",
+        "/metrics",
+        &[("Authorization", &format!("Bearer {TOKEN}"))],
+        None,
+    )
+    .await
+    .1;
+    assert!(
+        metrics
+            .contains("anova2mqtt_mcp_tool_calls_total{tool=\"start_cook\",outcome=\"unsafe\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("anova2mqtt_mcp_tool_calls_total{tool=\"stop_cook\",outcome=\"ok\"} 4"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdio_with_the_official_sdk() {
+    if !sdk_available() {
+        return;
+    }
+    let broker = Broker::start();
+    let sim = simulator().await;
+    let daemon = Daemon::start(&broker, &sim, "");
+    ready(&daemon).await;
+    let url = format!("http://{}", daemon.http);
+    let reports = client(json!([{
+        "transport": "stdio", "target": BIN, "args": ["--url", url],
+        "mode": "auto", "scenario": "full",
+    }]))
+    .await;
+    check_full(&reports[0]);
+    check_device_saw(&sim);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_only_offers_only_the_reading_tools() {
+    if !sdk_available() {
+        return;
+    }
+    let broker = Broker::start();
+    let sim = simulator().await;
+    let daemon = Daemon::start(&broker, &sim, "[mcp]\nmode = \"read_only\"\n");
+    ready(&daemon).await;
+    let reports = client(json!([
+        {"transport": "http", "target": daemon.mcp_url(), "mode": "legacy", "scenario": "list"},
+        {"transport": "stdio", "target": BIN, "mode": "legacy", "scenario": "list",
+         "args": ["--url", format!("http://{}", daemon.http), "--mode", "read_only"]},
+    ]))
+    .await;
+    for report in reports {
+        let names: Vec<&str> = report["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["list_devices", "get_device"]);
+        assert!(
+            report["start_cook"]["protocol_error"].is_string(),
+            "{}",
+            report["start_cook"]
+        );
+    }
+    assert!(
+        sim.handle().commands().is_empty(),
+        "nothing reached the devices"
+    );
+}
+
+/// `initialize` as a streamable-HTTP client sends it.
+const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_host_and_origin_rules_hold_for_mcp() {
+    let broker = Broker::start();
+    let sim = simulator().await;
+    let daemon = Daemon::start(&broker, &sim, "");
+    let bearer = format!("Bearer {TOKEN}");
+    let json = [
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json, text/event-stream"),
+    ];
+    let with = |extra: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+        json.iter()
+            .chain(extra)
+            .map(|(k, v)| (*k, (*v).to_owned()))
+            .collect()
+    };
+    let (status, body) = http(
+        daemon.http,
+        "POST",
+        "/mcp",
+        &borrow(&with(&[])),
+        Some(INITIALIZE),
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    let (status, _) = http(
+        daemon.http,
+        "POST",
+        "/mcp",
+        &borrow(&with(&[("Authorization", "Bearer wrong")])),
+        Some(INITIALIZE),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, body) = http(
+        daemon.http,
+        "POST",
+        "/mcp",
+        &borrow(&with(&[
+            ("Authorization", &bearer),
+            ("Origin", "https://evil.example"),
+        ])),
+        Some(INITIALIZE),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("forbidden_origin"), "{body}");
+    let (status, body) = http(
+        daemon.http,
+        "POST",
+        "/mcp",
+        &borrow(&with(&[("Authorization", &bearer)])),
+        Some(INITIALIZE),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("\"protocolVersion\":\"2025-06-18\""),
+        "{body}"
+    );
+    assert!(body.contains("\"tools\""), "{body}");
+}
+
+fn borrow<'a>(headers: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    headers.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// One HTTP/1.1 request on a fresh connection: the status and the body.
+async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        let body = body.unwrap_or_default();
+        head.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw).await;
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    };
+    tokio::time::timeout(Duration::from_secs(5), exchange)
+        .await
+        .expect("an answer")
+}
