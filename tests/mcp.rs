@@ -2,7 +2,9 @@
 //! (`tests/mcp_client.py`) drives the real binary, in front of the simulator and a real
 //! mosquitto, over both transports: streamable HTTP at `/mcp` (with the handshake revisions'
 //! session and with the sessionless 2026-07-28 revision) and `anova2mqtt mcp` on stdio. Also
-//! `/mcp`'s token, `Host` and `Origin` rules, with raw HTTP.
+//! `/mcp`'s token, `Host` and `Origin` rules, with raw HTTP. `mcp.mode = "read_only"` holds
+//! for both: `/mcp` offers only the reading tools, and the API refuses a command marked as an
+//! MCP client's.
 //!
 //! The SDK is required when `ANOVA2MQTT_REQUIRE_HTTP_TOOLS=1` (CI installs it); elsewhere a
 //! missing SDK skips the tests that need it.
@@ -313,6 +315,53 @@ fn check_device_saw(sim: &Simulator) {
     assert!(starts.iter().any(|c| c.contains("63")), "{starts:?}");
 }
 
+/// The history recorded the model's cook as started by MCP, and its commands as MCP's.
+async fn check_history_says_mcp(daemon: &Daemon) {
+    let auth = format!("Bearer {TOKEN}");
+    let start = Instant::now();
+    let cook = loop {
+        let (_, body) = http(
+            daemon.http,
+            "GET",
+            &format!("/api/v1/cooks?device={A7}&limit=1"),
+            &[("Authorization", &auth)],
+            None,
+        )
+        .await;
+        let list: Value = serde_json::from_str(&body).unwrap_or_default();
+        // The store writes in batches: wait for the cook's end.
+        if list["cooks"][0]["ended_at"].is_string() {
+            break list["cooks"][0].clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "no ended cook: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(cook["source"], "mcp", "{cook}");
+    let id = cook["cook_id"].as_str().unwrap();
+    let (_, body) = http(
+        daemon.http,
+        "GET",
+        &format!("/api/v1/cooks/{id}"),
+        &[("Authorization", &auth)],
+        None,
+    )
+    .await;
+    let cook: Value = serde_json::from_str(&body).unwrap();
+    let sources: Vec<&Value> = cook["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["source"])
+        .collect();
+    assert!(
+        !sources.is_empty() && sources.iter().all(|s| *s == "mcp"),
+        "{body}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn streamable_http_with_the_official_sdk() {
     if !sdk_available() {
@@ -334,6 +383,7 @@ async fn streamable_http_with_the_official_sdk() {
         check_full(report);
     }
     check_device_saw(&sim);
+    check_history_says_mcp(&daemon).await;
     // Every call was counted by tool and outcome.
     let metrics = http(
         daemon.http,
@@ -372,6 +422,7 @@ async fn stdio_with_the_official_sdk() {
     .await;
     check_full(&reports[0]);
     check_device_saw(&sim);
+    check_history_says_mcp(&daemon).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -387,9 +438,12 @@ async fn read_only_offers_only_the_reading_tools() {
         {"transport": "http", "target": daemon.mcp_url(), "mode": "legacy", "scenario": "list"},
         {"transport": "stdio", "target": BIN, "mode": "legacy", "scenario": "list",
          "args": ["--url", format!("http://{}", daemon.http), "--mode", "read_only"]},
+        // A stdio server that offers every tool: the daemon still refuses its commands.
+        {"transport": "stdio", "target": BIN, "mode": "legacy", "scenario": "list",
+         "args": ["--url", format!("http://{}", daemon.http)]},
     ]))
     .await;
-    for report in reports {
+    for report in &reports[..2] {
         let names: Vec<&str> = report["tools"]
             .as_array()
             .unwrap()
@@ -403,6 +457,8 @@ async fn read_only_offers_only_the_reading_tools() {
             report["start_cook"]
         );
     }
+    assert_eq!(reports[2]["tools"].as_array().unwrap().len(), 5);
+    assert_eq!(error_code(&reports[2]["start_cook"]), "read_only");
     assert!(
         sim.handle().commands().is_empty(),
         "nothing reached the devices"

@@ -41,6 +41,7 @@ pub use healthcheck::healthcheck;
 pub use openapi::document as openapi_document;
 pub use ratelimit::RateLimit;
 pub(crate) use ratelimit::{TokenBucket, Verdict};
+pub use rest::SOURCE_HEADER;
 
 use crate::config::{Config, HttpConfig};
 use auth::{Auth, Presented};
@@ -111,6 +112,9 @@ pub struct Settings {
     /// The MCP server's router (`/mcp`, see `crate::mcp`), served behind the token and the
     /// site checks like every protected endpoint; `None` when `mcp.enabled` is false.
     pub mcp: Option<Router>,
+    /// `mcp.mode`: while `read_only`, a command an MCP client sends through the API (marked
+    /// with [`SOURCE_HEADER`], as `anova2mqtt mcp` does) is refused.
+    pub mcp_mode: crate::config::McpMode,
 }
 
 impl Settings {
@@ -141,6 +145,7 @@ impl Settings {
             request_rate: RateLimit::REQUESTS,
             history: None,
             mcp: None,
+            mcp_mode: config.mcp.mode,
         }
     }
 }

@@ -4,6 +4,8 @@
 use super::backend::{ApiRequest, CommandReply, Health};
 use super::error::{json_response, truncate, ApiError};
 use super::App;
+use crate::appliance::record::Source;
+use crate::config::McpMode;
 use axum::body::{to_bytes, Body};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -153,13 +155,25 @@ pub(crate) async fn command(
         }
     };
     let command_id = command_id(&payload);
+    let source = source_of(&headers);
+    if source == Source::Mcp && app.settings.mcp_mode == McpMode::ReadOnly {
+        return Err(ApiError {
+            id: command_id,
+            ..ApiError::new(
+                StatusCode::FORBIDDEN,
+                "read_only",
+                "assistants may only read on this gateway (mcp.mode = \"read_only\"): no \
+                 command from an MCP client is carried out",
+            )
+        });
+    }
     let device = id.clone();
     let wait = app.settings.command_timeout;
     let reply = app
         .handle
         .ask(
             |reply| ApiRequest::Command {
-                source: crate::appliance::record::Source::Http,
+                source,
                 device,
                 payload,
                 reply,
@@ -177,6 +191,19 @@ pub(crate) async fn command(
             id: command_id,
             ..ApiError::unknown_device(&id)
         }),
+    }
+}
+
+/// Marks a command as coming from an MCP client (`anova2mqtt mcp` sends `mcp`): it is recorded
+/// with `source: mcp`, and refused while `mcp.mode` is `read_only`. Any other value, or none,
+/// is an HTTP command.
+pub const SOURCE_HEADER: &str = "x-anova2mqtt-source";
+
+/// Who sends a command: [`SOURCE_HEADER`] says `mcp`, or it is HTTP's.
+fn source_of(headers: &HeaderMap) -> Source {
+    match headers.get(SOURCE_HEADER).and_then(|v| v.to_str().ok()) {
+        Some(value) if value.trim().eq_ignore_ascii_case("mcp") => Source::Mcp,
+        _ => Source::Http,
     }
 }
 

@@ -4,6 +4,7 @@
 //! against [`Backend`]; both ways end in the same bridge input as an HTTP command, with the
 //! same validation, queue, confirmation and response.
 
+use crate::appliance::record::Source;
 use crate::http::{ApiError, ApiHandle, ApiRequest};
 use serde_json::{json, Map, Value};
 use std::future::Future;
@@ -137,6 +138,7 @@ impl Backend for Local {
             .handle
             .ask(
                 |reply| ApiRequest::Command {
+                    source: Source::Mcp,
                     device,
                     payload,
                     reply,

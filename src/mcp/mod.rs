@@ -27,6 +27,6 @@ mod tools;
 pub use backend::{Backend, Failure, Local};
 pub use http::router;
 pub use limits::McpLimits;
-pub use remote::{Endpoint, Remote, SOURCE_HEADER};
+pub use remote::{Endpoint, Remote};
 pub use stdio::{serve as serve_stdio, McpArgs, TOKEN_VARIABLE};
 pub use tools::{command_properties, offered, ToolName, ToolSpec};

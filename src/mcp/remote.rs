@@ -9,6 +9,7 @@
 //! answers.
 
 use super::backend::{Backend, Failure};
+use crate::http::SOURCE_HEADER;
 use crate::secret::Secret;
 use axum::body::{to_bytes, Body};
 use axum::http::{header, HeaderValue, Method, Request, StatusCode, Uri};
@@ -18,9 +19,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-
-/// The header that tells the daemon a command comes from an MCP client (history's `source`).
-pub const SOURCE_HEADER: &str = "x-anova2mqtt-source";
 
 /// How long a connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
