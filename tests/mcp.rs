@@ -529,6 +529,16 @@ async fn the_token_host_and_origin_rules_hold_for_mcp() {
         "{body}"
     );
     assert!(body.contains("\"tools\""), "{body}");
+    // The token in the URL, for clients that can only be given a URL (Home Assistant's).
+    let (status, body) = http(
+        daemon.http,
+        "POST",
+        &format!("/mcp?access_token={TOKEN}"),
+        &borrow(&with(&[])),
+        Some(INITIALIZE),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
 }
 
 fn borrow<'a>(headers: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {

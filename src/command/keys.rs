@@ -164,6 +164,11 @@ pub fn command_object(
     })
 }
 
+/// The JSON Schema `type` of a number. `["integer", "number"]` means the same as `"number"` to
+/// a validator, but Home Assistant's MCP client (voluptuous-openapi 0.4) turns `"number"` into
+/// a check that refuses whole numbers, so a model's `57` would never reach us from there.
+pub const NUMBER: [&str; 2] = ["integer", "number"];
+
 /// `schema` with `description` added.
 pub fn described(mut schema: Value, description: impl Into<String>) -> Value {
     if let Value::Object(map) = &mut schema {
@@ -196,7 +201,7 @@ pub fn mode(description: &str) -> Value {
 pub fn temperature(description: impl Into<String>) -> Value {
     described(
         json!({"oneOf": [
-            {"type": "number", "description": "degrees Celsius"},
+            {"type": NUMBER, "description": "degrees Celsius"},
             {
                 "type": "string",
                 "description": "a number with an optional unit: \"57.5\", \"57.5C\", \"135F\", \"135 °F\"",
@@ -211,7 +216,7 @@ pub fn temperature(description: impl Into<String>) -> Value {
 pub fn timer(description: &str) -> Value {
     described(
         json!({"oneOf": [
-            {"type": "number", "minimum": 0, "description": "minutes; 0 = no timer"},
+            {"type": NUMBER, "minimum": 0, "description": "minutes; 0 = no timer"},
             {
                 "type": "string",
                 "description": "a duration: \"90m\", \"1h30m\", \"5400s\", \"1:30\" (a bare number is minutes)"

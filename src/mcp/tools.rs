@@ -421,6 +421,48 @@ mod tests {
         assert!(target.contains("restarts the cook"), "{target}");
     }
 
+    /// Home Assistant's MCP client converts every tool's schema with voluptuous-openapi (0.4)
+    /// and drops the whole server when one does not convert: it refuses `allOf`, `multipleOf`
+    /// and `uniqueItems`, needs a `type` wherever there is no `enum`, `oneOf`, `anyOf` or
+    /// `$ref`, and reads `"type": "number"` as "not a whole number".
+    #[test]
+    fn the_schemas_suit_home_assistants_mcp_client() {
+        fn walk(schema: &Value, at: &str) {
+            match schema {
+                Value::Object(map) => {
+                    for keyword in ["allOf", "multipleOf", "uniqueItems"] {
+                        assert!(!map.contains_key(keyword), "{keyword} at {at}");
+                    }
+                    let typed = ["type", "enum", "oneOf", "anyOf", "$ref"]
+                        .iter()
+                        .any(|k| map.contains_key(*k));
+                    assert!(typed, "no type at {at}: {schema}");
+                    assert_ne!(map.get("type"), Some(&json!("number")), "at {at}");
+                    for (key, value) in map {
+                        match key.as_str() {
+                            "properties" => {
+                                for (name, property) in value.as_object().unwrap() {
+                                    walk(property, &format!("{at}.{name}"));
+                                }
+                            }
+                            "items" => walk(value, &format!("{at}[]")),
+                            "oneOf" | "anyOf" => {
+                                for (i, branch) in value.as_array().unwrap().iter().enumerate() {
+                                    walk(branch, &format!("{at}|{i}"));
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                other => panic!("not a schema at {at}: {other}"),
+            }
+        }
+        for spec in offered(McpMode::Control) {
+            walk(&Value::Object(spec.input_schema), spec.name.as_str());
+        }
+    }
+
     #[test]
     fn arguments_become_a_command() {
         let args = |v: Value| v.as_object().unwrap().clone();

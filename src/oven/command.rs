@@ -71,7 +71,7 @@ pub static STAGE_KEYS: &[Key<StageChanges>] = &[
         Role::Cook,
         || {
             keys::described(
-                json!({"type": "number", "minimum": 0, "maximum": 100}),
+                json!({"type": keys::NUMBER, "minimum": 0, "maximum": 100}),
                 "Steam, 0–100: the relative humidity in % below 100 °C, the steam percentage \
                  from 100 °C; 0 = off.",
             )
@@ -87,8 +87,7 @@ pub static STAGE_KEYS: &[Key<StageChanges>] = &[
                     {
                         "type": "array",
                         "items": {"type": "string", "enum": ["top", "bottom", "rear"]},
-                        "minItems": 1,
-                        "uniqueItems": true
+                        "minItems": 1
                     },
                     {"type": "string", "description": "comma-separated: \"top,rear\""}
                 ]}),
@@ -111,7 +110,7 @@ pub static STAGE_KEYS: &[Key<StageChanges>] = &[
             keys::described(
                 json!({"oneOf": [
                     {"type": "string", "enum": ["off", "low", "medium", "high"]},
-                    {"type": "number", "minimum": 0, "maximum": 100}
+                    {"type": keys::NUMBER, "minimum": 0, "maximum": 100}
                 ]}),
                 format!(
                     "Fan speed: off, low, medium, high, or 0–100. Off only for proofing (dry \
@@ -152,7 +151,7 @@ pub static STAGE_KEYS: &[Key<StageChanges>] = &[
         Role::Cook,
         || {
             keys::described(
-                json!({"type": "number", "minimum": 0, "maximum": PROBE_C.1}),
+                json!({"type": keys::NUMBER, "minimum": 0, "maximum": PROBE_C.1}),
                 format!(
                     "End the stage when the food probe reaches this temperature, °C ({}–{}); 0 \
                      clears it. It replaces a timer: a stage ends on one or the other. With \
