@@ -206,7 +206,8 @@ async fn a_whole_cook(id: &str, device_type: &str) {
     assert_eq!(events[1]["stage"], "cooking");
     let idle = sys.state(id, "idle again", |s| s["cooking"] == false).await;
     assert_eq!(idle["stage"], "idle");
-    assert_eq!(idle["target_temperature"], Value::Null);
+    // While idle the target is the one the next start uses: here the last cook's.
+    assert_eq!(idle["target_temperature"], 180.0);
 
     // A cook without a timer runs until stopped.
     let response = sys
@@ -219,6 +220,95 @@ async fn a_whole_cook(id: &str, device_type: &str) {
     sys.events(id, &["cook_stopped"]).await;
     assert_eq!(sys.sim.handle().oven(id).unwrap().mode, OvenMode::Idle);
     sys.stop().await;
+}
+
+/// Issue 27 item 5, as Home Assistant does it: `climate.set_temperature` with `hvac_mode: heat`
+/// on an idle oven publishes `set/mode` = `heat` and then `set/target_temperature` = `200.0`
+/// (the climate entity's two command topics), back to back. The end state is one cook, started
+/// once, at 200 °C; each message has its one `ok`.
+async fn home_assistants_heat_with_a_temperature(id: &str) {
+    let mut sys = System::start(Duration::from_secs(3)).await;
+    let idle = sys.state(id, "idle state", |s| s["stage"] == "idle").await;
+    // The thermostat has a target to show while idle: the Anova app's default, dry.
+    assert_eq!(idle["target_temperature"], 180.0);
+    assert_eq!(idle["temperature_mode"], "dry");
+    let discovery = sys
+        .watcher
+        .wait_for("the climate's discovery", |m| {
+            m.topic.starts_with("homeassistant/")
+                && m.payload.contains(&format!("anova2mqtt/{id}/set/mode"))
+        })
+        .await
+        .json();
+    let climate = match discovery.get("components") {
+        Some(components) => components["climate"].clone(),
+        None => discovery,
+    };
+    let mode_topic = climate["mode_command_topic"].as_str().unwrap().to_owned();
+    let temperature_topic = climate["temperature_command_topic"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        temperature_topic,
+        format!("anova2mqtt/{id}/set/target_temperature")
+    );
+
+    let before = sys.sim.handle().commands_received();
+    sys.watcher.drain();
+    sys.cursor = sys.watcher.seen.len();
+    sys.watcher.publish(&mode_topic, "heat", false).await;
+    sys.watcher
+        .publish(&temperature_topic, "200.0", false)
+        .await;
+
+    let response_topic = format!("anova2mqtt/{id}/response");
+    let mut responses = Vec::new();
+    for _ in 0..2 {
+        let msg = sys
+            .watcher
+            .next_matching(Duration::from_secs(9), "a response", |m| {
+                m.topic == response_topic
+            })
+            .await;
+        responses.push(msg.json());
+    }
+    assert!(
+        responses.iter().all(|r| r["status"] == "ok"),
+        "{responses:?}"
+    );
+    let cooking = sys.state(id, "cooking", |s| s["cooking"] == true).await;
+    assert_eq!(cooking["target_temperature"], 200.0);
+    let oven = sys.sim.handle().oven(id).unwrap();
+    assert_eq!(oven.mode, OvenMode::Cooking);
+    // One start and nothing else reached the cloud (a second start, for the temperature, would
+    // have gone out before the second response: each is answered only once the state shows it).
+    let starts: Vec<_> = sys.sim.handle().commands()[before as usize..]
+        .iter()
+        .filter_map(|c| match &c.frame.body {
+            anova2mqtt::simulator::ClientCommand::Apo(envelope) => {
+                Some(envelope.command_type.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(starts, ["CMD_APO_START"]);
+    assert_eq!(sys.sim.handle().commands_received(), before + 1);
+    let still = sys
+        .state(id, "still cooking", |s| s["cooking"] == true)
+        .await;
+    assert_eq!(still["cook_id"], cooking["cook_id"]);
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn home_assistants_heat_with_a_temperature_is_one_cook_on_a_precision_oven_1() {
+    home_assistants_heat_with_a_temperature(V1).await;
+}
+
+#[tokio::test]
+async fn home_assistants_heat_with_a_temperature_is_one_cook_on_a_precision_oven_2() {
+    home_assistants_heat_with_a_temperature(V2).await;
 }
 
 #[tokio::test]

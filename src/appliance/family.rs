@@ -101,6 +101,22 @@ pub(crate) trait Family: Sized + 'static {
     /// Names what `state` does not show yet, for `not_confirmed`.
     fn unmet(expect: &Self::Expect, state: Option<&Self::State>) -> String;
 
+    /// A start given alone (`set/mode heat`, `set/cook ON`) to this idle device waits this
+    /// long before it is planned, so the values a client sends right after it (Home
+    /// Assistant's `climate.set_temperature` with `hvac_mode` publishes the mode, then the
+    /// temperature) become part of the one start instead of a second one. `None`: at once.
+    fn start_settle(changes: &Self::Changes, state: &Self::State) -> Option<Duration> {
+        let _ = (changes, state);
+        None
+    }
+
+    /// True when, on this state, the command only keeps values for the next start: nothing
+    /// is sent, and a held start ([`Family::start_settle`]) uses them.
+    fn only_pending(changes: &Self::Changes, state: &Self::State) -> bool {
+        let _ = (changes, state);
+        false
+    }
+
     /// How long to wait for the state to show a command, given `anova.confirm_timeout`.
     fn confirm_window(configured: Duration) -> Duration {
         configured

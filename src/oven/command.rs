@@ -8,7 +8,8 @@
 
 use super::limits::OvenGeneration;
 use super::limits::{
-    DRY_C, PROBE_C, PROOFING_MAX_C, WET_C, WET_MAX_WITHOUT_STEAM_C, WET_MAX_WITH_STEAM_C,
+    DEFAULT_TARGET_C, DRY_C, PROBE_C, PROOFING_MAX_C, WET_C, WET_MAX_WITHOUT_STEAM_C,
+    WET_MAX_WITH_STEAM_C,
 };
 use super::state::TemperatureMode;
 use super::wire::{Elements, TimerStart};
@@ -55,13 +56,17 @@ pub static STAGE_KEYS: &[Key<StageChanges>] = &[
         || {
             keys::temperature(format!(
                 "The controlled bulb's target, in °C (or a text with a unit, such as \"400F\"): \
-                 dry {}–{} °C; wet {}–{} °C, at most {} °C without steam and {} °C with. {RESTARTS}",
+                 dry {}–{} °C; wet {}–{} °C, at most {} °C without steam and {} °C with. A \
+                 start without one uses the target the idle state shows (the last cook's with \
+                 that bulb, else {} °C dry, {} °C wet). {RESTARTS}",
                 trim(DRY_C.0),
                 trim(DRY_C.1),
                 trim(WET_C.0),
                 trim(WET_C.1),
                 trim(WET_MAX_WITHOUT_STEAM_C),
                 trim(WET_MAX_WITH_STEAM_C),
+                trim(DEFAULT_TARGET_C.0),
+                trim(DEFAULT_TARGET_C.1),
             ))
         },
         |s, key, v| keys::set(&mut s.target_temperature, parse_temperature(key, v)),

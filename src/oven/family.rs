@@ -77,6 +77,20 @@ impl Family for Oven {
         expect.describe_unmet(state)
     }
 
+    /// Every change to an oven's cook is a whole new cook, so a start given alone waits a
+    /// moment for the target Home Assistant's thermostat sends right after the mode.
+    fn start_settle(changes: &OvenChanges, state: &OvenState) -> Option<Duration> {
+        let bare = changes.cook == Some(true) && !changes.changes_cook();
+        (bare && !state.cooking).then_some(plan::START_SETTLE)
+    }
+
+    fn only_pending(changes: &OvenChanges, state: &OvenState) -> bool {
+        !state.cooking
+            && changes.cook.is_none()
+            && changes.display_unit.is_none()
+            && changes.changes_cook()
+    }
+
     /// Twice `anova.confirm_timeout` (30 s by default): a Precision Oven 2.0 pushes about every
     /// 10 s while cooking, and a start must show in a push after the oven took it up.
     fn confirm_window(configured: Duration) -> Duration {

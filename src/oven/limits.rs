@@ -56,6 +56,11 @@ impl OvenGeneration {
     }
 }
 
+/// The target an idle oven starts from when none is given, pending or remembered, per bulb
+/// (dry, wet): the Anova app's defaults, 180 °C / 350 °F dry and 55 °C / 130 °F wet
+/// (`anova-oven.md` §1.11, from the app).
+pub const DEFAULT_TARGET_C: (f64, f64) = (180.0, 55.0);
+
 /// One oven's limits.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OvenLimits {

@@ -5,8 +5,9 @@
 //! - While idle, stage keys become *pending* values the next start uses; nothing is sent.
 //! - A start uses the command's stages, else its stage keys over the pending ones, and fills
 //!   the rest with defaults (rear element, fan high, no steam, a timer that starts when
-//!   preheated). A target must be known: an oven is never started at a temperature nobody
-//!   asked for.
+//!   preheated). Without a target it starts from the one its idle state shows: the last cook
+//!   this bridge started with that bulb, else the Anova app's default for the bulb
+//!   ([`DEFAULT_TARGET_C`]), so "heat" on an idle thermostat does what the card shows.
 //! - A Personal Access Token may only start, stop and set the unit, so a change to a running
 //!   cook is a complete new start: the running stage as the state shows it, with the change.
 //!   The response says what that means for the timer.
@@ -14,7 +15,7 @@
 //!   shows its `cookId`, a stop when the oven is idle, a unit when the state shows it.
 
 use super::command::{OvenChanges, OvenEcho, StageChanges};
-use super::limits::{OvenLimits, ResolvedStage};
+use super::limits::{OvenLimits, ResolvedStage, DEFAULT_TARGET_C};
 use super::state::{OvenState, TemperatureMode};
 use super::wire::{
     ApoCommand, CookSpec, Elements, OvenAddress, Setpoint, StageSpec, StageTimer, TimerStart,
@@ -23,6 +24,13 @@ use super::Oven;
 use crate::appliance::family::{Ids, Plan};
 use crate::command::{check_food_safety, CommandError, Food, Temperature};
 use crate::wire::{DeviceRef, TemperatureUnit};
+use std::time::Duration;
+
+/// How long a start given alone (`set/mode heat`, `set/cook ON`) to an idle oven waits for
+/// the values sent right after it: Home Assistant's `climate.set_temperature` with `hvac_mode`
+/// publishes the mode and then the temperature, milliseconds apart. Held this long, the two
+/// make one cook at the requested temperature instead of a cook and its replacement.
+pub const START_SETTLE: Duration = Duration::from_secs(1);
 
 /// Said when a running cook was changed by starting it again.
 pub const RESTART_WARNING: &str = "an oven only takes a whole new cook from this token, so the change was sent as a new cook that replaces the running one: the stage starts again (its timer with the time that was remaining) and later stages of a multi-stage cook are not kept";
@@ -34,6 +42,37 @@ pub struct OvenMemory {
     pub pending: StageChanges,
     /// Stages for the next start, given while idle.
     pub pending_stages: Option<Vec<StageChanges>>,
+    /// The target of the last cook this bridge started, per bulb (dry, wet).
+    pub last_target: (Option<Temperature>, Option<Temperature>),
+}
+
+impl OvenMemory {
+    /// The target a start with this bulb uses when none is given or pending: the last cook's,
+    /// else the app's default.
+    pub fn idle_target(&self, mode: TemperatureMode) -> Temperature {
+        let (last, default) = match mode {
+            TemperatureMode::Dry => (self.last_target.0, DEFAULT_TARGET_C.0),
+            TemperatureMode::Wet => (self.last_target.1, DEFAULT_TARGET_C.1),
+        };
+        last.unwrap_or(Temperature::from_celsius(default))
+    }
+
+    /// The first stage of the next start as far as it is known while idle: the pending stage
+    /// (or the first pending stage), its bulb dry unless given, and its target as
+    /// [`OvenMemory::idle_target`] when none is pending.
+    pub fn next_stage(&self) -> StageChanges {
+        let mut next = self
+            .pending_stages
+            .as_ref()
+            .and_then(|stages| stages.first())
+            .unwrap_or(&self.pending)
+            .clone();
+        let mode = *next.temperature_mode.get_or_insert(TemperatureMode::Dry);
+        if next.target_temperature.is_none() {
+            next.target_temperature = Some(self.idle_target(mode));
+        }
+        next
+    }
 }
 
 /// A change to [`OvenMemory`], applied when a command succeeds.
@@ -45,12 +84,20 @@ pub struct OvenUpdate {
     pub pending: Option<StageChanges>,
     /// New pending stages.
     pub pending_stages: Option<Vec<StageChanges>>,
+    /// A cook started with this bulb and target (its first stage's).
+    pub started: Option<(TemperatureMode, Temperature)>,
 }
 
 /// Applies an update.
 pub fn remember(memory: &mut OvenMemory, update: OvenUpdate) {
     if update.consumes_pending {
-        *memory = OvenMemory::default();
+        memory.pending = StageChanges::default();
+        memory.pending_stages = None;
+    }
+    match update.started {
+        Some((TemperatureMode::Dry, target)) => memory.last_target.0 = Some(target),
+        Some((TemperatureMode::Wet, target)) => memory.last_target.1 = Some(target),
+        None => {}
     }
     if let Some(stage) = update.pending {
         memory.pending = memory.pending.overlaid(&stage);
@@ -171,6 +218,7 @@ pub(crate) fn plan(changes: &OvenChanges, input: Inputs<'_>) -> Result<Plan<Oven
             plan.echo.changes.stages = Some(echo_stages(&stages));
             plan.expect.cooking = Some(true);
             plan.expect.cook_id = Some(cook.cook_id.clone());
+            plan.update.started = stages.first().map(|s| (s.mode, s.target));
             plan.steps.push_back(ApoCommand::start(oven, cook).into());
             if state.cooking {
                 plan.warnings.push(RESTART_WARNING.into());
@@ -220,7 +268,12 @@ fn next_start(
             return Ok(stages.clone());
         }
     }
-    Ok(vec![memory.pending.overlaid(&changes.stage)])
+    let mut stage = memory.pending.overlaid(&changes.stage);
+    if stage.target_temperature.is_none() {
+        let mode = stage.temperature_mode.unwrap_or(TemperatureMode::Dry);
+        stage.target_temperature = Some(memory.idle_target(mode));
+    }
+    Ok(vec![stage])
 }
 
 /// Pending values are checked as far as they can be: as the stage they would start, once a
@@ -511,13 +564,80 @@ mod tests {
         );
     }
 
+    /// Issue 27 item 5: "heat" on an idle oven starts from the target its state shows: the
+    /// pending one, else the last cook's for that bulb, else the app's default.
     #[test]
-    fn a_start_needs_a_target_and_a_valid_plan() {
+    fn a_start_without_a_target_uses_the_last_cooks_or_the_apps_default() {
+        let idle = OvenState::idle_example("oven_v2");
+        let first_stage = |plan: &Plan<Oven>| {
+            let echo = serde_json::to_value(&plan.echo).unwrap();
+            (
+                echo["stages"][0]["temperature_mode"].clone(),
+                echo["stages"][0]["target_temperature"].clone(),
+            )
+        };
+        let mut memory = OvenMemory::default();
+        assert_eq!(
+            memory.next_stage().target_temperature,
+            Some(Temperature::from_celsius(180.0))
+        );
+        let start = run(json!({"cook": true}), &idle, &memory).unwrap();
+        assert_eq!(first_stage(&start), (json!("dry"), json!(180)));
+        let wet = run(
+            json!({"cook": true, "temperature_mode": "wet"}),
+            &idle,
+            &memory,
+        )
+        .unwrap();
+        assert_eq!(first_stage(&wet), (json!("wet"), json!(55)));
+
+        // A cook at 210 °C is remembered for the dry bulb only.
+        let roast = run(
+            json!({"cook": true, "target_temperature": 210}),
+            &idle,
+            &memory,
+        )
+        .unwrap();
+        remember(&mut memory, roast.update);
+        assert_eq!(
+            memory.idle_target(TemperatureMode::Dry),
+            Temperature::from_celsius(210.0)
+        );
+        assert_eq!(
+            memory.idle_target(TemperatureMode::Wet),
+            Temperature::from_celsius(55.0)
+        );
+        let again = run(json!({"cook": true}), &idle, &memory).unwrap();
+        assert_eq!(first_stage(&again), (json!("dry"), json!(210)));
+        // A pending target wins over both.
+        let pending = run(json!({"target_temperature": 190}), &idle, &memory).unwrap();
+        remember(&mut memory, pending.update);
+        let start = run(json!({"cook": true}), &idle, &memory).unwrap();
+        assert_eq!(first_stage(&start), (json!("dry"), json!(190)));
+        remember(&mut memory, start.update);
+        assert_eq!(memory.pending, StageChanges::default(), "the start used it");
+        assert_eq!(
+            memory.idle_target(TemperatureMode::Dry),
+            Temperature::from_celsius(190.0)
+        );
+    }
+
+    #[test]
+    fn a_start_needs_a_valid_plan_and_every_stage_a_target() {
         let idle = OvenState::idle_example("oven_v1");
         let none = OvenMemory::default();
-        let err = run(json!({"cook": true}), &idle, &none).unwrap_err();
+        let err = run(
+            json!({"cook": true, "stages": [{"target_temperature": 200}, {"timer": 60}]}),
+            &idle,
+            &none,
+        )
+        .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidValue);
-        assert!(err.message.contains("give target_temperature"));
+        assert!(
+            err.message.contains("give stages[2].target_temperature"),
+            "{}",
+            err.message
+        );
         let err = run(
             json!({"cook": true, "stages": [
                 {"target_temperature": 200, "timer": 10},

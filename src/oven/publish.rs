@@ -33,12 +33,10 @@ fn rounded(value: Option<f64>, step: f64) -> Option<f64> {
 pub fn publishable(state: &OvenState, memory: &OvenMemory, online: bool) -> OvenState {
     let mut s = state.clone();
     if !s.cooking {
-        // While idle the state shows what the next start will use.
-        let next = memory
-            .pending_stages
-            .as_ref()
-            .and_then(|stages| stages.first())
-            .unwrap_or(&memory.pending);
+        // While idle the state shows what the next start will use: its bulb and its target
+        // (pending, else the last cook's, else the app's default), so a thermostat always has
+        // a target to show and "heat" starts there.
+        let next = memory.next_stage();
         if let Some(mode) = next.temperature_mode {
             s.temperature_mode = Some(mode);
             s.temperature = match mode {
@@ -286,7 +284,7 @@ mod tests {
                 steam: Some(80),
                 ..StageChanges::default()
             },
-            pending_stages: None,
+            ..OvenMemory::default()
         };
         let mut idle = at(OvenStage::Idle, 0);
         idle.dry_temperature = Some(21.04);

@@ -7,6 +7,12 @@
 //! is answered at the latest `command_timeout + confirm_timeout` after it arrived. When the
 //! cloud link drops, every running and waiting command is answered `cloud_unavailable` at
 //! once and is gone. So a command can never run after one that arrived later.
+//!
+//! One exception, the family's choice ([`Family::start_settle`]): a start given alone to an
+//! idle oven is *held* a moment before it runs, and values for the next start that arrive
+//! meanwhile are kept at once (as they always are while idle), so the start uses them. Home
+//! Assistant's thermostat sends "heat" and then the temperature as two messages; held, they
+//! make one cook at that temperature instead of a cook and its replacement.
 
 use super::context::{Ctx, Settings};
 use super::cook::Meta;
@@ -85,12 +91,22 @@ struct Active<F: Family> {
     deadline: Instant,
 }
 
+/// A start held for the values sent right after it ([`Family::start_settle`]).
+#[derive(Debug)]
+struct Held<F: Family> {
+    command: Command<F>,
+    /// When it runs, whatever else arrives.
+    until: Instant,
+}
+
 /// A device's commands.
 #[derive(Debug)]
 pub(super) struct Commands<F: Family> {
     /// Boxed: most devices run no command most of the time, and a running one is several
     /// hundred bytes that thousands of idle devices need not carry.
     active: Option<Box<Active<F>>>,
+    /// A start waiting for its values; it runs before everything in `waiting`.
+    held: Option<Box<Held<F>>>,
     waiting: VecDeque<Command<F>>,
     /// When recent cloud-bound commands started (the rate-limit window).
     recent: VecDeque<Instant>,
@@ -100,6 +116,7 @@ impl<F: Family> Default for Commands<F> {
     fn default() -> Self {
         Self {
             active: None,
+            held: None,
             waiting: VecDeque::new(),
             recent: VecDeque::new(),
         }
@@ -117,7 +134,8 @@ impl<F: Family> Commands<F> {
             Some(by) => by,
             None => a.deadline,
         });
-        waiting.into_iter().chain(active).min()
+        let held = self.held.as_ref().map(|h| h.until);
+        waiting.into_iter().chain(active).chain(held).min()
     }
 }
 
@@ -157,7 +175,25 @@ impl<F: Family> Commands<F> {
 
     /// A new command: it starts now if nothing runs or waits, else it waits its turn.
     fn submit(&mut self, dev: &mut Device<F>, ctx: Ctx<'_>, out: &mut Outbox, command: Command<F>) {
-        if self.active.is_none() && self.waiting.is_empty() {
+        let idle = self.active.is_none() && self.waiting.is_empty();
+        let state = dev.state.as_ref();
+        if idle && self.held.is_some() {
+            if state.is_some_and(|s| F::only_pending(&command.changes, s)) {
+                // A value for the held start: kept now, as while idle; the start uses it.
+                self.start(dev, ctx, out, command);
+                return;
+            }
+            // Anything else ends the wait: the held start runs first, then this one.
+            self.waiting.push_back(command);
+        } else if idle && ctx.link_up && dev.available(ctx.link_up) {
+            match state.and_then(|s| F::start_settle(&command.changes, s)) {
+                Some(settle) => {
+                    let until = ctx.now.instant + settle;
+                    self.held = Some(Box::new(Held { command, until }));
+                }
+                None => self.start(dev, ctx, out, command),
+            }
+        } else if idle {
             self.start(dev, ctx, out, command);
         } else if self.waiting.len() >= MAX_QUEUED {
             let error = CommandError::new(
@@ -171,9 +207,18 @@ impl<F: Family> Commands<F> {
         self.pump(dev, ctx, out);
     }
 
-    /// Starts waiting commands while nothing runs: the one place the queue advances.
+    /// Starts waiting commands while nothing runs: the one place the queue advances. A held
+    /// start runs first, once its time has come or something else waits behind it.
     pub(super) fn pump(&mut self, dev: &mut Device<F>, ctx: Ctx<'_>, out: &mut Outbox) {
         while self.active.is_none() {
+            if let Some(held) = self.held.take() {
+                if held.until > ctx.now.instant && self.waiting.is_empty() {
+                    self.held = Some(held);
+                    return;
+                }
+                self.start(dev, ctx, out, held.command);
+                continue;
+            }
             let Some(next) = self.waiting.pop_front() else {
                 return;
             };
@@ -549,7 +594,8 @@ impl<F: Family> Commands<F> {
         if self.active.is_some() {
             self.finish(dev, ctx, out, Err(CommandError::new(code, running)));
         }
-        for command in std::mem::take(&mut self.waiting) {
+        let held = self.held.take().map(|held| held.command);
+        for command in held.into_iter().chain(std::mem::take(&mut self.waiting)) {
             let error = CommandError::new(code, waiting.clone());
             Self::answer(dev, ctx, out, command.caller, Outcome::Failed(error));
         }

@@ -3,6 +3,7 @@
 mod api;
 mod cooks;
 mod harness;
+mod oven;
 mod queue;
 mod robustness;
 mod rules;
