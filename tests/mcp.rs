@@ -231,6 +231,8 @@ fn check_full(report: &Value) {
         [
             "list_devices",
             "get_device",
+            "list_cooks",
+            "get_cook",
             "start_cook",
             "change_cook",
             "stop_cook"
@@ -240,9 +242,10 @@ fn check_full(report: &Value) {
         assert_eq!(tool["schema_error"], Value::Null, "{tool}");
         assert_eq!(tool["schema"]["type"], "object", "{tool}");
         let read_only = tool["annotations"]["readOnlyHint"] == true;
+        let name = tool["name"].as_str().unwrap();
         assert_eq!(
             read_only,
-            tool["name"] == "list_devices" || tool["name"] == "get_device"
+            name.starts_with("list_") || name.starts_with("get_")
         );
         if !read_only {
             assert_eq!(tool["annotations"]["destructiveHint"], true, "{tool}");
@@ -250,7 +253,7 @@ fn check_full(report: &Value) {
         }
     }
     // The cook tools take the command keys, described for a model.
-    let start = &report["tools"][2]["schema"]["properties"];
+    let start = &report["tools"][4]["schema"]["properties"];
     for key in [
         "device",
         "target_temperature",
@@ -271,6 +274,11 @@ fn check_full(report: &Value) {
     let devices = ok(answer(report, 0))["devices"].as_array().unwrap();
     assert_eq!(devices.len(), 3);
     assert_eq!(ok(answer(report, 1))["id"], A7);
+    assert_eq!(
+        ok(answer(report, 1))["cook"],
+        Value::Null,
+        "idle: no running cook"
+    );
     assert_eq!(error_code(answer(report, 2)), "unknown_device");
     assert_eq!(error_code(answer(report, 3)), "out_of_range");
     let unsafe_ = answer(report, 4);
@@ -285,16 +293,35 @@ fn check_full(report: &Value) {
     assert_eq!(started["command"]["cook"], true);
     assert_eq!(started["command"]["target_temperature"], 63);
     assert_eq!(ok(answer(report, 6))["command"]["timer"], 7200);
-    assert_eq!(ok(answer(report, 7))["command"]["cook"], false);
-    assert_eq!(ok(answer(report, 8))["command"]["temperature_mode"], "dry");
-    assert_eq!(ok(answer(report, 9))["command"]["cook"], false);
+    // While it cooks, the device comes with its running cook, started by MCP.
+    let cooking = ok(answer(report, 7));
+    assert_eq!(cooking["state"]["cooking"], true, "{cooking}");
+    assert_eq!(cooking["cook"]["source"], "mcp", "{cooking}");
+    assert_eq!(cooking["cook"]["running"], true, "{cooking}");
+    assert_eq!(ok(answer(report, 8))["command"]["cook"], false);
+    assert_eq!(ok(answer(report, 9))["command"]["temperature_mode"], "dry");
+    assert_eq!(ok(answer(report, 10))["command"]["cook"], false);
     assert!(
-        answer(report, 10)["protocol_error"]
+        answer(report, 11)["protocol_error"]
             .as_str()
             .is_some_and(|e| e.contains("no_such_tool")),
         "an unknown tool is a protocol error: {}",
-        answer(report, 10)
+        answer(report, 11)
     );
+    // The history: the model's cook, started by MCP, with a curve of at most 20 rows.
+    let cooks = ok(&report["list_cooks"])["cooks"].as_array().unwrap();
+    assert_eq!(cooks.len(), 1);
+    assert_eq!(cooks[0]["source"], "mcp", "{}", cooks[0]);
+    let cook = ok(&report["get_cook"]);
+    assert_eq!(cook["cook_id"], cooks[0]["cook_id"]);
+    let rows = cook["curve"]["points"].as_array().unwrap();
+    assert!(!rows.is_empty() && rows.len() <= 20, "{}", cook["curve"]);
+    assert_eq!(cook["curve"]["columns"][1], "water_temperature_min");
+    assert!(
+        cook["events"].as_array().is_some_and(|e| !e.is_empty()),
+        "{cook}"
+    );
+    assert_eq!(error_code(&report["get_cook_unknown"]), "unknown_cook");
     assert_eq!(report["resources"].as_array().unwrap().len(), 3);
     assert_eq!(report["resource"]["id"], A7);
     assert!(report["resource"]["state"].is_object());
@@ -450,14 +477,17 @@ async fn read_only_offers_only_the_reading_tools() {
             .iter()
             .map(|t| t["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["list_devices", "get_device"]);
+        assert_eq!(
+            names,
+            ["list_devices", "get_device", "list_cooks", "get_cook"]
+        );
         assert!(
             report["start_cook"]["protocol_error"].is_string(),
             "{}",
             report["start_cook"]
         );
     }
-    assert_eq!(reports[2]["tools"].as_array().unwrap().len(), 5);
+    assert_eq!(reports[2]["tools"].as_array().unwrap().len(), 7);
     assert_eq!(error_code(&reports[2]["start_cook"]), "read_only");
     assert!(
         sim.handle().commands().is_empty(),

@@ -77,6 +77,7 @@ async def scenario(client, which):
         ("start_cook", {"device": A7, "target_temperature": 50, "timer": "1h", "food": "poultry"}),
         ("start_cook", {"device": A7, "target_temperature": 63, "timer": "1h30m", "food": "poultry", "id": "mcp-start"}),
         ("change_cook", {"device": A7, "timer": 120}),
+        ("get_device", {"device": A7}),
         ("stop_cook", {"device": A7}),
         (
             "start_cook",
@@ -95,6 +96,11 @@ async def scenario(client, which):
     report["calls"] = []
     for name, arguments in calls:
         report["calls"].append({"tool": name, "arguments": arguments, "result": await call(client, name, arguments)})
+    cooks = await call(client, "list_cooks", {"device": A7, "limit": 1})
+    report["list_cooks"] = cooks
+    cook_id = (cooks.get("structured") or {}).get("cooks", [{}])[0].get("cook_id", "none")
+    report["get_cook"] = await call(client, "get_cook", {"cook_id": cook_id, "points": 20})
+    report["get_cook_unknown"] = await call(client, "get_cook", {"cook_id": "no-such-cook"})
     resources = (await client.list_resources()).resources
     report["resources"] = [str(r.uri) for r in resources]
     read = await client.read_resource(f"anova2mqtt://devices/{A7}")

@@ -229,14 +229,18 @@ pub fn timer(description: &str) -> Value {
     )
 }
 
+/// What `display_unit` does, for every family.
+pub const DISPLAY_UNIT: &str =
+    "The unit the device's own display shows. Commands and state are always °C.";
+
 /// `display_unit`: `C` / `F`.
 pub fn display_unit(description: &str) -> Value {
     described(json!({"type": "string", "enum": ["C", "F"]}), description)
 }
 
-/// `food`: one of the foods, with what each means and its safe minimum; `description` says
-/// what the rules apply to.
-pub fn food(description: &str) -> Value {
+/// `food`: one of the foods, with what each means and its safe minimum (one text for every
+/// family, so a schema that offers both families' keys says it once).
+pub fn food() -> Value {
     let foods: Vec<String> = Food::ALL
         .iter()
         .map(|food| {
@@ -251,10 +255,11 @@ pub fn food(description: &str) -> Value {
     described(
         json!({"type": "string", "enum": Food::ALL.map(Food::as_str)}),
         format!(
-            "What is being cooked; turns on the food-safety rules{description}: a target below \
-             the food's safe minimum, or a cook that would hold the food below {} °C for more \
-             than {} (or without a timer), is refused with the code `unsafe` and a message \
-             saying what would be safe. Foods: {}. Give it whenever food is in the cooker.",
+            "What is being cooked; turns on the food-safety rules (for an oven, those of a wet, \
+             sous-vide cook and of `probe_target`): a target below the food's safe minimum, or a \
+             cook that would hold the food below {} °C for more than {} (or without a timer), \
+             is refused with the code `unsafe` and a message saying what would be safe. Foods: \
+             {}. Give it whenever food is cooked.",
             trim(DANGER_ZONE_CEILING_C),
             show_duration(u64::from(DANGER_ZONE_MAX_S)),
             foods.join("; ")
@@ -268,7 +273,7 @@ mod tests {
 
     #[test]
     fn the_food_description_names_every_food_and_its_minimum() {
-        let schema = food("");
+        let schema = food();
         let text = schema["description"].as_str().unwrap();
         for food in Food::ALL {
             assert!(text.contains(food.as_str()), "{text}");

@@ -142,17 +142,20 @@ fn start_history(
     }
 }
 
-/// The HTTP adapter's settings for `config`, with the MCP server at `/mcp` when
-/// `mcp.enabled`; cancelling `stop` ends its sessions.
+/// The HTTP adapter's settings for `config`, with the cook history and, when `mcp.enabled`,
+/// the MCP server at `/mcp`; cancelling `stop` ends its sessions.
 pub fn http_settings(
     config: &Config,
     handle: &ApiHandle,
+    history: Option<store::Store>,
     stop: &CancellationToken,
 ) -> http::Settings {
     let mut settings = http::Settings::new(config);
+    settings.history = history.clone();
     if config.mcp.enabled {
         let backend = mcp::Local::new(
             handle.clone(),
+            history,
             settings.request_timeout,
             settings.command_timeout,
         );
@@ -194,10 +197,7 @@ pub async fn run_with(
     let (api, api_requests) = match http_listener {
         Some(listener) => {
             let (handle, requests) = ApiHandle::new(metrics.clone());
-            let settings = http::Settings {
-                history: history.clone(),
-                ..http_settings(config, &handle, &stop)
-            };
+            let settings = http_settings(config, &handle, history.clone(), &stop);
             tokio::spawn(http::serve(
                 listener,
                 settings,

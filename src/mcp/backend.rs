@@ -6,15 +6,20 @@
 
 use crate::appliance::record::Source;
 use crate::http::{ApiError, ApiHandle, ApiRequest};
+use crate::store::{CookFilter, Store, StoreError};
 use serde_json::{json, Map, Value};
 use std::future::Future;
 use std::time::Duration;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 /// Why a backend gave no answer of the gateway's own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
     /// No device has this id.
     UnknownDevice(String),
+    /// No recorded cook has this id.
+    UnknownCook(String),
     /// The gateway could not be asked (busy, gone, unreachable, the token refused …).
     Gateway {
         /// A stable code (`busy`, `unavailable`, `no_daemon`, `unauthorized`, …).
@@ -37,6 +42,7 @@ impl Failure {
     pub fn code(&self) -> &str {
         match self {
             Self::UnknownDevice(_) => "unknown_device",
+            Self::UnknownCook(_) => "unknown_cook",
             Self::Gateway { code, .. } => code,
         }
     }
@@ -47,6 +53,10 @@ impl Failure {
             Self::UnknownDevice(device) => format!(
                 "no device with id {:?}; list_devices gives the ids",
                 crate::command::bounded(device)
+            ),
+            Self::UnknownCook(cook) => format!(
+                "no cook with id {:?}; list_cooks gives the ids",
+                crate::command::bounded(cook)
             ),
             Self::Gateway { message, .. } => message.clone(),
         };
@@ -66,6 +76,22 @@ pub(super) fn error_body(code: &str, message: &str, id: Option<&Value>) -> Value
     Value::Object(body)
 }
 
+/// Which recorded cooks to list (`GET /api/v1/cooks`); the times are RFC 3339, already
+/// checked.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CookQuery {
+    /// Only this device.
+    pub device: Option<String>,
+    /// Only cooks started at or after this time.
+    pub since: Option<String>,
+    /// Only cooks started before this time.
+    pub until: Option<String>,
+    /// At most this many.
+    pub limit: u32,
+    /// The page after this cursor.
+    pub cursor: Option<String>,
+}
+
 /// What the tools need of the gateway. Each call is answered once; an answer that does not
 /// come in time is a [`Failure`], never a hang.
 pub trait Backend: Send + Sync + 'static {
@@ -74,6 +100,12 @@ pub trait Backend: Send + Sync + 'static {
 
     /// One device as in `GET /api/v1/devices/{id}`.
     fn device(&self, id: &str) -> impl Future<Output = Result<Value, Failure>> + Send;
+
+    /// Recorded cooks, newest first, as `GET /api/v1/cooks` gives them.
+    fn cooks(&self, query: CookQuery) -> impl Future<Output = Result<Value, Failure>> + Send;
+
+    /// One recorded cook with its whole curve, as `GET /api/v1/cooks/{cook_id}`.
+    fn cook(&self, id: &str) -> impl Future<Output = Result<Value, Failure>> + Send;
 
     /// Runs a command object on a device, as `POST /api/v1/devices/{id}/command`, marked as
     /// coming from MCP. `Ok` holds the response object, whether its `status` is ok or error.
@@ -88,6 +120,8 @@ pub trait Backend: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct Local {
     handle: ApiHandle,
+    /// The cook history; `None` when `history.enabled` is false.
+    history: Option<Store>,
     /// How long a read may wait for the main loop.
     read_wait: Duration,
     /// How long a command may wait for its response (longer than the bridge's own timeouts,
@@ -96,14 +130,39 @@ pub struct Local {
 }
 
 impl Local {
-    /// The backend behind `handle`, waiting as the HTTP API does.
-    pub fn new(handle: ApiHandle, read_wait: Duration, command_wait: Duration) -> Self {
+    /// The backend behind `handle` and `history`, waiting as the HTTP API does.
+    pub fn new(
+        handle: ApiHandle,
+        history: Option<Store>,
+        read_wait: Duration,
+        command_wait: Duration,
+    ) -> Self {
         Self {
             handle,
+            history,
             read_wait,
             command_wait,
         }
     }
+
+    fn history(&self) -> Result<&Store, Failure> {
+        self.history.as_ref().ok_or_else(|| {
+            Failure::gateway(
+                "history_disabled",
+                "cook history is turned off on this gateway (history.enabled = false)",
+            )
+        })
+    }
+}
+
+fn store_failure(err: StoreError) -> Failure {
+    let err = ApiError::from(err);
+    Failure::gateway(err.code, err.message)
+}
+
+/// An RFC 3339 time the tools checked already.
+fn time(text: Option<String>) -> Option<OffsetDateTime> {
+    text.and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok())
 }
 
 fn gateway(err: crate::http::BackendError) -> Failure {
@@ -129,6 +188,26 @@ impl Backend for Local {
             .await
             .map_err(gateway)?
             .ok_or_else(|| Failure::UnknownDevice(id.to_owned()))
+    }
+
+    async fn cooks(&self, query: CookQuery) -> Result<Value, Failure> {
+        let filter = CookFilter {
+            device: query.device,
+            since: time(query.since),
+            until: time(query.until),
+            limit: Some(query.limit),
+            cursor: query.cursor,
+        };
+        let page = self.history()?.list(filter).await.map_err(store_failure)?;
+        Ok(page.to_json())
+    }
+
+    async fn cook(&self, id: &str) -> Result<Value, Failure> {
+        self.history()?
+            .cook(id.to_owned(), None)
+            .await
+            .map_err(store_failure)?
+            .ok_or_else(|| Failure::UnknownCook(id.to_owned()))
     }
 
     async fn command(&self, id: &str, command: Map<String, Value>) -> Result<Value, Failure> {

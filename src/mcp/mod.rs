@@ -17,6 +17,7 @@
 //! time, no session).
 
 mod backend;
+mod curve;
 mod http;
 mod limits;
 mod remote;
@@ -24,7 +25,7 @@ mod server;
 mod stdio;
 mod tools;
 
-pub use backend::{Backend, Failure, Local};
+pub use backend::{Backend, CookQuery, Failure, Local};
 pub use http::router;
 pub use limits::McpLimits;
 pub use remote::{Endpoint, Remote};

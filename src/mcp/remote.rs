@@ -8,7 +8,7 @@
 //! proxy). Every failure is a [`Failure`] that says what to do, first of all when no daemon
 //! answers.
 
-use super::backend::{Backend, Failure};
+use super::backend::{Backend, CookQuery, Failure};
 use crate::http::SOURCE_HEADER;
 use crate::secret::Secret;
 use axum::body::{to_bytes, Body};
@@ -243,6 +243,9 @@ impl Remote {
             (StatusCode::NOT_FOUND, "unknown_device", Some(device)) => {
                 Failure::UnknownDevice(device.to_owned())
             }
+            (StatusCode::NOT_FOUND, "unknown_cook", Some(cook)) => {
+                Failure::UnknownCook(cook.to_owned())
+            }
             (StatusCode::UNAUTHORIZED, _, _) => Failure::gateway(
                 "unauthorized",
                 match self.token {
@@ -291,6 +294,28 @@ impl Backend for Remote {
 
     async fn device(&self, id: &str) -> Result<Value, Failure> {
         self.read(&format!("/api/v1/devices/{}", segment(id)), Some(id))
+            .await
+    }
+
+    async fn cooks(&self, query: CookQuery) -> Result<Value, Failure> {
+        let limit = query.limit.to_string();
+        let parameters = [
+            ("device", query.device.as_deref()),
+            ("since", query.since.as_deref()),
+            ("until", query.until.as_deref()),
+            ("limit", Some(limit.as_str())),
+            ("cursor", query.cursor.as_deref()),
+        ];
+        let query: Vec<String> = parameters
+            .iter()
+            .filter_map(|(name, value)| value.map(|v| format!("{name}={}", segment(v))))
+            .collect();
+        self.read(&format!("/api/v1/cooks?{}", query.join("&")), None)
+            .await
+    }
+
+    async fn cook(&self, id: &str) -> Result<Value, Failure> {
+        self.read(&format!("/api/v1/cooks/{}", segment(id)), Some(id))
             .await
     }
 

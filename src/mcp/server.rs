@@ -8,7 +8,7 @@
 //! and the message and can correct itself. Protocol errors are only for what is not a tool
 //! call at all (an unknown tool, a resource that does not exist).
 
-use super::backend::{error_body, Backend, Failure};
+use super::backend::{error_body, Backend, CookQuery, Failure};
 use super::limits::Limits;
 use super::tools::{self, ToolName, ToolSpec};
 use crate::config::McpMode;
@@ -141,8 +141,38 @@ impl<B: Backend> Server<B> {
                 Ok(Value::Object(body))
             }
             ToolName::GetDevice => {
-                let device = tools::device_of(arguments).map_err(|e| bad(e.0))?;
-                self.backend.device(&device).await.map_err(failed)
+                let id = tools::device_of(arguments).map_err(|e| bad(e.0))?;
+                let mut device = self.backend.device(&id).await.map_err(failed)?;
+                // The running cook, when the history has one; a history that cannot answer
+                // leaves the device as it is.
+                let latest = CookQuery {
+                    device: Some(id),
+                    limit: 1,
+                    ..CookQuery::default()
+                };
+                if let (Ok(page), Value::Object(map)) =
+                    (self.backend.cooks(latest).await, &mut device)
+                {
+                    let running = page["cooks"]
+                        .get(0)
+                        .filter(|cook| cook["running"] == true)
+                        .cloned();
+                    map.insert("cook".into(), running.unwrap_or(Value::Null));
+                }
+                Ok(device)
+            }
+            ToolName::ListCooks => {
+                let query = tools::cook_query_of(arguments).map_err(|e| bad(e.0))?;
+                self.backend.cooks(query).await.map_err(failed)
+            }
+            ToolName::GetCook => {
+                let (id, points) = tools::cook_of(arguments).map_err(|e| bad(e.0))?;
+                let mut cook = self.backend.cook(&id).await.map_err(failed)?;
+                if let Value::Object(map) = &mut cook {
+                    let curve = map.get("curve").cloned().unwrap_or(Value::Null);
+                    map.insert("curve".into(), super::curve::downsample(&curve, points));
+                }
+                Ok(cook)
             }
             ToolName::StartCook | ToolName::ChangeCook | ToolName::StopCook => {
                 let device = tools::device_of(arguments).map_err(|e| bad(e.0))?;

@@ -16,8 +16,12 @@ use serde_json::{json, Map, Value};
 pub enum ToolName {
     /// Every device with its state.
     ListDevices,
-    /// One device with its state.
+    /// One device with its state and its running cook.
     GetDevice,
+    /// Recorded cooks, newest first.
+    ListCooks,
+    /// One recorded cook with a curve a model can read.
+    GetCook,
     /// `cook: true` with the cook's keys.
     StartCook,
     /// The cook's keys, without `cook`.
@@ -28,9 +32,11 @@ pub enum ToolName {
 
 impl ToolName {
     /// Every tool, in the order they are listed.
-    pub const ALL: [ToolName; 5] = [
+    pub const ALL: [ToolName; 7] = [
         Self::ListDevices,
         Self::GetDevice,
+        Self::ListCooks,
+        Self::GetCook,
         Self::StartCook,
         Self::ChangeCook,
         Self::StopCook,
@@ -41,6 +47,8 @@ impl ToolName {
         match self {
             Self::ListDevices => "list_devices",
             Self::GetDevice => "get_device",
+            Self::ListCooks => "list_cooks",
+            Self::GetCook => "get_cook",
             Self::StartCook => "start_cook",
             Self::ChangeCook => "change_cook",
             Self::StopCook => "stop_cook",
@@ -54,7 +62,10 @@ impl ToolName {
 
     /// True for the tools that only read.
     pub fn reads_only(self) -> bool {
-        matches!(self, Self::ListDevices | Self::GetDevice)
+        matches!(
+            self,
+            Self::ListDevices | Self::GetDevice | Self::ListCooks | Self::GetCook
+        )
     }
 
     /// True when `mode` offers the tool.
@@ -128,9 +139,66 @@ pub(super) fn spec(name: ToolName) -> ToolSpec {
                 and still holding, alarm), the temperatures and the target in °C, the timer \
                 (`timer_total`, `timer_remaining` in seconds, `cook_ends_at`), alarms such as \
                 `low_water`, and for ovens the bulbs, steam, elements, fan, probe and stages. \
-                While idle, the target and timer are what the next start will use."
+                While idle, the target and timer are what the next start will use. `cook` is \
+                the running cook as the history has it (its `cook_id`, when and by whom it was \
+                started, its plan), null when none."
                 .to_owned(),
             input_schema: device_only,
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: false,
+        },
+        ToolName::ListCooks => ToolSpec {
+            name,
+            title: "List recorded cooks",
+            description: format!(
+                "Lists the cooks the gateway recorded, newest first: `cook_id` (for get_cook), \
+                 `device`, `model`, who started it (`source`: mqtt, http, mcp, schedule, or \
+                 device for the Anova app or the device's own buttons), `started_at`, \
+                 `ended_at`, `running`, how it ended (`outcome`: completed, stopped, \
+                 stopped_on_device, failed, unknown), `duration_s`, `time_to_target_s`, the \
+                 lowest and highest temperature once at target, and the `plan` (targets, timer, \
+                 food, an oven's stages). Times are RFC 3339 UTC. At most {MAX_COOKS} a page; \
+                 give `cursor` = `next_cursor` for the next."
+            ),
+            input_schema: object(cook_list_properties(), &[]),
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: false,
+        },
+        ToolName::GetCook => ToolSpec {
+            name,
+            title: "Get a recorded cook",
+            description: format!(
+                "One recorded cook: its summary (as list_cooks gives it), its events \
+                 (cook_started, preheat_complete, cook_changed, timer_finished, cook_stopped …) \
+                 and the commands sent during it with their answers, and its temperature curve \
+                 in at most {} rows (`points`, default {}): each row is the minute the slice \
+                 starts, the lowest and highest controlled temperature in it (water for a \
+                 cooker, the controlling bulb for an oven), and the target (ovens: also probe \
+                 and humidity), °C.",
+                super::curve::POINTS_RANGE.1,
+                super::curve::DEFAULT_POINTS
+            ),
+            input_schema: object(
+                {
+                    let mut properties = Map::new();
+                    properties.insert(
+                        "cook_id".into(),
+                        json!({"type": "string", "description": "The cook's `cook_id`, as list_cooks or get_device gives it."}),
+                    );
+                    properties.insert(
+                        "points".into(),
+                        json!({"type": "integer", "minimum": super::curve::POINTS_RANGE.0,
+                            "maximum": super::curve::POINTS_RANGE.1,
+                            "description": "How many rows the curve may have."}),
+                    );
+                    properties
+                },
+                &["cook_id"],
+            ),
             read_only: true,
             destructive: false,
             idempotent: true,
@@ -223,6 +291,37 @@ fn device_property() -> Map<String, Value> {
     map
 }
 
+/// The most cooks one `list_cooks` answer holds.
+pub(super) const MAX_COOKS: u32 = 50;
+
+/// The cooks one `list_cooks` answer holds when the caller does not say.
+const DEFAULT_COOKS: u32 = 10;
+
+fn cook_list_properties() -> Map<String, Value> {
+    let mut map = Map::new();
+    map.insert(
+        "device".into(),
+        json!({"type": "string", "description": "Only this device's cooks (its `id`)."}),
+    );
+    for (name, what) in [("since", "at or after"), ("until", "before")] {
+        map.insert(
+            name.into(),
+            json!({"type": "string", "format": "date-time", "description":
+                format!("Only cooks started {what} this time, RFC 3339 (2026-03-01T18:00:00Z).")}),
+        );
+    }
+    map.insert(
+        "limit".into(),
+        json!({"type": "integer", "minimum": 1, "maximum": MAX_COOKS,
+            "description": format!("At most this many (default {DEFAULT_COOKS}).")}),
+    );
+    map.insert(
+        "cursor".into(),
+        json!({"type": "string", "description": "`next_cursor` of the previous page."}),
+    );
+    map
+}
+
 fn id_property() -> Value {
     json!({
         "type": "string",
@@ -275,6 +374,12 @@ pub fn command_properties() -> Map<String, Value> {
                 let text = schema["description"].as_str().unwrap_or_default();
                 keys::described(shape(schema), format!("{family} only. {text}"))
             }
+            many if many
+                .iter()
+                .all(|(_, s)| s["description"] == many[0].1["description"]) =>
+            {
+                many[0].1.clone()
+            }
             many => {
                 let text: Vec<String> = many
                     .iter()
@@ -297,6 +402,102 @@ pub fn command_properties() -> Map<String, Value> {
 /// Why a call's arguments cannot become a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct BadArguments(pub String);
+
+/// An optional text argument.
+fn text(arguments: &Map<String, Value>, key: &str) -> Result<Option<String>, BadArguments> {
+    match arguments.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) if !text.trim().is_empty() => Ok(Some(text.trim().to_owned())),
+        Some(other) => Err(BadArguments(format!(
+            "{key} {}: give a text",
+            crate::command::describe(other)
+        ))),
+    }
+}
+
+/// An optional whole number in `range`.
+fn whole(
+    arguments: &Map<String, Value>,
+    key: &str,
+    range: (u64, u64),
+) -> Result<Option<u64>, BadArguments> {
+    match arguments.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => value
+            .as_u64()
+            .filter(|n| (range.0..=range.1).contains(n))
+            .map(Some)
+            .ok_or_else(|| {
+                BadArguments(format!(
+                    "{key} {}: give a whole number from {} to {}",
+                    crate::command::describe(value),
+                    range.0,
+                    range.1
+                ))
+            }),
+    }
+}
+
+/// The unknown arguments of a reading tool, refused so a typo is not silently ignored.
+fn only(
+    arguments: &Map<String, Value>,
+    known: &[&str],
+    tool: ToolName,
+) -> Result<(), BadArguments> {
+    match arguments.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(key) => Err(BadArguments(format!(
+            "{} is not an argument of {}: it takes {}",
+            crate::command::bounded(key),
+            tool.as_str(),
+            known.join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The query of a `list_cooks` call.
+pub(super) fn cook_query_of(
+    arguments: &Map<String, Value>,
+) -> Result<super::backend::CookQuery, BadArguments> {
+    only(
+        arguments,
+        &["device", "since", "until", "limit", "cursor"],
+        ToolName::ListCooks,
+    )?;
+    let time = |key: &str| -> Result<Option<String>, BadArguments> {
+        let Some(value) = text(arguments, key)? else {
+            return Ok(None);
+        };
+        time::OffsetDateTime::parse(&value, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| {
+                BadArguments(format!(
+                    "{key} {}: give an RFC 3339 time such as 2026-03-01T18:00:00Z",
+                    crate::command::describe(&Value::String(value.clone()))
+                ))
+            })?;
+        Ok(Some(value))
+    };
+    Ok(super::backend::CookQuery {
+        device: text(arguments, "device")?,
+        since: time("since")?,
+        until: time("until")?,
+        limit: whole(arguments, "limit", (1, u64::from(MAX_COOKS)))?
+            .map_or(DEFAULT_COOKS, |n| n as u32),
+        cursor: text(arguments, "cursor")?,
+    })
+}
+
+/// The cook and the curve's rows a `get_cook` call asks for.
+pub(super) fn cook_of(arguments: &Map<String, Value>) -> Result<(String, usize), BadArguments> {
+    only(arguments, &["cook_id", "points"], ToolName::GetCook)?;
+    let id = text(arguments, "cook_id")?.ok_or_else(|| {
+        BadArguments("cook_id is required: give a cook's id, as list_cooks gives it".to_owned())
+    })?;
+    let (low, high) = super::curve::POINTS_RANGE;
+    let points = whole(arguments, "points", (low as u64, high as u64))?
+        .map_or(super::curve::DEFAULT_POINTS, |n| n as usize);
+    Ok((id, points))
+}
 
 /// The device a call names.
 pub(super) fn device_of(arguments: &Map<String, Value>) -> Result<String, BadArguments> {
@@ -363,7 +564,10 @@ mod tests {
     #[test]
     fn read_only_offers_only_the_reading_tools() {
         let names = |mode| -> Vec<&str> { offered(mode).iter().map(|t| t.name.as_str()).collect() };
-        assert_eq!(names(McpMode::ReadOnly), ["list_devices", "get_device"]);
+        assert_eq!(
+            names(McpMode::ReadOnly),
+            ["list_devices", "get_device", "list_cooks", "get_cook"]
+        );
         assert_eq!(names(McpMode::Control).len(), ToolName::ALL.len());
         for tool in ToolName::ALL {
             assert_eq!(ToolName::parse(tool.as_str()), Some(tool));
@@ -461,6 +665,28 @@ mod tests {
         for spec in offered(McpMode::Control) {
             walk(&Value::Object(spec.input_schema), spec.name.as_str());
         }
+    }
+
+    #[test]
+    fn cook_arguments_are_checked() {
+        let args = |v: Value| v.as_object().unwrap().clone();
+        let query = cook_query_of(&args(
+            json!({"device": "a7", "since": "2026-03-01T18:00:00Z"}),
+        ))
+        .unwrap();
+        assert_eq!(query.device.as_deref(), Some("a7"));
+        assert_eq!(query.limit, DEFAULT_COOKS);
+        assert!(cook_query_of(&args(json!({"since": "yesterday"}))).is_err());
+        assert!(cook_query_of(&args(json!({"limit": 0}))).is_err());
+        assert!(cook_query_of(&args(json!({"limit": 51}))).is_err());
+        assert!(cook_query_of(&args(json!({"devcie": "a7"}))).is_err());
+        assert_eq!(
+            cook_of(&args(json!({"cook_id": "c1", "points": 20}))),
+            Ok(("c1".to_owned(), 20))
+        );
+        assert_eq!(cook_of(&args(json!({"cook_id": "c1"}))).unwrap().1, 60);
+        assert!(cook_of(&args(json!({"points": 20}))).is_err());
+        assert!(cook_of(&args(json!({"cook_id": "c1", "points": 5}))).is_err());
     }
 
     #[test]

@@ -66,22 +66,13 @@ pub static KEYS: &[Key<Draft>] = &[
     Key::new(
         "display_unit",
         Role::Setting,
-        || {
-            keys::display_unit(
-                "The unit the cooker's own display shows. Commands and state are always °C.",
-            )
-        },
+        || keys::display_unit(keys::DISPLAY_UNIT),
         |d, _, v| keys::set(&mut d.changes.display_unit, parse_display_unit(v)),
     ),
-    Key::new(
-        "food",
-        Role::Qualifier,
-        || keys::food(""),
-        |d, _, v| {
-            d.changes.food = parse_food(v)?;
-            Ok(())
-        },
-    ),
+    Key::new("food", Role::Qualifier, keys::food, |d, _, v| {
+        d.changes.food = parse_food(v)?;
+        Ok(())
+    }),
 ];
 
 /// The examples of the cooker's command schema; `tests/http_api.rs` checks that the parser
