@@ -11,6 +11,7 @@ mcp`) as the client, over streamable HTTP; what it prints is what a model receiv
 import asyncio
 import json
 import sys
+import textwrap
 
 from mcp import Client
 
@@ -22,11 +23,16 @@ def show(value):
     return json.dumps(value, ensure_ascii=False)
 
 
+def say(text):
+    """Prints `text` wrapped at 96 columns, continuation lines indented."""
+    print(textwrap.fill(text, width=96, subsequent_indent="    ", break_on_hyphens=False))
+
+
 async def call(client, name, arguments):
-    print(f"→ tools/call {name} {show(arguments)}")
+    say(f"→ tools/call {name} {show(arguments)}")
     result = await client.call_tool(name, arguments)
     flag = "isError: true, " if result.is_error else ""
-    print(f"← {flag}structuredContent: {show(result.structured_content)}")
+    say(f"← {flag}structuredContent: {show(result.structured_content)}")
     print()
     return result.structured_content
 
@@ -40,19 +46,19 @@ async def main():
         for tool in tools:
             hints = tool.annotations
             kind = "read-only" if hints.read_only_hint else "destructive" if hints.destructive_hint else "changes"
-            first = tool.description.split(". ")[0]
-            print(f"← {tool.name} ({kind}): {first}.")
+            first = tool.description.split(". ")[0].rstrip(".")
+            say(f"← {tool.name} ({kind}): {first}.")
         start = next(tool for tool in tools if tool.name == "start_cook")
         print()
-        print(f"start_cook in full: {start.description}")
-        print(f"  arguments: {', '.join(start.input_schema['properties'])} (required: device)")
-        print(f"  food: {start.input_schema['properties']['food']['description']}")
+        say(f"start_cook in full: {start.description}")
+        say(f"  arguments: {', '.join(start.input_schema['properties'])} (required: device)")
+        say(f"  food: {start.input_schema['properties']['food']['description']}")
         print()
         devices = (await client.call_tool("list_devices", {})).structured_content["devices"]
         print("→ tools/call list_devices {}")
         for device in devices:
             state = device["state"]
-            print(
+            say(
                 f"← {device['id']}: {device['name']} ({device['model']}), online {device['online']}, "
                 f"stage {state['stage']}, max {device['max_temperature_c']} °C"
             )
@@ -71,7 +77,9 @@ async def main():
         state = device["state"]
         print(f"→ tools/call get_device {show({'device': A7})}")
         keys = ["cooking", "stage", "water_temperature", "target_temperature", "timer_total", "cook_ends_at"]
-        print(f"← state (abridged): {show({k: state.get(k) for k in keys})}")
+        say(f"← state (abridged): {show({k: state.get(k) for k in keys})}")
+        cook = device.get("cook") or {}
+        say(f"← cook (abridged): {show({k: cook.get(k) for k in ['source', 'running', 'started_at']})}")
 
 
 asyncio.run(main())

@@ -611,3 +611,90 @@ async fn http(
         .await
         .expect("an answer")
 }
+
+/// The README's recorded session is what the server says today: `scripts/mcp-transcript.py`
+/// against the demo's devices gives the README's block, but for generated ids, times and the
+/// water's temperature.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readme_transcript_is_what_the_server_says() {
+    if !sdk_available() {
+        return;
+    }
+    let broker = Broker::start();
+    let sim = simulator().await;
+    let daemon = Daemon::start(&broker, &sim, "");
+    ready(&daemon).await;
+    let url = format!("{}?access_token={TOKEN}", daemon.mcp_url());
+    let script: PathBuf = [env!("CARGO_MANIFEST_DIR"), "scripts", "mcp-transcript.py"]
+        .iter()
+        .collect();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .arg(script)
+            .arg(url)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let recorded = readme
+        .split("```text\nprotocol ")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .map(|block| format!("protocol {block}\n"))
+        .expect("the transcript block in README.md");
+    assert_eq!(
+        normalized(&String::from_utf8_lossy(&out.stdout)),
+        normalized(&recorded),
+        "the README's transcript is out of date: run scripts/mcp-transcript.py against \
+         `anova2mqtt demo` and paste its output"
+    );
+}
+
+/// `text` with what changes from run to run replaced: command ids (`1796567292-d82dba7a`),
+/// times (`2026-12-06T14:28:12Z`) and the number after `"water_temperature": `; wrapped lines
+/// joined first, so a different length cannot move a line break.
+fn normalized(text: &str) -> String {
+    let text = text.replace("\n    ", " ");
+    let chars: Vec<char> = text.chars().collect();
+    let shape = |at: usize, pattern: &str| -> bool {
+        pattern.chars().enumerate().all(|(i, p)| {
+            chars.get(at + i).is_some_and(|c| match p {
+                '9' => c.is_ascii_digit(),
+                'x' => c.is_ascii_hexdigit(),
+                _ => *c == p,
+            })
+        })
+    };
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let (id, time) = ("9999999999-xxxxxxxx", "9999-99-99T99:99:99Z");
+        if shape(i, id) {
+            out.push_str("<id>");
+            i += id.len();
+        } else if shape(i, time) {
+            out.push_str("<time>");
+            i += time.len();
+        } else if out.ends_with("\"water_temperature\": ") {
+            out.push_str("<number>");
+            while chars
+                .get(i)
+                .is_some_and(|c| c.is_ascii_digit() || *c == '.')
+            {
+                i += 1;
+            }
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
