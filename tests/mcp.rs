@@ -114,18 +114,43 @@ async fn simulator() -> Simulator {
         .unwrap()
 }
 
+/// A broker, the simulator and the real daemon between them, the devices online, for the
+/// tests with the SDK.
+struct System {
+    _broker: Broker,
+    sim: Simulator,
+    daemon: Daemon,
+}
+
+/// `None` (the test is skipped) when the SDK is missing and not required.
+async fn system(extra: &str) -> Option<System> {
+    if !sdk_available() {
+        return None;
+    }
+    let broker = Broker::start();
+    let sim = simulator().await;
+    let daemon = Daemon::start(&broker, &sim, extra);
+    ready(&daemon).await;
+    Some(System {
+        _broker: broker,
+        sim,
+        daemon,
+    })
+}
+
+impl Daemon {
+    /// `GET path` with the token: the status and the body.
+    async fn get(&self, path: &str) -> (u16, String) {
+        let auth = format!("Bearer {TOKEN}");
+        http(self.http, "GET", path, &[("Authorization", &auth)], None).await
+    }
+}
+
 /// Waits until the daemon lists the three demo devices online.
 async fn ready(daemon: &Daemon) {
     let start = Instant::now();
     loop {
-        let reply = http(
-            daemon.http,
-            "GET",
-            "/api/v1/devices",
-            &[("Authorization", &format!("Bearer {TOKEN}"))],
-            None,
-        )
-        .await;
+        let reply = daemon.get("/api/v1/devices").await;
         if reply.0 == 200 {
             let devices: Value = serde_json::from_str(&reply.1).unwrap_or_default();
             let online = devices
@@ -344,17 +369,11 @@ fn check_device_saw(sim: &Simulator) {
 
 /// The history recorded the model's cook as started by MCP, and its commands as MCP's.
 async fn check_history_says_mcp(daemon: &Daemon) {
-    let auth = format!("Bearer {TOKEN}");
     let start = Instant::now();
     let cook = loop {
-        let (_, body) = http(
-            daemon.http,
-            "GET",
-            &format!("/api/v1/cooks?device={A7}&limit=1"),
-            &[("Authorization", &auth)],
-            None,
-        )
-        .await;
+        let (_, body) = daemon
+            .get(&format!("/api/v1/cooks?device={A7}&limit=1"))
+            .await;
         let list: Value = serde_json::from_str(&body).unwrap_or_default();
         // The store writes in batches: wait for the cook's end.
         if list["cooks"][0]["ended_at"].is_string() {
@@ -368,14 +387,7 @@ async fn check_history_says_mcp(daemon: &Daemon) {
     };
     assert_eq!(cook["source"], "mcp", "{cook}");
     let id = cook["cook_id"].as_str().unwrap();
-    let (_, body) = http(
-        daemon.http,
-        "GET",
-        &format!("/api/v1/cooks/{id}"),
-        &[("Authorization", &auth)],
-        None,
-    )
-    .await;
+    let (_, body) = daemon.get(&format!("/api/v1/cooks/{id}")).await;
     let cook: Value = serde_json::from_str(&body).unwrap();
     let sources: Vec<&Value> = cook["commands"]
         .as_array()
@@ -391,13 +403,10 @@ async fn check_history_says_mcp(daemon: &Daemon) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn streamable_http_with_the_official_sdk() {
-    if !sdk_available() {
+    let Some(system) = system("").await else {
         return;
-    }
-    let broker = Broker::start();
-    let sim = simulator().await;
-    let daemon = Daemon::start(&broker, &sim, "");
-    ready(&daemon).await;
+    };
+    let (sim, daemon) = (&system.sim, &system.daemon);
     let url = daemon.mcp_url();
     // The handshake revisions with a session, then the 2026-07-28 revision (server/discover,
     // no session).
@@ -409,18 +418,10 @@ async fn streamable_http_with_the_official_sdk() {
     for report in &reports {
         check_full(report);
     }
-    check_device_saw(&sim);
-    check_history_says_mcp(&daemon).await;
+    check_device_saw(sim);
+    check_history_says_mcp(daemon).await;
     // Every call was counted by tool and outcome.
-    let metrics = http(
-        daemon.http,
-        "GET",
-        "/metrics",
-        &[("Authorization", &format!("Bearer {TOKEN}"))],
-        None,
-    )
-    .await
-    .1;
+    let metrics = daemon.get("/metrics").await.1;
     assert!(
         metrics
             .contains("anova2mqtt_mcp_tool_calls_total{tool=\"start_cook\",outcome=\"unsafe\"} 2"),
@@ -434,13 +435,10 @@ async fn streamable_http_with_the_official_sdk() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stdio_with_the_official_sdk() {
-    if !sdk_available() {
+    let Some(system) = system("").await else {
         return;
-    }
-    let broker = Broker::start();
-    let sim = simulator().await;
-    let daemon = Daemon::start(&broker, &sim, "");
-    ready(&daemon).await;
+    };
+    let (sim, daemon) = (&system.sim, &system.daemon);
     let url = format!("http://{}", daemon.http);
     let reports = client(json!([{
         "transport": "stdio", "target": BIN, "args": ["--url", url],
@@ -448,19 +446,16 @@ async fn stdio_with_the_official_sdk() {
     }]))
     .await;
     check_full(&reports[0]);
-    check_device_saw(&sim);
-    check_history_says_mcp(&daemon).await;
+    check_device_saw(sim);
+    check_history_says_mcp(daemon).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn read_only_offers_only_the_reading_tools() {
-    if !sdk_available() {
+    let Some(system) = system("[mcp]\nmode = \"read_only\"\n").await else {
         return;
-    }
-    let broker = Broker::start();
-    let sim = simulator().await;
-    let daemon = Daemon::start(&broker, &sim, "[mcp]\nmode = \"read_only\"\n");
-    ready(&daemon).await;
+    };
+    let (sim, daemon) = (&system.sim, &system.daemon);
     let reports = client(json!([
         {"transport": "http", "target": daemon.mcp_url(), "mode": "legacy", "scenario": "list"},
         {"transport": "stdio", "target": BIN, "mode": "legacy", "scenario": "list",
@@ -617,14 +612,10 @@ async fn http(
 /// water's temperature.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_readme_transcript_is_what_the_server_says() {
-    if !sdk_available() {
+    let Some(system) = system("").await else {
         return;
-    }
-    let broker = Broker::start();
-    let sim = simulator().await;
-    let daemon = Daemon::start(&broker, &sim, "");
-    ready(&daemon).await;
-    let url = format!("{}?access_token={TOKEN}", daemon.mcp_url());
+    };
+    let url = format!("{}?access_token={TOKEN}", system.daemon.mcp_url());
     let script: PathBuf = [env!("CARGO_MANIFEST_DIR"), "scripts", "mcp-transcript.py"]
         .iter()
         .collect();

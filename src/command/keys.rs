@@ -189,11 +189,11 @@ pub fn cook(description: &str) -> Value {
     )
 }
 
-/// `mode`: `heat` / `off`.
-pub fn mode(description: &str) -> Value {
+/// `mode`: `heat` / `off`, the same for every family.
+pub fn mode() -> Value {
     described(
         json!({"type": "string", "enum": ["heat", "off"]}),
-        description,
+        "The same as `cook`, in a thermostat's words: heat starts, off stops.",
     )
 }
 

@@ -201,12 +201,9 @@ pub static KEYS: &[Key<Draft>] = &[
         },
         |d, _, v| keys::set(&mut d.changes.cook, parse_cook(v)),
     ),
-    Key::new(
-        "mode",
-        Role::Action,
-        || keys::mode("The same as `cook`, in a thermostat's words: heat starts, off stops."),
-        |d, _, v| keys::set(&mut d.mode, parse_mode(v)),
-    ),
+    Key::new("mode", Role::Action, keys::mode, |d, _, v| {
+        keys::set(&mut d.mode, parse_mode(v))
+    }),
     Key::new(
         "stages",
         Role::Cook,
