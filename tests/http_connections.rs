@@ -59,7 +59,7 @@ async fn silent_trickling_and_idle_keep_alive_connections_are_closed_after_the_h
     // A slowloris: a header line every 100 ms, never the blank line that ends them.
     let mut trickle = TcpStream::connect(server.addr).await.unwrap();
     trickle
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         .await
         .unwrap();
     let (mut trickle_read, mut trickle_write) = trickle.into_split();
@@ -76,7 +76,7 @@ async fn silent_trickling_and_idle_keep_alive_connections_are_closed_after_the_h
 
     // A keep-alive client that got its answer and then went quiet.
     let mut idle = TcpStream::connect(server.addr).await.unwrap();
-    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .await
         .unwrap();
     let mut first = [0; 12];
@@ -224,7 +224,7 @@ async fn a_client_that_stops_reading_is_disconnected() {
     socket.set_recv_buffer_size(4096).unwrap();
     let mut stream = socket.connect(server.addr).await.unwrap();
     const REQUESTS: usize = 1000;
-    let pipeline = "GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(REQUESTS);
+    let pipeline = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".repeat(REQUESTS);
     stream.write_all(pipeline.as_bytes()).await.unwrap();
 
     metric_reaches(
