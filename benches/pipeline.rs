@@ -79,6 +79,7 @@ fn main() {
         oven_max_temperature_c: None,
         version: "bench".into(),
         seed: 1,
+        plans: Default::default(),
     };
     let mut bridge = Bridge::new(config, Now::system());
     bridge.handle(Now::system(), Input::MqttConnected);

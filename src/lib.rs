@@ -18,6 +18,8 @@
 //! - [`simulator`]: a faithful, independent Anova cloud, for `demo`, `simulate` and our tests.
 //! - [`config`], [`telemetry`], [`systemd`]: what the installed daemon needs around that.
 //! - [`ids`]: a device's cloud id and topic id, as types that cannot be mixed up.
+//! - [`presets`]: named commands (`interface.md` §8.1), built in with cited values or
+//!   configured.
 
 mod alarm;
 pub mod appliance;
@@ -39,6 +41,7 @@ pub mod mcp;
 pub mod metrics;
 pub mod mqtt;
 pub mod oven;
+pub mod presets;
 pub mod secret;
 pub mod simulator;
 pub mod sous_vide;

@@ -66,6 +66,11 @@ impl Topics {
         format!("{}/{BRIDGE}/devices", self.base)
     }
 
+    /// `<base>/bridge/presets`: every preset (`interface.md` §8.1), retained.
+    pub fn bridge_presets(&self) -> String {
+        format!("{}/{BRIDGE}/presets", self.base)
+    }
+
     /// `<base>/bridge/event`.
     pub fn bridge_event(&self) -> String {
         format!("{}/{BRIDGE}/event", self.base)

@@ -976,7 +976,11 @@ fn render_effective_redacts_secrets_and_names_sources() {
 fn keys_of(value: &serde_json::Value) -> Vec<String> {
     let mut keys = Vec::new();
     for (section, table) in value.as_object().unwrap() {
-        for key in table.as_object().unwrap().keys() {
+        // `[[presets]]` is a list of tables, documented on its own.
+        let Some(table) = table.as_object() else {
+            continue;
+        };
+        for key in table.keys() {
             keys.push(format!("{section}.{key}"));
         }
     }
@@ -1040,6 +1044,10 @@ fn the_example_file_documents_every_key() {
         });
         assert!(documented, "{key} is not documented in the example file");
     }
+    assert!(
+        example.contains("#[[presets]]"),
+        "[[presets]] is documented"
+    );
 }
 
 #[test]
@@ -1093,4 +1101,63 @@ fn client_ids_come_from_sanitised_host_names() {
     assert_eq!(client_id_for_hostname(Some("...")), "anova2mqtt");
     assert_eq!(client_id_for_hostname(None), "anova2mqtt");
     assert!(client_id_for_hostname(Some(&"x".repeat(200))).len() <= 60);
+}
+
+#[test]
+fn presets_are_read_and_checked_at_load() {
+    let loaded = load(
+        &with_token(
+            r#"
+[[presets]]
+name = "salmon"
+title = "Salmon fillet"
+family = "sous_vide"
+target_temperature = "122F"
+timer = "30m"
+food = "fish"
+
+[[presets]]
+name = "bread"
+family = "oven"
+stages = [
+  { title = "Proof", target_temperature = 35, elements = ["bottom"], fan = "off", timer = "1h" },
+  { title = "Bake", target_temperature = 230, steam = 30, timer = "35m" },
+]
+"#,
+        ),
+        &[],
+    )
+    .unwrap();
+    let presets = &loaded.config.presets;
+    assert_eq!(presets.len(), 2);
+    assert_eq!(presets[0].name, "salmon");
+    assert_eq!(presets[0].command["target_temperature"], "122F");
+    assert_eq!(presets[1].command["stages"][1]["steam"], 30);
+    // check-config shows them, as TOML that loads again.
+    let text = render_effective(&loaded);
+    assert!(text.contains("[[presets]]"), "{text}");
+    let body: Config = toml::from_str(&text).unwrap();
+    assert_eq!(body.presets, loaded.config.presets);
+
+    let text = error_of(
+        &with_token(
+            r#"
+[[presets]]
+name = "lava"
+family = "sous_vide"
+target_temperature = 120
+"#,
+        ),
+        &[],
+    );
+    assert!(
+        text.contains("presets.lava: target_temperature 120 °C is above"),
+        "{text}"
+    );
+    let text = error_of(
+        &with_token("[[presets]]\nname = \"x\"\nfamily = \"grill\"\ntarget_temperature = 60\n"),
+        &[],
+    );
+    assert!(text.contains("presets"), "{text}");
+    assert!(text.contains("sous_vide"), "{text}");
 }

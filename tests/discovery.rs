@@ -47,12 +47,21 @@ fn cooker<'a>(
         min_temperature_c: limits.min_temperature_c,
         max_temperature_c: limits.max_temperature_c,
         max_timer_s: limits.max_timer_s,
+        presets: presets(),
     }
 }
 
 /// An empty retained payload removes a discovery config.
 fn is_removal(message: &DiscoveryMessage) -> bool {
     message.payload.is_empty()
+}
+
+/// The names of the built-in cooker presets.
+fn presets() -> &'static [String] {
+    static NAMES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        anova2mqtt::presets::PresetBook::default().names(anova2mqtt::appliance::Kind::Cooker)
+    });
+    &NAMES
 }
 
 fn a7_type() -> DeviceType {
@@ -247,8 +256,8 @@ fn unique_ids_are_unique_and_named_after_the_cooker_and_key() {
                 assert!(seen.insert(unique_id.clone()), "duplicate {unique_id}");
             }
         }
-        // 16 entities per cooker and 3 for the bridge.
-        assert_eq!(seen.len(), 35, "{mode:?}");
+        // 17 entities per cooker (the Preset select included) and 3 for the bridge.
+        assert_eq!(seen.len(), 37, "{mode:?}");
     }
 }
 
@@ -362,7 +371,7 @@ fn device_mode_is_one_message_per_device_and_entity_mode_one_per_entity() {
     );
     let payload = parse(&device[0]);
     let components = payload["components"].as_object().unwrap();
-    assert_eq!(components.len(), 16);
+    assert_eq!(components.len(), 17);
     for (key, options) in components {
         assert!(options["platform"].is_string(), "{key}");
         assert!(options.get("device").is_none(), "{key}");
@@ -375,7 +384,7 @@ fn device_mode_is_one_message_per_device_and_entity_mode_one_per_entity() {
     }
 
     let entity = cooker_config(&ctx(&topics, DiscoveryMode::Entity), &a7);
-    assert_eq!(entity.len(), 16);
+    assert_eq!(entity.len(), 17);
     for message in &entity {
         let levels: Vec<&str> = message.topic.split('/').collect();
         assert_eq!(levels[0], "homeassistant");
@@ -688,6 +697,7 @@ fn dump_for_home_assistant() {
             min_temperature_c: limits.min_temperature_c,
             max_temperature_c: limits.max_temperature_c,
             max_timer_s: limits.max_timer_s,
+            presets: presets(),
         };
         for message in cooker_config(&ctx, &cooker) {
             push(message.topic, message.payload);

@@ -295,6 +295,7 @@ async fn a_token_is_required_by_header_or_query_except_for_health_and_page() {
         "/api/v1/openapi.json",
         "/metrics",
         "/api/v1/devices/x/history",
+        "/api/v1/presets",
     ] {
         let none = get(addr, path, &[]).await;
         none.assert_error(401, "unauthorized");
@@ -679,6 +680,7 @@ async fn the_openapi_document_is_valid_and_matches_the_answers() {
         ("/api/v1/cooks/{cook_id}", "get"),
         ("/api/v1/cooks/{cook_id}", "delete"),
         ("/api/v1/cooks/{cook_id}/samples.csv", "get"),
+        ("/api/v1/presets", "get"),
     ] {
         let operation = &doc["paths"][path][method];
         assert!(operation.is_object(), "{method} {path} is not described");
@@ -762,6 +764,16 @@ async fn the_openapi_document_is_valid_and_matches_the_answers() {
         .unwrap()
     {
         instances.push(("Device", device.clone()));
+    }
+    let presets = get(addr, "/api/v1/presets", &[]).await;
+    assert_eq!(presets.status, 200);
+    let presets = presets.json();
+    let presets = presets.as_array().unwrap();
+    assert!(presets.iter().any(|p| p["name"] == "chicken-breast"
+        && p["family"] == "sous_vide"
+        && p["command"]["timer"] == 5400));
+    for preset in presets {
+        instances.push(("Preset", preset.clone()));
     }
     server.set_health(|health| health.cloud = "connecting".to_owned());
     instances.push(("Health", get(addr, "/healthz", &[]).await.json()));

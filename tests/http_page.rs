@@ -417,6 +417,88 @@ async fn on_the_real_daemon_start_reaches_the_simulated_cooker() {
     sys.stop().await;
 }
 
+/// The card's preset section (`interface.md` §8.1): the family's presets with their values
+/// and source, and "Set preset" makes the preset's values the pending ones.
+#[tokio::test]
+async fn on_the_real_daemon_a_preset_is_chosen_and_set_from_the_page() {
+    use support::system::{sim_config, System, A7};
+    let mut sys = System::start(sim_config(), |_| {}).await;
+    sys.ready().await;
+    let Some(mut browser) = Browser::launch().await else {
+        sys.stop().await;
+        return;
+    };
+    browser.open(&format!("http://{}/", sys.http)).await;
+    let select = card(A7, "select[name=preset]").replace('\'', "\\'");
+    browser
+        .wait_for(&format!(
+            "document.querySelector('{select}').options.length > 3"
+        ))
+        .await;
+    let options = browser
+        .eval(&format!(
+            "[...document.querySelector('{select}').options].map(o => o.value)"
+        ))
+        .await;
+    assert!(
+        options
+            .as_array()
+            .unwrap()
+            .contains(&json!("chicken-breast")),
+        "{options}"
+    );
+    assert!(
+        !options
+            .as_array()
+            .unwrap()
+            .contains(&json!("roast-chicken")),
+        "{options}"
+    );
+    browser
+        .eval(&format!(
+            "const s = document.querySelector('{select}'); s.value = 'chicken-breast'; \
+             s.dispatchEvent(new Event('change')); true"
+        ))
+        .await;
+    let about = browser.text(&card(A7, ".plans .about")).await;
+    assert!(
+        about.contains("60.0 °C") && about.contains("Baldwin"),
+        "{about}"
+    );
+    browser
+        .eval(&format!(
+            "document.querySelector('{}').click(); true",
+            card(A7, "button[data-action=preset-set]").replace('\'', "\\'")
+        ))
+        .await;
+    browser
+        .wait_for(&format!(
+            "document.querySelector('{}').textContent.includes('Done')",
+            card(A7, ".response").replace('\'', "\\'")
+        ))
+        .await;
+    browser
+        .wait_for(&format!(
+            "document.querySelector('{}').textContent.includes('60.0')",
+            card(A7, ".target").replace('\'', "\\'")
+        ))
+        .await;
+    let topic = format!("anova2mqtt/{A7}/state");
+    sys.watcher
+        .wait_for("the state names the preset", |m| {
+            let state = m.json();
+            m.topic == topic && state["preset"] == "chicken-breast" && state["timer_total"] == 5400
+        })
+        .await;
+    assert!(
+        browser.exceptions.is_empty(),
+        "the page threw: {:?}",
+        browser.exceptions
+    );
+    drop(browser);
+    sys.stop().await;
+}
+
 #[tokio::test]
 async fn with_a_token_the_page_asks_for_it_and_then_works() {
     let mut settings: Settings = quick_settings();

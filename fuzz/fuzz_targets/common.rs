@@ -24,6 +24,7 @@ pub fn config() -> BridgeConfig {
         oven_max_temperature_c: None,
         version: "fuzz".to_owned(),
         seed: 7,
+        plans: Default::default(),
     }
 }
 

@@ -8,8 +8,9 @@
 //! static dispatch; `bridge::appliance::Appliance` is the one enum that picks the family.
 
 use super::event::CookEvent;
+use super::Kind;
 use crate::appliance::record::CurvePoint;
-use crate::command::CommandError;
+use crate::command::{CommandError, Food, PlanKeys};
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
 use crate::ids::TopicId;
 use crate::wire::CloudCommand;
@@ -64,6 +65,9 @@ pub(crate) trait Family: Sized + 'static {
     /// The device in messages: `cooker`, `oven`.
     const NOUN: &'static str;
 
+    /// Which family this is (the presets of `interface.md` §8.1 belong to one).
+    const KIND: Kind;
+
     /// The limits of a device type under the family's configured ceiling (`safety.*`).
     fn limits(device_type: &DeviceType, ceilings: Ceilings) -> Self::Limits;
 
@@ -81,6 +85,35 @@ pub(crate) trait Family: Sized + 'static {
         let _ = (changes, limits);
         Ok(())
     }
+
+    /// The keys of `interface.md` §8 a command gave (`preset`).
+    fn plan_keys(changes: &Self::Changes) -> &PlanKeys;
+
+    /// `command` laid over the keys of the preset it names (`preset`, already read): the keys
+    /// the command gives itself win.
+    fn with_preset(
+        preset: Self::Changes,
+        command: Self::Changes,
+    ) -> Result<Self::Changes, CommandError>;
+
+    /// True when the command changes what a cook does (a target, a timer, a stage …), as
+    /// opposed to only starting, stopping or setting the display unit.
+    fn changes_cook(changes: &Self::Changes) -> bool;
+
+    /// `Some(true)` for a command that starts a cook (`cook`/`mode`), `Some(false)` for one
+    /// that stops it.
+    fn cook_action(changes: &Self::Changes) -> Option<bool>;
+
+    /// A start of `changes` from an idle device that remembers `memory` (and last reported
+    /// `state`, when known), checked as that start will be: ranges, the family's rules, food
+    /// safety. Used where a start is decided now and made later or elsewhere: a preset checked
+    /// at load, a plan checked when it is made.
+    fn start_from_idle(
+        changes: &Self::Changes,
+        memory: &Self::Memory,
+        state: Option<&Self::State>,
+        limits: &Self::Limits,
+    ) -> Result<StartPlan, CommandError>;
 
     /// Validates a command against the device and plans it. Every range and safety rule is
     /// checked here, before anything is sent.
@@ -177,6 +210,21 @@ pub(crate) trait Family: Sized + 'static {
     fn removal(ctx: &DiscoveryContext<'_>, id: &TopicId) -> Vec<DiscoveryMessage>;
 }
 
+/// A start decided ahead of time ([`Family::start_from_idle`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StartPlan {
+    /// The command that makes exactly this start, every value explicit (°C, durations as
+    /// text), so that it reads back the same later: `{"cook": true, …}`.
+    pub(crate) command: Map<String, Value>,
+    /// The target of the cook (of its first stage), °C.
+    pub(crate) target_c: f64,
+    /// How long it cooks once at its target (its timer; the stages' timers added up), seconds;
+    /// `None` when it has no end of its own (no timer, or a stage that ends on the probe).
+    pub(crate) cook_s: Option<u32>,
+    /// The food it names.
+    pub(crate) food: Option<Food>,
+}
+
 /// What discovery needs to know about a device besides its limits.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DiscoveryDevice<'a> {
@@ -188,6 +236,8 @@ pub(crate) struct DiscoveryDevice<'a> {
     pub(crate) device_type: &'a DeviceType,
     /// Firmware version, when reported.
     pub(crate) firmware: Option<&'a str>,
+    /// The names of the family's presets (`interface.md` §8.1).
+    pub(crate) presets: &'a [String],
 }
 
 /// Source of fresh identifiers (UUID v4 text) for what a plan must name, such as an oven's

@@ -148,8 +148,9 @@ impl Appliance {
         &mut self,
         ctx: &DiscoveryContext<'_>,
         sent: bool,
+        presets: &[String],
     ) -> Vec<DiscoveryMessage> {
-        each!(self, m => m.discovery(ctx, sent))
+        each!(self, m => m.discovery(ctx, sent, presets))
     }
 
     /// The messages that remove this device from Home Assistant.

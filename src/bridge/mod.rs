@@ -22,6 +22,7 @@ mod io;
 mod link;
 mod machine;
 mod outbox;
+mod plans;
 mod publishing;
 mod requests;
 mod timers;
@@ -36,6 +37,7 @@ pub use health::Health;
 pub use io::{ApiTicket, Input, Now, Origin, Output, Publish, Qos, Ticket};
 pub use link::CloudStatus;
 pub use machine::{MAX_QUEUED, STATE_REFRESH};
+pub use plans::PlanSettings;
 
 use crate::appliance::family::Ceilings;
 use crate::appliance::DeviceInfo;
@@ -101,6 +103,8 @@ pub struct BridgeConfig {
     pub version: String,
     /// Seeds the ids the bridge generates (the driver picks it at random; tests fix it).
     pub seed: u64,
+    /// Presets and plans (`interface.md` §8).
+    pub plans: PlanSettings,
 }
 
 /// The bridge state machine.
@@ -207,6 +211,7 @@ impl Bridge {
                 cooker_c: config.max_temperature_c,
                 oven_c: config.oven_max_temperature_c,
             },
+            presets: config.plans.presets.clone(),
         };
         let out = Outbox::new(config.seed);
         Self {
@@ -386,6 +391,8 @@ impl Bridge {
                 .publish(self.topics.bridge_info(), String::new(), true);
             self.out
                 .publish(self.topics.bridge_devices(), String::new(), true);
+            self.out
+                .publish(self.topics.bridge_presets(), String::new(), true);
         } else {
             for id in &ids {
                 self.out

@@ -129,7 +129,8 @@ impl Bridge {
         let mut all = self
             .discovery
             .prepare(&ctx, &mut self.out, id.as_str(), other);
-        all.extend(device.discovery(&ctx, self.out.mqtt_connected));
+        let presets = self.config.plans.presets.names(device.kind());
+        all.extend(device.discovery(&ctx, self.out.mqtt_connected, &presets));
         for m in all {
             self.out.publish(m.topic, m.payload, true);
         }
@@ -142,6 +143,11 @@ impl Bridge {
             .publish(self.topics.bridge_state(), "online".into(), true);
         self.publish_bridge_discovery();
         self.publish_info(true);
+        self.out.publish(
+            self.topics.bridge_presets(),
+            self.config.plans.presets.listing().to_string(),
+            true,
+        );
         if self.synced {
             self.publish_devices(true);
             self.devices_built_at = Some(now.instant);

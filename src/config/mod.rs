@@ -44,6 +44,7 @@ pub use secrets::{SecretOrigin, SecretOrigins, ANOVA_TOKEN_CREDENTIAL, MQTT_PASS
 pub use url_credentials::{split_url_credentials, UrlCredentials};
 
 use crate::homeassistant::DiscoveryMode;
+use crate::presets::PresetConfig;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -71,6 +72,8 @@ pub struct Config {
     pub history: HistoryConfig,
     /// The MCP server at `/mcp`.
     pub mcp: McpConfig,
+    /// `[[presets]]`: named commands besides the built-in ones (`interface.md` §8.1).
+    pub presets: Vec<PresetConfig>,
 }
 
 /// `[anova]`: the Anova cloud WebSocket.

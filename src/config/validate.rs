@@ -40,6 +40,17 @@ pub(super) fn problems(config: &Config) -> Vec<Problem> {
     log_level(&config.log.level, &mut out);
     super::http::problems(&config.http, &mut out);
     super::history::problems(&config.history, &mut out);
+    out.extend(
+        crate::presets::problems(
+            &config.presets,
+            crate::presets::Ceilings {
+                cooker_c: config.safety.max_temperature_c,
+                oven_c: config.safety.oven_max_temperature_c,
+            },
+        )
+        .into_iter()
+        .map(|(key, message)| Problem::new(key, message)),
+    );
     out
 }
 

@@ -8,13 +8,14 @@
 mod api;
 mod driver;
 
-use crate::bridge::{Bridge, BridgeConfig, HomeAssistant, Now, Publish, Qos};
+use crate::bridge::{Bridge, BridgeConfig, HomeAssistant, Now, PlanSettings, Publish, Qos};
 use crate::cloud::client::{self, ClientConfig};
 use crate::config::Config;
 use crate::http::{self, ApiHandle};
 use crate::mcp;
 use crate::metrics::Metrics;
 use crate::mqtt::connection::{MqttConnection, MqttSettings, TlsFiles};
+use crate::presets::PresetBook;
 use crate::store::{self, HistoryStatus, Store};
 use crate::systemd::{Notifier, Watchdog};
 use crate::topics::Topics;
@@ -93,6 +94,9 @@ pub fn bridge_config(config: &Config) -> BridgeConfig {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         // Only keeps generated ids of one run apart; any value works.
         seed: uuid::Uuid::new_v4().as_u64_pair().0,
+        plans: PlanSettings {
+            presets: Arc::new(PresetBook::new(&config.presets)),
+        },
     }
 }
 

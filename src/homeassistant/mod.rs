@@ -9,6 +9,7 @@
 
 mod bridge;
 pub(crate) mod discovery;
+pub(crate) mod plans;
 pub mod schema;
 
 pub use bridge::{bridge_config, bridge_identifier, bridge_removal};

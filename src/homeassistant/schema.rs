@@ -211,7 +211,7 @@ pub struct SelectConfig {
     /// Extracts the current option.
     pub value_template: &'static str,
     /// The choices.
-    pub options: &'static [&'static str],
+    pub options: Vec<String>,
 }
 
 /// `sensor`.

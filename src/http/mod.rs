@@ -10,7 +10,8 @@
 //!
 //! - [`bind`] opens the listener (a taken port is a clear error), [`serve`] runs the server
 //!   until the shutdown future completes.
-//! - `rest`: health, metrics, devices, history, commands, the OpenAPI document and the page.
+//! - `rest`: health, metrics, devices, history, commands, presets, the OpenAPI document and
+//!   the page.
 //! - `stream`: the WebSocket, with its heartbeat, acknowledgements, rate limit, slow-client
 //!   cut-off and connection cap.
 //! - `auth`: the token, compared in constant time, and the checks against other web sites.
@@ -115,6 +116,9 @@ pub struct Settings {
     /// `mcp.mode`: while `read_only`, a command an MCP client sends through the API (marked
     /// with [`SOURCE_HEADER`], as `anova2mqtt mcp` does) is refused.
     pub mcp_mode: crate::config::McpMode,
+    /// `GET /api/v1/presets`: every preset as JSON (`interface.md` §8.1). They come from the
+    /// configuration, so the answer is made once, not asked of the main loop.
+    pub presets: Arc<str>,
 }
 
 impl Settings {
@@ -146,6 +150,10 @@ impl Settings {
             history: None,
             mcp: None,
             mcp_mode: config.mcp.mode,
+            presets: crate::presets::PresetBook::new(&config.presets)
+                .listing()
+                .to_string()
+                .into(),
         }
     }
 }
@@ -279,6 +287,7 @@ fn router(app: Arc<App>) -> Router {
             "/api/v1/cooks/{cook_id}/samples.csv",
             get(cooks::samples_csv),
         )
+        .route("/api/v1/presets", get(rest::presets))
         .route("/api/v1/openapi.json", get(rest::openapi))
         .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
     Router::new()

@@ -253,6 +253,11 @@ pub(super) fn command_id(payload: &[u8]) -> Option<serde_json::Value> {
     }
 }
 
+/// `GET /api/v1/presets`: every preset, built in and configured (`interface.md` §8.1).
+pub(crate) async fn presets(State(app): State<Arc<App>>) -> Response {
+    json_response(StatusCode::OK, app.settings.presets.to_string())
+}
+
 /// `GET /api/v1/openapi.json`.
 pub(crate) async fn openapi() -> Response {
     json_response(StatusCode::OK, super::openapi::document())

@@ -3,7 +3,7 @@
 
 use super::state::TemperatureMode;
 use super::wire::{Elements, TimerStart};
-use crate::command::{Celsius2, CommandError, Food, Temperature};
+use crate::command::{Celsius2, CommandError, Food, PlanKeys, Temperature};
 use crate::wire::TemperatureUnit;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -133,6 +133,9 @@ impl Serialize for OvenEcho {
         if let Some(cook) = changes.cook {
             map.serialize_entry("cook", &cook)?;
         }
+        if let Some(preset) = &changes.plan.preset {
+            map.serialize_entry("preset", preset)?;
+        }
         changes.stage.echo_into(&mut map)?;
         if let Some(stages) = &changes.stages {
             map.serialize_entry("stages", stages)?;
@@ -163,6 +166,8 @@ pub struct OvenChanges {
     pub display_unit: Option<TemperatureUnit>,
     /// Turns on the food-safety rules.
     pub food: Option<Food>,
+    /// The keys of `interface.md` §8 (`preset`).
+    pub plan: PlanKeys,
 }
 
 impl OvenChanges {
@@ -172,6 +177,38 @@ impl OvenChanges {
             && self.stage.is_empty()
             && self.stages.is_none()
             && self.display_unit.is_none()
+            && self.plan.is_empty()
+    }
+
+    /// `over` laid over a preset's keys: every key `over` gives wins. A preset of several
+    /// stages is replaced by `over`'s stages, or kept whole; top-level stage keys cannot say
+    /// which of its stages they mean, so they are refused.
+    pub fn with_preset(
+        preset: OvenChanges,
+        over: OvenChanges,
+    ) -> Result<OvenChanges, CommandError> {
+        let (stage, stages) = match (over.stages, preset.stages) {
+            (Some(stages), _) => (StageChanges::default(), Some(stages)),
+            (None, Some(stages)) if over.stage.is_empty() => {
+                (StageChanges::default(), Some(stages))
+            }
+            (None, Some(_)) => {
+                return Err(CommandError::invalid(format!(
+                    "preset {} is a cook of several stages; give `stages` to replace them, not \
+                     top-level stage keys",
+                    over.plan.preset.as_deref().unwrap_or_default()
+                )))
+            }
+            (None, None) => (preset.stage.overlaid(&over.stage), None),
+        };
+        Ok(OvenChanges {
+            cook: over.cook,
+            stage,
+            stages,
+            display_unit: over.display_unit.or(preset.display_unit),
+            food: over.food.or(preset.food),
+            plan: over.plan,
+        })
     }
 
     /// True when it changes what a cook does (a stage key or `stages`).
@@ -183,7 +220,7 @@ impl OvenChanges {
     pub(super) fn checked(self) -> Result<Self, CommandError> {
         if self.is_empty() {
             return Err(CommandError::invalid(
-                "the command does nothing: give cook, mode, a stage key, stages or display_unit",
+                "the command does nothing: give cook, mode, preset, a stage key, stages or display_unit",
             ));
         }
         if self.stages.is_some() && !self.stage.is_empty() {

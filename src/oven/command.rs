@@ -15,8 +15,8 @@ use super::state::TemperatureMode;
 use super::wire::{Elements, TimerStart};
 use crate::command::keys::{self, find, Key, Plain, Role};
 use crate::command::{
-    describe, merge_mode, parse_cook, parse_display_unit, parse_food, parse_mode,
-    parse_temperature, parse_timer, trim, CommandError, ErrorCode, Temperature,
+    describe, merge_mode, parse_cook, parse_display_unit, parse_food, parse_mode, parse_preset,
+    parse_temperature, parse_timer, preset_schema, trim, CommandError, ErrorCode, Temperature,
 };
 use serde_json::{json, Map, Value};
 
@@ -204,6 +204,12 @@ pub static KEYS: &[Key<Draft>] = &[
     Key::new("mode", Role::Action, keys::mode, |d, _, v| {
         keys::set(&mut d.mode, parse_mode(v))
     }),
+    Key::new(
+        "preset",
+        Role::Cook,
+        || preset_schema("oven"),
+        |d, _, v| keys::set(&mut d.changes.plan.preset, parse_preset(v)),
+    ),
     Key::new(
         "stages",
         Role::Cook,
@@ -626,6 +632,48 @@ mod tests {
         assert!(matches!(merged.probe_target, Some(Some(_))));
         let back = merged.overlaid(&timed);
         assert_eq!((back.timer, back.probe_target), (Some(600), None));
+    }
+
+    #[test]
+    fn a_command_is_laid_over_a_preset() {
+        let staged = object(json!({"stages": [{"target_temperature": 35, "timer": 60},
+            {"target_temperature": 230, "timer": 30}]}))
+        .unwrap();
+        let one = object(json!({"target_temperature": 200, "fan": "high", "timer": 30})).unwrap();
+        let over = |v: Value| object(v).unwrap();
+        // One stage: key by key.
+        let merged =
+            OvenChanges::with_preset(one.clone(), over(json!({"preset": "x", "fan": "low"})))
+                .unwrap();
+        assert_eq!(
+            (merged.stage.fan, merged.stage.timer),
+            (Some(33), Some(1800))
+        );
+        // Several stages: kept whole, or replaced by the command's stages.
+        let kept =
+            OvenChanges::with_preset(staged.clone(), over(json!({"preset": "x", "cook": true})))
+                .unwrap();
+        assert_eq!(kept.stages.as_ref().map(Vec::len), Some(2));
+        let replaced = OvenChanges::with_preset(
+            staged.clone(),
+            over(json!({"preset": "x", "stages": [{"target_temperature": 100}]})),
+        )
+        .unwrap();
+        assert_eq!(replaced.stages.as_ref().map(Vec::len), Some(1));
+        let replaced = OvenChanges::with_preset(
+            one,
+            over(json!({"preset": "x", "stages": [{"target_temperature": 100}]})),
+        )
+        .unwrap();
+        assert!(replaced.stage.is_empty());
+        let err = OvenChanges::with_preset(staged, over(json!({"preset": "bread", "fan": 1})))
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidValue);
+        assert!(
+            err.message
+                .contains("preset bread is a cook of several stages"),
+            "{err}"
+        );
     }
 
     #[test]

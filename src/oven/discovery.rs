@@ -13,6 +13,7 @@ use crate::homeassistant::discovery::{
     device_shared, diagnostic, entity_base, last_cook_sensor, messages, node, reading_sensor,
     removals, sensor, DeviceBlock, Reading,
 };
+use crate::homeassistant::plans::{plan_entities, PLAN_ENTITIES};
 use crate::homeassistant::schema::{
     Availability, BinarySensorConfig, ClimateConfig, Component, Entity, EntityBase, EntityCategory,
     EventConfig, NumberConfig, NumberMode, SelectConfig, SensorConfig, SwitchConfig,
@@ -55,11 +56,13 @@ pub struct OvenDiscovery<'a> {
     pub firmware: Option<&'a str>,
     /// Its limits.
     pub limits: OvenLimits,
+    /// The names of the oven presets (`interface.md` §8.1).
+    pub presets: &'a [String],
 }
 
 /// The discovery messages that create or update an oven's device and entities.
 pub fn oven_config(ctx: &DiscoveryContext, oven: &OvenDiscovery) -> Vec<DiscoveryMessage> {
-    let entities: Vec<Entity> = OvenEntity::ALL
+    let mut entities: Vec<Entity> = OvenEntity::ALL
         .iter()
         .map(|entity| Entity {
             key: entity.key(),
@@ -70,6 +73,7 @@ pub fn oven_config(ctx: &DiscoveryContext, oven: &OvenDiscovery) -> Vec<Discover
             }),
         })
         .collect();
+    entities.extend(plan_entities(ctx, oven.id, oven.presets));
     let shared = device_shared(
         ctx,
         &DeviceBlock {
@@ -88,7 +92,10 @@ pub fn oven_removal(ctx: &DiscoveryContext, id: &TopicId) -> Vec<DiscoveryMessag
     removals(
         ctx,
         &node(id),
-        OvenEntity::ALL.iter().map(|e| (e.platform(), e.key())),
+        OvenEntity::ALL
+            .iter()
+            .map(|e| (e.platform(), e.key()))
+            .chain(PLAN_ENTITIES),
     )
 }
 
@@ -309,7 +316,7 @@ impl OvenEntity {
             command_topic: set(key),
             state_topic: state(),
             value_template,
-            options,
+            options: options.iter().map(|o| (*o).to_owned()).collect(),
         };
         let dry_min = limits.min_c(TemperatureMode::Dry);
         let dry_max = limits.max_c(TemperatureMode::Dry);
@@ -519,6 +526,7 @@ mod tests {
             device_type,
             firmware: Some("2.1.7"),
             limits: OvenLimits::of(device_type, None),
+            presets: &[],
         }
     }
 
@@ -593,7 +601,7 @@ mod tests {
             .iter()
             .any(|m| m.topic == "homeassistant/select/anova2mqtt_oven1/temperature_mode/config"));
         let removal = oven_removal(&ctx, &OVEN1);
-        assert_eq!(removal.len(), OvenEntity::ALL.len());
+        assert_eq!(removal.len(), OvenEntity::ALL.len() + PLAN_ENTITIES.len());
         assert!(removal.iter().all(DiscoveryMessage::is_removal));
     }
 }

@@ -8,11 +8,11 @@ use super::plan::{self, Inputs, OvenExpect, OvenMemory, OvenUpdate};
 use super::publish;
 use super::state::{OvenState, TemperatureMode};
 use crate::appliance::family::{
-    Ceilings, DiscoveryDevice, EntryLimits, Family, Plan, PlanInput, Running,
+    Ceilings, DiscoveryDevice, EntryLimits, Family, Plan, PlanInput, Running, StartPlan,
 };
 use crate::appliance::record::CurvePoint;
-use crate::appliance::CookEvent;
-use crate::command::{CommandError, MAX_TIMER_S};
+use crate::appliance::{CookEvent, Kind};
+use crate::command::{CommandError, PlanKeys, MAX_TIMER_S};
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
 use crate::ids::TopicId;
 use crate::wire::{CloudCommand, DeviceType};
@@ -34,6 +34,8 @@ impl Family for Oven {
 
     const NOUN: &'static str = "oven";
 
+    const KIND: Kind = Kind::Oven;
+
     fn limits(device_type: &DeviceType, ceilings: Ceilings) -> OvenLimits {
         OvenLimits::of(device_type, ceilings.oven_c)
     }
@@ -44,6 +46,31 @@ impl Family for Oven {
 
     fn parse_key(key: &str, text: &str) -> Result<OvenChanges, CommandError> {
         command::parse_key(key, text)
+    }
+
+    fn plan_keys(changes: &OvenChanges) -> &PlanKeys {
+        &changes.plan
+    }
+
+    fn with_preset(preset: OvenChanges, command: OvenChanges) -> Result<OvenChanges, CommandError> {
+        OvenChanges::with_preset(preset, command)
+    }
+
+    fn changes_cook(changes: &OvenChanges) -> bool {
+        changes.changes_cook()
+    }
+
+    fn cook_action(changes: &OvenChanges) -> Option<bool> {
+        changes.cook
+    }
+
+    fn start_from_idle(
+        changes: &OvenChanges,
+        memory: &OvenMemory,
+        _state: Option<&OvenState>,
+        limits: &OvenLimits,
+    ) -> Result<StartPlan, CommandError> {
+        plan::start_from_idle(changes, memory, limits)
     }
 
     fn plan(input: PlanInput<'_, Self>) -> Result<Plan<Self>, CommandError> {
@@ -166,6 +193,7 @@ impl Family for Oven {
                 device_type: device.device_type,
                 firmware: device.firmware,
                 limits: *limits,
+                presets: device.presets,
             },
         )
     }

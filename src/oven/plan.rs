@@ -14,6 +14,7 @@
 //! - The oven drops a bad plan without an error, so a start is confirmed only when the state
 //!   shows its `cookId`, a stop when the oven is idle, a unit when the state shows it.
 
+use super::changes::{element_names, timer_start_name};
 use super::command::{OvenChanges, OvenEcho, StageChanges};
 use super::limits::{OvenLimits, ResolvedStage, DEFAULT_TARGET_C};
 use super::state::{OvenState, TemperatureMode};
@@ -21,9 +22,10 @@ use super::wire::{
     ApoCommand, CookSpec, Elements, OvenAddress, Setpoint, StageSpec, StageTimer, TimerStart,
 };
 use super::Oven;
-use crate::appliance::family::{Ids, Plan};
-use crate::command::{check_food_safety, CommandError, Food, Temperature};
+use crate::appliance::family::{Ids, Plan, StartPlan};
+use crate::command::{check_food_safety, json_number, round2, CommandError, Food, Temperature};
 use crate::wire::{DeviceRef, TemperatureUnit};
+use serde_json::{Map, Value};
 use std::time::Duration;
 
 /// How long a start given alone (`set/mode heat`, `set/cook ON`) to an idle oven waits for
@@ -242,6 +244,69 @@ pub(crate) fn plan(changes: &OvenChanges, input: Inputs<'_>) -> Result<Plan<Oven
     plan.pending = plan.steps.is_empty()
         && (plan.update.pending.is_some() || plan.update.pending_stages.is_some());
     Ok(plan)
+}
+
+/// A start from idle with the stages of [`next_start`], resolved and checked as a start is;
+/// see `Family::start_from_idle`.
+pub(crate) fn start_from_idle(
+    changes: &OvenChanges,
+    memory: &OvenMemory,
+    limits: &OvenLimits,
+) -> Result<StartPlan, CommandError> {
+    let stages = resolve_all(&next_start(changes, memory)?, changes.food, limits)?;
+    let mut command = Map::new();
+    command.insert("cook".into(), Value::Bool(true));
+    command.insert(
+        "stages".into(),
+        Value::Array(stages.iter().map(stage_command).collect()),
+    );
+    if let Some(food) = changes.food {
+        command.insert("food".into(), Value::from(food.as_str()));
+    }
+    if let Some(unit) = changes.display_unit {
+        command.insert("display_unit".into(), Value::from(unit.to_string()));
+    }
+    // Only a cook whose every stage ends on its timer has a length.
+    let cook_s = stages
+        .iter()
+        .map(|s| (s.timer > 0 && s.probe.is_none()).then_some(s.timer))
+        .sum::<Option<u32>>();
+    Ok(StartPlan {
+        command,
+        target_c: stages.first().map_or(0.0, |s| s.target.celsius()),
+        cook_s,
+        food: changes.food,
+    })
+}
+
+/// One resolved stage as the keys of a command (°C, the timer as text), read back the same.
+fn stage_command(stage: &ResolvedStage) -> Value {
+    let mut map = Map::new();
+    if !stage.title.is_empty() {
+        map.insert("title".into(), Value::from(stage.title.as_str()));
+    }
+    map.insert("temperature_mode".into(), Value::from(stage.mode.as_str()));
+    map.insert(
+        "target_temperature".into(),
+        json_number(round2(stage.target.celsius())),
+    );
+    map.insert("steam".into(), Value::from(stage.steam));
+    map.insert(
+        "elements".into(),
+        Value::from(element_names(stage.elements)),
+    );
+    map.insert("fan".into(), Value::from(stage.fan));
+    if stage.timer > 0 {
+        map.insert("timer".into(), Value::from(format!("{}s", stage.timer)));
+        map.insert(
+            "timer_start".into(),
+            Value::from(timer_start_name(stage.timer_start)),
+        );
+    }
+    if let Some(probe) = stage.probe {
+        map.insert("probe_target".into(), json_number(round2(probe.celsius())));
+    }
+    Value::Object(map)
 }
 
 /// Idle changes are kept for the next start; nothing is sent for them.

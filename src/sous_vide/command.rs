@@ -3,8 +3,9 @@
 
 use crate::command::keys::{self, find, Key, Plain, Role};
 use crate::command::{
-    merge_mode, parse_cook, parse_display_unit, parse_food, parse_mode, parse_temperature,
-    parse_timer, Celsius2, CommandError, Food, Temperature,
+    merge_mode, parse_cook, parse_display_unit, parse_food, parse_mode, parse_preset,
+    parse_temperature, parse_timer, preset_schema, Celsius2, CommandError, Food, PlanKeys,
+    Temperature,
 };
 use crate::wire::TemperatureUnit;
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -34,6 +35,12 @@ pub static KEYS: &[Key<Draft>] = &[
     Key::new("mode", Role::Action, keys::mode, |d, _, v| {
         keys::set(&mut d.mode, parse_mode(v))
     }),
+    Key::new(
+        "preset",
+        Role::Cook,
+        || preset_schema("cooker"),
+        |d, _, v| keys::set(&mut d.changes.plan.preset, parse_preset(v)),
+    ),
     Key::new(
         "target_temperature",
         Role::Cook,
@@ -121,6 +128,8 @@ pub struct CookerChanges {
     pub display_unit: Option<TemperatureUnit>,
     /// Turns on the food-safety rules.
     pub food: Option<Food>,
+    /// The keys of `interface.md` §8 (`preset`).
+    pub plan: PlanKeys,
 }
 
 impl Serialize for CookerChanges {
@@ -128,6 +137,9 @@ impl Serialize for CookerChanges {
         let mut map = serializer.serialize_map(None)?;
         if let Some(cook) = self.cook {
             map.serialize_entry("cook", &cook)?;
+        }
+        if let Some(preset) = &self.plan.preset {
+            map.serialize_entry("preset", preset)?;
         }
         if let Some(t) = self.target_temperature {
             map.serialize_entry("target_temperature", &Celsius2(t))?;
@@ -152,12 +164,30 @@ impl CookerChanges {
             && self.target_temperature.is_none()
             && self.timer.is_none()
             && self.display_unit.is_none()
+            && self.plan.is_empty()
+    }
+
+    /// True when it changes what a cook does (its target or timer).
+    pub fn changes_cook(&self) -> bool {
+        self.target_temperature.is_some() || self.timer.is_some()
+    }
+
+    /// `over` laid over a preset's keys: every key `over` gives wins.
+    pub fn with_preset(preset: CookerChanges, over: CookerChanges) -> CookerChanges {
+        CookerChanges {
+            cook: over.cook,
+            target_temperature: over.target_temperature.or(preset.target_temperature),
+            timer: over.timer.or(preset.timer),
+            display_unit: over.display_unit.or(preset.display_unit),
+            food: over.food.or(preset.food),
+            plan: over.plan,
+        }
     }
 
     fn checked(self) -> Result<Self, CommandError> {
         if self.is_empty() {
             return Err(CommandError::invalid(
-                "the command does nothing: give cook, mode, target_temperature, timer or display_unit",
+                "the command does nothing: give cook, mode, preset, target_temperature, timer or display_unit",
             ));
         }
         Ok(self)

@@ -13,6 +13,7 @@ use crate::homeassistant::discovery::{
     device_shared, diagnostic, entity_base, last_cook_sensor, messages, node, reading_sensor,
     removals, sensor, DeviceBlock, Reading,
 };
+use crate::homeassistant::plans::{plan_entities, PLAN_ENTITIES};
 use crate::homeassistant::schema::{
     Availability, BinarySensorConfig, ClimateConfig, Component, Entity, EntityBase, EntityCategory,
     EventConfig, NumberConfig, NumberMode, SelectConfig, SensorConfig, Shared, SwitchConfig,
@@ -50,11 +51,13 @@ pub struct CookerDiscovery<'a> {
     pub max_temperature_c: f64,
     /// Longest timer, seconds.
     pub max_timer_s: u32,
+    /// The names of the cooker presets (`interface.md` §8.1).
+    pub presets: &'a [String],
 }
 
 /// The discovery messages that create or update a cooker's device and entities.
 pub fn cooker_config(ctx: &DiscoveryContext, cooker: &CookerDiscovery) -> Vec<DiscoveryMessage> {
-    let entities: Vec<Entity> = CookerEntity::ALL
+    let mut entities: Vec<Entity> = CookerEntity::ALL
         .iter()
         .map(|entity| Entity {
             key: entity.key(),
@@ -62,6 +65,7 @@ pub fn cooker_config(ctx: &DiscoveryContext, cooker: &CookerDiscovery) -> Vec<Di
             extra_availability: entity.extra_availability(ctx, cooker),
         })
         .collect();
+    entities.extend(plan_entities(ctx, cooker.id, cooker.presets));
     messages(ctx, &node(cooker.id), &shared(ctx, cooker), &entities)
 }
 
@@ -70,7 +74,10 @@ pub fn cooker_removal(ctx: &DiscoveryContext, id: &TopicId) -> Vec<DiscoveryMess
     removals(
         ctx,
         &node(id),
-        CookerEntity::ALL.iter().map(|e| (e.platform(), e.key())),
+        CookerEntity::ALL
+            .iter()
+            .map(|e| (e.platform(), e.key()))
+            .chain(PLAN_ENTITIES),
     )
 }
 
@@ -286,7 +293,7 @@ impl CookerEntity {
                 command_topic: set("display_unit"),
                 state_topic: state(),
                 value_template: "{{ value_json.display_unit }}",
-                options: &["C", "F"],
+                options: vec!["C".into(), "F".into()],
             }),
             Self::WaterTemperature => Component::Sensor(reading_sensor(
                 self.base(cooker, Some("Water temperature")),
@@ -359,6 +366,7 @@ mod tests {
             min_temperature_c: 0.0,
             max_temperature_c: 95.0,
             max_timer_s: 359_940,
+            presets: &[],
         };
         for entity in CookerEntity::ALL {
             assert_eq!(

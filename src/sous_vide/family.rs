@@ -7,11 +7,11 @@ use super::limits::CookerLimits;
 use super::plan::{self, CookerExpect, CookerMemory, CookerUpdate};
 use super::publish;
 use crate::appliance::family::{
-    Ceilings, DiscoveryDevice, EntryLimits, Family, Plan, PlanInput, Running,
+    Ceilings, DiscoveryDevice, EntryLimits, Family, Plan, PlanInput, Running, StartPlan,
 };
 use crate::appliance::record::CurvePoint;
-use crate::appliance::CookEvent;
-use crate::command::CommandError;
+use crate::appliance::{CookEvent, Kind};
+use crate::command::{CommandError, PlanKeys};
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
 use crate::ids::TopicId;
 use crate::sous_vide::state::CookerState;
@@ -34,6 +34,8 @@ impl Family for SousVide {
 
     const NOUN: &'static str = "cooker";
 
+    const KIND: Kind = Kind::Cooker;
+
     fn limits(device_type: &DeviceType, ceilings: Ceilings) -> CookerLimits {
         CookerLimits::of(device_type, ceilings.cooker_c)
     }
@@ -44,6 +46,34 @@ impl Family for SousVide {
 
     fn parse_key(key: &str, text: &str) -> Result<CookerChanges, CommandError> {
         command::parse_key(key, text)
+    }
+
+    fn plan_keys(changes: &CookerChanges) -> &PlanKeys {
+        &changes.plan
+    }
+
+    fn with_preset(
+        preset: CookerChanges,
+        command: CookerChanges,
+    ) -> Result<CookerChanges, CommandError> {
+        Ok(CookerChanges::with_preset(preset, command))
+    }
+
+    fn changes_cook(changes: &CookerChanges) -> bool {
+        changes.changes_cook()
+    }
+
+    fn cook_action(changes: &CookerChanges) -> Option<bool> {
+        changes.cook
+    }
+
+    fn start_from_idle(
+        changes: &CookerChanges,
+        memory: &CookerMemory,
+        state: Option<&CookerState>,
+        limits: &CookerLimits,
+    ) -> Result<StartPlan, CommandError> {
+        plan::start_from_idle(changes, memory, state, limits)
     }
 
     fn check(changes: &CookerChanges, limits: &CookerLimits) -> Result<(), CommandError> {
@@ -154,6 +184,7 @@ impl Family for SousVide {
                 min_temperature_c: limits.model.min_temperature_c,
                 max_temperature_c: limits.max_temperature_c(),
                 max_timer_s: limits.model.max_timer_s,
+                presets: device.presets,
             },
         )
     }

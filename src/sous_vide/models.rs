@@ -90,6 +90,18 @@ pub fn limits(device_type: &DeviceType) -> ModelLimits {
     }
 }
 
+/// The widest limits of any known model: what a value must fit for some cooker to take it.
+pub fn widest() -> ModelLimits {
+    ModelLimits {
+        min_temperature_c: 0.0,
+        max_temperature_c: MODELS
+            .iter()
+            .map(|m| m.max_temperature_c)
+            .fold(UNKNOWN_MAX_TEMPERATURE_C, f64::max),
+        max_timer_s: MAX_TIMER_S,
+    }
+}
+
 /// The product name of a device type ("Precision Cooker 3.0" for `a7`).
 pub fn product_name(device_type: &DeviceType) -> &'static str {
     model_info(device_type).map_or("Precision Cooker", |m| m.product)

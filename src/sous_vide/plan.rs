@@ -11,12 +11,15 @@
 use super::command::CookerChanges;
 use super::limits::CookerLimits;
 use super::SousVide;
-use crate::appliance::family::{Plan, Running};
-use crate::command::{check_food_safety, round2, CommandError, ErrorCode, Temperature};
+use crate::appliance::family::{Plan, Running, StartPlan};
+use crate::command::{
+    check_food_safety, json_number, round2, CommandError, ErrorCode, Temperature,
+};
 use crate::sous_vide::state::CookerState;
 use crate::sous_vide::wire::{ApcCommand, CommandName, DeviceRef};
 use crate::wire::CloudCommand;
 use crate::wire::TemperatureUnit;
+use serde_json::{Map, Value};
 
 /// How close the reported target must be to what we asked for (the cooker keeps hundredths).
 const TARGET_TOLERANCE_C: f64 = 0.05;
@@ -214,6 +217,51 @@ fn next_start(
         .or(memory.pending_timer)
         .unwrap_or(state.timer_total);
     (target, timer)
+}
+
+/// A start from idle with the values of [`next_start`] (no state: nothing reported yet),
+/// checked as [`plan_start`] checks it; see `Family::start_from_idle`.
+pub(crate) fn start_from_idle(
+    changes: &CookerChanges,
+    memory: &CookerMemory,
+    state: Option<&CookerState>,
+    limits: &CookerLimits,
+) -> Result<StartPlan, CommandError> {
+    let target = changes
+        .target_temperature
+        .or(memory.pending_target)
+        .or(state
+            .and_then(|s| s.target_temperature)
+            .map(Temperature::from_celsius))
+        .ok_or_else(|| {
+            CommandError::invalid("no target temperature is known: give target_temperature")
+        })?;
+    let timer = changes
+        .timer
+        .or(memory.pending_timer)
+        .unwrap_or(state.map_or(0, |s| s.timer_total));
+    limits.check_target(target)?;
+    limits.check_timer(timer)?;
+    check_food(changes, Some(target), timer)?;
+    let mut command = Map::new();
+    command.insert("cook".into(), Value::Bool(true));
+    command.insert(
+        "target_temperature".into(),
+        json_number(round2(target.celsius())),
+    );
+    command.insert("timer".into(), Value::from(format!("{timer}s")));
+    if let Some(food) = changes.food {
+        command.insert("food".into(), Value::from(food.as_str()));
+    }
+    if let Some(unit) = changes.display_unit {
+        command.insert("display_unit".into(), Value::from(unit.to_string()));
+    }
+    Ok(StartPlan {
+        command,
+        target_c: target.celsius(),
+        cook_s: (timer > 0).then_some(timer),
+        food: changes.food,
+    })
 }
 
 /// A start with the values of [`next_start`]; the response echoes the values it used.

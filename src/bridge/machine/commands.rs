@@ -17,10 +17,12 @@
 use super::context::{Ctx, Settings};
 use super::cook::Meta;
 use super::device::Device;
+use super::preset::PresetEffect;
 use crate::appliance::family::{Family, PlanInput, Running};
 use crate::appliance::record::Source;
 use crate::bridge::io::{Origin, Ticket};
 use crate::bridge::outbox::Outbox;
+use crate::bridge::plans::expand_preset;
 use crate::cloud::CloudError;
 use crate::command::{CallerId, CommandError, ErrorCode, Outcome, Response};
 use crate::wire::CloudCommand;
@@ -85,6 +87,8 @@ struct Active<F: Family> {
     echo: F::Echo,
     pending: bool,
     warnings: Vec<String>,
+    /// What success does to the preset the state shows.
+    preset: PresetEffect,
     /// Set once every step was acknowledged: answer `not_confirmed` after this.
     confirm_by: Option<Instant>,
     /// The latest moment the command is answered, whatever it is doing.
@@ -165,6 +169,7 @@ impl<F: Family> Commands<F> {
             Request::Object(fields) => F::parse(fields),
             Request::Key { key, text } => F::parse_key(key, text),
         };
+        let parsed = parsed.and_then(|changes| expand_preset::<F>(changes, &ctx.settings.presets));
         // What can be refused without the state is refused now, not after a wait in the queue.
         let parsed = parsed.and_then(|changes| F::check(&changes, &dev.limits).map(|()| changes));
         match parsed {
@@ -270,8 +275,16 @@ impl<F: Family> Commands<F> {
                 return;
             }
         };
+        let changes = &command.changes;
+        let preset = PresetEffect::of(
+            F::plan_keys(changes).preset.as_deref(),
+            F::changes_cook(changes),
+            F::cook_action(changes),
+            dev.state.as_ref().is_some_and(F::cooking),
+        );
         if plan.steps.is_empty() {
             F::remember(&mut dev.memory, plan.update);
+            dev.preset.apply(preset, F::changes_cook(&command.changes));
             dev.publish(ctx, out, false);
             let outcome = Outcome::Done {
                 command: echo_json(&plan.echo),
@@ -300,6 +313,7 @@ impl<F: Family> Commands<F> {
             echo: plan.echo,
             pending: plan.pending,
             warnings: plan.warnings,
+            preset,
             confirm_by: None,
             deadline,
         }));
@@ -379,6 +393,8 @@ impl<F: Family> Commands<F> {
         let outcome = match result {
             Ok(()) => {
                 F::remember(&mut dev.memory, active.update);
+                dev.preset
+                    .apply(active.preset, F::changes_cook(&active.command.changes));
                 Outcome::Done {
                     command: echo_json(&active.echo),
                     pending: active.pending,

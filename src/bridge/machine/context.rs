@@ -2,7 +2,9 @@
 
 use crate::appliance::family::Ceilings;
 use crate::bridge::io::Now;
+use crate::presets::PresetBook;
 use crate::topics::Topics;
+use std::sync::Arc;
 use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -18,6 +20,8 @@ pub(crate) struct Settings {
     pub(crate) commands_per_minute: u32,
     /// `safety.max_temperature_c` and `safety.oven_max_temperature_c`.
     pub(crate) ceilings: Ceilings,
+    /// Every preset (`interface.md` §8.1).
+    pub(crate) presets: Arc<PresetBook>,
 }
 
 /// What a machine needs to know about its surroundings for one step.

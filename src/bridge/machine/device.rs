@@ -3,6 +3,7 @@
 
 use super::context::{Ctx, Settings};
 use super::cook::{CookTracker, Meta};
+use super::preset::{ShownPreset, WithPreset};
 use crate::appliance::family::{DiscoveryDevice, Family};
 use crate::appliance::DeviceInfo;
 use crate::bridge::outbox::{Outbox, StreamMessage};
@@ -49,8 +50,8 @@ pub(crate) struct StateNews {
 /// What was last published for a device.
 #[derive(Debug)]
 struct Memo<S> {
-    /// The last published state and when.
-    state: Option<(S, Instant)>,
+    /// The last published state, the preset it showed, and when.
+    state: Option<(S, Option<String>, Instant)>,
     /// The last published availability.
     availability: Option<bool>,
     /// The firmware the last discovery carried (`None` = never published).
@@ -82,6 +83,8 @@ pub(crate) struct Device<F: Family> {
     pub(super) memory: F::Memory,
     /// No push for `anova.stale_after`.
     pub(super) stale: bool,
+    /// The preset the state shows.
+    pub(super) preset: ShownPreset,
     memo: Memo<F::State>,
     /// Its cooks: what one is, what is recorded, the web page's chart.
     pub(super) cook: CookTracker,
@@ -103,6 +106,7 @@ impl<F: Family> Device<F> {
             state: None,
             memory: F::Memory::default(),
             stale: false,
+            preset: ShownPreset::default(),
             memo: Memo::default(),
             cook: CookTracker::default(),
         }
@@ -141,6 +145,9 @@ impl<F: Family> Device<F> {
             .state
             .as_ref()
             .is_none_or(|p| F::firmware(p) != F::firmware(&state));
+        if self.state.as_ref().is_some_and(F::cooking) && !F::cooking(&state) {
+            self.preset.cook_ended();
+        }
         let previous = self.state.replace(state);
         if let Some(current) = &self.state {
             let meta = Meta {
@@ -177,18 +184,24 @@ impl<F: Family> Device<F> {
         let Some(state) = &self.state else {
             return;
         };
+        let preset = self.preset.shown(F::cooking(state));
         let state = F::publishable(state, &self.memory, available);
         let due = match &self.memo.state {
             None => true,
-            Some((last, at)) => {
+            Some((last, last_preset, at)) => {
                 F::differs(last, &state)
+                    || last_preset.as_deref() != preset
                     || ctx.now.instant.saturating_duration_since(*at) >= STATE_REFRESH
             }
         };
         if force || due {
             // Serialising our own state cannot fail in practice; if it ever did, nothing is
             // published, because an empty payload on a retained topic would delete it.
-            match serde_json::to_string(&state) {
+            let shown = WithPreset {
+                state: &state,
+                preset,
+            };
+            match serde_json::to_string(&shown) {
                 Ok(payload) => {
                     out.stream(StreamMessage::State(&self.id, &payload));
                     out.publish(ctx.topics.state(&self.id), payload, true);
@@ -196,16 +209,18 @@ impl<F: Family> Device<F> {
                 Err(e) => tracing::error!(device = %self.id, "state not published: {e}"),
             }
             if out.mqtt_connected {
-                self.memo.state = Some((state, ctx.now.instant));
+                self.memo.state = Some((state, preset.map(str::to_owned), ctx.now.instant));
             }
         }
     }
 
-    /// The device's discovery messages; remembers the firmware they carry when they go out.
+    /// The device's discovery messages (`presets`: the names of its family's presets);
+    /// remembers the firmware they carry when they go out.
     pub(crate) fn discovery(
         &mut self,
         ctx: &DiscoveryContext<'_>,
         sent: bool,
+        presets: &[String],
     ) -> Vec<DiscoveryMessage> {
         let firmware = self.firmware().map(str::to_owned);
         let messages = F::discovery(
@@ -215,6 +230,7 @@ impl<F: Family> Device<F> {
                 name: &self.info.name,
                 device_type: &self.info.device_type,
                 firmware: firmware.as_deref(),
+                presets,
             },
             &self.limits,
         );
@@ -246,7 +262,7 @@ impl<F: Family> Device<F> {
             .state
             .as_ref()
             .filter(|_| mqtt_connected)
-            .map(|(_, at)| *at + STATE_REFRESH)
+            .map(|(_, _, at)| *at + STATE_REFRESH)
     }
 
     /// The device as the API shows it: its `bridge/devices` entry with its `state` (`null`
@@ -254,7 +270,13 @@ impl<F: Family> Device<F> {
     pub(crate) fn view(&self, link_up: bool) -> Value {
         let mut entry = serde_json::to_value(self.device_entry(link_up)).unwrap_or(Value::Null);
         let state = self.state.as_ref().and_then(|state| {
-            serde_json::to_value(F::publishable(state, &self.memory, self.available(link_up))).ok()
+            let preset = self.preset.shown(F::cooking(state));
+            let state = F::publishable(state, &self.memory, self.available(link_up));
+            serde_json::to_value(WithPreset {
+                state: &state,
+                preset,
+            })
+            .ok()
         });
         if let Value::Object(map) = &mut entry {
             map.insert("state".into(), state.unwrap_or(Value::Null));

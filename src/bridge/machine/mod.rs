@@ -12,6 +12,7 @@ mod context;
 mod cook;
 mod device;
 mod history;
+mod preset;
 
 pub use commands::MAX_QUEUED;
 pub(crate) use commands::{Caller, Request};
@@ -93,8 +94,9 @@ impl<F: Family> Machine<F> {
         &mut self,
         ctx: &DiscoveryContext<'_>,
         sent: bool,
+        presets: &[String],
     ) -> Vec<DiscoveryMessage> {
-        self.device.discovery(ctx, sent)
+        self.device.discovery(ctx, sent, presets)
     }
 
     /// See [`Device::device_entry`].

@@ -35,6 +35,7 @@ pub(super) fn config() -> BridgeConfig {
         oven_max_temperature_c: None,
         version: "0.1.0".into(),
         seed: 1,
+        plans: Default::default(),
     }
 }
 

@@ -4,6 +4,7 @@ mod api;
 mod cooks;
 mod harness;
 mod oven;
+mod presets;
 mod queue;
 mod robustness;
 mod rules;

@@ -1,0 +1,63 @@
+//! The entities every device has for presets and plans (`interface.md` §8), whatever its
+//! family: each family's discovery appends them to its own.
+
+use super::discovery::entity_base;
+use super::schema::{Component, Entity, SelectConfig};
+use super::DiscoveryContext;
+use crate::ids::TopicId;
+
+/// Every entity below as `(platform, key)`, for removal.
+pub(crate) const PLAN_ENTITIES: [(&str, &str); 1] = [("select", "preset")];
+
+/// The entities of presets and plans of device `id`, whose family's presets are `presets`
+/// (names, in listing order).
+pub(crate) fn plan_entities(
+    ctx: &DiscoveryContext,
+    id: &TopicId,
+    presets: &[String],
+) -> Vec<Entity> {
+    let topics = ctx.topics;
+    let mut entities = Vec::new();
+    // Home Assistant refuses a select without options; every family has built-in presets, so
+    // this only guards a build without them.
+    if !presets.is_empty() {
+        // Choosing one sets the pending values (`<id>/set/preset`), as a target set while
+        // idle does; the Cook switch then starts them. The state's `preset` is null when no
+        // preset's values are pending or running, which the template renders as `None`:
+        // Home Assistant shows the select as unknown then.
+        entities.push(Entity::new(
+            "preset",
+            Component::Select(SelectConfig {
+                base: entity_base(id, "preset", "select", false, Some("Preset")),
+                command_topic: topics.set_key(id, "preset"),
+                state_topic: topics.state(id),
+                value_template: "{{ value_json.preset }}",
+                options: presets.to_vec(),
+            }),
+        ));
+    }
+    entities
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::homeassistant::DiscoveryMode;
+    use crate::topics::Topics;
+
+    #[test]
+    fn the_removal_list_names_every_entity() {
+        let topics = Topics::new("anova2mqtt");
+        let ctx = DiscoveryContext {
+            prefix: "homeassistant",
+            mode: DiscoveryMode::Entity,
+            topics: &topics,
+        };
+        let entities = plan_entities(&ctx, &TopicId::from("x"), &["a".to_owned()]);
+        let listed: Vec<(&str, &str)> = entities
+            .iter()
+            .map(|e| (e.component.platform(), e.key))
+            .collect();
+        assert_eq!(listed, PLAN_ENTITIES);
+    }
+}
