@@ -10,7 +10,7 @@ use support::system::{sim_config, System, A7, PRO};
 use support::{Msg, Watcher, WAIT};
 
 /// The keys of `interface.md` §4, per cooker.
-const COOKER_ENTITIES: [(&str, &str); 16] = [
+const COOKER_ENTITIES: [(&str, &str); 17] = [
     ("climate", "climate"),
     ("cook", "switch"),
     ("target_temperature", "number"),
@@ -27,6 +27,7 @@ const COOKER_ENTITIES: [(&str, &str); 16] = [
     ("alarm", "binary_sensor"),
     ("last_cook", "sensor"),
     ("event", "event"),
+    ("preset", "select"),
 ];
 
 fn discovery(watcher: &mut Watcher, id: &str) -> Value {

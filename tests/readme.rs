@@ -466,3 +466,37 @@ fn the_history_examples_work() {
     assert!(curve.starts_with("time,temperature_c,target_c"), "{curve}");
     assert!(curve.lines().count() >= 2, "{curve}");
 }
+
+#[test]
+fn the_preset_examples_work() {
+    if !tools_present() {
+        return;
+    }
+    let mut demo = Demo::start("60");
+    let lines = commands(&block("/api/v1/presets"));
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    let listed = demo.sh(&lines[0]);
+    assert!(
+        listed.contains("chicken-breast\tsous_vide\t") && listed.contains("roast-chicken\toven\t"),
+        "{listed}"
+    );
+    let names = demo.sh(&lines[1]);
+    assert!(names.lines().any(|l| l == "steak-medium-rare"), "{names}");
+    let answers = run_answered(&mut demo, "steak-medium-rare", 3);
+    for answer in &answers {
+        assert_eq!(answer["status"], "ok", "{answer}");
+    }
+    assert_eq!(answers[0]["command"]["preset"], "chicken-breast");
+    assert_eq!(answers[0]["pending"], true);
+    assert_eq!(answers[1]["command"]["target_temperature"], 60);
+    assert_eq!(answers[1]["command"]["timer"], 5400);
+    assert_eq!(answers[2]["id"], "steak");
+    assert_eq!(answers[2]["command"]["target_temperature"], 55);
+    assert_eq!(answers[2]["command"]["timer"], 9900);
+    assert_eq!(answers[2]["command"]["food"], "beef");
+    let a7: Value =
+        serde_json::from_str(&demo.sh(&format!("curl -s localhost:8770/api/v1/devices/{A7}")))
+            .expect("JSON");
+    assert_eq!(a7["state"]["preset"], "chicken-breast", "{a7}");
+    assert_eq!(a7["state"]["cooking"], true, "{a7}");
+}

@@ -213,7 +213,7 @@ fn noun(kind: Kind) -> &'static str {
 /// A preset's keys as a response echoes them (°C, seconds, words).
 fn echo(kind: Kind, command: &Map<String, Value>) -> Value {
     let echoed = match kind {
-        Kind::Cooker => crate::sous_vide::command::parse(command).map(|c| serde_json::to_value(c)),
+        Kind::Cooker => crate::sous_vide::command::parse(command).map(serde_json::to_value),
         Kind::Oven => crate::oven::command::parse(command).map(|changes| {
             serde_json::to_value(crate::oven::command::OvenEcho {
                 changes,

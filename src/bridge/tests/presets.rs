@@ -169,3 +169,27 @@ fn an_oven_preset_is_laid_under_the_commands_keys() {
     assert_eq!(response["command"]["fan"], 33, "the command's fan wins");
     assert_eq!(state_of(&out, OVEN_ID)["preset"], "roast-chicken");
 }
+
+#[test]
+fn the_presets_are_retained_on_bridge_presets_at_every_connect() {
+    let mut h = Harness::ready();
+    let out = h.input(Input::MqttConnected);
+    let found = on(&out, "anova2mqtt/bridge/presets");
+    assert_eq!(found.len(), 1);
+    assert!(found[0].retain);
+    let list: Value = serde_json::from_str(&found[0].payload).unwrap();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"chicken-breast") && names.contains(&"pork-roast"),
+        "{names:?}"
+    );
+    // The demo leaves nothing retained behind.
+    h.bridge.shutdown(true);
+    let out = h.drain();
+    assert_eq!(on(&out, "anova2mqtt/bridge/presets")[0].payload, "");
+}
