@@ -21,7 +21,9 @@
 //!
 //! Options: `--cookers N[,N…]`, `--seconds S` (measuring window, default 30), `--warmup S`
 //! (default 5), `--push-interval MS` (default 1000), `--daemon PATH` (default
-//! `target/release/anova2mqtt`). Linux only (`/proc`).
+//! `target/release/anova2mqtt`), `--history on|off` (the cook history, default on: the
+//! database in the run's temporary directory; its size and rows are printed after each fleet).
+//! Linux only (`/proc`).
 
 use anova2mqtt::simulator::{LoadModel, LoadSpec, Simulator, SimulatorConfig};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
@@ -35,7 +37,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const USAGE: &str = "usage: load [--cookers N[,N…]] [--seconds S] [--warmup S] \
-                     [--push-interval MS] [--daemon PATH]";
+                     [--push-interval MS] [--daemon PATH] [--history on|off]";
 
 /// The harness's options.
 struct Options {
@@ -44,6 +46,8 @@ struct Options {
     warmup: Duration,
     push_interval: Duration,
     daemon: PathBuf,
+    /// The cook history on (in the run's temporary directory) or off.
+    history: bool,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -53,6 +57,7 @@ fn parse_options() -> Result<Options, String> {
         warmup: Duration::from_secs(5),
         push_interval: Duration::from_secs(1),
         daemon: PathBuf::from("target/release/anova2mqtt"),
+        history: true,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -71,6 +76,13 @@ fn parse_options() -> Result<Options, String> {
             "--warmup" => options.warmup = Duration::from_secs(number(&value)?),
             "--push-interval" => options.push_interval = Duration::from_millis(number(&value)?),
             "--daemon" => options.daemon = PathBuf::from(value),
+            "--history" => {
+                options.history = match value.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    _ => return Err(format!("--history on|off, not {value}")),
+                }
+            }
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
     }
@@ -271,10 +283,11 @@ async fn run_fleet(options: &Options, cookers: usize) -> Result<Figures, String>
             "[anova]\nurl = \"{}\"\ntoken = \"anova-load-harness\"\n\
              [mqtt]\nurl = \"mqtt://127.0.0.1:{}\"\nclient_id = \"anova2mqtt-load-daemon\"\n\
              [http]\nlisten = \"127.0.0.1:{}\"\n[log]\nlevel = \"warn\"\n\
-             [history]\npath = \"{}\"\n",
+             [history]\nenabled = {}\npath = \"{}\"\n",
             sim.url(),
             broker.port,
             free_port(),
+            options.history,
             dir.path().join("history.sqlite3").display()
         ),
     )
@@ -355,10 +368,41 @@ async fn run_fleet(options: &Options, cookers: usize) -> Result<Figures, String>
         matched: latencies.len(),
     };
     drop(daemon);
+    if options.history {
+        report_history(&dir.path().join("history.sqlite3"), cookers, started.elapsed());
+    }
     let _ = client.disconnect().await;
     sim.shutdown().await;
     drop(broker);
     Ok(figures)
+}
+
+/// The history database after the run: its size, its rows, and the bytes per cooker-hour.
+fn report_history(path: &Path, cookers: usize, ran: Duration) {
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let bytes = size(path) + size(Path::new(&wal));
+    let rows = rusqlite::Connection::open(path).and_then(|c| {
+        c.query_row(
+            "SELECT (SELECT COUNT(*) FROM cooks), (SELECT COUNT(*) FROM samples), \
+             (SELECT COUNT(*) FROM events), (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size())",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?)),
+        )
+    });
+    let hours = ran.as_secs_f64() / 3600.0;
+    match rows {
+        Ok((cooks, samples, events, pages)) => println!(
+            "        history: {:.1} MB on disk ({:.1} MB of pages), {cooks} cooks, {samples} samples, {events} events; \
+             {:.0} bytes per sample, {:.1} KB per cooker-hour",
+            bytes as f64 / 1e6,
+            pages as f64 / 1e6,
+            pages as f64 / samples.max(1) as f64,
+            pages as f64 / 1e3 / (cookers as f64 * hours).max(1e-9),
+        ),
+        Err(e) => println!("        history: {e}"),
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
