@@ -369,7 +369,11 @@ async fn run_fleet(options: &Options, cookers: usize) -> Result<Figures, String>
     };
     drop(daemon);
     if options.history {
-        report_history(&dir.path().join("history.sqlite3"), cookers, started.elapsed());
+        report_history(
+            &dir.path().join("history.sqlite3"),
+            cookers,
+            started.elapsed(),
+        );
     }
     let _ = client.disconnect().await;
     sim.shutdown().await;

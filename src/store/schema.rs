@@ -100,7 +100,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// SQLite's page cache for this connection, KiB: the store reads little, and every KiB here
 /// is resident memory of the daemon.
-const CACHE_KIB: i64 = 512;
+const CACHE_KIB: i64 = 256;
 
 /// Opens (creating when needed) and migrates the database at `path`, or an in-memory one.
 pub(super) fn open(path: Option<&Path>, max_pages: Option<u32>) -> Result<Connection, StoreError> {

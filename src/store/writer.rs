@@ -15,7 +15,7 @@ use crate::metrics::Metrics;
 use rusqlite::Connection;
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,9 +25,6 @@ use tokio::sync::watch;
 /// A batch is written at most this long after its first record (`interface.md` §7: at most
 /// 5 s), so a crash or `kill -9` loses at most that much.
 pub(super) const BATCH_INTERVAL: Duration = Duration::from_secs(2);
-
-/// A batch this large is written at once.
-const MAX_BATCH: usize = 2_000;
 
 /// Records kept while the database cannot be written; beyond, the oldest are dropped.
 pub(super) const MAX_PENDING: usize = 50_000;
@@ -53,6 +50,8 @@ pub(super) struct Writer {
     pub(super) metrics: Option<Arc<Metrics>>,
     /// Records dropped (shared with the handle, which counts a full queue).
     pub(super) dropped: Arc<AtomicU64>,
+    /// The handle's flag: records were sent since the thread last took them.
+    waiting: Arc<AtomicBool>,
     conn: Option<Connection>,
     /// The last failure, shown to readers while there is no connection.
     failure: Option<String>,
@@ -71,8 +70,10 @@ impl Writer {
         status: watch::Sender<HistoryStatus>,
         metrics: Option<Arc<Metrics>>,
         dropped: Arc<AtomicU64>,
+        waiting: Arc<AtomicBool>,
     ) -> Self {
         Self {
+            waiting,
             path,
             retention,
             max_pages,
@@ -90,7 +91,7 @@ impl Writer {
     }
 
     /// Runs until told to stop or every handle is gone.
-    pub(super) fn run(mut self, jobs: Receiver<Job>) {
+    pub(super) fn run(mut self, jobs: Receiver<Job>, records: Receiver<Box<Record>>) {
         self.reopen();
         loop {
             let job = match self.next_wake() {
@@ -105,9 +106,12 @@ impl Writer {
                 },
             };
             match job {
-                Some(Job::Record(record)) => self.push(record),
+                Some(Job::Wake) => {
+                    self.batch_since.get_or_insert_with(Instant::now);
+                }
                 Some(Job::Read(read)) => {
                     // A read sees everything recorded before it.
+                    self.take(&records);
                     self.write_pending();
                     match &self.conn {
                         Some(conn) => read(Ok(conn)),
@@ -115,6 +119,7 @@ impl Writer {
                     }
                 }
                 Some(Job::Flush(done)) => {
+                    self.take(&records);
                     self.write_pending();
                     let _ = done.send(match (&self.failure, self.pending.is_empty()) {
                         (None, true) => Ok(()),
@@ -122,6 +127,7 @@ impl Writer {
                     });
                 }
                 Some(Job::Stop(done)) => {
+                    self.take(&records);
                     self.write_pending();
                     if let Some(conn) = &self.conn {
                         let _ = conn.execute_batch("PRAGMA optimize;");
@@ -131,9 +137,25 @@ impl Writer {
                 }
                 None => {}
             }
+            if self
+                .batch_since
+                .is_some_and(|at| at + BATCH_INTERVAL <= Instant::now())
+            {
+                self.take(&records);
+            }
             self.due_work();
         }
+        self.take(&records);
         self.write_pending();
+    }
+
+    /// Takes every record waiting in the queue. The flag is cleared first: a record sent
+    /// from now on wakes the thread again.
+    fn take(&mut self, records: &Receiver<Box<Record>>) {
+        self.waiting.store(false, Ordering::Release);
+        while let Ok(record) = records.try_recv() {
+            self.push(*record);
+        }
     }
 
     /// When the loop must wake without a job.
@@ -169,9 +191,6 @@ impl Writer {
         }
         self.pending.push_back(record);
         self.batch_since.get_or_insert_with(Instant::now);
-        if self.pending.len() >= MAX_BATCH && self.retry_at.is_none() {
-            self.write_pending();
-        }
     }
 
     fn count_dropped(&self, n: u64) {
