@@ -246,6 +246,52 @@ fn oven_messages_parse() {
     assert_eq!(envelope.command_type, "CMD_APO_START");
 }
 
+/// A Precision Oven 1.0 on 2.1.7 offered 2.1.8: every field read.
+#[test]
+fn oven_firmware_update_is_read() {
+    let event = Event::parse(&read("EVENT_APO_WIFI_FIRMWARE_UPDATE.oven_v1.real.json")).unwrap();
+    let Event::ApoWifiFirmwareUpdate(firmware) = event else {
+        panic!("not a firmware update: {event:?}")
+    };
+    assert_eq!(firmware.cloud_id, "01234XXXXXXXXX");
+    assert_eq!(firmware.device_type, Some(DeviceType::new("oven_v1")));
+    assert_eq!(firmware.version.as_deref(), Some("2.1.7"));
+    let ota = firmware.ota.expect("the capture offers an update");
+    assert_eq!(ota.available, Some(true));
+    assert_eq!(ota.required, Some(false));
+    assert_eq!(ota.version.as_deref(), Some("2.1.8"));
+    assert!(ota
+        .description
+        .as_deref()
+        .is_some_and(|d| d.starts_with("2.1.8 - Prevent cooks when idle or NTC broken")));
+    assert_eq!(
+        ota.url.as_deref(),
+        Some("https://storage.googleapis.com/anova-app.appspot.com/oven-firmware/oven-controller-2.1.8.bin")
+    );
+}
+
+/// The app's real oven starts, read by the simulator's independent parser as the oven
+/// envelope: the command, the oven and the stages as sent.
+#[test]
+fn the_apps_real_oven_starts_parse() {
+    for (name, stages) in [
+        ("CMD_APO_START.oven_v1.real.json", 6),
+        ("CMD_APO_START.oven_v2.real.json", 1),
+    ] {
+        let frame = ClientFrame::parse(&read(name)).unwrap();
+        let ClientCommand::Apo(envelope) = frame.body else {
+            panic!("{name}: not an oven envelope")
+        };
+        assert_eq!(envelope.command_type, "CMD_APO_START", "{name}");
+        let payload = envelope.payload.expect("a START has a payload");
+        assert_eq!(
+            payload["stages"].as_array().map(Vec::len),
+            Some(stages),
+            "{name}"
+        );
+    }
+}
+
 fn normalise(name: &str, now: OffsetDateTime) -> CookerState {
     let Event::ApcState(event) = Event::parse(&read(name)).unwrap() else {
         panic!("{name}")

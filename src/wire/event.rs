@@ -36,6 +36,9 @@ pub enum Event {
     ApoWifiAdded(DeviceListEntry),
     /// `EVENT_APO_WIFI_REMOVED`: an oven unpaired during this session.
     ApoWifiRemoved(DeviceRemoved),
+    /// `EVENT_APO_WIFI_FIRMWARE_UPDATE`: an oven's installed firmware and what the cloud offers
+    /// (one object, where the cookers' `EVENT_APC_WIFI_VERSION` is a list).
+    ApoWifiFirmwareUpdate(FirmwareVersion),
     /// `RESPONSE`: the answer to one command, matched by `requestId`.
     Response(Response),
     /// Any other `command`, kept so it can be logged.
@@ -100,6 +103,9 @@ impl Event {
             "EVENT_APO_STATE" => Self::ApoState(ApoStateEvent::parse(frame.payload)?),
             "EVENT_APO_WIFI_ADDED" => Self::ApoWifiAdded(payload_of(command, frame.payload)?),
             "EVENT_APO_WIFI_REMOVED" => Self::ApoWifiRemoved(payload_of(command, frame.payload)?),
+            "EVENT_APO_WIFI_FIRMWARE_UPDATE" => {
+                Self::ApoWifiFirmwareUpdate(payload_of(command, frame.payload)?)
+            }
             "RESPONSE" => {
                 let payload: ResponsePayload = match frame.payload {
                     Some(_) => payload_of(command, frame.payload)?,
@@ -141,6 +147,7 @@ impl Event {
             Self::ApoState(_) => "EVENT_APO_STATE",
             Self::ApoWifiAdded(_) => "EVENT_APO_WIFI_ADDED",
             Self::ApoWifiRemoved(_) => "EVENT_APO_WIFI_REMOVED",
+            Self::ApoWifiFirmwareUpdate(_) => "EVENT_APO_WIFI_FIRMWARE_UPDATE",
             Self::Response(_) => "RESPONSE",
             Self::Unknown { command, .. } => command,
         }
@@ -173,18 +180,43 @@ pub struct DeviceRemoved {
     pub cloud_id: CloudId,
 }
 
-/// One entry of `EVENT_APC_WIFI_VERSION`.
+/// A device's firmware: one entry of `EVENT_APC_WIFI_VERSION`, or the payload of
+/// `EVENT_APO_WIFI_FIRMWARE_UPDATE` (which also names the device type).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct FirmwareVersion {
     /// The device.
     #[serde(rename = "cookerId")]
     pub cloud_id: CloudId,
+    /// The device type; the oven's event carries it, the cookers' list does not.
+    #[serde(default, rename = "type")]
+    pub device_type: Option<DeviceType>,
     /// The installed version.
     #[serde(default)]
     pub version: Option<String>,
-    /// What the cloud offers, verbatim.
+    /// What the cloud offers; absent when it offers nothing.
     #[serde(default)]
-    pub ota: Option<Value>,
+    pub ota: Option<Ota>,
+}
+
+/// The `ota` block of a firmware event: an update the cloud offers. Only the Anova app can
+/// install it (`CMD_APC_OTA` is not open to a Personal Access Token).
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+pub struct Ota {
+    /// Whether an update is offered.
+    #[serde(default)]
+    pub available: Option<bool>,
+    /// Whether the device insists on it.
+    #[serde(default)]
+    pub required: Option<bool>,
+    /// The offered version.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Release notes, as the cloud words them.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Where the firmware image is.
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 /// `EVENT_USER_STATE`: account flags.

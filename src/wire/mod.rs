@@ -22,7 +22,9 @@ mod response;
 
 pub use crate::ids::CloudId;
 pub use device::{Celsius, DeviceRef, DeviceType, Generation, TemperatureUnit};
-pub use event::{DeviceListEntry, DeviceRemoved, Event, FirmwareVersion, Subscription, UserState};
+pub use event::{
+    DeviceListEntry, DeviceRemoved, Event, FirmwareVersion, Ota, Subscription, UserState,
+};
 pub use lenient::Unread;
 pub use payload::ProtocolError;
 pub use response::Response;

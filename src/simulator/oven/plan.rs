@@ -591,13 +591,79 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn capture_start() -> Value {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/anova-messages/CMD_APO_START.oven_v2.documented.json"
+    fn capture(name: &str) -> Value {
+        let path = format!(
+            "{}/tests/fixtures/anova-messages/{name}",
+            env!("CARGO_MANIFEST_DIR")
         );
         let frame: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         frame["payload"]["payload"].clone()
+    }
+
+    fn capture_start() -> Value {
+        capture("CMD_APO_START.oven_v2.documented.json")
+    }
+
+    /// What the Android app sends a Precision Oven 1.0 (BOGD): three preheat/cook pairs whose
+    /// preheat ids do not name their cook stage. ADK saw a v1 oven (firmware 2.1.16) drop such
+    /// a plan silently when more than one pair did not pair (`anova-oven.md`, "What ADK learned
+    /// on a v1 oven", a \[CONFLICT] with this capture of an older app); the simulator follows
+    /// the observed oven. Every stage is readable: only the pairing refuses it.
+    #[test]
+    fn the_apps_real_v1_start_is_read_stage_by_stage_and_dropped_for_its_pairing() {
+        let payload = capture("CMD_APO_START.oven_v1.real.json");
+        let verdict = parse(OvenGeneration::V1, Some(&payload));
+        assert_eq!(
+            verdict,
+            Err(dropped(
+                "preheat stage \"android-1b7dbdd2-dd07-4f9c-95d1-76c5aea20c60\" does not pair"
+            ))
+        );
+        let stages = payload["stages"].as_array().unwrap();
+        let setpoints: Vec<f64> = stages
+            .iter()
+            .map(|s| {
+                settings(OvenGeneration::V1, s.as_object().unwrap())
+                    .unwrap()
+                    .setpoint_c
+            })
+            .collect();
+        assert_eq!(setpoints, [210.0, 210.0, 170.0, 170.0, 210.0, 210.0]);
+        let third = settings(OvenGeneration::V1, stages[2].as_object().unwrap()).unwrap();
+        assert_eq!(third.steam, Steam::Percentage(100.0));
+        assert_eq!(
+            parse(OvenGeneration::V2, Some(&payload)),
+            Err(Rejection::WrongGeneration)
+        );
+    }
+
+    /// What the Android app sends a Precision Oven 2.0 (BOGD issue #4): one stage at 23.89 °C
+    /// (75 °F), below the 25 °C the app's own `temperatureRanges` allow a dry bulb
+    /// (`anova-oven.md` limits table), so the simulated oven drops it; the same stage at 25 °C
+    /// runs, with every other field read as sent.
+    #[test]
+    fn the_apps_real_v2_start_is_read_and_its_setpoint_checked() {
+        let payload = capture("CMD_APO_START.oven_v2.real.json");
+        assert_eq!(
+            parse(OvenGeneration::V2, Some(&payload)),
+            Err(dropped("setpoint 23.89 out of range"))
+        );
+        let mut at_25 = payload.clone();
+        at_25["stages"][0]["do"]["temperatureBulbs"]["dry"]["setpoint"]["celsius"] = json!(25);
+        let plan = parse(OvenGeneration::V2, Some(&at_25)).unwrap();
+        assert_eq!(
+            plan.meta.cook_id,
+            "android-2541f13c-ba5d-428d-8ba6-c6f47709b24s"
+        );
+        assert_eq!(plan.meta.origin_source, "android");
+        assert_eq!(plan.meta.cookable_type, "manual");
+        assert_eq!(plan.stages.len(), 1);
+        let stage = &plan.stages[0].settings;
+        assert_eq!(stage.setpoint_c, 25.0);
+        assert_eq!(stage.steam, Steam::Humidity(100.0));
+        assert_eq!(stage.fan, 100.0);
+        assert!(plan.stages[0].entry.is_some());
+        assert!(parse(OvenGeneration::V1, Some(&at_25)).is_err());
     }
 
     fn v1_pair(cook_id: &str, preheat_id: &str) -> Vec<Value> {
