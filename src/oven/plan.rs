@@ -765,7 +765,9 @@ mod tests {
         assert_eq!(change.steps.len(), 1);
         let f = frame(&change, 0);
         let payload = &f["payload"]["payload"];
-        assert_eq!(payload["type"], "oven_v1", "the v1 shape for a v1 oven");
+        // The v1 shape for a v1 oven: flat stages, no v2 header.
+        assert!(payload.get("cookerId").is_none(), "{payload}");
+        assert_eq!(payload["stages"][0]["stepType"], "stage", "{payload}");
         let stages = payload["stages"].as_array().unwrap();
         assert_eq!(
             stages.len(),

@@ -551,16 +551,21 @@ impl OvenState {
             let before = stages.iter().take(i).filter(|s| !is_preheat(s)).count();
             self.stage_index = u32::try_from(before + 1).ok();
             let stage = stages.get(i);
-            let own_title = stage.and_then(|s| s.title.clone());
+            let titled =
+                |s: &super::wire::StageV1| s.title.clone().filter(|t| !t.trim().is_empty());
+            let own_title = stage.and_then(titled);
             let cook_title = stages
                 .iter()
                 .skip(i)
                 .find(|s| !is_preheat(s))
-                .and_then(|s| s.title.clone());
-            self.stage_title = own_title
-                .filter(|t| !t.trim().is_empty())
-                .or(cook_title)
-                .filter(|t| !t.trim().is_empty());
+                .and_then(titled);
+            // The app titles a pair on its preheat and sends "" on the cook stage.
+            let preheat_title = i
+                .checked_sub(1)
+                .and_then(|before| stages.get(before))
+                .filter(|s| is_preheat(s) && !stage.is_some_and(is_preheat))
+                .and_then(titled);
+            self.stage_title = own_title.or(cook_title).or(preheat_title);
             if self.probe_target.is_none() && self.probe_connected == Some(true) {
                 // The cook stage carries the probe target; a preheat's is on the stage after it.
                 self.probe_target = stages

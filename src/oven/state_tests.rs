@@ -269,3 +269,38 @@ fn alarms_and_unknowns() {
     )
     .is_err());
 }
+
+/// The app titles a preheat/cook pair on its preheat and sends `""` on the cook stage (the
+/// capture `CMD_APO_START.oven_v1.real.json`, and what we send): the cook stage shows the
+/// pair's title too.
+#[test]
+fn a_v1_cook_stage_without_a_title_shows_its_preheats() {
+    let idle_timer = serde_json::json!({"current": 0, "initial": 600, "mode": "idle"});
+    let now = datetime!(2024-01-03 22:10:00 UTC);
+    let frame = |active: i64| {
+        edited(
+            V1_IDLE,
+            &[
+                ("/payload/state/state/mode", "cook".into()),
+                ("/payload/state/nodes/timer", idle_timer.clone()),
+                (
+                    "/payload/state/cook",
+                    serde_json::json!({
+                        "stages": [
+                            {"id": "a-preheat", "type": "preheat", "title": "Roast"},
+                            {"id": "a", "type": "cook", "title": ""},
+                            {"id": "b", "type": "cook", "title": ""}
+                        ],
+                        "cookId": "c", "activeStageIndex": active
+                    }),
+                ),
+            ],
+        )
+    };
+    for active in [0, 1] {
+        let s = normalise(&frame(active), now, None);
+        assert_eq!(s.stage_title.as_deref(), Some("Roast"), "stage {active}");
+    }
+    // A cook stage after another cook stage has no preheat's title to borrow.
+    assert_eq!(normalise(&frame(2), now, None).stage_title, None);
+}

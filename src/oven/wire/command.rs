@@ -113,10 +113,7 @@ impl ApoCommand {
     /// The inner `payload`, absent for commands without arguments.
     fn inner(&self) -> Option<Value> {
         match self {
-            Self::StartV1 {
-                oven: OvenV1(d),
-                cook,
-            } => Some(start_v1(cook, d.cloud_id.as_str(), d.device_type.as_str())),
+            Self::StartV1 { cook, .. } => Some(start_v1(cook)),
             Self::StartV2 {
                 oven: OvenV2(d),
                 cook,
@@ -215,53 +212,185 @@ mod tests {
         assert_eq!(ours, documented);
     }
 
-    /// The first preheat/cook pair of the app's v1 start captured by bogd/anova-oven-api
-    /// (`anova-oven.md` §1.9): our stages carry the same keys and values, with our ids.
+    const V1_START_REAL: &str =
+        include_str!("../../../tests/fixtures/anova-messages/CMD_APO_START.oven_v1.real.json");
+    const V2_START_REAL: &str =
+        include_str!("../../../tests/fixtures/anova-messages/CMD_APO_START.oven_v2.real.json");
+
+    /// A dry stage on the rear element, as in the captures.
+    fn dry_rear(id: &str, title: &str, celsius: f64, fahrenheit: f64) -> StageSpec {
+        StageSpec {
+            id: id.into(),
+            title: title.into(),
+            mode: BulbMode::Dry,
+            target: Setpoint {
+                celsius,
+                fahrenheit,
+            },
+            steam: 0,
+            elements: rear(),
+            fan: 100,
+            timer: None,
+            probe: None,
+        }
+    }
+
+    fn without(mut stage: Value, keys: &[&str]) -> Value {
+        if let Some(fields) = stage.as_object_mut() {
+            for key in keys {
+                fields.remove(*key);
+            }
+        }
+        stage
+    }
+
+    /// The app's v1 start captured from a Precision Oven 1.0 (`anova-oven.md` §1.9,
+    /// `CMD_APO_START.oven_v1.real.json`): the inner payload is `cookId` and `stages` only, and
+    /// each preheat/cook pair of the same cook is ours key for key and value for value, but
+    /// for the ids and the official example's `stageTransitionType: "automatic"`.
     #[test]
-    fn a_v1_start_pairs_preheat_and_cook_stages() {
+    fn a_v1_start_is_what_the_app_sends() {
+        let real: Value = serde_json::from_str(V1_START_REAL).unwrap();
+        let real_stages = real["payload"]["payload"]["stages"].as_array().unwrap();
+        let when_preheated = |seconds| {
+            Some(StageTimer {
+                seconds,
+                start: TimerStart::WhenPreheated,
+            })
+        };
         let cook = CookSpec {
             cook_id: "cook-1".into(),
-            stages: vec![StageSpec {
-                id: "stage-1".into(),
-                title: "First stage".into(),
-                mode: BulbMode::Dry,
-                target: Setpoint {
-                    celsius: 210.0,
-                    fahrenheit: 410.0,
+            stages: vec![
+                StageSpec {
+                    timer: when_preheated(1800),
+                    ..dry_rear("a", "First stage", 210.0, 410.0)
                 },
-                steam: 0,
-                elements: rear(),
-                fan: 100,
-                timer: Some(StageTimer {
-                    seconds: 1800,
-                    start: TimerStart::WhenPreheated,
-                }),
-                probe: None,
-            }],
+                StageSpec {
+                    timer: when_preheated(600),
+                    ..dry_rear("c", "stage 3, higher temperature", 210.0, 410.0)
+                },
+            ],
         };
         let command = ApoCommand::start(address("0123456789abcdef", "oven_v1"), cook);
         let frame: Value = serde_json::from_str(&command.to_frame("req")).unwrap();
-        let stage = |id: &str, kind: &str| {
-            json!({
-                "stepType": "stage", "id": id, "title": "First stage", "description": "",
-                "type": kind, "userActionRequired": false,
-                "temperatureBulbs": {"dry": {"setpoint": {"fahrenheit": 410, "celsius": 210}}, "mode": "dry"},
-                "heatingElements": {"bottom": {"on": false}, "top": {"on": false}, "rear": {"on": true}},
-                "fan": {"speed": 100}, "vent": {"open": false}, "rackPosition": 3
-            })
-        };
-        let mut cook_stage = stage("stage-1", "cook");
-        cook_stage["timerAdded"] = true.into();
-        cook_stage["probeAdded"] = false.into();
-        cook_stage["timer"] = json!({"initial": 1800});
+        assert_eq!(frame["payload"]["id"], "0123456789abcdef");
+        assert_eq!(frame["payload"]["type"], "CMD_APO_START");
+        let payload = frame["payload"]["payload"].as_object().unwrap();
         assert_eq!(
-            frame,
-            json!({"command": "CMD_APO_START", "requestId": "req", "payload": {
-            "id": "0123456789abcdef", "type": "CMD_APO_START", "payload": {
-                "cookId": "cook-1", "cookerId": "0123456789abcdef", "cookableId": "",
-                "title": "", "type": "oven_v1", "originSource": "api", "cookableType": "manual",
-                "stages": [stage("stage-1-preheat", "preheat"), cook_stage]
-            }}})
+            payload.keys().collect::<Vec<_>>(),
+            real["payload"]["payload"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .collect::<Vec<_>>(),
+            "cookId and stages, nothing else"
+        );
+        let ours = payload["stages"].as_array().unwrap();
+        // The app's first and third pairs (its second waits for the user on a rack of its own).
+        for (mine, theirs) in [(0, 0), (1, 1), (2, 4), (3, 5)] {
+            assert_eq!(ours[mine]["stageTransitionType"], "automatic");
+            assert_eq!(
+                without(ours[mine].clone(), &["id", "stageTransitionType"]),
+                without(real_stages[theirs].clone(), &["id"]),
+                "stage {mine} against the app's stage {theirs}"
+            );
+        }
+        // A preheat is bound to its cook stage by id.
+        assert_eq!(
+            (ours[0]["id"].as_str(), ours[1]["id"].as_str()),
+            (Some("a-preheat"), Some("a"))
+        );
+    }
+
+    /// No `timerAdded`/`probeAdded` on a stage with neither; both with either; none on a preheat;
+    /// a stage that waits for the user has no `stageTransitionType`.
+    #[test]
+    fn v1_flags_as_the_app_sends_them() {
+        let stages = |spec: StageSpec| -> Vec<Value> {
+            let command = ApoCommand::start(
+                address("o", "oven_v1"),
+                CookSpec {
+                    cook_id: "c".into(),
+                    stages: vec![spec],
+                },
+            );
+            let frame: Value = serde_json::from_str(&command.to_frame("r")).unwrap();
+            frame["payload"]["payload"]["stages"]
+                .as_array()
+                .unwrap()
+                .clone()
+        };
+        let open = stages(dry_rear("s", "Roast", 200.0, 392.0));
+        assert_eq!(open.len(), 2);
+        for stage in &open {
+            assert!(stage.get("timerAdded").is_none() && stage.get("probeAdded").is_none());
+        }
+        assert_eq!(
+            (open[0]["title"].as_str(), open[1]["title"].as_str()),
+            (Some("Roast"), Some(""))
+        );
+        let probe = stages(StageSpec {
+            probe: Some(Setpoint {
+                celsius: 63.0,
+                fahrenheit: 145.4,
+            }),
+            ..dry_rear("s", "", 180.0, 356.0)
+        });
+        assert!(probe[0].get("probeAdded").is_none());
+        assert_eq!(
+            (
+                probe[1]["timerAdded"].as_bool(),
+                probe[1]["probeAdded"].as_bool()
+            ),
+            (Some(false), Some(true))
+        );
+        assert_eq!(
+            probe[1]["temperatureProbe"]["setpoint"],
+            json!({"celsius": 63, "fahrenheit": 145.4})
+        );
+        let manual = stages(StageSpec {
+            timer: Some(StageTimer {
+                seconds: 60,
+                start: TimerStart::Manually,
+            }),
+            ..dry_rear("s", "", 180.0, 356.0)
+        });
+        assert_eq!(manual[1]["userActionRequired"], true);
+        assert!(manual[1].get("stageTransitionType").is_none());
+        // A timer that starts at once: one cook stage, with the title.
+        let at_once = stages(StageSpec {
+            timer: Some(StageTimer {
+                seconds: 60,
+                start: TimerStart::Immediately,
+            }),
+            ..dry_rear("s", "Keep warm", 80.0, 176.0)
+        });
+        assert_eq!(at_once.len(), 1);
+        assert_eq!(at_once[0]["title"], "Keep warm");
+    }
+
+    /// The app's v2 capture has the header fields our v2 start sends, and the same keys.
+    #[test]
+    fn a_v2_start_has_the_keys_the_app_sends() {
+        let real: Value = serde_json::from_str(V2_START_REAL).unwrap();
+        let cook = CookSpec {
+            cook_id: "c".into(),
+            stages: vec![dry_rear("s", "", 23.89, 75.0)],
+        };
+        let command = ApoCommand::start(address("o", "oven_v2"), cook);
+        let ours: Value = serde_json::from_str(&command.to_frame("r")).unwrap();
+        let keys = |v: &Value| {
+            let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(
+            keys(&ours["payload"]["payload"]),
+            keys(&real["payload"]["payload"])
+        );
+        assert_eq!(
+            keys(&ours["payload"]["payload"]["stages"][0]),
+            keys(&real["payload"]["payload"]["stages"][0])
         );
     }
 

@@ -177,7 +177,7 @@ fn steam(stage: &StageSpec) -> Option<Value> {
     })
 }
 
-/// The common top of both generations' start payloads.
+/// The top of a v2 start payload (the app's v2 capture has it; v1 starts carry none).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct CookHeader<'a> {
@@ -207,7 +207,8 @@ impl<'a> CookHeader<'a> {
 
 // --- v1 ---------------------------------------------------------------------------------------
 
-/// One flat v1 stage.
+/// One flat v1 stage, as the app sends it (`anova-oven.md` §1.9, the capture in
+/// `anova-messages/CMD_APO_START.oven_v1.real.json`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct StageV1Out<'a> {
@@ -218,6 +219,10 @@ struct StageV1Out<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     user_action_required: bool,
+    /// `automatic` as in the official example, on a stage that goes on by itself; the app
+    /// sends none, and none on a stage that waits for the user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stage_transition_type: Option<&'static str>,
     temperature_bulbs: BulbsOut,
     heating_elements: ElementsOut,
     fan: Speed,
@@ -234,14 +239,15 @@ struct VentOpen {
     open: bool,
 }
 
-/// What only a cook stage carries: its timer and probe.
+/// What only a cook stage with a timer or a probe carries (the app sends both flags then, and
+/// neither on a stage with neither).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct EndingV1 {
     timer_added: bool,
+    probe_added: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     timer: Option<Initial>,
-    probe_added: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature_probe: Option<ProbeOut>,
 }
@@ -256,10 +262,24 @@ struct ProbeOut {
     setpoint: SetpointOut,
 }
 
-fn stage_v1(stage: &StageSpec, preheat: bool) -> StageV1Out<'_> {
+/// Which of a stage's v1 stages this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PartV1 {
+    /// The preheat before the cook stage.
+    Preheat,
+    /// The cook stage after its preheat.
+    CookAfterPreheat,
+    /// A cook stage with no preheat of its own (its timer starts at once).
+    CookAlone,
+}
+
+fn stage_v1(stage: &StageSpec, part: PartV1) -> StageV1Out<'_> {
+    let preheat = part == PartV1::Preheat;
     let waits_for_user = stage
         .timer
         .is_some_and(|t| matches!(t.start, TimerStart::Manually | TimerStart::OnFoodDetected));
+    // A cook stage that waits for the user starts its timer when the user goes on.
+    let user_action_required = !preheat && waits_for_user;
     StageV1Out {
         step_type: "stage",
         id: if preheat {
@@ -267,11 +287,15 @@ fn stage_v1(stage: &StageSpec, preheat: bool) -> StageV1Out<'_> {
         } else {
             stage.id.clone()
         },
-        title: &stage.title,
+        // The app titles the pair once, on its preheat, and sends "" on the cook stage.
+        title: match part {
+            PartV1::CookAfterPreheat => "",
+            PartV1::Preheat | PartV1::CookAlone => &stage.title,
+        },
         description: "",
         kind: if preheat { "preheat" } else { "cook" },
-        // A cook stage that waits for the user starts its timer when the user goes on.
-        user_action_required: !preheat && waits_for_user,
+        user_action_required,
+        stage_transition_type: (!user_action_required).then_some("automatic"),
         temperature_bulbs: BulbsOut {
             mode: stage.mode.clone(),
             setpoint: setpoint(stage.target, true),
@@ -281,10 +305,10 @@ fn stage_v1(stage: &StageSpec, preheat: bool) -> StageV1Out<'_> {
         vent: VentOpen { open: false },
         rack_position: RACK_POSITION,
         steam_generators: steam(stage),
-        ending: (!preheat).then(|| EndingV1 {
+        ending: (!preheat && (stage.timer.is_some() || stage.probe.is_some())).then(|| EndingV1 {
             timer_added: stage.timer.is_some(),
-            timer: stage.timer.map(|t| Initial { initial: t.seconds }),
             probe_added: stage.probe.is_some(),
+            timer: stage.timer.map(|t| Initial { initial: t.seconds }),
             temperature_probe: stage.probe.map(|p| ProbeOut {
                 setpoint: setpoint(p, true),
             }),
@@ -292,27 +316,32 @@ fn stage_v1(stage: &StageSpec, preheat: bool) -> StageV1Out<'_> {
     }
 }
 
-/// The inner payload of a v1 start.
-pub(crate) fn start_v1(cook: &CookSpec, cooker_id: &str, device_type: &str) -> Value {
+/// The inner payload of a v1 start: `cookId` and the stages, nothing else, as both real
+/// sources send it (the app's capture and the official example). The v2 header fields
+/// (`cookerId`, `type`, `originSource`, …) are not sent: whether a 1.0 ignores them is
+/// unverified.
+pub(crate) fn start_v1(cook: &CookSpec) -> Value {
     let mut stages = Vec::new();
     for stage in &cook.stages {
         // Only a timer that starts at once needs no preheat stage of its own.
         let immediate = stage
             .timer
             .is_some_and(|t| t.start == TimerStart::Immediately);
-        if !immediate {
-            stages.push(stage_v1(stage, true));
+        if immediate {
+            stages.push(stage_v1(stage, PartV1::CookAlone));
+        } else {
+            stages.push(stage_v1(stage, PartV1::Preheat));
+            stages.push(stage_v1(stage, PartV1::CookAfterPreheat));
         }
-        stages.push(stage_v1(stage, false));
     }
     #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
     struct Payload<'a> {
-        #[serde(flatten)]
-        header: CookHeader<'a>,
+        cook_id: &'a str,
         stages: Vec<StageV1Out<'a>>,
     }
     to_value(&Payload {
-        header: CookHeader::new(cook, cooker_id, device_type),
+        cook_id: &cook.cook_id,
         stages,
     })
 }
