@@ -187,6 +187,44 @@ async fn a_whole_cook(id: &str, device_type: &str) {
     let cook_id = response["command"]["cook_id"].as_str().unwrap().to_owned();
     let sent = sys.sim.handle().oven(id).unwrap();
     assert_eq!(sent.mode, OvenMode::Cooking);
+    // What went over the wire has the shape the app sends to this generation
+    // (`CMD_APO_START.oven_<generation>.real.json`): the cook header only for v2.
+    let start = start_sent(&sys.sim, id);
+    let mut keys: Vec<&str> = start
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    if device_type == "oven_v1" {
+        assert_eq!(keys, ["cookId", "stages"], "{start}");
+        let stages = start["stages"].as_array().unwrap();
+        assert_eq!(stages.len(), 2, "a preheat and its cook stage: {start}");
+        assert_eq!(
+            (stages[0]["type"].as_str(), stages[1]["type"].as_str()),
+            (Some("preheat"), Some("cook"))
+        );
+        assert_eq!(stages[1]["timerAdded"], true);
+        assert_eq!(stages[1]["title"], "", "the pair's title is on its preheat");
+    } else {
+        assert_eq!(
+            keys,
+            [
+                "cookId",
+                "cookableId",
+                "cookableType",
+                "cookerId",
+                "originSource",
+                "stages",
+                "title",
+                "type"
+            ],
+            "{start}"
+        );
+        assert_eq!(start["type"], "oven_v2");
+        assert_eq!(start["cookerId"], id);
+    }
     let cooking = sys.state(id, "cooking", |s| s["cooking"] == true).await;
     assert_eq!(cooking["cook_id"], cook_id.as_str());
     assert_eq!(cooking["target_temperature"], 180.0);
@@ -309,6 +347,23 @@ async fn home_assistants_heat_with_a_temperature_is_one_cook_on_a_precision_oven
 #[tokio::test]
 async fn home_assistants_heat_with_a_temperature_is_one_cook_on_a_precision_oven_2() {
     home_assistants_heat_with_a_temperature(V2).await;
+}
+
+/// The inner payload of the last `CMD_APO_START` the simulator received for `oven`.
+fn start_sent(sim: &Simulator, oven: &str) -> Value {
+    sim.handle()
+        .commands()
+        .into_iter()
+        .rev()
+        .find_map(|c| match c.frame.body {
+            anova2mqtt::simulator::ClientCommand::Apo(envelope)
+                if envelope.command_type == "CMD_APO_START" && envelope.id == oven =>
+            {
+                envelope.payload
+            }
+            _ => None,
+        })
+        .expect("a start was sent")
 }
 
 #[tokio::test]

@@ -369,29 +369,132 @@ mod tests {
         assert_eq!(at_once[0]["title"], "Keep warm");
     }
 
-    /// The app's v2 capture has the header fields our v2 start sends, and the same keys.
+    /// The app's v2 capture (`CMD_APO_START.oven_v2.real.json`: 23.89 °C dry on the rear
+    /// element with 100 % humidity, run until stopped): our v2 start for the same cook is the
+    /// app's field for field, header included, but for the ids and where it comes from.
     #[test]
-    fn a_v2_start_has_the_keys_the_app_sends() {
+    fn a_v2_start_is_what_the_app_sends() {
         let real: Value = serde_json::from_str(V2_START_REAL).unwrap();
         let cook = CookSpec {
             cook_id: "c".into(),
-            stages: vec![dry_rear("s", "", 23.89, 75.0)],
+            stages: vec![StageSpec {
+                steam: 100,
+                ..dry_rear("s", "", 23.89, 75.0)
+            }],
         };
-        let command = ApoCommand::start(address("o", "oven_v2"), cook);
+        let command = ApoCommand::start(address("oven-1", "oven_v2"), cook);
         let ours: Value = serde_json::from_str(&command.to_frame("r")).unwrap();
-        let keys = |v: &Value| {
-            let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
-            keys.sort();
-            keys
+        assert_eq!(ours["payload"]["id"], "oven-1");
+        assert_eq!(ours["payload"]["type"], "CMD_APO_START");
+        let (mine, theirs) = (&ours["payload"]["payload"], &real["payload"]["payload"]);
+        // The header: the same keys, ours naming this oven and this gateway.
+        assert_eq!(
+            (&mine["cookerId"], &mine["type"], &mine["originSource"]),
+            (&json!("oven-1"), &json!("oven_v2"), &json!("api"))
+        );
+        let skip = ["stages", "cookId", "cookerId", "cookableId", "originSource"];
+        assert_eq!(without(mine.clone(), &skip), without(theirs.clone(), &skip));
+        assert_eq!(keys(mine), keys(theirs));
+        assert_eq!(
+            without(mine["stages"][0].clone(), &["id"]),
+            without(theirs["stages"][0].clone(), &["id"]),
+        );
+    }
+
+    /// The sorted keys of an object.
+    fn keys(value: &Value) -> Vec<&str> {
+        let mut keys: Vec<&str> = value
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        keys.sort_unstable();
+        keys
+    }
+
+    /// Which keys each generation's start has, against the captures: the header only for v2;
+    /// per v1 stage, the timer and probe keys only on a cook stage with a timer or a probe.
+    #[test]
+    fn each_generation_has_the_keys_of_its_capture() {
+        let v1: Value = serde_json::from_str(V1_START_REAL).unwrap();
+        let v2: Value = serde_json::from_str(V2_START_REAL).unwrap();
+        let header = [
+            "cookableId",
+            "cookableType",
+            "cookerId",
+            "originSource",
+            "title",
+            "type",
+        ];
+        let payload = |t: &str, stages: Vec<StageSpec>| -> Value {
+            let command = ApoCommand::start(
+                address("o", t),
+                CookSpec {
+                    cook_id: "c".into(),
+                    stages,
+                },
+            );
+            let frame: Value = serde_json::from_str(&command.to_frame("r")).unwrap();
+            frame["payload"]["payload"].clone()
+        };
+        let timed = StageSpec {
+            timer: Some(StageTimer {
+                seconds: 600,
+                start: TimerStart::WhenPreheated,
+            }),
+            ..dry_rear("a", "Roast", 200.0, 392.0)
+        };
+        let open = dry_rear("b", "", 180.0, 356.0);
+        let ours_v1 = payload("oven_v1", vec![timed.clone(), open.clone()]);
+        let ours_v2 = payload("oven_v2", vec![timed, open]);
+        assert_eq!(keys(&ours_v1), keys(&v1["payload"]["payload"]));
+        assert_eq!(keys(&ours_v1), ["cookId", "stages"]);
+        assert_eq!(keys(&ours_v2), keys(&v2["payload"]["payload"]));
+        for key in header {
+            assert!(ours_v1.get(key).is_none(), "v1 has no {key}");
+            assert!(ours_v2.get(key).is_some(), "v2 has {key}");
+        }
+        // v1: preheat, timed cook, preheat, open cook; the capture's stages 0, 1 and 4 show the
+        // first three; no capture stage is a cook stage without a timer, so its keys are the
+        // preheat's (the app's stage keys but for the ending's).
+        let real_v1 = &v1["payload"]["payload"]["stages"];
+        let ours = &ours_v1["stages"];
+        let without_transition = |v: &Value| {
+            keys(&without(v.clone(), &["stageTransitionType"]))
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
         };
         assert_eq!(
-            keys(&ours["payload"]["payload"]),
-            keys(&real["payload"]["payload"])
+            without_transition(&ours[0]),
+            without_transition(&real_v1[0])
         );
         assert_eq!(
-            keys(&ours["payload"]["payload"]["stages"][0]),
-            keys(&real["payload"]["payload"]["stages"][0])
+            without_transition(&ours[1]),
+            without_transition(&real_v1[1])
         );
+        assert_eq!(
+            without_transition(&ours[2]),
+            without_transition(&real_v1[4])
+        );
+        assert_eq!(
+            without_transition(&ours[3]),
+            without_transition(&real_v1[4])
+        );
+        for ending in ["timerAdded", "probeAdded", "timer", "temperatureProbe"] {
+            assert!(ours[0].get(ending).is_none() && ours[2].get(ending).is_none());
+            assert!(
+                ours[3].get(ending).is_none(),
+                "an open cook stage has no {ending}"
+            );
+        }
+        // v2: one stage per step, none of v1's flat keys.
+        let real_v2 = &v2["payload"]["payload"]["stages"][0];
+        for stage in ours_v2["stages"].as_array().unwrap() {
+            assert_eq!(keys(stage), keys(real_v2), "{stage}");
+            for flat in ["stepType", "type", "timerAdded", "temperatureBulbs", "vent"] {
+                assert!(stage.get(flat).is_none(), "{flat} in {stage}");
+            }
+        }
     }
 
     #[test]
