@@ -53,6 +53,11 @@ pub struct DemoArgs {
     /// then go through the restart fallback.
     #[arg(long)]
     pub pat_only: bool,
+    /// Stand the a7 in an ice bath (1.5 kg of ice in 6 L of water, 1 °C) that warms towards the
+    /// 20 °C room (about 2 h until the water passes 4.4 °C, simulated time): for trying delayed
+    /// plans and their food-safety watch.
+    #[arg(long)]
+    pub ice_bath: bool,
 }
 
 /// The demo's configuration: defaults and `ANOVA2MQTT_*` variables, plus the file only when
@@ -147,16 +152,17 @@ pub async fn run(
         }
     };
 
-    let simulator = Simulator::start(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        SimulatorConfig {
-            speed: args.speed,
-            enforce_pat_allow_list: args.pat_only,
-            ..SimulatorConfig::default()
-        },
-    )
-    .await
-    .context("simulator")?;
+    let mut simulated = SimulatorConfig {
+        speed: args.speed,
+        enforce_pat_allow_list: args.pat_only,
+        ..SimulatorConfig::default()
+    };
+    if args.ice_bath {
+        simulated = simulated.with_ice_bath();
+    }
+    let simulator = Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), simulated)
+        .await
+        .context("simulator")?;
     config.anova.url = simulator.url();
     config.anova.token = Some(Secret::new(DEMO_TOKEN));
     config
@@ -234,6 +240,9 @@ fn print_banner(config: &Config, host: &str, port: u16, args: &DemoArgs) {
         );
     } else {
         println!("The physics run {}x faster than real time.", args.speed);
+    }
+    if args.ice_bath {
+        println!("The {} stands in an ice bath at 1 °C that warms towards the 20 °C room: try a delayed plan (start_at, food) on it.", cookers.first().map_or("first cooker", |c| c.name.as_str()));
     }
     if args.pat_only {
         println!("The cloud refuses target and timer changes to a running cook, as for a Personal Access Token: the bridge restarts the cook instead.");

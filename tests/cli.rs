@@ -908,28 +908,17 @@ async fn demo_on_a_real_broker_leaves_a_real_installation_alone() {
     let _ = real.wait();
 }
 
-/// `demo --pat-only`: the simulated cloud refuses target changes to a running cook, as the real
-/// one does for a Personal Access Token, and the bridge makes them by restarting the cook.
-#[tokio::test]
-async fn demo_pat_only_shows_the_restart_fallback() {
-    let dir = tempfile::tempdir().unwrap();
-    let stdout_path = dir.path().join("stdout");
-    let mut child = anova2mqtt(dir.path())
-        .args([
-            "demo",
-            "--mqtt-port",
-            "0",
-            "--http-port",
-            "0",
-            "--pat-only",
-            "--speed",
-            "60",
-        ])
+/// Starts `demo` on ports the system chooses with `options`; returns it, its banner and the
+/// embedded broker's port (which the banner names).
+async fn demo_with(dir: &Path, options: &[&str]) -> (Child, String, u16) {
+    let stdout_path = dir.join("stdout");
+    let child = anova2mqtt(dir)
+        .args(["demo", "--mqtt-port", "0", "--http-port", "0"])
+        .args(options)
         .stdout(std::fs::File::create(&stdout_path).unwrap())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Port 0: the banner says which port the system chose.
     let deadline = Instant::now() + WAIT;
     let banner = loop {
         let banner = std::fs::read_to_string(&stdout_path).unwrap_or_default();
@@ -939,13 +928,48 @@ async fn demo_pat_only_shows_the_restart_fallback() {
         assert!(Instant::now() < deadline, "no banner: {banner}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert!(banner.contains("Personal Access Token"), "{banner}");
     let port: u16 = banner
         .split("mosquitto_sub -h 127.0.0.1 -p ")
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|port| port.parse().ok())
         .unwrap_or_else(|| panic!("no port in {banner}"));
+    (child, banner, port)
+}
+
+/// `demo --ice-bath`: the a7 stands in ice water (1 °C), the pro at room temperature.
+#[tokio::test]
+async fn demo_ice_bath_cools_the_a7() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, banner, port) = demo_with(dir.path(), &["--ice-bath"]).await;
+    assert!(banner.contains("ice bath"), "{banner}");
+    let [a7, pro] = [0, 1].map(|i| demo_cookers()[i].cooker_id.clone());
+    let state = |id: &str| format!("anova2mqtt/{id}/state");
+    let mut watcher = Watcher::connect(port, &[&state(&a7), &state(&pro)]).await;
+    let water = |m: &support::Msg| m.json()["water_temperature"].as_f64();
+    let cold = watcher
+        .wait_for("the a7's state", |m| m.topic == state(&a7))
+        .await;
+    assert!(
+        water(&cold).is_some_and(|t| (0.9..1.1).contains(&t)),
+        "{}",
+        cold.payload
+    );
+    let room = watcher
+        .wait_for("the pro's state", |m| m.topic == state(&pro))
+        .await;
+    assert!(water(&room).is_some_and(|t| t > 19.0), "{}", room.payload);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// `demo --pat-only`: the simulated cloud refuses target changes to a running cook, as the real
+/// one does for a Personal Access Token, and the bridge makes them by restarting the cook.
+#[tokio::test]
+async fn demo_pat_only_shows_the_restart_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, banner, port) = demo_with(dir.path(), &["--pat-only", "--speed", "60"]).await;
+    assert!(banner.contains("Personal Access Token"), "{banner}");
     let a7 = &demo_cookers()[0].cooker_id;
     let availability = format!("anova2mqtt/{a7}/availability");
     let mut watcher =

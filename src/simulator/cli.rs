@@ -32,6 +32,11 @@ pub struct SimulateArgs {
     /// State push interval of a cooking cooker.
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = positive_duration)]
     pub cooking_push: Duration,
+    /// The a7 stands in an ice bath (1.5 kg of ice in 6 L of water, 1 °C) that warms towards the
+    /// 20 °C room: its ice lasts about 1 h 45 min, then the water passes 4.4 °C about 20 minutes
+    /// later (simulated time). For trying delayed plans and their food-safety watch.
+    #[arg(long, conflicts_with = "cookers")]
+    pub ice_bath: bool,
     /// Load generator: N cookers (ids LOAD000001…), all cooking, each pushing every
     /// --push-interval with a water temperature that moves 0.2 °C per push; replaces the demo
     /// devices.
@@ -61,7 +66,7 @@ impl SimulateArgs {
         } else {
             (defaults.cookers.clone(), defaults.ovens.clone())
         };
-        SimulatorConfig {
+        let config = SimulatorConfig {
             cookers,
             ovens,
             load,
@@ -73,6 +78,11 @@ impl SimulateArgs {
             enforce_pat_allow_list: self.pat_only,
             log_commands: true,
             ..defaults
+        };
+        if self.ice_bath {
+            config.with_ice_bath()
+        } else {
+            config
         }
     }
 }
@@ -97,6 +107,7 @@ fn positive_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simulator::STANDARD_ICE_RATIO;
     use clap::Parser;
 
     #[derive(Parser)]
@@ -148,6 +159,16 @@ mod tests {
         assert!(config.enforce_pat_allow_list);
         assert_eq!(config.idle_push_interval, Duration::from_secs(5));
         assert_eq!(config.cooking_push_interval, Duration::from_millis(500));
+        assert_eq!(config.cookers[0].ice_ratio, 0.0);
+    }
+
+    #[test]
+    fn the_ice_bath() {
+        let config = parse(&["--ice-bath"]).unwrap().into_config();
+        assert_eq!(config.cookers[0].ice_ratio, STANDARD_ICE_RATIO);
+        assert_eq!(config.cookers[1].ice_ratio, 0.0, "only the a7");
+        assert_eq!(config.validate(), Ok(()));
+        assert!(parse(&["--ice-bath", "--cookers", "3"]).is_err());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! What the simulator can be told: [`SimulatorConfig`] and the specs of the paired devices.
 
-use super::thermal::AMBIENT_C;
+#[cfg(doc)]
+use super::thermal::ICE_WATER_C;
+use super::thermal::{AMBIENT_C, MAX_ICE_RATIO, STANDARD_ICE_RATIO};
 use super::wire::{DeviceType, TemperatureUnit};
 use crate::secret::Secret;
 use std::collections::HashSet;
@@ -111,6 +113,15 @@ pub enum ConfigError {
 pub const MAX_SPEED: f64 = 1.0e6;
 
 impl SimulatorConfig {
+    /// The first cooker stands in an ice bath ([`STANDARD_ICE_RATIO`]: 1.5 kg of ice in 6 L of
+    /// water) that warms towards the room: `simulate --ice-bath`, `demo --ice-bath`.
+    pub fn with_ice_bath(mut self) -> Self {
+        if let Some(first) = self.cookers.first_mut() {
+            first.ice_ratio = STANDARD_ICE_RATIO;
+        }
+        self
+    }
+
     /// Checks the values before anything starts.
     pub fn validate(&self) -> Result<(), ConfigError> {
         for (name, value) in [
@@ -188,6 +199,11 @@ pub struct SimCookerSpec {
     pub paired_at: Option<String>,
     /// Water temperature at start, °C.
     pub water_temperature_c: f64,
+    /// Ice floating in the bath at start, kg per kg of water (0 to [`MAX_ICE_RATIO`]; 0.25 is
+    /// 1.5 kg of ice in 6 L). Above 0 the cooker stands in an ice bath: its water starts at
+    /// [`ICE_WATER_C`] whatever `water_temperature_c` says, stays there while the ice melts, then
+    /// warms towards the room.
+    pub ice_ratio: f64,
     /// The target kept from an earlier cook, °C.
     pub target_temperature_c: f64,
     /// The timer kept from an earlier cook, seconds.
@@ -210,6 +226,7 @@ impl SimCookerSpec {
             name: name.into(),
             paired_at: None,
             water_temperature_c: AMBIENT_C,
+            ice_ratio: 0.0,
             target_temperature_c: 60.0,
             timer_s: 0,
             display_unit: TemperatureUnit::C,
@@ -421,6 +438,9 @@ pub enum SpecError {
     /// A temperature that is not a number.
     #[error("device {0:?}: temperatures must be finite numbers")]
     Temperature(String),
+    /// An amount of ice outside 0 to [`MAX_ICE_RATIO`] kg per kg of water.
+    #[error("cooker {0:?}: the ice must be 0 to {MAX_ICE_RATIO} kg per kg of water")]
+    Ice(String),
 }
 
 #[cfg(test)]

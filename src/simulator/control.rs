@@ -48,6 +48,17 @@ pub enum Fault {
         /// Unplugged (true) or back (false).
         silent: bool,
     },
+    /// Someone fills a cooker's bath with ice water: the water is at
+    /// [`ICE_WATER_C`](super::ICE_WATER_C) at once with `ice_ratio` kg of ice per kg of water
+    /// floating in it (0: ice-cold water, its ice just melted; clamped to
+    /// [`MAX_ICE_RATIO`](super::MAX_ICE_RATIO)); it stays there while the ice melts, then
+    /// warms towards the room. Its state is pushed at once. For plans' food-safety watch.
+    IceBath {
+        /// The cooker.
+        cooker_id: String,
+        /// Ice per water, kg/kg (0.25: 1.5 kg of ice in 6 L).
+        ice_ratio: f64,
+    },
     /// Something a person does to an oven: the door, the water tank, the food probe, food in
     /// the camera's view, the start button, a power cycle (which also clears the
     /// wrong-generation error state). Its state is pushed at once when it changed.
@@ -219,6 +230,17 @@ impl SimulatorHandle {
                 if !self
                     .shared
                     .update(|w| w.set_silent(&cooker_id, silent, now, instant))
+                {
+                    return Err(ControlError::UnknownCooker(cooker_id));
+                }
+            }
+            Fault::IceBath {
+                cooker_id,
+                ice_ratio,
+            } => {
+                if !self
+                    .shared
+                    .update(|w| w.set_ice_bath(&cooker_id, ice_ratio, now, instant))
                 {
                     return Err(ControlError::UnknownCooker(cooker_id));
                 }

@@ -24,7 +24,8 @@
 //!   change (preheat done, timer started or done, next stage), none at all while unplugged
 //!   \[LIVE]. A WebSocket ping every `ping_interval`.
 //! - **Cookers** (`cooker`): Gen 3 (`a6`–`a9`) and Gen 2 (`pro`, `a4`, `a5`, `honey-badger`)
-//!   state machines behind one interface, over a simple water bath (`thermal`).
+//!   state machines behind one interface, over a simple water bath (`thermal`), which may be an
+//!   ice bath that holds 1 °C while its ice melts and then warms towards the room.
 //! - **Ovens** (`oven`): `oven_v1` and `oven_v2`, both START shapes run by one stage engine
 //!   (entry, timer and exit conditions), a cavity with steam and a food probe, the quirks of
 //!   dropped plans and of the wrong generation's plan.
@@ -38,7 +39,7 @@
 //!   countdown; `updatedTimestamp` is the real now. Gen 2 and `oven_v1` count in simulated
 //!   seconds directly.
 //! - **Faults.** See [`Fault`]: TCP resets (once or periodically), half-open sockets, auth
-//!   refusals, server closes with a code, garbage frames, alarms, unplugged devices, oven
+//!   refusals, server closes with a code, garbage frames, alarms, unplugged devices, ice baths, oven
 //!   doors/tanks/probes/power cycles, withheld, slowed or duplicated responses, close after each
 //!   response (1005).
 //!
@@ -84,7 +85,7 @@ pub use cooker::CookerSnapshot;
 pub use oven::{OvenChange, OvenMode, OvenSnapshot, WaterTank};
 pub use record::{PushRecord, ReceivedCommand};
 pub use server::Simulator;
-pub use thermal::AMBIENT_C;
+pub use thermal::{AMBIENT_C, ICE_WATER_C, MAX_ICE_RATIO, STANDARD_ICE_RATIO};
 pub use wire::client::{
     ApcCommand, ApcCommandName, ApoEnvelope, ClientCommand, ClientFrame, CookerRef, FrameError,
 };

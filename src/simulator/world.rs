@@ -660,6 +660,23 @@ impl World {
         true
     }
 
+    /// Fills a cooker's bath with ice water (see [`SimCooker::set_ice_bath`]) and pushes its
+    /// state at once. False when no cooker has that id.
+    pub(crate) fn set_ice_bath(
+        &mut self,
+        cooker_id: &str,
+        ice_ratio: f64,
+        now: OffsetDateTime,
+        instant: Instant,
+    ) -> bool {
+        let Some(index) = self.index_of(cooker_id) else {
+            return false;
+        };
+        self.cookers[index].cooker.set_ice_bath(ice_ratio);
+        self.push_state(index, now, instant);
+        true
+    }
+
     /// Unplugs a device or plugs it back (which pushes its state at once). False when unknown.
     pub(crate) fn set_silent(
         &mut self,

@@ -2,7 +2,9 @@
 
 use super::*;
 use crate::simulator::config::demo_cookers;
+use crate::simulator::thermal::ICE_WATER_C;
 use crate::simulator::wire::client::CookerRef;
+use crate::simulator::wire::round2;
 use crate::simulator::wire::{DeviceType, TemperatureUnit};
 use serde_json::Value;
 use time::macros::datetime;
@@ -410,4 +412,38 @@ fn the_command_log_is_bounded() {
     assert_eq!(log.drain().len(), 2);
     assert_eq!(log.retained().count(), 0);
     assert_eq!(log.total(), 5);
+}
+
+#[test]
+fn an_ice_bath_is_pushed_at_once_and_warms_while_the_cooker_waits() {
+    let mut world = world();
+    let id = world.snapshots()[0].cooker_id.clone();
+    let (_, mut outbox) = world.register(APC, NOW);
+    texts(&mut outbox);
+    let t0 = Instant::now();
+    assert!(world.set_ice_bath(&id, 0.01, NOW, t0));
+    let water = |frames: &[Value]| -> Vec<f64> {
+        frames
+            .iter()
+            .filter(|f| f["payload"]["cookerId"] == id.as_str())
+            .filter_map(|f| {
+                f["payload"]["state"]["nodes"]["waterTemperatureSensor"]["current"]["celsius"]
+                    .as_f64()
+            })
+            .collect()
+    };
+    assert_eq!(water(&texts(&mut outbox)), [ICE_WATER_C], "pushed at once");
+    // 0.01 kg/kg melts in about 4 min; 30 simulated minutes later the water is past 4.4 °C.
+    world.tick(1800.0, NOW, t0 + Duration::from_secs(31));
+    let snapshot = world.snapshot(&id).expect("the cooker");
+    assert_eq!(snapshot.ice_ratio, 0.0);
+    assert!(snapshot.water_temperature_c > 4.4, "{snapshot:?}");
+    assert!(snapshot.water_temperature_c < 10.0, "{snapshot:?}");
+    let pushed = water(&texts(&mut outbox));
+    assert_eq!(
+        pushed,
+        [round2(snapshot.water_temperature_c)],
+        "the idle push"
+    );
+    assert!(!world.set_ice_bath("nobody", 0.1, NOW, t0));
 }

@@ -17,7 +17,7 @@ pub(crate) mod machine;
 
 use super::clock::OFFLINE_AT_START;
 use super::config::{SimCookerSpec, SpecError};
-use super::thermal::WaterBath;
+use super::thermal::{WaterBath, MAX_ICE_RATIO};
 use super::wire::client::ApcCommand;
 use super::wire::{self, DeviceType, EventName, ListEntry, Millis, TemperatureUnit, Utf8Bytes};
 use gen2::Gen2Machine;
@@ -97,6 +97,8 @@ pub struct CookerSnapshot {
     pub stage: CookerStage,
     /// Water temperature, °C (exact, without noise).
     pub water_temperature_c: f64,
+    /// Ice still floating in the bath, kg per kg of water.
+    pub ice_ratio: f64,
     /// Target, °C (kept while idle).
     pub target_temperature_c: f64,
     /// Timer length, seconds.
@@ -128,6 +130,9 @@ impl SimCooker {
         if !(spec.water_temperature_c.is_finite() && spec.target_temperature_c.is_finite()) {
             return Err(SpecError::Temperature(spec.cooker_id.clone()));
         }
+        if !(0.0..=MAX_ICE_RATIO).contains(&spec.ice_ratio) {
+            return Err(SpecError::Ice(spec.cooker_id.clone()));
+        }
         let (target, timer, unit) = (spec.target_temperature_c, spec.timer_s, spec.display_unit);
         let machine = match generation(&spec.device_type) {
             Some(Generation::Gen3) => Machine::Gen3(Gen3Machine::new(target, timer, unit)),
@@ -158,7 +163,11 @@ impl SimCooker {
                     .unwrap_or_else(|| Millis(started - Duration::days(30)).to_string()),
                 firmware: spec.firmware.clone(),
                 clock_s: 0.0,
-                water: WaterBath::new(spec.water_temperature_c),
+                water: if spec.ice_ratio > 0.0 {
+                    WaterBath::ice_bath(spec.ice_ratio)
+                } else {
+                    WaterBath::new(spec.water_temperature_c)
+                },
                 alarms: Alarms::default(),
                 noise_phase: noise.then_some(phase),
                 online: silent_since.is_none(),
@@ -280,6 +289,13 @@ impl SimCooker {
         changed
     }
 
+    /// Replaces the bath with ice water at [`ICE_WATER_C`](super::thermal::ICE_WATER_C) holding
+    /// `ice_ratio` kg of ice per kg of water (clamped to 0..=[`MAX_ICE_RATIO`]); a running cook
+    /// goes on heating it.
+    pub(crate) fn set_ice_bath(&mut self, ice_ratio: f64) {
+        self.device.water = WaterBath::ice_bath(ice_ratio);
+    }
+
     /// Raises or clears an alarm. Returns true when that changed anything.
     pub(crate) fn set_alarm(&mut self, alarm: Alarm, raised: bool) -> bool {
         let flag = self.device.alarms.flag(alarm);
@@ -352,6 +368,7 @@ impl SimCooker {
             name: self.device.name.clone(),
             stage,
             water_temperature_c: self.device.water.temperature_c,
+            ice_ratio: self.device.water.ice_ratio(),
             target_temperature_c: machine.target_c(),
             timer_s: machine.timer_s(),
             timer_remaining_s: machine.timer_remaining_s(clock),
@@ -424,6 +441,33 @@ mod tests {
         assert_eq!(frame["command"], "EVENT_APC_STATE");
         assert_eq!(frame["payload"]["cookerId"], cooker.cooker_id());
         frame["payload"]["state"].clone()
+    }
+
+    #[test]
+    fn a_cooker_can_start_in_an_ice_bath() {
+        let spec = SimCookerSpec {
+            ice_ratio: 0.25,
+            water_temperature_c: 18.0,
+            ..SimCookerSpec::a7("ICE", "Ice")
+        };
+        let mut cooker = SimCooker::new(&spec, NOW, false, 1.0).unwrap();
+        let snapshot = cooker.snapshot();
+        assert_eq!(snapshot.water_temperature_c, super::super::ICE_WATER_C);
+        assert_eq!(snapshot.ice_ratio, 0.25);
+        run(&mut cooker, 3600.0);
+        let snapshot = cooker.snapshot();
+        assert_eq!(snapshot.water_temperature_c, super::super::ICE_WATER_C);
+        assert!(snapshot.ice_ratio > 0.0 && snapshot.ice_ratio < 0.25);
+        for ice_ratio in [-0.1, 1.5, f64::NAN] {
+            let spec = SimCookerSpec {
+                ice_ratio,
+                ..spec.clone()
+            };
+            assert_eq!(
+                SimCooker::new(&spec, NOW, false, 1.0),
+                Err(SpecError::Ice("ICE".into()))
+            );
+        }
     }
 
     #[test]
