@@ -1,11 +1,14 @@
-//! Home Assistant discovery: snapshots of every payload, and the rules of `interface.md` §4
-//! checked over all of them.
+//! Home Assistant discovery: snapshots of every payload (cookers, ovens, the bridge), the rules
+//! of `interface.md` §4 checked over all of them, and every template against the state it reads.
 
 use anova2mqtt::homeassistant::{
     bridge_config, bridge_identifier, bridge_removal, DiscoveryContext, DiscoveryMessage,
     DiscoveryMode,
 };
 use anova2mqtt::ids::{CloudId, TopicId};
+use anova2mqtt::oven::discovery::{oven_config, OvenDiscovery};
+use anova2mqtt::oven::limits::OvenLimits;
+use anova2mqtt::oven::state::OvenState;
 use anova2mqtt::sous_vide::discovery::{
     cooker_config, cooker_removal, CookerDiscovery, EVENT_TYPES,
 };
@@ -60,6 +63,14 @@ fn is_removal(message: &DiscoveryMessage) -> bool {
 fn presets() -> &'static [String] {
     static NAMES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
         anova2mqtt::presets::PresetBook::default().names(anova2mqtt::appliance::Kind::Cooker)
+    });
+    &NAMES
+}
+
+/// The names of the built-in oven presets.
+fn oven_presets() -> &'static [String] {
+    static NAMES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        anova2mqtt::presets::PresetBook::default().names(anova2mqtt::appliance::Kind::Oven)
     });
     &NAMES
 }
@@ -706,4 +717,231 @@ fn dump_for_home_assistant() {
         push(topics.state(&id), serde_json::to_string(&state).unwrap());
     }
     std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ovens, and every template against the state it reads
+// ---------------------------------------------------------------------------------------------
+
+const OVEN_V1_ID: &str = "ovenv1id00000000001";
+const OVEN_V2_ID: &str = "ovenv2id00000000001";
+
+/// An oven with its generation's limits and no safety ceiling.
+fn oven(id: &str, device_type: &DeviceType, firmware: Option<&'static str>) -> OvenParts {
+    OvenParts {
+        id: TopicId::from(id),
+        device_type: device_type.clone(),
+        firmware,
+    }
+}
+
+/// What an oven's discovery is built from (owned, so the test can borrow it).
+struct OvenParts {
+    id: TopicId,
+    device_type: DeviceType,
+    firmware: Option<&'static str>,
+}
+
+fn oven_messages(ctx: &DiscoveryContext, parts: &OvenParts) -> Vec<DiscoveryMessage> {
+    oven_config(
+        ctx,
+        &OvenDiscovery {
+            id: &parts.id,
+            name: "Kitchen oven",
+            device_type: &parts.device_type,
+            firmware: parts.firmware,
+            limits: OvenLimits::of(&parts.device_type, None),
+            presets: oven_presets(),
+        },
+    )
+}
+
+#[test]
+fn snapshot_oven_v2_device_mode() {
+    let topics = Topics::new("anova2mqtt");
+    let parts = oven(OVEN_V2_ID, &DeviceType::new("oven_v2"), Some("2.1.7"));
+    let messages = oven_messages(&ctx(&topics, DiscoveryMode::Device), &parts);
+    assert_eq!(messages.len(), 1);
+    insta::assert_snapshot!("oven_v2_device_topic", messages[0].topic);
+    insta::assert_json_snapshot!("oven_v2_device", parse(&messages[0]), {
+        ".origin.sw_version" => "[version]",
+    });
+}
+
+#[test]
+fn snapshot_oven_v2_entity_mode() {
+    let topics = Topics::new("anova2mqtt");
+    let parts = oven(OVEN_V2_ID, &DeviceType::new("oven_v2"), Some("2.1.7"));
+    let messages = oven_messages(&ctx(&topics, DiscoveryMode::Entity), &parts);
+    insta::assert_json_snapshot!("oven_v2_entity", as_list(&messages), {
+        "[].payload.origin.sw_version" => "[version]",
+    });
+}
+
+#[test]
+fn snapshot_oven_v1_device_mode() {
+    // The 1.0 differs in its limits (`OvenLimits` per generation) and its product name.
+    let topics = Topics::new("anova2mqtt");
+    let parts = oven(OVEN_V1_ID, &DeviceType::new("oven_v1"), None);
+    let messages = oven_messages(&ctx(&topics, DiscoveryMode::Device), &parts);
+    insta::assert_json_snapshot!("oven_v1_device", parse(&messages[0]), {
+        ".origin.sw_version" => "[version]",
+    });
+}
+
+/// Every `value_json.<field>` in `text`.
+fn fields_in(text: &str, out: &mut BTreeSet<String>) {
+    for (at, _) in text.match_indices("value_json.") {
+        let field: String = text[at + "value_json.".len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        out.insert(field);
+    }
+}
+
+/// Every template in `value` with the topic it reads: `value_template` reads `state_topic` (or an
+/// availability entry's `topic`), `<x>_template` reads `<x>_topic`.
+fn templates(value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                let (Some(template), Some(stem)) = (inner.as_str(), key.strip_suffix("template"))
+                else {
+                    continue;
+                };
+                let topic = match stem {
+                    "value_" => map.get("state_topic").or_else(|| map.get("topic")),
+                    _ => map.get(&format!("{stem}topic")),
+                };
+                let topic = topic.and_then(Value::as_str).unwrap_or_else(|| {
+                    panic!("{key} has no topic beside it in {value}");
+                });
+                out.push((topic.to_owned(), template.to_owned()));
+            }
+            map.values().for_each(|v| templates(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| templates(v, out)),
+        _ => {}
+    }
+}
+
+/// The fields of a published state: the family's state, and the `preset` the bridge adds to
+/// every family's (`interface.md` §8.1; `bridge/machine/preset.rs`'s `WithPreset`).
+fn state_fields(state: &impl serde::Serialize) -> BTreeSet<String> {
+    let Value::Object(map) = serde_json::to_value(state).unwrap() else {
+        panic!("a state is an object");
+    };
+    map.keys().cloned().chain(["preset".to_owned()]).collect()
+}
+
+/// Checks that every template of `messages` that reads `state_topic` names a field of the
+/// published state; templates on other topics read what those topics carry (the bridge's
+/// state, a cook's summary) and are checked where those are made.
+fn assert_templates_read_real_fields(
+    family: &str,
+    messages: &[DiscoveryMessage],
+    state_topic: &str,
+    fields: &BTreeSet<String>,
+) {
+    let mut found = Vec::new();
+    for message in messages {
+        templates(&parse(message), &mut found);
+    }
+    let mut used = BTreeSet::new();
+    for (topic, template) in &found {
+        if topic == state_topic {
+            fields_in(template, &mut used);
+        }
+    }
+    assert!(used.len() > 5, "{family}: the templates are read: {used:?}");
+    let unknown: Vec<&String> = used.difference(fields).collect();
+    assert!(
+        unknown.is_empty(),
+        "{family}: templates read fields its state does not publish: {unknown:?}"
+    );
+}
+
+#[test]
+fn every_template_reads_a_field_its_family_publishes() {
+    let topics = Topics::new("anova2mqtt");
+    for mode in [DiscoveryMode::Device, DiscoveryMode::Entity] {
+        let ctx = ctx(&topics, mode);
+        for fixture in [
+            "EVENT_APC_STATE.a7.cooking.real.json",
+            "EVENT_APC_STATE.pro.preheating.real.json",
+            "EVENT_APC_STATE.a3.cooking.real.json",
+        ] {
+            let (_, device_type, state) = fixture_state(fixture);
+            let messages = cooker_config(&ctx, &cooker(A7_ID, "K", &device_type, None));
+            let topic = topics.state(&TopicId::from(A7_ID));
+            assert_templates_read_real_fields(fixture, &messages, &topic, &state_fields(&state));
+        }
+        for (fixture, model) in [
+            ("EVENT_APO_STATE.oven_v1.idle.real.json", "oven_v1"),
+            ("EVENT_APO_STATE.oven_v2.cooking.real.json", "oven_v2"),
+        ] {
+            let state = oven_fixture_state(fixture, model);
+            let parts = oven(OVEN_V2_ID, &DeviceType::new(model), None);
+            let messages = oven_messages(&ctx, &parts);
+            let topic = topics.state(&parts.id);
+            assert_templates_read_real_fields(fixture, &messages, &topic, &state_fields(&state));
+        }
+        // The bridge's own entities read `bridge/info` (and `bridge/state`, a plain word).
+        let info = json!({"version": "0.1.0", "started_at": "2025-01-01T10:00:00Z",
+            "cloud": "connected", "devices": 2, "reconnects": 0, "last_error": null,
+            "history": "ok"});
+        let fields: BTreeSet<String> = info.as_object().unwrap().keys().cloned().collect();
+        let mut found = Vec::new();
+        for message in bridge_config(&ctx) {
+            templates(&parse(&message), &mut found);
+        }
+        let mut used = BTreeSet::new();
+        for (topic, template) in &found {
+            if *topic == topics.bridge_info() {
+                fields_in(template, &mut used);
+            }
+        }
+        assert!(!used.is_empty(), "the bridge's templates are read");
+        let unknown: Vec<&String> = used.difference(&fields).collect();
+        assert!(
+            unknown.is_empty(),
+            "the bridge's templates read {unknown:?}"
+        );
+    }
+}
+
+#[test]
+fn the_template_reader_finds_fields() {
+    let mut found = Vec::new();
+    templates(
+        &json!({"state_topic": "s",
+                "value_template": "{{ value_json.cook_ends_at or value_json.updated_at }}",
+                "availability": [{"topic": "a", "value_template": "{{ value_json.online }}"}],
+                "mode_state_topic": "m", "mode_state_template": "{{ value_json.cooking }}"}),
+        &mut found,
+    );
+    let topics: BTreeSet<&str> = found.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(topics, BTreeSet::from(["s", "a", "m"]));
+    let mut fields = BTreeSet::new();
+    for (_, template) in &found {
+        fields_in(template, &mut fields);
+    }
+    let expected = ["cook_ends_at", "updated_at", "online", "cooking"];
+    assert_eq!(fields, expected.map(String::from).into());
+}
+
+fn oven_fixture_state(name: &str, model: &str) -> OvenState {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/anova-messages")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let Event::ApoState(event) = Event::parse(&text).unwrap() else {
+        panic!("{name} is not an oven state");
+    };
+    let device_type = event
+        .device_type
+        .clone()
+        .unwrap_or_else(|| DeviceType::new(model));
+    OvenState::from_wire(&device_type, &event.state, OffsetDateTime::now_utc(), None).unwrap()
 }
