@@ -4,6 +4,7 @@ mod api;
 mod cooks;
 mod harness;
 mod oven;
+mod oven_rules;
 mod presets;
 mod queue;
 mod robustness;
