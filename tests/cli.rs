@@ -444,6 +444,22 @@ impl Drop for Daemon {
     }
 }
 
+/// systemd's `TimeoutStopSec` in `systemd/anova2mqtt.service`: a stop must end before it.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The daemon's shutdown waits (`daemon::run_with`) each log when they run out.
+fn assert_no_shutdown_timeout(log: &str) {
+    for warning in [
+        "did not take every device's last state in time",
+        "the cloud connection did not close in time",
+    ] {
+        assert!(
+            !log.contains(warning),
+            "the shutdown waited: {warning}\n{log}"
+        );
+    }
+}
+
 async fn simulator() -> Simulator {
     Simulator::start(
         ([127, 0, 0, 1], 0).into(),
@@ -454,7 +470,7 @@ async fn simulator() -> Simulator {
 }
 
 #[tokio::test]
-async fn sigterm_publishes_offline_and_exits_zero_within_five_seconds() {
+async fn sigterm_publishes_offline_and_exits_zero_promptly() {
     let broker = Broker::start();
     let sim = simulator().await;
     let mut watcher = Watcher::connect(
@@ -485,13 +501,26 @@ async fn sigterm_publishes_offline_and_exits_zero_within_five_seconds() {
             m.topic == "anova2mqtt/bridge/state" && m.payload == "offline"
         })
         .await;
-    let (status, took) = daemon.wait(Duration::from_secs(5));
+    let (status, took) = daemon.wait(STOP_TIMEOUT);
     assert!(
         status.success(),
         "exit status {status:?}:\n{}",
         daemon.log()
     );
-    assert!(took < Duration::from_secs(5));
+    // Promptly means that no wait of the shutdown ran into its own limit (the broker taking
+    // the last states, the cloud socket's close): that is what a slow stop would be, whatever
+    // the machine's load. The clock only has to stay under the service manager's limit.
+    assert_no_shutdown_timeout(&daemon.log());
+    assert!(took < STOP_TIMEOUT, "took {took:?}");
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/systemd/anova2mqtt.service"
+    ))
+    .unwrap();
+    assert!(
+        unit.contains(&format!("TimeoutStopSec={}", STOP_TIMEOUT.as_secs())),
+        "STOP_TIMEOUT is the unit's"
+    );
     // The cloud socket was closed, not left to time out.
     sim.handle()
         .wait_for_open_connections(0, WAIT)
@@ -676,8 +705,10 @@ async fn demo_publishes_discovery_and_state_on_its_embedded_broker() {
         let m = watcher.wait_for("state", |m| m.topic == state).await;
         assert_eq!(m.json()["online"], true);
     }
+    // About a second when the machine is idle; the bound leaves room for a loaded 2-core CI
+    // machine running other tests' brokers and daemons, and still catches a start that hangs.
     assert!(
-        started.elapsed() < Duration::from_secs(5),
+        started.elapsed() < Duration::from_secs(15),
         "took {:?}",
         started.elapsed()
     );
@@ -753,8 +784,10 @@ async fn demo_publishes_discovery_and_state_on_its_embedded_broker() {
     };
     let took = interrupted.elapsed();
     assert!(status.success(), "{status:?}");
-    // Typically 10 ms; the bound leaves room for a loaded machine.
-    assert!(took < Duration::from_secs(1), "shutdown took {took:?}");
+    // Typically 10 ms. Promptly means no wait of the shutdown ran into its limit; the clock's
+    // bound leaves room for a loaded 2-core CI machine.
+    assert_no_shutdown_timeout(&std::fs::read_to_string(&stderr_path).unwrap());
+    assert!(took < Duration::from_secs(5), "shutdown took {took:?}");
     watcher
         .wait_for("offline", |m| {
             m.topic == "anova2mqtt/bridge/state" && m.payload == "offline"
