@@ -1177,7 +1177,16 @@ async fn serve_until_runs_until_told_to_stop() {
 // Load generator
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test]
+/// On tokio's paused clock. The fleet's schedule runs from the simulator's start, and on the
+/// wall clock a busy machine could leave this reader more than a push interval behind (the
+/// 500-state connect sequence alone is a lot of parsing in a debug build): the pushes queued
+/// meanwhile then arrived in one burst ("750 pushes took 707 ms"), or the outbox filled, the
+/// fleet fell behind and skipped pushes, breaking the round robin. That was the race: the
+/// schedule's wall clock against the reader's. Paused, the clock moves only when every task
+/// (this reader included) waits, so the reader always keeps up, and what is measured is the
+/// schedule itself. How the fleet behaves when a reader does fall behind is
+/// `load.rs`'s `a_fleet_that_falls_behind_skips_instead_of_bursting`.
+#[tokio::test(start_paused = true)]
 async fn the_load_generator_spreads_its_pushes_and_moves_every_cookers_water() {
     const COOKERS: usize = 500;
     let interval = Duration::from_secs(1);
