@@ -67,7 +67,7 @@ fn shown(limit: Option<u64>) -> String {
 }
 
 /// How many HTTP connections to keep open at most under the current soft limit: half of what
-/// is left after [`RESERVED`], at most [`MAX_HTTP_CONNECTIONS`], at least 8.
+/// is left after `RESERVED`, at most [`MAX_HTTP_CONNECTIONS`], at least 8.
 pub fn http_connection_budget() -> usize {
     budget(getrlimit(Resource::Nofile).current)
 }

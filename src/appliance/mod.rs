@@ -1,5 +1,5 @@
 //! The device interface shared by the bridge core and the device families: what a family must
-//! provide ([`family::Family`]), the device identity from the cloud's device list, and cook
+//! provide (`family::Family`), the device identity from the cloud's device list, and cook
 //! events.
 
 pub(crate) mod event;

@@ -1,4 +1,4 @@
-//! The Anova cloud: the events the client reports ([`event`]) and the long-lived async client
+//! The Anova cloud: the events the client reports (`event`) and the long-lived async client
 //! that produces them ([`client`]).
 
 pub mod client;

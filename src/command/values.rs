@@ -141,7 +141,7 @@ pub fn describe(value: &Value) -> String {
     bounded(&text)
 }
 
-/// At most [`QUOTE_LIMIT`] characters of `text`, with `…` when cut.
+/// At most `QUOTE_LIMIT` characters of `text`, with `…` when cut.
 pub fn bounded(text: &str) -> String {
     match text.char_indices().nth(QUOTE_LIMIT) {
         Some((cut, _)) => format!("{}…", &text[..cut]),

@@ -1,6 +1,6 @@
 //! The Anova Precision Oven family (`oven_v1`, `oven_v2`; `anova-oven.md`, `interface.md` §5):
 //! its protocol ([`wire`]), normalised state, command keys, limits, planning, what is
-//! published, Home Assistant entities, and the glue to the bridge core ([`Oven`]).
+//! published, Home Assistant entities, and the glue to the bridge core (`Oven`).
 
 mod changes;
 pub mod command;

@@ -1,5 +1,5 @@
 //! The sous-vide cooker family (Anova Precision Cookers): command keys, limits, planning,
-//! what is published, and the glue to the bridge core ([`SousVide`]).
+//! what is published, and the glue to the bridge core (`SousVide`).
 
 pub mod command;
 pub mod discovery;

@@ -6,7 +6,7 @@
 //! pending ones, else the cooker's last ones; while cooking, a change goes out as
 //! `CMD_APC_SET_TARGET_TEMP` / `CMD_APC_SET_TIMER`, and where the cloud refuses those (a
 //! Personal Access Token may only start, stop and set the unit) the change is made by starting
-//! the cook again with the new target and the remaining time ([`recover`]).
+//! the cook again with the new target and the remaining time (`recover`).
 
 use super::command::CookerChanges;
 use super::limits::CookerLimits;

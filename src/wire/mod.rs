@@ -7,11 +7,11 @@
 //!
 //! **Never fail a whole frame on something new.** Unknown event names become
 //! [`Event::Unknown`], unknown fields are ignored, and every enum has an `Unknown(String)` case
-//! that keeps the value verbatim; numbers are read leniently ([`lenient`]).
+//! that keeps the value verbatim; numbers are read leniently (`lenient`).
 //!
 //! Each family's bodies and commands live with the family (`crate::sous_vide::wire`,
 //! `crate::oven::wire`); this
-//! module holds the envelope and dispatch ([`event`]), responses, device types and units, and
+//! module holds the envelope and dispatch (`event`), responses, device types and units, and
 //! [`CloudCommand`], the command of any family.
 
 pub(crate) mod device;
