@@ -258,6 +258,7 @@ fn check_full(report: &Value) {
             "get_device",
             "list_cooks",
             "get_cook",
+            "list_presets",
             "start_cook",
             "change_cook",
             "stop_cook"
@@ -278,7 +279,7 @@ fn check_full(report: &Value) {
         }
     }
     // The cook tools take the command keys, described for a model.
-    let start = &report["tools"][4]["schema"]["properties"];
+    let start = &report["tools"][5]["schema"]["properties"];
     for key in [
         "device",
         "target_temperature",
@@ -333,6 +334,22 @@ fn check_full(report: &Value) {
         "an unknown tool is a protocol error: {}",
         answer(report, 11)
     );
+    // The presets, as GET /api/v1/presets lists them; narrowed to a family; a family that
+    // does not exist is a tool error.
+    let presets = ok(answer(report, 12))["presets"].as_array().unwrap();
+    assert!(presets.len() >= 4, "{presets:?}");
+    for family in ["sous_vide", "oven"] {
+        assert!(presets.iter().any(|p| p["family"] == family), "{family}");
+    }
+    let chicken = presets
+        .iter()
+        .find(|p| p["family"] == "sous_vide" && p["built_in"] == true)
+        .unwrap();
+    assert!(chicken["source"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(chicken["command"]["target_temperature"].is_number());
+    let ovens = ok(answer(report, 13))["presets"].as_array().unwrap();
+    assert!(!ovens.is_empty() && ovens.iter().all(|p| p["family"] == "oven"));
+    assert_eq!(error_code(answer(report, 14)), "invalid_value");
     // The history: the model's cook, started by MCP, with a curve of at most 20 rows.
     let cooks = ok(&report["list_cooks"])["cooks"].as_array().unwrap();
     assert_eq!(cooks.len(), 1);
@@ -474,7 +491,13 @@ async fn read_only_offers_only_the_reading_tools() {
             .collect();
         assert_eq!(
             names,
-            ["list_devices", "get_device", "list_cooks", "get_cook"]
+            [
+                "list_devices",
+                "get_device",
+                "list_cooks",
+                "get_cook",
+                "list_presets"
+            ]
         );
         assert!(
             report["start_cook"]["protocol_error"].is_string(),
@@ -482,7 +505,7 @@ async fn read_only_offers_only_the_reading_tools() {
             report["start_cook"]
         );
     }
-    assert_eq!(reports[2]["tools"].as_array().unwrap().len(), 7);
+    assert_eq!(reports[2]["tools"].as_array().unwrap().len(), 8);
     assert_eq!(error_code(&reports[2]["start_cook"]), "read_only");
     assert!(
         sim.handle().commands().is_empty(),

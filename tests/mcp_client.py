@@ -92,6 +92,9 @@ async def scenario(client, which):
         ),
         ("stop_cook", {"device": OVEN}),
         ("no_such_tool", {}),
+        ("list_presets", {}),
+        ("list_presets", {"family": "oven"}),
+        ("list_presets", {"family": "grill"}),
     ]
     report["calls"] = []
     for name, arguments in calls:

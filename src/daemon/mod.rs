@@ -162,6 +162,7 @@ pub fn http_settings(
             history,
             settings.request_timeout,
             settings.command_timeout,
+            settings.presets.clone(),
         );
         settings.mcp = Some(mcp::router(
             backend,

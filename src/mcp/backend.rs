@@ -9,6 +9,7 @@ use crate::http::{ApiError, ApiHandle, ApiRequest};
 use crate::store::{CookFilter, Store, StoreError};
 use serde_json::{json, Map, Value};
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -107,6 +108,9 @@ pub trait Backend: Send + Sync + 'static {
     /// One recorded cook with its whole curve, as `GET /api/v1/cooks/{cook_id}`.
     fn cook(&self, id: &str) -> impl Future<Output = Result<Value, Failure>> + Send;
 
+    /// Every preset, as `GET /api/v1/presets` gives them (a JSON array).
+    fn presets(&self) -> impl Future<Output = Result<Value, Failure>> + Send;
+
     /// Runs a command object on a device, as `POST /api/v1/devices/{id}/command`, marked as
     /// coming from MCP. `Ok` holds the response object, whether its `status` is ok or error.
     fn command(
@@ -127,21 +131,26 @@ pub struct Local {
     /// How long a command may wait for its response (longer than the bridge's own timeouts,
     /// so the bridge's `timeout`/`not_confirmed` comes first).
     command_wait: Duration,
+    /// `GET /api/v1/presets`'s answer (the presets come from the configuration).
+    presets: Arc<str>,
 }
 
 impl Local {
-    /// The backend behind `handle` and `history`, waiting as the HTTP API does.
+    /// The backend behind `handle` and `history`, waiting as the HTTP API does, listing the
+    /// presets of `presets` (the HTTP API's answer, [`crate::http::Settings::presets`]).
     pub fn new(
         handle: ApiHandle,
         history: Option<Store>,
         read_wait: Duration,
         command_wait: Duration,
+        presets: Arc<str>,
     ) -> Self {
         Self {
             handle,
             history,
             read_wait,
             command_wait,
+            presets,
         }
     }
 
@@ -208,6 +217,11 @@ impl Backend for Local {
             .await
             .map_err(store_failure)?
             .ok_or_else(|| Failure::UnknownCook(id.to_owned()))
+    }
+
+    async fn presets(&self) -> Result<Value, Failure> {
+        serde_json::from_str(&self.presets)
+            .map_err(|_| Failure::gateway("unavailable", "the presets' listing was not JSON"))
     }
 
     async fn command(&self, id: &str, command: Map<String, Value>) -> Result<Value, Failure> {

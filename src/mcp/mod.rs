@@ -4,7 +4,8 @@
 //! tool ends in the same command the HTTP API sends.
 //!
 //! - `tools`: the tools, their descriptions and annotations, and their input schemas, built
-//!   from the families' command key tables (the OpenAPI document reads the same tables).
+//!   from the families' command key tables (the OpenAPI document reads the same tables);
+//!   `arguments`: a call's arguments into a query or a command object.
 //! - `server`: rmcp's `ServerHandler`, written once over a [`Backend`].
 //! - `backend`: the in-daemon backend ([`Local`], the main loop through the HTTP adapter's
 //!   handle); `remote`: a running daemon's HTTP API, for `anova2mqtt mcp` on stdio.
@@ -16,6 +17,7 @@
 //! `initialize` handshake (and, over HTTP, sessions) and 2026-07-28 without (one request at a
 //! time, no session).
 
+mod arguments;
 mod backend;
 mod curve;
 mod http;

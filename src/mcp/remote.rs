@@ -319,6 +319,10 @@ impl Backend for Remote {
             .await
     }
 
+    async fn presets(&self) -> Result<Value, Failure> {
+        self.read("/api/v1/presets", None).await
+    }
+
     async fn command(&self, id: &str, command: Map<String, Value>) -> Result<Value, Failure> {
         let path = format!("/api/v1/devices/{}/command", segment(id));
         let answer = self

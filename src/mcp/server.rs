@@ -8,6 +8,7 @@
 //! and the message and can correct itself. Protocol errors are only for what is not a tool
 //! call at all (an unknown tool, a resource that does not exist).
 
+use super::arguments;
 use super::backend::{error_body, Backend, CookQuery, Failure};
 use super::limits::Limits;
 use super::tools::{self, ToolName, ToolSpec};
@@ -141,7 +142,7 @@ impl<B: Backend> Server<B> {
                 Ok(Value::Object(body))
             }
             ToolName::GetDevice => {
-                let id = tools::device_of(arguments).map_err(|e| bad(e.0))?;
+                let id = arguments::device_of(arguments).map_err(|e| bad(e.0))?;
                 let mut device = self.backend.device(&id).await.map_err(failed)?;
                 // The running cook, when the history has one; a history that cannot answer
                 // leaves the device as it is.
@@ -162,11 +163,11 @@ impl<B: Backend> Server<B> {
                 Ok(device)
             }
             ToolName::ListCooks => {
-                let query = tools::cook_query_of(arguments).map_err(|e| bad(e.0))?;
+                let query = arguments::cook_query_of(arguments).map_err(|e| bad(e.0))?;
                 self.backend.cooks(query).await.map_err(failed)
             }
             ToolName::GetCook => {
-                let (id, points) = tools::cook_of(arguments).map_err(|e| bad(e.0))?;
+                let (id, points) = arguments::cook_of(arguments).map_err(|e| bad(e.0))?;
                 let mut cook = self.backend.cook(&id).await.map_err(failed)?;
                 if let Value::Object(map) = &mut cook {
                     let curve = map.get("curve").cloned().unwrap_or(Value::Null);
@@ -174,9 +175,24 @@ impl<B: Backend> Server<B> {
                 }
                 Ok(cook)
             }
+            ToolName::ListPresets => {
+                let family = arguments::preset_family_of(arguments).map_err(|e| bad(e.0))?;
+                let presets = self.backend.presets().await.map_err(failed)?;
+                let presets: Vec<Value> = presets
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| family.as_ref().is_none_or(|f| p["family"] == f.as_str()))
+                    .cloned()
+                    .collect();
+                // Structured content is an object.
+                let mut body = Map::new();
+                body.insert("presets".into(), Value::Array(presets));
+                Ok(Value::Object(body))
+            }
             ToolName::StartCook | ToolName::ChangeCook | ToolName::StopCook => {
-                let device = tools::device_of(arguments).map_err(|e| bad(e.0))?;
-                let command = tools::command_of(tool, arguments).map_err(|e| bad(e.0))?;
+                let device = arguments::device_of(arguments).map_err(|e| bad(e.0))?;
+                let command = arguments::command_of(tool, arguments).map_err(|e| bad(e.0))?;
                 let response = self
                     .backend
                     .command(&device, command)

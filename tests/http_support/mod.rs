@@ -214,9 +214,10 @@ impl TestServer {
         limits: anova2mqtt::mcp::McpLimits,
     ) -> Self {
         let (read, command) = (settings.request_timeout, settings.command_timeout);
-        let history = settings.history.clone();
+        let (history, presets) = (settings.history.clone(), settings.presets.clone());
         Self::start_full(settings, 32, 256, |handle| {
-            let backend = anova2mqtt::mcp::Local::new(handle.clone(), history, read, command);
+            let backend =
+                anova2mqtt::mcp::Local::new(handle.clone(), history, read, command, presets);
             Some(anova2mqtt::mcp::router(
                 backend,
                 mode,
