@@ -4,7 +4,7 @@
 //! The load harness measures the daemon against the Python alternative (issue 11). What it
 //! cannot say by itself is how much of a push's cost is the work that no implementation can
 //! skip: wake up for the cloud's frame, read it, write a QoS 1 retained publish
-//! (`interface.md` §3), wake up again for the broker's PUBACK and read it. This program does
+//! (`docs/interface.md` §3), wake up again for the broker's PUBACK and read it. This program does
 //! exactly that and nothing else: a hand-rolled WebSocket client (plain `ws://`, no TLS), a
 //! hand-rolled MQTT 3.1.1 client, one current-thread tokio task polling both sockets, and a
 //! byte search for the cooker id and the water temperature instead of parsing the frame. It

@@ -2,11 +2,11 @@
 //! connection got through (the cloud: once it talked on the link; the broker: once it accepted
 //! us). Both links use it: the Anova cloud and the MQTT broker.
 //!
-//! The Anova cloud drops connections routinely and rate-limits clients that reconnect too
-//! eagerly (`anova-protocol.md` §1.5; Home Assistant saw 825 failed attempts in 15 h at a fixed
-//! interval), and rumqttc has no reconnect delay of its own. So the first retry comes after
-//! about `initial`, each further failure multiplies the wait up to `max`, and the jitter spreads
-//! many gateways (or one gateway's restarts) apart.
+//! The Anova cloud drops connections routinely and rate-limits clients that reconnect too eagerly
+//! (`docs/anova-protocol.md` §1.5; Home Assistant saw 825 failed attempts in 15 h at a fixed
+//! interval), and rumqttc has no reconnect delay of its own. So the first retry comes after about
+//! `initial`, each further failure multiplies the wait up to `max`, and the jitter spreads many
+//! gateways (or one gateway's restarts) apart.
 //!
 //! The type is pure: the caller supplies the random number, so tests can pin it;
 //! [`jitter_sample`] is the real source.

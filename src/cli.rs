@@ -1,4 +1,4 @@
-//! The command line (`interface.md` §1): `run` (the default), `demo`, `simulate`,
+//! The command line (`docs/interface.md` §1): `run` (the default), `demo`, `simulate`,
 //! `check-config`, `healthcheck`, `mcp`, and `--config` (before or after the command, except
 //! for `simulate` and `mcp`, which read no config file).
 

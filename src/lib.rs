@@ -18,7 +18,7 @@
 //! - [`simulator`]: a faithful, independent Anova cloud, for `demo`, `simulate` and our tests.
 //! - [`config`], [`telemetry`], [`systemd`]: what the installed daemon needs around that.
 //! - [`ids`]: a device's cloud id and topic id, as types that cannot be mixed up.
-//! - [`presets`]: named commands (`interface.md` §8.1), built in with cited values or
+//! - [`presets`]: named commands (`docs/interface.md` §8.1), built in with cited values or
 //!   configured.
 
 mod alarm;

@@ -1,4 +1,4 @@
-//! Prometheus metrics (`interface.md` §6, `GET /metrics`).
+//! Prometheus metrics (`docs/interface.md` §6, `GET /metrics`).
 //!
 //! [`Metrics`] holds the daemon-wide counters and gauges. The daemon calls its methods where
 //! things happen (a frame arrives, a command ends, a link goes up); each is an atomic add or
@@ -462,7 +462,7 @@ fn device_registry(devices: &Value) -> Registry {
         if let Some(is_cooking) = flag("cooking") {
             cooking.get_or_create(&label).set(i64::from(is_cooking));
         }
-        // Cookers report the water; ovens the controlling bulb (interface §5.1).
+        // Cookers report the water; ovens the controlling bulb (`docs/interface.md` §5.1).
         let number = |key: &str| state.and_then(|s| s.get(key)).and_then(Value::as_f64);
         if let Some(t) = number("water_temperature").or_else(|| number("temperature")) {
             temperature.get_or_create(&label).set(t);

@@ -1,5 +1,5 @@
-//! The MQTT topic tree of `interface.md` §3, in one place: builders for every topic we publish,
-//! and a parser for every topic we subscribe to.
+//! The MQTT topic tree of `docs/interface.md` §3, in one place: builders for every topic we
+//! publish, and a parser for every topic we subscribe to.
 
 use crate::ids::TopicId;
 
@@ -66,7 +66,7 @@ impl Topics {
         format!("{}/{BRIDGE}/devices", self.base)
     }
 
-    /// `<base>/bridge/presets`: every preset (`interface.md` §8.1), retained.
+    /// `<base>/bridge/presets`: every preset (`docs/interface.md` §8.1), retained.
     pub fn bridge_presets(&self) -> String {
         format!("{}/{BRIDGE}/presets", self.base)
     }

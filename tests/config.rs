@@ -1,4 +1,4 @@
-//! Configuration loading, validation and `check-config` output (`interface.md` §1, §2).
+//! Configuration loading, validation and `check-config` output (`docs/interface.md` §1, §2).
 //!
 //! Every test passes its own files and environment to `load_from`, so nothing here depends on
 //! `/etc`, the working directory or the process environment, and tests run in parallel.

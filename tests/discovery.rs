@@ -1,5 +1,5 @@
-//! Home Assistant discovery: snapshots of every payload (cookers, ovens, the bridge), the rules
-//! of `interface.md` §4 checked over all of them, and every template against the state it reads.
+//! Home Assistant discovery: snapshots of every payload (cookers, ovens, the bridge), the rules of
+//! `docs/interface.md` §4 checked over all of them, and every template against the state it reads.
 
 use anova2mqtt::homeassistant::{
     bridge_config, bridge_identifier, bridge_removal, DiscoveryContext, DiscoveryMessage,
@@ -827,7 +827,7 @@ fn templates(value: &Value, out: &mut Vec<(String, String)>) {
 }
 
 /// The fields of a published state: the family's state, and the `preset` the bridge adds to
-/// every family's (`interface.md` §8.1; `bridge/machine/preset.rs`'s `WithPreset`).
+/// every family's (`docs/interface.md` §8.1; `bridge/machine/preset.rs`'s `WithPreset`).
 fn state_fields(state: &impl serde::Serialize) -> BTreeSet<String> {
     let Value::Object(map) = serde_json::to_value(state).unwrap() else {
         panic!("a state is an object");

@@ -9,7 +9,7 @@ use std::time::Duration;
 use support::system::{sim_config, System, A7, PRO};
 use support::{Msg, Watcher, WAIT};
 
-/// The keys of `interface.md` §4, per cooker.
+/// The keys of `docs/interface.md` §4, per cooker.
 const COOKER_ENTITIES: [(&str, &str); 17] = [
     ("climate", "climate"),
     ("cook", "switch"),

@@ -1,4 +1,4 @@
-//! The cook history's REST endpoints over a real HTTP connection (`interface.md` §7): the
+//! The cook history's REST endpoints over a real HTTP connection (`docs/interface.md` §7): the
 //! list with its filters and cursor, one cook, the CSV, forgetting a cook, and their errors.
 //! The store is a real one (in memory); `tests/history_e2e.rs` fills it from a real cook.
 

@@ -1,4 +1,4 @@
-//! The cook history end to end (`interface.md` §7): the daemon with a real mosquitto and the
+//! The cook history end to end (`docs/interface.md` §7): the daemon with a real mosquitto and the
 //! simulator over a real WebSocket; what a cook is on MQTT, and what the store keeps of it,
 //! read back through the REST API.
 

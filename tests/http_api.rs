@@ -1,4 +1,4 @@
-//! The HTTP API's request/response endpoints (`interface.md` §6) against the real server on a
+//! The HTTP API's request/response endpoints (`docs/interface.md` §6) against the real server on a
 //! free port, in front of a fake main loop: every endpoint, every HTTP status of a command
 //! response, the adapter's own errors, tokens, and the metrics.
 

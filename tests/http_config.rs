@@ -1,4 +1,4 @@
-//! `[http]` (`interface.md` §6): defaults, environment, the token's sources and redaction, the
+//! `[http]` (`docs/interface.md` §6): defaults, environment, the token's sources and redaction, the
 //! rule that a public listen address needs a token, and the two commands that read the
 //! section: `check-config` and `healthcheck` (run as the real binary).
 

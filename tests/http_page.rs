@@ -417,7 +417,7 @@ async fn on_the_real_daemon_start_reaches_the_simulated_cooker() {
     sys.stop().await;
 }
 
-/// The card's preset section (`interface.md` §8.1): the family's presets with their values
+/// The card's preset section (`docs/interface.md` §8.1): the family's presets with their values
 /// and source, and "Set preset" makes the preset's values the pending ones.
 #[tokio::test]
 async fn on_the_real_daemon_a_preset_is_chosen_and_set_from_the_page() {

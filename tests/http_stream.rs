@@ -1,4 +1,4 @@
-//! `GET /api/v1/stream` (`interface.md` §6) over real WebSockets: the snapshot, live items,
+//! `GET /api/v1/stream` (`docs/interface.md` §6) over real WebSockets: the snapshot, live items,
 //! heartbeats, commands with ack and response, the three ways to authenticate, the rate limit,
 //! the slow-client cut-off, the connection cap and shutdown.
 

@@ -1,4 +1,4 @@
-//! The MCP server with an independent client (`interface.md` §9): the official MCP Python SDK
+//! The MCP server with an independent client (`docs/interface.md` §9): the official MCP Python SDK
 //! (`tests/mcp_client.py`) drives the real binary, in front of the simulator and a real
 //! mosquitto, over both transports: streamable HTTP at `/mcp` (with the handshake revisions'
 //! session and with the sessionless 2026-07-28 revision) and `anova2mqtt mcp` on stdio. Also

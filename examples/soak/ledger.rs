@@ -1,5 +1,5 @@
 //! Every command the soak sent, every response it saw, and every command the simulated cloud
-//! received, checked against the contract (`interface.md` §3.2, issue 9):
+//! received, checked against the contract (`docs/interface.md` §3.2, issue 9):
 //! - every command is answered exactly once, with its id, within
 //!   `command_timeout + confirm_timeout`, with a code its kind allows;
 //! - only valid, non-retained commands reach the cloud, each at most that long after it was

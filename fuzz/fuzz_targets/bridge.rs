@@ -658,7 +658,7 @@ impl Harness {
     }
 }
 
-/// Values within the contract's ranges (`interface.md` §3.2): target 0–100 °C (no model
+/// Values within the contract's ranges (`docs/interface.md` §3.2): target 0–100 °C (no model
 /// goes higher), timer at most 99 h 59 min.
 fn check_cloud_command(command: &CloudCommand) {
     if let CloudCommand::Cooker(c) = command {

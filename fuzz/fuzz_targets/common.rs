@@ -8,7 +8,7 @@ use anova2mqtt::homeassistant::DiscoveryMode;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
-/// The daemon's defaults (`interface.md` §2).
+/// The daemon's defaults (`docs/interface.md` §2).
 pub fn config() -> BridgeConfig {
     BridgeConfig {
         base_topic: "anova2mqtt".to_owned(),

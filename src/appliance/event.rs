@@ -1,5 +1,5 @@
 //! Cook events: what happened between two consecutive states of one device, published on
-//! `<base>/<id>/event` (`interface.md` §3, §5.3).
+//! `<base>/<id>/event` (`docs/interface.md` §3, §5.3).
 
 use serde_json::{Map, Value};
 

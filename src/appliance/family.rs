@@ -22,7 +22,7 @@ use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::time::Duration;
 
-/// The limits in a device's `bridge/devices` entry (`interface.md` §3), the same keys for
+/// The limits in a device's `bridge/devices` entry (`docs/interface.md` §3), the same keys for
 /// every family.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct EntryLimits {
@@ -65,7 +65,7 @@ pub(crate) trait Family: Sized + 'static {
     /// The device in messages: `cooker`, `oven`.
     const NOUN: &'static str;
 
-    /// Which family this is (the presets of `interface.md` §8.1 belong to one).
+    /// Which family this is (the presets of `docs/interface.md` §8.1 belong to one).
     const KIND: Kind;
 
     /// The limits of a device type under the family's configured ceiling (`safety.*`).
@@ -86,7 +86,7 @@ pub(crate) trait Family: Sized + 'static {
         Ok(())
     }
 
-    /// The keys of `interface.md` §8 a command gave (`preset`).
+    /// The keys of `docs/interface.md` §8 a command gave (`preset`).
     fn plan_keys(changes: &Self::Changes) -> &PlanKeys;
 
     /// `command` laid over the keys of the preset it names (`preset`, already read): the keys
@@ -178,7 +178,7 @@ pub(crate) trait Family: Sized + 'static {
     /// without a pause is not an event here: the core calls it a change ([`Family::cook_changed`]).
     fn events(previous: &Self::State, current: &Self::State) -> Vec<CookEvent>;
 
-    /// The readings of a cook's curve (`interface.md` §7): cookers the water and the target,
+    /// The readings of a cook's curve (`docs/interface.md` §7): cookers the water and the target,
     /// ovens the controlling bulb, target, probe and humidity.
     fn curve_point(state: &Self::State) -> CurvePoint;
 
@@ -236,7 +236,7 @@ pub(crate) struct DiscoveryDevice<'a> {
     pub(crate) device_type: &'a DeviceType,
     /// Firmware version, when reported.
     pub(crate) firmware: Option<&'a str>,
-    /// The names of the family's presets (`interface.md` §8.1).
+    /// The names of the family's presets (`docs/interface.md` §8.1).
     pub(crate) presets: &'a [String],
 }
 

@@ -1,4 +1,4 @@
-//! What the core asks to be remembered (`interface.md` §7): the life of every cook, its
+//! What the core asks to be remembered (`docs/interface.md` §7): the life of every cook, its
 //! events, the commands sent during it and its temperature curve. The core decides *what* is
 //! recorded and emits it as [`Output::Record`](crate::bridge::Output::Record); the store
 //! (`crate::store`) decides *how*, on its own thread, and never delays a push.
@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// Who started a cook or sent a command (`interface.md` §7, `source`).
+/// Who started a cook or sent a command (`docs/interface.md` §7, `source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
@@ -52,7 +52,7 @@ impl Source {
     }
 }
 
-/// How a cook ended (`interface.md` §7, `outcome`).
+/// How a cook ended (`docs/interface.md` §7, `outcome`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CookOutcome {

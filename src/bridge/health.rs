@@ -27,7 +27,7 @@ pub struct Health {
     pub reconnects: u64,
     /// Why the cloud link last failed.
     pub last_error: Option<String>,
-    /// The cook history: `ok`, `disabled`, `opening`, or the error (`interface.md` §7). It
+    /// The cook history: `ok`, `disabled`, `opening`, or the error (`docs/interface.md` §7). It
     /// does not make the bridge unhealthy: a broken disk degrades history only.
     pub history: String,
 }
@@ -88,7 +88,7 @@ impl Health {
     }
 }
 
-/// `bridge/info` (`interface.md` §3).
+/// `bridge/info` (`docs/interface.md` §3).
 #[derive(Debug, Serialize)]
 pub(crate) struct Info<'a> {
     version: &'a str,
@@ -100,7 +100,7 @@ pub(crate) struct Info<'a> {
     history: &'a str,
 }
 
-/// The `health_check` answer's `data` (`interface.md` §3).
+/// The `health_check` answer's `data` (`docs/interface.md` §3).
 #[derive(Debug, Serialize)]
 pub(crate) struct HealthCheck<'a> {
     healthy: bool,

@@ -99,7 +99,7 @@ pub enum Input {
     /// [`Output::Stream`] messages made.
     StreamListeners(bool),
     /// How the cook history is doing (`ok`, `disabled`, `opening`, or the error), for
-    /// `bridge/info` and `/healthz` (`interface.md` §7).
+    /// `bridge/info` and `/healthz` (`docs/interface.md` §7).
     History(String),
     /// The cooks the store says were running when the daemon last stopped (read once at
     /// start, before the cloud's first state): each device's first state continues its cook or
@@ -159,7 +159,7 @@ pub enum Output {
     /// A message for the live stream's listeners, serialised once:
     /// `{"type":"state"|"event"|"bridge"|"devices", …}`.
     Stream(Arc<str>),
-    /// Something to remember in the cook history (`interface.md` §7); the driver hands it
+    /// Something to remember in the cook history (`docs/interface.md` §7); the driver hands it
     /// to the store without waiting.
     Record(crate::appliance::record::Record),
     /// A command was answered (for metrics): its error code, `None` for ok, and how long it

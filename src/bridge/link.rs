@@ -36,7 +36,7 @@ impl Serialize for CloudStatus {
     }
 }
 
-/// A bridge event (`<base>/bridge/event`, `interface.md` §3): `{"event": "<name>", …}`.
+/// A bridge event (`<base>/bridge/event`, `docs/interface.md` §3): `{"event": "<name>", …}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub(crate) enum BridgeEvent {

@@ -5,7 +5,7 @@
 //! Nothing in here touches a socket, sleeps, or reads a clock or a random source: the driver
 //! (`crate::daemon`) feeds [`Input`]s with the current time, drains [`Output`]s with
 //! [`Bridge::poll_output`], and wakes the bridge again at [`Bridge::poll_timeout`] (the whole
-//! calling contract is on [`Bridge`]). That makes every rule of `interface.md` a fast,
+//! calling contract is on [`Bridge`]). That makes every rule of `docs/interface.md` a fast,
 //! deterministic unit test (`tests/`).
 //!
 //! The bridge routes; each device's life (state, command queue, publish memo) is its own
@@ -103,7 +103,7 @@ pub struct BridgeConfig {
     pub version: String,
     /// Seeds the ids the bridge generates (the driver picks it at random; tests fix it).
     pub seed: u64,
-    /// Presets and plans (`interface.md` §8).
+    /// Presets and plans (`docs/interface.md` §8).
     pub plans: PlanSettings,
 }
 

@@ -59,7 +59,7 @@ impl Ids for IdSource {
     }
 }
 
-/// A message of the live stream (`interface.md` §6), carrying the JSON the bridge made for
+/// A message of the live stream (`docs/interface.md` §6), carrying the JSON the bridge made for
 /// MQTT as it is: `{"type": …, "device"?: …, <key>: <json>}`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum StreamMessage<'a> {

@@ -1,5 +1,5 @@
 //! Bridge requests: `<base>/bridge/request/<op>` answered on `<base>/bridge/response/<op>`
-//! (`interface.md` §3).
+//! (`docs/interface.md` §3).
 
 use crate::command::{CommandError, ErrorCode};
 

@@ -1,10 +1,10 @@
-//! The error vocabulary of every command response (`interface.md` §3.3).
+//! The error vocabulary of every command response (`docs/interface.md` §3.3).
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::fmt;
 
-/// The error codes of `interface.md` §3.3; one name per meaning.
+/// The error codes of `docs/interface.md` §3.3; one name per meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {

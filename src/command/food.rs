@@ -1,5 +1,5 @@
-//! Food-safety rules, applied when a command names a `food` (`interface.md` §3.2). They are our
-//! policy, not Anova's: the devices themselves accept any temperature in range.
+//! Food-safety rules, applied when a command names a `food` (`docs/interface.md` §3.2). They are
+//! our policy, not Anova's: the devices themselves accept any temperature in range.
 
 use super::error::{CommandError, ErrorCode};
 use super::values::{json_number, show_duration, show_temperature, trim, Food, Temperature};

@@ -1,4 +1,4 @@
-//! The command vocabulary every device family shares (`interface.md` §3.2–3.3): the envelope
+//! The command vocabulary every device family shares (`docs/interface.md` §3.2–3.3): the envelope
 //! (size, JSON, the caller's id), value readers, food safety, error codes and the one response
 //! builder. Families read their own keys from an [`Envelope`] with these readers.
 

@@ -1,4 +1,4 @@
-//! The keys of `interface.md` §8 that every device family reads alike: `preset`, the named
+//! The keys of `docs/interface.md` §8 that every device family reads alike: `preset`, the named
 //! command a command starts from. Each family's key table holds an entry for it (so the parser,
 //! the OpenAPI document and the MCP tools know it like any other key); the bridge core expands
 //! it, because the presets are configuration the families do not hold.

@@ -1,6 +1,6 @@
 //! The envelope of a command, before any device family reads it: the payload's size, its JSON,
 //! and the caller's `id` (or `transaction`), which every response echoes whatever else is wrong
-//! (`interface.md` §3.2).
+//! (`docs/interface.md` §3.2).
 
 use super::error::{CommandError, ErrorCode};
 use super::values::bounded;

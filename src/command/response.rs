@@ -1,5 +1,5 @@
-//! The one response builder (`interface.md` §3.3): every command, API call and bridge request is
-//! answered through [`Response`].
+//! The one response builder (`docs/interface.md` §3.3): every command, API call and bridge request
+//! is answered through [`Response`].
 
 use super::error::{CommandError, ErrorCode};
 use super::request::CallerId;

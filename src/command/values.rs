@@ -1,4 +1,4 @@
-//! Readers for the values every device family accepts (`interface.md` §3.2): `cook`, `mode`,
+//! Readers for the values every device family accepts (`docs/interface.md` §3.2): `cook`, `mode`,
 //! temperatures, timers, display units and foods.
 //!
 //! Forgiving about spelling (`ON`, `on`, `true`, `1`; `57.5`, `"135F"`; `90`, `"1h30m"`) and strict
@@ -10,7 +10,7 @@ use crate::wire::device::TemperatureUnit;
 use serde_json::Value;
 use std::time::Duration;
 
-/// The longest timer any device takes: 99 h 59 min (`anova-protocol.md` §5).
+/// The longest timer any device takes: 99 h 59 min (`docs/anova-protocol.md` §5).
 pub const MAX_TIMER_S: u32 = 359_940;
 
 /// At most this many characters of a bad value are quoted back in an error message.
@@ -40,7 +40,7 @@ impl Temperature {
     }
 }
 
-/// Foods with a safety profile (`interface.md` §3.2).
+/// Foods with a safety profile (`docs/interface.md` §3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Food {
     /// Chicken, turkey, duck…

@@ -1,4 +1,4 @@
-//! `[history]`: the cook history database (`interface.md` §7).
+//! `[history]`: the cook history database (`docs/interface.md` §7).
 //!
 //! Where the file lives when `history.path` is not set follows the platform's conventions:
 //! systemd's `StateDirectory=` (the unit sets `anova2mqtt`, so `/var/lib/anova2mqtt`), the

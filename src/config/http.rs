@@ -1,4 +1,4 @@
-//! `[http]`: the local HTTP API, metrics and web page (`interface.md` §6).
+//! `[http]`: the local HTTP API, metrics and web page (`docs/interface.md` §6).
 //!
 //! It is on by default and listens on loopback only. Listening anywhere else without a token
 //! would hand the cookers (heaters) to everyone on the network, so that is a configuration

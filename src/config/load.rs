@@ -1,4 +1,4 @@
-//! Finding the file and layering defaults, file and environment (`interface.md` §1, §2).
+//! Finding the file and layering defaults, file and environment (`docs/interface.md` §1, §2).
 
 use super::env::{self, EnvLayer};
 use super::error::edit_distance;

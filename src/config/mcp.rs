@@ -1,4 +1,4 @@
-//! `[mcp]`: the Model Context Protocol server (`interface.md` §9), served at `/mcp` on the
+//! `[mcp]`: the Model Context Protocol server (`docs/interface.md` §9), served at `/mcp` on the
 //! HTTP listener with the same token rules as the API.
 
 use serde::{Deserialize, Serialize};

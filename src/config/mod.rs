@@ -1,4 +1,4 @@
-//! Configuration (`interface.md` §2).
+//! Configuration (`docs/interface.md` §2).
 //!
 //! Three layers, later ones winning: the documented defaults (the `Default` impls below), the
 //! TOML file, then `ANOVA2MQTT_<SECTION>__<KEY>` environment variables. Secrets may also come
@@ -72,7 +72,7 @@ pub struct Config {
     pub history: HistoryConfig,
     /// The MCP server at `/mcp`.
     pub mcp: McpConfig,
-    /// `[[presets]]`: named commands besides the built-in ones (`interface.md` §8.1).
+    /// `[[presets]]`: named commands besides the built-in ones (`docs/interface.md` §8.1).
     pub presets: Vec<PresetConfig>,
 }
 
@@ -98,7 +98,7 @@ pub struct AnovaConfig {
     /// A cooker with no state push for this long is offline.
     #[serde(with = "serde_helpers::duration")]
     pub stale_after: Duration,
-    /// Reconnect when no frame at all has arrived for this long. Not in `interface.md`: it
+    /// Reconnect when no frame at all has arrived for this long. Not in `docs/interface.md`: it
     /// catches the half-open sockets TCP alone never notices.
     #[serde(with = "serde_helpers::duration")]
     pub watchdog: Duration,
@@ -144,7 +144,7 @@ pub struct MqttConfig {
     /// MQTT keep-alive interval.
     #[serde(with = "serde_helpers::duration")]
     pub keepalive: Duration,
-    /// Root of every topic (`interface.md` §3).
+    /// Root of every topic (`docs/interface.md` §3).
     #[serde(deserialize_with = "serde_helpers::text")]
     pub base_topic: String,
 }

@@ -13,7 +13,7 @@ use tracing_subscriber::filter::LevelFilter;
 /// the ceiling.
 const HIGHEST_COOKER_TEMPERATURE_C: f64 = 99.5;
 
-/// The range of a Precision Oven's targets (°C, the dry bulb's; `anova-oven.md` §1.11):
+/// The range of a Precision Oven's targets (°C, the dry bulb's; `docs/anova-oven.md` §1.11):
 /// `safety.oven_max_temperature_c` may only lower the top, and below the bottom no cook could
 /// start at all.
 const OVEN_TEMPERATURE_C: (f64, f64) = (25.0, 250.0);

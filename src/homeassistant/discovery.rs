@@ -308,7 +308,7 @@ pub(crate) fn entity_base(
     }
 }
 
-/// How a cook can end (`interface.md` §7, `outcome`): the states of the "Last cook" sensor.
+/// How a cook can end (`docs/interface.md` §7, `outcome`): the states of the "Last cook" sensor.
 pub(crate) const COOK_OUTCOMES: [&str; 5] = [
     "completed",
     "stopped",
@@ -317,7 +317,7 @@ pub(crate) const COOK_OUTCOMES: [&str; 5] = [
     "unknown",
 ];
 
-/// The "Last cook" sensor of a device (`interface.md` §7): the outcome of its last finished
+/// The "Last cook" sensor of a device (`docs/interface.md` §7): the outcome of its last finished
 /// cook as the state, the summary (times, duration, time to reach the target, min/max, plan)
 /// as attributes, both from the retained `<base>/<id>/last_cook`.
 pub(crate) fn last_cook_sensor(base: EntityBase, topic: String) -> SensorConfig {

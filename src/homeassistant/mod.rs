@@ -1,4 +1,4 @@
-//! Home Assistant MQTT discovery (`interface.md` §4).
+//! Home Assistant MQTT discovery (`docs/interface.md` §4).
 //!
 //! Pure builders: given a device (or the bridge) they return the retained discovery messages to
 //! publish, in the configured [`DiscoveryMode`]. Nothing here does I/O.

@@ -1,4 +1,4 @@
-//! The entities every device has for presets and plans (`interface.md` §8), whatever its
+//! The entities every device has for presets and plans (`docs/interface.md` §8), whatever its
 //! family: each family's discovery appends them to its own.
 
 use super::discovery::entity_base;

@@ -81,7 +81,7 @@ pub struct Health {
     pub devices: usize,
     /// Devices available (the rule of `<base>/<id>/availability`).
     pub online: usize,
-    /// The cook history: `ok`, `disabled`, `opening`, or the error (`interface.md` §7). It
+    /// The cook history: `ok`, `disabled`, `opening`, or the error (`docs/interface.md` §7). It
     /// does not make the daemon unhealthy: a broken disk degrades history, not the bridge.
     pub history: String,
 }
@@ -102,7 +102,7 @@ impl Default for Health {
 /// The answer to a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandReply {
-    /// `None` for `ok`, else the error code of the response (`interface.md` §3.3); it decides
+    /// `None` for `ok`, else the error code of the response (`docs/interface.md` §3.3); it decides
     /// the HTTP status.
     pub code: Option<String>,
     /// The response object as JSON text, exactly as published on `<base>/<id>/response`.

@@ -1,4 +1,4 @@
-//! The cook history endpoints (`interface.md` §7): the list (newest first, paged, filtered),
+//! The cook history endpoints (`docs/interface.md` §7): the list (newest first, paged, filtered),
 //! one cook, its curve as CSV, and forgetting a cook. They read the store directly (it
 //! answers on its own thread), never through the daemon's main loop.
 

@@ -1,5 +1,5 @@
 //! The adapter's own errors (401, 404, 413, 503, …), all in the shape of a command's error
-//! response (`interface.md` §3.3): `{"status":"error","error":{"code":…,"message":…}}`. A
+//! response (`docs/interface.md` §3.3): `{"status":"error","error":{"code":…,"message":…}}`. A
 //! client, person or language model reads one shape whatever went wrong.
 
 use super::backend::BackendError;

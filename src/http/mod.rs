@@ -1,4 +1,4 @@
-//! The local HTTP API, Prometheus metrics, live stream and web page (`interface.md` §6).
+//! The local HTTP API, Prometheus metrics, live stream and web page (`docs/interface.md` §6).
 //!
 //! For what cannot speak MQTT: a language model's tool (described by the OpenAPI document), a
 //! dashboard or script that wants a live stream, Prometheus, a person with a browser.
@@ -116,7 +116,7 @@ pub struct Settings {
     /// `mcp.mode`: while `read_only`, a command an MCP client sends through the API (marked
     /// with [`SOURCE_HEADER`], as `anova2mqtt mcp` does) is refused.
     pub mcp_mode: crate::config::McpMode,
-    /// `GET /api/v1/presets`: every preset as JSON (`interface.md` §8.1). They come from the
+    /// `GET /api/v1/presets`: every preset as JSON (`docs/interface.md` §8.1). They come from the
     /// configuration, so the answer is made once, not asked of the main loop.
     pub presets: Arc<str>,
 }

@@ -212,7 +212,7 @@ fn command_response(reply: CommandReply) -> Response {
     json_response(status_of(reply.code.as_deref()), reply.body)
 }
 
-/// The HTTP status for a command response's code (`interface.md` §6).
+/// The HTTP status for a command response's code (`docs/interface.md` §6).
 pub(crate) fn status_of(code: Option<&str>) -> StatusCode {
     match code {
         None => StatusCode::OK,
@@ -253,7 +253,7 @@ pub(super) fn command_id(payload: &[u8]) -> Option<serde_json::Value> {
     }
 }
 
-/// `GET /api/v1/presets`: every preset, built in and configured (`interface.md` §8.1).
+/// `GET /api/v1/presets`: every preset, built in and configured (`docs/interface.md` §8.1).
 pub(crate) async fn presets(State(app): State<Arc<App>>) -> Response {
     json_response(StatusCode::OK, app.settings.presets.to_string())
 }

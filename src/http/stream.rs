@@ -1,4 +1,4 @@
-//! `GET /api/v1/stream`: the live WebSocket (`interface.md` §6).
+//! `GET /api/v1/stream`: the live WebSocket (`docs/interface.md` §6).
 //!
 //! One task per client, running two halves side by side. The session reads the client's
 //! messages, a heartbeat timer and the answers to the client's commands, and puts what the

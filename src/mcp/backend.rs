@@ -66,7 +66,7 @@ impl Failure {
 }
 
 /// `{"id": …, "status": "error", "error": {"code": …, "message": …}}`, the shape of every
-/// error the gateway answers (`interface.md` §3.3); `id` only when given.
+/// error the gateway answers (`docs/interface.md` §3.3); `id` only when given.
 pub(super) fn error_body(code: &str, message: &str, id: Option<&Value>) -> Value {
     let mut body = Map::new();
     if let Some(id) = id {

@@ -1,4 +1,4 @@
-//! The Model Context Protocol server (`interface.md` §9): language models read and drive the
+//! The Model Context Protocol server (`docs/interface.md` §9): language models read and drive the
 //! devices through the same validation, food safety, queue, confirmation and history as MQTT
 //! and HTTP. It is one more adapter around the bridge, never a second path to the cloud: every
 //! tool ends in the same command the HTTP API sends.

@@ -1,4 +1,4 @@
-//! The backend of `anova2mqtt mcp`: a running daemon's HTTP API (`interface.md` §6), asked
+//! The backend of `anova2mqtt mcp`: a running daemon's HTTP API (`docs/interface.md` §6), asked
 //! with the token of `ANOVA2MQTT_HTTP__TOKEN` or `--token-file`. Commands go to
 //! `POST /api/v1/devices/{id}/command` marked as coming from MCP, so they take the daemon's
 //! one path: validation, food safety, queue, confirmation, history.

@@ -1,4 +1,4 @@
-//! The tools (`interface.md` §9): their names, descriptions and annotations, and their input
+//! The tools (`docs/interface.md` §9): their names, descriptions and annotations, and their input
 //! schemas, built from the families' command key tables (`command::keys`) so that a key added
 //! there is offered to language models with the same schema and description as in the OpenAPI
 //! document. Also how a call's arguments become a command object.

@@ -1,5 +1,5 @@
-//! The broker connection (rumqttc), shaped around its pitfalls
-//! (`reference/rust-daemon-notes.md` §2):
+//! The broker connection (rumqttc), shaped around its pitfalls (rumqttc 0.25's own
+//! `eventloop.rs`, and its issues #250, #703 and #918):
 //! - rumqttc only makes progress while `EventLoop::poll` is awaited, and its client calls wait
 //!   on a bounded channel that only the polling task drains. So one task only polls and
 //!   forwards, and a separate publisher task owns every client call; the poll task never

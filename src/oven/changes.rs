@@ -116,7 +116,7 @@ impl Serialize for StageChanges {
     }
 }
 
-/// An oven command as the response echoes it (`interface.md` §5.2): the keys given (°C,
+/// An oven command as the response echoes it (`docs/interface.md` §5.2): the keys given (°C,
 /// seconds, words), with the stages a start used and the cook it started.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OvenEcho {
@@ -166,7 +166,7 @@ pub struct OvenChanges {
     pub display_unit: Option<TemperatureUnit>,
     /// Turns on the food-safety rules.
     pub food: Option<Food>,
-    /// The keys of `interface.md` §8 (`preset`).
+    /// The keys of `docs/interface.md` §8 (`preset`).
     pub plan: PlanKeys,
 }
 

@@ -1,4 +1,4 @@
-//! An oven command: the keys of `interface.md` §5.2, read from a command object or from the
+//! An oven command: the keys of `docs/interface.md` §5.2, read from a command object or from the
 //! plain payload of `<id>/set/<key>`. Reading only checks that each value is well formed;
 //! ranges and the oven's rules are checked when the command is planned (`validate`).
 //!

@@ -1,4 +1,4 @@
-//! The Home Assistant device of one oven and its entities (`interface.md` §5.3).
+//! The Home Assistant device of one oven and its entities (`docs/interface.md` §5.3).
 //!
 //! As for cookers, state entities read the retained JSON state on `<base>/<id>/state` through
 //! templates, and controls publish plain values on `<base>/<id>/set/<key>`.
@@ -56,7 +56,7 @@ pub struct OvenDiscovery<'a> {
     pub firmware: Option<&'a str>,
     /// Its limits.
     pub limits: OvenLimits,
-    /// The names of the oven presets (`interface.md` §8.1).
+    /// The names of the oven presets (`docs/interface.md` §8.1).
     pub presets: &'a [String],
 }
 

@@ -1,5 +1,5 @@
-//! What an oven accepts (`interface.md` §5.2, `anova-oven.md` §1.11), and the check of one
-//! stage against it. Out of range is rejected, never clamped; every error names the part
+//! What an oven accepts (`docs/interface.md` §5.2, `docs/anova-oven.md` §1.11), and the check of
+//! one stage against it. Out of range is rejected, never clamped; every error names the part
 //! (`stages[2].target_temperature …`), because the oven itself drops a bad plan silently.
 
 use super::state::TemperatureMode;
@@ -58,7 +58,7 @@ impl OvenGeneration {
 
 /// The target an idle oven starts from when none is given, pending or remembered, per bulb
 /// (dry, wet): the Anova app's defaults, 180 °C / 350 °F dry and 55 °C / 130 °F wet
-/// (`anova-oven.md` §1.11, from the app).
+/// (`docs/anova-oven.md` §1.11, from the app).
 pub const DEFAULT_TARGET_C: (f64, f64) = (180.0, 55.0);
 
 /// One oven's limits.

@@ -1,5 +1,5 @@
-//! The Anova Precision Oven family (`oven_v1`, `oven_v2`; `anova-oven.md`, `interface.md` §5):
-//! its protocol ([`wire`]), normalised state, command keys, limits, planning, what is
+//! The Anova Precision Oven family (`oven_v1`, `oven_v2`; `docs/anova-oven.md`, `docs/interface.md`
+//! §5): its protocol ([`wire`]), normalised state, command keys, limits, planning, what is
 //! published, Home Assistant entities, and the glue to the bridge core (`Oven`).
 
 mod changes;

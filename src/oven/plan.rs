@@ -1,7 +1,7 @@
 //! Planning an oven command: which `CMD_APO_*` to send, what the state must show before we
 //! answer `ok`, and what the oven remembers for its next start.
 //!
-//! The rules (`interface.md` §5.2):
+//! The rules (`docs/interface.md` §5.2):
 //! - While idle, stage keys become *pending* values the next start uses; nothing is sent.
 //! - A start uses the command's stages, else its stage keys over the pending ones, and fills
 //!   the rest with defaults (rear element, fan high, no steam, a timer that starts when

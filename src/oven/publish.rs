@@ -87,12 +87,12 @@ fn became(previous: Option<bool>, current: Option<bool>) -> bool {
     previous != Some(true) && current == Some(true)
 }
 
-/// The cook events between two states (`interface.md` §5.3).
+/// The cook events between two states (`docs/interface.md` §5.3).
 pub fn cook_events(previous: &OvenState, current: &OvenState) -> Vec<CookEvent> {
     let mut events = Vec::new();
     let same_cook = previous.cooking && current.cooking && previous.cook_id == current.cook_id;
     // A new cook in place of the running one (how every change to an oven's cook is made) is
-    // not a stop and a start: the core reports it as one change (`interface.md` §7).
+    // not a stop and a start: the core reports it as one change (`docs/interface.md` §7).
     if current.cooking && !previous.cooking {
         events.push(CookEvent::new(CookEventKind::CookStarted));
     }

@@ -1,11 +1,11 @@
 //! The normalised oven: whatever the generation, an oven becomes one [`OvenState`] in °C and
-//! whole seconds with the fields of `interface.md` §5.1.
+//! whole seconds with the fields of `docs/interface.md` §5.1.
 //!
 //! Normalisation is a pure function of the wire body, the time it arrived and the oven's
 //! previous normalised state (for a v1 end time that must not wobble, and a paused timer).
 //! Rules the wire does not state:
 //! - Setpoints and elements are shown only while a cook runs: a v1 oven keeps the last cook's
-//!   setpoint and element flags while idle (`anova-oven.md` §1.6).
+//!   setpoint and element flags while idle (`docs/anova-oven.md` §1.6).
 //! - `stage` is `preheating` while the active stage waits for its entry condition (v2
 //!   `activeStageMode: entering`) or is a v1 `preheat` stage.
 //! - Stage numbers count the user's stages: a v1 preheat and its cook stage are one.
@@ -26,7 +26,7 @@ use time::{Duration, OffsetDateTime};
 /// degree around the target while holding.
 const HEATING_WINDOW_C: f64 = 1.0;
 
-/// Where an oven cook is (`interface.md` §5.1).
+/// Where an oven cook is (`docs/interface.md` §5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OvenStage {

@@ -168,7 +168,7 @@ fn a_v2_timer_counts_from_its_start() {
     assert_eq!(s.timer_remaining, 0);
 }
 
-/// A v1 cook 5 s into its preheat (the `cook` object of ADK's capture, `anova-oven.md`
+/// A v1 cook 5 s into its preheat (the `cook` object of ADK's capture, `docs/anova-oven.md`
 /// §1.6), laid over the idle capture.
 fn v1_cooking(active: i64, timer: serde_json::Value) -> String {
     edited(

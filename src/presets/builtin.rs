@@ -1,4 +1,4 @@
-//! The presets every installation has (`interface.md` §8.1). Each value comes from a published
+//! The presets every installation has (`docs/interface.md` §8.1). Each value comes from a published
 //! table, cited with the preset and repeated in the README ("Presets and plans"):
 //!
 //! - Sous vide times are Douglas E. Baldwin's pasteurisation tables in *A Practical Guide to

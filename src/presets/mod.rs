@@ -1,4 +1,4 @@
-//! Presets (`interface.md` §8.1): named commands. A few are built in, with values from cited
+//! Presets (`docs/interface.md` §8.1): named commands. A few are built in, with values from cited
 //! tables (`builtin.rs`); `[[presets]]` tables in the configuration add more, or replace a
 //! built-in one of the same name. A command names one with `preset`; the bridge core lays the
 //! command's own keys over the preset's ([`PresetBook::find`] and the family's
@@ -65,7 +65,7 @@ impl PresetFamily {
 }
 
 /// One `[[presets]]` table: `name`, `title`, `family`, and any command keys of the family
-/// (`interface.md` §3.2, §5.2), `stages` included.
+/// (`docs/interface.md` §3.2, §5.2), `stages` included.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PresetConfig {
     /// The slug commands name it by.

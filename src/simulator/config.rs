@@ -8,7 +8,7 @@ use crate::secret::Secret;
 use std::collections::HashSet;
 use std::time::Duration;
 
-/// How a connection with a bad or missing token is refused (`anova-protocol.md` §1.6).
+/// How a connection with a bad or missing token is refused (`docs/anova-protocol.md` §1.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum AuthFailureMode {
     /// HTTP 401 on the upgrade.
@@ -253,7 +253,7 @@ pub fn demo_cookers() -> Vec<SimCookerSpec> {
     ]
 }
 
-/// Which Precision Oven (`anova-oven.md` §1.7).
+/// Which Precision Oven (`docs/anova-oven.md` §1.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum OvenGeneration {
     /// `oven_v1`, the Precision Oven 1.0.

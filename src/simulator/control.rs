@@ -70,8 +70,8 @@ pub enum Fault {
     },
     /// Commands are received (and recorded) but never answered nor applied.
     WithholdResponses(bool),
-    /// Close the socket right after each RESPONSE with a close frame without a status code, so
-    /// the client sees 1005 (`anova-protocol.md` §1.5). The state push that would follow is not
+    /// Close the socket right after each RESPONSE with a close frame without a status code, so the
+    /// client sees 1005 (`docs/anova-protocol.md` §1.5). The state push that would follow is not
     /// sent on that socket; a reconnect shows the new state.
     CloseAfterResponse(bool),
     /// Send this frame, as it is, to every open connection (queued after what is already on
@@ -79,7 +79,7 @@ pub enum Fault {
     RawFrame(RawFrame),
     /// Close every open connection with a close frame carrying this code (`None`: no status
     /// code, which the client reads as 1005), as the cloud does when it rate-limits or ends a
-    /// connection's lifetime (`anova-protocol.md` §1.5).
+    /// connection's lifetime (`docs/anova-protocol.md` §1.5).
     CloseConnections(Option<u16>),
     /// Reset every open connection (as [`Fault::DropConnections`]) every `period`, until
     /// cleared with `None`.
@@ -87,7 +87,7 @@ pub enum Fault {
     /// Answer every command after this delay instead of the configured `response_delay`
     /// (`None` restores it): a delay beyond the client's command timeout makes it time out.
     ResponseDelay(Option<Duration>),
-    /// Send every RESPONSE twice (clients must ignore duplicates, `anova-protocol.md` §2).
+    /// Send every RESPONSE twice (clients must ignore duplicates, `docs/anova-protocol.md` §2).
     DuplicateResponses(bool),
 }
 

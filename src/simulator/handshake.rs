@@ -1,5 +1,5 @@
 //! The WebSocket upgrade request: query parameters, token rules and the `ANOVA_V2` subprotocol
-//! (`anova-protocol.md` §1.1, §1.2, §1.6). Pure.
+//! (`docs/anova-protocol.md` §1.1, §1.2, §1.6). Pure.
 
 use crate::secret::Secret;
 use std::fmt;

@@ -6,8 +6,8 @@
 //! protocol and model modules; its own wire layer builds every frame key for key and JSON type
 //! for JSON type as the real captures, and parses what clients send.
 //!
-//! What it does (`anova-protocol.md` §1, §2, §6, `anova-oven.md`; \[LIVE] observed, \[INF] our
-//! inference):
+//! What it does (`docs/anova-protocol.md` §1, §2, §6, `docs/anova-oven.md`; \[LIVE] observed,
+//! \[INF] our inference):
 //! - **Connect.** `ws://host:port?token=…` and `ws://host:port/?token=…`, empty query segments
 //!   tolerated, `supportedAccessories` (comma list; missing means `APC` \[INF]), optional
 //!   `platform`; `ANOVA_V2` echoed when offered; any other path gets 404 \[INF]. The configured

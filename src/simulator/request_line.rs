@@ -2,7 +2,7 @@
 //!
 //! Most WebSocket clients turn a URL without a path into the request line `GET /?token=…`, but
 //! some (tungstenite among them) send `GET ?token=…`, which the upgrade parser rejects. Clients
-//! use both URL forms against the real cloud (`anova-protocol.md` §1.1), so before the upgrade
+//! use both URL forms against the real cloud (`docs/anova-protocol.md` §1.1), so before the upgrade
 //! we put the missing `/` back: [`normalise_request_line`] wraps the socket in a
 //! [`PrefixedStream`] that replays the corrected start of the request.
 

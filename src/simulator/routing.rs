@@ -1,4 +1,4 @@
-//! How the cloud answers a client command (`anova-protocol.md` §2 and §6.2), before any cooker
+//! How the cloud answers a client command (`docs/anova-protocol.md` §2 and §6.2), before any cooker
 //! is looked at. Pure.
 //!
 //! | command | answer |
@@ -20,7 +20,7 @@ use super::wire::client::{ApcCommand, ApcCommandName, ClientCommand, ClientFrame
 use super::wire::TemperatureUnit;
 use serde_json::Value;
 
-/// The longest timer the app's validators allow: 99 h 59 min (`anova-protocol.md` §5).
+/// The longest timer the app's validators allow: 99 h 59 min (`docs/anova-protocol.md` §5).
 const MAX_TIMER_S: u32 = 359_940;
 
 /// The command name is not recognised.
@@ -32,7 +32,7 @@ pub(crate) const FAILED: &str = "failed to process command";
 /// Not allowed for this session.
 pub(crate) const UNAUTHORIZED: &str = "unauthorized";
 
-/// The validator's temperature range for APC targets, °C (`anova-protocol.md` §5).
+/// The validator's temperature range for APC targets, °C (`docs/anova-protocol.md` §5).
 const TARGET_RANGE_C: std::ops::RangeInclusive<f64> = 0.0..=99.5;
 
 /// What to do with one command.
@@ -79,7 +79,7 @@ const PAT_OVEN: &[&str] = &[
     "CMD_APO_SET_TEMPERATURE_UNIT",
 ];
 
-/// Oven commands only the app sends (`anova-oven.md` §1.10 \[APP]).
+/// Oven commands only the app sends (`docs/anova-oven.md` §1.10 \[APP]).
 const APP_ONLY_OVEN: &[&str] = &[
     "CMD_APO_START_STAGE",
     "CMD_APO_UPDATE_COOK_STAGE",

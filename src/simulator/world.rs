@@ -268,7 +268,7 @@ impl World {
         }
     }
 
-    /// Opens a connection: queues the connect sequence (`anova-protocol.md` §1.3: device list,
+    /// Opens a connection: queues the connect sequence (`docs/anova-protocol.md` §1.3: device list,
     /// user state, one state per device, offline ones included) and returns its id and outbox.
     pub(crate) fn register(
         &mut self,

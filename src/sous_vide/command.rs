@@ -1,4 +1,4 @@
-//! A cooker command: the keys of `interface.md` §3.2, read from a command object or from the
+//! A cooker command: the keys of `docs/interface.md` §3.2, read from a command object or from the
 //! plain payload of `<id>/set/<key>`.
 
 use crate::command::keys::{self, find, Key, Plain, Role};
@@ -18,7 +18,7 @@ pub struct Draft {
     mode: Option<bool>,
 }
 
-/// The keys of a cooker command (`interface.md` §3.2), the one list the parser, the OpenAPI
+/// The keys of a cooker command (`docs/interface.md` §3.2), the one list the parser, the OpenAPI
 /// document and the MCP tools read (`command::keys`).
 pub static KEYS: &[Key<Draft>] = &[
     Key::new(
@@ -114,7 +114,7 @@ fn names() -> Vec<&'static str> {
 
 /// What a cooker command asks for; every part optional, at least one that does something.
 ///
-/// It serialises as the response echoes it (`interface.md` §3.3): the keys given, in °C and
+/// It serialises as the response echoes it (`docs/interface.md` §3.3): the keys given, in °C and
 /// seconds; a start's plan fills in the target and timer it used.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CookerChanges {
@@ -128,7 +128,7 @@ pub struct CookerChanges {
     pub display_unit: Option<TemperatureUnit>,
     /// Turns on the food-safety rules.
     pub food: Option<Food>,
-    /// The keys of `interface.md` §8 (`preset`).
+    /// The keys of `docs/interface.md` §8 (`preset`).
     pub plan: PlanKeys,
 }
 

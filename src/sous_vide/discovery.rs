@@ -1,4 +1,4 @@
-//! The Home Assistant device of one cooker and its entities (`interface.md` §4).
+//! The Home Assistant device of one cooker and its entities (`docs/interface.md` §4).
 //!
 //! State entities all read the retained JSON state on `<base>/<id>/state` through templates;
 //! controls publish plain values on `<base>/<id>/set/<key>`. A template renders `None` where
@@ -51,7 +51,7 @@ pub struct CookerDiscovery<'a> {
     pub max_temperature_c: f64,
     /// Longest timer, seconds.
     pub max_timer_s: u32,
-    /// The names of the cooker presets (`interface.md` §8.1).
+    /// The names of the cooker presets (`docs/interface.md` §8.1).
     pub presets: &'a [String],
 }
 

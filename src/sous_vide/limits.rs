@@ -1,5 +1,5 @@
-//! A cooker's effective limits and the range checks of `interface.md` §3.2. Out-of-range values
-//! are rejected, never clamped: a cook at a silently different temperature is worse than an
+//! A cooker's effective limits and the range checks of `docs/interface.md` §3.2. Out-of-range
+//! values are rejected, never clamped: a cook at a silently different temperature is worse than an
 //! error the user sees.
 
 use crate::command::{show_duration, show_temperature, trim, CommandError, ErrorCode, Temperature};

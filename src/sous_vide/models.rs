@@ -1,10 +1,10 @@
-//! The cooker models and what each accepts (`anova-protocol.md` §5), in one table.
+//! The cooker models and what each accepts (`docs/anova-protocol.md` §5), in one table.
 
 use crate::command::MAX_TIMER_S;
 use crate::wire::DeviceType;
 use serde::Serialize;
 
-/// What a model accepts (`anova-protocol.md` §5), in one place.
+/// What a model accepts (`docs/anova-protocol.md` §5), in one place.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ModelLimits {
     /// Lowest target, °C.

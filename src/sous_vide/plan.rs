@@ -1,7 +1,7 @@
 //! Planning a cooker command: which Anova commands to send, in which order, what the state must
 //! show before we answer `ok`, and what the cooker remembers for its next start.
 //!
-//! The rules (`interface.md` §3.2): while idle, a target or timer becomes the *pending* value
+//! The rules (`docs/interface.md` §3.2): while idle, a target or timer becomes the *pending* value
 //! the next start uses, and nothing is sent; a start uses the command's values, else the
 //! pending ones, else the cooker's last ones; while cooking, a change goes out as
 //! `CMD_APC_SET_TARGET_TEMP` / `CMD_APC_SET_TIMER`, and where the cloud refuses those (a

@@ -68,7 +68,7 @@ fn raised_alarms(state: &CookerState) -> Vec<&'static str> {
     alarms
 }
 
-/// The cook events between `previous` and `current` (`interface.md` §3: `cook_started`,
+/// The cook events between `previous` and `current` (`docs/interface.md` §3: `cook_started`,
 /// `preheat_complete`, `timer_finished`, `cook_stopped`, `low_water`, `alarm`).
 pub fn cook_events(previous: &CookerState, current: &CookerState) -> Vec<CookEvent> {
     let mut events = Vec::new();

@@ -1,5 +1,5 @@
 //! The normalised cooker model: whatever the generation, a cooker becomes one [`CookerState`]
-//! in °C and whole seconds, with the fields of `interface.md` §3.1.
+//! in °C and whole seconds, with the fields of `docs/interface.md` §3.1.
 //!
 //! Normalisation is a pure function of the wire state, the time it was received, and the
 //! previous normalised state of the same cooker. The previous state is needed for two things the
@@ -57,7 +57,7 @@ impl Stage {
 }
 
 /// One cooker's state, normalised: °C, whole seconds, RFC 3339 UTC. Serialises to exactly the
-/// JSON state of `interface.md` §3.1; fields a model does not report are `null`.
+/// JSON state of `docs/interface.md` §3.1; fields a model does not report are `null`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CookerState {
     /// A cook is running (any stage).

@@ -1,4 +1,4 @@
-//! The cook history (`interface.md` §7): an adapter around the bridge that keeps what the core
+//! The cook history (`docs/interface.md` §7): an adapter around the bridge that keeps what the core
 //! asks to be remembered ([`Record`]s) in an embedded SQLite database, and reads it back for
 //! the HTTP API, the web page and a restart of the daemon.
 //!
@@ -16,7 +16,7 @@
 //! - `read.rs`: the queries of the API (list, one cook, CSV, delete) and the open cooks the
 //!   daemon resumes at start.
 //!
-//! For the plans of `interface.md` §8 (issue 23): a plan table is migration 3 in
+//! For the plans of `docs/interface.md` §8 (issue 23): a plan table is migration 3 in
 //! `schema.rs`, its writes a new [`Record`] variant (or [`Store::read`] for the few writes that
 //! need an answer), and the heating rates of a device's past cooks are [`Store::heating_rates`].
 

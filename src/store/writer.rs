@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-/// A batch is written at most this long after its first record (`interface.md` §7: at most
+/// A batch is written at most this long after its first record (`docs/interface.md` §7: at most
 /// 5 s), so a crash or `kill -9` loses at most that much.
 pub(super) const BATCH_INTERVAL: Duration = Duration::from_secs(2);
 

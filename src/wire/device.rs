@@ -25,7 +25,7 @@ impl DeviceType {
         &self.0
     }
 
-    /// Which state schema this type reports (`anova-protocol.md` §3.2 and §4.5).
+    /// Which state schema this type reports (`docs/anova-protocol.md` §3.2 and §4.5).
     pub fn generation(&self) -> Generation {
         // Read on every push: compared in place rather than through a lower-cased copy.
         const GENERATIONS: [(&str, Generation); 11] = [

@@ -60,7 +60,7 @@ impl FakeState {
 }
 
 /// Two cookers (an `a7` cooking, an idle `pro`) and an oven preheating: the contract's
-/// state fields (interface §3.1, §5.1).
+/// state fields (`docs/interface.md` §3.1, §5.1).
 pub fn fake_devices() -> Value {
     json!([
         device(A7, "Kitchen sous vide", "a7", "01.01.25", 92.0, a7_state()),

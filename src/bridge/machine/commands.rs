@@ -1,4 +1,4 @@
-//! The command queue of one device and each command's lifecycle (`interface.md` §3.2).
+//! The command queue of one device and each command's lifecycle (`docs/interface.md` §3.2).
 //!
 //! One rule, applied in one place ([`Machine::pump`]): commands run one at a time, in arrival
 //! order. Whenever the running command ends — confirmed, answered at once, stored as pending,

@@ -20,7 +20,7 @@ pub(crate) struct Settings {
     pub(crate) commands_per_minute: u32,
     /// `safety.max_temperature_c` and `safety.oven_max_temperature_c`.
     pub(crate) ceilings: Ceilings,
-    /// Every preset (`interface.md` §8.1).
+    /// Every preset (`docs/interface.md` §8.1).
     pub(crate) presets: Arc<PresetBook>,
 }
 

@@ -1,4 +1,4 @@
-//! What one cook is (`interface.md` §7), for one device: when it begins, when it is the same
+//! What one cook is (`docs/interface.md` §7), for one device: when it begins, when it is the same
 //! cook changed, when and how it ends, and what is recorded of it.
 //!
 //! The family reports raw transitions between two states ([`Family::events`]); this tracker

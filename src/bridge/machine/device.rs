@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 /// A device's unchanged state is republished at most this often, to refresh `updated_at`.
 pub const STATE_REFRESH: Duration = Duration::from_secs(60);
 
-/// A device's entry in `bridge/devices` (`interface.md` §3), serialised straight from the
+/// A device's entry in `bridge/devices` (`docs/interface.md` §3), serialised straight from the
 /// device: a fleet's list is one string, never a tree of maps per device.
 #[derive(Debug, Serialize)]
 pub(crate) struct DeviceEntry<'a> {
@@ -120,7 +120,7 @@ impl<F: Family> Device<F> {
     }
 
     /// `online` when the cloud link is up, the device reports itself online, and its last
-    /// push is fresher than `anova.stale_after` (`interface.md` §3).
+    /// push is fresher than `anova.stale_after` (`docs/interface.md` §3).
     pub(crate) fn available(&self, link_up: bool) -> bool {
         link_up && !self.stale && self.state.as_ref().is_some_and(F::reports_online)
     }

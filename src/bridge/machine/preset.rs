@@ -1,4 +1,4 @@
-//! The preset a device's published state names (`preset`, `interface.md` §8.1): the one whose
+//! The preset a device's published state names (`preset`, `docs/interface.md` §8.1): the one whose
 //! values the next start will use while the device is idle, the one the running cook was
 //! started from while it cooks. Home Assistant's "Preset" select and the web page show it.
 //!

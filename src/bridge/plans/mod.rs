@@ -1,4 +1,4 @@
-//! Presets and plans in the core (`interface.md` §8): the settings every device's commands
+//! Presets and plans in the core (`docs/interface.md` §8): the settings every device's commands
 //! read (the preset book), and later each device's pending plan.
 
 use crate::appliance::family::Family;
@@ -13,7 +13,7 @@ pub struct PlanSettings {
     pub presets: Arc<PresetBook>,
 }
 
-/// `changes` laid over the preset it names, if any (`interface.md` §8.1): an unknown preset,
+/// `changes` laid over the preset it names, if any (`docs/interface.md` §8.1): an unknown preset,
 /// or one of another family, is `invalid_value` naming the valid ones.
 pub(crate) fn expand_preset<F: Family>(
     changes: F::Changes,

@@ -1,4 +1,4 @@
-//! What a cook is (`interface.md` §7): one identity from start to end whoever started it, a
+//! What a cook is (`docs/interface.md` §7): one identity from start to end whoever started it, a
 //! change (the Personal Access Token restart included) as one `cook_changed`, an outcome and
 //! a summary at the end, a restart of the daemon that continues the cook, and what is recorded.
 

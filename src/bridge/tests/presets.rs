@@ -1,4 +1,4 @@
-//! Presets in the core (`interface.md` §8.1): a command names one, its own keys win, an
+//! Presets in the core (`docs/interface.md` §8.1): a command names one, its own keys win, an
 //! unknown or other-family preset is refused naming the valid ones, and the state says which
 //! preset's values are pending or running.
 

@@ -64,7 +64,7 @@ fn broker_connect_subscribes_and_publishes_everything_retained() {
         json!({"id": A7_ID, "cooker_id": A7, "name": "Kitchen", "model": "a7", "firmware": "01.01.25",
                "online": true, "min_temperature_c": 0.0, "max_temperature_c": 95.0, "max_timer_s": 359940})
     );
-    // The keys in the order `interface.md` lists them, as consumers reading the text see them.
+    // The keys in the order `docs/interface.md` lists them, as consumers reading the text see them.
     assert_eq!(
         on(&out, "anova2mqtt/bridge/devices")[0].payload,
         format!(

@@ -438,7 +438,8 @@ impl Worker {
         }
         let threshold = self.config.auth_close_attempts.max(1);
         if loss.up_for.is_none() && loss.by_peer && self.silent_closes >= threshold {
-            // The upgrade-then-close failure mode of a refused token (`anova-protocol.md` §1.6).
+            // The upgrade-then-close failure mode of a refused token (`docs/anova-protocol.md`
+            // §1.6).
             let reason = format!(
                 "the cloud closed {} connections in a row before sending anything ({}); \
                  the token is probably refused",

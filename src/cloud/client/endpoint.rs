@@ -1,7 +1,7 @@
 //! The connection URL, which carries the token, and its redacted twin for logs.
 //!
 //! The cloud reads `token`, `supportedAccessories` and `platform` from the query
-//! (`anova-protocol.md` §1.1). They are appended whatever shape the configured URL has
+//! (`docs/anova-protocol.md` §1.1). They are appended whatever shape the configured URL has
 //! (`wss://host`, `wss://host/`, `wss://host/path?x=1`), and values are percent-encoded so an
 //! odd token cannot break the query. The token may therefore appear on the wire in two forms;
 //! [`Endpoint::scrub`] removes both from any text.

@@ -1,7 +1,7 @@
 //! Commands sent and not yet answered, keyed by `requestId`.
 //!
-//! The cloud correlates only by the top-level `requestId` and may answer in any order, twice,
-//! or not at all (`anova-protocol.md` §2). Every entry has a deadline, so the table cannot grow
+//! The cloud correlates only by the top-level `requestId` and may answer in any order, twice, or
+//! not at all (`docs/anova-protocol.md` §2). Every entry has a deadline, so the table cannot grow
 //! without bound even when responses never come; entries whose caller gave up are pruned too.
 
 use crate::cloud::CloudError;

@@ -2,7 +2,7 @@
 //! and states that arrived too early. Pure: every method takes the event and the time and
 //! returns the [`CloudEvent`]s to hand on.
 //!
-//! Rules (`anova-protocol.md` §1.3, §3.1, §3.2, `anova-oven.md` §1.2):
+//! Rules (`docs/anova-protocol.md` §1.3, §3.1, §3.2, `docs/anova-oven.md` §1.2):
 //! - `EVENT_APC_WIFI_LIST` and `EVENT_APO_WIFI_LIST` are sent on every connect and each
 //!   *replaces* its own family in the registry: devices of that family missing from it were
 //!   unpaired, new ones are announced, unchanged ones are not re-announced, and a changed name

@@ -1,9 +1,9 @@
 //! Per-device staleness: an unplugged device sends no event at all, its pushes simply stop
-//! (`anova-protocol.md` §1.5), so silence is the only signal.
+//! (`docs/anova-protocol.md` §1.5), so silence is the only signal.
 //!
 //! Each device has a deadline `last push + its limit`. The limit is `anova.stale_after`, except
 //! for a Precision Oven 2.0 while idle, which pushes only about every 10 minutes
-//! (`anova-oven.md` §1.12): it gets [`V2_IDLE_FACTOR`] times as long (25 minutes by default),
+//! (`docs/anova-oven.md` §1.12): it gets [`V2_IDLE_FACTOR`] times as long (25 minutes by default),
 //! so it does not go `offline` between two pushes. The connection loop sleeps until the
 //! earliest deadline (no polling) and asks which devices just went stale; each goes stale once
 //! until its next push.

@@ -1,5 +1,5 @@
 //! The `CMD_APO_*` commands the gateway sends: the only three a Personal Access Token may send
-//! an oven (`anova-oven.md` §1.4), in the nested envelope
+//! an oven (`docs/anova-oven.md` §1.4), in the nested envelope
 //! `{"command", "requestId", "payload": {"id": <oven>, "type": <command>, "payload"?: {…}}}`.
 //!
 //! A start goes out in its generation's own shape, and a plan can never reach an oven of the
@@ -244,7 +244,7 @@ mod tests {
         stage
     }
 
-    /// The app's v1 start captured from a Precision Oven 1.0 (`anova-oven.md` §1.9,
+    /// The app's v1 start captured from a Precision Oven 1.0 (`docs/anova-oven.md` §1.9,
     /// `CMD_APO_START.oven_v1.real.json`): the inner payload is `cookId` and `stages` only, and
     /// each preheat/cook pair of the same cook is ours key for key and value for value, but
     /// for the ids and the official example's `stageTransitionType: "automatic"`.

@@ -1,4 +1,4 @@
-//! The oven's side of the cloud protocol (`anova-oven.md`): `EVENT_APO_STATE` bodies of both
+//! The oven's side of the cloud protocol (`docs/anova-oven.md`): `EVENT_APO_STATE` bodies of both
 //! generations and the `CMD_APO_*` commands a Personal Access Token may send.
 //!
 //! Inbound types only deserialise, and leniently: an unknown node, field or enum value never
@@ -74,7 +74,7 @@ pub enum ApoState {
 
 impl ApoState {
     /// Picks the body's generation as the app does, by content rather than by `type`
-    /// (`anova-oven.md` §1.5): a `state.state` without `cavityOverheated` is v1, with it v2;
+    /// (`docs/anova-oven.md` §1.5): a `state.state` without `cavityOverheated` is v1, with it v2;
     /// `version` decides when `state.state` is missing, and `type` only when both are.
     pub fn parse(device_type: Option<&DeviceType>, raw: &RawValue) -> Self {
         #[derive(Deserialize, Default)]

@@ -1,4 +1,4 @@
-//! The state nodes both oven generations share (`anova-oven.md` §1.5–§1.7). Every field is
+//! The state nodes both oven generations share (`docs/anova-oven.md` §1.5–§1.7). Every field is
 //! optional and read leniently: a node the firmware leaves out, or fills with something new,
 //! costs that field only, never the frame.
 

@@ -1,4 +1,4 @@
-//! `CMD_APO_START` in each generation's own shape (`anova-oven.md` §1.8, §1.9), built from one
+//! `CMD_APO_START` in each generation's own shape (`docs/anova-oven.md` §1.8, §1.9), built from one
 //! generation-neutral description of the cook ([`CookSpec`]).
 //!
 //! - v1: flat stages. A stage whose timer waits for the preheat (or for the user) is a
@@ -207,7 +207,7 @@ impl<'a> CookHeader<'a> {
 
 // --- v1 ---------------------------------------------------------------------------------------
 
-/// One flat v1 stage, as the app sends it (`anova-oven.md` §1.9, the capture in
+/// One flat v1 stage, as the app sends it (`docs/anova-oven.md` §1.9, the capture in
 /// `anova-messages/CMD_APO_START.oven_v1.real.json`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,5 +1,5 @@
-//! `EVENT_APO_STATE` of a Precision Oven 1.0 (`anova-oven.md` §1.6): temperatures in °C and °F,
-//! a numeric fan, `vent` and `lamp` nodes, a timer that counts elapsed seconds, and a cook of
+//! `EVENT_APO_STATE` of a Precision Oven 1.0 (`docs/anova-oven.md` §1.6): temperatures in °C and
+//! °F, a numeric fan, `vent` and `lamp` nodes, a timer that counts elapsed seconds, and a cook of
 //! flat stages where a preheat stage precedes its cook stage.
 
 use super::nodes::{

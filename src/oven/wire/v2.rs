@@ -1,4 +1,4 @@
-//! `EVENT_APO_STATE` of a Precision Oven 2.0 (`anova-oven.md` §1.5): temperatures in °C only,
+//! `EVENT_APO_STATE` of a Precision Oven 2.0 (`docs/anova-oven.md` §1.5): temperatures in °C only,
 //! a fan in words, `exhaustVent`, two lamps, a camera, water and waste-water tanks, a timer
 //! that starts at a timestamp, and a cook of stages with `do`/`entry`/`exit`.
 

@@ -1,5 +1,5 @@
 //! The Gen 2 cooker (`pro`, also used for `a4`/`a5`/`honey-badger`): the state machine of
-//! `anova-protocol.md` §6.4 and its kebab-case rendering, key for key as the real capture
+//! `docs/anova-protocol.md` §6.4 and its kebab-case rendering, key for key as the real capture
 //! `EVENT_APC_STATE.pro.preheating.real.json`. Every temperature is °C whatever the display
 //! unit. Gen 2 reports countdowns, not timestamps, so everything counts in simulated seconds.
 //!

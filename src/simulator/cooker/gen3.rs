@@ -1,6 +1,6 @@
 //! The Gen 3 cooker (`a6`–`a9`, modelled on the `a7`): the state machine of
-//! `anova-protocol.md` §6.3 and its `SousVideState` rendering, key for key as the real captures
-//! `EVENT_APC_STATE.a7.idle.real.json` and `EVENT_APC_STATE.a7.cooking.real.json`.
+//! `docs/anova-protocol.md` §6.3 and its `SousVideState` rendering, key for key as the real
+//! captures `EVENT_APC_STATE.a7.idle.real.json` and `EVENT_APC_STATE.a7.cooking.real.json`.
 //!
 //! Provenance of the behaviour (\[LIVE] observed on real devices, \[INF] our inference):
 //! - \[LIVE] START builds one stage with a ±0.3 °C entry window on both the stage and its timer,

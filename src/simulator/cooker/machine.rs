@@ -11,7 +11,7 @@ use std::fmt;
 use time::OffsetDateTime;
 
 /// The cookers' at-temperature window: a Gen 3 START builds its stage with an entry condition
-/// of setpoint ±0.3 °C, on the stage and on its timer (`anova-protocol.md` §5/§6.3, \[LIVE]:
+/// of setpoint ±0.3 °C, on the stage and on its timer (`docs/anova-protocol.md` §5/§6.3, \[LIVE]:
 /// the a7 cooking capture's `>= 54.17, <= 54.77` around 54.47). Gen 2 uses the same window
 /// \[INF].
 pub(crate) const AT_TEMPERATURE_WINDOW_C: f64 = 0.3;
@@ -59,7 +59,7 @@ impl fmt::Display for CookerStage {
 
 /// An alarm the simulator can raise on a cooker (`Fault::Alarm`).
 ///
-/// How each one shows on the wire (`anova-protocol.md` §6.3, §6.4; the heater stops for all
+/// How each one shows on the wire (`docs/anova-protocol.md` §6.3, §6.4; the heater stops for all
 /// but the low-water warning):
 ///
 /// | alarm | Gen 3 | Gen 2 |

@@ -49,7 +49,7 @@ impl Machine {
     }
 }
 
-/// Which generation a cooker type is, if it is one we simulate (`anova-protocol.md` §4.5).
+/// Which generation a cooker type is, if it is one we simulate (`docs/anova-protocol.md` §4.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Generation {
     Gen3,

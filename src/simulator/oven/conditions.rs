@@ -1,4 +1,4 @@
-//! The condition language of oven stages (`anova-oven.md` §1.8, `StageV2` grammar \[APP]):
+//! The condition language of oven stages (`docs/anova-oven.md` §1.8, `StageV2` grammar \[APP]):
 //! `{"and"|"or": {"<node path>": {"<op>": value, …}, "and"|"or": {…}}}`, evaluated against the
 //! oven's live readings. One evaluator serves both generations: `oven_v1` plans are translated
 //! into the same conditions (a preheat stage exits when its bulb reaches the setpoint, a timed

@@ -1,4 +1,4 @@
-//! One simulated Anova Precision Oven (`oven_v1` or `oven_v2`, `anova-oven.md`): identity, the
+//! One simulated Anova Precision Oven (`oven_v1` or `oven_v2`, `docs/anova-oven.md`): identity, the
 //! cavity's physics, the running cook, the parts a person touches (door, water tank, food
 //! probe, food in the camera's view, the start button), and the wire shape of its state.
 //!

@@ -1,4 +1,4 @@
-//! `CMD_APO_START` as an oven reads it (`anova-oven.md` §1.8, §1.9, §1.11): the payload of
+//! `CMD_APO_START` as an oven reads it (`docs/anova-oven.md` §1.8, §1.9, §1.11): the payload of
 //! either generation becomes one [`Plan`], a list of stages with entry, timer and exit
 //! conditions that [`super::cook`] runs. What a real oven cannot run is reported as a
 //! [`Rejection`]: the oven acknowledges such a START `ok` and drops it silently \[LIVE ADK].
@@ -605,10 +605,10 @@ mod tests {
     }
 
     /// What the Android app sends a Precision Oven 1.0 (BOGD): three preheat/cook pairs whose
-    /// preheat ids do not name their cook stage. ADK saw a v1 oven (firmware 2.1.16) drop such
-    /// a plan silently when more than one pair did not pair (`anova-oven.md`, "What ADK learned
-    /// on a v1 oven", a \[CONFLICT] with this capture of an older app); the simulator follows
-    /// the observed oven. Every stage is readable: only the pairing refuses it.
+    /// preheat ids do not name their cook stage. ADK saw a v1 oven (firmware 2.1.16) drop such a
+    /// plan silently when more than one pair did not pair (`docs/anova-oven.md`, "What ADK learned
+    /// on a v1 oven", a \[CONFLICT] with this capture of an older app); the simulator follows the
+    /// observed oven. Every stage is readable: only the pairing refuses it.
     #[test]
     fn the_apps_real_v1_start_is_read_stage_by_stage_and_dropped_for_its_pairing() {
         let payload = capture("CMD_APO_START.oven_v1.real.json");
@@ -639,7 +639,7 @@ mod tests {
 
     /// What the Android app sends a Precision Oven 2.0 (BOGD issue #4): one stage at 23.89 °C
     /// (75 °F), below the 25 °C the app's own `temperatureRanges` allow a dry bulb
-    /// (`anova-oven.md` limits table), so the simulated oven drops it; the same stage at 25 °C
+    /// (`docs/anova-oven.md` limits table), so the simulated oven drops it; the same stage at 25 °C
     /// runs, with every other field read as sent.
     #[test]
     fn the_apps_real_v2_start_is_read_and_its_setpoint_checked() {

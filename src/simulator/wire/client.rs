@@ -1,6 +1,6 @@
-//! What clients send the cloud, as the simulated cloud reads it (`anova-protocol.md` §2, §4;
-//! `anova-oven.md` §1.3): `{"command", "requestId", "payload"}` frames with the flat APC payload
-//! (`{cookerId, type, …}`) or the nested oven envelope (`{id, type, payload?}`).
+//! What clients send the cloud, as the simulated cloud reads it (`docs/anova-protocol.md` §2, §4;
+//! `docs/anova-oven.md` §1.3): `{"command", "requestId", "payload"}` frames with the flat APC
+//! payload (`{cookerId, type, …}`) or the nested oven envelope (`{id, type, payload?}`).
 //!
 //! Reading is as lenient as the real cloud seems to be: numbers may come as numeric strings, an
 //! unknown key is ignored, the app's second `requestId` inside the payload is accepted. A known
@@ -60,7 +60,7 @@ pub struct ApoEnvelope {
     pub payload: Option<Value>,
 }
 
-/// The sous-vide commands (`anova-protocol.md` §4.2). Each names the cooker and its `type`.
+/// The sous-vide commands (`docs/anova-protocol.md` §4.2). Each names the cooker and its `type`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApcCommand {
     /// `CMD_APC_START`: a cook at `target_temperature` in `unit`, with an optional timer (s).

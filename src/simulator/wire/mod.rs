@@ -3,7 +3,7 @@
 //! the simulator is the oracle our tests trust, so it must not inherit the product's mistakes.
 //!
 //! Server frames are built here key for key as the captures in `tests/fixtures/anova-messages/`
-//! (`anova-protocol.md` §2, §3): `{"command": …, "payload": …}` for events, and
+//! (`docs/anova-protocol.md` §2, §3): `{"command": …, "payload": …}` for events, and
 //! `{"command":"RESPONSE","requestId":…,"payload":{"status":…,"error"?:…}}` for answers.
 
 pub(crate) mod client;
@@ -287,7 +287,7 @@ pub(crate) fn user_state() -> Utf8Bytes {
 }
 
 /// A `RESPONSE` frame: `ok`, or `error` with the cloud's error text in `payload.error` (the
-/// failure `status` was never captured; `anova-protocol.md` §2 says to use `error`).
+/// failure `status` was never captured; `docs/anova-protocol.md` §2 says to use `error`).
 pub(crate) fn response(request_id: &str, outcome: Result<(), &str>) -> String {
     #[derive(serde::Serialize)]
     struct Payload<'a> {

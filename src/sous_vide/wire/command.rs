@@ -5,8 +5,8 @@ use crate::wire::lenient::{self, compact_float};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The sous-vide commands the gateway sends (`anova-protocol.md` §4.2). Each carries the cooker
-/// and its exact `type`; the payload is flat.
+/// The sous-vide commands the gateway sends (`docs/anova-protocol.md` §4.2). Each carries the
+/// cooker and its exact `type`; the payload is flat.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApcCommand {
     /// `CMD_APC_START`: start a cook at `target_temperature` read in `unit`, with an optional

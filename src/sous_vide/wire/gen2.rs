@@ -111,7 +111,8 @@ impl Gen2State {
         .find_map(|block| block.systick)
     }
 
-    /// The firmware version from the first firmware block present (`anova-protocol.md` §3.2.2).
+    /// The firmware version from the first firmware block present (`docs/anova-protocol.md`
+    /// §3.2.2).
     pub fn firmware_version(&self) -> Option<&str> {
         [
             &self.system_info,

@@ -1,5 +1,5 @@
 //! The cooker's side of the cloud protocol: `EVENT_APC_STATE` bodies of every generation and the
-//! `CMD_APC_*` commands (`anova-protocol.md` §3.2, §4.2).
+//! `CMD_APC_*` commands (`docs/anova-protocol.md` §3.2, §4.2).
 
 mod a3;
 mod command;
@@ -46,7 +46,7 @@ pub enum ApcState {
 
 impl ApcState {
     /// Picks the body's schema: by `type` first, as the app does, and by content when the type
-    /// is missing, unknown, or its schema does not fit (`anova-protocol.md` §3.2).
+    /// is missing, unknown, or its schema does not fit (`docs/anova-protocol.md` §3.2).
     pub fn parse(
         device_type: Option<&DeviceType>,
         raw: &RawValue,
