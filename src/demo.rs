@@ -14,7 +14,7 @@ use crate::config::{self, Config, ConfigError};
 use crate::daemon::RunOptions;
 use crate::ids::{CloudId, TopicId};
 use crate::secret::Secret;
-use crate::simulator::{demo_cookers, demo_ovens, Simulator, SimulatorConfig};
+use crate::simulator::{demo_cookers, demo_ovens, SimOvenSpec, Simulator, SimulatorConfig};
 use anyhow::Context;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -155,6 +155,7 @@ pub async fn run(
     let mut simulated = SimulatorConfig {
         speed: args.speed,
         enforce_pat_allow_list: args.pat_only,
+        ovens: ovens(),
         ..SimulatorConfig::default()
     };
     if args.ice_bath {
@@ -183,6 +184,18 @@ pub async fn run(
     result
 }
 
+/// The demo's ovens, with the food probe plugged in: nobody can reach into a simulated oven,
+/// and the README's probe cook ("until the probe reads 63 °C") must be able to end.
+fn ovens() -> Vec<SimOvenSpec> {
+    demo_ovens()
+        .into_iter()
+        .map(|oven| SimOvenSpec {
+            probe_connected: true,
+            ..oven
+        })
+        .collect()
+}
+
 /// The topic id of a simulated device (the simulator names its devices in its own types).
 fn topic_id(cloud_id: &str) -> String {
     TopicId::of(&CloudId::from(cloud_id)).into()
@@ -205,7 +218,7 @@ fn print_banner(config: &Config, host: &str, port: u16, args: &DemoArgs) {
         Some(_) => format!("your MQTT broker {host}:{port}, topics under {base}/"),
         None => format!("an MQTT broker on {host}:{port} (MQTT 3.1.1 and 5)"),
     };
-    let ovens = demo_ovens();
+    let ovens = ovens();
     println!(
         "anova2mqtt demo: {} simulated cookers and {} oven(s), {broker}",
         cookers.len(),

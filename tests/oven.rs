@@ -428,6 +428,40 @@ async fn a_probe_cook_ends_at_the_probe_target() {
     sys.stop().await;
 }
 
+/// Issue 27 item 2: a probe cook for an oven without its probe is started and answered with a
+/// warning; it ends once the probe goes in and reaches the target.
+#[tokio::test]
+async fn a_probe_cook_without_a_probe_is_warned_about_and_ends_once_it_is_plugged_in() {
+    let mut sys = System::start(Duration::from_secs(3)).await;
+    sys.state(V1, "no probe", |s| s["probe_connected"] == false)
+        .await;
+    let response = sys
+        .command(
+            V1,
+            json!({"cook": true, "target_temperature": 200, "probe_target": 60, "food": "pork"}),
+        )
+        .await;
+    assert_eq!(response["status"], "ok", "{response}");
+    let warnings = response["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .starts_with("no food probe is connected")),
+        "{response}"
+    );
+    sys.sim
+        .handle()
+        .inject(Fault::Oven {
+            cooker_id: V1.into(),
+            change: OvenChange::Probe { connected: true },
+        })
+        .unwrap();
+    let events = sys.events(V1, &["probe_reached", "cook_stopped"]).await;
+    assert!(events[0]["probe_temperature"].as_f64().unwrap() >= 60.0);
+    sys.stop().await;
+}
+
 #[tokio::test]
 async fn a_refused_plan_sends_nothing() {
     let mut sys = System::start(Duration::from_secs(3)).await;

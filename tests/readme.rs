@@ -311,6 +311,60 @@ fn the_oven_commands_are_each_answered() {
     }
 }
 
+/// Issue 27 item 2: the README's probe cook ends in the demo (its oven's probe is plugged in),
+/// answered without the warning a real oven without a probe gets.
+#[test]
+fn the_oven_probe_cook_ends_on_the_probe() {
+    if !tools_present() {
+        return;
+    }
+    let mut demo = Demo::start("600");
+    let responses = demo.spawn("responses", &block("'anova2mqtt/+/response'"));
+    let events = demo.spawn("events", &block("'anova2mqtt/+/event'"));
+    let ready = demo.spawn(
+        "ready",
+        "mosquitto_sub -h 127.0.0.1 -p 1883 -C 1 -t 'anova2mqtt/+/state'",
+    );
+    wait_until("the subscribers", || !ready.text().is_empty());
+    std::thread::sleep(Duration::from_millis(200));
+    let probe_cook = commands(&block("ovendemo0000000001/set/cook -m OFF"))
+        .into_iter()
+        .find(|c| c.contains("probe_target"))
+        .expect("the README's probe cook");
+    demo.sh(&probe_cook);
+    let answer = &responses.wait_for("/response", 1)[0];
+    assert_eq!(answer["status"], "ok", "{answer}");
+    assert_eq!(
+        answer["command"]["stages"][0]["probe_target"], 63,
+        "{answer}"
+    );
+    assert_eq!(
+        answer.get("warnings"),
+        None,
+        "the probe is plugged in: {answer}"
+    );
+    let reached = wait_for_event(&events, "probe_reached");
+    assert!(
+        reached["probe_temperature"].as_f64().unwrap_or_default() >= 63.0,
+        "{reached}"
+    );
+    let stopped = wait_for_event(&events, "cook_stopped");
+    assert_eq!(stopped["cook_id"], reached["cook_id"], "{stopped}");
+    assert_eq!(stopped["outcome"], "completed", "{stopped}");
+}
+
+/// The first event of this type the README's event subscriber printed.
+fn wait_for_event(events: &Output, event_type: &str) -> Value {
+    let find = || {
+        events
+            .payloads("/event")
+            .into_iter()
+            .find(|e| e["event_type"] == event_type)
+    };
+    wait_until(event_type, || find().is_some());
+    find().unwrap_or_default()
+}
+
 #[test]
 fn waiting_for_preheat_works_when_started_before_the_cook() {
     if !tools_present() {

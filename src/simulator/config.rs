@@ -293,6 +293,8 @@ pub struct SimOvenSpec {
     pub firmware: String,
     /// Starts unplugged: no pushes, and its cached state (`online:false`) at connect.
     pub silent: bool,
+    /// Starts with the food probe plugged in (in food from the fridge, 4 °C).
+    pub probe_connected: bool,
 }
 
 impl SimOvenSpec {
@@ -307,6 +309,7 @@ impl SimOvenSpec {
             display_unit: TemperatureUnit::C,
             firmware: "2.1.7".to_owned(),
             silent: false,
+            probe_connected: false,
         }
     }
 

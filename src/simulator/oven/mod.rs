@@ -254,7 +254,7 @@ impl SimOven {
             errored: false,
             door_open: false,
             tank: WaterTank::Full,
-            probe_connected: false,
+            probe_connected: spec.probe_connected,
             food_present: false,
             unit: spec.display_unit,
             processed,
