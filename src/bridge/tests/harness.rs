@@ -11,6 +11,8 @@ pub(super) const A7: &str = "A7COOKERID000000000001";
 pub(super) const A7_ID: &str = "a7cookerid000000000001";
 pub(super) const PRO: &str = "PROCOOKERID0000001";
 pub(super) const PRO_ID: &str = "procookerid0000001";
+pub(super) const OVEN: &str = "OVENV2ID0000000001";
+pub(super) const OVEN_ID: &str = "ovenv2id0000000001";
 
 /// A bridge under test with its clock.
 pub(super) struct Harness {
@@ -91,6 +93,18 @@ impl Harness {
         h.cloud(CloudEvent::DeviceListSynced);
         h.state(A7, idle_state("a7"));
         h.state(PRO, idle_state("pro"));
+        h.drain();
+        h
+    }
+
+    /// [`ready`](Self::ready) with an idle `oven_v2` ([`OVEN`]) beside the cookers.
+    pub(super) fn with_oven() -> Self {
+        let mut h = Self::ready();
+        h.add(OVEN, "oven_v2", "Oven");
+        h.cloud(CloudEvent::State {
+            cloud_id: OVEN.into(),
+            state: crate::oven::state::OvenState::idle_example("oven_v2").into(),
+        });
         h.drain();
         h
     }

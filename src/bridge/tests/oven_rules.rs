@@ -9,20 +9,6 @@ use super::*;
 use crate::oven::state::{OvenStage, OvenState};
 use crate::wire::CloudCommand;
 
-const OVEN: &str = "OVENV2ID0000000001";
-const OVEN_ID: &str = "ovenv2id0000000001";
-
-fn with_oven() -> Harness {
-    let mut h = Harness::ready();
-    h.add(OVEN, "oven_v2", "Oven");
-    h.cloud(CloudEvent::State {
-        cloud_id: OVEN.into(),
-        state: OvenState::idle_example("oven_v2").into(),
-    });
-    h.drain();
-    h
-}
-
 /// A push of the oven's state.
 fn push(h: &mut Harness, state: OvenState) -> Vec<Output> {
     h.cloud(CloudEvent::State {
@@ -78,7 +64,7 @@ fn cook_id_in(value: &Value) -> Option<String> {
 
 #[test]
 fn an_oven_start_is_confirmed_by_its_cook_id_only() {
-    let mut h = with_oven();
+    let mut h = Harness::with_oven();
     let out = h.set(
         OVEN_ID,
         r#"{"id":"roast","cook":true,"target_temperature":180}"#,
@@ -100,7 +86,7 @@ fn an_oven_start_is_confirmed_by_its_cook_id_only() {
 #[test]
 fn an_oven_gets_twice_the_confirmation_window() {
     // A Precision Oven 2.0 pushes about every 10 s while cooking: 15 s would be too short.
-    let mut h = with_oven();
+    let mut h = Harness::with_oven();
     let (ticket, _) =
         one_oven_command(&h.set(OVEN_ID, r#"{"cook":true,"target_temperature":180}"#));
     h.result(ticket, Ok(()));
@@ -118,7 +104,7 @@ fn an_oven_gets_twice_the_confirmation_window() {
 fn a_refused_oven_start_fails_with_nothing_sent_instead() {
     // A cooker restarts a cook when a SET is refused; an oven's every change already is a
     // whole start, so a refusal ends the command.
-    let mut h = with_oven();
+    let mut h = Harness::with_oven();
     let (ticket, _) =
         one_oven_command(&h.set(OVEN_ID, r#"{"cook":true,"target_temperature":180}"#));
     let out = h.result(ticket, Err(CloudError::Rejected("invalid cook".into())));
@@ -133,7 +119,7 @@ fn a_refused_oven_start_fails_with_nothing_sent_instead() {
 
 #[test]
 fn stage_keys_given_while_idle_wait_for_the_next_start() {
-    let mut h = with_oven();
+    let mut h = Harness::with_oven();
     let out = h.set_key(OVEN_ID, "target_temperature", "200");
     let r = response(&out, OVEN_ID);
     assert_eq!(r["status"], "ok", "{r}");
