@@ -361,6 +361,56 @@ async fn the_page_shows_the_devices_live_and_start_sends_a_start_command() {
     );
 }
 
+/// Issue 27 item 1: "remaining" counts down from the state's `timer_remaining` as of its
+/// arrival, whatever the device's timestamps say: the demo at `--speed 60` stamps its states
+/// with simulated time, hours ahead of the wall clock (the page showed 8:13:23 for 39:41).
+#[tokio::test]
+async fn the_remaining_time_counts_down_from_timer_remaining_not_the_wall_clock() {
+    let server = TestServer::start(quick_settings()).await;
+    let Some(mut browser) = Browser::launch().await else {
+        return;
+    };
+    browser.open(&format!("http://{}/", server.addr)).await;
+    browser
+        .wait_for("document.querySelectorAll('[data-device]').length === 3")
+        .await;
+    let facts = card(A7, ".facts").replace('\'', "\\'");
+    let shows =
+        |text: &str| format!("document.querySelector('{facts}').textContent.includes({text:?})");
+    // The snapshot's 3120 s (52:00), counted from when they arrived.
+    browser.wait_for(&shows("remaining 5")).await;
+    browser
+        .wait_for("document.getElementById('live').textContent === 'live'")
+        .await;
+
+    let mut state = fake_devices()[0]["state"].clone();
+    let ahead = 8 * 3600;
+    state["timer_remaining"] = json!(2381);
+    state["updated_at"] = json!(at(ahead));
+    state["cook_ends_at"] = json!(at(ahead + 2381));
+    server.handle.broadcast(Arc::from(
+        json!({"type": "state", "device": A7, "state": state}).to_string(),
+    ));
+    browser.wait_for(&shows("remaining 39:4")).await;
+    // And on by itself, a second at a time, between pushes.
+    browser.wait_for(&shows("remaining 39:3")).await;
+
+    // The same state again (a device list sent anew) does not start the count again.
+    let mut devices = fake_devices();
+    devices[0]["state"] = state.clone();
+    server.handle.broadcast(Arc::from(
+        json!({"type": "devices", "devices": devices}).to_string(),
+    ));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = browser.text(&card(A7, ".facts")).await;
+    assert!(text.contains("remaining 39:3"), "{text}");
+    assert!(
+        browser.exceptions.is_empty(),
+        "the page threw: {:?}",
+        browser.exceptions
+    );
+}
+
 /// The page on the real daemon, with the simulated cloud behind it: it shows the demo's
 /// cookers with their temperatures, and Start reaches the simulator as `CMD_APC_START`.
 #[tokio::test]

@@ -84,7 +84,7 @@ fn device(id: &str, name: &str, model: &str, firmware: &str, max: f64, state: Va
 }
 
 /// `now` plus `seconds`, RFC 3339.
-fn at(seconds: i64) -> String {
+pub fn at(seconds: i64) -> String {
     let time = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .unwrap()
