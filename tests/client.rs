@@ -354,6 +354,7 @@ fn summary(known: &std::collections::BTreeSet<String>, event: &CloudEvent) -> St
         }
         CloudEvent::State { cloud_id, state } => format!("state {cloud_id} {}", state.model()),
         CloudEvent::Stale { cloud_id } => format!("stale {cloud_id}"),
+        CloudEvent::Firmware { cloud_id, .. } => format!("firmware {cloud_id}"),
     }
 }
 

@@ -267,8 +267,8 @@ fn unique_ids_are_unique_and_named_after_the_cooker_and_key() {
                 assert!(seen.insert(unique_id.clone()), "duplicate {unique_id}");
             }
         }
-        // 17 entities per cooker (the Preset select included) and 3 for the bridge.
-        assert_eq!(seen.len(), 37, "{mode:?}");
+        // 18 entities per cooker (the Preset select and the Firmware update included) and 3 for the bridge.
+        assert_eq!(seen.len(), 39, "{mode:?}");
     }
 }
 
@@ -382,7 +382,7 @@ fn device_mode_is_one_message_per_device_and_entity_mode_one_per_entity() {
     );
     let payload = parse(&device[0]);
     let components = payload["components"].as_object().unwrap();
-    assert_eq!(components.len(), 17);
+    assert_eq!(components.len(), 18);
     for (key, options) in components {
         assert!(options["platform"].is_string(), "{key}");
         assert!(options.get("device").is_none(), "{key}");
@@ -395,7 +395,7 @@ fn device_mode_is_one_message_per_device_and_entity_mode_one_per_entity() {
     }
 
     let entity = cooker_config(&ctx(&topics, DiscoveryMode::Entity), &a7);
-    assert_eq!(entity.len(), 17);
+    assert_eq!(entity.len(), 18);
     for message in &entity {
         let levels: Vec<&str> = message.topic.split('/').collect();
         assert_eq!(levels[0], "homeassistant");
@@ -826,13 +826,17 @@ fn templates(value: &Value, out: &mut Vec<(String, String)>) {
     }
 }
 
-/// The fields of a published state: the family's state, and the `preset` the bridge adds to
-/// every family's (`docs/interface.md` §8.1; `bridge/machine/preset.rs`'s `WithPreset`).
+/// The fields of a published state: the family's state, and the `preset` and
+/// `firmware_update` the bridge adds to every family's (`docs/interface.md` §8.1, README
+/// "Firmware updates"; `bridge/machine/preset.rs`'s `Published`).
 fn state_fields(state: &impl serde::Serialize) -> BTreeSet<String> {
     let Value::Object(map) = serde_json::to_value(state).unwrap() else {
         panic!("a state is an object");
     };
-    map.keys().cloned().chain(["preset".to_owned()]).collect()
+    map.keys()
+        .cloned()
+        .chain(["preset".to_owned(), "firmware_update".to_owned()])
+        .collect()
 }
 
 /// Checks that every template of `messages` that reads `state_topic` names a field of the

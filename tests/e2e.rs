@@ -10,7 +10,7 @@ use support::system::{sim_config, System, A7, PRO};
 use support::{Msg, Watcher, WAIT};
 
 /// The keys of `docs/interface.md` §4, per cooker.
-const COOKER_ENTITIES: [(&str, &str); 17] = [
+const COOKER_ENTITIES: [(&str, &str); 18] = [
     ("climate", "climate"),
     ("cook", "switch"),
     ("target_temperature", "number"),
@@ -28,6 +28,7 @@ const COOKER_ENTITIES: [(&str, &str); 17] = [
     ("last_cook", "sensor"),
     ("event", "event"),
     ("preset", "select"),
+    ("firmware", "update"),
 ];
 
 fn discovery(watcher: &mut Watcher, id: &str) -> Value {

@@ -6,7 +6,8 @@ mod support;
 use anova2mqtt::config::Config;
 use anova2mqtt::secret::Secret;
 use anova2mqtt::simulator::{
-    Fault, OvenChange, OvenMode, OvenSettings, SimOvenSpec, Simulator, SimulatorConfig, WaterTank,
+    Fault, OvenChange, OvenMode, OvenSettings, SimFirmwareOffer, SimOvenSpec, Simulator,
+    SimulatorConfig, WaterTank,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -38,7 +39,9 @@ impl System {
             // a few simulated seconds apart, as on a real oven.
             speed: 60.0,
             ovens: vec![
-                SimOvenSpec::v1(V1, "Old oven"),
+                // The real capture's offer: 2.1.7 installed, 2.1.8 offered.
+                SimOvenSpec::v1(V1, "Old oven")
+                    .with_firmware_offer(SimFirmwareOffer::captured_v1()),
                 SimOvenSpec::v2(V2, "New oven"),
             ],
             oven: OvenSettings {
@@ -167,6 +170,56 @@ impl System {
                 .expect("clean exit");
         }
     }
+}
+
+/// Firmware (issue 27 item 18): the cloud's `EVENT_APO_WIFI_FIRMWARE_UPDATE` becomes the
+/// state's `update` object, and each oven has a Home Assistant `update` entity reading it (no
+/// install command: a token cannot start one).
+#[tokio::test]
+async fn an_offered_firmware_update_reaches_the_state_and_home_assistant() {
+    let mut sys = System::start(Duration::from_secs(3)).await;
+    let offered = sys
+        .state(V1, "the offer in the state", |s| {
+            s["firmware_update"]["latest_version"] == "2.1.8"
+        })
+        .await;
+    let update = &offered["firmware_update"];
+    assert_eq!(update["installed_version"], "2.1.7");
+    assert_eq!(update["update_available"], true);
+    assert_eq!(update["required"], false);
+    assert_eq!(
+        update["release_summary"],
+        "2.1.8 - Prevent cooks when idle or NTC broken"
+    );
+    assert!(update["release_url"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("https://www.notion.so/")));
+    // No offer for the other oven: the installed version, the latest unknown.
+    let plain = sys
+        .state(V2, "the v2 state", |s| s["firmware_update"].is_object())
+        .await;
+    assert_eq!(
+        plain["firmware_update"]["installed_version"],
+        "11_225_1.4.2_01.01.26"
+    );
+    assert_eq!(plain["firmware_update"]["latest_version"], Value::Null);
+    // Home Assistant (device discovery, the default): an `update` entity on the state.
+    let topic = format!("homeassistant/device/anova2mqtt_{V1}/config");
+    let config = sys
+        .watcher
+        .wait_for("the oven's discovery", |m| m.topic == topic)
+        .await
+        .json();
+    let firmware = &config["components"]["firmware"];
+    assert_eq!(firmware["platform"], "update");
+    assert_eq!(firmware["device_class"], "firmware");
+    assert_eq!(firmware["state_topic"], format!("anova2mqtt/{V1}/state"));
+    assert_eq!(
+        firmware["value_template"],
+        "{{ value_json.firmware_update | tojson }}"
+    );
+    assert!(firmware.get("command_topic").is_none());
+    sys.stop().await;
 }
 
 async fn a_whole_cook(id: &str, device_type: &str) {

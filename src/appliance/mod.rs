@@ -4,11 +4,13 @@
 
 pub(crate) mod event;
 pub(crate) mod family;
+mod firmware;
 mod info;
 pub(crate) mod readings;
 pub mod record;
 
 pub use event::{CookEvent, CookEventKind};
+pub use firmware::{Firmware, Offer, Update, RELEASE_SUMMARY_MAX};
 pub use info::DeviceInfo;
 pub use readings::HvacAction;
 

@@ -6,8 +6,8 @@ use super::machine::{Caller, Ctx, DeviceEntry, Machine, Request, Settings, State
 use super::outbox::Outbox;
 use crate::appliance::family::Family;
 use crate::appliance::record::ResumedCook;
-use crate::appliance::DeviceInfo;
 use crate::appliance::Kind;
+use crate::appliance::{DeviceInfo, Firmware};
 use crate::cloud::CloudError;
 use crate::cloud::DeviceState;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
@@ -131,6 +131,11 @@ impl Appliance {
                 _ => ignored(&state.model),
             },
         }
+    }
+
+    /// See [`Machine::on_firmware`].
+    pub(crate) fn on_firmware(&mut self, ctx: Ctx<'_>, out: &mut Outbox, firmware: Firmware) {
+        each!(self, m => m.on_firmware(ctx, out, firmware))
     }
 
     /// See [`Machine::on_stale`].

@@ -565,6 +565,11 @@ impl Bridge {
                 self.devices_changed(now);
             }
             CloudEvent::State { cloud_id, state } => self.on_state(now, &cloud_id, state),
+            CloudEvent::Firmware { cloud_id, firmware } => {
+                if let Some(id) = self.ids.get(&cloud_id).cloned() {
+                    self.with_device(now, &id, |d, ctx, out| d.on_firmware(ctx, out, firmware));
+                }
+            }
             CloudEvent::Stale { cloud_id } => {
                 if let Some(id) = self.ids.get(&cloud_id).cloned() {
                     self.with_device(now, &id, |d, ctx, out| d.on_stale(ctx, out));

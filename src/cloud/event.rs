@@ -1,7 +1,7 @@
 //! What the cloud client reports, as plain data: the bridge core's cloud inputs. Kept apart
 //! from the async client so the core depends on these types only.
 
-use crate::appliance::DeviceInfo;
+use crate::appliance::{DeviceInfo, Firmware};
 use crate::ids::CloudId;
 use crate::oven::state::OvenState;
 use crate::sous_vide::state::CookerState;
@@ -66,6 +66,15 @@ pub enum CloudEvent {
         cloud_id: CloudId,
         /// The normalised state.
         state: DeviceState,
+    },
+    /// What the cloud says of a device's firmware: installed, offered (`EVENT_APC_WIFI_VERSION`,
+    /// `EVENT_APO_WIFI_FIRMWARE_UPDATE`). Handed on for listed devices only, after their
+    /// `DeviceAdded`.
+    Firmware {
+        /// The cloud's id of the device.
+        cloud_id: CloudId,
+        /// Installed and offered versions.
+        firmware: Firmware,
     },
     /// No push from this device for its staleness limit; its next State means it is fresh
     /// again.

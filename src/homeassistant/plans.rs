@@ -1,13 +1,18 @@
-//! The entities every device has for presets and plans (`docs/interface.md` §8), whatever its
-//! family: each family's discovery appends them to its own.
+//! The entities every device has whatever its family: presets and plans
+//! (`docs/interface.md` §8) and its firmware (`update`). Each family's discovery appends them
+//! to its own.
 
 use super::discovery::entity_base;
-use super::schema::{Component, Entity, SelectConfig};
+use super::schema::{Component, Entity, EntityCategory, SelectConfig, UpdateConfig};
 use super::DiscoveryContext;
 use crate::ids::TopicId;
 
 /// Every entity below as `(platform, key)`, for removal.
-pub(crate) const PLAN_ENTITIES: [(&str, &str); 1] = [("select", "preset")];
+pub(crate) const PLAN_ENTITIES: [(&str, &str); 2] = [("select", "preset"), ("update", "firmware")];
+
+/// The state's `firmware_update` object as Home Assistant's `update` entity reads it: a JSON object
+/// (a bare string would be taken as the installed version alone).
+const UPDATE: &str = "{{ value_json.firmware_update | tojson }}";
 
 /// The entities of presets and plans of device `id`, whose family's presets are `presets`
 /// (names, in listing order).
@@ -36,6 +41,19 @@ pub(crate) fn plan_entities(
             }),
         ));
     }
+    // The firmware: installed and offered versions with the release notes. Read only: a
+    // Personal Access Token cannot start an update (`CMD_APC_OTA` is the app's).
+    let mut base = entity_base(id, "firmware", "update", false, Some("Firmware"));
+    base.entity_category = Some(EntityCategory::Config);
+    entities.push(Entity::new(
+        "firmware",
+        Component::Update(UpdateConfig {
+            base,
+            state_topic: topics.state(id),
+            value_template: UPDATE,
+            device_class: "firmware",
+        }),
+    ));
     entities
 }
 

@@ -283,6 +283,22 @@ pub struct ButtonConfig {
     pub payload_press: &'static str,
 }
 
+/// `update`: a firmware the device runs and the one offered. No `command_topic`: only the
+/// Anova app can install one, so Home Assistant offers no install button.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UpdateConfig {
+    /// Shared entity options.
+    #[serde(flatten)]
+    pub base: EntityBase,
+    /// Where the versions are read.
+    pub state_topic: String,
+    /// Renders a JSON object with `installed_version`, `latest_version`, `release_summary`,
+    /// `release_url`.
+    pub value_template: &'static str,
+    /// `firmware`.
+    pub device_class: &'static str,
+}
+
 /// The options of one entity, whatever its platform.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -303,6 +319,8 @@ pub enum Component {
     Event(EventConfig),
     /// `button`.
     Button(ButtonConfig),
+    /// `update`.
+    Update(UpdateConfig),
 }
 
 impl Component {
@@ -318,6 +336,7 @@ impl Component {
             Self::BinarySensor(_) => "binary_sensor",
             Self::Event(_) => "event",
             Self::Button(_) => "button",
+            Self::Update(_) => "update",
         }
     }
 
@@ -332,6 +351,7 @@ impl Component {
             Self::BinarySensor(c) => &c.base,
             Self::Event(c) => &c.base,
             Self::Button(c) => &c.base,
+            Self::Update(c) => &c.base,
         }
     }
 }

@@ -568,7 +568,17 @@ mod tests {
         assert_eq!(payload["device"]["name"], "Anova Precision Oven 1.0");
         assert_eq!(payload["device"]["manufacturer"], "Anova");
         let components = payload["components"].as_object().unwrap();
-        assert_eq!(components.len(), OvenEntity::ALL.len());
+        // Its own entities and the firmware's `update` (no presets given here).
+        assert_eq!(components.len(), OvenEntity::ALL.len() + 1);
+        let firmware = &components["firmware"];
+        assert_eq!(firmware["platform"], "update");
+        assert_eq!(firmware["device_class"], "firmware");
+        assert_eq!(firmware["state_topic"], "anova2mqtt/oven1/state");
+        assert_eq!(
+            firmware["value_template"],
+            "{{ value_json.firmware_update | tojson }}"
+        );
+        assert!(firmware.get("command_topic").is_none());
         assert_eq!(components["climate"]["max_temp"], 250.0);
         assert_eq!(components["door"]["device_class"], "door");
         assert_eq!(components["water_tank_empty"]["device_class"], "problem");
@@ -596,7 +606,10 @@ mod tests {
             ..ctx
         };
         let messages = oven_config(&ctx, &oven(&device_type));
-        assert_eq!(messages.len(), OvenEntity::ALL.len());
+        assert_eq!(messages.len(), OvenEntity::ALL.len() + 1);
+        assert!(messages.iter().any(|m| m.topic
+            == "homeassistant/update/anova2mqtt_oven1/firmware/config"
+            && m.payload.contains(r#""device_class":"firmware""#)));
         assert!(messages
             .iter()
             .any(|m| m.topic == "homeassistant/select/anova2mqtt_oven1/temperature_mode/config"));

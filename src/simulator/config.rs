@@ -295,6 +295,34 @@ pub struct SimOvenSpec {
     pub silent: bool,
     /// Starts with the food probe plugged in (in food from the fridge, 4 °C).
     pub probe_connected: bool,
+    /// A firmware update the cloud offers it, sent as `EVENT_APO_WIFI_FIRMWARE_UPDATE` after
+    /// its state on every connect; `None`: no event.
+    pub firmware_offer: Option<SimFirmwareOffer>,
+}
+
+/// A firmware update the cloud offers an oven (`EVENT_APO_WIFI_FIRMWARE_UPDATE`'s `ota`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimFirmwareOffer {
+    /// The offered version.
+    pub version: String,
+    /// The oven insists on it.
+    pub required: bool,
+    /// The release notes.
+    pub description: String,
+    /// The firmware image.
+    pub url: String,
+}
+
+impl SimFirmwareOffer {
+    /// The offer of the real capture: a Precision Oven 1.0 on 2.1.7 offered 2.1.8.
+    pub fn captured_v1() -> Self {
+        Self {
+            version: "2.1.8".to_owned(),
+            required: false,
+            description: "2.1.8 - Prevent cooks when idle or NTC broken https://www.notion.so/anovaculinary/2-1-8-Prevent-cooks-when-idle-or-NTC-broken-5b6491b9e0d643478c5015f0a667a76a?pvs=4".to_owned(),
+            url: "https://storage.googleapis.com/anova-app.appspot.com/oven-firmware/oven-controller-2.1.8.bin".to_owned(),
+        }
+    }
 }
 
 impl SimOvenSpec {
@@ -310,6 +338,15 @@ impl SimOvenSpec {
             firmware: "2.1.7".to_owned(),
             silent: false,
             probe_connected: false,
+            firmware_offer: None,
+        }
+    }
+
+    /// The same oven, offered a firmware update.
+    pub fn with_firmware_offer(self, offer: SimFirmwareOffer) -> Self {
+        Self {
+            firmware_offer: Some(offer),
+            ..self
         }
     }
 
@@ -323,12 +360,18 @@ impl SimOvenSpec {
     }
 }
 
-/// The demo's oven: one `oven_v2`.
+/// The demo's oven: one `oven_v2`, offered a firmware update so the demo shows one (the
+/// version is made up in the v2 firmware's pattern; the notes are the real v1 offer's).
 pub fn demo_ovens() -> Vec<SimOvenSpec> {
-    vec![SimOvenSpec::v2(
-        "ovendemo0000000001",
-        "Anova Precision Oven",
-    )]
+    vec![
+        SimOvenSpec::v2("ovendemo0000000001", "Anova Precision Oven").with_firmware_offer(
+            SimFirmwareOffer {
+                version: "11_225_1.4.3_01.01.26".to_owned(),
+                description: "1.4.3 - Prevent cooks when idle or NTC broken".to_owned(),
+                ..SimFirmwareOffer::captured_v1()
+            },
+        ),
+    ]
 }
 
 /// The ovens' push cadence (real time, like the cookers': tests set them short) and physics

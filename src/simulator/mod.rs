@@ -48,7 +48,10 @@
 //! connections and faults behind one lock; `control` (the handle) and `connection`/`server`
 //! (the sockets) sit on top.
 //!
-//! Not simulated: telemetry export, `EVENT_APC_WIFI_VERSION`, firmware events, the background
+//! - **Firmware.** An oven offered an update ([`SimOvenSpec::firmware_offer`]) gets
+//!   `EVENT_APO_WIFI_FIRMWARE_UPDATE` after its state on every connect, as captured \[LIVE].
+//!
+//! Not simulated: telemetry export, `EVENT_APC_WIFI_VERSION`, installing firmware, the background
 //! churn of `processedCommandIds`, rate limiting by itself (use the faults), the app-only oven
 //! commands (acknowledged or refused, never applied), the oven camera's live stream.
 
@@ -76,8 +79,8 @@ mod world;
 pub use cli::SimulateArgs;
 pub use config::{
     demo_cookers, demo_ovens, AuthFailureMode, ConfigError, LoadModel, LoadSpec, OvenGeneration,
-    OvenSettings, SimCookerSpec, SimOvenSpec, SimulatorConfig, SpecError, MAX_LOAD_COOKERS,
-    MAX_SPEED,
+    OvenSettings, SimCookerSpec, SimFirmwareOffer, SimOvenSpec, SimulatorConfig, SpecError,
+    MAX_LOAD_COOKERS, MAX_SPEED,
 };
 pub use control::{ControlError, Fault, LoadPushes, SimulatorHandle, WaitTimeout};
 pub use cooker::machine::{Alarm, CookerStage};

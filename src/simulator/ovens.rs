@@ -116,6 +116,11 @@ impl Ovens {
         self.slots.iter().map(move |s| s.oven.state_event(now))
     }
 
+    /// The firmware offers, after the states in the connect sequence.
+    pub(crate) fn firmware_events(&self) -> impl Iterator<Item = Utf8Bytes> + '_ {
+        self.slots.iter().filter_map(|s| s.oven.firmware_event())
+    }
+
     /// Renders oven `index`'s state and reschedules its periodic push.
     pub(crate) fn push(
         &mut self,

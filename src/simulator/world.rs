@@ -291,6 +291,7 @@ impl World {
         }
         if accessories.apo {
             frames.extend(self.ovens.states(now));
+            frames.extend(self.ovens.firmware_events());
         }
         // Room for the whole connect sequence, however many devices there are, plus the usual
         // margin: the sequence is bounded by the device count.

@@ -115,9 +115,15 @@ fn connect_sequence() {
         ]
     );
     let (_, mut ovens) = world.register(APO, NOW);
+    // The demo oven is offered a firmware update: its event follows the states.
     assert_eq!(
         commands(&mut ovens),
-        ["EVENT_APO_WIFI_LIST", "EVENT_USER_STATE", "EVENT_APO_STATE"]
+        [
+            "EVENT_APO_WIFI_LIST",
+            "EVENT_USER_STATE",
+            "EVENT_APO_STATE",
+            "EVENT_APO_WIFI_FIRMWARE_UPDATE"
+        ]
     );
     let (_, mut both) = world.register(BOTH, NOW);
     assert_eq!(
@@ -128,7 +134,8 @@ fn connect_sequence() {
             "EVENT_USER_STATE",
             "EVENT_APC_STATE",
             "EVENT_APC_STATE",
-            "EVENT_APO_STATE"
+            "EVENT_APO_STATE",
+            "EVENT_APO_WIFI_FIRMWARE_UPDATE"
         ]
     );
 }

@@ -3,9 +3,9 @@
 
 use super::context::{Ctx, Settings};
 use super::cook::{CookTracker, Meta};
-use super::preset::{ShownPreset, WithPreset};
+use super::preset::{Published, ShownPreset};
 use crate::appliance::family::{DiscoveryDevice, Family};
-use crate::appliance::DeviceInfo;
+use crate::appliance::{DeviceInfo, Firmware, Update};
 use crate::bridge::outbox::{Outbox, StreamMessage};
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
 use crate::ids::{CloudId, TopicId};
@@ -85,6 +85,10 @@ pub(crate) struct Device<F: Family> {
     pub(super) stale: bool,
     /// The preset the state shows.
     pub(super) preset: ShownPreset,
+    /// What the cloud last said of its firmware (`None`: nothing yet).
+    cloud_firmware: Option<Firmware>,
+    /// The cloud's word on the firmware changed since the state was last published.
+    firmware_unpublished: bool,
     memo: Memo<F::State>,
     /// Its cooks: what one is, what is recorded, the web page's chart.
     pub(super) cook: CookTracker,
@@ -107,6 +111,8 @@ impl<F: Family> Device<F> {
             memory: F::Memory::default(),
             stale: false,
             preset: ShownPreset::default(),
+            cloud_firmware: None,
+            firmware_unpublished: false,
             memo: Memo::default(),
             cook: CookTracker::default(),
         }
@@ -165,6 +171,19 @@ impl<F: Family> Device<F> {
         }
     }
 
+    /// What the cloud says of the firmware: published with the state (`firmware_update`).
+    pub(crate) fn receive_firmware(&mut self, firmware: Firmware) {
+        if self.cloud_firmware.as_ref() != Some(&firmware) {
+            self.cloud_firmware = Some(firmware);
+            self.firmware_unpublished = true;
+        }
+    }
+
+    /// The state's `firmware_update` object.
+    fn update(&self) -> Update {
+        Update::of(self.firmware(), self.cloud_firmware.as_ref())
+    }
+
     /// No push for `anova.stale_after`: offline.
     pub(crate) fn mark_stale(&mut self) {
         tracing::info!(device = %self.id, "no state from the {} for anova.stale_after: offline", F::NOUN);
@@ -191,15 +210,18 @@ impl<F: Family> Device<F> {
             Some((last, last_preset, at)) => {
                 F::differs(last, &state)
                     || last_preset.as_deref() != preset
+                    || self.firmware_unpublished
                     || ctx.now.instant.saturating_duration_since(*at) >= STATE_REFRESH
             }
         };
         if force || due {
             // Serialising our own state cannot fail in practice; if it ever did, nothing is
             // published, because an empty payload on a retained topic would delete it.
-            let shown = WithPreset {
+            let update = self.update();
+            let shown = Published {
                 state: &state,
                 preset,
+                update: &update,
             };
             match serde_json::to_string(&shown) {
                 Ok(payload) => {
@@ -210,6 +232,7 @@ impl<F: Family> Device<F> {
             }
             if out.mqtt_connected {
                 self.memo.state = Some((state, preset.map(str::to_owned), ctx.now.instant));
+                self.firmware_unpublished = false;
             }
         }
     }
@@ -272,9 +295,10 @@ impl<F: Family> Device<F> {
         let state = self.state.as_ref().and_then(|state| {
             let preset = self.preset.shown(F::cooking(state));
             let state = F::publishable(state, &self.memory, self.available(link_up));
-            serde_json::to_value(WithPreset {
+            serde_json::to_value(Published {
                 state: &state,
                 preset,
+                update: &self.update(),
             })
             .ok()
         });

@@ -24,7 +24,7 @@ use super::io::Ticket;
 use super::outbox::Outbox;
 use crate::appliance::family::Family;
 use crate::appliance::record::ResumedCook;
-use crate::appliance::DeviceInfo;
+use crate::appliance::{DeviceInfo, Firmware};
 use crate::cloud::CloudError;
 use crate::homeassistant::{DiscoveryContext, DiscoveryMessage};
 use crate::ids::TopicId;
@@ -73,6 +73,12 @@ impl<F: Family> Machine<F> {
         self.commands.pump(&mut self.device, ctx, out);
         news.availability_changed = news.was_available != self.device.available(ctx.link_shown_up);
         news
+    }
+
+    /// What the cloud says of the device's firmware: published with the state.
+    pub(crate) fn on_firmware(&mut self, ctx: Ctx<'_>, out: &mut Outbox, firmware: Firmware) {
+        self.device.receive_firmware(firmware);
+        self.device.publish(ctx, out, false);
     }
 
     /// No push for `anova.stale_after`: offline, and whatever it was asked is answered.

@@ -5,6 +5,7 @@
 //! Family-independent: it follows what each successful command did ([`PresetEffect`], decided
 //! when the command is planned) and the end of a cook.
 
+use crate::appliance::Update;
 use serde::Serialize;
 
 /// What a successful command does to the preset shown.
@@ -89,14 +90,19 @@ impl ShownPreset {
     }
 }
 
-/// A family's published state with `preset` added.
+/// A family's published state with what the core adds: `preset`, and `firmware_update`
+/// (`appliance::Update`; not `update`, which Jinja templates such as Home Assistant's read as
+/// the dictionary's method).
 #[derive(Serialize)]
-pub(crate) struct WithPreset<'a, S: Serialize> {
+pub(crate) struct Published<'a, S: Serialize> {
     /// The state.
     #[serde(flatten)]
     pub(crate) state: &'a S,
     /// The preset it shows.
     pub(crate) preset: Option<&'a str>,
+    /// Installed and offered firmware.
+    #[serde(rename = "firmware_update")]
+    pub(crate) update: &'a Update,
 }
 
 #[cfg(test)]

@@ -209,3 +209,60 @@ fn a_held_start_is_answered_when_the_link_drops() {
         .contains("nothing was sent"));
     assert!(oven_commands(&h.advance(Duration::from_secs(2))).is_empty());
 }
+
+/// Firmware (issue 27 item 18): the cloud's offer is published at once in the state's
+/// `update` object, which Home Assistant's `update` entity reads; once the state reports the
+/// offered version, nothing is left to install.
+#[test]
+fn a_firmware_offer_is_published_in_the_state_until_it_is_installed() {
+    use crate::appliance::{Firmware, Offer};
+    let (mut h, outputs) = ready(config());
+    let state_topic = format!("anova2mqtt/{OVEN_ID}/state");
+    let before = json_on(&outputs, &state_topic);
+    let before = before.last().expect("the oven's state");
+    assert_eq!(before["firmware_update"]["installed_version"], "2.1.7");
+    assert_eq!(before["firmware_update"]["latest_version"], Value::Null);
+    let offer = Firmware {
+        installed: Some("2.1.7".into()),
+        offer: Some(Offer {
+            version: "2.1.8".into(),
+            required: Some(false),
+            notes: Some("2.1.8 - Prevent cooks https://example.com/notes".into()),
+            image_url: Some("https://example.com/2.1.8.bin".into()),
+        }),
+    };
+    let out = h.cloud(CloudEvent::Firmware {
+        cloud_id: OVEN.into(),
+        firmware: offer.clone(),
+    });
+    let states = json_on(&out, &state_topic);
+    assert_eq!(states.len(), 1, "published at once: {out:#?}");
+    let update = &states[0]["firmware_update"];
+    assert_eq!(update["installed_version"], "2.1.7");
+    assert_eq!(update["latest_version"], "2.1.8");
+    assert_eq!(update["update_available"], true);
+    assert_eq!(update["release_summary"], "2.1.8 - Prevent cooks");
+    assert_eq!(update["release_url"], "https://example.com/notes");
+    // The same word again publishes nothing new.
+    let again = h.cloud(CloudEvent::Firmware {
+        cloud_id: OVEN.into(),
+        firmware: offer,
+    });
+    assert!(json_on(&again, &state_topic).is_empty());
+    // Installed: the state reports the offered version.
+    let mut updated = OvenState::idle_example("oven_v2");
+    updated.firmware = Some("2.1.8".into());
+    let out = h.cloud(CloudEvent::State {
+        cloud_id: OVEN.into(),
+        state: updated.into(),
+    });
+    let states = json_on(&out, &state_topic);
+    assert_eq!(states[0]["firmware_update"]["installed_version"], "2.1.8");
+    assert_eq!(states[0]["firmware_update"]["update_available"], false);
+    // The API shows the same.
+    let view = h
+        .bridge
+        .device_view(&TopicId::from(OVEN_ID))
+        .expect("the oven");
+    assert_eq!(view["state"]["firmware_update"]["latest_version"], "2.1.8");
+}

@@ -11,16 +11,19 @@
 //! - The cloud does not promise that the list comes before the states, so a state for a device
 //!   we do not know yet is kept (the latest per device, bounded) until the device is known.
 //! - An oven generation this version does not know (`Kind::of` is `None`) is ignored.
+//! - A device's firmware (`EVENT_APC_WIFI_VERSION`, `EVENT_APO_WIFI_FIRMWARE_UPDATE`) is kept,
+//!   the latest per device (bounded for devices not listed yet), and handed on for a listed
+//!   device at once, for a new one right after its [`CloudEvent::DeviceAdded`].
 
 use super::staleness::{limit_for, Staleness};
-use crate::appliance::{DeviceInfo, Kind};
+use crate::appliance::{DeviceInfo, Firmware, Kind};
 use crate::cloud::{CloudEvent, DeviceState};
 use crate::ids::CloudId;
 use crate::oven::state::OvenState;
 use crate::oven::wire::ApoStateEvent;
 use crate::sous_vide::state::CookerState;
 use crate::sous_vide::wire::ApcStateEvent;
-use crate::wire::{DeviceListEntry, DeviceType, Event};
+use crate::wire::{DeviceListEntry, DeviceType, Event, FirmwareVersion};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -108,6 +111,8 @@ pub(crate) struct Registry {
     states: HashMap<CloudId, DeviceState>,
     /// States waiting for their device to become known.
     early: BTreeMap<CloudId, EarlyState>,
+    /// What the cloud last said of each device's firmware (also of devices not listed yet).
+    firmware: BTreeMap<CloudId, Firmware>,
     staleness: Staleness,
 }
 
@@ -118,6 +123,7 @@ impl Registry {
             devices: BTreeMap::new(),
             states: HashMap::new(),
             early: BTreeMap::new(),
+            firmware: BTreeMap::new(),
             staleness: Staleness::new(stale_after),
         }
     }
@@ -188,8 +194,7 @@ impl Registry {
         if Kind::of(&entry.device_type).is_none() {
             return Vec::new();
         }
-        let mut events: Vec<CloudEvent> =
-            self.upsert(device_info(entry), now).into_iter().collect();
+        let mut events = self.upsert(device_info(entry), now);
         if let Some(early) = self.early.remove(&entry.cloud_id) {
             events.extend(self.normalise(early.event, early.received_at, now));
         }
@@ -228,6 +233,10 @@ impl Registry {
             }
             Event::ApcState(state) => self.state(state, received_at, now),
             Event::ApoState(state) => self.state(state, received_at, now),
+            Event::ApcWifiVersion(entries) => {
+                entries.iter().flat_map(|e| self.firmware(e)).collect()
+            }
+            Event::ApoWifiFirmwareUpdate(entry) => self.firmware(&entry),
             other => return Err(Box::new(other)),
         })
     }
@@ -261,6 +270,36 @@ impl Registry {
         Vec::new()
     }
 
+    /// A firmware event entry: kept, and handed on when its device is listed.
+    pub(crate) fn firmware(&mut self, entry: &FirmwareVersion) -> Vec<CloudEvent> {
+        if entry
+            .device_type
+            .as_ref()
+            .is_some_and(|t| Kind::of(t).is_none())
+        {
+            return Vec::new();
+        }
+        let firmware = Firmware::from_wire(entry);
+        let cloud_id = &entry.cloud_id;
+        let listed = self.devices.contains_key(cloud_id);
+        if !listed
+            && !self.firmware.contains_key(cloud_id)
+            && self.firmware.len() >= MAX_EARLY_STATES
+        {
+            tracing::debug!(%cloud_id, "too many firmware events for unknown devices; dropping one");
+            return Vec::new();
+        }
+        self.firmware.insert(cloud_id.clone(), firmware.clone());
+        if listed {
+            vec![CloudEvent::Firmware {
+                cloud_id: cloud_id.clone(),
+                firmware,
+            }]
+        } else {
+            Vec::new()
+        }
+    }
+
     /// The devices that went stale by `now`.
     pub(crate) fn expire_stale(&mut self, now: Instant) -> Vec<CloudEvent> {
         self.staleness
@@ -275,30 +314,36 @@ impl Registry {
         self.staleness.next_deadline()
     }
 
-    /// Adds or updates a device; announces it when it is new or its name or type changed.
-    fn upsert(&mut self, info: DeviceInfo, now: Instant) -> Option<CloudEvent> {
+    /// Adds or updates a device; announces it when it is new (with its firmware, when the
+    /// cloud told it before the list) or its name or type changed.
+    fn upsert(&mut self, info: DeviceInfo, now: Instant) -> Vec<CloudEvent> {
         match self.devices.get(&info.cloud_id) {
-            Some(known) if *known == info => None,
+            Some(known) if *known == info => Vec::new(),
             Some(known) => {
                 // A state of another type is no useful `previous` for the new one.
                 if known.device_type != info.device_type {
                     self.states.remove(&info.cloud_id);
                 }
                 self.devices.insert(info.cloud_id.clone(), info.clone());
-                Some(CloudEvent::DeviceAdded(info))
+                vec![CloudEvent::DeviceAdded(info)]
             }
             None => {
                 // The staleness clock starts now, so a device that never pushes goes stale too.
                 let limit = limit_for(self.staleness.stale_after(), &info.device_type, false);
                 self.staleness.pushed_within(&info.cloud_id, now, limit);
                 self.devices.insert(info.cloud_id.clone(), info.clone());
-                Some(CloudEvent::DeviceAdded(info))
+                let firmware = self.firmware.get(&info.cloud_id).cloned();
+                let cloud_id = info.cloud_id.clone();
+                let mut events = vec![CloudEvent::DeviceAdded(info)];
+                events.extend(firmware.map(|firmware| CloudEvent::Firmware { cloud_id, firmware }));
+                events
             }
         }
     }
 
     fn forget(&mut self, cloud_id: &CloudId) {
         self.devices.remove(cloud_id);
+        self.firmware.remove(cloud_id);
         self.states.remove(cloud_id);
         self.staleness.forget(cloud_id);
     }
@@ -410,8 +455,57 @@ mod tests {
                 }
                 CloudEvent::Stale { cloud_id } => format!("stale {cloud_id}"),
                 CloudEvent::Link(link) => format!("link {link:?}"),
+                CloudEvent::Firmware { cloud_id, firmware } => format!(
+                    "firmware {cloud_id} {:?} -> {:?}",
+                    firmware.installed,
+                    firmware.offer.as_ref().map(|o| o.version.as_str())
+                ),
             })
             .collect()
+    }
+
+    #[test]
+    fn a_firmware_offer_is_handed_on_for_a_listed_device_even_when_it_came_first() {
+        const OFFER: &str = include_str!(
+            "../../../tests/fixtures/anova-messages/EVENT_APO_WIFI_FIRMWARE_UPDATE.oven_v1.real.json"
+        );
+        let now = Instant::now();
+        let mut r = registry();
+        let event = || Event::parse(OFFER).unwrap();
+        // Before the oven is listed: kept, nothing handed on.
+        assert!(r.apply(event(), wall(), now).unwrap().is_empty());
+        let listed = r.device_list(
+            &[entry("01234XXXXXXXXX", "oven_v1", "Oven")],
+            Kind::Oven,
+            now,
+        );
+        assert_eq!(
+            summary(&r, &listed),
+            [
+                "added 01234XXXXXXXXX Oven",
+                r#"firmware 01234XXXXXXXXX Some("2.1.7") -> Some("2.1.8")"#
+            ]
+        );
+        // Listed: handed on at once; a relisting does not repeat it.
+        let again = r.apply(event(), wall(), now).unwrap();
+        assert_eq!(summary(&r, &again).len(), 1);
+        let relisted = r.device_list(
+            &[entry("01234XXXXXXXXX", "oven_v1", "Oven")],
+            Kind::Oven,
+            now,
+        );
+        assert!(relisted.is_empty());
+        // The cookers' version list: one event per listed entry.
+        r.device_list(&[entry(A7, "a7", "A")], Kind::Cooker, now);
+        let list = Event::parse(&format!(
+            r#"{{"command":"EVENT_APC_WIFI_VERSION","payload":[{{"cookerId":"{A7}","version":"1.0","ota":{{"available":false}}}},{{"cookerId":"unknown","version":"1"}}]}}"#
+        ))
+        .unwrap();
+        let events = r.apply(list, wall(), now).unwrap();
+        assert_eq!(
+            summary(&r, &events),
+            [format!(r#"firmware {A7} Some("1.0") -> None"#)]
+        );
     }
 
     #[test]

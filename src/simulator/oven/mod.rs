@@ -30,7 +30,7 @@ mod render;
 pub use render::WaterTank;
 
 use super::clock::{project, world_now, OFFLINE_AT_START};
-use super::config::{OvenGeneration, OvenSettings, SimOvenSpec, SpecError};
+use super::config::{OvenGeneration, OvenSettings, SimFirmwareOffer, SimOvenSpec, SpecError};
 use super::wire::{self, DeviceType, EventName, ListEntry, Millis, TemperatureUnit, Utf8Bytes};
 use cook::{Cook, Sensors, TimerPhase};
 use physics::{Cavity, Drive, Rates, FRIDGE_C};
@@ -181,6 +181,7 @@ pub(crate) struct SimOven {
     name: String,
     paired_at: String,
     firmware: String,
+    firmware_offer: Option<SimFirmwareOffer>,
     clock_s: f64,
     cavity: Cavity,
     rates: Rates,
@@ -238,6 +239,7 @@ impl SimOven {
                 .clone()
                 .unwrap_or_else(|| Millis(started - Duration::days(30)).to_string()),
             firmware: spec.firmware.clone(),
+            firmware_offer: spec.firmware_offer.clone(),
             clock_s: 0.0,
             cavity: Cavity::new(spec.temperature_c),
             rates: Rates {
@@ -471,6 +473,26 @@ impl SimOven {
             }
             _ => false,
         }
+    }
+
+    /// `EVENT_APO_WIFI_FIRMWARE_UPDATE` when the cloud offers it an update.
+    pub(crate) fn firmware_event(&self) -> Option<Utf8Bytes> {
+        let offer = self.firmware_offer.as_ref()?;
+        Some(wire::event(
+            EventName::ApoWifiFirmwareUpdate,
+            &wire::FirmwareUpdate {
+                cooker_id: &self.cooker_id,
+                ota: wire::Ota {
+                    available: true,
+                    description: &offer.description,
+                    required: offer.required,
+                    url: &offer.url,
+                    version: &offer.version,
+                },
+                device_type: self.device_type.as_str(),
+                version: &self.firmware,
+            },
+        ))
     }
 
     /// The oven's entry in `EVENT_APO_WIFI_LIST` / `EVENT_APO_WIFI_ADDED`.

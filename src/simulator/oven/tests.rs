@@ -206,3 +206,22 @@ fn stop_and_unit() {
         68.0
     );
 }
+
+#[test]
+fn an_offered_update_is_sent_as_the_real_capture_and_none_without_an_offer() {
+    assert_eq!(
+        oven(SimOvenSpec::v1("01234XXXXXXXXX", "Oven")).firmware_event(),
+        None
+    );
+    let offered = oven(
+        SimOvenSpec::v1("01234XXXXXXXXX", "Oven")
+            .with_firmware_offer(SimFirmwareOffer::captured_v1()),
+    );
+    let sent = offered.firmware_event().expect("an offer");
+    let captured = include_str!(
+        "../../../tests/fixtures/anova-messages/EVENT_APO_WIFI_FIRMWARE_UPDATE.oven_v1.real.json"
+    );
+    // Key for key and value for value, in the capture's order.
+    let captured: Value = serde_json::from_str(captured).unwrap();
+    assert_eq!(sent.as_str(), serde_json::to_string(&captured).unwrap());
+}

@@ -163,6 +163,7 @@ pub(crate) enum EventName {
     ApoWifiAdded,
     ApoWifiRemoved,
     ApoState,
+    ApoWifiFirmwareUpdate,
     UserState,
 }
 
@@ -177,6 +178,7 @@ impl EventName {
             Self::ApoWifiAdded => "EVENT_APO_WIFI_ADDED",
             Self::ApoWifiRemoved => "EVENT_APO_WIFI_REMOVED",
             Self::ApoState => "EVENT_APO_STATE",
+            Self::ApoWifiFirmwareUpdate => "EVENT_APO_WIFI_FIRMWARE_UPDATE",
             Self::UserState => "EVENT_USER_STATE",
         }
     }
@@ -246,6 +248,28 @@ impl Serialize for ListEntry<'_> {
         map.serialize_entry("name", self.name)?;
         map.end()
     }
+}
+
+/// `EVENT_APO_WIFI_FIRMWARE_UPDATE`'s payload, key for key as the real capture
+/// (`EVENT_APO_WIFI_FIRMWARE_UPDATE.oven_v1.real.json`): the installed version and the offer.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct FirmwareUpdate<'a> {
+    #[serde(rename = "cookerId")]
+    pub(crate) cooker_id: &'a str,
+    pub(crate) ota: Ota<'a>,
+    #[serde(rename = "type")]
+    pub(crate) device_type: &'a str,
+    pub(crate) version: &'a str,
+}
+
+/// The `ota` block of [`FirmwareUpdate`].
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct Ota<'a> {
+    pub(crate) available: bool,
+    pub(crate) description: &'a str,
+    pub(crate) required: bool,
+    pub(crate) url: &'a str,
+    pub(crate) version: &'a str,
 }
 
 /// `EVENT_APC_WIFI_REMOVED` / `EVENT_APO_WIFI_REMOVED`: `{"cookerId": …}`.
