@@ -2,9 +2,10 @@
 //!
 //! The comments name the contract and the protocol notes as `docs/interface.md` §3.2,
 //! `docs/anova-protocol.md` §1.5, `docs/anova-oven.md` §1.8 (issue 25: cite what the reader
-//! has). A citation is a `*.md` path in a comment of `src/`, `tests/`, `benches/`, `examples/` or
-//! `fuzz/`: a path with a folder is read from the repository's root, a bare name from the root
-//! or `docs/`; a `§N.M` after it (up to the next citation) must be a heading of that document.
+//! has). A citation is a `*.md` path in a comment of `src/`, `tests/`, `benches/`, `examples/`
+//! or `fuzz/`, or anywhere in what the daemon serves (the page, the OpenAPI document). A path
+//! with a folder is read from the repository's root, a bare name from the root or `docs/`; the
+//! `§N.M` right after it must be headings of that document.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,8 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+/// The files below `dir` whose extension is one of `extensions`.
+fn files(dir: &Path, extensions: &[&str], out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -23,8 +25,11 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
             if path.file_name().is_some_and(|n| n == "target") {
                 continue;
             }
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
+            files(&path, extensions, out);
+        } else if path
+            .extension()
+            .is_some_and(|e| extensions.iter().any(|x| e == *x))
+        {
             out.push(path);
         }
     }
@@ -156,39 +161,65 @@ fn resolve(path: &str) -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.is_file())
 }
 
+/// Checks every citation in `text` (of the file `name`); returns how many there were.
+fn check(name: &str, text: &str, problems: &mut Vec<String>) -> usize {
+    let found = citations(text);
+    for (path, tail) in &found {
+        let Some(document) = resolve(path) else {
+            problems.push(format!(
+                "{name}: cites {path}, which is not in the repository"
+            ));
+            continue;
+        };
+        let known = headings(&std::fs::read_to_string(&document).unwrap_or_default());
+        for section in sections(tail) {
+            if !known.contains(&section) {
+                problems.push(format!(
+                    "{name}: cites {path} §{section}, which has no such section"
+                ));
+            }
+        }
+    }
+    found.len()
+}
+
 #[test]
 fn comments_cite_documents_in_the_repository() {
-    let mut files = Vec::new();
+    let mut sources = Vec::new();
     for dir in ["src", "tests", "benches", "examples", "fuzz"] {
-        rust_files(&root().join(dir), &mut files);
+        files(&root().join(dir), &["rs"], &mut sources);
     }
-    assert!(files.len() > 100, "the sources are read: {}", files.len());
+    assert!(
+        sources.len() > 100,
+        "the sources are read: {}",
+        sources.len()
+    );
+    // What the daemon serves (the page, the OpenAPI document) is read whole: users see it.
+    let mut served = Vec::new();
+    files(
+        &root().join("src"),
+        &["html", "json", "js", "css"],
+        &mut served,
+    );
+    assert!(
+        !served.is_empty(),
+        "the page and the OpenAPI document are read"
+    );
     let mut problems = Vec::new();
     let mut cited = 0;
-    for file in &files {
-        let source = std::fs::read_to_string(file).expect("a source file");
+    for file in sources.iter().chain(&served) {
+        let text = std::fs::read_to_string(file).expect("a source file");
         let name = file
             .strip_prefix(root())
             .unwrap_or(file)
             .display()
             .to_string();
-        for (path, tail) in citations(&comments(&source)) {
-            cited += 1;
-            let Some(document) = resolve(&path) else {
-                problems.push(format!(
-                    "{name}: cites {path}, which is not in the repository"
-                ));
-                continue;
-            };
-            let known = headings(&std::fs::read_to_string(&document).unwrap_or_default());
-            for section in sections(&tail) {
-                if !known.contains(&section) {
-                    problems.push(format!(
-                        "{name}: cites {path} §{section}, which has no such section"
-                    ));
-                }
-            }
-        }
+        let text = if file.extension().is_some_and(|e| e == "rs") {
+            comments(&text)
+        } else {
+            text
+        };
+        cited += check(&name, &text, &mut problems);
     }
     assert!(cited > 100, "the citations are found: {cited}");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
