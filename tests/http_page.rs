@@ -411,6 +411,151 @@ async fn the_remaining_time_counts_down_from_timer_remaining_not_the_wall_clock(
     );
 }
 
+/// Issue 27 item 17: an oven's card shows and sets its mode, steam, elements, fan, probe and
+/// stages (a cooker's card has none of it), and the charts' time axis has a unit.
+#[tokio::test]
+async fn an_ovens_card_has_its_controls_and_the_chart_a_time_unit() {
+    let mut server = TestServer::start(quick_settings()).await;
+    let Some(mut browser) = Browser::launch().await else {
+        return;
+    };
+    browser.open(&format!("http://{}/", server.addr)).await;
+    browser
+        .wait_for("document.querySelectorAll('[data-device]').length === 3")
+        .await;
+    let q = |id: &str, inner: &str| {
+        format!(
+            "document.querySelector('{}')",
+            card(id, inner).replace('\'', "\\'")
+        )
+    };
+    browser
+        .wait_for(&format!("!{}.hidden", q(OVEN, "fieldset.oven")))
+        .await;
+    assert_eq!(
+        browser
+            .eval(&format!("{}.hidden", q(A7, "fieldset.oven")))
+            .await,
+        json!(true),
+        "no oven controls on a cooker"
+    );
+    // The fields show the state: dry, fan 100, all three elements, no steam, no probe target.
+    let fields = browser
+        .eval(&format!(
+            "(() => {{ const f = {}; return [f.querySelector('[name=temperature_mode]').value,
+              f.querySelector('[name=fan]').value, f.querySelector('[name=steam]').value,
+              f.querySelector('[name=probe_target]').value,
+              [...f.querySelectorAll('input[type=checkbox]')].map((b) => b.checked)]; }})()",
+            q(OVEN, "fieldset.oven")
+        ))
+        .await;
+    assert_eq!(fields, json!(["dry", "100", "0", "", [true, true, true]]));
+    let facts = browser.text(&card(OVEN, ".facts")).await;
+    for fact in [
+        "mode dry",
+        "elements top, bottom, rear",
+        "fan 100",
+        "probe not plugged in",
+        "stage Roast",
+    ] {
+        assert!(facts.contains(fact), "{fact:?} in {facts:?}");
+    }
+
+    // Edited fields go with Start.
+    let form = format!("document.querySelector('[data-device=\"{OVEN}\"]')");
+    let set = |name: &str, value: &str| {
+        format!("(() => {{ const n = {form}.querySelector('[name={name}]'); n.value = '{value}'; n.dispatchEvent(new Event('input')); return true; }})()")
+    };
+    let tick = |name: &str, on: bool| {
+        format!("(() => {{ const n = {form}.querySelector('[name=element_{name}]'); n.checked = {on}; n.dispatchEvent(new Event('input')); return true; }})()")
+    };
+    for script in [
+        set("target", "60"),
+        set("timer", "2h"),
+        set("temperature_mode", "wet"),
+        set("steam", "80"),
+        set("fan", "33"),
+        tick("top", false),
+        tick("bottom", false),
+    ] {
+        assert_eq!(browser.eval(&script).await, json!(true), "{script}");
+    }
+    browser
+        .eval(&format!(
+            "{form}.querySelector('button[data-action=start]').click(); true"
+        ))
+        .await;
+    let (device, body) = server.next_command().await;
+    assert_eq!(device, OVEN);
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        body,
+        json!({"cook": true, "target_temperature": 60, "timer": "2h", "temperature_mode": "wet",
+            "steam": 80, "fan": 33, "elements": ["rear"]})
+    );
+    browser
+        .wait_for(&format!(
+            "{form}.querySelector('.response').textContent.includes('Done')"
+        ))
+        .await;
+
+    // Answered ok, the fields follow the state again (the fake's: fan 100, every element).
+    // Two stages collected from the form, then started as one cook.
+    for script in [
+        set("target", "120"),
+        set("timer", "30"),
+        set("steam", "60"),
+        set("temperature_mode", "dry"),
+        set("fan", "33"),
+        tick("top", false),
+        tick("bottom", false),
+        format!("{form}.querySelector('button[data-action=stage-add]').click(); true"),
+        set("target", "230"),
+        set("timer", ""),
+        set("steam", "0"),
+        tick("top", true),
+        set("probe_target", "70"),
+        format!("{form}.querySelector('button[data-action=stage-add]').click(); true"),
+    ] {
+        assert_eq!(browser.eval(&script).await, json!(true), "{script}");
+    }
+    let listed = browser.text(&card(OVEN, "ol.stages")).await;
+    assert!(listed.contains("dry · 120.0 °C · steam 60 %"), "{listed}");
+    assert!(listed.contains("until the probe reads 70.0 °C"), "{listed}");
+    browser
+        .eval(&format!(
+            "{form}.querySelector('button[data-action=stages-start]').click(); true"
+        ))
+        .await;
+    let (_, body) = server.next_command().await;
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        body,
+        json!({"cook": true, "stages": [
+            {"temperature_mode": "dry", "target_temperature": 120, "steam": 60, "elements": ["rear"], "fan": 33, "timer": 30},
+            {"temperature_mode": "dry", "target_temperature": 230, "steam": 0, "elements": ["top", "rear"], "fan": 33, "probe_target": 70}
+        ]})
+    );
+    browser
+        .wait_for(&format!(
+            "{form}.querySelector('ol.stages').children.length === 0"
+        ))
+        .await;
+
+    // The time axis says its unit: the a7's 40 minutes of history.
+    browser
+        .wait_for(&format!(
+            "{}.textContent.includes('min since the start')",
+            q(A7, "svg.chart")
+        ))
+        .await;
+    assert!(
+        browser.exceptions.is_empty(),
+        "the page threw: {:?}",
+        browser.exceptions
+    );
+}
+
 /// The page on the real daemon, with the simulated cloud behind it: it shows the demo's
 /// cookers with their temperatures, and Start reaches the simulator as `CMD_APC_START`.
 #[tokio::test]
