@@ -370,6 +370,58 @@ fn run_logs_every_failed_broker_connect_with_the_next_retry() {
     assert!(wait(second) > wait(first), "{first}\n{second}");
 }
 
+/// A wrong broker password (issue 27 item 8): every retry is a warning that names the
+/// settings to check and which are set, never the password (real mosquitto with a password
+/// file).
+#[test]
+fn a_wrong_broker_password_names_the_settings_on_every_retry() {
+    let Some(broker) = Broker::start_mosquitto_requiring_login("anova2mqtt", "right-password")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let stderr_path = dir.path().join("stderr.log");
+    let mut child = anova2mqtt(dir.path())
+        .arg("run")
+        .envs([
+            ("ANOVA2MQTT_ANOVA__TOKEN", "anova-x"),
+            ("ANOVA2MQTT_ANOVA__URL", "ws://127.0.0.1:9"),
+            ("ANOVA2MQTT_MQTT__URL", broker.url().as_str()),
+            ("ANOVA2MQTT_MQTT__USERNAME", "anova2mqtt"),
+            ("ANOVA2MQTT_MQTT__PASSWORD", "wrong-password"),
+            ("ANOVA2MQTT_LOG__FORMAT", "text"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + WAIT;
+    let log = loop {
+        let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+        if log.contains("attempt=2") {
+            break log;
+        }
+        assert!(Instant::now() < deadline, "{log}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let refusals: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("cannot connect to the MQTT broker"))
+        .collect();
+    assert!(refusals.len() >= 2, "{log}");
+    for line in refusals {
+        assert!(line.contains("WARN"), "{line}");
+        assert!(line.contains("the broker refused the login"), "{line}");
+        assert!(
+            line.contains("check mqtt.username and mqtt.password") && line.contains("both are set"),
+            "{line}"
+        );
+    }
+    assert!(!log.contains("wrong-password"), "{log}");
+}
+
 /// A daemon process against a broker and a simulator.
 struct Daemon {
     child: Child,

@@ -351,12 +351,17 @@ impl MqttConnection {
         let connected = Arc::new(AtomicBool::new(false));
         let stop = shutdown.child_token();
         let endpoint = format!("{}:{}", settings.host, settings.port);
+        let login = Login {
+            username: settings.username.is_some(),
+            password: settings.password.is_some(),
+        };
         let poll_task = tokio::spawn(poll_loop(
             eventloop,
             event_tx,
             connected.clone(),
             stop.clone(),
             endpoint,
+            login,
         ));
         let publisher_task = tokio::spawn(publisher(client, request_rx, stop.clone()));
         Ok(Self {
@@ -454,6 +459,53 @@ async fn publisher(
     }
 }
 
+/// Which credentials the configuration gives (never their values), for the message when the
+/// broker refuses the login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Login {
+    username: bool,
+    password: bool,
+}
+
+impl Login {
+    /// What to check when the broker refuses the login, naming what is set.
+    fn hint(self) -> &'static str {
+        match (self.username, self.password) {
+            (true, true) => {
+                "check mqtt.username and mqtt.password (or mqtt.password_file, or the \
+                 user:password in the broker URL): both are set, and the broker does not \
+                 accept them"
+            }
+            (true, false) => {
+                "mqtt.username is set but no password: set mqtt.password or \
+                 mqtt.password_file (or user:password in the broker URL)"
+            }
+            (false, true) => {
+                "a password is set but no mqtt.username, so no login is sent: set \
+                 mqtt.username (or user:password in the broker URL)"
+            }
+            (false, false) => {
+                "neither mqtt.username nor mqtt.password is set, and this broker wants a \
+                 login: set both (or mqtt.password_file, or user:password in the broker URL)"
+            }
+        }
+    }
+}
+
+/// True when the broker refused who we are: retrying cannot help until the user changes the
+/// settings, so every retry stays a warning.
+fn refuses_login(error: &ConnectionError) -> bool {
+    matches!(
+        error,
+        ConnectionError::ConnectionRefused(
+            ConnectReturnCode::BadUserNamePassword
+                | ConnectReturnCode::NotAuthorized
+                | ConnectReturnCode::BadAuthenticationMethod
+                | ConnectReturnCode::Banned
+        )
+    )
+}
+
 /// Polls the event loop, forwards what happened, and spaces out reconnects.
 async fn poll_loop(
     mut eventloop: EventLoop,
@@ -461,6 +513,7 @@ async fn poll_loop(
     connected: Arc<AtomicBool>,
     stop: CancellationToken,
     endpoint: String,
+    login: Login,
 ) {
     let mut backoff = Backoff::new(RECONNECT);
     let mut reported_down = false;
@@ -501,7 +554,7 @@ async fn poll_loop(
             Ok(_) => {}
             Err(error) => {
                 let was_connected = connected.swap(false, Ordering::Relaxed);
-                let reason = describe(&error);
+                let reason = describe(&error, login);
                 let delay = backoff.next_delay(jitter_sample());
                 let retry = humantime::format_duration(Duration::from_millis(
                     u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
@@ -511,8 +564,8 @@ async fn poll_loop(
                 // broker sees it keep trying, and when; the wait grows, so the lines thin out.
                 if was_connected {
                     tracing::warn!(broker = %endpoint, "MQTT connection lost: {reason}; reconnecting in {retry}");
-                } else if !reported_down {
-                    tracing::warn!(broker = %endpoint, "cannot connect to the MQTT broker: {reason}; retrying in {retry}");
+                } else if !reported_down || refuses_login(&error) {
+                    tracing::warn!(broker = %endpoint, attempt, "cannot connect to the MQTT broker: {reason}; retrying in {retry}");
                 } else {
                     tracing::info!(broker = %endpoint, attempt, "still cannot connect to the MQTT broker: {reason}; retrying in {retry}");
                 }
@@ -576,8 +629,11 @@ fn describe_request(error: &ClientError) -> String {
     }
 }
 
-fn describe(error: &ConnectionError) -> String {
+fn describe(error: &ConnectionError, login: Login) -> String {
     match error {
+        ConnectionError::ConnectionRefused(code) if refuses_login(error) => {
+            format!("the broker refused the login ({code:?}); {}", login.hint())
+        }
         ConnectionError::ConnectionRefused(ConnectReturnCode::UnsupportedProtocolVersion) => {
             "the broker does not speak MQTT 5 (mosquitto 1.6 or later, EMQX, HiveMQ and Home Assistant's Mosquitto add-on do)".to_owned()
         }
@@ -631,6 +687,44 @@ mod tests {
         handle.publish(publish("d")); // closed: dropped with a warning, no panic
     }
 
+    const LOGIN: Login = Login {
+        username: true,
+        password: true,
+    };
+
+    #[test]
+    fn a_refused_login_names_the_settings_and_which_are_set() {
+        let refused = ConnectionError::ConnectionRefused(ConnectReturnCode::NotAuthorized);
+        let both = describe(&refused, LOGIN);
+        assert!(both.contains("NotAuthorized") && both.contains("mqtt.username and mqtt.password"));
+        assert!(both.contains("both are set"), "{both}");
+        let none = describe(
+            &refused,
+            Login {
+                username: false,
+                password: false,
+            },
+        );
+        assert!(
+            none.contains("neither mqtt.username nor mqtt.password is set"),
+            "{none}"
+        );
+        let user_only = describe(
+            &ConnectionError::ConnectionRefused(ConnectReturnCode::BadUserNamePassword),
+            Login {
+                username: true,
+                password: false,
+            },
+        );
+        assert!(
+            user_only.contains("mqtt.username is set but no password"),
+            "{user_only}"
+        );
+        assert!(!refuses_login(&ConnectionError::ConnectionRefused(
+            ConnectReturnCode::ServerBusy
+        )));
+    }
+
     #[test]
     fn oversized_messages_are_described_with_their_sizes() {
         let incoming = ConnectionError::MqttState(StateError::Deserialization(
@@ -639,7 +733,7 @@ mod tests {
                 max: 4_194_304,
             },
         ));
-        let text = describe(&incoming);
+        let text = describe(&incoming, LOGIN);
         assert!(
             text.contains("5000000 bytes") && text.contains("4194304"),
             "{text}"
@@ -648,6 +742,6 @@ mod tests {
             pkt_size: 300,
             max: 256,
         });
-        assert!(describe(&outgoing).contains("larger than the broker accepts (256 bytes)"));
+        assert!(describe(&outgoing, LOGIN).contains("larger than the broker accepts (256 bytes)"));
     }
 }

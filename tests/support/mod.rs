@@ -116,6 +116,32 @@ impl Broker {
         panic!("mosquitto did not start with: {listener_options}");
     }
 
+    /// A real mosquitto that admits only `user` with `password` (a password file made with
+    /// `mosquitto_passwd`); `None` when mosquitto is not installed (CI requires it).
+    pub fn start_mosquitto_requiring_login(user: &str, password: &str) -> Option<Self> {
+        let passwd_dir = tempfile::tempdir().expect("temp dir");
+        let passwd = passwd_dir.path().join("passwd");
+        let made = Command::new("mosquitto_passwd")
+            .args(["-b", "-c"])
+            .arg(&passwd)
+            .args([user, password])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if !made.is_ok_and(|s| s.success()) {
+            assert!(
+                std::env::var("ANOVA2MQTT_REQUIRE_MOSQUITTO").as_deref() != Ok("1"),
+                "mosquitto_passwd is required (ANOVA2MQTT_REQUIRE_MOSQUITTO=1)"
+            );
+            return None;
+        }
+        // mosquitto reads the file when it starts; the directory may go afterwards.
+        Self::start_mosquitto_with(&format!(
+            "allow_anonymous false\npassword_file {}",
+            passwd.display()
+        ))
+    }
+
     /// `mqtt://127.0.0.1:<port>` for the bridge (MQTT 5).
     pub fn url(&self) -> String {
         format!("mqtt://127.0.0.1:{}", self.v5_port)
@@ -161,7 +187,15 @@ fn spawn_mosquitto_with(
     let conf = dir.path().join("mosquitto.conf");
     std::fs::write(
         &conf,
-        format!("listener {port} 127.0.0.1\n{listener_options}\nallow_anonymous true\npersistence false\n"),
+        format!(
+            "listener {port} 127.0.0.1\n{listener_options}\n{}persistence false\n",
+            // Anonymous clients are welcome unless the options say otherwise.
+            if listener_options.contains("allow_anonymous") {
+                ""
+            } else {
+                "allow_anonymous true\n"
+            }
+        ),
     )
     .ok()?;
     let mut child = Command::new(binary)
