@@ -591,6 +591,61 @@ async fn sigterm_publishes_offline_and_exits_zero_promptly() {
     );
 }
 
+/// A requested `refresh` is not a fault (issue 27 item 15): no WARN "link down", and
+/// `health_check` keeps no `last_error` for it; the reconnect is counted.
+#[tokio::test]
+async fn a_requested_refresh_is_no_fault_in_the_log_or_the_health_check() {
+    let broker = Broker::start();
+    let sim = simulator().await;
+    let mut watcher = Watcher::connect(broker.port, &["anova2mqtt/bridge/#"]).await;
+    let daemon = Daemon::spawn(&broker, &sim, &[("ANOVA2MQTT_LOG__FORMAT", "text")]);
+    watcher
+        .wait_for("connected", |m| {
+            m.topic == "anova2mqtt/bridge/info" && m.json()["cloud"] == "connected"
+        })
+        .await;
+    watcher
+        .publish("anova2mqtt/bridge/request/refresh", r#"{"id":"r"}"#, false)
+        .await;
+    watcher
+        .wait_for("the reconnect counted", |m| {
+            m.topic == "anova2mqtt/bridge/info"
+                && m.json()["reconnects"] == 1
+                && m.json()["cloud"] == "connected"
+        })
+        .await;
+    watcher
+        .publish(
+            "anova2mqtt/bridge/request/health_check",
+            r#"{"id":"h"}"#,
+            false,
+        )
+        .await;
+    let health = watcher
+        .wait_for("the health check", |m| {
+            m.topic == "anova2mqtt/bridge/response/health_check"
+        })
+        .await
+        .json();
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(
+        health["data"]["last_error"],
+        serde_json::Value::Null,
+        "{health}"
+    );
+    assert_eq!(health["data"]["reconnects"], 1, "{health}");
+    let log = daemon.log();
+    assert!(
+        log.contains("reconnecting to the Anova cloud, as requested"),
+        "{log}"
+    );
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("WARN") && l.contains("link down")),
+        "{log}"
+    );
+}
+
 // The notify socket is read with blocking calls; the simulator needs a thread of its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_status_and_watchdog_reach_the_notify_socket() {

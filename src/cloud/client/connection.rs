@@ -196,8 +196,11 @@ impl Worker {
             };
             match self.session(socket).await {
                 SessionEnd::Shutdown => break,
+                // Asked for (`refresh`): not a fault, so no warning and no `Down` (whose
+                // reason `bridge/info` and `health_check` keep as `last_error`); the link goes
+                // straight to connecting, at once.
                 SessionEnd::Reconnect => {
-                    self.down("reconnect requested".to_owned()).await;
+                    tracing::info!("reconnecting to the Anova cloud, as requested");
                 }
                 SessionEnd::Lost(loss) => wait = Some(self.after_loss(loss).await),
             }
