@@ -242,6 +242,23 @@ async fn a_retained_command_is_refused() {
         .await
         .json();
     assert_eq!(r["error"]["code"], "retained_command");
+    // The refusal says how to clear it (issue 27 item 9), and that command, run as given (with
+    // the broker's port), clears it: a new subscriber gets no retained "ON" first.
+    let message = r["error"]["message"].as_str().unwrap_or_default();
+    let clear = format!("mosquitto_pub -r -n -t 'anova2mqtt/{A7}/set/cook'");
+    assert!(message.contains(&clear), "{message}");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{clear} -h 127.0.0.1 -p {}", sys.broker.port))
+        .status()
+        .expect("sh");
+    assert!(status.success());
+    let topic = format!("anova2mqtt/{A7}/set/cook");
+    // A retained message comes with the subscription, before anything published later.
+    let mut fresh = Watcher::connect(sys.broker.port, &[topic.as_str(), "test/marker"]).await;
+    fresh.publish("test/marker", "marker", false).await;
+    let first = fresh.wait_for("the marker", |_| true).await;
+    assert_eq!(first.topic, "test/marker", "{}", first.payload);
     // Clearing it is not a command either.
     sys.watcher
         .publish(&format!("anova2mqtt/{A7}/set/cook"), "", true)

@@ -10,8 +10,8 @@ use super::{Bridge, HA_REPUBLISH_DELAY, REFRESH_GRACE};
 use crate::appliance::record::Source;
 use crate::appliance::Kind;
 use crate::command::{
-    id_of, parse_envelope, parse_plain, CallerId, CommandError, ErrorCode, Outcome, Response,
-    RETAINED_REFUSAL,
+    id_of, parse_envelope, parse_plain, retained_refusal, CallerId, CommandError, ErrorCode,
+    Outcome, Response,
 };
 use crate::ids::{CloudId, TopicId};
 use crate::topics::Incoming;
@@ -19,6 +19,17 @@ use crate::wire::DeviceType;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
+
+/// Refuses a retained message on command or request `topic`, and says so in the log too: the
+/// response is not retained, and whoever left the message there may not be listening when it
+/// is refused again at the next start.
+fn refuse_retained(topic: String) -> CommandError {
+    tracing::warn!(
+        "refused the retained message on {topic} (commands are never taken from retained \
+         messages); clear it with: mosquitto_pub -r -n -t '{topic}'"
+    );
+    retained_refusal(&topic)
+}
 
 impl Bridge {
     pub(super) fn on_mqtt_connected(&mut self, now: Now) {
@@ -171,7 +182,7 @@ impl Bridge {
         retained: bool,
     ) {
         if retained {
-            let error = CommandError::new(ErrorCode::RetainedCommand, RETAINED_REFUSAL);
+            let error = refuse_retained(self.topics.set(device));
             return self.refuse(now, device, origin, id_of(payload), error);
         }
         let envelope = match parse_envelope(payload) {
@@ -208,7 +219,7 @@ impl Bridge {
     ) {
         let origin = Origin::Mqtt;
         if retained {
-            let error = CommandError::new(ErrorCode::RetainedCommand, RETAINED_REFUSAL);
+            let error = refuse_retained(self.topics.set_key(device, key));
             return self.refuse(now, device, origin, None, error);
         }
         let text = match parse_plain(key, payload) {
@@ -296,10 +307,7 @@ impl Bridge {
             CallerId::generated(self.out.ids.command_id(now.wall.unix_timestamp()))
         });
         let result = if retained {
-            Err(CommandError::new(
-                ErrorCode::RetainedCommand,
-                RETAINED_REFUSAL,
-            ))
+            Err(refuse_retained(self.topics.bridge_request(op)))
         } else {
             requests::check_payload(payload)
                 .and_then(|()| BridgeOp::parse(op))

@@ -16,8 +16,20 @@ pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
 /// The longest caller id we accept and echo, in characters.
 pub const MAX_ID_CHARS: usize = 128;
 
-/// Said when a retained message arrives on a command or request topic.
-pub const RETAINED_REFUSAL: &str = "retained messages on command topics are never executed (they would replay on every reconnect); publish without the retain flag";
+/// The refusal of a retained message on command or request topic `topic`: it stays on the
+/// broker and is refused again at every start until someone clears it, so the message says
+/// how (a zero-length retained message deletes it).
+pub fn retained_refusal(topic: &str) -> CommandError {
+    CommandError::new(
+        ErrorCode::RetainedCommand,
+        format!(
+            "retained messages on command topics are never executed (they would replay on \
+             every reconnect), and this one stays on the broker, refused again at every start, \
+             until it is cleared: mosquitto_pub -r -n -t '{topic}' (with your broker's -h, -p \
+             and login); then publish commands without the retain flag"
+        ),
+    )
+}
 
 /// Which key carried the caller's id; the response uses the same one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -444,6 +456,19 @@ impl<'de> Visitor<'de> for StrictVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_retained_refusal_says_how_to_clear_its_topic() {
+        let error = retained_refusal("anova2mqtt/a7/set/cook");
+        assert_eq!(error.code, ErrorCode::RetainedCommand);
+        assert!(
+            error
+                .message
+                .contains("mosquitto_pub -r -n -t 'anova2mqtt/a7/set/cook'"),
+            "{}",
+            error.message
+        );
+    }
     use serde_json::json;
 
     fn envelope(text: &str) -> Result<Envelope, Refusal> {

@@ -464,9 +464,23 @@ fn retained_commands_are_refused() {
     let r = response(&out, A7_ID);
     assert_eq!(error_code(&r), "retained_command");
     assert_eq!(r["id"], "r1");
+    let message = r["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!("mosquitto_pub -r -n -t 'anova2mqtt/{A7_ID}/set'")),
+        "{message}"
+    );
     let out = h.mqtt(&format!("anova2mqtt/{A7_ID}/set/cook"), "ON", true);
     assert!(cloud_commands(&out).is_empty());
-    assert_eq!(error_code(&response(&out, A7_ID)), "retained_command");
+    let r = response(&out, A7_ID);
+    assert_eq!(error_code(&r), "retained_command");
+    // Each says how to clear its own topic.
+    let message = r["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!(
+            "mosquitto_pub -r -n -t 'anova2mqtt/{A7_ID}/set/cook'"
+        )),
+        "{message}"
+    );
     // Clearing the retained message (an empty payload) is not a command at all.
     assert!(h
         .mqtt(&format!("anova2mqtt/{A7_ID}/set"), "", false)
