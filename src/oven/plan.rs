@@ -382,10 +382,12 @@ fn running_change(changes: &OvenChanges, state: &OvenState) -> Vec<StageChanges>
     if let Some(stages) = &changes.stages {
         return stages.clone();
     }
-    let elements = match (state.element_top, state.element_bottom, state.element_rear) {
+    // The stage's own elements: the live flags are all off while the door is open.
+    let live = match (state.element_top, state.element_bottom, state.element_rear) {
         (Some(top), Some(bottom), Some(rear)) => Some(Elements { top, bottom, rear }),
         _ => None,
     };
+    let elements = state.stage_elements.or(live);
     let timer = (state.timer_total > 0).then_some(if state.timer_running {
         state.timer_remaining
     } else {

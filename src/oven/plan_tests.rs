@@ -234,6 +234,43 @@ fn food_rules_apply_to_wet_cooks_and_probe_targets() {
     .is_ok());
 }
 
+/// An oven shows every element off while its door is open (found by the chaos soak: such a
+/// change was refused, "at least one of top, bottom, rear must heat"): a change keeps the
+/// elements the running stage asks for.
+#[test]
+fn a_change_with_the_door_open_keeps_the_stages_elements() {
+    for model in ["oven_v1", "oven_v2"] {
+        let state = OvenState {
+            door_open: Some(true),
+            element_top: Some(false),
+            element_bottom: Some(false),
+            element_rear: Some(false),
+            stage_elements: Some(Elements {
+                top: true,
+                bottom: false,
+                rear: true,
+            }),
+            ..cooking(model)
+        };
+        let change = run(
+            json!({"target_temperature": 190}),
+            &state,
+            &OvenMemory::default(),
+        )
+        .unwrap_or_else(|e| panic!("{model}: {e:?}"));
+        let f = frame(&change, 0);
+        let stage = &f["payload"]["payload"]["stages"][0];
+        let elements = stage
+            .get("heatingElements")
+            .unwrap_or(&stage["do"]["heatingElements"]);
+        assert_eq!(
+            elements,
+            &json!({"top": {"on": true}, "bottom": {"on": false}, "rear": {"on": true}}),
+            "{model}"
+        );
+    }
+}
+
 #[test]
 fn a_change_to_a_running_cook_is_a_whole_new_start() {
     let state = cooking("oven_v1");

@@ -11,9 +11,9 @@
 //! - Stage numbers count the user's stages: a v1 preheat and its cook stage are one.
 
 use super::wire::{
-    ApoState, Bulb, BulbMode, CookV1, CookV2, NodesV1, NodesV2, OvenMode, OvenStatus, OvenV1State,
-    OvenV2State, StageKindV1, StageModeV2, SteamGenerators, SteamMode, SystemInfo, Timer,
-    TimerMode,
+    ApoState, Bulb, BulbMode, CookV1, CookV2, Elements, NodesV1, NodesV2, OvenMode, OvenStatus,
+    OvenV1State, OvenV2State, StageKindV1, StageModeV2, SteamGenerators, SteamMode, SystemInfo,
+    Timer, TimerMode,
 };
 use crate::appliance::readings::{
     device_now, parse_timestamp, seconds, seconds_between, steady_end, utc_seconds, HvacAction,
@@ -137,6 +137,11 @@ pub struct OvenState {
     pub element_bottom: Option<bool>,
     /// Rear element on.
     pub element_rear: Option<bool>,
+    /// The elements the running stage asks for (its cook's echo), whatever the live flags
+    /// show: an oven switches them all off while its door is open. Not published; a change to
+    /// a running cook keeps them.
+    #[serde(skip)]
+    pub stage_elements: Option<Elements>,
     /// Convection fan, 0–100.
     pub fan_speed: Option<u8>,
     /// The door is open.
@@ -297,6 +302,7 @@ impl OvenState {
             element_top: None,
             element_bottom: None,
             element_rear: None,
+            stage_elements: None,
             fan_speed: None,
             door_open: None,
             vent_open: None,
@@ -484,6 +490,10 @@ impl OvenState {
         self.stage_count = u32::try_from(stages.len()).ok().filter(|n| *n > 0);
         self.stage_index = active.and_then(|i| u32::try_from(i + 1).ok());
         let stage = active.and_then(|i| stages.get(i));
+        self.stage_elements = stage
+            .and_then(|s| s.action.as_ref())
+            .and_then(|d| d.heating_elements)
+            .and_then(|e| e.configured());
         self.stage_title = stage
             .and_then(|s| s.title.clone())
             .filter(|t| !t.trim().is_empty());
@@ -551,6 +561,9 @@ impl OvenState {
             let before = stages.iter().take(i).filter(|s| !is_preheat(s)).count();
             self.stage_index = u32::try_from(before + 1).ok();
             let stage = stages.get(i);
+            self.stage_elements = stage
+                .and_then(|s| s.heating_elements)
+                .and_then(|e| e.configured());
             let titled =
                 |s: &super::wire::StageV1| s.title.clone().filter(|t| !t.trim().is_empty());
             let own_title = stage.and_then(titled);

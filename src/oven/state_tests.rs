@@ -62,6 +62,15 @@ fn the_v2_capture_is_detected_by_content_and_normalised() {
         (s.element_top, s.element_bottom, s.element_rear),
         (Some(false), Some(false), Some(true))
     );
+    // The running stage's own elements, from the cook's echo.
+    assert_eq!(
+        s.stage_elements,
+        Some(crate::oven::wire::Elements {
+            top: false,
+            bottom: false,
+            rear: true
+        })
+    );
     assert_eq!(s.fan_speed, Some(100));
     assert_eq!(s.door_open, Some(false));
     assert_eq!(s.vent_open, Some(false));
@@ -287,8 +296,10 @@ fn a_v1_cook_stage_without_a_title_shows_its_preheats() {
                     "/payload/state/cook",
                     serde_json::json!({
                         "stages": [
-                            {"id": "a-preheat", "type": "preheat", "title": "Roast"},
-                            {"id": "a", "type": "cook", "title": ""},
+                            {"id": "a-preheat", "type": "preheat", "title": "Roast",
+                             "heatingElements": {"top": {"on": true}, "bottom": {"on": false}, "rear": {"on": true}}},
+                            {"id": "a", "type": "cook", "title": "",
+                             "heatingElements": {"top": {"on": true}, "bottom": {"on": false}, "rear": {"on": true}}},
                             {"id": "b", "type": "cook", "title": ""}
                         ],
                         "cookId": "c", "activeStageIndex": active
@@ -300,7 +311,18 @@ fn a_v1_cook_stage_without_a_title_shows_its_preheats() {
     for active in [0, 1] {
         let s = normalise(&frame(active), now, None);
         assert_eq!(s.stage_title.as_deref(), Some("Roast"), "stage {active}");
+        // The stage's own elements (the live nodes may show them off: the door is open).
+        assert_eq!(
+            s.stage_elements,
+            Some(crate::oven::wire::Elements {
+                top: true,
+                bottom: false,
+                rear: true
+            }),
+            "stage {active}"
+        );
     }
+    assert_eq!(normalise(&frame(2), now, None).stage_elements, None);
     // A cook stage after another cook stage has no preheat's title to borrow.
     assert_eq!(normalise(&frame(2), now, None).stage_title, None);
 }

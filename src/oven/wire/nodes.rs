@@ -163,6 +163,22 @@ pub struct HeatingElements {
     pub rear: Option<Element>,
 }
 
+impl HeatingElements {
+    /// Which elements a stage of a cook asks for (`None` when it names none of them).
+    pub fn configured(&self) -> Option<super::Elements> {
+        let on = |e: Option<Element>| e.and_then(|e| e.on);
+        let (top, bottom, rear) = (on(self.top), on(self.bottom), on(self.rear));
+        if top.is_none() && bottom.is_none() && rear.is_none() {
+            return None;
+        }
+        Some(super::Elements {
+            top: top.unwrap_or(false),
+            bottom: bottom.unwrap_or(false),
+            rear: rear.unwrap_or(false),
+        })
+    }
+}
+
 /// A fan speed: v1 writes 0–100, v2 a word (`off`, `min`, `mid`, `max`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum FanSpeed {

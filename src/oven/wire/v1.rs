@@ -86,6 +86,9 @@ pub struct StageV1 {
     /// The probe target that ends the stage.
     #[serde(rename = "temperatureProbe", deserialize_with = "lenient::loose")]
     pub temperature_probe: Option<ProbeTarget>,
+    /// The elements the stage heats with.
+    #[serde(rename = "heatingElements", deserialize_with = "lenient::loose")]
+    pub heating_elements: Option<super::nodes::HeatingElements>,
 }
 
 /// v1 `cook`.

@@ -108,6 +108,9 @@ pub struct StageDo {
     /// The probe target that ends the stage.
     #[serde(deserialize_with = "lenient::loose")]
     pub temperature_probe: Option<ProbeTarget>,
+    /// The elements the stage heats with.
+    #[serde(deserialize_with = "lenient::loose")]
+    pub heating_elements: Option<super::nodes::HeatingElements>,
 }
 
 /// One stage of a v2 cook.
