@@ -87,7 +87,7 @@ impl Daemon {
         std::fs::write(
             &config,
             format!(
-                "[anova]\nurl = \"{cloud_url}\"\ntoken = \"{token}\"\naccessories = [\"APC\"]\n\
+                "[anova]\nurl = \"{cloud_url}\"\ntoken = \"{token}\"\naccessories = [\"APC\", \"APO\"]\n\
                  command_timeout = \"{}s\"\nconfirm_timeout = \"{}s\"\nstale_after = \"{}s\"\n\
                  watchdog = \"{}s\"\n\n\
                  [mqtt]\nurl = \"{mqtt_url}\"\nclient_id = \"anova2mqtt-soak\"\nkeepalive = \"5s\"\n\n\

@@ -4,11 +4,13 @@
 
 use crate::broker::Mosquitto;
 use crate::daemon::{STALE_AFTER, WATCHDOG};
-use crate::ledger::Ledger;
+use crate::ledger::{answer_bound, is_oven, Kind, Ledger};
 use crate::mqtt::{Observed, Publisher, BASE};
 use crate::report::Violations;
 use crate::rng::Rng;
-use anova2mqtt::simulator::{CookerStage, Fault, RawFrame, SimulatorHandle};
+use anova2mqtt::simulator::{
+    CookerStage, Fault, OvenChange, OvenMode, RawFrame, SimulatorHandle, WaterTank,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -36,6 +38,13 @@ pub(crate) enum FaultKind {
     Garbage,
     /// Home Assistant says `online`.
     HaBirth,
+    /// An oven acknowledges a start and drops it (it is unplugged): the start must be answered
+    /// `not_confirmed`, never `ok`.
+    PlanDropped,
+    /// An oven's water tank runs empty, then is filled: the state shows both.
+    WaterTank,
+    /// An oven's door is opened, then closed: the state shows both.
+    Door,
 }
 
 pub(crate) const MIX: &[(FaultKind, u32)] = &[
@@ -47,7 +56,21 @@ pub(crate) const MIX: &[(FaultKind, u32)] = &[
     (FaultKind::Silent, 3),
     (FaultKind::Garbage, 3),
     (FaultKind::HaBirth, 3),
+    (FaultKind::PlanDropped, 3),
+    (FaultKind::WaterTank, 2),
+    (FaultKind::Door, 2),
 ];
+
+/// Faults that need an oven.
+fn needs_oven(kind: FaultKind) -> bool {
+    matches!(
+        kind,
+        FaultKind::PlanDropped | FaultKind::WaterTank | FaultKind::Door
+    )
+}
+
+/// How long an oven's state may take to show a change at the oven (it pushes at once).
+const OVEN_SHOWS: Duration = Duration::from_secs(10);
 
 /// The longest a recovery may take: a watchdog, a backoff or two, and the first pushes.
 const RECOVERY_BOUND: Duration = Duration::from_secs(40);
@@ -77,8 +100,11 @@ pub(crate) struct Injector {
     pub(crate) ledger: Arc<Mutex<Ledger>>,
     /// Violations.
     pub(crate) violations: Violations,
-    /// `cookerId`s, in the simulator's spelling; their topic ids are the lower-cased forms.
+    /// `cookerId`s of every device (cookers and ovens), in the simulator's spelling; their
+    /// topic ids are the lower-cased forms.
     pub(crate) cookers: Vec<String>,
+    /// The ovens among them.
+    pub(crate) ovens: Vec<String>,
     /// Publishes Home Assistant's births.
     pub(crate) birth: Publisher,
     /// Seeded choices.
@@ -87,6 +113,8 @@ pub(crate) struct Injector {
     pub(crate) mix: Vec<(FaultKind, u32)>,
     /// Results.
     pub(crate) stats: FaultStats,
+    /// Dropped-plan starts sent so far (their ids are `soak-1000001`, …).
+    pub(crate) dropped_seq: u64,
 }
 
 fn info(observed: &Observed) -> Option<(String, u64)> {
@@ -123,7 +151,11 @@ impl Injector {
             .iter()
             .filter(|c| Some(c.as_str()) != skip)
             .map(|c| {
-                let sim = self.sim.cooker(c).map(|s| s.stage != CookerStage::Idle);
+                let sim = if is_oven(c) {
+                    self.sim.oven(c).map(|o| o.mode == OvenMode::Cooking)
+                } else {
+                    self.sim.cooker(c).map(|s| s.stage != CookerStage::Idle)
+                };
                 (c.to_lowercase(), sim)
             })
             .collect();
@@ -195,6 +227,116 @@ impl Injector {
         }
     }
 
+    fn pick_oven(&mut self) -> String {
+        self.ovens[self.rng.below(self.ovens.len() as u64) as usize].clone()
+    }
+
+    /// An unplugged oven acknowledges a start and drops it: the start is sent (through the
+    /// ledger, which checks its answer is `not_confirmed` or a transient refusal, never `ok`),
+    /// and the oven is plugged back once it is answered.
+    async fn plan_dropped(&mut self) {
+        let oven = self.pick_oven();
+        let silent = |silent| Fault::Silent {
+            cooker_id: oven.clone(),
+            silent,
+        };
+        if let Err(e) = self.sim.inject(silent(true)) {
+            eprintln!("soak: fault not injected: {e}");
+            return;
+        }
+        self.dropped_seq += 1;
+        let device = oven.to_lowercase();
+        let planned = match self.ledger.lock() {
+            Ok(mut l) => l.plan(&device, Kind::DroppedPlan, 1_000_000 + self.dropped_seq),
+            Err(_) => return,
+        };
+        let (topic, payload) = crate::traffic::message(
+            &device,
+            Kind::DroppedPlan,
+            planned.id.as_deref(),
+            planned.target_c,
+            &mut self.rng,
+        );
+        let sent = Instant::now();
+        if !self
+            .birth
+            .publish(&topic, payload.as_bytes(), false, Duration::from_secs(2))
+            .await
+        {
+            if let Ok(mut l) = self.ledger.lock() {
+                l.unacknowledged(planned.index);
+            }
+        }
+        while sent.elapsed() < answer_bound() {
+            let answered = self
+                .ledger
+                .lock()
+                .map(|l| l.first_answer(planned.index).is_some())
+                .unwrap_or(true);
+            if answered {
+                break;
+            }
+            sleep(Duration::from_millis(100)).await;
+        }
+        if let Err(e) = self.sim.inject(silent(false)) {
+            eprintln!("soak: fault not healed: {e}");
+        }
+        let at = Instant::now();
+        self.recovery(FaultKind::PlanDropped, at, RECOVERY_BOUND, None, None, None)
+            .await;
+    }
+
+    /// Something at the oven (the water tank empties, the door opens), and back: the state
+    /// shows each within [`OVEN_SHOWS`].
+    async fn at_the_oven(&mut self, kind: FaultKind) {
+        let oven = self.pick_oven();
+        let (field, on, off) = match kind {
+            FaultKind::WaterTank => (
+                "water_tank_empty",
+                OvenChange::WaterTank(WaterTank::Empty),
+                OvenChange::WaterTank(WaterTank::Full),
+            ),
+            _ => (
+                "door_open",
+                OvenChange::Door { open: true },
+                OvenChange::Door { open: false },
+            ),
+        };
+        let topic = format!("{BASE}/{}/state", oven.to_lowercase());
+        let at = Instant::now();
+        for (change, shown) in [(on, true), (off, false)] {
+            if let Err(e) = self.sim.inject(Fault::Oven {
+                cooker_id: oven.clone(),
+                change,
+            }) {
+                eprintln!("soak: fault not injected: {e}");
+                return;
+            }
+            let since = Instant::now();
+            loop {
+                let now = self.observed(|o| {
+                    o.payload(&topic)
+                        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+                        .and_then(|s| s.get(field).and_then(Value::as_bool))
+                });
+                if now == Some(shown) {
+                    break;
+                }
+                if since.elapsed() > OVEN_SHOWS {
+                    self.violations.add(format!(
+                        "{oven}: {field} not shown {shown} {:.0} s after it happened (shown: {now:?})",
+                        OVEN_SHOWS.as_secs_f64()
+                    ));
+                    break;
+                }
+                sleep(Duration::from_millis(100)).await;
+            }
+            sleep(Duration::from_millis(self.rng.range(500, 3000))).await;
+        }
+        self.recovery(kind, at, RECOVERY_BOUND, None, None, None)
+            .await;
+    }
+
     /// Waits until the daemon shows everything healthy (at the start, before any fault).
     pub(crate) async fn ready(&mut self, bound: Duration) -> bool {
         let start = Instant::now();
@@ -209,7 +351,10 @@ impl Injector {
 
     /// Injects one random fault, heals it, and checks the recovery.
     pub(crate) async fn one(&mut self) {
-        let kind = self.rng.weighted(&self.mix);
+        let mut kind = self.rng.weighted(&self.mix);
+        if needs_oven(kind) && self.ovens.is_empty() {
+            kind = FaultKind::Garbage;
+        }
         *self.stats.injected.entry(kind).or_default() += 1;
         let fault = |r: Result<(), anova2mqtt::simulator::ControlError>| {
             if let Err(e) = r {
@@ -317,8 +462,20 @@ impl Injector {
                         .range(1000, (STALE_AFTER.as_millis() as u64) + 6000),
                 );
                 sleep(quiet).await;
-                // Past `stale_after` (and a push interval of margin) it must be shown offline.
-                if quiet > STALE_AFTER + Duration::from_secs(3) {
+                // Past `stale_after` (and a push interval of margin) it must be shown offline;
+                // an idle Precision Oven 2.0 has five times as long.
+                let idle_v2 = is_oven(&cooker)
+                    && !crate::traffic::is_v1(&cooker)
+                    && self
+                        .sim
+                        .oven(&cooker)
+                        .is_some_and(|o| o.mode != OvenMode::Cooking);
+                let limit = if idle_v2 {
+                    STALE_AFTER * 5
+                } else {
+                    STALE_AFTER
+                };
+                if quiet > limit + Duration::from_secs(3) {
                     let topic = format!("{BASE}/{}/availability", cooker.to_lowercase());
                     let shown = self.observed(|o| o.payload(&topic).map(str::to_owned));
                     if shown.as_deref() != Some("offline") {
@@ -369,6 +526,8 @@ impl Injector {
                 self.recovery(kind, at, RECOVERY_BOUND, None, None, None)
                     .await;
             }
+            FaultKind::PlanDropped => self.plan_dropped().await,
+            FaultKind::WaterTank | FaultKind::Door => self.at_the_oven(kind).await,
             FaultKind::HaBirth => {
                 let at = Instant::now();
                 if !self

@@ -7,8 +7,9 @@
 //!   a newer command for the same device was answered `ok`.
 //!
 //! Cloud commands are traced back to MQTT commands by their target temperature: every valid
-//! command with a target carries a marker (40.0 + n × 0.1 °C, n < 400) unique among the last
-//! 400 commands of its device; retained commands use 85.0–88.9 °C, which no other command uses.
+//! command with a target carries a marker (cookers 40.0 + n × 0.1 °C, ovens 100.0 + n × 0.1 °C
+//! on the first stage, n < 400) unique among the last 400 commands of its device; retained
+//! commands use 85.0–88.9 °C (ovens 160.0–163.9 °C), which no other command uses.
 
 use crate::daemon::{COMMAND_TIMEOUT, CONFIRM_TIMEOUT};
 use crate::report::Violations;
@@ -52,6 +53,30 @@ pub(crate) enum Kind {
     PlainTarget,
     /// `set/cook` with a plain value that is not a switch (no id).
     PlainBad,
+    /// Oven: a start with two stages, the first at the marker.
+    OvenStages,
+    /// Oven: a plan no oven takes (a timer and a probe on one stage, a wet bulb over 92 °C
+    /// without steam, no stages, no element): refused, nothing sent.
+    InvalidPlan,
+    /// `oven_v1`: a plan only a 2.0 takes (all three elements, the bottom element alone over
+    /// 180 °C, a timer that waits for the camera): refused, never sent.
+    WrongGeneration,
+    /// Oven: a start to an oven that acknowledges and drops it (unplugged): `not_confirmed`.
+    DroppedPlan,
+}
+
+/// Ovens have "oven" in their ids, cookers do not.
+pub(crate) fn is_oven(device: &str) -> bool {
+    device.contains("oven")
+}
+
+/// The first target marker of a device's family, and the first retained one.
+fn marker_bases(device: &str) -> (f64, f64) {
+    if is_oven(device) {
+        (100.0, 160.0)
+    } else {
+        (40.0, 85.0)
+    }
 }
 
 impl Kind {
@@ -59,7 +84,12 @@ impl Kind {
     pub(crate) fn valid(self) -> bool {
         matches!(
             self,
-            Self::Start | Self::Stop | Self::Target | Self::PlainTarget
+            Self::Start
+                | Self::Stop
+                | Self::Target
+                | Self::PlainTarget
+                | Self::OvenStages
+                | Self::DroppedPlan
         )
     }
 
@@ -68,31 +98,50 @@ impl Kind {
         !matches!(self, Self::NotJson | Self::PlainTarget | Self::PlainBad)
     }
 
-    /// The error codes (`None`: ok) this kind may be answered with.
-    fn allowed(self, code: Option<&str>) -> bool {
+    /// The error codes (`None`: ok) this kind may be answered with, sent to an oven or not.
+    fn allowed(self, code: Option<&str>, oven: bool) -> bool {
+        // An oven's plan is checked when its turn in the device's queue comes (a change is
+        // checked against the running cook): behind slow commands it may time out there first,
+        // with nothing sent.
+        let queued = oven
+            && code == Some("timeout")
+            && matches!(
+                self,
+                Self::OutOfRange | Self::InvalidPlan | Self::WrongGeneration | Self::DroppedPlan
+            );
+        if queued {
+            return true;
+        }
         // Conditions of the moment that any command may meet before it is looked at closely.
         let transient = matches!(
             code,
             Some("rate_limited" | "device_offline" | "cloud_unavailable")
         );
         match self {
-            Self::Start | Self::Stop | Self::Target | Self::PlainTarget => matches!(
-                code,
-                None | Some(
-                    "rate_limited"
-                        | "device_offline"
-                        | "cloud_unavailable"
-                        | "timeout"
-                        | "not_confirmed"
-                        | "rejected"
+            Self::Start | Self::Stop | Self::Target | Self::PlainTarget | Self::OvenStages => {
+                matches!(
+                    code,
+                    None | Some(
+                        "rate_limited"
+                            | "device_offline"
+                            | "cloud_unavailable"
+                            | "timeout"
+                            | "not_confirmed"
+                            | "rejected"
+                    )
                 )
-            ),
+            }
             Self::OutOfRange => code == Some("out_of_range") || transient,
             Self::BadValue | Self::PlainBad => code == Some("invalid_value") || transient,
             Self::UnknownKey => code == Some("unknown_key") || transient,
             Self::NothingToDo => code == Some("invalid_value") || transient,
             Self::Retained => code == Some("retained_command"),
             Self::NotJson => code == Some("invalid_json") || transient,
+            Self::InvalidPlan | Self::WrongGeneration => {
+                matches!(code, Some("invalid_value" | "out_of_range")) || transient
+            }
+            // The oven drops it: never `ok`, and no `timeout` either (the cloud answers).
+            Self::DroppedPlan => code == Some("not_confirmed") || transient,
         }
     }
 }
@@ -171,16 +220,21 @@ impl Ledger {
         let book = self.devices.entry(device.to_owned()).or_default();
         let dev_seq = book.next_seq;
         book.next_seq += 1;
+        let (base, retained_base) = marker_bases(device);
         let (marker, target_c) = match kind {
-            Kind::Start | Kind::Target | Kind::PlainTarget => {
+            Kind::Start
+            | Kind::Target
+            | Kind::PlainTarget
+            | Kind::OvenStages
+            | Kind::DroppedPlan => {
                 let n = book.next_marker % MARKERS;
                 book.next_marker += 1;
-                (Some(n), Some(40.0 + n as f64 / 10.0))
+                (Some(n), Some(base + n as f64 / 10.0))
             }
             Kind::Retained => {
                 let n = book.next_retained % 40;
                 book.next_retained += 1;
-                (None, Some(85.0 + n as f64 / 10.0))
+                (None, Some(retained_base + n as f64 / 10.0))
             }
             _ => (None, None),
         };
@@ -297,7 +351,7 @@ impl Ledger {
                 .entry((sent.kind, code.clone().unwrap_or_else(|| "ok".into())))
                 .or_default() += 1;
         }
-        if !sent.kind.allowed(code.as_deref()) {
+        if !sent.kind.allowed(code.as_deref(), is_oven(device)) {
             v.add(format!(
                 "{:?} ({:?}) answered {:?}: {payload}",
                 sent.id, sent.kind, code
@@ -327,15 +381,16 @@ impl Ledger {
     ) {
         *self.cloud_commands.entry(name.to_owned()).or_default() += 1;
         let device = cooker_id.to_lowercase();
+        let (base, retained_base) = marker_bases(&device);
         let index = match target_c {
-            Some(t) if (84.95..89.0).contains(&t) => {
+            Some(t) if (retained_base - 0.05..retained_base + 4.0).contains(&t) => {
                 v.add(format!(
                     "{device}: a retained command ran ({name} at {t} °C)"
                 ));
                 return;
             }
             Some(t) => {
-                let n = ((t - 40.0) * 10.0).round();
+                let n = ((t - base) * 10.0).round();
                 let found = (0.0..MARKERS as f64)
                     .contains(&n)
                     .then_some(n as u64)
@@ -354,7 +409,7 @@ impl Ledger {
                     }
                 }
             }
-            None if name == "CMD_APC_STOP" => {
+            None if name.ends_with("_STOP") => {
                 // The oldest stop of this device that has neither run nor been answered; one
                 // the broker may have lost only when no other qualifies.
                 let candidates: Vec<usize> = self
@@ -438,6 +493,14 @@ impl Ledger {
         if let Some(book) = self.devices.get_mut(&device) {
             book.max_executed = Some(book.max_executed.map_or(dev_seq, |m| m.max(dev_seq)));
         }
+    }
+
+    /// The first answer's code of command `index` (`Some(None)`: `ok`), once answered.
+    pub(crate) fn first_answer(&self, index: usize) -> Option<Option<String>> {
+        self.sent
+            .get(index)
+            .and_then(|s| s.answers.first())
+            .map(|a| a.code.clone())
     }
 
     /// The broker did not acknowledge command `index`, or was down around it.

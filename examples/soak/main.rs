@@ -4,7 +4,7 @@
 //! non-zero on any violation.
 //!
 //! ```text
-//! cargo run --release --example soak -- --seconds 60 --seed 42 --cookers 4
+//! cargo run --release --example soak -- --seconds 60 --seed 42 --cookers 4 --ovens 2
 //! ```
 //!
 //! - `broker`: mosquitto on a free port, killed and restarted as a fault.
@@ -20,13 +20,15 @@ mod daemon;
 mod faults;
 mod ledger;
 mod mqtt;
+mod ovens;
 mod report;
 mod rng;
 mod stats;
 mod traffic;
 
 use anova2mqtt::simulator::{
-    ClientCommand, SimCookerSpec, Simulator, SimulatorConfig, SimulatorHandle, TemperatureUnit,
+    ClientCommand, OvenSettings, SimCookerSpec, SimOvenSpec, Simulator, SimulatorConfig,
+    SimulatorHandle, TemperatureUnit,
 };
 use anyhow::Context;
 use clap::Parser;
@@ -53,6 +55,9 @@ struct Args {
     /// How many simulated cookers (alternately `a7` and `pro`).
     #[arg(long, default_value_t = 4)]
     cookers: usize,
+    /// How many simulated Precision Ovens (alternately `oven_v1` and `oven_v2`).
+    #[arg(long, default_value_t = 2)]
+    ovens: usize,
     /// The daemon binary (default: built next to this example, same profile).
     #[arg(long)]
     daemon: Option<PathBuf>,
@@ -120,6 +125,16 @@ fn drain_cloud_commands(sim: &SimulatorHandle, ledger: &Mutex<Ledger>, v: &Viola
                     v,
                 );
             }
+            ClientCommand::Apo(envelope) => {
+                let target = ovens::check_sent(envelope, v);
+                ledger.on_cloud_command(
+                    &envelope.id,
+                    &envelope.command_type,
+                    target,
+                    received.received_at,
+                    v,
+                );
+            }
             ClientCommand::Invalid { reason } => v.add(format!(
                 "the daemon sent {} that the cloud cannot read: {reason}",
                 received.frame.command
@@ -138,9 +153,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let mut rng = Rng::new(seed);
     let token = format!("anova-soak-{:016x}", rng.next_u64());
     println!(
-        "soak: seed {seed}, {} s, {} cookers (re-run: cargo run --release --example soak -- \
-         --seconds {} --seed {seed} --cookers {})",
-        args.seconds, args.cookers, args.seconds, args.cookers
+        "soak: seed {seed}, {} s, {} cookers, {} ovens (re-run: cargo run --release --example \
+         soak -- --seconds {} --seed {seed} --cookers {} --ovens {})",
+        args.seconds, args.cookers, args.ovens, args.seconds, args.cookers, args.ovens
     );
     let binary = daemon::locate(args.daemon.clone())?;
     let dir = tempfile::Builder::new()
@@ -163,7 +178,32 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             }
         })
         .collect();
+    let ovens: Vec<String> = (0..args.ovens)
+        .map(|i| format!("soak{i:03}ovenv{}00000{i:03}", 1 + i % 2))
+        .collect();
+    let oven_specs = ovens
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            if i % 2 == 0 {
+                SimOvenSpec::v1(id.clone(), format!("Soak oven {i}"))
+            } else {
+                SimOvenSpec::v2(id.clone(), format!("Soak oven {i}"))
+            }
+        })
+        .collect();
     let sim_config = SimulatorConfig {
+        ovens: oven_specs,
+        // The real cadence of a 1.0; a 2.0 pushes as a real one does while cooking, and every
+        // 15 s while idle instead of every 10 minutes (within the daemon's limit for it, so the
+        // soak sees more of them).
+        oven: OvenSettings {
+            v1_idle_push: Duration::from_secs(5),
+            v1_cooking_push: Duration::from_secs(2),
+            v2_idle_push: Duration::from_secs(15),
+            v2_cooking_push: Duration::from_secs(5),
+            ..OvenSettings::default()
+        },
         idle_push_interval: Duration::from_secs(2),
         cooking_push_interval: Duration::from_secs(1),
         ping_interval: Duration::from_secs(2),
@@ -207,7 +247,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         observed: observed.clone(),
         ledger: ledger.clone(),
         violations: violations.clone(),
-        cookers: cookers.clone(),
+        cookers: cookers.iter().chain(&ovens).cloned().collect(),
+        ovens: ovens.clone(),
         birth,
         rng: rng.fork(1),
         mix: faults::MIX
@@ -216,6 +257,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             .copied()
             .collect(),
         stats: FaultStats::default(),
+        dropped_seq: 0,
     };
     if !injector.ready(Duration::from_secs(30)).await {
         violations
@@ -235,7 +277,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
 
     // Traffic and the cloud-side checks run beside the faults.
     let stop = Arc::new(AtomicBool::new(false));
-    let topic_ids: Vec<String> = cookers.iter().map(|c| c.to_lowercase()).collect();
+    let topic_ids: Vec<String> = cookers
+        .iter()
+        .chain(&ovens)
+        .map(|c| c.to_lowercase())
+        .collect();
     let traffic = tokio::spawn(traffic::run(
         injector.broker.port,
         topic_ids,
@@ -253,10 +299,12 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             stop.clone(),
         );
         let pid = daemon.pid();
+        let ovens = ovens.clone();
         tokio::spawn(async move {
             let mut last_rss = Instant::now() - Duration::from_secs(60);
             while !stop.load(Ordering::Relaxed) {
                 drain_cloud_commands(&handle, &ledger, &v);
+                ovens::check_no_error(&handle, &ovens, &v);
                 if let Ok(mut l) = ledger.lock() {
                     l.audit(Instant::now(), false, &v);
                 }
