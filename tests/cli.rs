@@ -1048,6 +1048,119 @@ async fn demo_on_a_real_broker_leaves_a_real_installation_alone() {
     let _ = real.wait();
 }
 
+/// Issue 27 item 10: a daemon bridging `anova2mqtt simulate` and `demo --mqtt` on one broker.
+/// The simulator's devices have ids of their own, so stopping the demo (which removes its
+/// devices' Home Assistant discovery) leaves the daemon's devices in Home Assistant.
+#[tokio::test]
+async fn stopping_the_demo_leaves_a_bridged_simulators_devices_alone() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let mut simulate = anova2mqtt(dir.path())
+        .args(["simulate", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let config = write(
+        dir.path(),
+        "config.toml",
+        &format!(
+            "[anova]\nurl = \"ws://127.0.0.1:{port}\"\ntoken = \"anova-simulated\"\n[mqtt]\nurl = \"{}\"\n",
+            broker.url()
+        ),
+    );
+    let mut watcher = Watcher::connect(broker.port, &["#"]).await;
+    let mut daemon = anova2mqtt(dir.path())
+        .args(["run", "--config"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The daemon's three devices, discovered (the simulator may take a moment to listen: the
+    // daemon retries).
+    let mut discovered = std::collections::BTreeSet::new();
+    while discovered.len() < 3 {
+        let config = watcher
+            .wait_for("the simulated devices' discovery", |m| {
+                m.topic.starts_with("homeassistant/")
+                    && m.topic.ends_with("/config")
+                    && !m.payload.is_empty()
+                    && !m.topic.contains("bridge")
+            })
+            .await;
+        discovered.insert(config.topic.clone());
+        watcher.clear();
+    }
+    let demo_ids: Vec<String> = demo_cookers().into_iter().map(|c| c.cooker_id).collect();
+    for topic in &discovered {
+        assert!(
+            !demo_ids.iter().any(|id| topic.contains(id.as_str())),
+            "{topic} is a demo device's"
+        );
+    }
+
+    let demo_log = dir.path().join("demo.log");
+    let mut demo = anova2mqtt(dir.path())
+        .args(["demo", "--mqtt", &broker.url(), "--http-port", "0"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&demo_log).unwrap())
+        .spawn()
+        .unwrap();
+    let demo_cooker = &demo_ids[0];
+    watcher
+        .wait_for("the demo's cooker", |m| {
+            m.topic == format!("anova2mqtt-demo/{demo_cooker}/availability")
+                && m.payload == "online"
+        })
+        .await;
+    let _ = Command::new("kill")
+        .args(["-INT", &demo.id().to_string()])
+        .status();
+    let status = demo.wait().unwrap();
+    assert!(
+        status.success(),
+        "{}",
+        std::fs::read_to_string(&demo_log).unwrap()
+    );
+
+    // The daemon's discovery is still retained, and nothing emptied it meanwhile.
+    watcher.drain();
+    for m in &watcher.seen {
+        assert!(
+            !(discovered.contains(&m.topic) && m.payload.is_empty()),
+            "the demo removed {}",
+            m.topic
+        );
+    }
+    let mut newcomer = Watcher::connect(broker.port, &["homeassistant/#", "marker"]).await;
+    newcomer
+        .publish("marker", "after the retained ones", false)
+        .await;
+    newcomer
+        .wait_for("the marker", |m| m.topic == "marker")
+        .await;
+    for topic in &discovered {
+        assert!(
+            newcomer
+                .seen
+                .iter()
+                .any(|m| m.retained && &m.topic == topic && !m.payload.is_empty()),
+            "{topic} is gone"
+        );
+    }
+    for child in [&mut daemon, &mut simulate] {
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let _ = child.wait();
+    }
+}
+
 /// Starts `demo` on ports the system chooses with `options`; returns it, its banner and the
 /// embedded broker's port (which the banner names).
 async fn demo_with(dir: &Path, options: &[&str]) -> (Child, String, u16) {

@@ -1,14 +1,16 @@
 //! The options of `anova2mqtt simulate`.
 
 use super::config::{
-    AuthFailureMode, LoadModel, LoadSpec, SimulatorConfig, MAX_LOAD_COOKERS, MAX_SPEED,
+    simulate_devices, AuthFailureMode, LoadModel, LoadSpec, SimulatorConfig, MAX_LOAD_COOKERS,
+    MAX_SPEED,
 };
 use crate::secret::Secret;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// `anova2mqtt simulate`: only the Anova cloud simulator, with the demo devices (an `a7`, a `pro`
-/// and an `oven_v2`), or with `--cookers N` a load generator of N cooking cookers instead.
+/// `anova2mqtt simulate`: only the Anova cloud simulator, with the demo's kinds of device (an
+/// `a7`, a `pro` and an `oven_v2`) under ids of their own, or with `--cookers N` a load
+/// generator of N cooking cookers instead.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SimulateArgs {
     /// Address to listen on (`ws://ADDR`).
@@ -64,7 +66,7 @@ impl SimulateArgs {
         let (cookers, ovens) = if load.is_some() {
             (Vec::new(), Vec::new())
         } else {
-            (defaults.cookers.clone(), defaults.ovens.clone())
+            simulate_devices()
         };
         let config = SimulatorConfig {
             cookers,
@@ -185,6 +187,48 @@ mod tests {
             "needs --cookers"
         );
         assert!(parse(&["--cookers", "5", "--push-interval", "0s"]).is_err());
+    }
+
+    /// Issue 27 item 10: a daemon bridging `simulate` and `demo --mqtt` on one broker must not
+    /// share a device id (Home Assistant's ids come from it; the demo removes its own devices'
+    /// discovery when it stops, and took the daemon's with it).
+    #[test]
+    fn simulate_has_device_ids_of_its_own() {
+        let config = parse(&[]).unwrap().into_config();
+        let demo = SimulatorConfig::default();
+        let ids = |cookers: &[super::super::SimCookerSpec], ovens: &[super::super::SimOvenSpec]| {
+            cookers
+                .iter()
+                .map(|c| c.cooker_id.clone())
+                .chain(ovens.iter().map(|o| o.cooker_id.clone()))
+                .collect::<Vec<_>>()
+        };
+        let (own, demos) = (
+            ids(&config.cookers, &config.ovens),
+            ids(&demo.cookers, &demo.ovens),
+        );
+        assert_eq!(
+            own,
+            [
+                "a7simu000000000001",
+                "prosimu00000000001",
+                "ovensimu0000000001"
+            ]
+        );
+        assert!(
+            own.iter().all(|id| !demos.contains(id)),
+            "{own:?} {demos:?}"
+        );
+        // The same devices otherwise.
+        let types = |c: &SimulatorConfig| {
+            let cookers = c.cookers.iter().map(|c| c.device_type.to_string());
+            let ovens = c
+                .ovens
+                .iter()
+                .map(|o| o.generation.device_type().to_string());
+            cookers.chain(ovens).collect::<Vec<_>>()
+        };
+        assert_eq!(types(&config), types(&demo));
     }
 
     #[test]

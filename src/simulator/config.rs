@@ -253,6 +253,29 @@ pub fn demo_cookers() -> Vec<SimCookerSpec> {
     ]
 }
 
+/// The devices of `anova2mqtt simulate`: the demo's, under ids of their own (`a7simu…`,
+/// `prosimu…`, `ovensimu…`, as long as the demo's). A daemon bridging `simulate` and
+/// `anova2mqtt demo --mqtt` on one broker would otherwise share Home Assistant devices (their
+/// ids come from the device id), and the demo removes its devices' discovery when it stops.
+pub(crate) fn simulate_devices() -> (Vec<SimCookerSpec>, Vec<SimOvenSpec>) {
+    let own = |id: &str| id.replacen("demo", "simu", 1);
+    let cookers = demo_cookers()
+        .into_iter()
+        .map(|cooker| SimCookerSpec {
+            cooker_id: own(&cooker.cooker_id),
+            ..cooker
+        })
+        .collect();
+    let ovens = demo_ovens()
+        .into_iter()
+        .map(|oven| SimOvenSpec {
+            cooker_id: own(&oven.cooker_id),
+            ..oven
+        })
+        .collect();
+    (cookers, ovens)
+}
+
 /// Which Precision Oven (`docs/anova-oven.md` §1.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum OvenGeneration {
