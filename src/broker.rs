@@ -20,12 +20,19 @@ use std::time::{Duration, Instant};
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
     /// The port is taken (another broker is probably running).
-    #[error("cannot listen on {addr}: {source} (is another MQTT broker running? choose another port with --mqtt-port, or use it with --mqtt mqtt://{addr})")]
+    #[error("--mqtt-port: {addr} is already in use (is another MQTT broker running? choose another port with --mqtt-port, or use that broker with --mqtt mqtt://{addr})")]
     PortInUse {
         /// The address.
         addr: SocketAddr,
-        /// The bind error.
-        source: std::io::Error,
+    },
+    /// The port cannot be had for another reason (a port below 1024 needs privileges). The
+    /// system's words are part of the message, not a source, so they are said once.
+    #[error("--mqtt-port: cannot listen on {addr}: {cause}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// What the system said.
+        cause: std::io::Error,
     },
     /// It did not accept connections in time.
     #[error("the embedded MQTT broker did not start listening on {0}")]
@@ -166,9 +173,15 @@ mod embedded {
     pub(super) fn start(listen: SocketAddr) -> Result<EmbeddedBroker, BrokerError> {
         // Bind the user's port first: a clear error when it is taken, and no window in which
         // another process could take it.
-        let front = TcpListener::bind(listen).map_err(|source| BrokerError::PortInUse {
-            addr: listen,
-            source,
+        let front = TcpListener::bind(listen).map_err(|cause| {
+            if cause.kind() == std::io::ErrorKind::AddrInUse {
+                BrokerError::PortInUse { addr: listen }
+            } else {
+                BrokerError::Bind {
+                    addr: listen,
+                    cause,
+                }
+            }
         })?;
         let addr = front.local_addr().map_err(BrokerError::Start)?;
         let (v4, v5) = (free_loopback_addr()?, free_loopback_addr()?);

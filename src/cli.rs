@@ -245,8 +245,14 @@ where
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e:#}");
-            eprintln!("anova2mqtt: {e:#}");
+            // Said once: the log goes to stderr or the journal (which also collects stderr),
+            // so a second copy on stderr only repeated it. Straight to stderr only when the
+            // log filter hides errors.
+            if tracing::enabled!(tracing::Level::ERROR) {
+                tracing::error!("{e:#}");
+            } else {
+                eprintln!("anova2mqtt: {e:#}");
+            }
             ExitCode::FAILURE
         }
     }

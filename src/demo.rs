@@ -119,7 +119,20 @@ pub async fn run(
     // On the embedded broker everything goes with the process anyway.
     let http_listener = if config.http.enabled {
         config.http.listen = format!("127.0.0.1:{}", args.http_port);
-        Some(crate::http::bind(&config.http).await?)
+        // The demo's port comes from --http-port, not http.listen: say so.
+        let listener = crate::http::bind(&config.http)
+            .await
+            .map_err(|error| match error {
+                crate::http::BindError::InUse { addr } => anyhow::anyhow!(
+                    "--http-port: {addr} is already in use (another demo or anova2mqtt?); \
+                     choose another port with --http-port, or --http-port 0 for any free one"
+                ),
+                crate::http::BindError::Other { addr, cause } => {
+                    anyhow::anyhow!("--http-port: cannot listen on {addr}: {cause}")
+                }
+                other => anyhow::Error::new(other),
+            })?;
+        Some(listener)
     } else {
         None
     };

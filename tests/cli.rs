@@ -1271,4 +1271,32 @@ fn demo_refuses_a_taken_port_clearly() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--mqtt-port"), "{stderr}");
+    // Said once (issue 27 item 7): one ERROR line, no second copy on stderr, and the system's
+    // words not repeated.
+    assert_said_once(&stderr, &format!("127.0.0.1:{port} is already in use"));
+
+    // The web page's port: the demo's own option, never http.listen / http.enabled.
+    let out = anova2mqtt(dir.path())
+        .args(["demo", "--mqtt-port", "0", "--http-port", &port.to_string()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--http-port"), "{stderr}");
+    assert!(
+        !stderr.contains("http.listen") && !stderr.contains("http.enabled"),
+        "{stderr}"
+    );
+    assert_said_once(&stderr, &format!("127.0.0.1:{port} is already in use"));
+    drop(listener);
+}
+
+/// `text` is on exactly one line of `stderr`, an ERROR log line, and the system's
+/// "Address already in use" nowhere.
+fn assert_said_once(stderr: &str, text: &str) {
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains(text)).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("ERROR"), "{stderr}");
+    assert_eq!(stderr.matches(text).count(), 1, "{stderr}");
+    assert!(!stderr.contains("Address already in use"), "{stderr}");
 }

@@ -187,13 +187,12 @@ pub enum BindError {
         addr: SocketAddr,
     },
     /// Ports below 1024 need privileges, and some addresses are not on this machine.
-    #[error("http.listen: cannot listen on {addr}: {source}")]
+    #[error("http.listen: cannot listen on {addr}: {cause}")]
     Other {
         /// The address.
         addr: SocketAddr,
-        /// What the system said.
-        #[source]
-        source: std::io::Error,
+        /// What the system said: part of the message, not a source, so it is said once.
+        cause: std::io::Error,
     },
 }
 
@@ -204,7 +203,10 @@ pub async fn bind(config: &HttpConfig) -> Result<TcpListener, BindError> {
         if source.kind() == std::io::ErrorKind::AddrInUse {
             BindError::InUse { addr }
         } else {
-            BindError::Other { addr, source }
+            BindError::Other {
+                addr,
+                cause: source,
+            }
         }
     })
 }
