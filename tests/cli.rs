@@ -1065,6 +1065,17 @@ async fn stopping_the_demo_leaves_a_bridged_simulators_devices_alone() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // The simulator listens before the daemon starts: a daemon that found nothing there would
+    // wait out its reconnect backoff, longer than a discovery wait on a loaded machine.
+    let simulator = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let listening = Instant::now();
+    while std::net::TcpStream::connect_timeout(&simulator, Duration::from_millis(100)).is_err() {
+        assert!(
+            listening.elapsed() < Duration::from_secs(10),
+            "the simulator never listened on {simulator}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let config = write(
         dir.path(),
         "config.toml",
@@ -1081,8 +1092,7 @@ async fn stopping_the_demo_leaves_a_bridged_simulators_devices_alone() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // The daemon's three devices, discovered (the simulator may take a moment to listen: the
-    // daemon retries).
+    // The daemon's three devices, discovered.
     let mut discovered = std::collections::BTreeSet::new();
     while discovered.len() < 3 {
         let config = watcher
