@@ -401,7 +401,8 @@ fn running_change(changes: &OvenChanges, state: &OvenState) -> Vec<StageChanges>
             .steam_target
             .map(|s| s.clamp(0.0, 100.0).round() as u8),
         elements,
-        fan: state.fan_speed,
+        // The stage's own fan: the live one is off while the door is open.
+        fan: state.stage_fan.or(state.fan_speed),
         timer,
         timer_start: state.timer_running.then_some(TimerStart::Immediately),
         probe_target: state

@@ -234,9 +234,9 @@ fn food_rules_apply_to_wet_cooks_and_probe_targets() {
     .is_ok());
 }
 
-/// An oven shows every element off while its door is open (found by the chaos soak: such a
-/// change was refused, "at least one of top, bottom, rear must heat"): a change keeps the
-/// elements the running stage asks for.
+/// An oven shows every element and its fan off while its door is open (found by the chaos
+/// soak: such a change was refused, "at least one of top, bottom, rear must heat", or "fan off
+/// is only for proofing"): a change keeps the elements and the fan the running stage asks for.
 #[test]
 fn a_change_with_the_door_open_keeps_the_stages_elements() {
     for model in ["oven_v1", "oven_v2"] {
@@ -245,6 +245,8 @@ fn a_change_with_the_door_open_keeps_the_stages_elements() {
             element_top: Some(false),
             element_bottom: Some(false),
             element_rear: Some(false),
+            fan_speed: Some(0),
+            stage_fan: Some(66),
             stage_elements: Some(Elements {
                 top: true,
                 bottom: false,
@@ -268,6 +270,8 @@ fn a_change_with_the_door_open_keeps_the_stages_elements() {
             &json!({"top": {"on": true}, "bottom": {"on": false}, "rear": {"on": true}}),
             "{model}"
         );
+        let fan = stage.get("fan").unwrap_or(&stage["do"]["fan"]);
+        assert_eq!(fan["speed"], 66, "{model}");
     }
 }
 

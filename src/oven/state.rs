@@ -142,6 +142,10 @@ pub struct OvenState {
     /// a running cook keeps them.
     #[serde(skip)]
     pub stage_elements: Option<Elements>,
+    /// The fan speed the running stage asks for (its cook's echo), 0–100: an oven shows its
+    /// fan off while its door is open. Not published; a change to a running cook keeps it.
+    #[serde(skip)]
+    pub stage_fan: Option<u8>,
     /// Convection fan, 0–100.
     pub fan_speed: Option<u8>,
     /// The door is open.
@@ -303,6 +307,7 @@ impl OvenState {
             element_bottom: None,
             element_rear: None,
             stage_elements: None,
+            stage_fan: None,
             fan_speed: None,
             door_open: None,
             vent_open: None,
@@ -490,10 +495,14 @@ impl OvenState {
         self.stage_count = u32::try_from(stages.len()).ok().filter(|n| *n > 0);
         self.stage_index = active.and_then(|i| u32::try_from(i + 1).ok());
         let stage = active.and_then(|i| stages.get(i));
-        self.stage_elements = stage
-            .and_then(|s| s.action.as_ref())
+        let action = stage.and_then(|s| s.action.as_ref());
+        self.stage_elements = action
             .and_then(|d| d.heating_elements)
             .and_then(|e| e.configured());
+        self.stage_fan = action
+            .and_then(|d| d.fan.as_ref())
+            .and_then(|f| f.speed.as_ref())
+            .and_then(|s| s.percent());
         self.stage_title = stage
             .and_then(|s| s.title.clone())
             .filter(|t| !t.trim().is_empty());
@@ -564,6 +573,14 @@ impl OvenState {
             self.stage_elements = stage
                 .and_then(|s| s.heating_elements)
                 .and_then(|e| e.configured());
+            // A preheat's fan is the oven's 100; the cook stage after it has the stage's own.
+            self.stage_fan = stages
+                .iter()
+                .skip(i)
+                .find(|s| !is_preheat(s))
+                .and_then(|s| s.fan.as_ref())
+                .and_then(|f| f.speed.as_ref())
+                .and_then(|s| s.percent());
             let titled =
                 |s: &super::wire::StageV1| s.title.clone().filter(|t| !t.trim().is_empty());
             let own_title = stage.and_then(titled);

@@ -62,7 +62,8 @@ fn the_v2_capture_is_detected_by_content_and_normalised() {
         (s.element_top, s.element_bottom, s.element_rear),
         (Some(false), Some(false), Some(true))
     );
-    // The running stage's own elements, from the cook's echo.
+    // The running stage's own elements and fan, from the cook's echo.
+    assert_eq!(s.stage_fan, Some(100));
     assert_eq!(
         s.stage_elements,
         Some(crate::oven::wire::Elements {
@@ -296,9 +297,9 @@ fn a_v1_cook_stage_without_a_title_shows_its_preheats() {
                     "/payload/state/cook",
                     serde_json::json!({
                         "stages": [
-                            {"id": "a-preheat", "type": "preheat", "title": "Roast",
+                            {"id": "a-preheat", "type": "preheat", "title": "Roast", "fan": {"speed": 100},
                              "heatingElements": {"top": {"on": true}, "bottom": {"on": false}, "rear": {"on": true}}},
-                            {"id": "a", "type": "cook", "title": "",
+                            {"id": "a", "type": "cook", "title": "", "fan": {"speed": 40},
                              "heatingElements": {"top": {"on": true}, "bottom": {"on": false}, "rear": {"on": true}}},
                             {"id": "b", "type": "cook", "title": ""}
                         ],
@@ -321,6 +322,8 @@ fn a_v1_cook_stage_without_a_title_shows_its_preheats() {
             }),
             "stage {active}"
         );
+        // The cook stage's fan, not the preheat's (which the oven runs at 100).
+        assert_eq!(s.stage_fan, Some(40), "stage {active}");
     }
     assert_eq!(normalise(&frame(2), now, None).stage_elements, None);
     // A cook stage after another cook stage has no preheat's title to borrow.

@@ -89,6 +89,9 @@ pub struct StageV1 {
     /// The elements the stage heats with.
     #[serde(rename = "heatingElements", deserialize_with = "lenient::loose")]
     pub heating_elements: Option<super::nodes::HeatingElements>,
+    /// The stage's fan (a 1.0 echoes a preheat's as 100 whatever was sent).
+    #[serde(deserialize_with = "lenient::loose")]
+    pub fan: Option<super::nodes::Fan>,
 }
 
 /// v1 `cook`.

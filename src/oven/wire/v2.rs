@@ -111,6 +111,9 @@ pub struct StageDo {
     /// The elements the stage heats with.
     #[serde(deserialize_with = "lenient::loose")]
     pub heating_elements: Option<super::nodes::HeatingElements>,
+    /// The stage's fan.
+    #[serde(deserialize_with = "lenient::loose")]
+    pub fan: Option<super::nodes::Fan>,
 }
 
 /// One stage of a v2 cook.
