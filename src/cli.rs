@@ -11,9 +11,18 @@ use std::process::ExitCode;
 /// Exit status for a configuration error (`EX_CONFIG`); the systemd unit does not restart on it.
 pub const EXIT_CONFIG: u8 = 78;
 
-/// Bridges the Anova Culinary cloud (sous-vide cookers) to MQTT and Home Assistant.
+/// Bridges the Anova Culinary cloud (sous-vide cookers and Precision Ovens) to MQTT and Home
+/// Assistant.
+// Our own `help` command (clap's refuses `help --help`).
 #[derive(Debug, Parser)]
-#[command(name = "anova2mqtt", version, propagate_version = true, about, long_about = None)]
+#[command(
+    name = "anova2mqtt",
+    version,
+    propagate_version = true,
+    about,
+    long_about = None,
+    disable_help_subcommand = true
+)]
 pub struct Cli {
     /// The config file [default: /etc/anova2mqtt/config.toml, else ./config/anova2mqtt.toml]
     #[arg(long, value_name = "FILE")]
@@ -29,7 +38,13 @@ pub enum Command {
     /// The daemon: Anova cloud <-> MQTT (the default).
     Run(ConfigArg),
     /// Everything in one process, no hardware or account needed: a simulated Anova cloud with
-    /// two cookers, the bridge, and an embedded MQTT broker.
+    /// two cookers and an oven, the bridge, and an embedded MQTT broker.
+    #[cfg_attr(
+        not(feature = "embedded-broker"),
+        command(
+            about = "Everything but the broker in one process, no hardware or account needed: a simulated Anova cloud with two cookers and an oven, and the bridge, on the MQTT broker given with --mqtt (this build has no embedded broker)"
+        )
+    )]
     Demo(demo::DemoArgs),
     /// Only the Anova cloud simulator, speaking the real protocol on ws://ADDR. It reads no
     /// config file: every setting is an option below.
@@ -42,6 +57,12 @@ pub enum Command {
     /// Code, …), driving a running daemon through its HTTP API. The token comes from
     /// ANOVA2MQTT_HTTP__TOKEN or --token-file. It reads no config file.
     Mcp(crate::mcp::McpArgs),
+    /// Print this help, or the help of the given command (`anova2mqtt help demo`).
+    Help {
+        /// The command (and subcommand) whose help to print.
+        #[arg(value_name = "COMMAND")]
+        command: Vec<String>,
+    },
 }
 
 /// `--config FILE` for the commands that read the configuration. It is not global, so that
@@ -77,6 +98,7 @@ pub fn main() -> ExitCode {
             }
             simulate(args)
         }
+        Command::Help { command } => help(&command),
         Command::Mcp(args) => {
             if cli.config.is_some() {
                 usage_error(
@@ -88,6 +110,18 @@ pub fn main() -> ExitCode {
             mcp(args)
         }
     }
+}
+
+/// `anova2mqtt help [COMMAND]…`: the help of the program or of the named command, exactly as
+/// `anova2mqtt [COMMAND]… --help` prints it (clap exits after printing it; an unknown command
+/// is its usual error).
+fn help(path: &[String]) -> ExitCode {
+    let args = std::iter::once("anova2mqtt")
+        .chain(path.iter().map(String::as_str))
+        .chain(["--help"]);
+    Cli::parse_from(args);
+    // Only reached if clap did not print the help and exit.
+    ExitCode::FAILURE
 }
 
 /// `--config` given before the command (`anova2mqtt --config F run`) or after it.
@@ -272,5 +306,40 @@ pub async fn shutdown_signal() {
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM received"),
         _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// `demo --help` promises the embedded broker only in a build that has it (the shipped
+    /// build, `--no-default-features`, has not: there `--mqtt` is required and the port hidden).
+    #[test]
+    fn demo_help_matches_the_builds_broker() {
+        let cli = Cli::command();
+        let demo = cli.find_subcommand("demo").expect("demo");
+        let about = demo
+            .get_about()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        assert!(about.contains("two cookers and an oven"), "{about}");
+        let embedded = cfg!(feature = "embedded-broker");
+        assert_eq!(
+            about.contains("an embedded MQTT broker"),
+            embedded,
+            "{about}"
+        );
+        let port = demo
+            .get_arguments()
+            .find(|a| a.get_id() == "mqtt_port")
+            .expect("--mqtt-port");
+        assert_eq!(port.is_hide_set(), !embedded);
+        let mqtt = demo
+            .get_arguments()
+            .find(|a| a.get_id() == "mqtt")
+            .expect("--mqtt");
+        assert_eq!(mqtt.is_required_set(), !embedded);
     }
 }

@@ -37,9 +37,18 @@ pub struct DemoArgs {
     /// Use this broker instead of the embedded one; credentials may be in the URL
     /// (mqtt://user:password@homeassistant.local:1883). Topics go under anova2mqtt-demo/, and
     /// everything the demo published is removed when it stops.
+    // A build without the embedded broker needs one, and says so.
+    #[cfg_attr(
+        not(feature = "embedded-broker"),
+        arg(
+            required = true,
+            help = "The MQTT broker to use (this build has no embedded one); credentials may be in the URL (mqtt://user:password@homeassistant.local:1883). Topics go under anova2mqtt-demo/, and everything the demo published is removed when it stops"
+        )
+    )]
     #[arg(long, value_name = "URL")]
     pub mqtt: Option<String>,
     /// The embedded broker's port on 127.0.0.1 (MQTT 3.1.1 and 5).
+    #[cfg_attr(not(feature = "embedded-broker"), arg(hide = true))]
     #[arg(long, value_name = "PORT", default_value_t = 1883)]
     pub mqtt_port: u16,
     /// The web page's and local API's port on 127.0.0.1 (0: any free port).
@@ -209,6 +218,19 @@ fn ovens() -> Vec<SimOvenSpec> {
         .collect()
 }
 
+/// "2 simulated cookers and an oven", in words a person would use.
+fn devices_phrase(cookers: usize, ovens: usize) -> String {
+    let count = |n: usize, one: &str, many: &str| match n {
+        1 => one.to_owned(),
+        n => format!("{n} {many}"),
+    };
+    let cookers = count(cookers, "a simulated cooker", "simulated cookers");
+    match ovens {
+        0 => cookers,
+        n => format!("{cookers} and {}", count(n, "an oven", "ovens")),
+    }
+}
+
 /// The topic id of a simulated device (the simulator names its devices in its own types).
 fn topic_id(cloud_id: &str) -> String {
     TopicId::of(&CloudId::from(cloud_id)).into()
@@ -233,9 +255,8 @@ fn print_banner(config: &Config, host: &str, port: u16, args: &DemoArgs) {
     };
     let ovens = ovens();
     println!(
-        "anova2mqtt demo: {} simulated cookers and {} oven(s), {broker}",
-        cookers.len(),
-        ovens.len()
+        "anova2mqtt demo: {}, {broker}",
+        devices_phrase(cookers.len(), ovens.len())
     );
     for c in &cookers {
         println!(
@@ -245,7 +266,7 @@ fn print_banner(config: &Config, host: &str, port: u16, args: &DemoArgs) {
             topic_id(&c.cooker_id)
         );
     }
-    for oven in ovens {
+    for oven in &ovens {
         println!(
             "  {:<28} {:<7} topic {base}/{}",
             oven.name,
@@ -260,6 +281,11 @@ fn print_banner(config: &Config, host: &str, port: u16, args: &DemoArgs) {
     println!("  {publ} -t {base}/{first}/set -m '{{\"cook\": true, \"target_temperature\": 57, \"timer\": \"1h\"}}'");
     println!("Stop it:");
     println!("  {publ} -t {base}/{first}/set/cook -m OFF");
+    if let Some(oven) = ovens.first() {
+        let oven = topic_id(&oven.cooker_id);
+        println!("Roast in the oven at 200 °C for 30 min (and stop it the same way):");
+        println!("  {publ} -t {base}/{oven}/set -m '{{\"cook\": true, \"target_temperature\": 200, \"timer\": \"30m\"}}'");
+    }
     if args.speed == 1.0 {
         println!(
             "The physics run in real time; `--speed 60` shows a whole cook in a minute or two."
@@ -283,6 +309,13 @@ fn print_banner(config: &Config, host: &str, port: u16, args: &DemoArgs) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_banner_counts_devices_in_words() {
+        assert_eq!(devices_phrase(2, 1), "2 simulated cookers and an oven");
+        assert_eq!(devices_phrase(1, 2), "a simulated cooker and 2 ovens");
+        assert_eq!(devices_phrase(2, 0), "2 simulated cookers");
+    }
 
     #[test]
     fn the_broker_url_gives_its_credentials_to_the_config() {

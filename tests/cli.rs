@@ -281,6 +281,34 @@ fn version_and_help() {
     for command in ["run", "demo", "simulate", "check-config", "--config"] {
         assert!(help.contains(command), "{command} missing from --help");
     }
+    // Issue 27 item 13: ovens too, the demo's oven, and `help --help`.
+    assert!(
+        help.contains("sous-vide cookers and Precision Ovens"),
+        "{help}"
+    );
+    let demo = anova2mqtt(dir.path())
+        .args(["demo", "--help"])
+        .output()
+        .unwrap();
+    let demo_help = String::from_utf8_lossy(&demo.stdout);
+    assert!(demo_help.contains("two cookers and an oven"), "{demo_help}");
+    // This build has the embedded broker (the default features), and says so.
+    assert!(demo_help.contains("--mqtt-port"), "{demo_help}");
+    let out = anova2mqtt(dir.path())
+        .args(["help", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "help --help: {out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Usage: anova2mqtt help"),
+        "{out:?}"
+    );
+    let out = anova2mqtt(dir.path())
+        .args(["help", "demo"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "help demo: {out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), demo_help);
 }
 
 /// `simulate` reads no configuration: `--config` is refused, not silently ignored, and the
@@ -828,6 +856,37 @@ async fn demo_publishes_discovery_and_state_on_its_embedded_broker() {
     );
     assert!(banner.contains("mosquitto_pub"), "{banner}");
     assert!(banner.contains("oven_v2"), "the demo oven: {banner}");
+    // The devices counted in words, and an oven command that works as printed (issue 27
+    // item 13).
+    assert!(
+        banner.contains("2 simulated cookers and an oven,") && !banner.contains("(s)"),
+        "{banner}"
+    );
+    let roast = banner
+        .lines()
+        .find(|l| l.contains("mosquitto_pub") && l.contains("\"target_temperature\": 200"))
+        .unwrap_or_else(|| panic!("no oven command in {banner}"));
+    let oven_topic = roast
+        .split_whitespace()
+        .skip_while(|w| *w != "-t")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        oven_topic.starts_with("anova2mqtt/oven") && oven_topic.ends_with("/set"),
+        "{roast}"
+    );
+    let ran = Command::new("sh")
+        .arg("-c")
+        .arg(roast.trim())
+        .status()
+        .unwrap();
+    assert!(ran.success(), "{roast}");
+    let response_topic = oven_topic.replace("/set", "/response");
+    let r = watcher
+        .wait_for("the oven's response", |m| m.topic == response_topic)
+        .await;
+    assert_eq!(r.json()["status"], "ok", "{}", r.payload);
     // A command works end to end.
     watcher
         .publish(
