@@ -1151,27 +1151,39 @@ async fn stopping_the_demo_leaves_a_bridged_simulators_devices_alone() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // The daemon's three devices, discovered.
-    let mut discovered = std::collections::BTreeSet::new();
-    while discovered.len() < 3 {
-        let config = watcher
-            .wait_for("the simulated devices' discovery", |m| {
-                m.topic.starts_with("homeassistant/")
-                    && m.topic.ends_with("/config")
-                    && !m.payload.is_empty()
-                    && !m.topic.contains("bridge")
-            })
-            .await;
-        discovered.insert(config.topic.clone());
-        watcher.clear();
-    }
+    // The daemon's three devices, discovered; none of them has a demo device's id.
+    let devices = watcher
+        .wait_for("the daemon's device list", |m| {
+            m.topic == "anova2mqtt/bridge/devices" && m.json().as_array().map(Vec::len) == Some(3)
+        })
+        .await
+        .json();
+    let ids: Vec<String> = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
     let demo_ids: Vec<String> = demo_cookers().into_iter().map(|c| c.cooker_id).collect();
-    for topic in &discovered {
-        assert!(
-            !demo_ids.iter().any(|id| topic.contains(id.as_str())),
-            "{topic} is a demo device's"
-        );
+    assert!(ids.iter().all(|id| !demo_ids.contains(id)), "{ids:?}");
+    let is_discovery_of = |m: &support::Msg, id: &str| {
+        m.topic.starts_with("homeassistant/")
+            && m.topic.ends_with("/config")
+            && m.topic.contains(id)
+            && !m.payload.is_empty()
+    };
+    for id in &ids {
+        watcher
+            .wait_for(&format!("{id}'s discovery"), |m| is_discovery_of(m, id))
+            .await;
     }
+    watcher.drain();
+    let discovered: std::collections::BTreeSet<String> = watcher
+        .seen
+        .iter()
+        .filter(|m| ids.iter().any(|id| is_discovery_of(m, id)))
+        .map(|m| m.topic.clone())
+        .collect();
 
     let demo_log = dir.path().join("demo.log");
     let mut demo = anova2mqtt(dir.path())

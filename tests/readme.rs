@@ -252,17 +252,22 @@ fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
-/// Runs each command of a README block, as a person types them: each is answered (on the
-/// response subscriber of the README) before the next one goes out. Returns the answers.
-fn run_answered(demo: &mut Demo, needle: &str, expected: usize) -> Vec<Value> {
-    let responses = demo.spawn("responses", &block("'anova2mqtt/+/response'"));
-    // The subscriber is ready once it sees something retained (every state is).
+/// Waits until the subscribers spawned so far are (very likely) listening: a subscriber
+/// started after them has seen something retained (every state is).
+fn subscribed(demo: &mut Demo) {
     let probe = demo.spawn(
         "ready",
         "mosquitto_sub -h 127.0.0.1 -p 1883 -C 1 -t 'anova2mqtt/+/state'",
     );
     wait_until("the subscribers", || !probe.text().is_empty());
     std::thread::sleep(Duration::from_millis(200));
+}
+
+/// Runs each command of a README block, as a person types them: each is answered (on the
+/// response subscriber of the README) before the next one goes out. Returns the answers.
+fn run_answered(demo: &mut Demo, needle: &str, expected: usize) -> Vec<Value> {
+    let responses = demo.spawn("responses", &block("'anova2mqtt/+/response'"));
+    subscribed(demo);
     let commands = commands(&block(needle));
     assert_eq!(commands.len(), expected, "{commands:#?}");
     for (sent, command) in commands.iter().enumerate() {
@@ -322,12 +327,7 @@ fn the_oven_probe_cook_ends_on_the_probe() {
     let mut demo = Demo::start("600");
     let responses = demo.spawn("responses", &block("'anova2mqtt/+/response'"));
     let events = demo.spawn("events", &block("'anova2mqtt/+/event'"));
-    let ready = demo.spawn(
-        "ready",
-        "mosquitto_sub -h 127.0.0.1 -p 1883 -C 1 -t 'anova2mqtt/+/state'",
-    );
-    wait_until("the subscribers", || !ready.text().is_empty());
-    std::thread::sleep(Duration::from_millis(200));
+    subscribed(&mut demo);
     let probe_cook = commands(&block("ovendemo0000000001/set/cook -m OFF"))
         .into_iter()
         .find(|c| c.contains("probe_target"))

@@ -258,21 +258,11 @@ pub fn demo_cookers() -> Vec<SimCookerSpec> {
 /// `anova2mqtt demo --mqtt` on one broker would otherwise share Home Assistant devices (their
 /// ids come from the device id), and the demo removes its devices' discovery when it stops.
 pub(crate) fn simulate_devices() -> (Vec<SimCookerSpec>, Vec<SimOvenSpec>) {
-    let own = |id: &str| id.replacen("demo", "simu", 1);
-    let cookers = demo_cookers()
-        .into_iter()
-        .map(|cooker| SimCookerSpec {
-            cooker_id: own(&cooker.cooker_id),
-            ..cooker
-        })
-        .collect();
-    let ovens = demo_ovens()
-        .into_iter()
-        .map(|oven| SimOvenSpec {
-            cooker_id: own(&oven.cooker_id),
-            ..oven
-        })
-        .collect();
+    let own = |id: &mut String| *id = id.replacen("demo", "simu", 1);
+    let mut cookers = demo_cookers();
+    cookers.iter_mut().for_each(|c| own(&mut c.cooker_id));
+    let mut ovens = demo_ovens();
+    ovens.iter_mut().for_each(|o| own(&mut o.cooker_id));
     (cookers, ovens)
 }
 
