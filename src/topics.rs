@@ -124,6 +124,11 @@ impl Topics {
         self.device_topic(id, "response")
     }
 
+    /// `<base>/<id>/schedule`: the pending plan (`docs/interface.md` §8.2), retained.
+    pub fn schedule(&self, id: &TopicId) -> String {
+        self.device_topic(id, "schedule")
+    }
+
     /// `<base>/<id>/event`.
     pub fn event(&self, id: &TopicId) -> String {
         self.device_topic(id, "event")

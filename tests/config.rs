@@ -1068,6 +1068,8 @@ fn the_example_file_uncommented_is_the_defaults() {
         "max_temperature_c",
         "oven_max_temperature_c",
         "path",
+        // The default is the system's zone: no value to write.
+        "timezone",
     ];
     let uncommented: String = example
         .lines()

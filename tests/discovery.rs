@@ -267,8 +267,9 @@ fn unique_ids_are_unique_and_named_after_the_cooker_and_key() {
                 assert!(seen.insert(unique_id.clone()), "duplicate {unique_id}");
             }
         }
-        // 18 entities per cooker (the Preset select and the Firmware update included) and 3 for the bridge.
-        assert_eq!(seen.len(), 39, "{mode:?}");
+        // 20 entities per cooker (the Preset select, Scheduled start, Cancel schedule and the
+        // Firmware update included) and 3 for the bridge.
+        assert_eq!(seen.len(), 43, "{mode:?}");
     }
 }
 
@@ -382,7 +383,7 @@ fn device_mode_is_one_message_per_device_and_entity_mode_one_per_entity() {
     );
     let payload = parse(&device[0]);
     let components = payload["components"].as_object().unwrap();
-    assert_eq!(components.len(), 18);
+    assert_eq!(components.len(), 20);
     for (key, options) in components {
         assert!(options["platform"].is_string(), "{key}");
         assert!(options.get("device").is_none(), "{key}");
@@ -395,7 +396,7 @@ fn device_mode_is_one_message_per_device_and_entity_mode_one_per_entity() {
     }
 
     let entity = cooker_config(&ctx(&topics, DiscoveryMode::Entity), &a7);
-    assert_eq!(entity.len(), 18);
+    assert_eq!(entity.len(), 20);
     for message in &entity {
         let levels: Vec<&str> = message.topic.split('/').collect();
         assert_eq!(levels[0], "homeassistant");
@@ -530,6 +531,15 @@ fn commands_go_to_plain_set_topics_and_state_comes_from_the_state_topic() {
                     "unknown"
                 ])
             );
+        } else if key == "scheduled_start" {
+            // The pending plan (`docs/interface.md` §8.2), its start as a timestamp.
+            let schedule = format!("anova2mqtt/{A7_ID}/schedule");
+            assert_eq!(options["state_topic"], schedule);
+            assert_eq!(options["json_attributes_topic"], schedule);
+            assert_eq!(options["device_class"], "timestamp");
+        } else if key == "cancel_schedule" {
+            assert_eq!(options["command_topic"], set("schedule"));
+            assert_eq!(options["payload_press"], "cancel");
         } else if key == "climate" {
             for t in [
                 "mode_state_topic",
@@ -556,7 +566,13 @@ fn event_types_are_in_interface_order() {
             "timer_finished",
             "cook_stopped",
             "low_water",
-            "alarm"
+            "alarm",
+            "schedule_created",
+            "schedule_started",
+            "schedule_cancelled",
+            "schedule_failed",
+            "schedule_missed",
+            "food_safety_alert"
         ]
     );
 }

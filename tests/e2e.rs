@@ -10,7 +10,7 @@ use support::system::{sim_config, System, A7, PRO};
 use support::{Msg, Watcher, WAIT};
 
 /// The keys of `docs/interface.md` §4, per cooker.
-const COOKER_ENTITIES: [(&str, &str); 18] = [
+const COOKER_ENTITIES: [(&str, &str); 20] = [
     ("climate", "climate"),
     ("cook", "switch"),
     ("target_temperature", "number"),
@@ -28,6 +28,8 @@ const COOKER_ENTITIES: [(&str, &str); 18] = [
     ("last_cook", "sensor"),
     ("event", "event"),
     ("preset", "select"),
+    ("scheduled_start", "sensor"),
+    ("cancel_schedule", "button"),
     ("firmware", "update"),
 ];
 

@@ -565,3 +565,39 @@ fn the_preset_examples_work() {
     assert_eq!(a7["state"]["preset"], "chicken-breast", "{a7}");
     assert_eq!(a7["state"]["cooking"], true, "{a7}");
 }
+
+#[test]
+fn the_plan_examples_work() {
+    if !tools_present() {
+        return;
+    }
+    let mut demo = Demo::start("60");
+    let answers = run_answered(&mut demo, "\\\"id\\\": \\\"carrots\\\"", 3);
+    assert_eq!(answers[0]["id"], "bath");
+    assert_eq!(answers[0]["status"], "ok", "{}", answers[0]);
+    let schedule = &answers[0]["schedule"];
+    assert!(schedule["schedule_id"].is_string(), "{schedule}");
+    assert_eq!(schedule["command"]["target_temperature"], 57);
+    assert_eq!(answers[1]["id"], "carrots");
+    assert_eq!(answers[1]["status"], "ok", "{}", answers[1]);
+    assert!(answers[1]["schedule"]["ready_by"].is_string());
+    assert!(answers[1]["schedule"]["estimate"]["come_up_s"].as_i64() > Some(0));
+    // Chicken in warm water, three hours away: refused, saying what would be safe.
+    assert_eq!(answers[2]["id"], "chicken");
+    assert_eq!(answers[2]["error"]["code"], "unsafe", "{}", answers[2]);
+    assert!(
+        answers[2]["error"]["safe"]["start_at"].is_string(),
+        "{}",
+        answers[2]
+    );
+
+    let lines = commands(&block("/api/v1/schedules"));
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    let listed = demo.sh(&lines[0]);
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(listed.contains(&format!("{A7}\t")), "{listed}");
+    assert_eq!(demo.sh(&lines[1]).trim(), "ok");
+    let listed = demo.sh(&lines[0]);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.starts_with("prodemo00000000001\t"), "{listed}");
+}

@@ -171,6 +171,13 @@ pub(crate) trait Family: Sized + 'static {
     /// True while a cook runs.
     fn cooking(state: &Self::State) -> bool;
 
+    /// The temperature a plan's food-safety watch follows while the plan waits (§8.3): a
+    /// cooker's water. `None` for a family whose waiting food the bridge cannot watch.
+    fn watched_temperature(state: &Self::State) -> Option<f64> {
+        let _ = state;
+        None
+    }
+
     /// The firmware version the state reports.
     fn firmware(state: &Self::State) -> Option<&str>;
 

@@ -199,6 +199,27 @@ pub enum Record {
         /// Its figures.
         summary: CookSummary,
     },
+    /// A plan (`docs/interface.md` §8.2) was made or changed: the store keeps it so that a restart
+    /// continues it.
+    PlanSaved {
+        /// Its id.
+        schedule_id: String,
+        /// The device's topic id.
+        device: String,
+        /// When it starts.
+        start_at: OffsetDateTime,
+        /// The whole plan as the bridge reads it back ([`crate::bridge::Input::ResumePlans`]).
+        data: String,
+    },
+    /// A plan ended: it started, or was cancelled, replaced, failed or missed.
+    PlanEnded {
+        /// Its id.
+        schedule_id: String,
+        /// When.
+        ended_at: OffsetDateTime,
+        /// `started`, `cancelled`, `replaced`, `failed` or `missed`.
+        outcome: &'static str,
+    },
 }
 
 /// A cook that was still running when the daemon last stopped, as the store remembers it:

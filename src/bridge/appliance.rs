@@ -2,7 +2,7 @@
 //! [`Machine`]. The families are listed once, in [`with_families!`].
 
 use super::io::Ticket;
-use super::machine::{Caller, Ctx, DeviceEntry, Machine, Request, Settings, StateNews};
+use super::machine::{Caller, Ctx, DeviceEntry, Machine, PlanAsk, Request, Settings, StateNews};
 use super::outbox::Outbox;
 use crate::appliance::family::Family;
 use crate::appliance::record::ResumedCook;
@@ -183,7 +183,6 @@ impl Appliance {
     }
 
     /// See [`Machine::current_cook`].
-    #[cfg(test)]
     pub(crate) fn current_cook(&self) -> Option<String> {
         each!(self, m => m.current_cook())
     }
@@ -224,8 +223,13 @@ impl Appliance {
         out: &mut Outbox,
         caller: Caller,
         request: Request<'_>,
-    ) {
+    ) -> Option<PlanAsk> {
         each!(self, m => m.on_command(ctx, out, caller, request))
+    }
+
+    /// See [`Machine::watched_temperature`].
+    pub(crate) fn watched_temperature(&self) -> Option<f64> {
+        each!(self, m => m.watched_temperature())
     }
 
     /// See [`Machine::on_result`].

@@ -203,10 +203,14 @@ impl Bridge {
             arrived: now.instant,
             source: origin.source(),
             request: Value::Object(envelope.fields.clone()).to_string().into(),
+            plan: None,
         };
-        self.with_device(now, device, |d, ctx, out| {
+        let ask = self.with_device(now, device, |d, ctx, out| {
             d.on_command(ctx, out, caller, request)
         });
+        if let Some(Some(ask)) = ask {
+            self.on_plan_ask(now, device, ask);
+        }
     }
 
     pub(super) fn on_key_command(
@@ -240,10 +244,14 @@ impl Bridge {
             arrived: now.instant,
             source: origin.source(),
             request: Value::Object(echo).to_string().into(),
+            plan: None,
         };
-        self.with_device(now, device, |d, ctx, out| {
+        let ask = self.with_device(now, device, |d, ctx, out| {
             d.on_command(ctx, out, caller, request)
         });
+        if let Some(Some(ask)) = ask {
+            self.on_plan_ask(now, device, ask);
+        }
     }
 
     /// Our retained `bridge/devices` from an earlier run: devices listed there but no longer

@@ -46,6 +46,9 @@ pub enum Origin {
     /// The local API (HTTP, its stream, or the MCP server through it): answered with
     /// [`Output::Reply`]; the source says which door, for the cook history.
     Api(ApiTicket, Source),
+    /// A plan whose time came (`docs/interface.md` §8.2): answered on `<base>/<id>/response`
+    /// once, by the plan, when it is done trying.
+    Schedule,
 }
 
 impl Origin {
@@ -54,6 +57,7 @@ impl Origin {
         match self {
             Self::Mqtt => Source::Mqtt,
             Self::Api(_, source) => source,
+            Self::Schedule => Source::Schedule,
         }
     }
 }
@@ -105,6 +109,19 @@ pub enum Input {
     /// start, before the cloud's first state): each device's first state continues its cook or
     /// closes it as `unknown`.
     ResumeCooks(Vec<ResumedCook>),
+    /// The plans the store kept (`docs/interface.md` §8.2), each as the bridge recorded it
+    /// (`Record::PlanSaved`'s `data`), read once at start: each continues, starts late if
+    /// that is still safe, or is reported missed.
+    ResumePlans(Vec<String>),
+    /// A device's past cooks that reached their target (the store's answer, asked by the
+    /// driver at start and after each cook): `ready_by` and the food-safety watch estimate
+    /// the time to heat from them.
+    HeatingRates {
+        /// The device.
+        device: TopicId,
+        /// Each cook's target and heating rate.
+        rates: Vec<HeatSample>,
+    },
     /// Time passed (wake-ups at the bridge's `poll_timeout`).
     Tick,
 }
@@ -170,4 +187,13 @@ pub enum Output {
         /// From arrival to the response.
         took: Duration,
     },
+}
+
+/// One past cook's heating (`Input::HeatingRates`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeatSample {
+    /// Its target, °C.
+    pub target_c: f64,
+    /// How fast it heated from its first reading to its target, °C per minute.
+    pub per_minute: f64,
 }

@@ -34,7 +34,7 @@ pub use crate::appliance::record::{
     CookOpened, CookOutcome, CookSummary, CurvePoint, Record, ResumedCook, Source,
 };
 pub use health::Health;
-pub use io::{ApiTicket, Input, Now, Origin, Output, Publish, Qos, Ticket};
+pub use io::{ApiTicket, HeatSample, Input, Now, Origin, Output, Publish, Qos, Ticket};
 pub use link::CloudStatus;
 pub use machine::{MAX_QUEUED, STATE_REFRESH};
 pub use plans::PlanSettings;
@@ -52,8 +52,9 @@ use discovery::DiscoveryBook;
 use link::{BridgeEvent, Link};
 use machine::{Ctx, Settings};
 use outbox::Outbox;
+use plans::PendingPlan;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use timers::{Timer, TimerTable};
@@ -196,6 +197,18 @@ pub struct Bridge {
     deadlines: Deadlines<TopicId, Instant>,
     /// Devices whose bulk publishes wait for room at the broker.
     backlog: Backlog,
+    /// Each device's pending plan (`docs/interface.md` §8.2), at most one.
+    plans: BTreeMap<TopicId, PendingPlan>,
+    /// When each plan needs its next look.
+    plan_deadlines: Deadlines<TopicId, Instant>,
+    /// Plans of the last run not looked at yet (a start that passed meanwhile is late).
+    resumed_plans: HashSet<TopicId>,
+    /// When each plan was last saved to the store.
+    plan_saved_at: HashMap<TopicId, OffsetDateTime>,
+    /// The wall-clock time of the last input, for queries that show a plan's figures.
+    wall: OffsetDateTime,
+    /// Each device's past heating rates (the store's, `Input::HeatingRates`).
+    heating: HashMap<TopicId, Vec<HeatSample>>,
     out: Outbox,
 }
 
@@ -234,6 +247,12 @@ impl Bridge {
             history: "disabled".to_owned(),
             deadlines: Deadlines::default(),
             backlog: Backlog::default(),
+            plans: BTreeMap::new(),
+            plan_deadlines: Deadlines::default(),
+            resumed_plans: HashSet::new(),
+            plan_saved_at: HashMap::new(),
+            heating: HashMap::new(),
+            wall: now.wall,
             out,
         }
     }
@@ -266,6 +285,11 @@ impl Bridge {
         }
         if bulk.retained {
             self.with_device(now, &id, |d, ctx, out| d.publish(ctx, out, true));
+            // A pending plan again; none is cleared only when a plan ends, not on every
+            // connect.
+            if self.plans.contains_key(&id) {
+                self.publish_schedule(now, &id);
+            }
         }
         true
     }
@@ -279,10 +303,14 @@ impl Bridge {
 
     /// When the bridge next needs an [`Input::Tick`], if ever.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.deadlines.next(), self.timers.next_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.deadlines.next(),
+            self.timers.next_timeout(),
+            self.plan_deadlines.next(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// True when the cloud link is up.
@@ -298,7 +326,12 @@ impl Bridge {
     /// Every device as the API shows it: its `bridge/devices` entry with its `state`.
     pub fn device_views(&self) -> Value {
         let shown = self.link_shown_up();
-        Value::Array(self.devices.values().map(|d| d.view(shown)).collect())
+        Value::Array(
+            self.devices
+                .iter()
+                .map(|(id, d)| self.with_schedule(id, d.view(shown)))
+                .collect(),
+        )
     }
 
     /// True for a known device (topic id).
@@ -314,7 +347,9 @@ impl Bridge {
     /// One device as the API shows it; `None` for an unknown topic id.
     pub fn device_view(&self, id: &TopicId) -> Option<Value> {
         let shown = self.link_shown_up();
-        self.devices.get(id).map(|d| d.view(shown))
+        self.devices
+            .get(id)
+            .map(|d| self.with_schedule(id, d.view(shown)))
     }
 
     /// The current (or last) cook's temperatures of one device, for the web page's chart.
@@ -329,6 +364,7 @@ impl Bridge {
 
     /// Feeds one input.
     pub fn handle(&mut self, now: Now, input: Input) {
+        self.wall = now.wall;
         match input {
             Input::Cloud(event) => self.on_cloud(now, event),
             Input::MqttConnected => {
@@ -354,6 +390,10 @@ impl Bridge {
                 payload,
             } => self.on_api_command(now, ticket, source, &device, &payload),
             Input::ResumeCooks(cooks) => self.resume_cooks(cooks),
+            Input::ResumePlans(plans) => self.resume_plans(now, plans),
+            Input::HeatingRates { device, rates } => {
+                self.heating.insert(device, rates);
+            }
             Input::CloudResult { ticket, result } => self.on_cloud_result(now, ticket, result),
             Input::StreamListeners(listening) => self.out.stream = listening,
             Input::History(status) => {
@@ -367,6 +407,7 @@ impl Bridge {
             Input::Tick => {}
         }
         self.run_due(now);
+        self.take_plan_answers(now);
         // The unit tests check after every input that the kept online count is the counted
         // one (`health` asserts it under `cfg(test)`).
         #[cfg(test)]
@@ -526,6 +567,8 @@ impl Bridge {
         while let Some(id) = self.deadlines.pop_due(now.instant) {
             self.with_device(now, &id, |d, ctx, out| d.on_tick(ctx, out));
         }
+        self.take_plan_answers(now);
+        self.run_due_plans(now);
     }
 
     /// One of the bridge's own timers fired.
@@ -589,6 +632,7 @@ impl Bridge {
             // Reconnected: a refresh's grace is over.
             self.timers.stop(Timer::RefreshGrace);
         }
+        let came_up = !was_up && self.link.up();
         self.status_dirty = true;
         self.publish_info(false);
         if was_up && !self.link.up() {
@@ -597,6 +641,9 @@ impl Bridge {
         if was_shown != self.link_shown_up() {
             self.each_device(now, |d, ctx, out| d.publish(ctx, out, false));
             self.devices_changed(now);
+        }
+        if came_up {
+            self.plans_may_retry(now);
         }
     }
 
@@ -658,6 +705,7 @@ impl Bridge {
         self.with_device(now, &id, |d, ctx, out| d.publish(ctx, out, false));
         self.publish_info(false);
         self.devices_changed(now);
+        self.look_at_plan(now, &id);
     }
 
     fn on_device_removed(&mut self, now: Now, cloud_id: &CloudId) {
@@ -665,6 +713,7 @@ impl Bridge {
             return;
         };
         tracing::info!(device = %id, "device removed from the account");
+        self.plan_device_removed(now, &id);
         self.with_device(now, &id, |d, ctx, out| d.on_removed(ctx, out));
         self.remove_retained(&id);
         if self.devices.remove(&id).is_some_and(|d| d.available(true)) {
@@ -706,5 +755,6 @@ impl Bridge {
         if news.firmware_news || news.availability_changed {
             self.devices_changed(now);
         }
+        self.plan_reading(now, &id);
     }
 }

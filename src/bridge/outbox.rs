@@ -116,6 +116,28 @@ pub(crate) struct Outbox {
     pub(crate) stream: bool,
     /// The cook history is on: [`Output::Record`]s are made.
     pub(crate) recording: bool,
+    /// Answers to plans' start commands, for the bridge's plans to take (never outputs).
+    pub(crate) plan_answers: Vec<PlanAnswer>,
+}
+
+/// The plan a command starts.
+#[derive(Debug, Clone)]
+pub(crate) struct PlanTag {
+    /// The plan.
+    pub(crate) schedule_id: String,
+    /// A step of it reached the cloud: the start may have happened, so it is never sent again.
+    pub(crate) sent: bool,
+}
+
+/// The answer to a plan's start command (`docs/interface.md` §8.2), kept for the plan.
+#[derive(Debug)]
+pub(crate) struct PlanAnswer {
+    /// The device.
+    pub(crate) device: TopicId,
+    /// The plan and whether a step reached the cloud.
+    pub(crate) tag: PlanTag,
+    /// The response the command would have had.
+    pub(crate) response: Response,
 }
 
 impl Outbox {
@@ -129,6 +151,7 @@ impl Outbox {
             ids: IdSource::new(seed),
             stream: false,
             recording: false,
+            plan_answers: Vec::new(),
         }
     }
 
@@ -209,9 +232,30 @@ impl Outbox {
             took,
         });
         match origin {
-            Origin::Mqtt => self.publish(response_topic, response.to_json(), false),
+            Origin::Mqtt | Origin::Schedule => {
+                self.publish(response_topic, response.to_json(), false);
+            }
             Origin::Api(ticket, _) => self.queue.push_back(Output::Reply { ticket, response }),
         }
+    }
+
+    /// A plan's start command was answered: kept for the plan (counted like any command).
+    pub(crate) fn plan_answered(
+        &mut self,
+        device: &TopicId,
+        tag: PlanTag,
+        response: Response,
+        took: Duration,
+    ) {
+        self.queue.push_back(Output::CommandDone {
+            code: response.code(),
+            took,
+        });
+        self.plan_answers.push(PlanAnswer {
+            device: device.clone(),
+            tag,
+            response,
+        });
     }
 }
 

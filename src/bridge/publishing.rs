@@ -178,5 +178,7 @@ impl Bridge {
             .publish(self.topics.availability(id), String::new(), true);
         self.out
             .publish(self.topics.last_cook(id), String::new(), true);
+        self.out
+            .publish(self.topics.schedule(id), String::new(), true);
     }
 }

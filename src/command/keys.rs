@@ -28,6 +28,9 @@ pub enum Role {
     Setting,
     /// Qualifies the command it comes with (`food`): meaningless alone.
     Qualifier,
+    /// When the command's start happens, or the cancel of one planned (`start_at`,
+    /// `ready_by`, `schedule`; `docs/interface.md` §8.2).
+    Plan,
 }
 
 /// How the plain payload of `<id>/set/<key>` is read.

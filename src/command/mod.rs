@@ -12,7 +12,10 @@ mod values;
 
 pub use error::{CommandError, ErrorCode};
 pub use food::{check_food_safety, safe_minimum_c, DANGER_ZONE_CEILING_C, DANGER_ZONE_MAX_S};
-pub use plan_keys::{is_preset_name, parse_preset, preset_schema, PlanKeys, MAX_PRESET_NAME};
+pub use plan_keys::{
+    is_preset_name, parse_preset, parse_schedule, parse_when, preset_schema, read_food,
+    schedule_schema, when_schema, PlanKeys, When, MAX_PRESET_NAME,
+};
 pub use request::{
     id_of, parse_envelope, parse_plain, retained_refusal, CallerId, Envelope, IdKey, Refusal,
     MAX_COMMAND_BYTES, MAX_ID_CHARS,

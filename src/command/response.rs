@@ -19,6 +19,15 @@ pub enum Outcome {
         /// Said in the response.
         warnings: Vec<String>,
     },
+    /// A plan was made (`docs/interface.md` §8.2): the command it will run and the plan.
+    Planned {
+        /// The command the plan runs (°C, every value explicit).
+        command: Value,
+        /// The `schedule` object.
+        schedule: Value,
+        /// Said in the response (a replaced plan, …).
+        warnings: Vec<String>,
+    },
     /// A bridge request's answer.
     Data(Value),
     /// Failed.
@@ -67,6 +76,18 @@ impl Response {
                 if *pending {
                     map.insert("pending".into(), Value::Bool(true));
                 }
+                if !warnings.is_empty() {
+                    map.insert("warnings".into(), Value::from(warnings.clone()));
+                }
+            }
+            Outcome::Planned {
+                command,
+                schedule,
+                warnings,
+            } => {
+                map.insert("status".into(), Value::from("ok"));
+                map.insert("command".into(), command.clone());
+                map.insert("schedule".into(), schedule.clone());
                 if !warnings.is_empty() {
                     map.insert("warnings".into(), Value::from(warnings.clone()));
                 }

@@ -23,6 +23,7 @@ mod load;
 mod mcp;
 mod redact;
 mod render;
+mod schedule;
 mod secrets;
 pub(crate) mod serde_helpers;
 mod url_credentials;
@@ -39,6 +40,7 @@ pub use load::{
 };
 pub use mcp::{McpConfig, McpMode};
 pub use render::render_effective;
+pub use schedule::ScheduleConfig;
 pub(crate) use secrets::read_secret_file;
 pub use secrets::{SecretOrigin, SecretOrigins, ANOVA_TOKEN_CREDENTIAL, MQTT_PASSWORD_CREDENTIAL};
 pub use url_credentials::{split_url_credentials, UrlCredentials};
@@ -72,6 +74,8 @@ pub struct Config {
     pub history: HistoryConfig,
     /// The MCP server at `/mcp`.
     pub mcp: McpConfig,
+    /// `[schedule]`: how plans read times (`docs/interface.md` §8.2).
+    pub schedule: ScheduleConfig,
     /// `[[presets]]`: named commands besides the built-in ones (`docs/interface.md` §8.1).
     pub presets: Vec<PresetConfig>,
 }

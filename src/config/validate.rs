@@ -40,6 +40,7 @@ pub(super) fn problems(config: &Config) -> Vec<Problem> {
     log_level(&config.log.level, &mut out);
     super::http::problems(&config.http, &mut out);
     super::history::problems(&config.history, &mut out);
+    super::schedule::problems(&config.schedule, &mut out);
     out.extend(
         crate::presets::problems(
             &config.presets,

@@ -40,6 +40,9 @@ impl Api {
             ApiRequest::Device { id, reply } => {
                 let _ = reply.send(bridge.device_view(&TopicId::from(id)));
             }
+            ApiRequest::Schedules { reply } => {
+                let _ = reply.send(serde_json::Value::Array(bridge.schedules()));
+            }
             ApiRequest::History { id, reply } => {
                 let _ = reply.send(bridge.device_history(&TopicId::from(id)));
             }

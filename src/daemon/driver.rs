@@ -6,7 +6,7 @@
 
 use super::api::Api;
 use crate::alarm::Alarm;
-use crate::bridge::{Bridge, Input, Now, Output, Ticket};
+use crate::bridge::{Bridge, HeatSample, Input, Now, Output, Ticket};
 use crate::cloud::client::CloudHandle;
 use crate::cloud::{CloudError, CloudEvent, LinkState};
 use crate::http::ApiRequest;
@@ -18,6 +18,9 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
+
+/// How many past cooks per device a plan's heating estimate is made from (the newest).
+const HEATING_RATES_KEPT: u32 = 50;
 
 /// The loop's state besides the bridge.
 pub(super) struct Driver {
@@ -124,7 +127,8 @@ impl Driver {
         }
     }
 
-    /// Hands the bridge the cooks that were running when the daemon last stopped, before
+    /// Hands the bridge the cooks that were running when the daemon last stopped, the heating
+    /// rates of past cooks and the plans still pending, before
     /// the cloud's first state (cloud events wait in their channel meanwhile). A history that
     /// cannot be read only costs that: the cooks of the last run stay open in it.
     async fn resume_cooks(&mut self) {
@@ -138,6 +142,36 @@ impl Driver {
                 self.bridge.handle(Now::system(), Input::ResumeCooks(cooks));
             }
             Err(e) => tracing::warn!("the cooks of the last run cannot be read: {e}"),
+        }
+        // Before the plans: a resumed plan's estimate may need them.
+        match history.heating_rates_by_device(HEATING_RATES_KEPT).await {
+            Ok(devices) => {
+                for (device, rates) in devices {
+                    let rates = rates
+                        .iter()
+                        .map(|r| HeatSample {
+                            target_c: r.to_c,
+                            per_minute: r.per_minute(),
+                        })
+                        .collect();
+                    self.bridge.handle(
+                        Now::system(),
+                        Input::HeatingRates {
+                            device: device.into(),
+                            rates,
+                        },
+                    );
+                }
+            }
+            Err(e) => tracing::warn!("the heating rates of past cooks cannot be read: {e}"),
+        }
+        match history.pending_plans().await {
+            Ok(plans) if plans.is_empty() => {}
+            Ok(plans) => {
+                tracing::info!("{} plan(s) of the last run to continue", plans.len());
+                self.bridge.handle(Now::system(), Input::ResumePlans(plans));
+            }
+            Err(e) => tracing::warn!("the plans of the last run cannot be read: {e}"),
         }
     }
 

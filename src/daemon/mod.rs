@@ -96,6 +96,12 @@ pub fn bridge_config(config: &Config) -> BridgeConfig {
         seed: uuid::Uuid::new_v4().as_u64_pair().0,
         plans: PlanSettings {
             presets: Arc::new(PresetBook::new(&config.presets)),
+            // Checked when the configuration was loaded; UTC only if that check was skipped.
+            timezone: config
+                .schedule
+                .time_zone()
+                .unwrap_or(jiff::tz::TimeZone::UTC),
+            ..PlanSettings::default()
         },
     }
 }

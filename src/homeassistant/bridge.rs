@@ -96,6 +96,7 @@ pub fn bridge_config(ctx: &DiscoveryContext) -> Vec<DiscoveryMessage> {
                 suggested_display_precision: None,
                 options: None,
                 json_attributes_topic: None,
+                json_attributes_template: None,
             }),
         ),
         Entity::new(

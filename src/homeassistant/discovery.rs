@@ -162,6 +162,7 @@ pub(crate) fn sensor(
         suggested_display_precision: None,
         options: None,
         json_attributes_topic: None,
+        json_attributes_template: None,
     }
 }
 

@@ -2,13 +2,28 @@
 //! (`docs/interface.md` §8) and its firmware (`update`). Each family's discovery appends them
 //! to its own.
 
-use super::discovery::entity_base;
-use super::schema::{Component, Entity, EntityCategory, SelectConfig, UpdateConfig};
+use super::discovery::{entity_base, sensor};
+use super::schema::{
+    ButtonConfig, Component, Entity, EntityCategory, SelectConfig, SensorConfig, UpdateConfig,
+};
 use super::DiscoveryContext;
 use crate::ids::TopicId;
 
 /// Every entity below as `(platform, key)`, for removal.
-pub(crate) const PLAN_ENTITIES: [(&str, &str); 2] = [("select", "preset"), ("update", "firmware")];
+pub(crate) const PLAN_ENTITIES: [(&str, &str); 4] = [
+    ("select", "preset"),
+    ("sensor", "scheduled_start"),
+    ("button", "cancel_schedule"),
+    ("update", "firmware"),
+];
+
+/// The pending plan's start from the retained `<base>/<id>/schedule`; `None` (unknown) when
+/// the topic is cleared (a zero-length payload: `value` is empty, and `value_json` is not
+/// read).
+const SCHEDULED_START: &str = "{{ value_json.start_at if value else None }}";
+
+/// The plan as the sensor's attributes; `{}` when none.
+const SCHEDULE_ATTRIBUTES: &str = "{{ value if value else '{}' }}";
 
 /// The state's `firmware_update` object as Home Assistant's `update` entity reads it: a JSON object
 /// (a bare string would be taken as the installed version alone).
@@ -41,6 +56,41 @@ pub(crate) fn plan_entities(
             }),
         ));
     }
+    // The pending plan's start (`docs/interface.md` §8.2), the plan itself as attributes.
+    entities.push(Entity::new(
+        "scheduled_start",
+        Component::Sensor(SensorConfig {
+            device_class: Some("timestamp"),
+            json_attributes_topic: Some(topics.schedule(id)),
+            json_attributes_template: Some(SCHEDULE_ATTRIBUTES),
+            ..sensor(
+                entity_base(
+                    id,
+                    "scheduled_start",
+                    "sensor",
+                    false,
+                    Some("Scheduled start"),
+                ),
+                topics.schedule(id),
+                SCHEDULED_START,
+            )
+        }),
+    ));
+    // Cancels it, as `schedule: cancel` does (nothing pending: answered with a warning).
+    entities.push(Entity::new(
+        "cancel_schedule",
+        Component::Button(ButtonConfig {
+            base: entity_base(
+                id,
+                "cancel_schedule",
+                "button",
+                false,
+                Some("Cancel schedule"),
+            ),
+            command_topic: topics.set_key(id, "schedule"),
+            payload_press: "cancel",
+        }),
+    ));
     // The firmware: installed and offered versions with the release notes. Read only: a
     // Personal Access Token cannot start an update (`CMD_APC_OTA` is the app's).
     let mut base = entity_base(id, "firmware", "update", false, Some("Firmware"));

@@ -242,6 +242,10 @@ pub struct SensorConfig {
     /// A JSON object whose keys become the entity's attributes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub json_attributes_topic: Option<String>,
+    /// Turns the attributes topic's payload into that object (an empty payload, a cleared
+    /// retained topic, into `{}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub json_attributes_template: Option<&'static str>,
 }
 
 /// `binary_sensor`; the state template yields Home Assistant's default `ON`/`OFF` (or `None`

@@ -54,6 +54,12 @@ pub enum ApiRequest {
         /// Where the history goes.
         reply: oneshot::Sender<Option<serde_json::Value>>,
     },
+    /// Every pending plan (`docs/interface.md` §8.2), as `<base>/<id>/schedule` shows it (a JSON
+    /// array).
+    Schedules {
+        /// Where the array goes.
+        reply: oneshot::Sender<serde_json::Value>,
+    },
     /// A command body exactly as on `<base>/<id>/set`, to run through the same validation,
     /// queue, rate limit and confirmation as MQTT commands. The reply is the same response
     /// object as on `<base>/<id>/response`; `None` when `device` is not a known device.

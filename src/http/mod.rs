@@ -290,6 +290,11 @@ fn router(app: Arc<App>) -> Router {
             get(cooks::samples_csv),
         )
         .route("/api/v1/presets", get(rest::presets))
+        .route("/api/v1/schedules", get(rest::schedules))
+        .route(
+            "/api/v1/devices/{id}/schedule",
+            axum::routing::delete(rest::cancel_schedule),
+        )
         .route("/api/v1/openapi.json", get(rest::openapi))
         .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
     Router::new()

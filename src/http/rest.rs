@@ -154,8 +154,40 @@ pub(crate) async fn command(
             ))
         }
     };
+    run_command(&app, id, &headers, payload).await
+}
+
+/// `DELETE /api/v1/devices/{id}/schedule`: cancels the device's pending plan, as the command
+/// `{"schedule": "cancel"}` does (`docs/interface.md` §8.2); the answer is that command's response.
+pub(crate) async fn cancel_schedule(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let payload = bytes::Bytes::from_static(br#"{"schedule":"cancel"}"#);
+    run_command(&app, id, &headers, payload).await
+}
+
+/// `GET /api/v1/schedules`: every pending plan (`docs/interface.md` §8.2).
+pub(crate) async fn schedules(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
+    let wait = app.settings.request_timeout;
+    let schedules = app
+        .handle
+        .ask(|reply| ApiRequest::Schedules { reply }, wait)
+        .await?;
+    Ok(json_response(StatusCode::OK, schedules.to_string()))
+}
+
+/// A command body for device `id`, through the bridge: its response with the status of its
+/// code.
+async fn run_command(
+    app: &App,
+    id: String,
+    headers: &HeaderMap,
+    payload: bytes::Bytes,
+) -> Result<Response, ApiError> {
     let command_id = command_id(&payload);
-    let source = source_of(&headers);
+    let source = source_of(headers);
     if source == Source::Mcp && app.settings.mcp_mode == McpMode::ReadOnly {
         return Err(ApiError {
             id: command_id,

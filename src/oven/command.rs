@@ -15,8 +15,9 @@ use super::state::TemperatureMode;
 use super::wire::{Elements, TimerStart};
 use crate::command::keys::{self, find, Key, Plain, Role};
 use crate::command::{
-    describe, merge_mode, parse_cook, parse_display_unit, parse_food, parse_mode, parse_preset,
-    parse_temperature, parse_timer, preset_schema, trim, CommandError, ErrorCode, Temperature,
+    describe, merge_mode, parse_cook, parse_display_unit, parse_mode, parse_preset, parse_schedule,
+    parse_temperature, parse_timer, parse_when, preset_schema, read_food, schedule_schema, trim,
+    when_schema, CommandError, ErrorCode, Temperature,
 };
 use serde_json::{json, Map, Value};
 
@@ -237,7 +238,22 @@ pub static KEYS: &[Key<Draft>] = &[
         |d, _, v| keys::set(&mut d.changes.display_unit, parse_display_unit(v)),
     ),
     Key::new("food", Role::Qualifier, keys::food, |d, _, v| {
-        d.changes.food = parse_food(v)?;
+        read_food(&mut d.changes.food, &mut d.changes.plan, v)
+    }),
+    Key::new(
+        "start_at",
+        Role::Plan,
+        || when_schema(false),
+        |d, key, v| keys::set(&mut d.changes.plan.start_at, parse_when(key, v)),
+    ),
+    Key::new(
+        "ready_by",
+        Role::Plan,
+        || when_schema(true),
+        |d, key, v| keys::set(&mut d.changes.plan.ready_by, parse_when(key, v)),
+    ),
+    Key::new("schedule", Role::Plan, schedule_schema, |d, _, v| {
+        d.changes.plan.cancel = parse_schedule(v)?;
         Ok(())
     }),
 ];

@@ -23,7 +23,7 @@ use crate::ids::TopicId;
 use crate::wire::DeviceType;
 
 /// The `event_type`s published on an oven's `<base>/<id>/event`.
-pub const EVENT_TYPES: [&str; 9] = [
+pub const EVENT_TYPES: [&str; 15] = [
     "cook_started",
     "cook_changed",
     "preheat_complete",
@@ -33,6 +33,13 @@ pub const EVENT_TYPES: [&str; 9] = [
     "cook_stopped",
     "water_tank_empty",
     "door_opened",
+    // Plans (`docs/interface.md` §8.2).
+    "schedule_created",
+    "schedule_started",
+    "schedule_cancelled",
+    "schedule_failed",
+    "schedule_missed",
+    "food_safety_alert",
 ];
 
 /// The product name of an oven generation.
@@ -568,8 +575,11 @@ mod tests {
         assert_eq!(payload["device"]["name"], "Anova Precision Oven 1.0");
         assert_eq!(payload["device"]["manufacturer"], "Anova");
         let components = payload["components"].as_object().unwrap();
-        // Its own entities and the firmware's `update` (no presets given here).
-        assert_eq!(components.len(), OvenEntity::ALL.len() + 1);
+        // Its own entities, the firmware's `update` and the plans' "Scheduled start" and
+        // "Cancel schedule" (no presets given here, so no Preset select).
+        assert_eq!(components.len(), OvenEntity::ALL.len() + 3);
+        assert_eq!(components["scheduled_start"]["device_class"], "timestamp");
+        assert_eq!(components["cancel_schedule"]["payload_press"], "cancel");
         let firmware = &components["firmware"];
         assert_eq!(firmware["platform"], "update");
         assert_eq!(firmware["device_class"], "firmware");
@@ -589,7 +599,7 @@ mod tests {
         );
         assert_eq!(
             components["event"]["event_types"].as_array().unwrap().len(),
-            9
+            15
         );
         assert_eq!(
             components["last_cook"]["value_template"],
@@ -606,7 +616,7 @@ mod tests {
             ..ctx
         };
         let messages = oven_config(&ctx, &oven(&device_type));
-        assert_eq!(messages.len(), OvenEntity::ALL.len() + 1);
+        assert_eq!(messages.len(), OvenEntity::ALL.len() + 3);
         assert!(messages.iter().any(|m| m.topic
             == "homeassistant/update/anova2mqtt_oven1/firmware/config"
             && m.payload.contains(r#""device_class":"firmware""#)));

@@ -3,9 +3,9 @@
 
 use crate::command::keys::{self, find, Key, Plain, Role};
 use crate::command::{
-    merge_mode, parse_cook, parse_display_unit, parse_food, parse_mode, parse_preset,
-    parse_temperature, parse_timer, preset_schema, Celsius2, CommandError, Food, PlanKeys,
-    Temperature,
+    merge_mode, parse_cook, parse_display_unit, parse_mode, parse_preset, parse_schedule,
+    parse_temperature, parse_timer, parse_when, preset_schema, read_food, schedule_schema,
+    when_schema, Celsius2, CommandError, Food, PlanKeys, Temperature,
 };
 use crate::wire::TemperatureUnit;
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -74,7 +74,22 @@ pub static KEYS: &[Key<Draft>] = &[
         |d, _, v| keys::set(&mut d.changes.display_unit, parse_display_unit(v)),
     ),
     Key::new("food", Role::Qualifier, keys::food, |d, _, v| {
-        d.changes.food = parse_food(v)?;
+        read_food(&mut d.changes.food, &mut d.changes.plan, v)
+    }),
+    Key::new(
+        "start_at",
+        Role::Plan,
+        || when_schema(false),
+        |d, key, v| keys::set(&mut d.changes.plan.start_at, parse_when(key, v)),
+    ),
+    Key::new(
+        "ready_by",
+        Role::Plan,
+        || when_schema(true),
+        |d, key, v| keys::set(&mut d.changes.plan.ready_by, parse_when(key, v)),
+    ),
+    Key::new("schedule", Role::Plan, schedule_schema, |d, _, v| {
+        d.changes.plan.cancel = parse_schedule(v)?;
         Ok(())
     }),
 ];

@@ -24,7 +24,7 @@ use crate::sous_vide::models::product_name;
 use crate::wire::DeviceType;
 
 /// The `event_type`s published on `<base>/<id>/event`.
-pub const EVENT_TYPES: [&str; 7] = [
+pub const EVENT_TYPES: [&str; 13] = [
     "cook_started",
     "cook_changed",
     "preheat_complete",
@@ -32,6 +32,13 @@ pub const EVENT_TYPES: [&str; 7] = [
     "cook_stopped",
     "low_water",
     "alarm",
+    // Plans (`docs/interface.md` §8.2).
+    "schedule_created",
+    "schedule_started",
+    "schedule_cancelled",
+    "schedule_failed",
+    "schedule_missed",
+    "food_safety_alert",
 ];
 
 /// What discovery needs to know about a cooker.

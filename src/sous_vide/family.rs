@@ -126,6 +126,10 @@ impl Family for SousVide {
         state.cooking
     }
 
+    fn watched_temperature(state: &CookerState) -> Option<f64> {
+        state.water_temperature
+    }
+
     fn firmware(state: &CookerState) -> Option<&str> {
         state.firmware.as_deref()
     }

@@ -440,6 +440,31 @@ pub(super) fn heating_rates(
     Ok(rates)
 }
 
+/// The plans that had not ended when the daemon last stopped, each as the bridge wrote it.
+pub(super) fn pending_plans(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT data FROM plans WHERE ended_at IS NULL ORDER BY start_at, schedule_id",
+    )?;
+    let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The heating rates of every device's past cooks (at most `limit` each, newest first).
+pub(super) fn heating_rates_by_device(
+    conn: &Connection,
+    limit: u32,
+) -> Result<Vec<(String, Vec<HeatingRate>)>, StoreError> {
+    let devices: Vec<String> = {
+        let mut stmt = conn.prepare_cached("SELECT DISTINCT device FROM cooks ORDER BY device")?;
+        let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    devices
+        .into_iter()
+        .map(|device| heating_rates(conn, &device, limit).map(|rates| (device, rates)))
+        .collect()
+}
+
 /// The queries, run on the store's thread.
 impl Store {
     /// Cook summaries, newest first (`GET /api/v1/cooks`).
@@ -470,6 +495,21 @@ impl Store {
     /// The cooks that had not ended when the daemon last stopped.
     pub async fn open_cooks(&self) -> Result<Vec<ResumedCook>, StoreError> {
         self.read(open_cooks).await
+    }
+
+    /// The plans still pending when the daemon last stopped (`docs/interface.md` §8.2), as the
+    /// bridge saved them ([`crate::bridge::Input::ResumePlans`]).
+    pub async fn pending_plans(&self) -> Result<Vec<String>, StoreError> {
+        self.read(pending_plans).await
+    }
+
+    /// [`Store::heating_rates`] of every device that has cooked, read once at start.
+    pub async fn heating_rates_by_device(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(String, Vec<HeatingRate>)>, StoreError> {
+        self.read(move |conn| heating_rates_by_device(conn, limit))
+            .await
     }
 
     /// How fast a device's past cooks heated, newest first: what a ready-by plan (§8.2)

@@ -89,8 +89,23 @@ SELECT c.cook_id AS cook_id,
 FROM samples s JOIN cooks c ON c.id = s.cook;
 ";
 
+/// Plans (`docs/interface.md` §8.2): each device's pending plan, kept so that a restart continues
+/// it, and what became of the plans that ended. `data` is the plan as the bridge wrote it
+/// (JSON); `ended_at` is NULL while it waits.
+const V3: &str = "
+CREATE TABLE plans (
+    schedule_id TEXT PRIMARY KEY,
+    device TEXT NOT NULL,
+    start_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    outcome TEXT,
+    data TEXT NOT NULL
+);
+CREATE INDEX plans_pending ON plans (ended_at, start_at);
+";
+
 /// Every migration in order: the database's `user_version` is how many have run.
-const MIGRATIONS: [&str; 2] = [V1, V2];
+const MIGRATIONS: [&str; 3] = [V1, V2, V3];
 
 /// The schema version this build writes.
 pub const CURRENT: u32 = MIGRATIONS.len() as u32;

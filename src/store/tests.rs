@@ -414,7 +414,7 @@ async fn a_full_database_keeps_the_batch_and_says_so() {
     let path = dir.path().join("history.sqlite3");
     let mut settings = Settings::new(Some(path), Duration::MAX);
     // As many pages as the empty schema takes: the first cook does not fit.
-    settings.max_pages = Some(12);
+    settings.max_pages = Some(15);
     let metrics = Arc::new(Metrics::new());
     let (store, status) = Store::start(settings, Some(metrics.clone())).unwrap();
     store.record(opened(COOK, "a7", T0, "cooker"));
@@ -458,4 +458,41 @@ fn centi_degrees_are_bounded() {
     assert_eq!(write::centi(Some(f64::NAN)), None);
     assert_eq!(write::centi(Some(1e9)), Some(32_767));
     assert_eq!(write::centi(None), None);
+}
+
+#[tokio::test]
+async fn pending_plans_are_kept_until_they_end_also_in_a_migrated_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite3");
+    load_v1(&path);
+    let (store, _status) =
+        Store::start(Settings::new(Some(path.clone()), Duration::MAX), None).unwrap();
+    let saved = |id: &str, data: &str| Record::PlanSaved {
+        schedule_id: id.into(),
+        device: "a7".into(),
+        start_at: secs(3600),
+        data: data.into(),
+    };
+    store.record(saved("p1", "{\"v\":1}"));
+    store.record(saved("p2", "{\"v\":2}"));
+    // Saved again: replaced, not added.
+    store.record(saved("p1", "{\"v\":3}"));
+    store.flush().await.unwrap();
+    assert_eq!(
+        store.pending_plans().await.unwrap(),
+        ["{\"v\":3}", "{\"v\":2}"]
+    );
+    store.record(Record::PlanEnded {
+        schedule_id: "p1".into(),
+        ended_at: secs(60),
+        outcome: "cancelled",
+    });
+    // An ended plan is never brought back by a late save.
+    store.record(saved("p1", "{\"v\":4}"));
+    store.flush().await.unwrap();
+    assert_eq!(store.pending_plans().await.unwrap(), ["{\"v\":2}"]);
+    drop(store);
+    // Kept across a restart.
+    let (store, _status) = Store::start(Settings::new(Some(path), Duration::MAX), None).unwrap();
+    assert_eq!(store.pending_plans().await.unwrap(), ["{\"v\":2}"]);
 }

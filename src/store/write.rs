@@ -71,6 +71,31 @@ pub(super) fn apply(conn: &Connection, record: &Record) -> Result<(), StoreError
             ended_at,
             summary,
         } => close_cook(conn, cook_id, *ended_at, summary),
+        Record::PlanSaved {
+            schedule_id,
+            device,
+            start_at,
+            data,
+        } => {
+            let mut stmt = conn.prepare_cached(
+                "INSERT INTO plans (schedule_id, device, start_at, data) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (schedule_id) DO UPDATE SET start_at = ?3, data = ?4
+                 WHERE ended_at IS NULL",
+            )?;
+            stmt.execute(params![schedule_id, device, unix(*start_at), data])?;
+            Ok(())
+        }
+        Record::PlanEnded {
+            schedule_id,
+            ended_at,
+            outcome,
+        } => {
+            let mut stmt = conn.prepare_cached(
+                "UPDATE plans SET ended_at = ?2, outcome = ?3 WHERE schedule_id = ?1",
+            )?;
+            stmt.execute(params![schedule_id, unix(*ended_at), outcome])?;
+            Ok(())
+        }
     }
 }
 
@@ -150,6 +175,10 @@ pub(super) fn retain(conn: &Connection, cutoff: OffsetDateTime) -> Result<usize,
     )?;
     tx.execute(
         "DELETE FROM commands WHERE cook IS NULL AND at < ?1",
+        [cutoff],
+    )?;
+    tx.execute(
+        "DELETE FROM plans WHERE ended_at IS NOT NULL AND ended_at < ?1",
         [cutoff],
     )?;
     tx.commit()?;

@@ -354,6 +354,9 @@ async fn fake_main_loop(
             ApiRequest::History { id, reply } => {
                 let _ = reply.send(find(&id).and(state.histories.get(&id).cloned()));
             }
+            ApiRequest::Schedules { reply } => {
+                let _ = reply.send(json!([]));
+            }
             ApiRequest::Command {
                 device,
                 payload,

@@ -18,13 +18,13 @@ use super::context::{Ctx, Settings};
 use super::cook::Meta;
 use super::device::Device;
 use super::preset::PresetEffect;
-use crate::appliance::family::{Family, PlanInput, Running};
+use crate::appliance::family::{Family, PlanInput, Running, StartPlan};
 use crate::appliance::record::Source;
 use crate::bridge::io::{Origin, Ticket};
-use crate::bridge::outbox::Outbox;
-use crate::bridge::plans::expand_preset;
+use crate::bridge::outbox::{Outbox, PlanTag};
+use crate::bridge::plans::expand::expand_preset;
 use crate::cloud::CloudError;
-use crate::command::{CallerId, CommandError, ErrorCode, Outcome, Response};
+use crate::command::{CallerId, CommandError, ErrorCode, Outcome, PlanKeys, Response};
 use crate::wire::CloudCommand;
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
@@ -63,6 +63,33 @@ pub(crate) struct Caller {
     pub(crate) source: Source,
     /// The command as received (JSON), for the cook history.
     pub(crate) request: Box<str>,
+    /// The plan this command starts (`docs/interface.md` §8.2), when a plan's time came: its
+    /// answer goes to the plan, which decides whether to try again, instead of out.
+    pub(crate) plan: Option<PlanTag>,
+}
+
+/// A command that makes or cancels a plan, handed to the bridge (which keeps the plans): the
+/// family has read and checked it as the start it will be.
+#[derive(Debug)]
+pub(crate) enum PlanAsk {
+    /// `start_at` or `ready_by`: the start, checked from idle now.
+    Make {
+        /// Who asked.
+        caller: Caller,
+        /// The start.
+        start: StartPlan,
+        /// The command's keys of §8.
+        keys: PlanKeys,
+        /// The water temperature the device last reported (cookers).
+        water_c: Option<f64>,
+    },
+    /// `schedule: cancel`.
+    Cancel {
+        /// Who asked.
+        caller: Caller,
+    },
+    /// `cook: false` was accepted: it cancels the pending plan too.
+    Stopping,
 }
 
 /// A parsed command for one device.
@@ -164,7 +191,7 @@ impl<F: Family> Commands<F> {
         out: &mut Outbox,
         caller: Caller,
         request: Request<'_>,
-    ) {
+    ) -> Option<PlanAsk> {
         let parsed = match request {
             Request::Object(fields) => F::parse(fields),
             Request::Key { key, text } => F::parse_key(key, text),
@@ -172,10 +199,70 @@ impl<F: Family> Commands<F> {
         let parsed = parsed.and_then(|changes| expand_preset::<F>(changes, &ctx.settings.presets));
         // What can be refused without the state is refused now, not after a wait in the queue.
         let parsed = parsed.and_then(|changes| F::check(&changes, &dev.limits).map(|()| changes));
-        match parsed {
-            Ok(changes) => self.submit(dev, ctx, out, Command { caller, changes }),
-            Err(error) => Self::answer(dev, ctx, out, caller, Outcome::Failed(error)),
+        let changes = match parsed {
+            Ok(changes) => changes,
+            Err(error) => {
+                Self::answer(dev, ctx, out, caller, Outcome::Failed(error));
+                return None;
+            }
+        };
+        let keys = F::plan_keys(&changes).clone();
+        if keys.plans() {
+            return match Self::plan_ask(dev, &changes, keys) {
+                Ok(Some((start, keys, water_c))) => Some(PlanAsk::Make {
+                    caller,
+                    start,
+                    keys,
+                    water_c,
+                }),
+                Ok(None) => Some(PlanAsk::Cancel { caller }),
+                Err(error) => {
+                    Self::answer(dev, ctx, out, caller, Outcome::Failed(error));
+                    None
+                }
+            };
         }
+        let stopping = F::cook_action(&changes) == Some(false);
+        self.submit(dev, ctx, out, Command { caller, changes });
+        stopping.then_some(PlanAsk::Stopping)
+    }
+
+    /// A command with `start_at`, `ready_by` or `schedule`: checked as the start it will be,
+    /// for the bridge to plan (`None`: `schedule: cancel`).
+    #[allow(clippy::type_complexity)]
+    fn plan_ask(
+        dev: &Device<F>,
+        changes: &F::Changes,
+        keys: PlanKeys,
+    ) -> Result<Option<(StartPlan, PlanKeys, Option<f64>)>, CommandError> {
+        let refuse = |message: &str| Err(CommandError::invalid(message));
+        if keys.cancel {
+            let alone = keys.start_at.is_none()
+                && keys.ready_by.is_none()
+                && keys.preset.is_none()
+                && F::cook_action(changes).is_none()
+                && !F::changes_cook(changes);
+            if !alone {
+                return refuse(
+                    "schedule: cancel goes alone; send the new plan or the change separately",
+                );
+            }
+            return Ok(None);
+        }
+        if keys.start_at.is_some() && keys.ready_by.is_some() {
+            return refuse(
+                "give start_at or ready_by, not both: ready_by works out the start itself",
+            );
+        }
+        if F::cook_action(changes) == Some(false) {
+            return refuse(
+                "a plan starts a cook: leave out cook: false (or send cook: false alone to stop \
+                 now and cancel the pending plan)",
+            );
+        }
+        let start = F::start_from_idle(changes, &dev.memory, dev.state.as_ref(), &dev.limits)?;
+        let water_c = dev.state.as_ref().and_then(F::watched_temperature);
+        Ok(Some((start, keys, water_c)))
     }
 
     /// A new command: it starts now if nothing runs or waits, else it waits its turn.
@@ -351,8 +438,17 @@ impl<F: Family> Commands<F> {
         };
         if let Some(step) = active.steps.pop_front() {
             let cooking = dev.state.as_ref().is_some_and(F::cooking);
-            dev.cook
-                .step_sent(&step, cooking, active.command.caller.source, &active.echo);
+            let schedule = active.command.caller.plan.as_mut().map(|tag| {
+                tag.sent = true;
+                tag.schedule_id.as_str()
+            });
+            dev.cook.step_sent(
+                &step,
+                cooking,
+                active.command.caller.source,
+                &active.echo,
+                schedule,
+            );
             let ticket = out.send(&dev.id, step.clone(), active.deadline);
             active.sent = Some((ticket, step));
             return;
@@ -429,6 +525,7 @@ impl<F: Family> Commands<F> {
             arrived,
             source,
             request,
+            plan,
         } = caller;
         match &outcome {
             Outcome::Failed(error) => tracing::info!(
@@ -456,7 +553,11 @@ impl<F: Family> Commands<F> {
             );
         }
         let took = ctx.now.instant.saturating_duration_since(arrived);
-        out.respond(origin, ctx.topics.response(&dev.id), response, took);
+        match plan {
+            // A plan's start: the plan answers, once, when it is done trying.
+            Some(tag) => out.plan_answered(&dev.id, tag, response, took),
+            None => out.respond(origin, ctx.topics.response(&dev.id), response, took),
+        }
     }
 
     /// The result of a step the running command sent.

@@ -137,13 +137,15 @@ impl CookTracker {
 
     /// One of our commands sends `step` (`cooking`: the device's last state cooks); `echo`
     /// is the command as its response echoes it (a start's food and oven stages go into the
-    /// cook's plan).
+    /// cook's plan); `schedule`: the plan (§8.2) it starts, recorded in the cook's plan as
+    /// `schedule_id`.
     pub(crate) fn step_sent<E: serde::Serialize>(
         &mut self,
         step: &CloudCommand,
         cooking: bool,
         source: Source,
         echo: &E,
+        schedule: Option<&str>,
     ) {
         self.commanding = Some(source);
         if step.starts_a_cook() {
@@ -157,6 +159,9 @@ impl CookTracker {
                             asked.insert(key.to_owned(), value.clone());
                         }
                     }
+                }
+                if let Some(schedule) = schedule {
+                    asked.insert("schedule_id".to_owned(), Value::from(schedule));
                 }
                 self.starting = Some((source, asked));
             }

@@ -15,7 +15,7 @@ mod history;
 mod preset;
 
 pub use commands::MAX_QUEUED;
-pub(crate) use commands::{Caller, Request};
+pub(crate) use commands::{Caller, PlanAsk, Request};
 pub(crate) use context::{rfc3339, Ctx, Settings};
 pub use device::STATE_REFRESH;
 pub(crate) use device::{DeviceEntry, StateNews};
@@ -122,7 +122,6 @@ impl<F: Family> Machine<F> {
     }
 
     /// The running cook's id.
-    #[cfg(test)]
     pub(crate) fn current_cook(&self) -> Option<String> {
         self.device.cook.current().map(str::to_owned)
     }
@@ -173,9 +172,14 @@ impl<F: Family> Machine<F> {
         out: &mut Outbox,
         caller: Caller,
         request: Request<'_>,
-    ) {
+    ) -> Option<PlanAsk> {
         self.commands
-            .on_command(&mut self.device, ctx, out, caller, request);
+            .on_command(&mut self.device, ctx, out, caller, request)
+    }
+
+    /// The temperature a plan's food-safety watch follows (a cooker's water), if reported.
+    pub(crate) fn watched_temperature(&self) -> Option<f64> {
+        self.device.state.as_ref().and_then(F::watched_temperature)
     }
 
     /// The result of a cloud command this device sent.

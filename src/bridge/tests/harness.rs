@@ -121,6 +121,17 @@ impl Harness {
         self.input(Input::Tick)
     }
 
+    /// How long after its start the clock is.
+    pub(super) fn elapsed_now(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// Sets the clock to this long after its start (forward only), with no input.
+    pub(super) fn elapsed_to(&mut self, elapsed: Duration) {
+        assert!(elapsed >= self.elapsed);
+        self.elapsed = elapsed;
+    }
+
     pub(super) fn input(&mut self, input: Input) -> Vec<Output> {
         let now = self.now();
         self.bridge.handle(now, input);

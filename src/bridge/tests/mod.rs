@@ -5,6 +5,7 @@ mod cooks;
 mod harness;
 mod oven;
 mod oven_rules;
+mod plans;
 mod presets;
 mod queue;
 mod robustness;
