@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Records a session with anova2mqtt's MCP server, as the README shows it ("Language models
 (MCP)"): the tools listed, the devices read, a cook refused by the food-safety rules, the
-corrected call accepted, the cook's state. It uses the official MCP Python SDK (`pip install
+corrected call accepted, the cook's state; then a delayed cook refused by the plans'
+food-safety rules, the corrected plan accepted and shown by get_device, and cancelled. It uses the official MCP Python SDK (`pip install
 mcp`) as the client, over streamable HTTP; what it prints is what a model receives.
 
     anova2mqtt demo &                      # in another terminal
@@ -9,6 +10,7 @@ mcp`) as the client, over streamable HTTP; what it prints is what a model receiv
 """
 
 import asyncio
+import datetime
 import json
 import sys
 import textwrap
@@ -17,6 +19,13 @@ from mcp import Client
 
 URL = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8770/mcp"
 A7 = "a7demo000000000001"
+PRO = "prodemo00000000001"
+
+
+def in_minutes(minutes):
+    """RFC 3339, UTC, `minutes` from now (to the minute)."""
+    at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=minutes)
+    return at.replace(second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def show(value):
@@ -80,6 +89,18 @@ async def main():
         say(f"← state (abridged): {show({k: state.get(k) for k in keys})}")
         cook = device.get("cook") or {}
         say(f"← cook (abridged): {show({k: cook.get(k) for k in ['source', 'running', 'started_at']})}")
+        print()
+        # A delayed cook on the Pro, whose water is at room temperature (no ice bath).
+        chicken = {"device": PRO, "target_temperature": 63, "timer": "1h30m", "food": "poultry"}
+        await call(client, "start_cook", dict(chicken, start_at=in_minutes(180)))
+        await call(client, "start_cook", dict(chicken, start_at=in_minutes(45)))
+        device = (await client.call_tool("get_device", {"device": PRO})).structured_content
+        print(f"→ tools/call get_device {show({'device': PRO})}")
+        schedule = device.get("schedule") or {}
+        keys = ["schedule_id", "start_at", "state"]
+        say(f"← schedule (abridged): {show({k: schedule.get(k) for k in keys})}")
+        print()
+        await call(client, "cancel_schedule", {"device": PRO})
 
 
 asyncio.run(main())

@@ -261,7 +261,8 @@ fn check_full(report: &Value) {
             "list_presets",
             "start_cook",
             "change_cook",
-            "stop_cook"
+            "stop_cook",
+            "cancel_schedule"
         ]
     );
     for tool in report["tools"].as_array().unwrap() {
@@ -275,7 +276,9 @@ fn check_full(report: &Value) {
         );
         if !read_only {
             assert_eq!(tool["annotations"]["destructiveHint"], true, "{tool}");
-            assert_eq!(tool["annotations"]["openWorldHint"], true, "{tool}");
+            // A pending plan is the gateway's own: cancelling it reaches no device.
+            let open_world = name != "cancel_schedule";
+            assert_eq!(tool["annotations"]["openWorldHint"], open_world, "{tool}");
         }
     }
     // The cook tools take the command keys, described for a model.
@@ -450,6 +453,98 @@ async fn streamable_http_with_the_official_sdk() {
     );
 }
 
+/// Plans through MCP (`interface.md` §8.2, §8.3, §9): a delayed chicken cook in water at room
+/// temperature is refused `unsafe` with why and what would be safe; without `food` it is
+/// refused asking for one; the corrected call is accepted with its `schedule`, which
+/// get_device then shows; cancel_schedule cancels it (and again, idempotently, says none is
+/// pending); change_cook takes no plan. Nothing reaches the device.
+#[tokio::test(flavor = "multi_thread")]
+async fn plans_with_the_official_sdk() {
+    let Some(system) = system("").await else {
+        return;
+    };
+    let reports = client(json!([
+        {"transport": "http", "target": system.daemon.mcp_url(), "mode": "legacy", "scenario": "plans"},
+    ]))
+    .await;
+    let report = &reports[0];
+    let start = report["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "start_cook")
+        .unwrap();
+    for key in ["start_at", "ready_by", "food"] {
+        assert!(start["schema"]["properties"][key].is_object(), "{key}");
+    }
+    assert!(start["schema"]["properties"].get("schedule").is_none());
+    let description = start["description"].as_str().unwrap();
+    for words in [
+        "HH:MM",
+        "54.4 °C",
+        "4.4 °C",
+        "2 hours",
+        "ice bath",
+        "cancel_schedule",
+    ] {
+        assert!(description.contains(words), "{words}: {description}");
+    }
+    let cancel = report["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "cancel_schedule")
+        .unwrap();
+    assert_eq!(cancel["annotations"]["destructiveHint"], true, "{cancel}");
+    assert_eq!(cancel["annotations"]["idempotentHint"], true, "{cancel}");
+    assert_eq!(cancel["annotations"]["openWorldHint"], false, "{cancel}");
+
+    let refused = answer(report, 0);
+    assert_eq!(error_code(refused), "unsafe");
+    let message = refused["structured"]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("4.4 °C") && message.contains("ice"),
+        "{message}"
+    );
+    assert!(
+        refused["structured"]["error"]["safe"]["start_at"].is_string(),
+        "what would be safe: {refused}"
+    );
+    let no_food = answer(report, 1);
+    assert_eq!(error_code(no_food), "unsafe");
+    assert!(
+        no_food["structured"]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("food"),
+        "{no_food}"
+    );
+    let planned = ok(answer(report, 2));
+    assert_eq!(planned["id"], "mcp-plan", "{planned}");
+    let schedule = &planned["schedule"];
+    let schedule_id = schedule["schedule_id"].as_str().expect("a schedule id");
+    assert!(schedule["start_at"].is_string(), "{planned}");
+    let device = ok(answer(report, 3));
+    assert_eq!(device["schedule"]["schedule_id"], schedule_id, "{device}");
+    assert_eq!(device["state"]["cooking"], false, "{device}");
+    let cancelled = ok(answer(report, 4));
+    assert_eq!(
+        cancelled["command"]["schedule_id"], schedule_id,
+        "{cancelled}"
+    );
+    let again = ok(answer(report, 5));
+    assert!(
+        again["warnings"].as_array().is_some_and(|w| !w.is_empty()),
+        "nothing was pending: {again}"
+    );
+    assert_eq!(ok(answer(report, 6))["schedule"], Value::Null);
+    assert_eq!(error_code(answer(report, 7)), "invalid_value");
+    assert!(
+        system.sim.handle().commands().is_empty(),
+        "a plan does not reach the device before its time"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn stdio_with_the_official_sdk() {
     let Some(system) = system("").await else {
@@ -505,7 +600,7 @@ async fn read_only_offers_only_the_reading_tools() {
             report["start_cook"]
         );
     }
-    assert_eq!(reports[2]["tools"].as_array().unwrap().len(), 8);
+    assert_eq!(reports[2]["tools"].as_array().unwrap().len(), 9);
     assert_eq!(error_code(&reports[2]["start_cook"]), "read_only");
     assert!(
         sim.handle().commands().is_empty(),
@@ -673,10 +768,12 @@ async fn the_readme_transcript_is_what_the_server_says() {
 }
 
 /// `text` with what changes from run to run replaced: command ids (`1796567292-d82dba7a`),
-/// times (`2026-12-06T14:28:12Z`) and the number after `"water_temperature": `; wrapped lines
-/// joined first, so a different length cannot move a line break.
+/// times (`2026-12-06T14:28:12Z`, `17:34 local`), schedule ids (UUIDs), durations (`34 min
+/// 26 s`), and the numbers after `"water_temperature": `, `"come_up_s": `,
+/// `"time_above_4_4_s": ` and `water is ` (the simulated water wobbles); wrapped lines joined
+/// first, so a different length cannot move a line break; trailing blank lines dropped.
 fn normalized(text: &str) -> String {
-    let text = text.replace("\n    ", " ");
+    let text = text.trim_end().replace("\n    ", " ");
     let chars: Vec<char> = text.chars().collect();
     let shape = |at: usize, pattern: &str| -> bool {
         pattern.chars().enumerate().all(|(i, p)| {
@@ -687,28 +784,75 @@ fn normalized(text: &str) -> String {
             })
         })
     };
+    let number_at = |at: usize| -> usize {
+        let mut end = at;
+        while chars
+            .get(end)
+            .is_some_and(|c| c.is_ascii_digit() || *c == '.')
+        {
+            end += 1;
+        }
+        end - at
+    };
+    // `N h`, `N min`, `N s` (not the start of a longer word): the length of that text.
+    let duration_at = |at: usize| -> Option<usize> {
+        let digits = number_at(at);
+        if digits == 0 || chars.get(at + digits) != Some(&' ') {
+            return None;
+        }
+        let unit = at + digits + 1;
+        ["min", "h", "s"].iter().find_map(|u| {
+            let end = unit + u.len();
+            let word_ends = !chars.get(end).is_some_and(|c| c.is_alphanumeric());
+            (shape(unit, u) && word_ends).then_some(end - at)
+        })
+    };
+    let patterns = [
+        ("9999999999-xxxxxxxx", "<id>"),
+        ("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", "<uuid>"),
+        ("9999-99-99T99:99:99Z", "<time>"),
+        ("99:99 local", "<hh:mm> local"),
+    ];
+    let numbered = [
+        "\"water_temperature\": ",
+        "\"come_up_s\": ",
+        "\"time_above_4_4_s\": ",
+        "water is ",
+    ];
     let mut out = String::new();
     let mut i = 0;
     while i < chars.len() {
-        let (id, time) = ("9999999999-xxxxxxxx", "9999-99-99T99:99:99Z");
-        if shape(i, id) {
-            out.push_str("<id>");
-            i += id.len();
-        } else if shape(i, time) {
-            out.push_str("<time>");
-            i += time.len();
-        } else if out.ends_with("\"water_temperature\": ") {
+        let after_letter = i > 0 && chars[i - 1].is_alphanumeric();
+        if let Some((pattern, with)) = patterns.iter().find(|(p, _)| shape(i, p)) {
+            out.push_str(with);
+            i += pattern.len();
+        } else if numbered.iter().any(|k| out.ends_with(k)) && number_at(i) > 0 {
             out.push_str("<number>");
-            while chars
-                .get(i)
-                .is_some_and(|c| c.is_ascii_digit() || *c == '.')
-            {
-                i += 1;
+            i += number_at(i);
+        } else if let Some(length) = duration_at(i).filter(|_| !after_letter) {
+            if !out.ends_with("<duration>") && !out.ends_with("<duration> ") {
+                out.push_str("<duration>");
+            } else if out.ends_with(' ') {
+                out.pop();
             }
+            i += length;
         } else {
             out.push(chars[i]);
             i += 1;
         }
     }
     out
+}
+
+#[test]
+fn the_transcript_normalizes_what_changes_from_run_to_run() {
+    let a = "takes about 34 min 26 s, start in 2 h 59 min 16 s, by 2026-12-06T17:34:17Z (17:34 \
+             local) {\"schedule_id\": \"34e70654-d46d-41a8-97d1-0705dbe60298\", \"come_up_s\": \
+             2582} the water is 19.97 °C, at 57 °C for 2 h";
+    let b = "takes about 34 min, start in 3 h, by 2026-12-06T18:00:00Z (18:00 local) \
+             {\"schedule_id\": \"00e70654-d46d-41a8-97d1-0705dbe60299\", \"come_up_s\": 2580} \
+             the water is 20 °C, at 57 °C for 2 h";
+    assert_eq!(normalized(a), normalized(b));
+    assert!(normalized(a).ends_with("at 57 °C for <duration>"));
+    assert_ne!(normalized("at 57 °C"), normalized("at 58 °C"));
 }

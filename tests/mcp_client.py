@@ -11,10 +11,12 @@ token in ANOVA2MQTT_HTTP__TOKEN), or {"transport": "stdio", "target": BINARY, "a
 
 MODE is the SDK's connect mode: `legacy` (the initialize handshake, a session) or `auto`
 (server/discover first: the 2026-07-28 revision, no session). SCENARIO is `full` (every tool,
-the errors, resources) or `list` (only the tool list).
+the errors, resources), `plans` (delayed cooks: refused, corrected, shown, cancelled) or `list`
+(only the tool list).
 """
 
 import asyncio
+import datetime
 import json
 import os
 import sys
@@ -69,6 +71,8 @@ async def scenario(client, which):
     if which == "list":
         report["start_cook"] = await call(client, "start_cook", {"device": A7, "target_temperature": 60})
         return report
+    if which == "plans":
+        return await plans(client, report)
     calls = [
         ("list_devices", {}),
         ("get_device", {"device": A7}),
@@ -108,6 +112,35 @@ async def scenario(client, which):
     report["resources"] = [str(r.uri) for r in resources]
     read = await client.read_resource(f"anova2mqtt://devices/{A7}")
     report["resource"] = json.loads(read.contents[0].text)
+    return report
+
+
+def in_minutes(minutes):
+    """RFC 3339, UTC, `minutes` from now."""
+    at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=minutes)
+    return at.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def plans(client, report):
+    """Delayed cooks on the a7, whose water is at room temperature (no ice bath)."""
+    chicken = {"device": A7, "target_temperature": 63, "timer": "1h30m", "food": "poultry"}
+    calls = [
+        # Three hours in 20 °C water: refused, saying what would be safe.
+        ("start_cook", dict(chicken, start_at=in_minutes(180))),
+        # No food named: refused, asking for it.
+        ("start_cook", {"device": A7, "target_temperature": 63, "timer": "1h30m", "start_at": in_minutes(30)}),
+        # Corrected: in half an hour.
+        ("start_cook", dict(chicken, start_at=in_minutes(30), id="mcp-plan")),
+        ("get_device", {"device": A7}),
+        ("cancel_schedule", {"device": A7}),
+        ("cancel_schedule", {"device": A7}),
+        ("get_device", {"device": A7}),
+        # A plan is a start: change_cook does not take one.
+        ("change_cook", {"device": A7, "start_at": in_minutes(30)}),
+    ]
+    report["calls"] = []
+    for name, arguments in calls:
+        report["calls"].append({"tool": name, "arguments": arguments, "result": await call(client, name, arguments)})
     return report
 
 

@@ -149,6 +149,9 @@ pub(super) fn command_of(
         ToolName::StopCook => {
             command.insert("cook".into(), Value::Bool(false));
         }
+        ToolName::CancelSchedule => {
+            command.insert("schedule".into(), Value::from("cancel"));
+        }
         _ => {}
     }
     for (key, value) in arguments {
@@ -164,11 +167,19 @@ pub(super) fn command_of(
             "id" | "transaction" => {
                 command.insert(key.clone(), value.clone());
             }
-            // stop_cook takes nothing else; the other keys go to the bridge, which answers
-            // an unknown one with `unknown_key` and its list of keys.
-            _ if tool == ToolName::StopCook => {
+            _ if super::tools::plan_key_not_taken(tool, key) => {
                 return Err(BadArguments(format!(
-                    "{key} is not an argument of stop_cook: it takes device and id"
+                    "{key} is not an argument of {}: start_cook plans a cook with start_at or \
+                     ready_by, cancel_schedule cancels the pending plan",
+                    tool.as_str()
+                )))
+            }
+            // stop_cook and cancel_schedule take nothing else; the other keys go to the
+            // bridge, which answers an unknown one with `unknown_key` and its list of keys.
+            _ if matches!(tool, ToolName::StopCook | ToolName::CancelSchedule) => {
+                return Err(BadArguments(format!(
+                    "{key} is not an argument of {}: it takes device and id",
+                    tool.as_str()
                 )))
             }
             _ => {
@@ -239,7 +250,19 @@ mod tests {
             json!({"cook": false, "id": "x"})
         );
         assert!(command_of(ToolName::StopCook, &args(json!({"timer": 1}))).is_err());
+        let cancel = command_of(ToolName::CancelSchedule, &args(json!({"device": "a7"})));
+        assert_eq!(
+            Value::Object(cancel.unwrap()),
+            json!({"schedule": "cancel"})
+        );
+        assert!(command_of(ToolName::CancelSchedule, &args(json!({"food": "beef"}))).is_err());
         assert!(command_of(ToolName::ChangeCook, &args(json!({"cook": false}))).is_err());
+        let plan = |tool, key: &str| command_of(tool, &args(json!({"device": "a7", key: "18:00"})));
+        assert!(plan(ToolName::StartCook, "start_at").is_ok());
+        assert!(plan(ToolName::StartCook, "ready_by").is_ok());
+        assert!(plan(ToolName::StartCook, "schedule").is_err());
+        assert!(plan(ToolName::ChangeCook, "start_at").is_err());
+        assert!(plan(ToolName::ChangeCook, "ready_by").is_err());
         assert_eq!(
             device_of(&args(json!({"device": " a7 "}))),
             Ok("a7".to_owned())

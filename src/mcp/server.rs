@@ -190,7 +190,10 @@ impl<B: Backend> Server<B> {
                 body.insert("presets".into(), Value::Array(presets));
                 Ok(Value::Object(body))
             }
-            ToolName::StartCook | ToolName::ChangeCook | ToolName::StopCook => {
+            ToolName::StartCook
+            | ToolName::ChangeCook
+            | ToolName::StopCook
+            | ToolName::CancelSchedule => {
                 let device = arguments::device_of(arguments).map_err(|e| bad(e.0))?;
                 let command = arguments::command_of(tool, arguments).map_err(|e| bad(e.0))?;
                 let response = self

@@ -30,11 +30,13 @@ pub enum ToolName {
     ChangeCook,
     /// `cook: false`.
     StopCook,
+    /// `schedule: cancel`: the device's pending plan.
+    CancelSchedule,
 }
 
 impl ToolName {
     /// Every tool, in the order they are listed.
-    pub const ALL: [ToolName; 8] = [
+    pub const ALL: [ToolName; 9] = [
         Self::ListDevices,
         Self::GetDevice,
         Self::ListCooks,
@@ -43,6 +45,7 @@ impl ToolName {
         Self::StartCook,
         Self::ChangeCook,
         Self::StopCook,
+        Self::CancelSchedule,
     ];
 
     /// The tool's name on the wire.
@@ -56,6 +59,7 @@ impl ToolName {
             Self::StartCook => "start_cook",
             Self::ChangeCook => "change_cook",
             Self::StopCook => "stop_cook",
+            Self::CancelSchedule => "cancel_schedule",
         }
     }
 
@@ -149,7 +153,11 @@ pub(super) fn spec(name: ToolName) -> ToolSpec {
                 `low_water`, and for ovens the bulbs, steam, elements, fan, probe and stages. \
                 While idle, the target and timer are what the next start will use. `cook` is \
                 the running cook as the history has it (its `cook_id`, when and by whom it was \
-                started, its plan), null when none."
+                started, its plan), null when none. `schedule` is the pending plan, a cook \
+                planned with start_cook's `start_at` or `ready_by` (`start_at`, `ready_by`, the \
+                command, the `estimate` of the time to heat, `food_safety`: the food, the \
+                latest safe start, the water temperature and the time above 4.4 °C so far), \
+                null when none."
                 .to_owned(),
             input_schema: device_only,
             read_only: true,
@@ -252,9 +260,24 @@ pub(super) fn spec(name: ToolName) -> ToolSpec {
                  food is in it, give `food`: the food-safety rules then refuse a plan that \
                  would leave it unsafe. Everything is checked before anything is sent; nothing \
                  reaches the device if any part is wrong. To change a running cook use \
-                 change_cook. {ANSWER}"
+                 change_cook. \
+                 To start later, give `start_at` (start then) or `ready_by` (be done then: \
+                 the gateway starts early enough for the timer plus the time to heat, \
+                 estimated from the device's past cooks): \"HH:MM\" (24-hour clock, the next \
+                 such time in the gateway's local time zone) or an RFC 3339 time with its \
+                 offset. Such a plan is checked in full and answered at once with a \
+                 `schedule` object (`schedule_id`, `start_at`, `ready_by`, the estimate, the \
+                 latest safe start); the cook starts by itself later. A delayed sous-vide \
+                 cook needs `food` (\"none\" for water only); with perishable food (anything \
+                 but vegetables) the target must be at least 54.4 °C, the food must wait in \
+                 an ice bath (water at or below 4.4 °C), and the time above 4.4 °C plus the \
+                 time to heat to 54.4 °C may not exceed 2 hours (USDA): a plan that cannot \
+                 keep to that is refused `unsafe` with what would be safe, and if the water \
+                 warms while it waits the gateway starts the cook early. A perishable oven \
+                 plan may not wait more than 2 hours. One plan waits per device (a new one \
+                 replaces it); cancel_schedule cancels it. {ANSWER}"
             ),
-            input_schema: object(command_properties(), &["device"]),
+            input_schema: object(command_properties(name), &["device"]),
             read_only: false,
             // It switches a heater on and replaces the settings of a cook already running.
             destructive: true,
@@ -272,7 +295,7 @@ pub(super) fn spec(name: ToolName) -> ToolSpec {
                  complete new start (the answer says so in `warnings`). Give only what \
                  changes. {ANSWER}"
             ),
-            input_schema: object(command_properties(), &["device"]),
+            input_schema: object(command_properties(name), &["device"]),
             read_only: false,
             destructive: true,
             // A second identical change restarts an oven's cook once more.
@@ -287,18 +310,29 @@ pub(super) fn spec(name: ToolName) -> ToolSpec {
                  idle: the heater goes off and the food is no longer kept at temperature. \
                  {ANSWER}"
             ),
-            input_schema: object(
-                {
-                    let mut properties = device_property();
-                    properties.insert("id".into(), id_property());
-                    properties
-                },
-                &["device"],
-            ),
+            input_schema: device_and_id(),
             read_only: false,
             destructive: true,
             idempotent: true,
             open_world: true,
+        },
+        ToolName::CancelSchedule => ToolSpec {
+            name,
+            title: "Cancel a planned cook",
+            description: format!(
+                "Cancels the device's pending plan: the cook start_cook planned with \
+                 `start_at` or `ready_by` that has not started yet (get_device shows it as \
+                 `schedule`). The answer names the cancelled plan (`schedule_id`), or says in \
+                 `warnings` that none was pending. A cook already running is not touched: \
+                 stop_cook stops it (and cancels a pending plan too). {ANSWER}"
+            ),
+            input_schema: device_and_id(),
+            read_only: false,
+            // The plan is gone; making it again is a new call.
+            destructive: true,
+            idempotent: true,
+            // The plan is the gateway's: nothing reaches the device.
+            open_world: false,
         },
     }
 }
@@ -358,6 +392,13 @@ fn cook_list_properties() -> Map<String, Value> {
     map
 }
 
+/// The arguments of the tools that act on a device with nothing else: `device`, `id`.
+fn device_and_id() -> Map<String, Value> {
+    let mut properties = device_property();
+    properties.insert("id".into(), id_property());
+    object(properties, &["device"])
+}
+
 fn id_property() -> Value {
     json!({
         "type": "string",
@@ -366,18 +407,35 @@ fn id_property() -> Value {
     })
 }
 
-/// Whether the cook tools take a key of this role: `cook`/`mode` are the tool's own.
-fn taken(role: Role) -> bool {
-    role != Role::Action
+/// Whether `tool` takes a key: `cook`/`mode` are the tools' own; a plan (`start_at`,
+/// `ready_by`) is a start, so only `start_cook` takes it; `schedule: cancel` is
+/// `cancel_schedule`'s.
+fn taken(tool: ToolName, name: &str, role: Role) -> bool {
+    match role {
+        Role::Action => false,
+        Role::Plan => tool == ToolName::StartCook && name != "schedule",
+        Role::Cook | Role::Setting | Role::Qualifier => true,
+    }
 }
 
-/// Adds the taken keys of `table` to `into`, each with the family's schema.
+/// True when `name` is a plan key (`start_at`, `ready_by`, `schedule`) of some family, which
+/// `tool` does not take: the call is refused rather than sent, so that `change_cook` never
+/// makes a plan and `start_cook` never cancels one.
+pub(super) fn plan_key_not_taken(tool: ToolName, name: &str) -> bool {
+    let role = keys::find(sous_vide::command::KEYS, name)
+        .map(|k| k.role)
+        .or_else(|| keys::find(oven::command::KEYS, name).map(|k| k.role));
+    role == Some(Role::Plan) && !taken(tool, name, Role::Plan)
+}
+
+/// Adds the keys of `table` that `tool` takes to `into`, each with the family's schema.
 fn collect<T>(
     into: &mut Vec<(&'static str, Vec<(&'static str, Value)>)>,
+    tool: ToolName,
     family: &'static str,
     table: &[Key<T>],
 ) {
-    for key in table.iter().filter(|key| taken(key.role)) {
+    for key in table.iter().filter(|key| taken(tool, key.name, key.role)) {
         let schema = (key.schema)();
         match into.iter_mut().find(|(name, _)| *name == key.name) {
             Some((_, schemas)) => schemas.push((family, schema)),
@@ -395,14 +453,15 @@ pub(super) fn shape(schema: &Value) -> Value {
     shape
 }
 
-/// The keys of `start_cook` and `change_cook`: the device, then every key the families take
-/// (but `cook` and `mode`), then `id`. A key of one family says so; a key both take has one
-/// schema (the tables agree on it) and both families' descriptions.
-pub fn command_properties() -> Map<String, Value> {
+/// The keys of `start_cook` or `change_cook` (`tool`): the device, then every key the
+/// families take (but `cook` and `mode`; `start_at` and `ready_by` only for `start_cook`),
+/// then `id`. A key of one family says so; a key both take has one schema (the tables agree
+/// on it) and both families' descriptions.
+pub fn command_properties(tool: ToolName) -> Map<String, Value> {
     let mut keys: Vec<(&'static str, Vec<(&'static str, Value)>)> = Vec::new();
-    collect(&mut keys, "Cookers", sous_vide::command::KEYS);
-    collect(&mut keys, "Ovens", oven::command::STAGE_KEYS);
-    collect(&mut keys, "Ovens", oven::command::KEYS);
+    collect(&mut keys, tool, "Cookers", sous_vide::command::KEYS);
+    collect(&mut keys, tool, "Ovens", oven::command::STAGE_KEYS);
+    collect(&mut keys, tool, "Ovens", oven::command::KEYS);
     let mut properties = device_property();
     for (name, schemas) in keys {
         let schema = match schemas.as_slice() {
@@ -466,7 +525,8 @@ mod tests {
     /// envelope.
     #[test]
     fn the_cook_tools_take_every_key_of_the_tables() {
-        let properties = command_properties();
+        let properties = command_properties(ToolName::StartCook);
+        let change = command_properties(ToolName::ChangeCook);
         let family_keys = sous_vide::command::KEYS
             .iter()
             .map(|k| (k.name, k.role, (k.schema)()))
@@ -481,11 +541,27 @@ mod tests {
                     .map(|k| (k.name, k.role, (k.schema)())),
             );
         for (name, role, schema) in family_keys {
-            if role == Role::Action {
-                assert!(!properties.contains_key(name), "{name}");
-            } else {
-                assert_eq!(shape(&properties[name]), shape(&schema), "{name}");
+            match role {
+                Role::Action => assert!(!properties.contains_key(name), "{name}"),
+                // cancel_schedule's.
+                Role::Plan if name == "schedule" => {
+                    assert!(!properties.contains_key(name), "{name}")
+                }
+                _ => assert_eq!(shape(&properties[name]), shape(&schema), "{name}"),
             }
+            // A plan is a start: change_cook takes none of its keys, and all the others.
+            assert_eq!(
+                change.contains_key(name),
+                !matches!(role, Role::Action | Role::Plan),
+                "{name}"
+            );
+        }
+        for key in ["start_at", "ready_by"] {
+            let text = properties[key]["description"].as_str().unwrap();
+            assert!(
+                text.contains("HH:MM") && text.contains("food"),
+                "{key}: {text}"
+            );
         }
         for name in properties.keys() {
             let known = name == "device"
