@@ -851,3 +851,118 @@ async fn the_history_view_lists_cooks_and_draws_a_past_cook() {
         browser.exceptions
     );
 }
+
+/// The card's plan section (`interface.md` §8.2, §8.3): a chicken plan without food is
+/// refused and the page says why; with food, in an ice bath, it is accepted and shown (start,
+/// food, estimate, the food-safety watch), survives a reload (`GET /api/v1/schedules`), and
+/// "Cancel schedule" cancels it. Nothing reaches the cooker.
+#[tokio::test]
+async fn on_the_real_daemon_a_plan_is_scheduled_shown_and_cancelled_from_the_page() {
+    use support::system::{sim_config, System, A7};
+    let mut sys = System::start(sim_config(), |_| {}).await;
+    sys.ready().await;
+    sys.ice_bath(A7, 0.25);
+    let Some(mut browser) = Browser::launch().await else {
+        sys.stop().await;
+        return;
+    };
+    browser.open(&format!("http://{}/", sys.http)).await;
+    let q = |inner: &str| card(A7, inner).replace('\'', "\\'");
+    browser
+        .wait_for(&format!(
+            "document.querySelector('{}').textContent === '1.0 °C'",
+            q(".temp")
+        ))
+        .await;
+    // Three hours from now, on the browser's clock; 63 °C for 90 minutes.
+    browser
+        .eval(&format!(
+            "const at = new Date(Date.now() + 3 * 3600e3); \
+             const two = (n) => String(n).padStart(2, '0'); \
+             document.querySelector('{}').value = two(at.getHours()) + ':' + two(at.getMinutes()); \
+             for (const [name, value] of [['target', '63'], ['timer', '90']]) {{ \
+               const input = document.querySelector('{}'.replace('NAME', name)); \
+               input.value = value; input.dispatchEvent(new Event('input')); }} \
+             true",
+            q("input[name=schedule_time]"),
+            q("input[name=NAME]")
+        ))
+        .await;
+    let click = |action: &str| {
+        format!(
+            "document.querySelector('{}').click(); true",
+            q(&format!("button[data-action={action}]"))
+        )
+    };
+    let response_says = |text: &str| {
+        format!(
+            "document.querySelector('{}').textContent.includes('{text}')",
+            q(".response")
+        )
+    };
+    // No food named: refused, and the page shows why.
+    browser.eval(&click("schedule")).await;
+    browser.wait_for(&response_says("unsafe")).await;
+    assert!(browser.text(&q(".response")).await.contains("food"));
+    // Chicken: accepted and shown.
+    browser
+        .eval(&format!(
+            "document.querySelector('{}').value = 'poultry'; true",
+            q("select[name=food]")
+        ))
+        .await;
+    browser.eval(&click("schedule")).await;
+    browser.wait_for(&response_says("Scheduled")).await;
+    let shown = browser.text(&q(".schedule .pending")).await;
+    for words in [
+        "Scheduled: starts",
+        "63.0 °C",
+        "poultry",
+        "min to reach the target",
+        "water 1.0 °C",
+    ] {
+        assert!(shown.contains(words), "{words}: {shown}");
+    }
+    let retained = sys
+        .watcher
+        .wait_for("the retained plan", |m| {
+            m.topic == format!("anova2mqtt/{A7}/schedule") && !m.payload.is_empty()
+        })
+        .await
+        .json();
+    assert_eq!(retained["command"]["target_temperature"], 63, "{retained}");
+    assert_eq!(retained["food_safety"]["food"], "poultry", "{retained}");
+    // A reload shows it again, from GET /api/v1/schedules.
+    browser.open(&format!("http://{}/", sys.http)).await;
+    browser
+        .wait_for(&format!(
+            "document.querySelector('{}')?.textContent.includes('Scheduled: starts')",
+            q(".schedule .pending")
+        ))
+        .await;
+    // Cancelled: gone from the card and from MQTT.
+    browser.eval(&click("schedule-cancel")).await;
+    browser.wait_for(&response_says("Schedule cancelled")).await;
+    browser
+        .wait_for(&format!(
+            "document.querySelector('{}').hidden",
+            q(".schedule .pending")
+        ))
+        .await;
+    sys.watcher
+        .wait_for("the retained plan cleared", |m| {
+            m.topic == format!("anova2mqtt/{A7}/schedule") && m.payload.is_empty()
+        })
+        .await;
+    assert!(
+        sys.handle().commands().is_empty(),
+        "nothing reached the cooker"
+    );
+    assert!(
+        browser.exceptions.is_empty(),
+        "the page threw: {:?}",
+        browser.exceptions
+    );
+    drop(browser);
+    sys.stop().await;
+}
