@@ -144,6 +144,17 @@ impl System {
         self.sim.handle()
     }
 
+    /// Fills a cooker's bath with ice water holding `ice_ratio` kg of ice per kg of water
+    /// (0: its ice just melted); the simulator's physics take it from there.
+    pub fn ice_bath(&self, cooker_id: &str, ice_ratio: f64) {
+        self.handle()
+            .inject(anova2mqtt::simulator::Fault::IceBath {
+                cooker_id: cooker_id.into(),
+                ice_ratio,
+            })
+            .expect("a simulated cooker");
+    }
+
     /// Waits until both cookers are online with state.
     pub async fn ready(&mut self) {
         for id in [A7, PRO] {
