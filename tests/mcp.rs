@@ -468,12 +468,15 @@ async fn plans_with_the_official_sdk() {
     ]))
     .await;
     let report = &reports[0];
-    let start = report["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "start_cook")
-        .unwrap();
+    let tool = |name: &str| {
+        report["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("no tool {name}"))
+    };
+    let start = tool("start_cook");
     for key in ["start_at", "ready_by", "food"] {
         assert!(start["schema"]["properties"][key].is_object(), "{key}");
     }
@@ -489,12 +492,7 @@ async fn plans_with_the_official_sdk() {
     ] {
         assert!(description.contains(words), "{words}: {description}");
     }
-    let cancel = report["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "cancel_schedule")
-        .unwrap();
+    let cancel = tool("cancel_schedule");
     assert_eq!(cancel["annotations"]["destructiveHint"], true, "{cancel}");
     assert_eq!(cancel["annotations"]["idempotentHint"], true, "{cancel}");
     assert_eq!(cancel["annotations"]["openWorldHint"], false, "{cancel}");
