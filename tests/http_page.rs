@@ -310,6 +310,31 @@ async fn the_page_shows_the_devices_live_and_start_sends_a_start_command() {
         .wait_for("document.getElementById('live').textContent === 'live'")
         .await;
     assert_eq!(browser.text("#cloud").await, "cloud connected");
+    // The Pro's pending plan, from GET /api/v1/schedules.
+    browser
+        .wait_for(&format!(
+            "document.querySelector('{}').textContent.includes('ready by')",
+            card(PRO, ".schedule .pending").replace('\'', "\\'")
+        ))
+        .await;
+    let plan = browser.text(&card(PRO, ".schedule .pending")).await;
+    for words in [
+        "Scheduled: starts",
+        "85.0 °C",
+        "1:00:00",
+        "vegetables",
+        "about 64 min",
+    ] {
+        assert!(plan.contains(words), "{words}: {plan}");
+    }
+    assert!(browser
+        .eval(&format!(
+            "document.querySelector('{}').hidden",
+            card(A7, ".schedule .pending").replace('\'', "\\'")
+        ))
+        .await
+        .as_bool()
+        .unwrap());
 
     // A state from the stream shows at once.
     let mut state = fake_devices()[0]["state"].clone();

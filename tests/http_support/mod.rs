@@ -114,6 +114,19 @@ fn a7_state() -> Value {
     state
 }
 
+/// The fake bridge's pending plans: carrots on the Pro, ready in a few hours (`interface.md`
+/// §8.2's schedule object, as `GET /api/v1/schedules` lists it).
+pub fn fake_schedules() -> Value {
+    json!([{
+        "schedule_id": "6f1c2a7e-3b9d-4c51-9a0e-5d2f8b7c4e11", "device": PRO,
+        "start_at": at(2 * 3600), "ready_by": at(2 * 3600 + 64 * 60 + 3600),
+        "command": {"cook": true, "target_temperature": 85, "timer": 3600, "food": "vegetables"},
+        "id": "carrots", "created_at": at(-60), "made_by": "http", "state": "waiting",
+        "estimate": {"come_up_s": 3810, "heating_rate_c_per_min": 1, "basis": "default", "cooks": 0},
+        "food_safety": {"food": "vegetables", "perishable": false}
+    }])
+}
+
 fn pro_state() -> Value {
     json!({
         "cooking": false, "stage": "idle", "hvac_action": "off",
@@ -355,7 +368,7 @@ async fn fake_main_loop(
                 let _ = reply.send(find(&id).and(state.histories.get(&id).cloned()));
             }
             ApiRequest::Schedules { reply } => {
-                let _ = reply.send(json!([]));
+                let _ = reply.send(fake_schedules());
             }
             ApiRequest::Command {
                 device,
