@@ -42,6 +42,7 @@ impl Bridge {
         self.out.push(Output::Subscribe(filters));
         self.republish_all(now);
         self.reschedule_all();
+        self.look_at_resumed_plans(now);
     }
 
     pub(super) fn on_mqtt(&mut self, now: Now, topic: &str, payload: &[u8], retained: bool) {

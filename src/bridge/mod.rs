@@ -703,6 +703,10 @@ impl Bridge {
             },
         );
         self.with_device(now, &id, |d, ctx, out| d.publish(ctx, out, false));
+        // A plan resumed at start-up was published before the broker took the daemon.
+        if self.plans.contains_key(&id) {
+            self.publish_schedule(now, &id);
+        }
         self.publish_info(false);
         self.devices_changed(now);
         self.look_at_plan(now, &id);

@@ -127,7 +127,17 @@ impl System {
         self.daemon = Some(daemon);
     }
 
-    async fn stop_daemon(&mut self) {
+    /// Starts the daemon again after [`System::stop_daemon`], with the same configuration.
+    pub async fn start_daemon(&mut self) {
+        assert!(self.daemon.is_none(), "the daemon is running");
+        let (http, stop, daemon) = Self::spawn_daemon(&self.config, None).await;
+        self.http = http;
+        self.stop = Some(stop);
+        self.daemon = Some(daemon);
+    }
+
+    /// Stops the daemon (cleanly, within 5 s); the broker and the simulator keep running.
+    pub async fn stop_daemon(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

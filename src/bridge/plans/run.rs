@@ -121,7 +121,18 @@ impl Bridge {
         };
         let silent = self.plan_silent(now, device, plan);
         let resumed = self.resumed_plans.remove(device);
-        match plan.due(now.wall, silent, resumed) {
+        let due = plan.due(now.wall, silent, resumed);
+        // The daemon resumes its plans before the broker takes it, and what is published
+        // before that is lost: a start missed while it was away is reported (the event, the
+        // cleared schedule, a late start's one response) once the broker is there, a moment
+        // later ([`Bridge::look_at_resumed_plans`]).
+        let missed = matches!(due, Due::Miss(_) | Due::Start { late: true, .. });
+        if resumed && missed && !self.out.mqtt_connected {
+            self.resumed_plans.insert(device.clone());
+            self.file_look(now, device, None);
+            return;
+        }
+        match due {
             Due::Wait(at) => self.file_look(now, device, at),
             Due::Start { alert, late } => self.start_plan(now, device, alert, late),
             Due::Fail(why) => self.give_up(now, device, &why),
@@ -131,6 +142,14 @@ impl Bridge {
                 self.plan_event(now, device, "schedule_missed", details);
                 self.end_plan(now, device, "missed", &why);
             }
+        }
+    }
+
+    /// The broker took the daemon: the plans resumed before it are decided now.
+    pub(crate) fn look_at_resumed_plans(&mut self, now: Now) {
+        let resumed: Vec<TopicId> = self.resumed_plans.iter().cloned().collect();
+        for device in resumed {
+            self.look_at_plan(now, &device);
         }
     }
 

@@ -479,6 +479,53 @@ fn plans_survive_a_restart_and_a_missed_one_starts_late_only_when_safe() {
     assert_eq!(h2.bridge.schedules()[0]["start_at"], "2025-01-01T12:00:00Z");
 }
 
+/// The daemon resumes its plans before the broker takes it (the driver's order), and what
+/// the bridge publishes before that is lost: a missed start is reported once the broker is
+/// there, and a plan still ahead is published again when its device is listed.
+#[test]
+fn plans_resumed_before_the_broker_connects_are_reported_once_it_does() {
+    let recording = || {
+        let mut h = Harness::ready();
+        h.input(Input::History("ok".into()));
+        h.state(A7, water(2.0));
+        h
+    };
+    let mut h = recording();
+    let out = h.set(
+        A7_ID,
+        r#"{"id":"gone","start_at":"2025-01-01T11:00:00Z","target_temperature":60,"food":"poultry"}"#,
+    );
+    let data = saved(&out).expect("saved");
+    let mut h2 = Harness::new(config());
+    h2.elapsed_to(240 * MIN);
+    let out = h2.input(Input::ResumePlans(vec![data]));
+    assert!(
+        event_types(&out, A7_ID).is_empty(),
+        "nothing can be published yet"
+    );
+    assert_eq!(h2.bridge.schedules().len(), 1, "decided once reported");
+    let out = h2.input(Input::MqttConnected);
+    assert_eq!(event_types(&out, A7_ID), ["schedule_missed"]);
+    assert_eq!(schedule_of(&out, A7_ID), [""], "the retained plan cleared");
+    assert!(h2.bridge.schedules().is_empty());
+
+    let mut h = recording();
+    let out = h.set(
+        A7_ID,
+        r#"{"start_at":"2025-01-01T12:00:00Z","target_temperature":60,"food":"none"}"#,
+    );
+    let data = saved(&out).unwrap();
+    let mut h2 = Harness::new(config());
+    h2.elapsed_to(5 * MIN);
+    h2.input(Input::ResumePlans(vec![data]));
+    h2.input(Input::MqttConnected);
+    h2.cloud(CloudEvent::Link(LinkState::Up));
+    let out = h2.add(A7, "a7", "Kitchen");
+    let shown = schedule_of(&out, A7_ID);
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(shown[0].contains("2025-01-01T12:00:00Z"), "{shown:?}");
+}
+
 /// A small deterministic random source for the model-based test (SplitMix64).
 struct Rng(u64);
 

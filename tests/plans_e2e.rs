@@ -1,0 +1,426 @@
+//! Plans end to end (`docs/interface.md` §8.2, §8.3; issue 23's acceptance): the daemon with a
+//! real mosquitto and the simulator over a real WebSocket. A plan made on MQTT survives a
+//! restart and runs once; one whose start passed while the daemon was stopped starts late
+//! while that is still safe, else is reported missed; Home Assistant's "Cancel schedule"
+//! button and "Scheduled start" sensor work in both discovery modes.
+//!
+//! A long stop of the daemon is played by shifting every time the stored plan holds into the
+//! past (the daemon is stopped meanwhile, as the database's only writer): to the daemon that
+//! starts again it is exactly a plan made that long ago.
+
+mod http_support;
+mod support;
+
+use anova2mqtt::homeassistant::DiscoveryMode;
+use anova2mqtt::simulator::{SimCookerSpec, SimulatorConfig};
+use http_support::get;
+use serde_json::Value;
+use std::path::Path;
+use std::time::Duration;
+use support::system::{sim_config, System, A7, PRO};
+use support::{Msg, Watcher};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// RFC 3339 for `seconds` from now, whole seconds.
+fn in_seconds(seconds: i64) -> String {
+    let at = OffsetDateTime::now_utc() + time::Duration::seconds(seconds);
+    at.replace_nanosecond(0)
+        .expect("0 ns")
+        .format(&Rfc3339)
+        .expect("format")
+}
+
+fn parse(text: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(text, &Rfc3339).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+/// The next event of `kind` on the device's event topic.
+async fn event(watcher: &mut Watcher, id: &str, kind: &str, within: Duration) -> Value {
+    let topic = format!("anova2mqtt/{id}/event");
+    watcher
+        .wait_for_within(within, kind, |m| {
+            m.topic == topic && m.json()["event_type"] == kind
+        })
+        .await
+        .json()
+}
+
+/// The first message matching `pred` among those seen after the first `mark` (waits for it).
+async fn since(watcher: &mut Watcher, mark: usize, what: &str, pred: impl Fn(&Msg) -> bool) -> Msg {
+    watcher.drain();
+    if let Some(m) = watcher.seen[mark..].iter().find(|m| pred(m)) {
+        return m.clone();
+    }
+    watcher.next_matching(support::WAIT, what, pred).await
+}
+
+/// The responses seen with this `id`: those that answered the plan command (they carry the
+/// `schedule`), and those of its runs.
+fn responses_to(watcher: &mut Watcher, device: &str, id: &str) -> (Vec<Value>, Vec<Value>) {
+    watcher
+        .on(&format!("anova2mqtt/{device}/response"))
+        .iter()
+        .map(Msg::json)
+        .filter(|r| r["id"] == id)
+        .partition(|r| r.get("schedule").is_some())
+}
+
+/// How many cook starts reached the simulated cloud.
+fn starts(sys: &System) -> usize {
+    sys.handle()
+        .commands()
+        .iter()
+        .filter(|c| c.frame.command == "CMD_APC_START")
+        .count()
+}
+
+/// The retained plan of a device as last seen (`None`: cleared).
+fn schedule_topic(device: &str) -> String {
+    format!("anova2mqtt/{device}/schedule")
+}
+
+/// Shifts every RFC 3339 time in the database's pending plans (and their `start_at` column)
+/// `by` into the past: as if the plan had been made that much earlier.
+fn age_pending_plans(db: &Path, by: time::Duration) -> usize {
+    fn shift(value: &mut Value, by: time::Duration) {
+        match value {
+            Value::String(text) => {
+                if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
+                    *text = (at - by).format(&Rfc3339).expect("format");
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| shift(v, by)),
+            Value::Object(map) => map.values_mut().for_each(|v| shift(v, by)),
+            _ => {}
+        }
+    }
+    let conn = rusqlite::Connection::open(db).expect("open the history database");
+    let plans: Vec<(String, String)> = conn
+        .prepare("SELECT schedule_id, data FROM plans WHERE ended_at IS NULL")
+        .expect("prepare")
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    for (schedule_id, data) in &plans {
+        let mut plan: Value = serde_json::from_str(data).expect("a plan is JSON");
+        shift(&mut plan, by);
+        conn.execute(
+            "UPDATE plans SET data = ?1, start_at = start_at - ?2 WHERE schedule_id = ?3",
+            rusqlite::params![plan.to_string(), by.whole_seconds(), schedule_id],
+        )
+        .expect("update");
+    }
+    plans.len()
+}
+
+/// Makes a plan on MQTT and returns its answer (asserted `ok`, with a `schedule`).
+async fn plan(sys: &mut System, device: &str, command: &str) -> Value {
+    let r = sys
+        .command(&format!("anova2mqtt/{device}/set"), command)
+        .await;
+    assert_eq!(r["status"], "ok", "{r}");
+    assert!(r["schedule"]["schedule_id"].is_string(), "{r}");
+    r
+}
+
+#[tokio::test]
+async fn a_restart_keeps_a_pending_plan_and_it_runs_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("history.sqlite3");
+    let mut sys = System::start(sim_config(), move |c| c.history.path = Some(file)).await;
+    sys.ready().await;
+    let start_at = in_seconds(5);
+    let r = plan(
+        &mut sys,
+        A7,
+        &format!(
+            r#"{{"id": "kept", "cook": true, "target_temperature": 57, "timer": "2h", "food": "none", "start_at": "{start_at}"}}"#
+        ),
+    )
+    .await;
+    let schedule_id = r["schedule"]["schedule_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        parse(r["schedule"]["start_at"].as_str().unwrap()),
+        parse(&start_at)
+    );
+
+    sys.watcher.drain();
+    let before_restart = sys.watcher.seen.len();
+    sys.restart_daemon().await;
+    // The plan is back: republished (retained), in the API, not run early.
+    let topic = schedule_topic(A7);
+    let republished = since(
+        &mut sys.watcher,
+        before_restart,
+        "the plan republished",
+        |m| m.topic == topic && m.json()["schedule_id"] == schedule_id.as_str(),
+    )
+    .await;
+    assert_eq!(
+        republished.json()["state"],
+        "waiting",
+        "{}",
+        republished.payload
+    );
+    let listed = get(sys.http, "/api/v1/schedules", &[]).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert!(listed.body.contains(&schedule_id), "{}", listed.body);
+    assert_eq!(starts(&sys), 0, "nothing started before its time");
+
+    let started = event(
+        &mut sys.watcher,
+        A7,
+        "schedule_started",
+        Duration::from_secs(9),
+    )
+    .await;
+    assert_eq!(started["schedule_id"], schedule_id.as_str(), "{started}");
+    assert_eq!(started["late"], false, "{started}");
+    let ran_at = OffsetDateTime::now_utc();
+    assert!(
+        ran_at >= parse(&start_at),
+        "started at its time, not before"
+    );
+    sys.watcher
+        .wait_for("the plan cleared", |m| {
+            m.topic == topic && m.payload.is_empty()
+        })
+        .await;
+    // Time for a second run or answer to show, were there one.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (made, ran) = responses_to(&mut sys.watcher, A7, "kept");
+    assert_eq!(made.len(), 1, "the plan command answered once: {made:?}");
+    assert_eq!(ran.len(), 1, "exactly one response to its run: {ran:?}");
+    assert_eq!(ran[0]["status"], "ok", "{}", ran[0]);
+    assert_eq!(starts(&sys), 1, "one start reached the cloud");
+    let cooker = sys.handle().cooker(A7).unwrap();
+    assert_eq!(cooker.target_temperature_c, 57.0);
+    sys.stop().await;
+}
+
+/// The a7 in an ice bath (1 °C) for the perishable plans of the missed-start tests.
+fn iced() -> SimulatorConfig {
+    let mut sim = sim_config();
+    sim.cookers = vec![
+        SimCookerSpec::a7(A7, "Kitchen"),
+        SimCookerSpec::pro(PRO, "Garage"),
+    ];
+    sim.with_ice_bath()
+}
+
+/// A perishable plan on an iced a7, then the daemon stopped for `away`: what happens when it
+/// comes back.
+async fn away_for(away: time::Duration) -> (System, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("history.sqlite3");
+    let file = db.clone();
+    let mut sys = System::start(iced(), move |c| c.history.path = Some(file)).await;
+    sys.ready().await;
+    sys.handle()
+        .wait_until("the a7 in ice water", Duration::from_secs(5), |h| {
+            h.cooker(A7).is_some_and(|c| c.water_temperature_c < 4.4)
+        })
+        .await
+        .unwrap();
+    // Wait until the bridge has seen the cold water, so that the plan is made against it.
+    let state = format!("anova2mqtt/{A7}/state");
+    sys.watcher
+        .wait_for_within(Duration::from_secs(5), "a cold reading", |m| {
+            m.topic == state
+                && m.json()["water_temperature"]
+                    .as_f64()
+                    .is_some_and(|t| t < 4.4)
+        })
+        .await;
+    let r = plan(
+        &mut sys,
+        A7,
+        &format!(
+            r#"{{"id": "supper", "cook": true, "target_temperature": 62, "timer": "1h30m", "food": "poultry", "start_at": "{}"}}"#,
+            in_seconds(10 * 60)
+        ),
+    )
+    .await;
+    let schedule_id = r["schedule"]["schedule_id"].as_str().unwrap().to_owned();
+    sys.stop_daemon().await;
+    assert_eq!(age_pending_plans(&db, away), 1, "the plan was stored");
+    sys.watcher.clear();
+    sys.start_daemon().await;
+    (sys, schedule_id, dir)
+}
+
+#[tokio::test]
+async fn a_plan_missed_while_stopped_starts_late_while_still_safe() {
+    // Away 30 min, its start 20 min ago: 30 min counted warm + 54 min to heat from 1 °C at the
+    // default 1 °C/min is within the 2 hours.
+    let (mut sys, schedule_id, _dir) = away_for(time::Duration::minutes(30)).await;
+    let started = event(
+        &mut sys.watcher,
+        A7,
+        "schedule_started",
+        Duration::from_secs(8),
+    )
+    .await;
+    assert_eq!(started["schedule_id"], schedule_id.as_str(), "{started}");
+    assert_eq!(started["late"], true, "{started}");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let (_, ran) = responses_to(&mut sys.watcher, A7, "supper");
+    assert_eq!(ran.len(), 1, "one response to its late run: {ran:?}");
+    assert_eq!(ran[0]["status"], "ok", "{}", ran[0]);
+    assert_eq!(starts(&sys), 1);
+    assert_eq!(sys.handle().cooker(A7).unwrap().target_temperature_c, 62.0);
+    sys.watcher.drain();
+    assert!(
+        !sys.watcher
+            .seen
+            .iter()
+            .any(|m| m.json()["event_type"] == "schedule_missed"),
+        "not missed"
+    );
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn a_plan_missed_while_stopped_too_long_is_reported_missed() {
+    // Away 3 h: the food may have been warm all that time, over the 2-hour budget.
+    let (mut sys, schedule_id, _dir) = away_for(time::Duration::hours(3)).await;
+    let missed = event(
+        &mut sys.watcher,
+        A7,
+        "schedule_missed",
+        Duration::from_secs(8),
+    )
+    .await;
+    assert_eq!(missed["schedule_id"], schedule_id.as_str(), "{missed}");
+    let reason = missed["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("not safe"), "{missed}");
+    let topic = schedule_topic(A7);
+    sys.watcher
+        .wait_for("the plan cleared", |m| {
+            m.topic == topic && m.payload.is_empty()
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(starts(&sys), 0, "nothing started");
+    sys.watcher.drain();
+    assert!(
+        !sys.watcher
+            .seen
+            .iter()
+            .any(|m| m.json()["event_type"] == "schedule_started"),
+        "never started"
+    );
+    let listed = get(sys.http, "/api/v1/schedules", &[]).await;
+    assert!(!listed.body.contains(&schedule_id), "{}", listed.body);
+    sys.stop().await;
+}
+
+/// Home Assistant's discovery config of one of the a7's entities, in either mode.
+async fn discovered(
+    watcher: &mut Watcher,
+    mode: DiscoveryMode,
+    platform: &str,
+    key: &str,
+) -> Value {
+    let node = format!("anova2mqtt_{A7}");
+    match mode {
+        DiscoveryMode::Entity => {
+            let topic = format!("homeassistant/{platform}/{node}/{key}/config");
+            watcher
+                .wait_for(&topic, |m| m.topic == topic && !m.payload.is_empty())
+                .await
+                .json()
+        }
+        _ => {
+            let topic = format!("homeassistant/device/{node}/config");
+            let config = watcher
+                .wait_for(&topic, |m| m.topic == topic && !m.payload.is_empty())
+                .await
+                .json();
+            let component = config["components"][key].clone();
+            assert_eq!(component["platform"], platform, "{config}");
+            component
+        }
+    }
+}
+
+async fn cancel_with_the_button(mode: DiscoveryMode) {
+    let mut sys = System::start(sim_config(), |c| c.homeassistant.discovery_mode = mode).await;
+    sys.ready().await;
+    let start_at = in_seconds(3600);
+    let r = plan(
+        &mut sys,
+        A7,
+        &format!(
+            r#"{{"id": "tonight", "cook": true, "target_temperature": 57, "timer": 60, "food": "none", "start_at": "{start_at}"}}"#
+        ),
+    )
+    .await;
+    let schedule_id = r["schedule"]["schedule_id"].as_str().unwrap().to_owned();
+
+    // The sensor reads the retained plan, which holds the start it shows.
+    let sensor = discovered(&mut sys.watcher, mode, "sensor", "scheduled_start").await;
+    assert_eq!(sensor["name"], "Scheduled start", "{sensor}");
+    assert_eq!(sensor["device_class"], "timestamp", "{sensor}");
+    let state_topic = sensor["state_topic"]
+        .as_str()
+        .expect("state_topic")
+        .to_owned();
+    assert_eq!(state_topic, schedule_topic(A7));
+    let retained = Watcher::connect(sys.broker.port, &[&state_topic]).await;
+    let mut retained = retained;
+    let shown = retained
+        .wait_for("the retained plan", |m| {
+            m.topic == state_topic && m.retained
+        })
+        .await;
+    assert_eq!(
+        parse(shown.json()["start_at"].as_str().unwrap()),
+        parse(&start_at)
+    );
+
+    // The button, pressed as Home Assistant presses it.
+    let button = discovered(&mut sys.watcher, mode, "button", "cancel_schedule").await;
+    assert_eq!(button["name"], "Cancel schedule", "{button}");
+    let command_topic = button["command_topic"].as_str().expect("command_topic");
+    let press = button["payload_press"].as_str().expect("payload_press");
+    let answer = sys.command(command_topic, press).await;
+    assert_eq!(answer["status"], "ok", "{answer}");
+    assert!(
+        answer.get("warnings").is_none(),
+        "a plan was pending: {answer}"
+    );
+    let cancelled = event(
+        &mut sys.watcher,
+        A7,
+        "schedule_cancelled",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(
+        cancelled["schedule_id"],
+        schedule_id.as_str(),
+        "{cancelled}"
+    );
+    sys.watcher
+        .wait_for("the plan cleared", |m| {
+            m.topic == state_topic && m.payload.is_empty()
+        })
+        .await;
+    let listed = get(sys.http, "/api/v1/schedules", &[]).await;
+    assert!(!listed.body.contains(&schedule_id), "{}", listed.body);
+    assert_eq!(starts(&sys), 0);
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn home_assistant_cancels_a_plan_in_device_discovery() {
+    cancel_with_the_button(DiscoveryMode::Device).await;
+}
+
+#[tokio::test]
+async fn home_assistant_cancels_a_plan_in_entity_discovery() {
+    cancel_with_the_button(DiscoveryMode::Entity).await;
+}
