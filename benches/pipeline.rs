@@ -80,6 +80,7 @@ fn main() {
         version: "bench".into(),
         seed: 1,
         plans: Default::default(),
+        restart: false,
     };
     let mut bridge = Bridge::new(config, Now::system());
     bridge.handle(Now::system(), Input::MqttConnected);

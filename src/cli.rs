@@ -7,6 +7,8 @@ use crate::{daemon, demo, simulator, telemetry};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Exit status for a configuration error (`EX_CONFIG`); the systemd unit does not restart on it.
 pub const EXIT_CONFIG: u8 = 78;
@@ -198,6 +200,7 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 fn run(path: Option<PathBuf>) -> ExitCode {
+    let again = path.clone();
     let loaded = match load_for_run(path) {
         Ok(loaded) => loaded,
         Err(status) => return status,
@@ -212,7 +215,29 @@ fn run(path: Option<PathBuf>) -> ExitCode {
         for note in &loaded.notes {
             tracing::debug!("configuration: {note}");
         }
-        daemon::run(&config, shutdown_signal()).await
+        let mut config = config;
+        loop {
+            let restart = Arc::new(AtomicBool::new(false));
+            let options = daemon::RunOptions {
+                restart: Some(restart.clone()),
+                ..daemon::RunOptions::default()
+            };
+            daemon::run_with(&config, options, shutdown_signal()).await?;
+            if !restart.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            // The `restart` request: the configuration read anew, as at a start.
+            let reloaded = config::load(again.as_deref()).and_then(|l| {
+                l.config.validate_for_run()?;
+                Ok(l.config)
+            });
+            config = reloaded
+                .map_err(|e| anyhow::anyhow!("configuration error at the restart:\n{e}"))?;
+            tracing::info!("starting again with the configuration read anew");
+            if let Err(e) = telemetry::set_level(&config.log.level) {
+                tracing::warn!("the log level stays: {e:#}");
+            }
+        }
     })
 }
 

@@ -156,6 +156,8 @@ pub async fn run(
         purge_on_exit: args.mqtt.is_some(),
         http_listener,
         history,
+        // Its simulated cloud and embedded broker live with this run.
+        restart: None,
     };
     let (host, port) = match &args.mqtt {
         Some(url) => {

@@ -21,10 +21,13 @@ use anyhow::Context as _;
 use std::io::IsTerminal as _;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::MetadataExt as _;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::broadcast;
 use tracing_subscriber::filter::{FilterExt as _, LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::reload;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{Layer, Registry};
 
@@ -129,6 +132,7 @@ pub fn init(log: &LogConfig, secrets: &[&Secret]) -> anyhow::Result<()> {
     let rust_log = std::env::var("RUST_LOG").ok();
     let filter = build_filter(rust_log.as_deref(), &log.level)?;
     let stderr = Redacting::new(secrets);
+    let redacting = stderr.clone();
 
     let to_journal = stderr_is_journal(journal_stream.as_deref(), stderr_id);
     let mut fallback_reason = None;
@@ -148,14 +152,153 @@ pub fn init(log: &LogConfig, secrets: &[&Secret]) -> anyhow::Result<()> {
             Output::Text => text_layer(to_journal, stderr),
             Output::Json => Box::new(tracing_subscriber::fmt::layer().json().with_writer(stderr)),
         };
+    mirror_threshold(&filter);
+    let (filter, handle) = reload::Layer::new(filter);
+    let mirror = Mirror {
+        sender: mirror_sender().clone(),
+        redacting,
+    };
     tracing_subscriber::registry()
         .with(layer.with_filter(filter.and(dependency_cap())))
+        .with(
+            mirror.with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+                mirrored(meta.target(), *meta.level())
+            })),
+        )
         .try_init()
         .context("cannot install the log subscriber")?;
+    let _ = FILTER.set(handle);
     if let Some(reason) = fallback_reason {
         tracing::warn!("cannot log to the journal ({reason}); writing text to stderr instead");
     }
     Ok(())
+}
+
+/// The installed filter, for [`set_level`].
+static FILTER: OnceLock<reload::Handle<Targets, Registry>> = OnceLock::new();
+
+/// Logs at `level` (`error` … `trace`, or a filter as `log.level` takes it) from now on: the
+/// `options` request, and the configuration read again at a `restart`. `RUST_LOG` no longer
+/// applies once the level is changed this way.
+pub fn set_level(level: &str) -> anyhow::Result<()> {
+    let filter = build_filter(None, level)?;
+    let handle = FILTER.get().context("no log subscriber is installed")?;
+    mirror_threshold(&filter);
+    handle
+        .reload(filter)
+        .context("cannot change the log level")?;
+    tracing::info!("log level now {level}");
+    Ok(())
+}
+
+/// One log line for `<base>/bridge/logging` (zigbee2mqtt's): `{"level": …, "message": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogLine {
+    /// `error`, `warn` or `info`.
+    pub level: &'static str,
+    /// The message with its fields, secrets redacted.
+    pub message: String,
+}
+
+/// How many lines may wait for the broker; a slower broker loses the oldest.
+const MIRROR_CAPACITY: usize = 64;
+
+fn mirror_sender() -> &'static broadcast::Sender<LogLine> {
+    static SENDER: OnceLock<broadcast::Sender<LogLine>> = OnceLock::new();
+    SENDER.get_or_init(|| broadcast::channel(MIRROR_CAPACITY).0)
+}
+
+/// The log's lines at `info` and above (at the level set, if higher), for
+/// `<base>/bridge/logging`. Lines logged while nobody listens are not kept.
+pub fn log_lines() -> broadcast::Receiver<LogLine> {
+    mirror_sender().subscribe()
+}
+
+/// The least severe level mirrored: `tracing::Level`'s order, 1 = error … 3 = info.
+static MIRROR_LEVEL: AtomicU8 = AtomicU8::new(3);
+
+fn level_rank(level: tracing::Level) -> u8 {
+    match level {
+        tracing::Level::ERROR => 1,
+        tracing::Level::WARN => 2,
+        tracing::Level::INFO => 3,
+        tracing::Level::DEBUG => 4,
+        tracing::Level::TRACE => 5,
+    }
+}
+
+/// Mirrors at most `info`, and nothing more verbose than the filter's default level.
+fn mirror_threshold(filter: &Targets) {
+    let rank = match filter.default_level() {
+        Some(LevelFilter::OFF) => 0,
+        Some(level) => level.into_level().map_or(0, level_rank).min(3),
+        None => 3,
+    };
+    MIRROR_LEVEL.store(rank, Ordering::Relaxed);
+}
+
+/// Whether an event goes to `bridge/logging`: ours (the libraries' lines are their own
+/// business), not the broker connection's (a line about a dropped publish would publish
+/// again, and again), and at most as verbose as the threshold.
+fn mirrored(target: &str, level: tracing::Level) -> bool {
+    let ours = target == env!("CARGO_CRATE_NAME")
+        || target.starts_with(concat!(env!("CARGO_CRATE_NAME"), "::"));
+    ours && !target.starts_with(concat!(env!("CARGO_CRATE_NAME"), "::mqtt"))
+        && level_rank(level) <= MIRROR_LEVEL.load(Ordering::Relaxed)
+}
+
+/// The layer that hands lines to [`log_lines`].
+struct Mirror {
+    sender: broadcast::Sender<LogLine>,
+    redacting: Redacting,
+}
+
+impl<S: tracing::Subscriber> Layer<S> for Mirror {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if self.sender.receiver_count() == 0 {
+            return;
+        }
+        let mut line = LineVisitor::default();
+        event.record(&mut line);
+        let message = match self.redacting.redact(line.text.as_bytes()) {
+            Some(redacted) => String::from_utf8_lossy(&redacted).into_owned(),
+            None => line.text,
+        };
+        let level = match *event.metadata().level() {
+            tracing::Level::ERROR => "error",
+            tracing::Level::WARN => "warn",
+            _ => "info",
+        };
+        let _ = self.sender.send(LogLine { level, message });
+    }
+}
+
+/// The message, then ` key=value` for every other field, as the text output writes them.
+#[derive(Default)]
+struct LineVisitor {
+    text: String,
+}
+
+impl tracing::field::Visit for LineVisitor {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.text.insert_str(0, value);
+        } else {
+            self.text.push_str(&format!(" {}={value}", field.name()));
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.text.insert_str(0, &format!("{value:?}"));
+        } else {
+            self.text.push_str(&format!(" {}={value:?}", field.name()));
+        }
+    }
 }
 
 /// stderr, with every secret replaced by `[redacted]`. The formatter hands each log line over

@@ -28,6 +28,12 @@ pub enum Incoming<'a> {
         /// The command key.
         key: &'a str,
     },
+    /// `<base>/<id>/get`: publish the device's state again (zigbee2mqtt's `get`); the payload
+    /// is not read.
+    Get {
+        /// The device's topic id, as the topic spells it.
+        id: &'a str,
+    },
     /// `<base>/bridge/request/<op>`.
     BridgeRequest {
         /// The operation.
@@ -119,6 +125,11 @@ impl Topics {
         format!("{}/{id}/set/{key}", self.base)
     }
 
+    /// `<base>/<id>/get`.
+    pub fn get(&self, id: &TopicId) -> String {
+        self.device_topic(id, "get")
+    }
+
     /// `<base>/<id>/response`.
     pub fn response(&self, id: &TopicId) -> String {
         self.device_topic(id, "response")
@@ -146,9 +157,15 @@ impl Topics {
             // `#` also matches the parent level, so this one filter covers `<id>/set` and
             // every `<id>/set/<key>` (two overlapping filters would deliver a command twice).
             format!("{}/+/set/#", self.base),
+            format!("{}/+/get", self.base),
             format!("{}/{BRIDGE}/request/+", self.base),
             self.bridge_devices(),
         ]
+    }
+
+    /// `<base>/bridge/logging`: the log's lines at `info` and above (zigbee2mqtt's).
+    pub fn bridge_logging(&self) -> String {
+        format!("{}/{BRIDGE}/logging", self.base)
     }
 
     /// Decodes a topic we subscribed to; `None` for anything else.
@@ -168,6 +185,7 @@ impl Topics {
         }
         match rest.split_once('/') {
             None if rest == "set" => Some(Incoming::Set { id: first }),
+            None if rest == "get" => Some(Incoming::Get { id: first }),
             Some(("set", key)) => Some(Incoming::SetKey { id: first, key }),
             _ => None,
         }
@@ -202,6 +220,11 @@ mod tests {
             Some(Incoming::BridgeDevices)
         );
         assert_eq!(t.parse("anova2mqtt/bridge/set"), None);
+        assert_eq!(
+            t.parse("anova2mqtt/abc/get"),
+            Some(Incoming::Get { id: "abc" })
+        );
+        assert_eq!(t.parse("anova2mqtt/abc/get/x"), None);
         assert_eq!(t.parse("anova2mqtt/abc/state"), None);
         assert_eq!(t.parse("anova2mqttx/abc/set"), None);
         assert_eq!(

@@ -5,6 +5,7 @@ mod support;
 
 use anova2mqtt::mqtt::connection::{MqttConnection, MqttEvent, MqttSettings};
 use anova2mqtt::simulator::{demo_cookers, SimCookerSpec, Simulator, SimulatorConfig};
+use serde_json::json;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
@@ -671,6 +672,107 @@ async fn a_requested_refresh_is_no_fault_in_the_log_or_the_health_check() {
         !log.lines()
             .any(|l| l.contains("WARN") && l.contains("link down")),
         "{log}"
+    );
+}
+
+/// zigbee2mqtt's conventions on the real binary (issue 27 item 16): `<id>/get` answers with
+/// the state, `bridge/request/options` changes the log level at runtime, the log's lines come
+/// on `bridge/logging`, and `bridge/request/restart` starts the daemon again.
+#[tokio::test]
+async fn zigbee2mqtt_get_options_logging_and_restart() {
+    let broker = Broker::start();
+    let sim = simulator().await;
+    let a7 = demo_cookers()[0].cooker_id.to_lowercase();
+    let state = format!("anova2mqtt/{a7}/state");
+    let mut watcher = Watcher::connect(broker.port, &["anova2mqtt/#"]).await;
+    let daemon = Daemon::spawn(&broker, &sim, &[("ANOVA2MQTT_LOG__FORMAT", "text")]);
+    watcher
+        .wait_for("the a7's state", |m| m.topic == state)
+        .await;
+    watcher
+        .wait_for("online", |m| {
+            m.topic == "anova2mqtt/bridge/state" && m.payload == "online"
+        })
+        .await;
+
+    // get: the state again, at once.
+    watcher.clear();
+    watcher
+        .publish(&format!("anova2mqtt/{a7}/get"), "", false)
+        .await;
+    let again = watcher
+        .next_matching(WAIT, "the state on get", |m| m.topic == state)
+        .await;
+    assert_eq!(again.json()["model"], "a7", "{}", again.payload);
+
+    // options: the log level, and the log's own line about it on bridge/logging.
+    watcher
+        .publish(
+            "anova2mqtt/bridge/request/options",
+            r#"{"id":"o","options":{"log":{"level":"debug"}}}"#,
+            false,
+        )
+        .await;
+    let r = watcher
+        .next_matching(WAIT, "the options response", |m| {
+            m.topic == "anova2mqtt/bridge/response/options"
+        })
+        .await
+        .json();
+    assert_eq!(r["status"], "ok", "{r}");
+    let line = watcher
+        .next_matching(WAIT, "the log line", |m| {
+            m.topic == "anova2mqtt/bridge/logging" && m.json()["message"] == "log level now debug"
+        })
+        .await;
+    assert_eq!(line.json()["level"], "info");
+    assert!(!line.retained);
+    // The daemon logs at debug now (an empty command is ignored with a debug line).
+    watcher
+        .publish(&format!("anova2mqtt/{a7}/set"), "", false)
+        .await;
+    let deadline = Instant::now() + WAIT;
+    while !daemon
+        .log()
+        .contains("empty payload on a command topic ignored")
+    {
+        assert!(Instant::now() < deadline, "{}", daemon.log());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // restart: answered, offline, online again, and the devices back.
+    watcher.clear();
+    watcher
+        .publish("anova2mqtt/bridge/request/restart", r#"{"id":"r"}"#, false)
+        .await;
+    let r = watcher
+        .next_matching(WAIT, "the restart response", |m| {
+            m.topic == "anova2mqtt/bridge/response/restart"
+        })
+        .await
+        .json();
+    assert_eq!((&r["id"], &r["status"]), (&json!("r"), &json!("ok")), "{r}");
+    watcher
+        .next_matching(WAIT, "offline", |m| {
+            m.topic == "anova2mqtt/bridge/state" && m.payload == "offline"
+        })
+        .await;
+    watcher
+        .next_matching(WAIT, "online again", |m| {
+            m.topic == "anova2mqtt/bridge/state" && m.payload == "online"
+        })
+        .await;
+    watcher
+        .next_matching(WAIT, "the a7 online again", |m| {
+            m.topic == format!("anova2mqtt/{a7}/availability") && m.payload == "online"
+        })
+        .await;
+    assert!(
+        daemon
+            .log()
+            .contains("starting again with the configuration read anew"),
+        "{}",
+        daemon.log()
     );
 }
 

@@ -436,6 +436,30 @@ fn the_bridge_requests_are_answered() {
     }
 }
 
+/// README "zigbee2mqtt's conventions", verbatim (issue 27 item 16).
+#[test]
+fn the_zigbee2mqtt_conventions_work() {
+    if !tools_present() {
+        return;
+    }
+    let demo = Demo::start("1");
+    let lines = commands(&block("anova2mqtt/bridge/request/options"));
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert!(demo.sh(&lines[0]).is_empty());
+    let options: Value = serde_json::from_str(demo.sh(&lines[1]).trim()).expect("JSON");
+    assert_eq!(options["id"], "2", "{options}");
+    assert_eq!(options["status"], "ok", "{options}");
+    assert_eq!(options["data"]["log"]["level"], "info", "{options}");
+    // It ends after its 3 s with whatever was logged meanwhile; every line is the JSON shown.
+    for line in demo.try_sh(&lines[2]).lines() {
+        let line: Value = serde_json::from_str(line).expect("JSON");
+        assert!(
+            line["level"].is_string() && line["message"].is_string(),
+            "{line}"
+        );
+    }
+}
+
 #[test]
 fn the_curl_examples_work() {
     if !tools_present() {

@@ -25,6 +25,7 @@ pub fn config() -> BridgeConfig {
         version: "fuzz".to_owned(),
         seed: 7,
         plans: Default::default(),
+        restart: true,
     }
 }
 

@@ -85,6 +85,10 @@ impl Bridge {
                 let (id, key) = (TopicId::from(id), key.to_owned());
                 self.on_key_command(now, &id, &key, payload, retained);
             }
+            Some(Incoming::Get { id }) => {
+                let id = TopicId::from(id);
+                self.on_get(now, &id, retained);
+            }
             Some(Incoming::BridgeRequest { op }) => {
                 let op = op.to_owned();
                 self.on_bridge_request(now, &op, payload, retained);
@@ -310,6 +314,21 @@ impl Bridge {
         }
     }
 
+    /// `<base>/<id>/get`: the device's availability and state, published again (retained, as
+    /// always) whether they changed or not. A retained `get` would repeat at every start and
+    /// is refused like a retained command; an unknown device is answered on its response topic.
+    fn on_get(&mut self, now: Now, device: &TopicId, retained: bool) {
+        if retained {
+            let error = refuse_retained(self.topics.get(device));
+            return self.refuse(now, device, Origin::Mqtt, None, error);
+        }
+        if !self.devices.contains_key(device) {
+            let error = self.unknown_device(device);
+            return self.refuse(now, device, Origin::Mqtt, None, error);
+        }
+        self.with_device(now, device, |d, ctx, out| d.publish(ctx, out, true));
+    }
+
     pub(super) fn on_bridge_request(&mut self, now: Now, op: &str, payload: &[u8], retained: bool) {
         let topic = self.topics.bridge_response(op);
         let id = id_of(payload).unwrap_or_else(|| {
@@ -323,21 +342,36 @@ impl Bridge {
                 .map(|op| match op {
                     BridgeOp::HealthCheck => {
                         let uptime_s = (now.wall - self.started_at).whole_seconds().max(0);
-                        serde_json::to_value(self.health().check(uptime_s)).unwrap_or(Value::Null)
+                        Ok(serde_json::to_value(self.health().check(uptime_s))
+                            .unwrap_or(Value::Null))
                     }
                     BridgeOp::Republish => {
                         self.republish_all(now);
                         // `cookers` is what earlier releases answered (it counted ovens
                         // too); it stays beside `devices` for whoever reads it.
-                        json!({"devices": self.devices.len(), "cookers": self.devices.len()})
+                        Ok(json!({"devices": self.devices.len(), "cookers": self.devices.len()}))
                     }
                     BridgeOp::Refresh => {
                         self.timers
                             .set(Timer::RefreshGrace, now.instant + REFRESH_GRACE);
                         self.out.push(Output::ReconnectCloud);
-                        json!({})
+                        Ok(json!({}))
                     }
+                    BridgeOp::Options => requests::log_level_option(payload).map(|level| {
+                        self.out.push(Output::SetLogLevel(level));
+                        json!({"restart_required": false, "log": {"level": level}})
+                    }),
+                    BridgeOp::Restart if self.config.restart => {
+                        self.out.push(Output::Restart);
+                        Ok(json!({}))
+                    }
+                    BridgeOp::Restart => Err(CommandError::new(
+                        ErrorCode::InvalidValue,
+                        "restart is served by `anova2mqtt run` only (the demo's simulated \
+                         cloud and broker do not outlive it: stop and start the demo instead)",
+                    )),
                 })
+                .and_then(|result| result)
         };
         let outcome = match result {
             Ok(data) => Outcome::Data(data),

@@ -173,6 +173,11 @@ pub enum Output {
     },
     /// Drop the cloud connection and reconnect (the `refresh` request).
     ReconnectCloud,
+    /// Log at this level from now on (the `options` request): `error` … `trace`.
+    SetLogLevel(&'static str),
+    /// Stop as at shutdown and start again with the configuration read anew (the `restart`
+    /// request), after this request's response has gone out.
+    Restart,
     /// A message for the live stream's listeners, serialised once:
     /// `{"type":"state"|"event"|"bridge"|"devices", …}`.
     Stream(Arc<str>),

@@ -106,6 +106,9 @@ pub struct BridgeConfig {
     pub seed: u64,
     /// Presets and plans (`docs/interface.md` §8).
     pub plans: PlanSettings,
+    /// The `restart` request is served: the driver can start the daemon again (`run`; not the
+    /// demo, whose simulated cloud would not survive it).
+    pub restart: bool,
 }
 
 /// The bridge state machine.

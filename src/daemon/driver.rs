@@ -6,7 +6,7 @@
 
 use super::api::Api;
 use crate::alarm::Alarm;
-use crate::bridge::{Bridge, HeatSample, Input, Now, Output, Ticket};
+use crate::bridge::{Bridge, HeatSample, Input, Now, Output, Publish, Qos, Ticket};
 use crate::cloud::client::CloudHandle;
 use crate::cloud::{CloudError, CloudEvent, LinkState};
 use crate::http::ApiRequest;
@@ -39,6 +39,10 @@ pub(super) struct Driver {
     pub(super) cloud_was_up: bool,
     /// The cook history, when on: records go there without waiting.
     pub(super) history: Option<Store>,
+    /// A `restart` request ended the run.
+    pub(super) restart: bool,
+    /// The log's lines for `<base>/bridge/logging`.
+    pub(super) log_lines: tokio::sync::broadcast::Receiver<crate::telemetry::LogLine>,
 }
 
 /// Where the inputs come from.
@@ -115,6 +119,10 @@ impl Driver {
                     continue;
                 }
                 Some(status) = history_changed(&mut sources.history) => Input::History(status),
+                line = self.log_lines.recv() => {
+                    self.publish_log_line(line);
+                    continue;
+                }
                 () = tick.fired() => Input::Tick,
             };
             if let Some(listening) = self.api.listening_changed() {
@@ -124,7 +132,41 @@ impl Driver {
             self.bridge.handle(Now::system(), input);
             self.carry_out();
             self.update_status();
+            if self.restart {
+                tracing::info!("restarting on request");
+                return Ok(());
+            }
         }
+    }
+
+    /// One log line to `<base>/bridge/logging` (QoS 1 like every topic here, not retained), while
+    /// the broker is connected; lines a slow broker made us miss are counted in one line.
+    fn publish_log_line(
+        &mut self,
+        line: Result<crate::telemetry::LogLine, tokio::sync::broadcast::error::RecvError>,
+    ) {
+        use tokio::sync::broadcast::error::RecvError;
+        let line = match line {
+            Ok(line) => line,
+            Err(RecvError::Lagged(missed)) => crate::telemetry::LogLine {
+                level: "warn",
+                message: format!("{missed} log lines were not published here"),
+            },
+            // The sender lives as long as the process.
+            Err(RecvError::Closed) => return,
+        };
+        if !self.mqtt.is_connected() {
+            return;
+        }
+        let Ok(payload) = serde_json::to_string(&line) else {
+            return;
+        };
+        self.mqtt.publish(Publish {
+            topic: self.bridge.topics().bridge_logging(),
+            payload,
+            retain: false,
+            qos: Qos::AtLeastOnce,
+        });
     }
 
     /// Hands the bridge the cooks that were running when the daemon last stopped, the heating
@@ -239,6 +281,12 @@ impl Driver {
                     tracing::info!("reconnecting to the Anova cloud on request");
                     self.cloud.reconnect();
                 }
+                Output::SetLogLevel(level) => {
+                    if let Err(e) = crate::telemetry::set_level(level) {
+                        tracing::warn!("the log level stays: {e:#}");
+                    }
+                }
+                Output::Restart => self.restart = true,
             }
         }
     }

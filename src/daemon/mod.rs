@@ -103,6 +103,7 @@ pub fn bridge_config(config: &Config) -> BridgeConfig {
                 .unwrap_or(jiff::tz::TimeZone::UTC),
             ..PlanSettings::default()
         },
+        restart: false,
     }
 }
 
@@ -119,6 +120,9 @@ pub struct RunOptions {
     /// The cook history's settings when they do not come from `[history]`: the demo keeps
     /// its history in memory unless its config file names a path; tests stand in a full disk.
     pub history: Option<store::Settings>,
+    /// Serve the `restart` request: when one ends the run, this is set, and the caller starts
+    /// again with the configuration read anew (`anova2mqtt run`). `None`: refused.
+    pub restart: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Starts the cook history of `[history]` (or `history`, see [`RunOptions::history`]); `None` when it is off or
@@ -232,7 +236,13 @@ pub async fn run_with(
         "anova2mqtt {} starting",
         env!("CARGO_PKG_VERSION")
     );
-    let bridge = Bridge::new(bridge_config(config), Now::system());
+    let bridge = Bridge::new(
+        BridgeConfig {
+            restart: options.restart.is_some(),
+            ..bridge_config(config)
+        },
+        Now::system(),
+    );
     let offline = Publish {
         topic: bridge.topics().bridge_state(),
         // An empty retained message removes the topic altogether.
@@ -256,6 +266,8 @@ pub async fn run_with(
         last_status: String::new(),
         cloud_was_up: false,
         history: history.clone(),
+        restart: false,
+        log_lines: crate::telemetry::log_lines(),
     };
 
     // The watchdog only pings while the loop below answers its probes.
@@ -317,6 +329,9 @@ pub async fn run_with(
     }
     if let Some(watchdog) = watchdog {
         watchdog.abort();
+    }
+    if let (true, Some(restart)) = (driver.restart, &options.restart) {
+        restart.store(true, std::sync::atomic::Ordering::Relaxed);
     }
     result
 }

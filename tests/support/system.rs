@@ -105,6 +105,7 @@ impl System {
             purge_on_exit: false,
             http_listener: Some(listener),
             history,
+            restart: None,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let config = config.clone();

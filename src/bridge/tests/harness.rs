@@ -38,6 +38,7 @@ pub(super) fn config() -> BridgeConfig {
         version: "0.1.0".into(),
         seed: 1,
         plans: Default::default(),
+        restart: true,
     }
 }
 

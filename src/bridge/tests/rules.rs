@@ -1087,3 +1087,74 @@ fn bridge_devices_changes_only_with_availability_or_firmware() {
         false
     );
 }
+
+/// zigbee2mqtt's conventions (issue 27 item 16): `<id>/get` answers with the state,
+/// `options` sets the log level at runtime, `restart` asks the driver to start again.
+#[test]
+fn zigbee2mqtt_get_options_and_restart() {
+    let mut h = Harness::ready();
+    let state = format!("anova2mqtt/{A7_ID}/state");
+    // Nothing changed, yet `get` publishes the state (and availability) again.
+    assert!(on(&h.advance(Duration::from_secs(1)), &state).is_empty());
+    let out = h.mqtt(&format!("anova2mqtt/{A7_ID}/get"), "", false);
+    assert_eq!(on(&out, &state).len(), 1, "{out:#?}");
+    assert!(on(&out, &state)[0].retain);
+    assert_eq!(
+        on(&out, &format!("anova2mqtt/{A7_ID}/availability"))[0].payload,
+        "online"
+    );
+    // zigbee2mqtt's payload `{"state": ""}` is as good as none.
+    let out = h.mqtt(&format!("anova2mqtt/{A7_ID}/get"), r#"{"state":""}"#, false);
+    assert_eq!(on(&out, &state).len(), 1);
+    // A retained get is refused like a retained command; an unknown device answered.
+    let out = h.mqtt(&format!("anova2mqtt/{A7_ID}/get"), "", true);
+    assert!(on(&out, &state).is_empty());
+    assert_eq!(error_code(&response(&out, A7_ID)), "retained_command");
+    let out = h.mqtt("anova2mqtt/nosuch/get", "", false);
+    assert!(!json_on(&out, "anova2mqtt/nosuch/response").is_empty());
+
+    let options = "anova2mqtt/bridge/response/options";
+    let out = h.mqtt(
+        "anova2mqtt/bridge/request/options",
+        r#"{"id":"o","options":{"log":{"level":"DEBUG"}}}"#,
+        false,
+    );
+    assert!(out.contains(&Output::SetLogLevel("debug")));
+    let r = &json_on(&out, options)[0];
+    assert_eq!((&r["id"], &r["status"]), (&json!("o"), &json!("ok")));
+    assert_eq!(
+        r["data"],
+        json!({"restart_required": false, "log": {"level": "debug"}})
+    );
+    for (payload, code) in [
+        (r#"{"options":{"log":{"level":"loud"}}}"#, "invalid_value"),
+        (r#"{"options":{"mqtt":{"url":"x"}}}"#, "unknown_key"),
+        (r#"{"options":{"log":{"format":"json"}}}"#, "unknown_key"),
+        ("{}", "invalid_value"),
+    ] {
+        let out = h.mqtt("anova2mqtt/bridge/request/options", payload, false);
+        assert!(!out.iter().any(|o| matches!(o, Output::SetLogLevel(_))));
+        assert_eq!(
+            json_on(&out, options)[0]["error"]["code"],
+            code,
+            "{payload}"
+        );
+    }
+
+    let out = h.mqtt("anova2mqtt/bridge/request/restart", r#"{"id":"r"}"#, false);
+    assert!(out.contains(&Output::Restart));
+    let r = &json_on(&out, "anova2mqtt/bridge/response/restart")[0];
+    assert_eq!((&r["id"], &r["status"]), (&json!("r"), &json!("ok")));
+    // A driver that cannot restart (the demo) refuses it.
+    let mut demo = Harness::new(BridgeConfig {
+        restart: false,
+        ..config()
+    });
+    demo.input(Input::MqttConnected);
+    let out = demo.mqtt("anova2mqtt/bridge/request/restart", "", false);
+    assert!(!out.contains(&Output::Restart));
+    assert_eq!(
+        json_on(&out, "anova2mqtt/bridge/response/restart")[0]["status"],
+        "error"
+    );
+}
