@@ -33,7 +33,9 @@ const INSTRUCTIONS: &str = "anova2mqtt is a gateway to Anova sous-vide cookers a
     Ovens. Call list_devices first for the device ids and their state. Every command is \
     validated before anything is sent and answered once the device shows it; an error names \
     its code and says what would be accepted. Temperatures are °C, timers minutes or a duration \
-    such as \"1h30m\". When food is cooked, give `food` so the food-safety rules apply.";
+    such as \"1h30m\". When food is cooked, give `food` so the food-safety rules apply. \
+    list_presets gives named cooks (start_cook's `preset`); start_cook with `start_at` or \
+    `ready_by` plans a cook for later (get_device shows it, cancel_schedule cancels it).";
 
 /// The MCP server of one session.
 pub(super) struct Server<B> {
