@@ -337,6 +337,36 @@ fn simulate_refuses_config_and_the_others_take_it_anywhere() {
     }
 }
 
+/// Runs the daemon (cloud unreachable, text logs, `env` added) until its log shows the second
+/// attempt to reach the broker; its log.
+fn run_until_second_broker_attempt(dir: &Path, env: &[(&str, &str)]) -> String {
+    let stderr_path = dir.join("stderr.log");
+    let mut child = anova2mqtt(dir)
+        .arg("run")
+        .envs([
+            ("ANOVA2MQTT_ANOVA__TOKEN", "anova-x"),
+            ("ANOVA2MQTT_ANOVA__URL", "ws://127.0.0.1:9"),
+            ("ANOVA2MQTT_LOG__FORMAT", "text"),
+        ])
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + WAIT;
+    let log = loop {
+        let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+        if log.contains("attempt=2") || Instant::now() >= deadline {
+            break log;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(log.contains("attempt=2"), "{log}");
+    log
+}
+
 /// With the broker down at start, every failed attempt is logged with the next wait, and the
 /// waits grow.
 #[test]
@@ -347,33 +377,8 @@ fn run_logs_every_failed_broker_connect_with_the_next_retry() {
         .local_addr()
         .unwrap()
         .port();
-    let stderr_path = dir.path().join("stderr.log");
-    let mut child = anova2mqtt(dir.path())
-        .arg("run")
-        .envs([
-            ("ANOVA2MQTT_ANOVA__TOKEN", "anova-x"),
-            ("ANOVA2MQTT_ANOVA__URL", "ws://127.0.0.1:9"),
-            (
-                "ANOVA2MQTT_MQTT__URL",
-                &format!("mqtt://127.0.0.1:{closed_port}"),
-            ),
-            ("ANOVA2MQTT_LOG__FORMAT", "text"),
-        ])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&stderr_path).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + WAIT;
-    let log = loop {
-        let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-        if log.contains("attempt=2") {
-            break log;
-        }
-        assert!(Instant::now() < deadline, "{log}");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let _ = child.kill();
-    let _ = child.wait();
+    let broker = format!("mqtt://127.0.0.1:{closed_port}");
+    let log = run_until_second_broker_attempt(dir.path(), &[("ANOVA2MQTT_MQTT__URL", &broker)]);
     let first = log
         .lines()
         .find(|l| l.contains("cannot connect to the MQTT broker"))
@@ -409,32 +414,14 @@ fn a_wrong_broker_password_names_the_settings_on_every_retry() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let stderr_path = dir.path().join("stderr.log");
-    let mut child = anova2mqtt(dir.path())
-        .arg("run")
-        .envs([
-            ("ANOVA2MQTT_ANOVA__TOKEN", "anova-x"),
-            ("ANOVA2MQTT_ANOVA__URL", "ws://127.0.0.1:9"),
+    let log = run_until_second_broker_attempt(
+        dir.path(),
+        &[
             ("ANOVA2MQTT_MQTT__URL", broker.url().as_str()),
             ("ANOVA2MQTT_MQTT__USERNAME", "anova2mqtt"),
             ("ANOVA2MQTT_MQTT__PASSWORD", "wrong-password"),
-            ("ANOVA2MQTT_LOG__FORMAT", "text"),
-        ])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&stderr_path).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + WAIT;
-    let log = loop {
-        let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-        if log.contains("attempt=2") {
-            break log;
-        }
-        assert!(Instant::now() < deadline, "{log}");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let _ = child.kill();
-    let _ = child.wait();
+        ],
+    );
     let refusals: Vec<&str> = log
         .lines()
         .filter(|l| l.contains("cannot connect to the MQTT broker"))
