@@ -33,9 +33,9 @@ pub struct PlanSettings {
     pub presets: Arc<PresetBook>,
     /// `schedule.timezone`: where `HH:MM` is read.
     pub timezone: jiff::tz::TimeZone,
-    /// See [`DEFAULT_COOKER_RATE`].
+    /// A cooker's heating rate without similar past cooks, °C per minute (`DEFAULT_COOKER_RATE`).
     pub cooker_rate: f64,
-    /// See [`DEFAULT_OVEN_RATE`].
+    /// An oven's heating rate without similar past cooks, °C per minute (`DEFAULT_OVEN_RATE`).
     pub oven_rate: f64,
 }
 

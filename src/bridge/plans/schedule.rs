@@ -125,7 +125,7 @@ impl Bridge {
         keys: &PlanKeys,
         water_c: Option<f64>,
     ) -> Result<(Value, Value, Vec<String>), CommandError> {
-        let kind = self.devices.get(device).map_or(Kind::Cooker, |d| d.kind());
+        let kind = self.devices.get(device).map_or(Kind::DEFAULT, |d| d.kind());
         let wall = now.wall;
         let tz = self.config.plans.timezone.clone();
         let resolve = |key: &str, w: When| {
