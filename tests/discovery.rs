@@ -339,10 +339,19 @@ fn cooker_entities_need_the_bridge_and_the_cooker_online() {
             {"topic": format!("base/{A7_ID}/state"),
              "value_template": "{{ 'online' if value_json.cook_ends_at else 'offline' }}"}
         ]);
+        // "Scheduled start" is also unavailable while no plan waits (its topic is cleared).
+        let with_plan = json!([
+            {"topic": "base/bridge/state"},
+            {"topic": format!("base/{A7_ID}/availability")},
+            {"topic": format!("base/{A7_ID}/schedule"),
+             "value_template": "{{ 'online' if value else 'offline' }}"}
+        ]);
         for message in &messages {
             let payload = parse(message);
             let expected = if message.topic.contains("/cook_ends_at/") {
                 &with_end_time
+            } else if message.topic.contains("/scheduled_start/") {
+                &with_plan
             } else {
                 &both
             };
@@ -351,6 +360,9 @@ fn cooker_entities_need_the_bridge_and_the_cooker_online() {
                 let ends = &payload["components"]["cook_ends_at"];
                 assert_eq!(ends["availability"], with_end_time);
                 assert_eq!(ends["availability_mode"], "all");
+                let scheduled = &payload["components"]["scheduled_start"];
+                assert_eq!(scheduled["availability"], with_plan);
+                assert_eq!(scheduled["availability_mode"], "all");
             }
             assert_eq!(payload["availability_mode"], "all");
             assert_eq!(payload["qos"], 1);
@@ -387,10 +399,11 @@ fn device_mode_is_one_message_per_device_and_entity_mode_one_per_entity() {
     for (key, options) in components {
         assert!(options["platform"].is_string(), "{key}");
         assert!(options.get("device").is_none(), "{key}");
-        // Only "Cook ends at" has its own list; the rest use the device's.
+        // Only "Cook ends at" and "Scheduled start" have their own list; the rest use the
+        // device's.
         assert_eq!(
             options.get("availability").is_some(),
-            key == "cook_ends_at",
+            key == "cook_ends_at" || key == "scheduled_start",
             "{key}"
         );
     }

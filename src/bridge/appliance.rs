@@ -227,6 +227,11 @@ impl Appliance {
         each!(self, m => m.on_command(ctx, out, caller, request))
     }
 
+    /// See [`Machine::has_state`].
+    pub(crate) fn has_state(&self) -> bool {
+        each!(self, m => m.has_state())
+    }
+
     /// See [`Machine::watched_temperature`].
     pub(crate) fn watched_temperature(&self) -> Option<f64> {
         each!(self, m => m.watched_temperature())

@@ -620,6 +620,8 @@ impl Bridge {
                 if let Some(id) = self.ids.get(&cloud_id).cloned() {
                     self.with_device(now, &id, |d, ctx, out| d.on_stale(ctx, out));
                     self.devices_changed(now);
+                    // A plan that watches the water cannot see it any more.
+                    self.look_at_plan(now, &id);
                 }
             }
         }

@@ -4,7 +4,8 @@
 
 use super::discovery::{entity_base, sensor};
 use super::schema::{
-    ButtonConfig, Component, Entity, EntityCategory, SelectConfig, SensorConfig, UpdateConfig,
+    Availability, ButtonConfig, Component, Entity, EntityCategory, SelectConfig, SensorConfig,
+    UpdateConfig,
 };
 use super::DiscoveryContext;
 use crate::ids::TopicId;
@@ -17,10 +18,16 @@ pub(crate) const PLAN_ENTITIES: [(&str, &str); 4] = [
     ("update", "firmware"),
 ];
 
-/// The pending plan's start from the retained `<base>/<id>/schedule`; `None` (unknown) when
-/// the topic is cleared (a zero-length payload: `value` is empty, and `value_json` is not
-/// read).
-const SCHEDULED_START: &str = "{{ value_json.start_at if value else None }}";
+/// The pending plan's start from the retained `<base>/<id>/schedule`. Home Assistant before
+/// 2024.10 logs a warning for every message that gives a timestamp sensor no timestamp (`None`
+/// and an empty state included), and the topic is cleared with a zero-length message when the
+/// plan ends. So, as "Cook ends at" does, the sensor is *unavailable* while no plan waits
+/// ([`HAS_PLAN`]), and its state template always yields a valid timestamp (the epoch when the
+/// topic is empty, never shown). `value_json` is only read when there is a payload.
+const SCHEDULED_START: &str = "{{ value_json.start_at if value else '1970-01-01T00:00:00+00:00' }}";
+
+/// The extra availability condition of "Scheduled start": a plan waits.
+const HAS_PLAN: &str = "{{ 'online' if value else 'offline' }}";
 
 /// The plan as the sensor's attributes; `{}` when none.
 const SCHEDULE_ATTRIBUTES: &str = "{{ value if value else '{}' }}";
@@ -57,7 +64,7 @@ pub(crate) fn plan_entities(
         ));
     }
     // The pending plan's start (`docs/interface.md` §8.2), the plan itself as attributes.
-    entities.push(Entity::new(
+    let mut scheduled = Entity::new(
         "scheduled_start",
         Component::Sensor(SensorConfig {
             device_class: Some("timestamp"),
@@ -75,7 +82,12 @@ pub(crate) fn plan_entities(
                 SCHEDULED_START,
             )
         }),
-    ));
+    );
+    scheduled.extra_availability = Some(Availability {
+        topic: topics.schedule(id),
+        value_template: Some(HAS_PLAN),
+    });
+    entities.push(scheduled);
     // Cancels it, as `schedule: cancel` does (nothing pending: answered with a warning).
     entities.push(Entity::new(
         "cancel_schedule",

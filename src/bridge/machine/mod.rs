@@ -54,6 +54,11 @@ impl<F: Family> Machine<F> {
         self.device.rename(info, settings);
     }
 
+    /// True once the device pushed a state.
+    pub(crate) fn has_state(&self) -> bool {
+        self.device.state.is_some()
+    }
+
     /// See [`Device::available`].
     pub(crate) fn available(&self, link_up: bool) -> bool {
         self.device.available(link_up)

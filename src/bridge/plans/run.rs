@@ -119,20 +119,21 @@ impl Bridge {
             self.plan_deadlines.set(device, None);
             return;
         };
-        let silent = self.plan_silent(now, device, plan);
-        let resumed = self.resumed_plans.remove(device);
-        let due = plan.due(now.wall, silent, resumed);
-        // The daemon resumes its plans before the broker takes it, and what is published
-        // before that is lost: a start missed while it was away is reported (the event, the
-        // cleared schedule, a late start's one response) once the broker is there, a moment
-        // later ([`Bridge::look_at_resumed_plans`]).
-        let missed = matches!(due, Due::Miss(_) | Due::Start { late: true, .. });
-        if resumed && missed && !self.out.mqtt_connected {
-            self.resumed_plans.insert(device.clone());
-            self.file_look(now, device, None);
-            return;
+        let resumed = self.resumed_plans.contains(device);
+        if resumed && !self.resumed_plan_can_be_judged(device) {
+            // A start that can no longer be safe is reported as soon as that can be told;
+            // anything else waits for the device's first report (a late start needs the
+            // device, a watch its water). Looked at again when the broker connects and the
+            // device reports.
+            let missed = matches!(plan.due(now.wall, true, true), Due::Miss(_));
+            if !(missed && self.out.mqtt_connected) {
+                self.file_look(now, device, None);
+                return;
+            }
         }
-        match due {
+        let silent = self.plan_silent(now, device, plan);
+        self.resumed_plans.remove(device);
+        match plan.due(now.wall, silent, resumed) {
             Due::Wait(at) => self.file_look(now, device, at),
             Due::Start { alert, late } => self.start_plan(now, device, alert, late),
             Due::Fail(why) => self.give_up(now, device, &why),
@@ -153,15 +154,29 @@ impl Bridge {
         }
     }
 
-    /// The cooker of a watched plan stopped reporting (or was never heard since the plan
-    /// was made or resumed) for [`super::pending::SILENT_AFTER`].
+    /// A plan of the last run is judged (late, missed, waiting) once what it decides can be
+    /// told (the broker is connected) and its device has reported, or is known to be gone.
+    fn resumed_plan_can_be_judged(&self, device: &TopicId) -> bool {
+        let reported = self.devices.get(device).is_some_and(|d| d.has_state());
+        let gone = self.synced && !self.devices.contains_key(device);
+        self.out.mqtt_connected && (reported || gone)
+    }
+
+    /// The cooker of a watched plan stopped reporting: nothing for
+    /// [`super::pending::SILENT_AFTER`] since the plan was made or resumed, or the device
+    /// itself is unavailable (stale past `anova.stale_after`, or reported offline). A cloud
+    /// link that is down is not the cooker's silence: the plan then waits for it, up to its
+    /// latest safe start.
     fn plan_silent(&self, now: Now, device: &TopicId, plan: &PendingPlan) -> bool {
         let Some(watch) = &plan.watch else {
             return false;
         };
         let heard = watch.last_at.unwrap_or(plan.created_at);
-        let _ = device;
-        now.wall - heard >= super::pending::SILENT_AFTER
+        let gone = self
+            .devices
+            .get(device)
+            .is_some_and(|d| d.has_state() && !d.available(true));
+        gone || now.wall - heard >= super::pending::SILENT_AFTER
     }
 
     /// Files the next look at a device's plan: at `at`, or within a minute.

@@ -459,8 +459,12 @@ fn plans_survive_a_restart_and_a_missed_one_starts_late_only_when_safe() {
     let data = saved(&out).expect("saved");
     let mut h2 = Harness::new(config());
     h2.elapsed_to(240 * MIN);
-    h2.input(Input::MqttConnected);
     let out = h2.input(Input::ResumePlans(vec![data]));
+    assert!(
+        event_types(&out, A7_ID).is_empty(),
+        "judged once it can be told"
+    );
+    let out = h2.input(Input::MqttConnected);
     assert_eq!(event_types(&out, A7_ID), ["schedule_missed"]);
     assert!(cloud_commands(&out).is_empty());
     assert!(h2.bridge.schedules().is_empty());
