@@ -880,13 +880,20 @@ async fn the_history_view_lists_cooks_and_draws_a_past_cook() {
 /// The card's plan section (`interface.md` §8.2, §8.3): a chicken plan without food is
 /// refused and the page says why; with food, in an ice bath, it is accepted and shown (start,
 /// food, estimate, the food-safety watch), survives a reload (`GET /api/v1/schedules`), and
-/// "Cancel schedule" cancels it. Nothing reaches the cooker.
+/// "Cancel schedule" cancels it, with nothing sent to the cooker. Planned again, once the
+/// bath's ice is gone and the simulated water warms past 4.4 °C, the card says why the cook
+/// started early.
 #[tokio::test]
 async fn on_the_real_daemon_a_plan_is_scheduled_shown_and_cancelled_from_the_page() {
     use support::system::{sim_config, System, A7};
-    let mut sys = System::start(sim_config(), |_| {}).await;
+    // The simulator 600 times faster: the bath's ice (as much as water) lasts about 40 s here.
+    let sim = anova2mqtt::simulator::SimulatorConfig {
+        speed: 600.0,
+        ..sim_config()
+    };
+    let mut sys = System::start(sim, |_| {}).await;
     sys.ready().await;
-    sys.ice_bath(A7, 0.25);
+    sys.ice_bath(A7, 1.0);
     let Some(mut browser) = Browser::launch().await else {
         sys.stop().await;
         return;
@@ -900,19 +907,22 @@ async fn on_the_real_daemon_a_plan_is_scheduled_shown_and_cancelled_from_the_pag
         ))
         .await;
     // Three hours from now, on the browser's clock; 63 °C for 90 minutes.
-    browser
-        .eval(&format!(
-            "const at = new Date(Date.now() + 3 * 3600e3); \
-             const two = (n) => String(n).padStart(2, '0'); \
-             document.querySelector('{}').value = two(at.getHours()) + ':' + two(at.getMinutes()); \
-             for (const [name, value] of [['target', '63'], ['timer', '90']]) {{ \
-               const input = document.querySelector('{}'.replace('NAME', name)); \
-               input.value = value; input.dispatchEvent(new Event('input')); }} \
-             true",
-            q("input[name=schedule_time]"),
-            q("input[name=NAME]")
-        ))
-        .await;
+    let fill = format!(
+        "const at = new Date(Date.now() + 3 * 3600e3); \
+         const two = (n) => String(n).padStart(2, '0'); \
+         document.querySelector('{}').value = two(at.getHours()) + ':' + two(at.getMinutes()); \
+         for (const [name, value] of [['target', '63'], ['timer', '90']]) {{ \
+           const input = document.querySelector('{}'.replace('NAME', name)); \
+           input.value = value; input.dispatchEvent(new Event('input')); }} \
+         true",
+        q("input[name=schedule_time]"),
+        q("input[name=NAME]")
+    );
+    let poultry = format!(
+        "document.querySelector('{}').value = 'poultry'; true",
+        q("select[name=food]")
+    );
+    browser.eval(&fill).await;
     let click = |action: &str| {
         format!(
             "document.querySelector('{}').click(); true",
@@ -930,12 +940,7 @@ async fn on_the_real_daemon_a_plan_is_scheduled_shown_and_cancelled_from_the_pag
     browser.wait_for(&response_says("unsafe")).await;
     assert!(browser.text(&q(".response")).await.contains("food"));
     // Chicken: accepted and shown.
-    browser
-        .eval(&format!(
-            "document.querySelector('{}').value = 'poultry'; true",
-            q("select[name=food]")
-        ))
-        .await;
+    browser.eval(&poultry).await;
     browser.eval(&click("schedule")).await;
     browser.wait_for(&response_says("Scheduled")).await;
     let shown = browser.text(&q(".schedule .pending")).await;
@@ -982,6 +987,23 @@ async fn on_the_real_daemon_a_plan_is_scheduled_shown_and_cancelled_from_the_pag
     assert!(
         sys.handle().commands().is_empty(),
         "nothing reached the cooker"
+    );
+    // Planned again (the reload emptied the form); the ice is gone; the cook starts early and
+    // the card says why.
+    browser.eval(&fill).await;
+    browser.eval(&poultry).await;
+    browser.eval(&click("schedule")).await;
+    browser.wait_for(&response_says("Scheduled")).await;
+    sys.ice_bath(A7, 0.0);
+    browser
+        .wait_for(&format!(
+            "document.querySelector('{}').textContent.includes('⚠ the water reached')",
+            q(".schedule .pending")
+        ))
+        .await;
+    assert!(
+        !sys.handle().commands().is_empty(),
+        "the cook started on the cooker"
     );
     assert!(
         browser.exceptions.is_empty(),
