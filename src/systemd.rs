@@ -83,6 +83,15 @@ impl Notifier {
         self.notify_or_log(&[NotifyState::Stopping]);
     }
 
+    /// `RELOADING=1` with `MONOTONIC_USEC` (which systemd wants with it): the service starts
+    /// again in the same process (the `restart` request); its next `READY=1` ends the reload.
+    /// Unlike `STOPPING=1`, systemd then does not wait for the process to exit.
+    pub fn reloading(&self) {
+        let mut states = vec![NotifyState::Reloading];
+        states.extend(NotifyState::monotonic_usec_now().ok());
+        self.notify_or_log(&states);
+    }
+
     /// `WATCHDOG=1`: the service is alive. Prefer [`Watchdog`], which checks that first.
     pub fn watchdog_ping(&self) {
         self.notify_or_log(&[NotifyState::Watchdog]);
@@ -293,6 +302,13 @@ mod tests {
         assert_eq!(
             manager.receive(),
             "STATUS=cloud connected, broker connected, 2 cookers\n"
+        );
+        // A restart in the same process is a reload, with the clock systemd asks for.
+        manager.notifier.reloading();
+        let reloading = manager.receive();
+        assert!(
+            reloading.starts_with("RELOADING=1\nMONOTONIC_USEC="),
+            "{reloading}"
         );
         manager.notifier.stopping();
         assert_eq!(manager.receive(), "STOPPING=1\n");

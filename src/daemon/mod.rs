@@ -305,7 +305,11 @@ pub async fn run_with(
         .await;
     shutdown.abort();
 
-    driver.notifier.stopping();
+    if driver.restart && options.restart.is_some() {
+        driver.notifier.reloading();
+    } else {
+        driver.notifier.stopping();
+    }
     tracing::info!("stopping: publishing offline and closing the connections");
     driver.commands.abort_all();
     // Nothing retained may say a device is reachable once we are gone.
