@@ -12,7 +12,7 @@ mod http_support;
 mod support;
 
 use anova2mqtt::homeassistant::DiscoveryMode;
-use anova2mqtt::simulator::{SimCookerSpec, SimulatorConfig};
+use anova2mqtt::simulator::{Fault, SimCookerSpec, SimulatorConfig};
 use http_support::get;
 use serde_json::Value;
 use std::path::Path;
@@ -423,4 +423,205 @@ async fn home_assistant_cancels_a_plan_in_device_discovery() {
 #[tokio::test]
 async fn home_assistant_cancels_a_plan_in_entity_discovery() {
     cancel_with_the_button(DiscoveryMode::Entity).await;
+}
+
+#[tokio::test]
+async fn a_cooker_that_goes_silent_while_a_plan_waits_is_started_at_once() {
+    // The cloud client counts a device offline after 3 s of silence; a waiting plan counts it
+    // silent after half of that (2 minutes with the default 5), while a start still reaches it.
+    let mut sys = System::start(iced(), |c| {
+        c.anova.stale_after = Duration::from_secs(3);
+    })
+    .await;
+    sys.ready().await;
+    let state = format!("anova2mqtt/{A7}/state");
+    sys.watcher
+        .wait_for_within(Duration::from_secs(5), "a cold reading", |m| {
+            m.topic == state
+                && m.json()["water_temperature"]
+                    .as_f64()
+                    .is_some_and(|t| t < 4.4)
+        })
+        .await;
+    let r = plan(
+        &mut sys,
+        A7,
+        &format!(
+            r#"{{"id": "watched", "cook": true, "target_temperature": 62, "timer": "1h30m", "food": "poultry", "start_at": "{}"}}"#,
+            in_seconds(3600)
+        ),
+    )
+    .await;
+    let schedule_id = r["schedule"]["schedule_id"].as_str().unwrap().to_owned();
+    assert_eq!(starts(&sys), 0);
+
+    let silent_from = tokio::time::Instant::now();
+    sys.handle()
+        .inject(Fault::Silent {
+            cooker_id: A7.into(),
+            silent: true,
+        })
+        .unwrap();
+    let alert = event(
+        &mut sys.watcher,
+        A7,
+        "food_safety_alert",
+        Duration::from_secs(5),
+    )
+    .await;
+    let waited = silent_from.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1200),
+        "not before 1.5 s of silence: {waited:?}"
+    );
+    assert_eq!(alert["schedule_id"], schedule_id.as_str(), "{alert}");
+    assert_eq!(alert["action"], "started", "{alert}");
+    let reason = alert["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("stopped reporting"), "{alert}");
+    sys.handle()
+        .wait_for_commands(1, Duration::from_secs(2))
+        .await
+        .expect("the start reaches the cloud");
+    assert_eq!(starts(&sys), 1, "the start went out at once");
+    let topic = schedule_topic(A7);
+    sys.watcher
+        .wait_for_within(Duration::from_secs(8), "the plan ended", |m| {
+            m.topic == topic && m.payload.is_empty()
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, ran) = responses_to(&mut sys.watcher, A7, "watched");
+    assert_eq!(ran.len(), 1, "exactly one response to the run: {ran:?}");
+    // The unplugged cooker never took the start: the bridge says so, once.
+    assert_eq!(ran[0]["error"]["code"], "device_offline", "{}", ran[0]);
+    event(
+        &mut sys.watcher,
+        A7,
+        "schedule_failed",
+        Duration::from_secs(1),
+    )
+    .await;
+    sys.stop().await;
+}
+
+/// A cooker that heats 40 °C a minute in real time (the simulator at speed 1), from 55 °C.
+fn quick_heater() -> SimulatorConfig {
+    let warm = |mut spec: SimCookerSpec| {
+        spec.water_temperature_c = 55.0;
+        spec
+    };
+    SimulatorConfig {
+        speed: 1.0,
+        preheat_rate_c_per_min: QUICK_RATE,
+        cookers: vec![
+            warm(SimCookerSpec::a7(A7, "Kitchen")),
+            warm(SimCookerSpec::pro(PRO, "Garage")),
+        ],
+        ..sim_config()
+    }
+}
+
+/// The heating rate of [`quick_heater`], °C per minute.
+const QUICK_RATE: f64 = 40.0;
+
+/// Writes two past cooks of the a7 into the history database, each heating 20 -> 60 °C in a
+/// minute (the rate of [`quick_heater`]): the history a ready-by plan estimates from. (Two
+/// real cooks of a few seconds would measure their time to target in whole seconds, too
+/// coarse for a rate.)
+fn past_cooks(db: &Path) {
+    let conn = rusqlite::Connection::open(db).expect("open the history database");
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    for (n, started) in [now - 86_400, now - 2 * 86_400].into_iter().enumerate() {
+        conn.execute(
+            "INSERT INTO cooks (cook_id, device, model, family, source, started_at, ended_at,
+                                outcome, duration_s, plan, time_to_target_s)
+             VALUES (?1, ?2, 'a7', 'sous_vide', 'mqtt', ?3, ?3 + 3600, 'completed', 3600,
+                     '{}', 60)",
+            rusqlite::params![format!("past-{n}"), A7, started],
+        )
+        .expect("a past cook");
+        let cook = conn.last_insert_rowid();
+        for (at, temperature) in [(0, 20.0), (30, 40.0), (60, 60.0)] {
+            conn.execute(
+                "INSERT INTO samples (cook, at, temperature, target) VALUES (?1, ?2, ?3, 6000)",
+                rusqlite::params![cook, started + at, (temperature * 100.0) as i64],
+            )
+            .expect("a sample");
+        }
+    }
+}
+
+/// How close to `ready_by` a ready-by cook's timer ends: the come-up estimate is whole
+/// seconds, the cooker pushes every 100 ms, and the plan starts on the daemon's clock.
+const READY_BY_TOLERANCE: Duration = Duration::from_millis(1500);
+
+#[tokio::test]
+async fn a_ready_by_cook_is_done_by_its_time_using_this_cookers_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("history.sqlite3");
+    let file = db.clone();
+    let mut sys = System::start(quick_heater(), move |c| c.history.path = Some(file)).await;
+    sys.ready().await;
+    sys.stop_daemon().await;
+    past_cooks(&db);
+    sys.watcher.clear();
+    sys.start_daemon().await;
+    sys.ready().await;
+
+    // Ready 7 s from now: 3 s to heat 55 -> 57 °C at 40 °C/min, then a 2 s timer.
+    let ready_by = in_seconds(7);
+    let r = plan(
+        &mut sys,
+        A7,
+        &format!(
+            r#"{{"id": "by-seven", "cook": true, "target_temperature": 57, "timer": "2s", "food": "none", "ready_by": "{ready_by}"}}"#
+        ),
+    )
+    .await;
+    let estimate = &r["schedule"]["estimate"];
+    assert_eq!(estimate["basis"], "history", "{r}");
+    assert_eq!(estimate["cooks"], 2, "{r}");
+    assert_eq!(estimate["heating_rate_c_per_min"], QUICK_RATE, "{r}");
+    assert_eq!(
+        parse(r["schedule"]["ready_by"].as_str().unwrap()),
+        parse(&ready_by)
+    );
+    let start_at = parse(r["schedule"]["start_at"].as_str().unwrap());
+    let come_up = estimate["come_up_s"].as_i64().unwrap();
+    assert!((2..=4).contains(&come_up), "{r}");
+    assert_eq!(
+        start_at,
+        parse(&ready_by) - time::Duration::seconds(2 + come_up),
+        "the timer and the come-up before ready_by: {r}"
+    );
+
+    event(
+        &mut sys.watcher,
+        A7,
+        "schedule_started",
+        Duration::from_secs(8),
+    )
+    .await;
+    event(
+        &mut sys.watcher,
+        A7,
+        "preheat_complete",
+        Duration::from_secs(8),
+    )
+    .await;
+    event(
+        &mut sys.watcher,
+        A7,
+        "timer_finished",
+        Duration::from_secs(8),
+    )
+    .await;
+    let done = OffsetDateTime::now_utc();
+    let off = (done - parse(&ready_by)).abs();
+    eprintln!("done {off} from ready_by");
+    assert!(
+        off <= READY_BY_TOLERANCE,
+        "done at {done}, ready_by {ready_by}: {off} off"
+    );
+    sys.stop().await;
 }

@@ -37,7 +37,7 @@ pub use health::Health;
 pub use io::{ApiTicket, HeatSample, Input, Now, Origin, Output, Publish, Qos, Ticket};
 pub use link::CloudStatus;
 pub use machine::{MAX_QUEUED, STATE_REFRESH};
-pub use plans::PlanSettings;
+pub use plans::{plan_silence, PlanSettings};
 
 use crate::appliance::family::Ceilings;
 use crate::appliance::DeviceInfo;

@@ -101,6 +101,7 @@ pub fn bridge_config(config: &Config) -> BridgeConfig {
                 .schedule
                 .time_zone()
                 .unwrap_or(jiff::tz::TimeZone::UTC),
+            silent_after: crate::bridge::plan_silence(config.anova.stale_after),
             ..PlanSettings::default()
         },
         restart: false,

@@ -37,6 +37,19 @@ pub struct PlanSettings {
     pub cooker_rate: f64,
     /// An oven's heating rate without similar past cooks, °C per minute (`DEFAULT_OVEN_RATE`).
     pub oven_rate: f64,
+    /// How long a cooker may send nothing before a waiting plan counts it silent and starts
+    /// its cook (§8.3): [`plan_silence`] of the cloud client's `anova.stale_after`.
+    pub silent_after: time::Duration,
+}
+
+/// How long a cooker may send nothing before a waiting plan counts it silent, given the
+/// cloud client's `anova.stale_after` (after which the device counts offline and a start
+/// could no longer reach it): [`pending::SILENT_AFTER`] (2 minutes), or half of
+/// `stale_after` when that is shorter, so that the start still goes out while the device
+/// counts online; at least a second.
+pub fn plan_silence(stale_after: std::time::Duration) -> time::Duration {
+    let half = time::Duration::try_from(stale_after / 2).unwrap_or(pending::SILENT_AFTER);
+    half.clamp(time::Duration::seconds(1), pending::SILENT_AFTER)
 }
 
 impl Default for PlanSettings {
@@ -46,6 +59,7 @@ impl Default for PlanSettings {
             timezone: jiff::tz::TimeZone::UTC,
             cooker_rate: DEFAULT_COOKER_RATE,
             oven_rate: DEFAULT_OVEN_RATE,
+            silent_after: pending::SILENT_AFTER,
         }
     }
 }

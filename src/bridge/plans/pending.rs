@@ -13,7 +13,8 @@ use time::{Duration, OffsetDateTime};
 
 /// A cooker that sends no reading for this long while a perishable plan waits is silent: the
 /// bridge can no longer see the water, so it starts the cook (§8.3). Shorter than the default
-/// `anova.stale_after` (5 min), so the start still reaches a cooker whose pushes stopped.
+/// `anova.stale_after` (5 min), so the start still reaches a cooker whose pushes stopped; a
+/// shorter `anova.stale_after` shortens it too ([`super::plan_silence`]).
 pub(crate) const SILENT_AFTER: Duration = Duration::minutes(2);
 
 /// A start that failed because the cloud or the device was unavailable is tried again this
@@ -157,9 +158,16 @@ impl PendingPlan {
         }
     }
 
-    /// The decision at `now`. `silent`: the cooker stopped reporting (or is offline);
-    /// `resumed`: the first look after the daemon started again.
-    pub(crate) fn due(&self, now: OffsetDateTime, silent: bool, resumed: bool) -> Due {
+    /// The decision at `now`. `silent`: the cooker stopped reporting (or is offline), which it
+    /// counts as after `silent_after` without a reading; `resumed`: the first look after the
+    /// daemon started again.
+    pub(crate) fn due(
+        &self,
+        now: OffsetDateTime,
+        silent: bool,
+        resumed: bool,
+        silent_after: Duration,
+    ) -> Due {
         match self.stage {
             Stage::Starting => Due::Wait(None),
             Stage::Retrying => {
@@ -179,11 +187,17 @@ impl PendingPlan {
                     },
                 }
             }
-            Stage::Waiting => self.due_waiting(now, silent, resumed),
+            Stage::Waiting => self.due_waiting(now, silent, resumed, silent_after),
         }
     }
 
-    fn due_waiting(&self, now: OffsetDateTime, silent: bool, resumed: bool) -> Due {
+    fn due_waiting(
+        &self,
+        now: OffsetDateTime,
+        silent: bool,
+        resumed: bool,
+        silent_after: Duration,
+    ) -> Due {
         if resumed && now > self.start_at {
             let latest = self.latest_safe(now, true);
             return if now <= latest {
@@ -207,7 +221,7 @@ impl PendingPlan {
                         "the cooker stopped reporting its water temperature (nothing for {}): \
                          the bridge cannot see whether the food stays cold, so it started the \
                          cook now rather than at {}",
-                        show_duration(SILENT_AFTER.whole_seconds() as u64),
+                        show_duration(silent_after.whole_seconds().unsigned_abs()),
                         super::super::machine::rfc3339(self.start_at)
                     )),
                     late: false,
@@ -245,7 +259,7 @@ impl PendingPlan {
             }
             // The next look: the start, or the moment silence would begin. (While the water
             // holds its temperature the projection does not change: each reading looks again.)
-            let silence = watch.last_at.map(|t| t + SILENT_AFTER);
+            let silence = watch.last_at.map(|t| t + silent_after);
             let wake = [Some(self.start_at), silence].into_iter().flatten().min();
             return Due::Wait(wake);
         }

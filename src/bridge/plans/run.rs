@@ -125,7 +125,10 @@ impl Bridge {
             // anything else waits for the device's first report (a late start needs the
             // device, a watch its water). Looked at again when the broker connects and the
             // device reports.
-            let missed = matches!(plan.due(now.wall, true, true), Due::Miss(_));
+            let missed = matches!(
+                plan.due(now.wall, true, true, self.config.plans.silent_after),
+                Due::Miss(_)
+            );
             if !(missed && self.out.mqtt_connected) {
                 self.file_look(now, device, None);
                 return;
@@ -133,7 +136,7 @@ impl Bridge {
         }
         let silent = self.plan_silent(now, device, plan);
         self.resumed_plans.remove(device);
-        match plan.due(now.wall, silent, resumed) {
+        match plan.due(now.wall, silent, resumed, self.config.plans.silent_after) {
             Due::Wait(at) => self.file_look(now, device, at),
             Due::Start { alert, late } => self.start_plan(now, device, alert, late),
             Due::Fail(why) => self.give_up(now, device, &why),
@@ -163,7 +166,8 @@ impl Bridge {
     }
 
     /// The cooker of a watched plan stopped reporting: nothing for
-    /// [`super::pending::SILENT_AFTER`] since the plan was made or resumed, or the device
+    /// [`PlanSettings::silent_after`](super::PlanSettings::silent_after) since the plan was
+    /// made or resumed, or the device
     /// itself is unavailable (stale past `anova.stale_after`, or reported offline). A cloud
     /// link that is down is not the cooker's silence: the plan then waits for it, up to its
     /// latest safe start.
@@ -176,7 +180,7 @@ impl Bridge {
             .devices
             .get(device)
             .is_some_and(|d| d.has_state() && !d.available(true));
-        gone || now.wall - heard >= super::pending::SILENT_AFTER
+        gone || now.wall - heard >= self.config.plans.silent_after
     }
 
     /// Files the next look at a device's plan: at `at`, or within a minute.

@@ -827,3 +827,20 @@ fn run_model(seed: u64) {
 fn saved_after(out: &[Output]) -> Option<String> {
     saved(out)
 }
+
+#[test]
+fn a_plan_counts_a_cooker_silent_before_the_cloud_client_counts_it_offline() {
+    use crate::bridge::plan_silence;
+    let s = Duration::from_secs;
+    assert_eq!(
+        plan_silence(s(300)),
+        time::Duration::minutes(2),
+        "the default"
+    );
+    assert_eq!(plan_silence(s(60)), time::Duration::seconds(30));
+    assert_eq!(plan_silence(s(86_400)), time::Duration::minutes(2));
+    assert_eq!(
+        plan_silence(Duration::from_millis(10)),
+        time::Duration::seconds(1)
+    );
+}
