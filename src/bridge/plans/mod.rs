@@ -44,7 +44,7 @@ pub struct PlanSettings {
 
 /// How long a cooker may send nothing before a waiting plan counts it silent, given the
 /// cloud client's `anova.stale_after` (after which the device counts offline and a start
-/// could no longer reach it): [`pending::SILENT_AFTER`] (2 minutes), or half of
+/// could no longer reach it): 2 minutes (`SILENT_AFTER`), or half of
 /// `stale_after` when that is shorter, so that the start still goes out while the device
 /// counts online; at least a second.
 pub fn plan_silence(stale_after: std::time::Duration) -> time::Duration {
