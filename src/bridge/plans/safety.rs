@@ -31,9 +31,6 @@ pub(crate) const BUDGET_S: i64 = 2 * 3600;
 /// Baldwin: 130 °F).
 pub(crate) const COOK_MIN_C: f64 = 54.4;
 
-/// The water temperature assumed when the cooker has not reported one: a warm kitchen.
-const UNKNOWN_WATER_C: f64 = 25.0;
-
 /// Food that must be kept cold while it waits: everything but vegetables.
 pub(crate) fn perishable(food: Option<Food>) -> bool {
     food.is_some_and(|f| f != Food::Vegetables)
@@ -47,9 +44,12 @@ pub(crate) fn come_up_s(from_c: f64, to_c: f64, rate: f64) -> i64 {
     ((to_c - from_c) * 60.0 / rate).ceil() as i64
 }
 
-/// Seconds to heat water at `water_c` (unknown: a warm kitchen) to [`COOK_MIN_C`].
+/// Seconds to heat water at `water_c` to [`COOK_MIN_C`]. Unknown water (not reported yet,
+/// or just after a restart) heats from [`COLD_C`]: the longest come-up that food spends in
+/// the danger zone, while the watch counts the unknown time as warm. (A warm kitchen's 25 °C
+/// would shorten it: water at 10 °C that nobody saw needs a quarter of an hour more.)
 pub(crate) fn come_up_to_safe_s(water_c: Option<f64>, rate: f64) -> i64 {
-    come_up_s(water_c.unwrap_or(UNKNOWN_WATER_C), COOK_MIN_C, rate)
+    come_up_s(water_c.unwrap_or(COLD_C), COOK_MIN_C, rate)
 }
 
 fn unsafe_error(message: String, safe: Map<String, Value>) -> CommandError {
@@ -237,6 +237,15 @@ mod tests {
 
     fn never(_: i64) -> (String, Value) {
         ("never".into(), Value::Null)
+    }
+
+    #[test]
+    fn unknown_water_takes_the_longest_come_up_in_the_danger_zone() {
+        let unknown = come_up_to_safe_s(None, 1.0);
+        assert_eq!(unknown, 50 * 60, "4.4 -> 54.4 °C at 1 °C/min");
+        for water in [4.4, 10.0, 20.0, 25.0, 40.0] {
+            assert!(come_up_to_safe_s(Some(water), 1.0) <= unknown, "{water} °C");
+        }
     }
 
     #[test]
