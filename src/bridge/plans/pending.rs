@@ -273,6 +273,11 @@ impl PendingPlan {
         }
     }
 
+    /// The command as a response shows it (see [`shown`]).
+    pub(crate) fn shown_command(&self) -> Value {
+        shown(&self.command)
+    }
+
     /// The plan as `<base>/<id>/schedule`, the API and the response show it.
     pub(crate) fn view(&self, now: OffsetDateTime) -> Value {
         let rfc = super::super::machine::rfc3339;
@@ -284,7 +289,7 @@ impl PendingPlan {
             "ready_by".into(),
             self.ready_by.map_or(Value::Null, |t| Value::from(rfc(t))),
         );
-        map.insert("command".into(), Value::Object(self.command.clone()));
+        map.insert("command".into(), shown(&self.command));
         map.insert(self.id_key.clone(), self.id.clone());
         map.insert("created_at".into(), Value::from(rfc(self.created_at)));
         map.insert("made_by".into(), Value::from(self.made_by.as_str()));
@@ -334,4 +339,32 @@ impl PendingPlan {
         }
         Value::Object(map)
     }
+}
+
+/// A plan's start command as every response echoes a command (`docs/interface.md` §3.2):
+/// timers in seconds as numbers (`"timer": 5400`). The plan keeps them as `"5400s"` because a
+/// bare number given as a command means minutes, and the kept command is read again when the
+/// plan runs.
+fn shown(command: &Map<String, Value>) -> Value {
+    fn seconds(value: &mut Value) {
+        let parsed = value
+            .as_str()
+            .and_then(|text| text.strip_suffix('s'))
+            .and_then(|digits| digits.parse::<u64>().ok());
+        if let Some(seconds) = parsed {
+            *value = Value::from(seconds);
+        }
+    }
+    let mut shown = command.clone();
+    if let Some(timer) = shown.get_mut("timer") {
+        seconds(timer);
+    }
+    if let Some(Value::Array(stages)) = shown.get_mut("stages") {
+        for stage in stages.iter_mut().filter_map(Value::as_object_mut) {
+            if let Some(timer) = stage.get_mut("timer") {
+                seconds(timer);
+            }
+        }
+    }
+    Value::Object(shown)
 }

@@ -285,7 +285,7 @@ impl Bridge {
         };
         tracing::info!(%device, schedule = plan.schedule_id, start_at = %rfc3339(start_at), "plan made");
         let schedule = plan.view(wall);
-        let command = Value::Object(plan.command.clone());
+        let command = plan.shown_command();
         let mut details = serde_json::Map::new();
         details.insert("start_at".into(), Value::from(rfc3339(start_at)));
         self.plans.insert(device.clone(), plan);

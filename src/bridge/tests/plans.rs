@@ -59,6 +59,9 @@ fn a_plan_is_answered_at_once_and_runs_at_its_time_with_its_own_response() {
         .is_some_and(|s| s.len() == 36));
     assert_eq!(schedule["command"]["target_temperature"], 60.0);
     assert_eq!(answer["command"]["cook"], true);
+    // The command echoed as every response echoes one: the timer in seconds, a number.
+    assert_eq!(answer["command"]["timer"], 3600);
+    assert_eq!(schedule["command"]["timer"], 3600);
     assert!(cloud_commands(&out).is_empty(), "nothing is sent now");
     assert_eq!(event_types(&out, A7_ID), ["schedule_created"]);
     let retained = schedule_of(&out, A7_ID);
