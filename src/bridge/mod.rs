@@ -206,6 +206,9 @@ pub struct Bridge {
     plan_deadlines: Deadlines<TopicId, Instant>,
     /// Plans of the last run not looked at yet (a start that passed meanwhile is late).
     resumed_plans: HashSet<TopicId>,
+    /// Devices whose schedule changed while the broker was away (nothing is published then):
+    /// published at the reconnect's republish.
+    schedules_unsent: HashSet<TopicId>,
     /// When each plan was last saved to the store.
     plan_saved_at: HashMap<TopicId, OffsetDateTime>,
     /// The wall-clock time of the last input, for queries that show a plan's figures.
@@ -253,6 +256,7 @@ impl Bridge {
             plans: BTreeMap::new(),
             plan_deadlines: Deadlines::default(),
             resumed_plans: HashSet::new(),
+            schedules_unsent: HashSet::new(),
             plan_saved_at: HashMap::new(),
             heating: HashMap::new(),
             wall: now.wall,
@@ -288,9 +292,9 @@ impl Bridge {
         }
         if bulk.retained {
             self.with_device(now, &id, |d, ctx, out| d.publish(ctx, out, true));
-            // A pending plan again; none is cleared only when a plan ends, not on every
-            // connect.
-            if self.plans.contains_key(&id) {
+            // The pending plan again; a clear the broker missed while it was away, once
+            // (else a plan that ended then would stay retained there).
+            if self.plans.contains_key(&id) || self.schedules_unsent.remove(&id) {
                 self.publish_schedule(now, &id);
             }
         }

@@ -393,6 +393,9 @@ impl Bridge {
             .get(device)
             .map(|p| p.view(now.wall).to_string())
             .unwrap_or_default();
+        if !self.out.mqtt_connected {
+            self.schedules_unsent.insert(device.clone());
+        }
         self.out
             .publish(self.topics.schedule(device), payload, true);
     }

@@ -824,3 +824,22 @@ fn a_plan_counts_a_cooker_silent_before_the_cloud_client_counts_it_offline() {
         time::Duration::seconds(1)
     );
 }
+
+/// A plan that ends while the broker is away (nothing is published then) leaves its schedule
+/// retained on the broker; the reconnect's republish clears it.
+#[test]
+fn a_plan_that_ends_while_the_broker_is_away_is_cleared_at_the_reconnect() {
+    let mut h = Harness::ready();
+    let plan =
+        r#"{"id":"a","start_at":"2025-01-01T11:00:00Z","target_temperature":60,"food":"none"}"#;
+    assert_eq!(response(&h.set(A7_ID, plan), A7_ID)["status"], "ok");
+    h.input(Input::MqttDisconnected);
+    let out = h.set(A7_ID, r#"{"schedule":"cancel"}"#);
+    assert!(
+        schedule_of(&out, A7_ID).is_empty(),
+        "nothing reaches a broker that is away"
+    );
+    let mut out = h.input(Input::MqttConnected);
+    out.extend(h.drain());
+    assert_eq!(schedule_of(&out, A7_ID), [String::new()]);
+}
