@@ -59,6 +59,10 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use timers::{Timer, TimerTable};
 
+/// How many past cooks' heating each device keeps for plan estimates (the driver reads as many
+/// from the store at start).
+pub(crate) const HEATING_SAMPLES_KEPT: u32 = 50;
+
 /// How long to wait after Home Assistant says `online` before republishing: it has just
 /// subscribed, and several births in a row (restarts) collapse into one republish.
 pub const HA_REPUBLISH_DELAY: Duration = Duration::from_secs(1);
@@ -415,10 +419,22 @@ impl Bridge {
         }
         self.run_due(now);
         self.take_plan_answers(now);
+        self.take_heating_rates();
         // The unit tests check after every input that the kept online count is the counted
         // one (`health` asserts it under `cfg(test)`).
         #[cfg(test)]
         let _ = self.health();
+    }
+
+    /// The heating of cooks that ended meanwhile, newest first among the kept ones, so that a
+    /// daemon running for weeks estimates from its latest cooks, not only those before its
+    /// start.
+    fn take_heating_rates(&mut self) {
+        for (device, sample) in std::mem::take(&mut self.out.heated) {
+            let rates = self.heating.entry(device).or_default();
+            rates.insert(0, sample);
+            rates.truncate(HEATING_SAMPLES_KEPT as usize);
+        }
     }
 
     /// Everything to publish before the daemon stops: every device's availability

@@ -2,7 +2,7 @@
 //! output needs: MQTT publishes only while the broker is connected, tickets for cloud commands
 //! (and which device each belongs to), and ids the core generates.
 
-use super::io::{Origin, Output, Publish, Qos, Ticket};
+use super::io::{HeatSample, Origin, Output, Publish, Qos, Ticket};
 use crate::appliance::family::Ids;
 use crate::command::Response;
 use crate::ids::TopicId;
@@ -118,6 +118,8 @@ pub(crate) struct Outbox {
     pub(crate) recording: bool,
     /// Answers to plans' start commands, for the bridge's plans to take (never outputs).
     pub(crate) plan_answers: Vec<PlanAnswer>,
+    /// How fast each cook that ended heated, for the bridge's heating rates (never outputs).
+    pub(crate) heated: Vec<(TopicId, HeatSample)>,
 }
 
 /// The plan a command starts.
@@ -152,6 +154,7 @@ impl Outbox {
             stream: false,
             recording: false,
             plan_answers: Vec::new(),
+            heated: Vec::new(),
         }
     }
 

@@ -19,9 +19,6 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
-/// How many past cooks per device a plan's heating estimate is made from (the newest).
-const HEATING_RATES_KEPT: u32 = 50;
-
 /// The loop's state besides the bridge.
 pub(super) struct Driver {
     pub(super) bridge: Bridge,
@@ -186,7 +183,10 @@ impl Driver {
             Err(e) => tracing::warn!("the cooks of the last run cannot be read: {e}"),
         }
         // Before the plans: a resumed plan's estimate may need them.
-        match history.heating_rates_by_device(HEATING_RATES_KEPT).await {
+        match history
+            .heating_rates_by_device(crate::bridge::HEATING_SAMPLES_KEPT)
+            .await
+        {
             Ok(devices) => {
                 for (device, rates) in devices {
                     let rates = rates

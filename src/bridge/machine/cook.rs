@@ -23,6 +23,7 @@ use crate::appliance::record::{
     CookOpened, CookOutcome, CookSummary, CurvePoint, Record, ResumedCook, Source,
 };
 use crate::appliance::{CookEvent, CookEventKind};
+use crate::bridge::io::HeatSample;
 use crate::bridge::outbox::{Outbox, StreamMessage};
 use crate::ids::TopicId;
 use crate::wire::CloudCommand;
@@ -71,6 +72,9 @@ struct OpenCook {
     /// Held open across an idle push while our restart of it is under way.
     interrupted: bool,
     last_point: Option<(OffsetDateTime, CurvePoint)>,
+    /// Its first reading and target, °C: where its heating began (the store reads the same
+    /// off its first sample).
+    first: Option<(f64, f64)>,
     recorded: u32,
 }
 
@@ -313,6 +317,10 @@ impl CookTracker {
             faulted: false,
             interrupted: false,
             last_point: None,
+            first: resumed
+                .points
+                .first()
+                .and_then(|(_, temperature, target)| Some((*temperature, (*target)?))),
             recorded: 0,
         });
         self.chart.start(cook.started_at);
@@ -373,6 +381,7 @@ impl CookTracker {
             faulted: false,
             interrupted: false,
             last_point: None,
+            first: None,
             recorded: 0,
         }));
     }
@@ -411,6 +420,17 @@ impl CookTracker {
             return;
         };
         let summary = summary_of(&cook, ended_at, outcome);
+        // How fast it heated, for the estimates of later plans (`docs/interface.md` §8.2), as
+        // the store reads it at the next start.
+        if let (Some(seconds @ 1..), Some((from, to))) = (summary.time_to_target_s, cook.first) {
+            out.heated.push((
+                meta.id.clone(),
+                HeatSample {
+                    target_c: to,
+                    per_minute: (to - from) * 60.0 / seconds as f64,
+                },
+            ));
+        }
         tracing::info!(device = %meta.id, cook = cook.id, outcome = outcome.as_str(), "cook ended");
         let mut details = summary_json(&summary);
         details.insert("source".into(), Value::from(cook.source.as_str()));
@@ -531,6 +551,9 @@ impl CookTracker {
         }
         if let Some(t) = point.temperature {
             self.chart.record(now, t, point.target);
+        }
+        if let (None, Some(t), Some(target)) = (open.first, point.temperature, point.target) {
+            open.first = Some((t, target));
         }
         let due = match &open.last_point {
             None => true,

@@ -843,3 +843,42 @@ fn a_plan_that_ends_while_the_broker_is_away_is_cleared_at_the_reconnect() {
     out.extend(h.drain());
     assert_eq!(schedule_of(&out, A7_ID), [String::new()]);
 }
+
+/// The cooks that end while the daemon runs count for the next plan's estimate at once (the
+/// store's rates are read only at start): two cooks from 20 to 60 °C in 10 minutes each make
+/// the estimate 4 °C per minute from history.
+#[test]
+fn cooks_that_end_while_running_feed_the_next_estimate() {
+    let mut h = Harness::ready();
+    for _ in 0..2 {
+        let (ticket, _) = one_command(&h.set(
+            A7_ID,
+            r#"{"cook": true, "target_temperature": 60, "timer": 0}"#,
+        ));
+        h.result(ticket, Ok(()));
+        h.state(
+            A7,
+            CookerState {
+                stage: crate::sous_vide::state::Stage::Preheating,
+                water_temperature: Some(20.0),
+                ..cooking_state("a7", 60.0, 0, 0)
+            },
+        );
+        h.advance(Duration::from_secs(600));
+        h.state(A7, cooking_state("a7", 60.0, 0, 0));
+        h.advance(Duration::from_secs(600));
+        let (ticket, _) = one_command(&h.set_key(A7_ID, "cook", "off"));
+        h.result(ticket, Ok(()));
+        h.state(A7, idle_state("a7"));
+        h.advance(Duration::from_secs(60));
+    }
+    let out = h.set(
+        A7_ID,
+        r#"{"ready_by":"13:00","target_temperature":62,"timer":"1h","food":"none"}"#,
+    );
+    let answer = response(&out, A7_ID);
+    let estimate = &answer["schedule"]["estimate"];
+    assert_eq!(estimate["basis"], "history", "{answer}");
+    assert_eq!(estimate["cooks"], 2);
+    assert_eq!(estimate["heating_rate_c_per_min"], 4.0);
+}
