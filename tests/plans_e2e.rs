@@ -210,6 +210,30 @@ fn iced() -> SimulatorConfig {
     sim.with_ice_bath()
 }
 
+/// A chicken plan (62 °C, 1 h 30 min) on the a7 starting in `start_in_s`, made once the
+/// bridge has seen the ice water, so that the plan is made against it; its schedule id.
+async fn chicken_in_ice_water(sys: &mut System, id: &str, start_in_s: i64) -> String {
+    let state = format!("anova2mqtt/{A7}/state");
+    sys.watcher
+        .wait_for_within(Duration::from_secs(5), "a cold reading", |m| {
+            m.topic == state
+                && m.json()["water_temperature"]
+                    .as_f64()
+                    .is_some_and(|t| t < 4.4)
+        })
+        .await;
+    let r = plan(
+        sys,
+        A7,
+        &format!(
+            r#"{{"id": "{id}", "cook": true, "target_temperature": 62, "timer": "1h30m", "food": "poultry", "start_at": "{}"}}"#,
+            in_seconds(start_in_s)
+        ),
+    )
+    .await;
+    r["schedule"]["schedule_id"].as_str().unwrap().to_owned()
+}
+
 /// A perishable plan on an iced a7, then the daemon stopped for `away`: what happens when it
 /// comes back.
 async fn away_for(away: time::Duration) -> (System, String, tempfile::TempDir) {
@@ -224,26 +248,7 @@ async fn away_for(away: time::Duration) -> (System, String, tempfile::TempDir) {
         })
         .await
         .unwrap();
-    // Wait until the bridge has seen the cold water, so that the plan is made against it.
-    let state = format!("anova2mqtt/{A7}/state");
-    sys.watcher
-        .wait_for_within(Duration::from_secs(5), "a cold reading", |m| {
-            m.topic == state
-                && m.json()["water_temperature"]
-                    .as_f64()
-                    .is_some_and(|t| t < 4.4)
-        })
-        .await;
-    let r = plan(
-        &mut sys,
-        A7,
-        &format!(
-            r#"{{"id": "supper", "cook": true, "target_temperature": 62, "timer": "1h30m", "food": "poultry", "start_at": "{}"}}"#,
-            in_seconds(10 * 60)
-        ),
-    )
-    .await;
-    let schedule_id = r["schedule"]["schedule_id"].as_str().unwrap().to_owned();
+    let schedule_id = chicken_in_ice_water(&mut sys, "supper", 10 * 60).await;
     sys.stop_daemon().await;
     assert_eq!(age_pending_plans(&db, away), 1, "the plan was stored");
     sys.watcher.clear();
@@ -434,25 +439,7 @@ async fn a_cooker_that_goes_silent_while_a_plan_waits_is_started_at_once() {
     })
     .await;
     sys.ready().await;
-    let state = format!("anova2mqtt/{A7}/state");
-    sys.watcher
-        .wait_for_within(Duration::from_secs(5), "a cold reading", |m| {
-            m.topic == state
-                && m.json()["water_temperature"]
-                    .as_f64()
-                    .is_some_and(|t| t < 4.4)
-        })
-        .await;
-    let r = plan(
-        &mut sys,
-        A7,
-        &format!(
-            r#"{{"id": "watched", "cook": true, "target_temperature": 62, "timer": "1h30m", "food": "poultry", "start_at": "{}"}}"#,
-            in_seconds(3600)
-        ),
-    )
-    .await;
-    let schedule_id = r["schedule"]["schedule_id"].as_str().unwrap().to_owned();
+    let schedule_id = chicken_in_ice_water(&mut sys, "watched", 3600).await;
     assert_eq!(starts(&sys), 0);
 
     let silent_from = tokio::time::Instant::now();
