@@ -46,7 +46,7 @@ fn run(command: Value, state: &OvenState, memory: &OvenMemory) -> Result<Plan<Ov
 }
 
 fn frame(plan: &Plan<Oven>, i: usize) -> Value {
-    serde_json::from_str(&plan.steps[i].to_frame("r")).unwrap()
+    serde_json::from_str(&plan.steps[i].to_frame("r")).expect("a step is a JSON frame")
 }
 
 fn cooking(model: &str) -> OvenState {
@@ -74,13 +74,14 @@ fn idle_keys_are_pending_and_a_start_uses_them() {
         &idle,
         &OvenMemory::default(),
     )
-    .unwrap();
+    .expect("a target and a timer while idle are pending values");
     assert!(pending.steps.is_empty());
     let mut memory = OvenMemory::default();
     remember(&mut memory, pending.update);
     assert_eq!(memory.pending.timer, Some(1800));
 
-    let start = run(json!({"cook": true, "fan": "low"}), &idle, &memory).unwrap();
+    let start =
+        run(json!({"cook": true, "fan": "low"}), &idle, &memory).expect("a start with a fan word");
     assert_eq!(start.steps.len(), 1);
     assert_eq!(start.expect.cook_id.as_deref(), Some("id-1"));
     assert_eq!(start.expect.cooking, Some(true));
@@ -105,7 +106,7 @@ fn idle_keys_are_pending_and_a_start_uses_them() {
         "the timer waits for the preheat by default"
     );
     assert_eq!(
-        serde_json::to_value(&start.echo).unwrap()["stages"][0],
+        serde_json::to_value(&start.echo).expect("an echo is JSON")["stages"][0],
         json!({"temperature_mode": "dry", "target_temperature": 180, "steam": 0,
             "elements": ["rear"], "fan": 33, "timer": 1800, "timer_start": "when_preheated"})
     );
@@ -117,7 +118,7 @@ fn idle_keys_are_pending_and_a_start_uses_them() {
 fn a_start_without_a_target_uses_the_last_cooks_or_the_apps_default() {
     let idle = OvenState::idle_example("oven_v2");
     let first_stage = |plan: &Plan<Oven>| {
-        let echo = serde_json::to_value(&plan.echo).unwrap();
+        let echo = serde_json::to_value(&plan.echo).expect("an echo is JSON");
         (
             echo["stages"][0]["temperature_mode"].clone(),
             echo["stages"][0]["target_temperature"].clone(),
